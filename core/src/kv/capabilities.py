@@ -1,0 +1,70 @@
+"""What a store can do, declared once.
+
+Every store class has one :class:`Capabilities` value. The optional protocol
+methods (``keys``, ``collections``, ``destroy``, ``destroy_collection``,
+``cull``) exist on a store exactly when the matching flag is set; the base
+store checks this when the class is defined, and the conformance suite checks
+that every declared capability works and no undeclared one is advertised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+__all__ = ["OPTIONAL_OPERATIONS", "Capabilities"]
+
+OPTIONAL_OPERATIONS: dict[str, str] = {
+    "enumerate_keys": "keys",
+    "enumerate_collections": "collections",
+    "destroy": "destroy",
+    "destroy_collection": "destroy_collection",
+    "cull": "cull",
+}
+"""Capability flag -> the public method it stands for."""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """The capabilities of a store.
+
+    Attributes:
+        enumerate_keys: ``keys()`` and ``iter_keys()`` list a collection's keys.
+        enumerate_collections: ``collections()`` and ``iter_collections()``.
+        destroy: ``destroy()`` deletes everything this store holds.
+        destroy_collection: ``destroy_collection()`` deletes one collection.
+        cull: ``cull()`` reclaims expired entries.
+        native_ttl: the backend expires entries by itself (otherwise expired
+            entries are hidden on read and reclaimed by ``cull``).
+        persistent: entries outlive the process (a new store object on the
+            same location sees them).
+        bounded: the store evicts entries when full (memory with a limit).
+        max_value_size: largest accepted value JSON in bytes, if limited.
+    """
+
+    enumerate_keys: bool = False
+    enumerate_collections: bool = False
+    destroy: bool = False
+    destroy_collection: bool = False
+    cull: bool = False
+    native_ttl: bool = False
+    persistent: bool = False
+    bounded: bool = False
+    max_value_size: int | None = None
+
+    def flags(self) -> list[str]:
+        """Names of the capabilities that are set, in declaration order."""
+        return [f.name for f in fields(self) if getattr(self, f.name) is True]
+
+    def operations(self) -> list[str]:
+        """Names of the optional protocol methods this declares."""
+        return [method for flag, method in OPTIONAL_OPERATIONS.items() if getattr(self, flag)]
+
+    def as_dict(self) -> dict[str, bool | int | None]:
+        """The capabilities as a plain dictionary (for listings and JSON)."""
+        return asdict(self)
+
+    def __str__(self) -> str:
+        shown = self.flags()
+        if self.max_value_size is not None:
+            shown.append(f"max_value_size={self.max_value_size}")
+        return ", ".join(shown) or "basic"

@@ -1,0 +1,692 @@
+"""The base store that plugins subclass.
+
+A plugin writes only the calls to its backend, as a handful of ``_hooks``;
+:class:`BaseStore` does everything that must be identical for every store:
+
+* the rules for values, keys, collections and TTLs (before anything is
+  written), the default collection, results in input order;
+* lifecycle: lazy setup on first use, ``async with``, an idempotent
+  ``close()`` after which the store can be used again (it reopens lazily);
+* expiry on read, so an entry past its TTL is never returned, whatever the
+  backend does;
+* error handling: a failing hook never leaks a backend exception. kv errors
+  get the store, collection and key filled in; a connection or timeout error
+  becomes :class:`~kv.errors.StoreConnectionError` /
+  :class:`~kv.errors.StoreTimeoutError`; a plugin maps its client's
+  exceptions in :meth:`BaseStore._translate_error`.
+
+Hooks a plugin must write::
+
+    async def _get_entry(self, collection, key) -> StoredEntry | None
+    async def _put_entry(self, collection, key, entry, ttl) -> None
+    async def _delete_entry(self, collection, key) -> bool
+
+Optional hooks: ``_open``/``_close`` (lifecycle), ``_setup_collection``,
+``_get_entries``/``_put_entries``/``_delete_entries`` (native bulk calls; the
+defaults loop), ``_translate_error``. Optional capabilities come from the
+mixins below, each with its own hook.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, SupportsFloat
+
+from kv._typecheck import typechecked
+from kv.capabilities import OPTIONAL_OPERATIONS, Capabilities
+from kv.entry import StoredEntry
+from kv.errors import (
+    InvalidOptionError,
+    KeyValueError,
+    StoreConnectionError,
+    StoreError,
+    StoreSetupError,
+    StoreTimeoutError,
+    UnsupportedOperationError,
+)
+from kv.names import DEFAULT_COLLECTION, validate_collection, validate_key
+from kv.ttl import validate_ttl
+from kv.values import dump_value
+
+if TYPE_CHECKING:
+    import anyio
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "BaseStore",
+    "CullMixin",
+    "DestroyCollectionMixin",
+    "DestroyMixin",
+    "EnumerateCollectionsMixin",
+    "EnumerateKeysMixin",
+]
+
+DEFAULT_PAGE_SIZE = 1000
+"""How many names enumeration fetches per backend call, unless told otherwise."""
+
+_now = time.time
+
+
+def _check_limit(limit: int | None) -> int | None:
+    if limit is None:
+        return None
+    if type(limit) is not int or limit < 0:
+        raise ValueError(f"limit must be None or an int >= 0, not {limit!r}")
+    return limit
+
+
+def _check_page_size(page_size: int | None) -> int:
+    if page_size is None:
+        return DEFAULT_PAGE_SIZE
+    if type(page_size) is not int or page_size < 1:
+        raise ValueError(f"page_size must be None or an int >= 1, not {page_size!r}")
+    return page_size
+
+
+class BaseStore:
+    """Base class of every kv store: the rules, lifecycle and error handling.
+
+    Args:
+        default_collection: The collection used when a call passes
+            ``collection=None``. Defaults to ``"default_collection"``, as in
+            py-key-value.
+    """
+
+    capabilities: Capabilities = Capabilities()
+    """What this store can do (see :class:`~kv.capabilities.Capabilities`)."""
+
+    store_name: ClassVar[str] = ""
+    """Short name used in error messages; defaults to the class name."""
+
+    _has_collection_setup: ClassVar[bool] = False
+
+    def __init_subclass__(cls, *, abstract: bool = False, **kwargs: Any) -> None:
+        """Check, for concrete stores, that capabilities match the methods offered.
+
+        Pass ``abstract=True`` in the class statement of a mixin or partial base.
+        """
+        super().__init_subclass__(**kwargs)
+        if not cls.__dict__.get("store_name"):
+            cls.store_name = cls.__name__
+        cls._has_collection_setup = cls._setup_collection is not BaseStore._setup_collection
+        if abstract:
+            return
+        caps = cls.capabilities
+        for flag, method in OPTIONAL_OPERATIONS.items():
+            declared = bool(getattr(caps, flag))
+            offered = any(method in klass.__dict__ for klass in cls.__mro__)
+            if declared != offered:
+                state = "declares" if declared else "does not declare"
+                has = "lacks" if declared else "has"
+                raise TypeError(
+                    f"{cls.__name__} {state} capability {flag!r} but {has} a {method}() method;"
+                    " add or remove the matching mixin"
+                )
+
+    def __init__(self, *, default_collection: str | None = None) -> None:
+        if default_collection is None:
+            default_collection = DEFAULT_COLLECTION
+        try:
+            self.default_collection: str = validate_collection(default_collection)
+        except KeyValueError as error:
+            raise InvalidOptionError(
+                f"default_collection is invalid: {error.message}", store=self.store_name
+            ) from None
+        self._ready = False
+        self._setup_lock: anyio.Lock | None = None
+        self._ready_collections: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} default_collection={self.default_collection!r}>"
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    async def setup(self) -> None:
+        """Open the store now (it opens by itself on first use otherwise)."""
+        if not self._ready:
+            await self._setup_now()
+
+    async def _setup_now(self) -> None:
+        if self._setup_lock is None:
+            import anyio
+
+            self._setup_lock = anyio.Lock()
+        async with self._setup_lock:
+            if self._ready:
+                return
+            try:
+                await self._open()
+            except Exception as error:
+                translated = self._as_kv_error(error, None, None)
+                if isinstance(translated, StoreConnectionError | StoreTimeoutError):
+                    raise translated from error
+                if isinstance(translated, StoreSetupError):
+                    raise translated from None if translated is error else error
+                raise StoreSetupError(
+                    f"Could not set up the store: {translated.message}", store=self.store_name
+                ) from error
+            self._ready_collections.clear()
+            self._ready = True
+
+    async def _ensure_collection(self, collection: str) -> None:
+        if collection in self._ready_collections:
+            return
+        try:
+            await self._setup_collection(collection)
+        except Exception as error:
+            translated = self._as_kv_error(error, collection, None)
+            if isinstance(translated, StoreConnectionError | StoreTimeoutError | StoreSetupError):
+                raise translated from None if translated is error else error
+            raise StoreSetupError(
+                f"Could not set up the collection: {translated.message}",
+                store=self.store_name,
+                collection=collection,
+            ) from error
+        self._ready_collections.add(collection)
+
+    async def close(self) -> None:
+        """Release the store's resources. Safe to call more than once.
+
+        Clients passed in by the user are left open. A closed store can be
+        used again: it reopens on the next call.
+        """
+        if not self._ready:
+            return
+        self._ready = False
+        self._ready_collections.clear()
+        try:
+            await self._close()
+        except Exception as error:
+            raise self._as_kv_error(error, None, None) from error
+
+    async def __aenter__(self) -> BaseStore:
+        await self.setup()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # --- hooks ---------------------------------------------------------------------
+
+    async def _open(self) -> None:
+        """Connect or open the backend (called once, lazily)."""
+
+    async def _close(self) -> None:
+        """Release what :meth:`_open` acquired; never close a user's client."""
+
+    async def _setup_collection(self, collection: str) -> None:
+        """Prepare a collection before its first use (e.g. create a table)."""
+
+    def _forget_collection(self, collection: str | None = None) -> None:
+        """Mark one collection (or all) as needing setup again."""
+        if collection is None:
+            self._ready_collections.clear()
+        else:
+            self._ready_collections.discard(collection)
+
+    async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
+        raise NotImplementedError
+
+    async def _put_entry(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
+    ) -> None:
+        """Store ``entry``. ``ttl`` is the validated TTL in seconds, for native expiry."""
+        raise NotImplementedError
+
+    async def _delete_entry(self, collection: str, key: str) -> bool:
+        raise NotImplementedError
+
+    async def _get_entries(
+        self, collection: str, keys: Sequence[str]
+    ) -> Sequence[StoredEntry | None]:
+        """Read several entries, in order. Override with a native bulk read."""
+        return [await self._get_entry(collection, key) for key in keys]
+
+    async def _put_entries(
+        self,
+        collection: str,
+        keys: Sequence[str],
+        entries: Sequence[StoredEntry],
+        ttl: float | None,
+    ) -> None:
+        """Write several entries (later duplicates win). Override with a native bulk write."""
+        for key, entry in zip(keys, entries):
+            await self._put_entry(collection, key, entry, ttl)
+
+    async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
+        """Delete several keys; count those that existed. Override with a native call."""
+        deleted = 0
+        for key in keys:
+            if await self._delete_entry(collection, key):
+                deleted += 1
+        return deleted
+
+    def _translate_error(self, error: Exception) -> KeyValueError | None:
+        """Map a backend client's exception to a kv error (``None``: not known).
+
+        Plugins override this to turn their client's connection errors into
+        :class:`StoreConnectionError`. Messages must not include secrets.
+        """
+        return None
+
+    # --- error plumbing ------------------------------------------------------------
+
+    def _as_kv_error(
+        self, error: Exception, collection: str | None, key: str | None
+    ) -> KeyValueError:
+        if not isinstance(error, KeyValueError):
+            translated = self._translate_error(error)
+            if translated is None:
+                if isinstance(error, TimeoutError):
+                    translated = StoreTimeoutError(f"The backend timed out: {error}")
+                elif isinstance(error, (ConnectionError, EOFError)):
+                    translated = StoreConnectionError(f"Lost the connection: {error}")
+                elif isinstance(error, OSError):
+                    translated = StoreError(f"The backend failed: {error}")
+                elif isinstance(error, NotImplementedError):
+                    translated = UnsupportedOperationError(
+                        f"The store does not implement this: {error}"
+                    )
+                else:
+                    translated = StoreError(
+                        f"The backend raised {type(error).__name__}: {error}"
+                    )
+            error = translated
+        error.add_context(store=self.store_name, collection=collection, key=key)
+        return error
+
+    def _raise(self, error: Exception, collection: str | None, key: str | None) -> NoReturn:
+        translated = self._as_kv_error(error, collection, key)
+        if translated is error:
+            raise translated
+        raise translated from error
+
+    def _collection(self, collection: str | None) -> str:
+        if collection is None:
+            return self.default_collection
+        return validate_collection(collection)
+
+    async def _prepare(self, collection: str) -> None:
+        if not self._ready:
+            await self._setup_now()
+        if self._has_collection_setup and collection not in self._ready_collections:
+            await self._ensure_collection(collection)
+
+    # --- the protocol --------------------------------------------------------------
+
+    @typechecked
+    async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
+        """Return the value stored under ``key``, or ``None`` if absent or expired."""
+        try:
+            collection = self.default_collection if collection is None else self._collection(
+                collection
+            )
+            key = validate_key(key)
+            if not self._ready or self._has_collection_setup:
+                await self._prepare(collection)
+            entry = await self._get_entry(collection, key)
+            if entry is None:
+                return None
+            expires_at = entry.expires_at
+            if expires_at is not None and expires_at <= _now():
+                return None
+            return entry.value()
+        except Exception as error:
+            self._raise(error, collection, key)
+
+    @typechecked
+    async def ttl(
+        self, key: str, *, collection: str | None = None
+    ) -> tuple[dict[str, Any] | None, float | None]:
+        """Return ``(value, remaining seconds)``; ``(None, None)`` if absent or expired."""
+        try:
+            collection = self._collection(collection)
+            key = validate_key(key)
+            await self._prepare(collection)
+            entry = await self._get_entry(collection, key)
+            return _value_and_ttl(entry, _now())
+        except Exception as error:
+            self._raise(error, collection, key)
+
+    @typechecked
+    async def put(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> None:
+        """Store ``value`` under ``key``, replacing any earlier value and TTL."""
+        try:
+            collection = self.default_collection if collection is None else self._collection(
+                collection
+            )
+            key = validate_key(key)
+            seconds = None if ttl is None else validate_ttl(ttl)
+            value_json = dump_value(value)
+            self._check_size(value_json)
+            if not self._ready or self._has_collection_setup:
+                await self._prepare(collection)
+            now = _now()
+            entry = StoredEntry(value_json, now, None if seconds is None else now + seconds)
+            await self._put_entry(collection, key, entry, seconds)
+        except Exception as error:
+            self._raise(error, collection, key)
+
+    @typechecked
+    async def delete(self, key: str, *, collection: str | None = None) -> bool:
+        """Delete ``key``; return whether it existed."""
+        try:
+            collection = self._collection(collection)
+            key = validate_key(key)
+            await self._prepare(collection)
+            return bool(await self._delete_entry(collection, key))
+        except Exception as error:
+            self._raise(error, collection, key)
+
+    @typechecked
+    async def get_many(
+        self, keys: Sequence[str], *, collection: str | None = None
+    ) -> list[dict[str, Any] | None]:
+        """Return the values of ``keys`` in input order, ``None`` where absent."""
+        key: str | None = None
+        try:
+            collection = self._collection(collection)
+            keys = _validate_keys(keys)
+            if not keys:
+                return []
+            await self._prepare(collection)
+            entries = await self._get_entries(collection, keys)
+            _check_result_length(entries, keys)
+            now = _now()
+            results: list[dict[str, Any] | None] = []
+            for key, entry in zip(keys, entries):
+                if entry is None or (entry.expires_at is not None and entry.expires_at <= now):
+                    results.append(None)
+                else:
+                    results.append(entry.value())
+            return results
+        except Exception as error:
+            self._raise(error, collection, key)
+
+    @typechecked
+    async def ttl_many(
+        self, keys: Sequence[str], *, collection: str | None = None
+    ) -> list[tuple[dict[str, Any] | None, float | None]]:
+        """Return ``(value, remaining seconds)`` for each key, in input order."""
+        key: str | None = None
+        try:
+            collection = self._collection(collection)
+            keys = _validate_keys(keys)
+            if not keys:
+                return []
+            await self._prepare(collection)
+            entries = await self._get_entries(collection, keys)
+            _check_result_length(entries, keys)
+            now = _now()
+            results = []
+            for key, entry in zip(keys, entries):
+                results.append(_value_and_ttl(entry, now))
+            return results
+        except Exception as error:
+            self._raise(error, collection, key)
+
+    @typechecked
+    async def put_many(
+        self,
+        keys: Sequence[str],
+        values: Sequence[Mapping[str, Any]],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> None:
+        """Store each value under the key at the same position, with one TTL for all.
+
+        Every key and value is checked before anything is written. Later
+        duplicates of a key win.
+
+        Raises:
+            ValueError: ``keys`` and ``values`` differ in length.
+        """
+        if isinstance(values, (str, bytes)) or len(values) != len(keys):
+            raise ValueError(
+                f"put_many got {len(keys)} keys but {len(values)} values; nothing was written"
+            )
+        key: str | None = None
+        try:
+            collection = self._collection(collection)
+            keys = _validate_keys(keys)
+            seconds = None if ttl is None else validate_ttl(ttl)
+            if not keys:
+                return
+            encoded: list[str] = []
+            for key, value in zip(keys, values):
+                value_json = dump_value(value)
+                self._check_size(value_json)
+                encoded.append(value_json)
+            key = None
+            await self._prepare(collection)
+            now = _now()
+            expires_at = None if seconds is None else now + seconds
+            entries = [StoredEntry(value_json, now, expires_at) for value_json in encoded]
+            await self._put_entries(collection, keys, entries, seconds)
+        except Exception as error:
+            self._raise(error, collection, key)
+
+    @typechecked
+    async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
+        """Delete ``keys``; return how many distinct keys existed."""
+        try:
+            collection = self._collection(collection)
+            keys = _validate_keys(keys)
+            if not keys:
+                return 0
+            await self._prepare(collection)
+            return int(await self._delete_entries(collection, keys))
+        except Exception as error:
+            self._raise(error, collection, None)
+
+    def _check_size(self, value_json: str) -> None:
+        limit = self.capabilities.max_value_size
+        if limit is not None and len(value_json) > limit:
+            from kv.errors import EntryTooLargeError
+
+            raise EntryTooLargeError(
+                f"The value is {len(value_json)} bytes of JSON; this store takes at most {limit}",
+                size=len(value_json),
+                limit=limit,
+            )
+
+
+def _validate_keys(keys: Sequence[str]) -> Sequence[str]:
+    if isinstance(keys, (str, bytes)):
+        raise TypeError("keys must be a sequence of str, not a single str")
+    for key in keys:
+        validate_key(key)
+    return keys
+
+
+def _check_result_length(results: Sequence[object], keys: Sequence[str]) -> None:
+    if len(results) != len(keys):
+        raise StoreError(
+            f"The backend returned {len(results)} results for {len(keys)} keys"
+        )
+
+
+def _value_and_ttl(
+    entry: StoredEntry | None, now: float
+) -> tuple[dict[str, Any] | None, float | None]:
+    if entry is None:
+        return None, None
+    expires_at = entry.expires_at
+    if expires_at is None:
+        return entry.value(), None
+    if expires_at <= now:
+        return None, None
+    return entry.value(), expires_at - now
+
+
+# --- optional capabilities ---------------------------------------------------------
+
+
+class EnumerateKeysMixin(BaseStore, abstract=True):
+    """Adds ``keys()`` and ``iter_keys()``; the store writes ``_key_pages``."""
+
+    @typechecked
+    async def keys(self, collection: str | None = None, *, limit: int | None = None) -> list[str]:
+        """Return the keys of ``collection``: every key when ``limit`` is ``None``.
+
+        Entries that expired but were not yet reclaimed may be listed.
+        """
+        limit = _check_limit(limit)
+        found: list[str] = []
+        if limit == 0:
+            return found
+        async with contextlib.aclosing(self.iter_keys(collection)) as walk:
+            async for key in walk:
+                found.append(key)
+                if limit is not None and len(found) >= limit:
+                    break
+        return found
+
+    async def iter_keys(
+        self, collection: str | None = None, *, page_size: int | None = None
+    ) -> AsyncIterator[str]:
+        """Walk every key of ``collection``, fetched ``page_size`` at a time."""
+        size = _check_page_size(page_size)
+        try:
+            name = self._collection(collection)
+            await self._prepare(name)
+        except Exception as error:
+            self._raise(error, collection, None)
+        pages = self._key_pages(name, size)
+        try:
+            while True:
+                try:
+                    page = await pages.__anext__()
+                except StopAsyncIteration:
+                    break
+                except Exception as error:
+                    self._raise(error, name, None)
+                for key in page:
+                    yield key
+        finally:
+            await _close_iterator(pages)
+
+    def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
+        """Yield the keys of ``collection`` in pages of about ``page_size``."""
+        raise NotImplementedError
+
+
+class EnumerateCollectionsMixin(BaseStore, abstract=True):
+    """Adds ``collections()`` and ``iter_collections()``; the store writes
+    ``_collection_pages``."""
+
+    @typechecked
+    async def collections(self, *, limit: int | None = None) -> list[str]:
+        """Return the names of the collections that hold entries."""
+        limit = _check_limit(limit)
+        found: list[str] = []
+        if limit == 0:
+            return found
+        async with contextlib.aclosing(self.iter_collections()) as walk:
+            async for name in walk:
+                found.append(name)
+                if limit is not None and len(found) >= limit:
+                    break
+        return found
+
+    async def iter_collections(self, *, page_size: int | None = None) -> AsyncIterator[str]:
+        """Walk every collection name, fetched ``page_size`` at a time."""
+        size = _check_page_size(page_size)
+        try:
+            if not self._ready:
+                await self._setup_now()
+        except Exception as error:
+            self._raise(error, None, None)
+        pages = self._collection_pages(size)
+        try:
+            while True:
+                try:
+                    page = await pages.__anext__()
+                except StopAsyncIteration:
+                    break
+                except Exception as error:
+                    self._raise(error, None, None)
+                for name in page:
+                    yield name
+        finally:
+            await _close_iterator(pages)
+
+    def _collection_pages(self, page_size: int) -> AsyncIterator[Sequence[str]]:
+        """Yield collection names in pages of about ``page_size``."""
+        raise NotImplementedError
+
+
+async def _close_iterator(iterator: AsyncIterator[object]) -> None:
+    close = getattr(iterator, "aclose", None)
+    if close is not None:
+        await close()
+
+
+class DestroyMixin(BaseStore, abstract=True):
+    """Adds ``destroy()``; the store writes ``_destroy``."""
+
+    @typechecked
+    async def destroy(self) -> bool:
+        """Delete every entry this store holds (never anything else on the backend)."""
+        try:
+            if not self._ready:
+                await self._setup_now()
+            result = await self._destroy()
+            self._forget_collection()
+            return bool(result)
+        except Exception as error:
+            self._raise(error, None, None)
+
+    async def _destroy(self) -> bool:
+        raise NotImplementedError
+
+
+class DestroyCollectionMixin(BaseStore, abstract=True):
+    """Adds ``destroy_collection()``; the store writes ``_destroy_collection``."""
+
+    @typechecked
+    async def destroy_collection(self, collection: str) -> bool:
+        """Delete every entry of ``collection``; return whether it held any.
+
+        The collection can be written again afterwards.
+        """
+        try:
+            collection = validate_collection(collection)
+            if not self._ready:
+                await self._setup_now()
+            result = await self._destroy_collection(collection)
+            self._forget_collection(collection)
+            return bool(result)
+        except Exception as error:
+            self._raise(error, collection, None)
+
+    async def _destroy_collection(self, collection: str) -> bool:
+        raise NotImplementedError
+
+
+class CullMixin(BaseStore, abstract=True):
+    """Adds ``cull()``; the store writes ``_cull``."""
+
+    @typechecked
+    async def cull(self) -> int:
+        """Remove expired entries now; return how many were removed."""
+        try:
+            if not self._ready:
+                await self._setup_now()
+            return int(await self._cull(_now()))
+        except Exception as error:
+            self._raise(error, None, None)
+
+    async def _cull(self, now: float) -> int:
+        """Remove entries that expired at or before ``now``; return the count."""
+        raise NotImplementedError

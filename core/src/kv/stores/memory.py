@@ -1,0 +1,155 @@
+"""``memory://``: a store in this process's memory.
+
+Each entry is kept as its compact JSON text (plus its expiry time when it has
+a TTL), so a read always returns a fresh ``dict`` and an entry costs little
+more than its JSON. With ``max_entries`` each collection keeps at most that
+many entries and evicts the least recently used.
+
+URL form: ``memory://`` or ``memory://?max_entries=1000&default_collection=x``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Sequence
+from kv.capabilities import Capabilities
+from kv.entry import StoredEntry
+from kv.stores.builtin_plugin import MEMORY_CAPABILITIES
+from kv.errors import InvalidOptionError
+from kv.store import (
+    BaseStore,
+    CullMixin,
+    DestroyCollectionMixin,
+    DestroyMixin,
+    EnumerateCollectionsMixin,
+    EnumerateKeysMixin,
+)
+
+__all__ = ["MEMORY_CAPABILITIES", "MemoryStore"]
+
+_clock = time.time
+
+
+# An entry without TTL is its JSON text; with a TTL, (JSON text, expires_at).
+_Slot = str | tuple[str, float]
+
+
+class MemoryStore(
+    EnumerateKeysMixin,
+    EnumerateCollectionsMixin,
+    DestroyMixin,
+    DestroyCollectionMixin,
+    CullMixin,
+    BaseStore,
+):
+    """A store held in memory, optionally bounded per collection (LRU).
+
+    Args:
+        max_entries: Most entries a collection keeps; the least recently used
+            entry is evicted beyond that. ``None`` (default) means unbounded.
+        default_collection: Collection used when ``collection=None``.
+    """
+
+    capabilities = MEMORY_CAPABILITIES
+    store_name = "memory"
+
+    def __init__(
+        self, *, max_entries: int | None = None, default_collection: str | None = None
+    ) -> None:
+        super().__init__(default_collection=default_collection)
+        if max_entries is not None and (type(max_entries) is not int or max_entries < 1):
+            raise InvalidOptionError(
+                f"max_entries must be a whole number >= 1, not {max_entries!r}", store="memory"
+            )
+        self.max_entries = max_entries
+        if max_entries is not None:
+            self.capabilities = Capabilities(**{**MEMORY_CAPABILITIES.as_dict(), "bounded": True})
+        self._collections: dict[str, dict[str, _Slot]] = {}
+
+    def __repr__(self) -> str:
+        return f"<MemoryStore max_entries={self.max_entries} collections={len(self._collections)}>"
+
+    def _table(self, collection: str) -> dict[str, _Slot]:
+        table = self._collections.get(collection)
+        if table is None:
+            table = OrderedDict() if self.max_entries is not None else {}
+            self._collections[collection] = table
+        return table
+
+    async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
+        table = self._collections.get(collection)
+        if table is None:
+            return None
+        slot = table.get(key)
+        if slot is None:
+            return None
+        if type(slot) is str:
+            if self.max_entries is not None:
+                table.move_to_end(key)  # type: ignore[attr-defined]
+            return StoredEntry(slot)
+        value_json, expires_at = slot
+        if self.max_entries is not None:
+            table.move_to_end(key)  # type: ignore[attr-defined]
+        return StoredEntry(value_json, None, expires_at)
+
+    async def _put_entry(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
+    ) -> None:
+        table = self._collections.get(collection)
+        if table is None:
+            table = self._table(collection)
+        value_json = entry.json()
+        table[key] = value_json if entry.expires_at is None else (value_json, entry.expires_at)
+        if self.max_entries is not None:
+            table.move_to_end(key)  # type: ignore[attr-defined]
+            while len(table) > self.max_entries:
+                table.popitem(last=False)  # type: ignore[call-arg]
+
+    async def _delete_entry(self, collection: str, key: str) -> bool:
+        table = self._collections.get(collection)
+        if table is None:
+            return False
+        slot = table.pop(key, None)
+        if slot is None:
+            return False
+        return type(slot) is str or slot[1] > _clock()
+
+    async def _get_entries(
+        self, collection: str, keys: Sequence[str]
+    ) -> Sequence[StoredEntry | None]:
+        return [await self._get_entry(collection, key) for key in keys]
+
+    async def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
+        table = self._collections.get(collection)
+        if not table:
+            return
+        now = _clock()
+        names = [k for k, slot in table.items() if type(slot) is str or slot[1] > now]
+        for start in range(0, len(names), page_size):
+            yield names[start : start + page_size]
+
+    async def _collection_pages(self, page_size: int) -> AsyncIterator[Sequence[str]]:
+        names = [name for name, table in self._collections.items() if table]
+        for start in range(0, len(names), page_size):
+            yield names[start : start + page_size]
+
+    async def _destroy(self) -> bool:
+        had_entries = any(self._collections.values())
+        self._collections.clear()
+        return had_entries
+
+    async def _destroy_collection(self, collection: str) -> bool:
+        table = self._collections.pop(collection, None)
+        return bool(table)
+
+    async def _cull(self, now: float) -> int:
+        removed = 0
+        for name, table in list(self._collections.items()):
+            expired = [k for k, slot in table.items() if type(slot) is not str and slot[1] <= now]
+            for key in expired:
+                del table[key]
+            removed += len(expired)
+            if not table:
+                del self._collections[name]
+        return removed
