@@ -31,21 +31,26 @@ def _non_string_key_path(value: object) -> str | None:
     """Return where a dict with a non-string key sits, or ``None`` if none does.
 
     ``json`` would silently turn ``{1: "a"}`` into ``{"1": "a"}``; strict JSON
-    refuses it. The walk is iterative so deep nesting cannot overflow the stack.
+    refuses it. The walk is iterative, so deep nesting cannot overflow the
+    stack, and visits each container once, so cycles end (``json`` then
+    reports them).
     """
     stack: list[tuple[object, str]] = [(value, "$")]
+    seen: set[int] = set()
     while stack:
         node, path = stack.pop()
-        node_type = type(node)
-        if node_type is dict or isinstance(node, dict):
-            for k, v in node.items():  # type: ignore[attr-defined]
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            for k, v in node.items():
                 if type(k) is not str and not isinstance(k, str):
                     return f"{path}[{k!r}]"
-                if type(v) in (dict, list, tuple) or isinstance(v, (dict, list, tuple)):
+                if isinstance(v, (dict, list, tuple)):
                     stack.append((v, f"{path}.{k}"))
-        elif node_type in (list, tuple) or isinstance(node, (list, tuple)):
-            for i, v in enumerate(node):  # type: ignore[arg-type]
-                if type(v) in (dict, list, tuple) or isinstance(v, (dict, list, tuple)):
+        elif isinstance(node, (list, tuple)):
+            for i, v in enumerate(node):
+                if isinstance(v, (dict, list, tuple)):
                     stack.append((v, f"{path}[{i}]"))
     return None
 

@@ -1,0 +1,134 @@
+"""The TTL rule: validation, reporting and expiry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import pytest
+
+import kv
+from kv_conformance.cases import INVALID_TTLS, VALID_TTLS
+from kv_conformance.support import eventually
+
+__all__ = ["TTLTests"]
+
+
+class TTLTests:
+    """TTLs are validated alike everywhere, honoured to the sub-second."""
+
+    async def test_put_with_ttl_reports_remaining_seconds(self, store: kv.AsyncKeyValue) -> None:
+        await store.put("key", {"v": 1}, collection="test", ttl=100)
+        value, remaining = await store.ttl("key", collection="test")
+        assert value == {"v": 1}
+        assert remaining is not None
+        assert 97 <= remaining <= 100
+
+    async def test_no_ttl_reports_none(self, store: kv.AsyncKeyValue) -> None:
+        await store.put("key", {"v": 1}, collection="test")
+        assert await store.ttl("key", collection="test") == ({"v": 1}, None)
+
+    @pytest.mark.parametrize("case", sorted(VALID_TTLS))
+    async def test_valid_ttl_types(self, store: kv.AsyncKeyValue, case: str) -> None:
+        ttl: Any = VALID_TTLS[case]
+        await store.put("key", {"v": 1}, collection="test", ttl=ttl)
+        value, remaining = await store.ttl("key", collection="test")
+        assert value == {"v": 1}
+        assert remaining is not None
+        assert 0 < remaining <= float(ttl)
+
+    @pytest.mark.parametrize("case", sorted(INVALID_TTLS))
+    async def test_invalid_ttl_is_refused_and_nothing_written(
+        self, store: kv.AsyncKeyValue, case: str
+    ) -> None:
+        ttl: Any = INVALID_TTLS[case]
+        accepted: tuple[type[BaseException], ...] = (kv.InvalidTTLError,)
+        if not isinstance(ttl, (int, float)):
+            accepted = (kv.InvalidTTLError, TypeError)  # may fail the runtime type check
+        with pytest.raises(accepted):
+            await store.put("key", {"v": 1}, collection="test", ttl=ttl)
+        with pytest.raises(accepted):
+            await store.put_many(["a", "b"], [{"v": 1}, {"v": 2}], collection="test", ttl=ttl)
+        assert await store.get_many(["key", "a", "b"], collection="test") == [None, None, None]
+
+    async def test_numeric_invalid_ttl_is_the_same_error_through_put_and_put_many(
+        self, store: kv.AsyncKeyValue
+    ) -> None:
+        for ttl in (0, -1, float("nan"), float("inf"), True):
+            with pytest.raises(kv.InvalidTTLError):
+                await store.put("k", {"v": 1}, collection="test", ttl=ttl)
+            with pytest.raises(kv.InvalidTTLError):
+                await store.put_many(["k"], [{"v": 1}], collection="test", ttl=ttl)
+
+    async def test_expired_entry_is_never_returned(self, store: kv.AsyncKeyValue) -> None:
+        await store.put("key", {"v": 1}, collection="test", ttl=0.4)
+        assert await store.get("key", collection="test") == {"v": 1}
+
+        async def gone() -> bool:
+            return await store.get("key", collection="test") is None
+
+        assert await eventually(gone, within=3.0)
+        assert await store.ttl("key", collection="test") == (None, None)
+        assert await store.get_many(["key"], collection="test") == [None]
+        assert await store.ttl_many(["key"], collection="test") == [(None, None)]
+
+    async def test_sub_second_ttl_is_honoured(self, store: kv.AsyncKeyValue) -> None:
+        await store.put("short", {"v": 1}, collection="test", ttl=0.3)
+        await store.put("long", {"v": 2}, collection="test", ttl=30)
+        await anyio.sleep(0.6)
+        assert await store.get("short", collection="test") is None
+        assert await store.get("long", collection="test") == {"v": 2}
+
+    async def test_put_without_ttl_clears_earlier_ttl(self, store: kv.AsyncKeyValue) -> None:
+        await store.put("key", {"v": 1}, collection="test", ttl=0.5)
+        await store.put("key", {"v": 2}, collection="test")
+        assert await store.ttl("key", collection="test") == ({"v": 2}, None)
+        await anyio.sleep(0.8)
+        assert await store.get("key", collection="test") == {"v": 2}
+
+    async def test_overwrite_resets_ttl(self, store: kv.AsyncKeyValue) -> None:
+        await store.put("key", {"v": 1}, collection="test", ttl=0.5)
+        await store.put("key", {"v": 2}, collection="test", ttl=100)
+        await anyio.sleep(0.8)
+        value, remaining = await store.ttl("key", collection="test")
+        assert value == {"v": 2}
+        assert remaining is not None
+        assert remaining > 90
+
+    async def test_put_many_applies_one_ttl_to_the_batch(self, store: kv.AsyncKeyValue) -> None:
+        await store.put_many(["a", "b"], [{"v": 1}, {"v": 2}], collection="test", ttl=50)
+        results = await store.ttl_many(["a", "b"], collection="test")
+        assert [value for value, _ in results] == [{"v": 1}, {"v": 2}]
+        for _, remaining in results:
+            assert remaining is not None
+            assert 47 <= remaining <= 50
+
+    async def test_put_many_with_short_ttl_expires_all(self, store: kv.AsyncKeyValue) -> None:
+        await store.put_many(["a", "b"], [{"v": 1}, {"v": 2}], collection="test", ttl=0.4)
+
+        async def gone() -> bool:
+            return await store.get_many(["a", "b"], collection="test") == [None, None]
+
+        assert await eventually(gone, within=3.0)
+
+    async def test_ttl_many_mixes_missing_plain_and_expiring(
+        self, store: kv.AsyncKeyValue
+    ) -> None:
+        await store.put("plain", {"v": 1}, collection="test")
+        await store.put("expiring", {"v": 2}, collection="test", ttl=60)
+        results = await store.ttl_many(["missing", "plain", "expiring", "plain"], collection="test")
+        assert results[0] == (None, None)
+        assert results[1] == ({"v": 1}, None)
+        assert results[2][0] == {"v": 2}
+        assert results[2][1] is not None
+        assert 57 <= results[2][1] <= 60
+        assert results[3] == ({"v": 1}, None)
+
+    async def test_remaining_ttl_decreases(self, store: kv.AsyncKeyValue) -> None:
+        await store.put("key", {"v": 1}, collection="test", ttl=10)
+        _, first = await store.ttl("key", collection="test")
+        await anyio.sleep(0.3)
+        _, second = await store.ttl("key", collection="test")
+        assert first is not None
+        assert second is not None
+        assert second < first

@@ -1,0 +1,168 @@
+"""The rules for names, values and collections that every store follows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import kv
+from kv_conformance.cases import ODD_NAMES
+
+__all__ = ["NameTests", "ValueRuleTests"]
+
+
+class ValueRuleTests:
+    """Values are copies, ``{}`` is a value, nothing is written on refusal."""
+
+    async def test_empty_object_is_a_value(self, store: kv.AsyncKeyValue) -> None:
+        await store.put("empty", {}, collection="test")
+        assert await store.get("empty", collection="test") == {}
+        assert await store.ttl("empty", collection="test") == ({}, None)
+        assert await store.delete("empty", collection="test") is True
+
+    async def test_reads_never_return_live_objects(self, store: kv.AsyncKeyValue) -> None:
+        original: dict[str, Any] = {"list": [1, 2], "nested": {"a": 1}}
+        await store.put("key", original, collection="test")
+        original["list"].append(3)
+        original["nested"]["a"] = 99
+        first = await store.get("key", collection="test")
+        assert first == {"list": [1, 2], "nested": {"a": 1}}
+        assert first is not None
+        first["list"].append(4)
+        first["nested"]["b"] = 2
+        assert await store.get("key", collection="test") == {"list": [1, 2], "nested": {"a": 1}}
+
+    async def test_read_results_are_plain_dicts(self, store: kv.AsyncKeyValue) -> None:
+        await store.put("key", {"a": {"b": [1]}}, collection="test")
+        got = await store.get("key", collection="test")
+        assert type(got) is dict
+        many = await store.get_many(["key"], collection="test")
+        assert type(many[0]) is dict
+
+    async def test_mapping_that_is_not_a_dict_is_accepted(self, store: kv.AsyncKeyValue) -> None:
+        from types import MappingProxyType
+
+        await store.put("key", MappingProxyType({"a": 1}), collection="test")
+        assert await store.get("key", collection="test") == {"a": 1}
+
+
+class NameTests:
+    """Keys and collections: any non-empty UTF-8 string, never colliding."""
+
+    @pytest.mark.parametrize("case", sorted(ODD_NAMES))
+    async def test_odd_key_round_trip(self, store: kv.AsyncKeyValue, case: str) -> None:
+        key = ODD_NAMES[case]
+        await store.put(key, {"case": case}, collection="test")
+        assert await store.get(key, collection="test") == {"case": case}
+        assert await store.get_many([key], collection="test") == [{"case": case}]
+        assert await store.delete(key, collection="test") is True
+
+    @pytest.mark.parametrize("case", sorted(ODD_NAMES))
+    async def test_odd_collection_round_trip(self, store: kv.AsyncKeyValue, case: str) -> None:
+        collection = ODD_NAMES[case]
+        await store.put("key", {"case": case}, collection=collection)
+        assert await store.get("key", collection=collection) == {"case": case}
+        assert await store.get("key", collection="test") is None
+        assert await store.delete("key", collection=collection) is True
+
+    async def test_all_odd_names_are_distinct(self, store: kv.AsyncKeyValue) -> None:
+        names = sorted(ODD_NAMES)
+        keys = [ODD_NAMES[name] for name in names]
+        await store.put_many(keys, [{"case": name} for name in names], collection="test")
+        got = await store.get_many(keys, collection="test")
+        assert got == [{"case": name} for name in names]
+
+    @pytest.mark.parametrize(
+        ("first", "second"),
+        [
+            (("a::b", "c"), ("a", "b::c")),
+            (("a:", ":b"), ("a", "::b")),
+            (("a/b", "c"), ("a", "b/c")),
+            (("a__b", "c"), ("a", "b__c")),
+            (("a%3A", "b"), ("a:", "b")),
+            (("a", "b"), ("A", "b")),
+            (("a.b", "c"), ("a", "b.c")),
+            (("ab", "c"), ("a/b", "c")),
+        ],
+        ids=["double-colon", "colons", "slash", "double-underscore", "escape-lookalike",
+             "case", "dot", "slash-vs-none"],
+    )
+    async def test_no_two_pairs_share_storage(
+        self,
+        store: kv.AsyncKeyValue,
+        first: tuple[str, str],
+        second: tuple[str, str],
+    ) -> None:
+        await store.put(first[1], {"pair": "first"}, collection=first[0])
+        await store.put(second[1], {"pair": "second"}, collection=second[0])
+        assert await store.get(first[1], collection=first[0]) == {"pair": "first"}
+        assert await store.get(second[1], collection=second[0]) == {"pair": "second"}
+
+    async def test_long_collection_name(self, store: kv.AsyncKeyValue) -> None:
+        collection = "test_collection" * 100
+        await store.put("key", {"v": 1}, collection=collection)
+        assert await store.get("key", collection=collection) == {"v": 1}
+
+    async def test_long_key_name(self, store: kv.AsyncKeyValue) -> None:
+        key = "test_key" * 100
+        await store.put(key, {"v": 1}, collection="test")
+        assert await store.get(key, collection="test") == {"v": 1}
+
+    async def test_keys_differing_only_after_a_long_prefix(self, store: kv.AsyncKeyValue) -> None:
+        prefix = "p" * 2000
+        await store.put(prefix + "1", {"v": 1}, collection="test")
+        await store.put(prefix + "2", {"v": 2}, collection="test")
+        assert await store.get(prefix + "1", collection="test") == {"v": 1}
+        assert await store.get(prefix + "2", collection="test") == {"v": 2}
+
+    @pytest.mark.parametrize("bad", ["", "\ud800"], ids=["empty", "lone-surrogate"])
+    async def test_invalid_key_is_refused(self, store: kv.AsyncKeyValue, bad: str) -> None:
+        with pytest.raises(kv.InvalidKeyError):
+            await store.put(bad, {"v": 1}, collection="test")
+        with pytest.raises(kv.InvalidKeyError):
+            await store.get(bad, collection="test")
+        with pytest.raises(kv.InvalidKeyError):
+            await store.put_many(["fine", bad], [{"v": 1}, {"v": 2}], collection="test")
+        with pytest.raises(kv.InvalidKeyError):
+            await store.delete_many(["fine", bad], collection="test")
+        assert await store.get("fine", collection="test") is None
+
+    @pytest.mark.parametrize("bad", ["", "\udfff"], ids=["empty", "lone-surrogate"])
+    async def test_invalid_collection_is_refused(self, store: kv.AsyncKeyValue, bad: str) -> None:
+        with pytest.raises(kv.InvalidKeyError):
+            await store.put("key", {"v": 1}, collection=bad)
+        with pytest.raises(kv.InvalidKeyError):
+            await store.get("key", collection=bad)
+        with pytest.raises(kv.InvalidKeyError):
+            await store.get_many(["key"], collection=bad)
+
+    @pytest.mark.parametrize("bad", [1, None, b"bytes", ("tuple",)], ids=["int", "none", "bytes", "tuple"])
+    async def test_key_that_is_not_a_string_is_refused(
+        self, store: kv.AsyncKeyValue, bad: Any
+    ) -> None:
+        with pytest.raises((kv.InvalidKeyError, TypeError)):
+            await store.put(bad, {"v": 1}, collection="test")
+        with pytest.raises((kv.InvalidKeyError, TypeError)):
+            await store.get(bad, collection="test")
+
+    async def test_default_collection(self, store: kv.AsyncKeyValue) -> None:
+        await store.put("key", {"where": "default"})
+        assert await store.get("key") == {"where": "default"}
+        assert await store.get("key", collection="test") is None
+        default = getattr(store, "default_collection", None)
+        if isinstance(default, str):
+            assert await store.get("key", collection=default) == {"where": "default"}
+        await store.put_many(["a", "b"], [{"n": 1}, {"n": 2}])
+        assert await store.get_many(["a", "b"]) == [{"n": 1}, {"n": 2}]
+        assert await store.ttl("a") == ({"n": 1}, None)
+        assert await store.delete("key") is True
+        assert await store.delete_many(["a", "b"]) == 2
+
+    async def test_same_key_in_two_collections(self, store: kv.AsyncKeyValue) -> None:
+        await store.put("key", {"in": "one"}, collection="one")
+        await store.put("key", {"in": "two"}, collection="two")
+        assert await store.get("key", collection="one") == {"in": "one"}
+        assert await store.get("key", collection="two") == {"in": "two"}
+        assert await store.delete("key", collection="one") is True
+        assert await store.get("key", collection="two") == {"in": "two"}

@@ -1,0 +1,35 @@
+"""The suite against the store named by ``--kv-url`` (see :mod:`kv_conformance.plugin`)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+import kv
+from kv_conformance.suite import StoreConformance
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "anyio_backend" in metafunc.fixturenames:
+        backends = metafunc.config.getoption("--kv-backend") or ["asyncio"]
+        metafunc.parametrize("anyio_backend", backends, scope="module")
+
+
+class TestStoreAtURL(StoreConformance):
+    """The conformance suite against ``--kv-url``."""
+
+    @pytest.fixture
+    async def store(self, request: pytest.FixtureRequest) -> AsyncIterator[kv.AsyncKeyValue]:
+        url = request.config.getoption("--kv-url")
+        if not url:
+            pytest.skip("no --kv-url given")
+        store = kv.connect(url)
+        if isinstance(store, kv.DestroyStore):
+            await store.destroy()
+        yield store
+        if isinstance(store, kv.DestroyStore):
+            await store.destroy()
+        close = getattr(store, "close", None)
+        if close is not None:
+            await close()

@@ -1,0 +1,37 @@
+"""The conformance suite against ``memory://``, under asyncio and trio."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+import kv
+from kv.stores.memory import MemoryStore
+from kv_conformance import StoreConformance
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+class TestMemoryStore(StoreConformance):
+    @pytest.fixture
+    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
+        store = kv.connect("memory://")
+        yield store
+        await store.close()  # type: ignore[attr-defined]
+
+    async def corrupt_entry(self, store: kv.AsyncKeyValue, collection: str, key: str) -> bool:
+        assert isinstance(store, MemoryStore)
+        store._collections[collection][key] = '{"not": "closed'
+        return True
+
+
+class TestBoundedMemoryStore(StoreConformance):
+    @pytest.fixture
+    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
+        store = kv.connect("memory://?max_entries=500")
+        yield store
+        await store.close()  # type: ignore[attr-defined]
