@@ -130,7 +130,7 @@ def _rebuild(
     key: str | None,
     state: dict[str, object],
 ) -> KeyValueError:
-    error = KeyValueError.__new__(cls)
+    error = cls.__new__(cls)
     KeyValueError.__init__(error, message, store=store, collection=collection, key=key)
     error.__dict__.update(state)
     return error

@@ -183,5 +183,6 @@ def _unknown(
 
 
 def _invalid(name: str, value: object, error: ValueError, store: str) -> InvalidOptionError:
-    shown = "(hidden)" if _secret(name) else repr(value)
-    return InvalidOptionError(f"Option {name!r} = {shown} {error}", store=store)
+    if _secret(name):  # the reason may quote the value
+        return InvalidOptionError(f"Option {name!r} has an invalid value (hidden)", store=store)
+    return InvalidOptionError(f"Option {name!r} = {value!r}: {error}", store=store)

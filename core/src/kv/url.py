@@ -210,4 +210,4 @@ class StoreURL:
 
 def _scrub(url: str) -> str:
     """Mask anything that looks like a password in a URL that did not parse."""
-    return re.sub(r"(//[^/:@]*:)[^@/]*@", rf"\1{_MASK}@", url)
+    return re.sub(r":[^@/]*@", f":{_MASK}@", url)

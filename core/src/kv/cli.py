@@ -1,0 +1,263 @@
+"""The ``kv`` command line.
+
+::
+
+    kv plugins                          # installed schemes, with capabilities
+    kv put URL KEY '{"json": "object"}' [--collection C] [--ttl SECONDS]
+    kv get URL KEY [--collection C]     # prints the value as JSON
+    kv ttl URL KEY [--collection C]     # prints value and remaining seconds
+    kv delete URL KEY [--collection C]
+    kv keys URL [--collection C] [--limit N]
+    kv collections URL
+    kv check URL [--backend trio]       # run the conformance suite against URL
+
+Exit status: 0 on success, 1 when a key is missing, 2 on a kv error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+import kv
+from kv.errors import KeyValueError
+
+__all__ = ["main"]
+
+T = TypeVar("T")
+
+EXIT_MISSING = 1
+EXIT_ERROR = 2
+
+
+def _run(url: str, action: Callable[[kv.AsyncKeyValue], Awaitable[T]]) -> T:
+    """Open the store at ``url``, run ``action`` on it, close it; report kv errors."""
+    import anyio
+
+    async def main() -> T:
+        store = kv.connect(url)
+        try:
+            return await action(store)
+        finally:
+            close = getattr(store, "close", None)
+            if close is not None:
+                await close()
+
+    try:
+        return anyio.run(main)
+    except KeyValueError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+def _dump(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+collection_option = click.option(
+    "--collection", "-c", default=None, help="Collection (default: the store's default)."
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(kv.__version__, prog_name="kv")
+def main() -> None:
+    """Work with any kv store by URL (memory://, redis://host/0, disk:///path, ...)."""
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def plugins(as_json: bool) -> None:
+    """List installed store plugins: scheme, distribution, version, capabilities."""
+    from kv.registry import registry
+
+    infos = registry.plugins()
+    if as_json:
+        rows: list[dict[str, Any]] = []
+        for info in infos:
+            rows.append(
+                {
+                    "scheme": info.scheme,
+                    "distribution": info.distribution,
+                    "version": info.version,
+                    "capabilities": info.plugin.capabilities.as_dict() if info.plugin else None,
+                    "description": info.plugin.description if info.plugin else "",
+                    "error": info.error,
+                }
+            )
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = [("SCHEME", "DISTRIBUTION", "VERSION", "CAPABILITIES")]
+    for info in infos:
+        if info.plugin is None:
+            table.append((info.scheme, info.distribution, info.version, f"ERROR: {info.error}"))
+        else:
+            table.append(
+                (info.scheme, info.distribution, info.version, str(info.plugin.capabilities))
+            )
+    widths = [max(len(row[i]) for row in table) for i in range(3)]
+    for row in table:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3])
+
+
+@main.command()
+@click.argument("url")
+@click.argument("key")
+@click.argument("value")
+@collection_option
+@click.option("--ttl", type=float, default=None, help="Seconds until the entry expires.")
+def put(url: str, key: str, value: str, collection: str | None, ttl: float | None) -> None:
+    """Store VALUE (a JSON object) under KEY."""
+    try:
+        parsed = json.loads(value)
+    except ValueError as error:
+        raise click.BadParameter(f"not JSON: {error}", param_hint="VALUE") from None
+    if not isinstance(parsed, dict):
+        raise click.BadParameter("must be a JSON object", param_hint="VALUE")
+
+    async def action(store: kv.AsyncKeyValue) -> None:
+        await store.put(key, parsed, collection=collection, ttl=ttl)
+
+    _run(url, action)
+
+
+@main.command()
+@click.argument("url")
+@click.argument("key")
+@collection_option
+def get(url: str, key: str, collection: str | None) -> None:
+    """Print the value stored under KEY as JSON (exit 1 if it is missing)."""
+
+    async def action(store: kv.AsyncKeyValue) -> dict[str, Any] | None:
+        return await store.get(key, collection=collection)
+
+    found = _run(url, action)
+    if found is None:
+        click.echo(f"missing: {key!r}", err=True)
+        sys.exit(EXIT_MISSING)
+    click.echo(_dump(found))
+
+
+@main.command()
+@click.argument("url")
+@click.argument("key")
+@collection_option
+def ttl(url: str, key: str, collection: str | None) -> None:
+    """Print the value of KEY and its remaining seconds (null: never expires)."""
+
+    async def action(store: kv.AsyncKeyValue) -> tuple[dict[str, Any] | None, float | None]:
+        return await store.ttl(key, collection=collection)
+
+    found, remaining = _run(url, action)
+    if found is None:
+        click.echo(f"missing: {key!r}", err=True)
+        sys.exit(EXIT_MISSING)
+    click.echo(_dump({"value": found, "ttl": remaining}))
+
+
+@main.command()
+@click.argument("url")
+@click.argument("key")
+@collection_option
+def delete(url: str, key: str, collection: str | None) -> None:
+    """Delete KEY (exit 1 if it did not exist)."""
+
+    async def action(store: kv.AsyncKeyValue) -> bool:
+        return await store.delete(key, collection=collection)
+
+    if not _run(url, action):
+        click.echo(f"missing: {key!r}", err=True)
+        sys.exit(EXIT_MISSING)
+
+
+@main.command()
+@click.argument("url")
+@collection_option
+@click.option("--limit", type=click.IntRange(min=0), default=None, help="List at most N keys.")
+def keys(url: str, collection: str | None, limit: int | None) -> None:
+    """List the keys of a collection, one per line."""
+
+    async def action(store: kv.AsyncKeyValue) -> None:
+        if not isinstance(store, kv.EnumerateKeys):
+            raise kv.errors.UnsupportedOperationError(
+                "This store cannot list keys", store=url.partition(":")[0]
+            )
+        count = 0
+        async for key in store.iter_keys(collection):
+            if limit is not None and count >= limit:
+                break
+            click.echo(key)
+            count += 1
+
+    _run(url, action)
+
+
+@main.command()
+@click.argument("url")
+def collections(url: str) -> None:
+    """List the collections of a store, one per line."""
+
+    async def action(store: kv.AsyncKeyValue) -> None:
+        if not isinstance(store, kv.EnumerateCollections):
+            raise kv.errors.UnsupportedOperationError(
+                "This store cannot list collections", store=url.partition(":")[0]
+            )
+        async for name in store.iter_collections():
+            click.echo(name)
+
+    _run(url, action)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("url")
+@click.option(
+    "--backend",
+    "backends",
+    multiple=True,
+    type=click.Choice(["asyncio", "trio"]),
+    help="Async runtime to run under (repeat for both; default asyncio).",
+)
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+def check(url: str, backends: tuple[str, ...], pytest_args: tuple[str, ...]) -> None:
+    """Run the kv conformance suite against the store at URL.
+
+    The suite writes and deletes entries (and destroys the store's data before
+    each test where it can): point it at a scratch database. Extra arguments
+    go to pytest (e.g. ``-x`` or ``-k ttl``).
+    """
+    try:
+        import pytest
+
+        import kv_conformance.plugin as conformance_plugin
+    except ImportError:
+        click.echo("error: kv check needs kv-conformance: pip install kv-conformance", err=True)
+        sys.exit(EXIT_ERROR)
+    try:
+        kv.StoreURL.parse(url)
+    except KeyValueError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_ERROR)
+    args = [
+        str(conformance_plugin.URL_SUITE),
+        "--kv-url",
+        url,
+        "-p",
+        "anyio",
+        "-o",
+        "addopts=",
+        "--rootdir",
+        str(conformance_plugin.URL_SUITE.parent),
+        "-q",
+    ]
+    for backend in backends:
+        args += ["--kv-backend", backend]
+    args += list(pytest_args)
+    sys.exit(int(pytest.main(args)))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

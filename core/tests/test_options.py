@@ -1,0 +1,100 @@
+"""Option parsing: query text converted, keywords win, clear errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pytest
+
+from kv import InvalidOptionError, StoreURL
+from kv.options import parse_options
+
+
+@dataclass
+class Example:
+    size: int = 1
+    ratio: float = 0.5
+    enabled: bool = False
+    name: str | None = None
+    mode: Literal["fast", "safe"] = "safe"
+    hosts: tuple[str, ...] = ()
+    root: Path | None = None
+    password: str | None = None
+    client: object | None = None
+
+
+def parse(url: str, **keywords: object) -> Example:
+    return parse_options(StoreURL.parse(url), keywords, Example, store="example")
+
+
+def test_query_text_is_converted() -> None:
+    got = parse("x://?size=3&ratio=1.5&enabled=yes&name=n&mode=fast&hosts=a,b&root=/tmp")
+    assert got == Example(3, 1.5, True, "n", "fast", ("a", "b"), Path("/tmp"))
+
+
+def test_repeated_query_name_for_a_tuple() -> None:
+    assert parse("x://?hosts=a&hosts=b").hosts == ("a", "b")
+
+
+def test_keywords_override_query() -> None:
+    assert parse("x://?size=3", size=7).size == 7
+    assert parse("x://?enabled=true", enabled=False).enabled is False
+
+
+def test_keyword_text_is_converted_and_objects_pass() -> None:
+    marker = object()
+    got = parse("x://", size="9", client=marker)
+    assert got.size == 9
+    assert got.client is marker
+
+
+@pytest.mark.parametrize(
+    ("url", "keywords", "fragment"),
+    [
+        ("x://?nope=1", {}, "Unknown URL query option 'nope'"),
+        ("x://", {"nope": 1}, "Unknown keyword option 'nope'"),
+        ("x://?size=big", {}, "'size'"),
+        ("x://?enabled=maybe", {}, "true or false"),
+        ("x://?mode=slow", {}, "must be one of"),
+        ("x://?size=1&size=2", {}, "more than once"),
+        ("x://", {"size": True}, "must be an int"),
+        ("x://", {"ratio": "x"}, "'ratio'"),
+    ],
+)
+def test_errors_name_the_option(url: str, keywords: dict[str, object], fragment: str) -> None:
+    with pytest.raises(InvalidOptionError) as caught:
+        parse(url, **keywords)
+    assert fragment in str(caught.value)
+    assert "example" in str(caught.value)
+
+
+def test_bad_secret_value_is_not_echoed() -> None:
+    @dataclass
+    class Secretive:
+        api_key: int = 0
+
+    with pytest.raises(InvalidOptionError) as caught:
+        parse_options(StoreURL.parse("x://?api_key=s3cr3t"), {}, Secretive, store="s")
+    assert "s3cr3t" not in str(caught.value)
+
+
+def test_unknown_option_lists_accepted_ones() -> None:
+    with pytest.raises(InvalidOptionError) as caught:
+        parse("x://?siz=1")
+    assert "size" in str(caught.value)
+
+
+def test_memory_store_options_through_connect() -> None:
+    import kv
+
+    store = kv.connect("memory://?max_entries=5")
+    assert store.max_entries == 5  # type: ignore[attr-defined]
+    assert kv.connect("memory://?max_entries=5", max_entries=9).max_entries == 9  # type: ignore[attr-defined]
+    with pytest.raises(InvalidOptionError):
+        kv.connect("memory://?max_entries=0")
+    with pytest.raises(InvalidOptionError):
+        kv.connect("memory://?max_entry=5")
+    with pytest.raises(kv.InvalidURLError):
+        kv.connect("memory://somewhere/else")
