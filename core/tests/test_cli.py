@@ -69,7 +69,17 @@ def test_keys_and_collections_on_memory() -> None:
 
 def test_check_runs_the_suite_against_memory(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "kv.cli", "check", "memory://", "-k", "round_trip", "-p", "no:cacheprovider"],
+        [
+            sys.executable,
+            "-m",
+            "kv.cli",
+            "check",
+            "memory://",
+            "-k",
+            "round_trip",
+            "-p",
+            "no:cacheprovider",
+        ],
         capture_output=True,
         text=True,
         cwd=tmp_path,

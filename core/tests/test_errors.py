@@ -27,7 +27,9 @@ def test_useful_builtin_bases() -> None:
 
 
 def test_message_names_key_collection_and_store() -> None:
-    error = errors.DeserializationError("Stored value is broken", key="k", collection="c", store="redis")
+    error = errors.DeserializationError(
+        "Stored value is broken", key="k", collection="c", store="redis"
+    )
     assert str(error) == "Stored value is broken (key='k', collection='c', store=redis)"
     assert "Stored value is broken" in repr(error)
 

@@ -16,7 +16,7 @@ import pytest
 import kv
 from kv.registry import PluginRegistry
 
-PLUGIN_TEMPLATE = '''
+PLUGIN_TEMPLATE = """
 from kv.capabilities import Capabilities
 from kv.plugin import StorePlugin, hookimpl
 
@@ -24,9 +24,9 @@ from kv.plugin import StorePlugin, hookimpl
 def kv_store_plugins():
     return [StorePlugin(schemes={schemes!r}, factory={factory!r}, capabilities=Capabilities(),
                         description="fake")]
-'''
+"""
 
-FACTORY_TEMPLATE = '''
+FACTORY_TEMPLATE = """
 import {heavy}  # stands for a client library
 
 def make(url, **options):
@@ -35,7 +35,7 @@ def make(url, **options):
     store.made_by = {name!r}
     store.url = url
     return store
-'''
+"""
 
 Installer = Callable[..., None]
 

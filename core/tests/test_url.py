@@ -59,7 +59,9 @@ def test_scheme_is_lower_cased() -> None:
     assert StoreURL.parse("Memory://").scheme == "memory"
 
 
-@pytest.mark.parametrize("bad", ["redis://h:notaport", "redis://h:0", "redis://h:70000", "redis://[::1"])
+@pytest.mark.parametrize(
+    "bad", ["redis://h:notaport", "redis://h:0", "redis://h:70000", "redis://[::1"]
+)
 def test_bad_authority_is_reported_when_hosts_are_read(bad: str) -> None:
     url = StoreURL.parse(bad)
     with pytest.raises(InvalidURLError):

@@ -169,7 +169,11 @@ class BasicTests:
                 if await store.get(key, collection="test") != {"w": worker_id, "i": i}:
                     failures.append(f"{key} wrong after put")
                 await store.put(key, {"w": worker_id, "i": i, "again": True}, collection="test")
-                if await store.get(key, collection="test") != {"w": worker_id, "i": i, "again": True}:
+                if await store.get(key, collection="test") != {
+                    "w": worker_id,
+                    "i": i,
+                    "again": True,
+                }:
                     failures.append(f"{key} wrong after overwrite")
                 if not await store.delete(key, collection="test"):
                     failures.append(f"{key} delete returned False")

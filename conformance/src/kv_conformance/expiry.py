@@ -111,9 +111,7 @@ class TTLTests:
 
         assert await eventually(gone, within=3.0)
 
-    async def test_ttl_many_mixes_missing_plain_and_expiring(
-        self, store: kv.AsyncKeyValue
-    ) -> None:
+    async def test_ttl_many_mixes_missing_plain_and_expiring(self, store: kv.AsyncKeyValue) -> None:
         await store.put("plain", {"v": 1}, collection="test")
         await store.put("expiring", {"v": 2}, collection="test", ttl=60)
         results = await store.ttl_many(["missing", "plain", "expiring", "plain"], collection="test")

@@ -82,7 +82,9 @@ class CapabilityTests:
         need(store, "enumerate_keys")
         keys = [f"k{i}" for i in range(57)]
         await store.put_many(keys, [{}] * len(keys), collection="paged")
-        walked = [key async for key in cast(kv.EnumerateKeys, store).iter_keys("paged", page_size=5)]
+        walked = [
+            key async for key in cast(kv.EnumerateKeys, store).iter_keys("paged", page_size=5)
+        ]
         assert sorted(walked) == sorted(keys)
         assert len(walked) == len(keys)
 

@@ -85,8 +85,16 @@ class NameTests:
             (("a.b", "c"), ("a", "b.c")),
             (("ab", "c"), ("a/b", "c")),
         ],
-        ids=["double-colon", "colons", "slash", "double-underscore", "escape-lookalike",
-             "case", "dot", "slash-vs-none"],
+        ids=[
+            "double-colon",
+            "colons",
+            "slash",
+            "double-underscore",
+            "escape-lookalike",
+            "case",
+            "dot",
+            "slash-vs-none",
+        ],
     )
     async def test_no_two_pairs_share_storage(
         self,
@@ -137,7 +145,9 @@ class NameTests:
         with pytest.raises(kv.InvalidKeyError):
             await store.get_many(["key"], collection=bad)
 
-    @pytest.mark.parametrize("bad", [1, None, b"bytes", ("tuple",)], ids=["int", "none", "bytes", "tuple"])
+    @pytest.mark.parametrize(
+        "bad", [1, None, b"bytes", ("tuple",)], ids=["int", "none", "bytes", "tuple"]
+    )
     async def test_key_that_is_not_a_string_is_refused(
         self, store: kv.AsyncKeyValue, bad: Any
     ) -> None:

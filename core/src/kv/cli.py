@@ -77,18 +77,17 @@ def plugins(as_json: bool) -> None:
 
     infos = registry.plugins()
     if as_json:
-        rows: list[dict[str, Any]] = []
-        for info in infos:
-            rows.append(
-                {
-                    "scheme": info.scheme,
-                    "distribution": info.distribution,
-                    "version": info.version,
-                    "capabilities": info.plugin.capabilities.as_dict() if info.plugin else None,
-                    "description": info.plugin.description if info.plugin else "",
-                    "error": info.error,
-                }
-            )
+        rows: list[dict[str, Any]] = [
+            {
+                "scheme": info.scheme,
+                "distribution": info.distribution,
+                "version": info.version,
+                "capabilities": info.plugin.capabilities.as_dict() if info.plugin else None,
+                "description": info.plugin.description if info.plugin else "",
+                "error": info.error,
+            }
+            for info in infos
+        ]
         click.echo(json.dumps(rows, indent=2))
         return
     table = [("SCHEME", "DISTRIBUTION", "VERSION", "CAPABILITIES")]

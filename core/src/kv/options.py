@@ -141,12 +141,13 @@ def parse_options(
         if name not in known:
             raise _unknown(name, known, store, "URL query")
         annotation = hints[name]
+        is_tuple = typing.get_origin(_is_optional(annotation)[1]) is tuple
+        if len(texts) > 1 and not is_tuple:
+            raise InvalidOptionError(f"Option {name!r} is given more than once", store=store)
         try:
-            if typing.get_origin(_is_optional(annotation)[1]) is tuple and len(texts) > 1:
+            if is_tuple and len(texts) > 1:
                 item = typing.get_args(_is_optional(annotation)[1])[0]
                 values[name] = tuple(_convert_text(text, item) for text in texts)
-            elif len(texts) > 1:
-                raise ValueError("is given more than once")
             else:
                 values[name] = _convert_text(texts[0], annotation)
         except ValueError as error:
@@ -175,9 +176,7 @@ def _secret(name: str) -> bool:
     return any(word in lowered for word in ("password", "secret", "token", "key"))
 
 
-def _unknown(
-    name: str, known: Mapping[str, object], store: str, where: str
-) -> InvalidOptionError:
+def _unknown(name: str, known: Mapping[str, object], store: str, where: str) -> InvalidOptionError:
     accepted = ", ".join(sorted(known)) or "none"
     return InvalidOptionError(f"Unknown {where} option {name!r}; accepted: {accepted}", store=store)
 

@@ -83,7 +83,9 @@ class StorePlugin:
                 " (is the backend's client library installed?)"
             ) from error
         except AttributeError as error:
-            raise PluginLoadError(f"Plugin factory {self.factory!r} does not exist: {error}") from error
+            raise PluginLoadError(
+                f"Plugin factory {self.factory!r} does not exist: {error}"
+            ) from error
         factory: Factory = target
         return factory
 

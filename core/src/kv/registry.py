@@ -29,10 +29,9 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from kv._entry_points import FoundEntryPoint, scan_group
 from kv.errors import PluginConflictError, PluginLoadError, UnknownSchemeError
 from kv.plugin import StorePlugin
-
-from kv._entry_points import FoundEntryPoint, scan_group
 
 if TYPE_CHECKING:
     import pluggy
@@ -183,7 +182,9 @@ class PluginRegistry:
             dist_name, _ = _distribution_of(entry_point)
             if _normalize(dist_name) in disabled:
                 continue
-            unique.setdefault((entry_point.name, _normalize(dist_name), entry_point.value), entry_point)
+            unique.setdefault(
+                (entry_point.name, _normalize(dist_name), entry_point.value), entry_point
+            )
         return list(unique.values())
 
     def _pick(self, scheme: str, candidates: list[EntryPoint]) -> EntryPoint:
@@ -305,7 +306,8 @@ class PluginRegistry:
             hint = f" Install it with: pip install {KNOWN_PLUGINS[scheme]}."
         listed = ", ".join(known) if known else "none"
         return UnknownSchemeError(
-            f"No installed kv plugin handles the {scheme!r} scheme.{hint} Installed schemes: {listed}"
+            f"No installed kv plugin handles the {scheme!r} scheme.{hint}"
+            f" Installed schemes: {listed}"
         )
 
     # --- listing -------------------------------------------------------------------
@@ -335,8 +337,8 @@ class PluginRegistry:
                 infos.append(PluginInfo(entry_point.name, dist_name, version, None, str(declared)))
                 continue
             match = next((p for p in declared if entry_point.name in p.schemes), None)
-            error = None if match else "the plugin module does not declare this scheme"
-            infos.append(PluginInfo(entry_point.name, dist_name, version, match, error))
+            problem = None if match else "the plugin module does not declare this scheme"
+            infos.append(PluginInfo(entry_point.name, dist_name, version, match, problem))
         for scheme, plugin in sorted(self._local.items()):
             infos.append(PluginInfo(scheme, _LOCAL, "", plugin))
         return infos

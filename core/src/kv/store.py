@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, SupportsFloat
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, SupportsFloat, cast
 
 from kv._typecheck import typechecked
 from kv.capabilities import OPTIONAL_OPERATIONS, Capabilities
@@ -290,9 +290,7 @@ class BaseStore:
                         f"The store does not implement this: {error}"
                     )
                 else:
-                    translated = StoreError(
-                        f"The backend raised {type(error).__name__}: {error}"
-                    )
+                    translated = StoreError(f"The backend raised {type(error).__name__}: {error}")
             error = translated
         error.add_context(store=self.store_name, collection=collection, key=key)
         return error
@@ -320,8 +318,8 @@ class BaseStore:
     async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
         """Return the value stored under ``key``, or ``None`` if absent or expired."""
         try:
-            collection = self.default_collection if collection is None else self._collection(
-                collection
+            collection = (
+                self.default_collection if collection is None else self._collection(collection)
             )
             key = validate_key(key)
             if not self._ready or self._has_collection_setup:
@@ -361,8 +359,8 @@ class BaseStore:
     ) -> None:
         """Store ``value`` under ``key``, replacing any earlier value and TTL."""
         try:
-            collection = self.default_collection if collection is None else self._collection(
-                collection
+            collection = (
+                self.default_collection if collection is None else self._collection(collection)
             )
             key = validate_key(key)
             seconds = None if ttl is None else validate_ttl(ttl)
@@ -403,7 +401,7 @@ class BaseStore:
             _check_result_length(entries, keys)
             now = _now()
             results: list[dict[str, Any] | None] = []
-            for key, entry in zip(keys, entries):
+            for key, entry in zip(keys, entries):  # noqa: B007 - key names errors
                 if entry is None or (entry.expires_at is not None and entry.expires_at <= now):
                     results.append(None)
                 else:
@@ -428,7 +426,7 @@ class BaseStore:
             _check_result_length(entries, keys)
             now = _now()
             results = []
-            for key, entry in zip(keys, entries):
+            for key, entry in zip(keys, entries):  # noqa: B007 - key names errors
                 results.append(_value_and_ttl(entry, now))
             return results
         except Exception as error:
@@ -451,7 +449,7 @@ class BaseStore:
         Raises:
             ValueError: ``keys`` and ``values`` differ in length.
         """
-        if isinstance(values, (str, bytes)) or len(values) != len(keys):
+        if isinstance(cast(object, values), (str, bytes)) or len(values) != len(keys):
             raise ValueError(
                 f"put_many got {len(keys)} keys but {len(values)} values; nothing was written"
             )
@@ -463,7 +461,7 @@ class BaseStore:
             if not keys:
                 return
             encoded: list[str] = []
-            for key, value in zip(keys, values):
+            for key, value in zip(keys, values):  # noqa: B007 - key names errors
                 value_json = dump_value(value)
                 self._check_size(value_json)
                 encoded.append(value_json)
@@ -511,9 +509,7 @@ def _validate_keys(keys: Sequence[str]) -> Sequence[str]:
 
 def _check_result_length(results: Sequence[object], keys: Sequence[str]) -> None:
     if len(results) != len(keys):
-        raise StoreError(
-            f"The backend returned {len(results)} results for {len(keys)} keys"
-        )
+        raise StoreError(f"The backend returned {len(results)} results for {len(keys)} keys")
 
 
 def _value_and_ttl(
@@ -554,7 +550,7 @@ class EnumerateKeysMixin(BaseStore, abstract=True):
 
     async def iter_keys(
         self, collection: str | None = None, *, page_size: int | None = None
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         """Walk every key of ``collection``, fetched ``page_size`` at a time."""
         size = _check_page_size(page_size)
         try:
@@ -599,7 +595,9 @@ class EnumerateCollectionsMixin(BaseStore, abstract=True):
                     break
         return found
 
-    async def iter_collections(self, *, page_size: int | None = None) -> AsyncIterator[str]:
+    async def iter_collections(
+        self, *, page_size: int | None = None
+    ) -> AsyncGenerator[str, None]:
         """Walk every collection name, fetched ``page_size`` at a time."""
         size = _check_page_size(page_size)
         try:

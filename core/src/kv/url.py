@@ -60,7 +60,9 @@ def _parse_host(text: str, url_for_errors: str) -> Host:
     port: int | None = None
     if port_text:
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            raise InvalidURLError(f"Port {port_text!r} is not a number from 1 to 65535 in URL {url_for_errors}")
+            raise InvalidURLError(
+                f"Port {port_text!r} is not a number from 1 to 65535 in URL {url_for_errors}"
+            )
         port = int(port_text)
     return Host(unquote(name), port)
 

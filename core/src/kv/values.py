@@ -88,7 +88,7 @@ def load_value(text: str | bytes) -> dict[str, Any]:
         DeserializationError: the text is not JSON, or not a JSON object.
     """
     try:
-        loaded = _decode(text if type(text) is str else bytes(text).decode("utf-8"))
+        loaded = _decode(text if isinstance(text, str) else bytes(text).decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise DeserializationError(f"Stored value is not valid JSON: {error}") from None
     if type(loaded) is not dict:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
-from kv.capabilities import Capabilities
+from dataclasses import replace
+
 from kv.entry import StoredEntry
-from kv.stores.builtin_plugin import MEMORY_CAPABILITIES
 from kv.errors import InvalidOptionError
 from kv.store import (
     BaseStore,
@@ -25,6 +25,7 @@ from kv.store import (
     EnumerateCollectionsMixin,
     EnumerateKeysMixin,
 )
+from kv.stores.builtin_plugin import MEMORY_CAPABILITIES
 
 __all__ = ["MEMORY_CAPABILITIES", "MemoryStore"]
 
@@ -64,7 +65,7 @@ class MemoryStore(
             )
         self.max_entries = max_entries
         if max_entries is not None:
-            self.capabilities = Capabilities(**{**MEMORY_CAPABILITIES.as_dict(), "bounded": True})
+            self.capabilities = replace(MEMORY_CAPABILITIES, bounded=True)
         self._collections: dict[str, dict[str, _Slot]] = {}
 
     def __repr__(self) -> str:
@@ -84,7 +85,7 @@ class MemoryStore(
         slot = table.get(key)
         if slot is None:
             return None
-        if type(slot) is str:
+        if isinstance(slot, str):
             if self.max_entries is not None:
                 table.move_to_end(key)  # type: ignore[attr-defined]
             return StoredEntry(slot)
@@ -113,7 +114,7 @@ class MemoryStore(
         slot = table.pop(key, None)
         if slot is None:
             return False
-        return type(slot) is str or slot[1] > _clock()
+        return isinstance(slot, str) or slot[1] > _clock()
 
     async def _get_entries(
         self, collection: str, keys: Sequence[str]
@@ -125,7 +126,7 @@ class MemoryStore(
         if not table:
             return
         now = _clock()
-        names = [k for k, slot in table.items() if type(slot) is str or slot[1] > now]
+        names = [k for k, slot in table.items() if isinstance(slot, str) or slot[1] > now]
         for start in range(0, len(names), page_size):
             yield names[start : start + page_size]
 
@@ -146,7 +147,7 @@ class MemoryStore(
     async def _cull(self, now: float) -> int:
         removed = 0
         for name, table in list(self._collections.items()):
-            expired = [k for k, slot in table.items() if type(slot) is not str and slot[1] <= now]
+            expired = [k for k, slot in table.items() if not isinstance(slot, str) and slot[1] <= now]
             for key in expired:
                 del table[key]
             removed += len(expired)

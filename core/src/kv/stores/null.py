@@ -8,11 +8,10 @@ to switch caching off, or in tests of code that must cope with misses.
 from __future__ import annotations
 
 from kv.entry import StoredEntry
-from kv.stores.builtin_plugin import NULL_CAPABILITIES
 from kv.store import BaseStore
+from kv.stores.builtin_plugin import NULL_CAPABILITIES
 
 __all__ = ["NULL_CAPABILITIES", "NullStore"]
-
 
 
 class NullStore(BaseStore):
