@@ -35,11 +35,20 @@ def typecheck(session: nox.Session) -> None:
 def tests(session: nox.Session, distribution: str) -> None:
     """The tests of one distribution (conformance suite included)."""
     session.run(
-        "uv", "run", "pytest", "-n", "2", DISTRIBUTIONS[distribution], *session.posargs, external=True
+        "uv",
+        "run",
+        "pytest",
+        "-n",
+        "2",
+        DISTRIBUTIONS[distribution],
+        *session.posargs,
+        external=True,
     )
 
 
 @nox.session
 def benchmarks(session: nox.Session) -> None:
     """Run the benchmarks (not part of the test run)."""
-    session.run("uv", "run", "python", "benchmarks/bench_memory.py", *session.posargs, external=True)
+    session.run(
+        "uv", "run", "python", "benchmarks/bench_memory.py", *session.posargs, external=True
+    )

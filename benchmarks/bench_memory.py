@@ -135,7 +135,9 @@ def startup(runs: int) -> tuple[float, float]:
         check=True,
         env=env,
     )
-    subprocess.run([sys.executable, "-c", STARTUP_SNIPPET], check=True, env=env, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-c", STARTUP_SNIPPET], check=True, env=env, capture_output=True
+    )
     imports, firsts = [], []
     for _ in range(runs):
         out = subprocess.run(

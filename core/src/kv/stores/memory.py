@@ -147,7 +147,9 @@ class MemoryStore(
     async def _cull(self, now: float) -> int:
         removed = 0
         for name, table in list(self._collections.items()):
-            expired = [k for k, slot in table.items() if not isinstance(slot, str) and slot[1] <= now]
+            expired = [
+                k for k, slot in table.items() if not isinstance(slot, str) and slot[1] <= now
+            ]
             for key in expired:
                 del table[key]
             removed += len(expired)
