@@ -16,12 +16,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Generic, SupportsFloat, TypeVar, overload
 
+from kv.adapters._context import context_collection, context_store
 from kv.errors import DeserializationError, SerializationError
 
 if TYPE_CHECKING:
     from kv.protocols import AsyncKeyValue
 
-__all__ = ["ITEMS_KEY", "ConversionError", "TypedAdapter", "context_collection", "logger"]
+__all__ = ["ITEMS_KEY", "ConversionError", "TypedAdapter", "logger"]
 
 T = TypeVar("T")
 
@@ -51,18 +52,6 @@ class _Invalid(enum.Enum):
 
 
 _INVALID: Final = _Invalid.INVALID
-
-
-def context_collection(key_value: AsyncKeyValue, collection: str | None) -> str | None:
-    """Name the collection a call used, for error messages and logs only.
-
-    ``None`` means the store's default collection; its name is reported when
-    the store exposes it as ``default_collection``.
-    """
-    if collection is not None:
-        return collection
-    default = getattr(key_value, "default_collection", None)
-    return default if isinstance(default, str) else None
 
 
 class TypedAdapter(ABC, Generic[T]):
@@ -125,6 +114,7 @@ class TypedAdapter(ABC, Generic[T]):
         except ConversionError as error:
             raise SerializationError(
                 f"Cannot serialize the value as {self._type_name}: {error.reason}",
+                store=context_store(self.key_value),
                 collection=context_collection(self.key_value, collection),
                 key=key,
             ) from error
@@ -134,6 +124,7 @@ class TypedAdapter(ABC, Generic[T]):
             raise SerializationError(
                 f"Cannot serialize the value as {self._type_name}:"
                 f" it gave a JSON {type(data).__name__}, not a JSON object",
+                store=context_store(self.key_value),
                 collection=context_collection(self.key_value, collection),
                 key=key,
             )
@@ -160,7 +151,9 @@ class TypedAdapter(ABC, Generic[T]):
         try:
             return self._from_data(data)
         except ConversionError as error:
-            return self._invalid(key, collection, error.reason)
+            reason = error.reason
+        # Outside the except block, so no error that may quote the data is chained.
+        return self._invalid(key, collection, reason)
 
     def _invalid(self, key: str, collection: str | None, reason: str) -> _Invalid:
         """Apply the validation-failure policy: raise, or log and report invalid."""
@@ -168,6 +161,7 @@ class TypedAdapter(ABC, Generic[T]):
         if self.raise_on_validation_error:
             raise DeserializationError(
                 f"The stored value is not a valid {self._type_name}: {reason}",
+                store=context_store(self.key_value),
                 collection=where,
                 key=key,
             )
@@ -184,7 +178,9 @@ class TypedAdapter(ABC, Generic[T]):
     # --- the typed API --------------------------------------------------------------
 
     @overload
-    async def get(self, key: str, *, collection: str | None = None, default: None = None) -> T | None: ...
+    async def get(
+        self, key: str, *, collection: str | None = None, default: None = None
+    ) -> T | None: ...
     @overload
     async def get(self, key: str, *, collection: str | None = None, default: T) -> T: ...
     async def get(
@@ -317,4 +313,3 @@ class TypedAdapter(ABC, Generic[T]):
     async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
         """Delete ``keys``; return how many existed."""
         return await self.key_value.delete_many(keys, collection=self._collection(collection))
-
