@@ -65,3 +65,9 @@ def test_errors_copy_with_their_context(error: errors.KeyValueError) -> None:
 
 def test_missing_key_error_message_is_not_quoted() -> None:
     assert str(errors.MissingKeyError("Key not found", key="k")) == "Key not found (key='k')"
+
+
+def test_missing_key_error_carries_the_operation() -> None:
+    error = errors.MissingKeyError("get() found no value for the key", operation="get", key="k")
+    assert error.operation == "get"
+    assert isinstance(error, KeyError)

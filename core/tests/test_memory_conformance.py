@@ -11,12 +11,11 @@ from kv.stores.memory import MemoryStore
 from kv_conformance import StoreConformance
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 class TestMemoryStore(StoreConformance):
+    @pytest.fixture(params=["asyncio", "trio"])
+    def anyio_backend(self, request: pytest.FixtureRequest) -> str:
+        return str(request.param)
+
     @pytest.fixture
     async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
         store = kv.connect("memory://")

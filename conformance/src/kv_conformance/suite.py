@@ -46,3 +46,8 @@ class StoreConformance(
     """Every behaviour a kv store must have. Subclass it and provide ``store``."""
 
     pytestmark = pytest.mark.anyio
+
+    @pytest.fixture
+    def anyio_backend(self) -> str:
+        """The async runtime the tests run under; override to add ``"trio"``."""
+        return "asyncio"

@@ -224,7 +224,23 @@ class EntryTooSmallError(_SizeError):
 
 
 class MissingKeyError(KeyValueOperationError, KeyError):
-    """A key that had to exist does not (see ``RaiseOnMissingAdapter``)."""
+    """A key that had to exist does not (see ``RaiseOnMissingAdapter``).
+
+    Attributes:
+        operation: The method that found nothing (``"get"``, ``"ttl_many"``, ...).
+    """
+
+    def __init__(
+        self,
+        message: str = "No value is stored under the key",
+        *,
+        operation: str | None = None,
+        store: str | None = None,
+        collection: str | None = None,
+        key: str | None = None,
+    ) -> None:
+        super().__init__(message, store=store, collection=collection, key=key)
+        self.operation = operation
 
     def __str__(self) -> str:  # KeyError would quote the message otherwise
         return KeyValueError.__str__(self)

@@ -37,6 +37,7 @@ class RaiseOnMissingAdapter:
     def _missing(self, operation: str, key: str, collection: str | None) -> MissingKeyError:
         return MissingKeyError(
             f"{operation}() found no value for the key",
+            operation=operation,
             store=context_store(self.key_value),
             collection=context_collection(self.key_value, collection),
             key=key,
