@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import kv
-from kv.registry import PluginRegistry
+from kv.discovery import PluginRegistry
 
 PLUGIN_TEMPLATE = """
 from kv.capabilities import Capabilities
@@ -215,3 +215,32 @@ def test_builtin_schemes_come_from_kv_core_entry_points() -> None:
     assert registry.origin("memory") == "kv-core"
     assert registry.origin("null") == "kv-core"
     assert {"memory", "null"} <= registry.schemes()
+
+
+def test_factory_with_a_wrong_signature_is_a_plugin_error() -> None:
+    from kv.capabilities import Capabilities
+    from kv.plugin import StorePlugin
+
+    registry = PluginRegistry()
+    registry.register(StorePlugin(("nokw",), "kv.stores.memory:MemoryStore", Capabilities()))
+    with pytest.raises(kv.PluginLoadError, match=r"must accept \(url, \*\*options\)"):
+        kv.connect("nokw://", registry=registry)
+
+
+def test_type_error_inside_a_factory_is_not_hidden() -> None:
+    from kv.capabilities import Capabilities
+    from kv.plugin import StorePlugin
+
+    registry = PluginRegistry()
+    registry.register(
+        StorePlugin(("buggy",), "kv.stores.factories:memory_from_url", Capabilities())
+    )
+    with pytest.raises(kv.InvalidOptionError):
+        kv.connect("buggy://", registry=registry, max_entries=[1])
+
+
+def test_registry_attribute_is_the_shared_registry() -> None:
+    import kv.discovery
+
+    assert isinstance(kv.registry, PluginRegistry)
+    assert kv.registry is kv.discovery.registry

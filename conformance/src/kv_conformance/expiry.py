@@ -72,6 +72,15 @@ class TTLTests:
         assert await store.get_many(["key"], collection="test") == [None]
         assert await store.ttl_many(["key"], collection="test") == [(None, None)]
 
+    async def test_deleting_an_expired_entry_reports_it_absent(
+        self, store: kv.AsyncKeyValue
+    ) -> None:
+        await store.put_many(["a", "b"], [{"v": 1}, {"v": 2}], collection="test", ttl=0.2)
+        await store.put("live", {"v": 3}, collection="test")
+        await anyio.sleep(0.5)
+        assert await store.delete("a", collection="test") is False
+        assert await store.delete_many(["b", "live"], collection="test") == 1
+
     async def test_sub_second_ttl_is_honoured(self, store: kv.AsyncKeyValue) -> None:
         await store.put("short", {"v": 1}, collection="test", ttl=0.3)
         await store.put("long", {"v": 2}, collection="test", ttl=30)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import kv
+from kv_conformance.support import capabilities_of
 
 __all__ = ["LifecycleTests"]
 
@@ -22,6 +23,38 @@ class LifecycleTests:
         ``False`` and the corruption test is skipped.
         """
         return False
+
+    async def reopen_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
+        """A new store object on the same location as ``store`` (after it is closed).
+
+        Plugins whose stores declare ``persistent`` override this; the default
+        returns ``None`` and the persistence test is skipped.
+        """
+        return None
+
+    async def test_persistent_store_keeps_data_across_objects(
+        self, store: kv.AsyncKeyValue
+    ) -> None:
+        if not capabilities_of(store).persistent:
+            pytest.skip("the store does not declare 'persistent'")
+        await store.put("kept", {"v": 1}, collection="test", ttl=3600)
+        await store.put("plain", {"v": 2}, collection="test")
+        close = getattr(store, "close", None)
+        if close is not None:
+            await close()
+        reopened = await self.reopen_store(store)
+        if reopened is None:
+            pytest.skip("the test class does not implement reopen_store()")
+        try:
+            value, remaining = await reopened.ttl("kept", collection="test")
+            assert value == {"v": 1}
+            assert remaining is not None
+            assert 3500 < remaining <= 3600
+            assert await reopened.get("plain", collection="test") == {"v": 2}
+        finally:
+            close = getattr(reopened, "close", None)
+            if close is not None:
+                await close()
 
     async def test_context_manager(self, store: kv.AsyncKeyValue) -> None:
         if not isinstance(store, AbstractAsyncContextManager):

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from kv import errors
 from kv.capabilities import Capabilities
 from kv.connect import connect
 from kv.errors import (
+    ArgumentTypeError,
     DeserializationError,
     EntryTooLargeError,
     InvalidKeyError,
@@ -25,15 +27,20 @@ from kv.errors import (
     InvalidTTLError,
     InvalidURLError,
     KeyValueError,
+    KeyValueOperationError,
+    MissingKeyError,
     PluginConflictError,
     PluginError,
     PluginLoadError,
     ReadOnlyError,
     SerializationError,
+    StoreClosedError,
     StoreConnectionError,
     StoreError,
     StoreSetupError,
+    StoreTimeoutError,
     UnknownSchemeError,
+    UnsupportedOperationError,
 )
 from kv.protocols import (
     AsyncKeyValue,
@@ -42,11 +49,12 @@ from kv.protocols import (
     DestroyStore,
     EnumerateCollections,
     EnumerateKeys,
+    Store,
 )
 from kv.url import StoreURL
 
 if TYPE_CHECKING:
-    from kv.registry import PluginRegistry
+    from kv.discovery import PluginRegistry
     from kv.store import BaseStore
     from kv.stores.memory import MemoryStore
     from kv.stores.null import NullStore
@@ -54,6 +62,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArgumentTypeError",
     "AsyncKeyValue",
     "BaseStore",
     "Capabilities",
@@ -69,20 +78,28 @@ __all__ = [
     "InvalidTTLError",
     "InvalidURLError",
     "KeyValueError",
+    "KeyValueOperationError",
     "MemoryStore",
+    "MissingKeyError",
     "NullStore",
     "PluginConflictError",
     "PluginError",
     "PluginLoadError",
+    "PluginRegistry",
     "ReadOnlyError",
     "SerializationError",
+    "Store",
+    "StoreClosedError",
     "StoreConnectionError",
     "StoreError",
     "StoreSetupError",
+    "StoreTimeoutError",
     "StoreURL",
     "UnknownSchemeError",
+    "UnsupportedOperationError",
     "__version__",
     "connect",
+    "errors",
     "registry",
 ]
 
@@ -90,7 +107,8 @@ _LAZY = {
     "BaseStore": ("kv.store", "BaseStore"),
     "MemoryStore": ("kv.stores.memory", "MemoryStore"),
     "NullStore": ("kv.stores.null", "NullStore"),
-    "registry": ("kv.registry", "registry"),
+    "registry": ("kv.discovery", "registry"),
+    "PluginRegistry": ("kv.discovery", "PluginRegistry"),
 }
 
 registry: PluginRegistry

@@ -73,7 +73,7 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def plugins(as_json: bool) -> None:
     """List installed store plugins: scheme, distribution, version, capabilities."""
-    from kv.registry import registry
+    from kv import registry
 
     infos = registry.plugins()
     if as_json:
@@ -228,20 +228,25 @@ def check(url: str, backends: tuple[str, ...], pytest_args: tuple[str, ...]) -> 
     each test where it can): point it at a scratch database. Extra arguments
     go to pytest (e.g. ``-x`` or ``-k ttl``).
     """
-    try:
-        import pytest
+    # Locate the suite without importing it, so pytest imports (and
+    # assertion-rewrites) it as the pytest11 plugin it is.
+    import importlib.util
+    from pathlib import Path
 
-        import kv_conformance.plugin as conformance_plugin
-    except ImportError:
+    spec = importlib.util.find_spec("kv_conformance")
+    if spec is None or spec.origin is None:
         click.echo("error: kv check needs kv-conformance: pip install kv-conformance", err=True)
         sys.exit(EXIT_ERROR)
+    url_suite = Path(spec.origin).with_name("url_suite.py")
+    import pytest
+
     try:
         kv.StoreURL.parse(url)
     except KeyValueError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_ERROR)
     args = [
-        str(conformance_plugin.URL_SUITE),
+        str(url_suite),
         "--kv-url",
         url,
         "-p",
@@ -249,7 +254,7 @@ def check(url: str, backends: tuple[str, ...], pytest_args: tuple[str, ...]) -> 
         "-o",
         "addopts=",
         "--rootdir",
-        str(conformance_plugin.URL_SUITE.parent),
+        str(url_suite.parent),
         "-q",
     ]
     for backend in backends:

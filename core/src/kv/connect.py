@@ -8,15 +8,15 @@ from kv.errors import KeyValueError, PluginLoadError
 from kv.url import StoreURL
 
 if TYPE_CHECKING:
-    from kv.protocols import AsyncKeyValue
-    from kv.registry import PluginRegistry
+    from kv.discovery import PluginRegistry
+    from kv.protocols import Store
 
 __all__ = ["connect"]
 
 
 def connect(
     url: str | StoreURL, *, registry: PluginRegistry | None = None, **options: object
-) -> AsyncKeyValue:
+) -> Store:
     """Return the store a URL names. It connects lazily, on first use.
 
     ``kv.connect("redis://localhost:6379/0")`` finds the plugin that serves
@@ -38,20 +38,35 @@ def connect(
     """
     parsed = StoreURL.parse(url)
     if registry is None:
-        from kv.registry import registry as shared_registry
+        from kv.discovery import registry as shared_registry
 
         registry = shared_registry
     plugin = registry.resolve(parsed.scheme)
     factory = plugin.load_factory()
+    _check_callable_as_factory(factory, parsed.scheme)
     try:
-        store = factory(parsed, **options)
+        store: Store = factory(parsed, **options)
     except KeyValueError as error:
         error.add_context(store=parsed.scheme)
         raise
-    except TypeError as error:
-        raise PluginLoadError(
-            f"The {parsed.scheme} plugin's factory cannot be called as factory(url, **options):"
-            f" {error}",
-            store=parsed.scheme,
-        ) from error
     return store
+
+
+def _check_callable_as_factory(factory: object, scheme: str) -> None:
+    """Refuse a factory that cannot take ``(url, **options)``, before calling it."""
+    import inspect
+
+    try:
+        signature = inspect.signature(factory)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return  # a builtin or C callable: let the call itself decide
+    parameters = list(signature.parameters.values())
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    takes_varargs = any(p.kind is p.VAR_POSITIONAL for p in parameters)
+    takes_keywords = any(p.kind is p.VAR_KEYWORD for p in parameters)
+    if not (positional or takes_varargs) or not takes_keywords:
+        raise PluginLoadError(
+            f"The {scheme} plugin's factory must accept (url, **options); its signature is"
+            f" {signature}",
+            store=scheme,
+        )

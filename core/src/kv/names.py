@@ -26,6 +26,7 @@ __all__ = [
     "COMPOUND_SEPARATOR",
     "DEFAULT_COLLECTION",
     "compound_key",
+    "compound_prefix",
     "decode_path_segment",
     "encode_path_segment",
     "hashed_name",

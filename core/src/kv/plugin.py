@@ -39,7 +39,7 @@ from kv.capabilities import Capabilities
 from kv.errors import PluginLoadError
 
 if TYPE_CHECKING:
-    from kv.protocols import AsyncKeyValue
+    from kv.protocols import Store
 
 __all__ = ["PROJECT_NAME", "StorePlugin", "hookimpl", "hookspec"]
 
@@ -47,7 +47,7 @@ PROJECT_NAME = "kv"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
-Factory = Callable[..., "AsyncKeyValue"]
+Factory = Callable[..., "Store"]
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,12 @@ one when it has the method, and only then; test with ``isinstance``::
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any, Protocol, SupportsFloat, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, SupportsFloat, runtime_checkable
+
+from typing_extensions import Self
+
+if TYPE_CHECKING:
+    from kv.capabilities import Capabilities
 
 __all__ = [
     "AsyncKeyValue",
@@ -24,6 +29,7 @@ __all__ = [
     "DestroyStore",
     "EnumerateCollections",
     "EnumerateKeys",
+    "Store",
 ]
 
 
@@ -91,6 +97,36 @@ class AsyncKeyValue(Protocol):
 
     async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
         """Delete ``keys``; return how many existed."""
+        ...
+
+
+@runtime_checkable
+class Store(AsyncKeyValue, Protocol):
+    """What :func:`kv.connect` returns: the protocol plus lifecycle and capabilities.
+
+    Every store built on :class:`kv.store.BaseStore` is one. Framework code
+    should accept the narrower :class:`AsyncKeyValue`.
+    """
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the store can do."""
+        ...
+
+    async def setup(self) -> None:
+        """Open the store now (it opens by itself on first use otherwise)."""
+        ...
+
+    async def close(self) -> None:
+        """Release the store's resources; safe to call more than once."""
+        ...
+
+    async def __aenter__(self) -> Self:
+        """Open the store and return it."""
+        ...
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Close the store."""
         ...
 
 

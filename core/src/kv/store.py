@@ -595,9 +595,7 @@ class EnumerateCollectionsMixin(BaseStore, abstract=True):
                     break
         return found
 
-    async def iter_collections(
-        self, *, page_size: int | None = None
-    ) -> AsyncGenerator[str, None]:
+    async def iter_collections(self, *, page_size: int | None = None) -> AsyncGenerator[str, None]:
         """Walk every collection name, fetched ``page_size`` at a time."""
         size = _check_page_size(page_size)
         try:

@@ -1,0 +1,39 @@
+"""The plugin module of kv-sqlite: what kv imports to learn about ``sqlite://``.
+
+It is named by the ``kv.stores`` entry point of this distribution
+(``sqlite = "kv_sqlite.plugin"``) and imports only ``kv.capabilities`` and
+``kv.plugin``: listing plugins or resolving the scheme never imports
+:mod:`sqlite3` or :mod:`kv_sqlite.store`. The store module is imported only
+when a ``sqlite://`` URL is opened, through the ``factory`` string.
+"""
+
+from __future__ import annotations
+
+from kv.capabilities import Capabilities
+from kv.plugin import StorePlugin, hookimpl
+
+__all__ = ["SQLITE_CAPABILITIES", "kv_store_plugins"]
+
+SQLITE_CAPABILITIES = Capabilities(
+    enumerate_keys=True,
+    enumerate_collections=True,
+    destroy=True,
+    destroy_collection=True,
+    cull=True,
+    native_ttl=False,
+    persistent=True,
+)
+"""What :class:`kv_sqlite.store.SQLiteStore` can do (its class uses this value)."""
+
+
+@hookimpl
+def kv_store_plugins() -> list[StorePlugin]:
+    """Declare the ``sqlite://`` scheme."""
+    return [
+        StorePlugin(
+            schemes=("sqlite",),
+            factory="kv_sqlite.store:SQLiteStore.from_url",
+            capabilities=SQLITE_CAPABILITIES,
+            description="One SQLite database file (standard library sqlite3), or :memory:",
+        )
+    ]

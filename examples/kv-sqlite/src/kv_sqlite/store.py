@@ -1,0 +1,630 @@
+"""``sqlite://``: a kv store in one SQLite database file.
+
+Every entry is one row of one table (``kv_entries`` unless the ``table``
+option says otherwise)::
+
+    CREATE TABLE kv_entries (
+        collection TEXT, key TEXT, value TEXT, created_at REAL, expires_at REAL,
+        PRIMARY KEY (collection, key)
+    )
+
+``value`` is the value's compact JSON text; the timestamps are seconds since
+the epoch (``expires_at`` is ``NULL`` for entries that never expire). Keys and
+collections are stored as they are, NUL and all: they only ever travel as
+bound parameters. SQLite has no expiry of its own, so expired rows stay
+hidden (the base store checks ``expires_at`` on every read, enumeration
+filters them) until :meth:`~kv.store.CullMixin.cull` deletes them.
+
+The standard library :mod:`sqlite3` is blocking, so every call runs in a
+worker thread (:func:`anyio.to_thread.run_sync`) on one connection, guarded
+by a lock so calls never overlap. The database uses WAL journaling, so other
+processes can read while this one writes.
+
+URL forms::
+
+    sqlite:///absolute/path/kv.db
+    sqlite://relative/path/kv.db      (relative to the working directory)
+    sqlite://:memory:                 (private to the store; lost on close)
+    sqlite:///srv/kv.db?table=cache&timeout=10&default_collection=app
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TypeVar
+
+from anyio import to_thread
+
+from kv.entry import StoredEntry
+from kv.errors import (
+    DeserializationError,
+    InvalidOptionError,
+    InvalidURLError,
+    KeyValueError,
+    ReadOnlyError,
+    StoreConnectionError,
+    StoreError,
+    StoreSetupError,
+    StoreTimeoutError,
+)
+from kv.options import parse_options
+from kv.store import (
+    BaseStore,
+    CullMixin,
+    DestroyCollectionMixin,
+    DestroyMixin,
+    EnumerateCollectionsMixin,
+    EnumerateKeysMixin,
+)
+from kv.url import StoreURL
+from kv_sqlite.plugin import SQLITE_CAPABILITIES
+
+__all__ = [
+    "DEFAULT_TABLE",
+    "DEFAULT_TIMEOUT",
+    "MEMORY_PATH",
+    "SQLITE_CAPABILITIES",
+    "SQLiteOptions",
+    "SQLiteStore",
+]
+
+T = TypeVar("T")
+
+DEFAULT_TABLE = "kv_entries"
+"""The table entries are kept in, unless the ``table`` option names another."""
+
+DEFAULT_TIMEOUT = 5.0
+"""Seconds a call waits for a lock held by another connection before failing."""
+
+MEMORY_PATH = ":memory:"
+"""The path of a private in-memory database."""
+
+_TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+_CHUNK = 500
+"""Keys per ``IN (...)`` list: far below SQLite's bound-variable limit (999 in
+builds before 3.32), with room for the other parameters of the statement."""
+
+_WINDOWS_DRIVE = re.compile(r"/[A-Za-z]:[/\\]")
+
+# SQLite's primary result codes (``sqlite3.SQLITE_*`` exist only from Python 3.11).
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+_SQLITE_READONLY = 8
+_SQLITE_IOERR = 10
+_SQLITE_CORRUPT = 11
+_SQLITE_FULL = 13
+_SQLITE_CANTOPEN = 14
+_SQLITE_NOTADB = 26
+
+# Used when the exception carries no code (Python 3.10): SQLite's own messages.
+_CODE_BY_MESSAGE = {
+    "database is locked": _SQLITE_BUSY,
+    "database table is locked": _SQLITE_LOCKED,
+    "attempt to write a readonly database": _SQLITE_READONLY,
+    "disk i/o error": _SQLITE_IOERR,
+    "database disk image is malformed": _SQLITE_CORRUPT,
+    "database or disk is full": _SQLITE_FULL,
+    "unable to open database file": _SQLITE_CANTOPEN,
+    "file is not a database": _SQLITE_NOTADB,
+}
+
+
+@dataclass(frozen=True)
+class SQLiteOptions:
+    """Options of ``sqlite://``, from the URL query or keywords of ``kv.connect``.
+
+    Attributes:
+        table: The table that holds the entries: a letter or ``_`` followed by
+            up to 62 letters, digits or ``_``. Several stores can share one
+            file with different tables; ``destroy()`` empties only its own.
+        default_collection: Collection used when a call passes ``collection=None``.
+        timeout: Seconds to wait for another connection's lock before a call
+            fails with :class:`~kv.errors.StoreTimeoutError`.
+    """
+
+    table: str = DEFAULT_TABLE
+    default_collection: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+
+
+class _Statements:
+    """Every SQL statement of one store, for its (validated, quoted) table.
+
+    Only the table identifier and ``?`` placeholders are ever put into the SQL
+    text; every key, collection, value and time is a bound parameter.
+    """
+
+    def __init__(self, table: str) -> None:
+        quoted = f'"{table}"'
+        index = f'"{table}_expires_at"'
+
+        def sql(template: str) -> str:
+            return template.replace("{table}", quoted).replace("{index}", index)
+
+        self.create_table = sql(
+            "CREATE TABLE IF NOT EXISTS {table} ("
+            " collection TEXT NOT NULL, key TEXT NOT NULL, value TEXT,"
+            " created_at REAL, expires_at REAL,"
+            " PRIMARY KEY (collection, key))"
+        )
+        self.create_index = sql("CREATE INDEX IF NOT EXISTS {index} ON {table} (expires_at)")
+        self.get = sql(
+            "SELECT value, created_at, expires_at FROM {table} WHERE collection = ? AND key = ?"
+        )
+        # "{marks}" is replaced by one "?" per key of a chunk.
+        self.get_many = sql(
+            "SELECT key, value, created_at, expires_at FROM {table}"
+            " WHERE collection = ? AND key IN ({marks})"
+        )
+        self.put = sql(
+            "INSERT OR REPLACE INTO {table} (collection, key, value, created_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?)"
+        )
+        # Expired rows are already gone for readers; deleting only live ones
+        # makes the row count the number of keys that existed. cull() takes
+        # the rest.
+        self.delete_many = sql(
+            "DELETE FROM {table} WHERE collection = ? AND key IN ({marks})"
+            " AND (expires_at IS NULL OR expires_at > ?)"
+        )
+        self.key_page = sql(
+            "SELECT key FROM {table}"
+            " WHERE collection = ? AND key > ? AND (expires_at IS NULL OR expires_at > ?)"
+            " ORDER BY key LIMIT ?"
+        )
+        self.collection_page = sql(
+            "SELECT DISTINCT collection FROM {table}"
+            " WHERE collection > ? AND (expires_at IS NULL OR expires_at > ?)"
+            " ORDER BY collection LIMIT ?"
+        )
+        self.destroy = sql("DELETE FROM {table}")
+        self.destroy_collection = sql("DELETE FROM {table} WHERE collection = ?")
+        self.cull = sql("DELETE FROM {table} WHERE expires_at <= ?")
+
+
+class SQLiteStore(
+    EnumerateKeysMixin,
+    EnumerateCollectionsMixin,
+    DestroyMixin,
+    DestroyCollectionMixin,
+    CullMixin,
+    BaseStore,
+):
+    """A kv store in one SQLite database file.
+
+    Nothing is opened until the first call (or :meth:`setup`); the parent
+    directory and the table are created then if missing. A ``":memory:"``
+    store keeps its entries only until it is closed and does not declare
+    ``persistent``.
+
+    Args:
+        path: The database file (``":memory:"`` for a private in-memory database).
+        table: The table holding the entries (see :class:`SQLiteOptions`).
+        default_collection: Collection used when ``collection=None``.
+        timeout: Seconds to wait for another connection's lock.
+
+    Raises:
+        InvalidOptionError: an empty path, a bad table name or timeout, or an
+            invalid default collection.
+    """
+
+    capabilities = SQLITE_CAPABILITIES
+    store_name = "sqlite"
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        table: str = DEFAULT_TABLE,
+        default_collection: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        super().__init__(default_collection=default_collection)
+        self.path: str = _check_path(path)
+        self.table: str = _check_table(table)
+        self.timeout: float = _check_timeout(timeout)
+        if self.path == MEMORY_PATH:
+            self.capabilities = replace(SQLITE_CAPABILITIES, persistent=False)
+        self._sql = _Statements(self.table)
+        self._lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = None
+
+    @classmethod
+    def from_url(cls, url: StoreURL, **options: object) -> SQLiteStore:
+        """Build a store from ``sqlite://PATH[?table=T&timeout=S&default_collection=C]``.
+
+        This is the factory named in the plugin declaration; ``kv.connect``
+        calls it with the parsed URL and its keyword options (which win over
+        the query).
+
+        Raises:
+            InvalidURLError: the URL has no path, or has a user or password.
+            InvalidOptionError: an unknown option or a bad value.
+        """
+        if url.username is not None or url.password is not None:
+            raise InvalidURLError(
+                f"sqlite:// takes a file path, not a user or password (got {url})"
+            )
+        path = url.location
+        if not path:
+            raise InvalidURLError(
+                "sqlite:// needs a database path: sqlite:///absolute/path.db,"
+                " sqlite://relative/path.db or sqlite://:memory:"
+            )
+        if _WINDOWS_DRIVE.match(path):
+            path = path[1:]  # sqlite:///C:/data/kv.db
+        parsed = parse_options(url, options, SQLiteOptions, store=cls.store_name)
+        return cls(
+            path,
+            table=parsed.table,
+            default_collection=parsed.default_collection,
+            timeout=parsed.timeout,
+        )
+
+    def __repr__(self) -> str:
+        return f"<SQLiteStore path={self.path!r} table={self.table!r}>"
+
+    # --- running SQL -------------------------------------------------------------
+
+    async def _run(self, call: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``call(connection)`` in a worker thread, one call at a time."""
+        connection = self._connection
+        if connection is None:
+            raise StoreConnectionError("The database connection is closed")
+        lock = self._lock
+
+        def locked() -> T:
+            with lock:
+                return call(connection)
+
+        return await to_thread.run_sync(locked)
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    async def _open(self) -> None:
+        self._connection = await to_thread.run_sync(self._connect)
+
+    def _connect(self) -> sqlite3.Connection:
+        in_memory = self.path == MEMORY_PATH
+        if not in_memory:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: statements commit on their own unless a
+        # transaction is begun explicitly (see _transaction).
+        connection = sqlite3.connect(
+            self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
+        )
+        try:
+            if not in_memory:
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute(self._sql.create_table)
+            connection.execute(self._sql.create_index)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    async def _close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        lock = self._lock
+
+        def close() -> None:
+            with lock:
+                connection.close()
+
+        await to_thread.run_sync(close)
+
+    # --- entries -----------------------------------------------------------------
+
+    async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
+        sql = self._sql.get
+
+        def read(connection: sqlite3.Connection) -> tuple[object, object, object] | None:
+            row: tuple[object, object, object] | None = connection.execute(
+                sql, (collection, key)
+            ).fetchone()
+            return row
+
+        row = await self._run(read)
+        return None if row is None else _entry_from_row(key, *row)
+
+    async def _get_entries(
+        self, collection: str, keys: Sequence[str]
+    ) -> Sequence[StoredEntry | None]:
+        unique = list(dict.fromkeys(keys))
+        template = self._sql.get_many
+
+        def read(connection: sqlite3.Connection) -> dict[str, tuple[object, object, object]]:
+            found: dict[str, tuple[object, object, object]] = {}
+            # Several chunks are read in one transaction, so they see one snapshot.
+            begin = "BEGIN" if len(unique) > _CHUNK else None
+            with _transaction(connection, begin):
+                for chunk in _chunks(unique):
+                    sql = template.replace("{marks}", _marks(len(chunk)))
+                    for key, value, created_at, expires_at in connection.execute(
+                        sql, (collection, *chunk)
+                    ):
+                        found[key] = (value, created_at, expires_at)
+            return found
+
+        rows = await self._run(read)
+        entries: list[StoredEntry | None] = []
+        for key in keys:
+            row = rows.get(key)
+            entries.append(None if row is None else _entry_from_row(key, *row))
+        return entries
+
+    async def _put_entry(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
+    ) -> None:
+        sql = self._sql.put
+        params = (collection, key, entry.json(), entry.created_at, entry.expires_at)
+
+        def write(connection: sqlite3.Connection) -> None:
+            connection.execute(sql, params)
+
+        await self._run(write)
+
+    async def _put_entries(
+        self,
+        collection: str,
+        keys: Sequence[str],
+        entries: Sequence[StoredEntry],
+        ttl: float | None,
+    ) -> None:
+        sql = self._sql.put
+        rows = [
+            (collection, key, entry.json(), entry.created_at, entry.expires_at)
+            for key, entry in zip(keys, entries)
+        ]
+
+        def write(connection: sqlite3.Connection) -> None:
+            # In order, in one transaction: later duplicates of a key win.
+            with _transaction(connection, "BEGIN IMMEDIATE"):
+                connection.executemany(sql, rows)
+
+        await self._run(write)
+
+    async def _delete_entry(self, collection: str, key: str) -> bool:
+        return await self._delete_entries(collection, [key]) > 0
+
+    async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
+        unique = list(dict.fromkeys(keys))
+        template = self._sql.delete_many
+        now = time.time()
+
+        def delete(connection: sqlite3.Connection) -> int:
+            deleted = 0
+            begin = "BEGIN IMMEDIATE" if len(unique) > _CHUNK else None
+            with _transaction(connection, begin):
+                for chunk in _chunks(unique):
+                    sql = template.replace("{marks}", _marks(len(chunk)))
+                    deleted += connection.execute(sql, (collection, *chunk, now)).rowcount
+            return deleted
+
+        return await self._run(delete)
+
+    # --- capabilities ------------------------------------------------------------
+
+    async def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
+        # Keyset pagination: each page starts after the last key of the one
+        # before, so a page costs the same however deep the walk is.
+        after = ""  # keys are never empty, so every key sorts after ""
+        while True:
+            params = (collection, after, time.time(), page_size)
+            page = await self._run(_first_column(self._sql.key_page, params))
+            if page:
+                yield page
+            if len(page) < page_size:
+                return
+            after = page[-1]
+
+    async def _collection_pages(self, page_size: int) -> AsyncIterator[Sequence[str]]:
+        after = ""
+        while True:
+            params = (after, time.time(), page_size)
+            page = await self._run(_first_column(self._sql.collection_page, params))
+            if page:
+                yield page
+            if len(page) < page_size:
+                return
+            after = page[-1]
+
+    async def _destroy(self) -> bool:
+        sql = self._sql.destroy
+
+        def destroy(connection: sqlite3.Connection) -> int:
+            return connection.execute(sql).rowcount
+
+        return await self._run(destroy) > 0
+
+    async def _destroy_collection(self, collection: str) -> bool:
+        sql = self._sql.destroy_collection
+
+        def destroy(connection: sqlite3.Connection) -> int:
+            return connection.execute(sql, (collection,)).rowcount
+
+        return await self._run(destroy) > 0
+
+    async def _cull(self, now: float) -> int:
+        sql = self._sql.cull
+
+        def cull(connection: sqlite3.Connection) -> int:
+            return connection.execute(sql, (now,)).rowcount
+
+        return await self._run(cull)
+
+    # --- errors --------------------------------------------------------------------
+
+    def _translate_error(self, error: Exception) -> KeyValueError | None:
+        """Map :mod:`sqlite3` exceptions to kv errors (``None``: let the base decide)."""
+        if isinstance(error, sqlite3.ProgrammingError) and "closed" in str(error):
+            return StoreConnectionError("The database connection was closed during the call")
+        if not isinstance(error, sqlite3.Error):
+            return None
+        message = str(error)
+        if message.startswith("Could not decode to UTF-8"):
+            # sqlite3's message quotes the stored text; never echo stored data.
+            return DeserializationError("Stored text is not valid UTF-8")
+        code = _error_code(error)
+        if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
+            return StoreTimeoutError(
+                f"The database stayed locked by another connection for over {self.timeout:g}"
+                " seconds (raise the 'timeout' option if this is expected)"
+            )
+        if code == _SQLITE_CANTOPEN:
+            return StoreSetupError(f"Cannot open the database file {self.path!r}: {message}")
+        if code == _SQLITE_NOTADB:
+            return StoreSetupError(f"{self.path!r} is not an SQLite database")
+        if code == _SQLITE_READONLY:
+            return ReadOnlyError(f"The database {self.path!r} is read-only: {message}")
+        if code == _SQLITE_FULL:
+            return StoreError(f"The disk holding {self.path!r} is full")
+        if code == _SQLITE_IOERR:
+            return StoreError(f"Disk I/O error on {self.path!r}: {message}")
+        if code == _SQLITE_CORRUPT:
+            return StoreError(f"The database {self.path!r} is damaged: {message}")
+        return None
+
+
+# --- helpers -----------------------------------------------------------------------
+
+
+def _check_path(path: object) -> str:
+    if isinstance(path, os.PathLike):
+        path = os.fspath(path)
+    if not isinstance(path, str):
+        raise InvalidOptionError(
+            f"path must be a str or os.PathLike[str], not {type(path).__name__}", store="sqlite"
+        )
+    if not path:
+        raise InvalidOptionError(
+            "path must not be empty (use ':memory:' for an in-memory database)", store="sqlite"
+        )
+    return path
+
+
+def _check_table(table: object) -> str:
+    if not isinstance(table, str) or _TABLE_NAME.fullmatch(table) is None:
+        raise InvalidOptionError(
+            f"table must be a letter or '_' followed by at most 62 letters, digits or '_',"
+            f" not {table!r}",
+            store="sqlite",
+        )
+    if table.lower().startswith("sqlite_"):
+        raise InvalidOptionError(
+            f"table names starting with 'sqlite_' are reserved by SQLite (got {table!r})",
+            store="sqlite",
+        )
+    return table
+
+
+def _check_timeout(timeout: object) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise InvalidOptionError(
+            f"timeout must be a number of seconds, not {type(timeout).__name__}", store="sqlite"
+        )
+    seconds = float(timeout)
+    if not 0 <= seconds < float("inf"):
+        raise InvalidOptionError(
+            f"timeout must be a finite number of seconds >= 0, not {timeout!r}", store="sqlite"
+        )
+    return seconds
+
+
+def _chunks(keys: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(keys), _CHUNK):
+        yield keys[start : start + _CHUNK]
+
+
+def _first_column(
+    sql: str, params: tuple[object, ...]
+) -> Callable[[sqlite3.Connection], list[str]]:
+    """A call for :meth:`SQLiteStore._run` returning the first column of every row."""
+
+    def read(connection: sqlite3.Connection) -> list[str]:
+        return [row[0] for row in connection.execute(sql, params)]
+
+    return read
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+@contextlib.contextmanager
+def _transaction(connection: sqlite3.Connection, begin: str | None) -> Iterator[None]:
+    """Run the block in a transaction opened with ``begin`` (``None``: no transaction)."""
+    if begin is None:
+        yield
+        return
+    connection.execute(begin)
+    try:
+        yield
+        connection.commit()
+    except BaseException:
+        if connection.in_transaction:
+            connection.rollback()
+        raise
+
+
+def _entry_from_row(key: str, value: object, created_at: object, expires_at: object) -> StoredEntry:
+    """A :class:`StoredEntry` from one row, or :class:`DeserializationError`.
+
+    Value text is not parsed here: the base store parses it when the value is
+    read, and reports text that is not a JSON object with the key and
+    collection. Only values that are not text at all are refused here.
+    """
+    if value is not None and not isinstance(value, str):
+        if not isinstance(value, bytes):
+            raise DeserializationError(
+                f"Stored value is {_sql_type(value)}, not JSON text", key=key
+            )
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DeserializationError(
+                "Stored value is a BLOB that is not UTF-8", key=key
+            ) from None
+    return StoredEntry(
+        value,
+        _timestamp(created_at, "created_at", key),
+        _timestamp(expires_at, "expires_at", key),
+    )
+
+
+def _timestamp(stored: object, column: str, key: str) -> float | None:
+    if stored is None:
+        return None
+    if isinstance(stored, (int, float)) and not isinstance(stored, bool):
+        return float(stored)
+    raise DeserializationError(f"Stored {column} is {_sql_type(stored)}, not a number", key=key)
+
+
+def _sql_type(stored: object) -> str:
+    if isinstance(stored, int):
+        return "an INTEGER"
+    if isinstance(stored, float):
+        return "a REAL"
+    if isinstance(stored, bytes):
+        return "a BLOB"
+    return "TEXT"
+
+
+def _error_code(error: sqlite3.Error) -> int | None:
+    """SQLite's primary result code of ``error`` (from its message before 3.11)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF
+    return _CODE_BY_MESSAGE.get(str(error).strip().lower())
