@@ -31,9 +31,24 @@ from typing import Any, TypeVar
 from kv.errors import InvalidOptionError
 from kv.url import StoreURL
 
-__all__ = ["parse_options"]
+__all__ = ["CommonOptions", "parse_options"]
 
 T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True)
+class CommonOptions:
+    """Options every store built on :class:`~kv.store.BaseStore` understands.
+
+    Plugin option dataclasses subclass this, so these names mean the same on
+    every URL: ``?default_collection=`` and, for stores that reclaim expired
+    entries, ``?sweep_interval=`` (seconds, or ``none``) and ``?sweep_limit=``.
+    """
+
+    default_collection: str | None = None
+    sweep_interval: float | None = 60.0
+    sweep_limit: int = 500
+
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})

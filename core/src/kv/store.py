@@ -101,6 +101,7 @@ class BaseStore:
     """Short name used in error messages; defaults to the class name."""
 
     _has_collection_setup: ClassVar[bool] = False
+    _sweeps: ClassVar[bool] = False
 
     def __init_subclass__(cls, *, abstract: bool = False, **kwargs: Any) -> None:
         """Check, for concrete stores, that capabilities match the methods offered.
@@ -263,6 +264,9 @@ class BaseStore:
                 deleted += 1
         return deleted
 
+    async def _after_write(self, now: float) -> None:
+        """Called after every successful write when the store sweeps (see CullMixin)."""
+
     def _translate_error(self, error: Exception) -> KeyValueError | None:
         """Map a backend client's exception to a kv error (``None``: not known).
 
@@ -371,6 +375,8 @@ class BaseStore:
             now = _now()
             entry = StoredEntry(value_json, now, None if seconds is None else now + seconds)
             await self._put_entry(collection, key, entry, seconds)
+            if self._sweeps:
+                await self._after_write(now)
         except Exception as error:
             self._raise(error, collection, key)
 
@@ -471,6 +477,8 @@ class BaseStore:
             expires_at = None if seconds is None else now + seconds
             entries = [StoredEntry(value_json, now, expires_at) for value_json in encoded]
             await self._put_entries(collection, keys, entries, seconds)
+            if self._sweeps:
+                await self._after_write(now)
         except Exception as error:
             self._raise(error, collection, key)
 
@@ -671,7 +679,56 @@ class DestroyCollectionMixin(BaseStore, abstract=True):
 
 
 class CullMixin(BaseStore, abstract=True):
-    """Adds ``cull()``; the store writes ``_cull``."""
+    """Adds ``cull()`` and a bounded sweep; the store writes ``_cull``.
+
+    Besides explicit ``cull()`` calls, a store with this mixin reclaims expired
+    entries while it is in use: after a write, once every ``sweep_interval``
+    seconds, it removes at most ``sweep_limit`` expired entries, inline and
+    bounded, so a long-running process does not grow without bound. A sweep
+    that fails is logged and never fails the write. Set ``sweep_interval`` to
+    ``None`` to sweep only on ``cull()``.
+    """
+
+    _sweeps: ClassVar[bool] = True
+    sweep_interval: float | None = 60.0
+    """Seconds between sweeps during writes (``None``: never sweep by itself)."""
+    sweep_limit: int = 500
+    """Most expired entries one sweep removes."""
+    _next_sweep: float = 0.0
+
+    def configure_sweep(self, *, interval: float | None, limit: int | None = None) -> None:
+        """Set how often writes sweep expired entries, and how many at most.
+
+        Raises:
+            InvalidOptionError: ``interval`` is not ``None`` or > 0, or ``limit`` < 1.
+        """
+        if interval is not None and not interval > 0:
+            raise InvalidOptionError(
+                f"sweep_interval must be None or > 0 seconds, not {interval!r}",
+                store=self.store_name,
+            )
+        if limit is not None and limit < 1:
+            raise InvalidOptionError(
+                f"sweep_limit must be >= 1, not {limit!r}", store=self.store_name
+            )
+        self.sweep_interval = interval
+        if limit is not None:
+            self.sweep_limit = limit
+        self._next_sweep = 0.0
+
+    async def _after_write(self, now: float) -> None:
+        interval = self.sweep_interval
+        if interval is None or now < self._next_sweep:
+            return
+        self._next_sweep = now + interval
+        try:
+            await self._cull(now, self.sweep_limit)
+        except Exception as error:  # a sweep must never fail the write
+            import logging
+
+            logging.getLogger("kv.sweep").warning(
+                "Sweep of expired entries failed in %s: %s", self.store_name, error
+            )
 
     @typechecked
     async def cull(self) -> int:
@@ -679,10 +736,13 @@ class CullMixin(BaseStore, abstract=True):
         try:
             if not self._ready:
                 await self._setup_now()
-            return int(await self._cull(_now()))
+            return int(await self._cull(_now(), None))
         except Exception as error:
             self._raise(error, None, None)
 
-    async def _cull(self, now: float) -> int:
-        """Remove entries that expired at or before ``now``; return the count."""
+    async def _cull(self, now: float, limit: int | None) -> int:
+        """Remove entries that expired at or before ``now``; return the count.
+
+        ``limit`` bounds how many one call removes (``None``: all of them).
+        """
         raise NotImplementedError

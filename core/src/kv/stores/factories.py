@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kv.errors import InvalidURLError
-from kv.options import parse_options
+from kv.options import CommonOptions, parse_options
 from kv.stores.memory import MemoryStore
 from kv.stores.null import NullStore
 from kv.url import StoreURL
@@ -14,11 +14,10 @@ __all__ = ["MemoryOptions", "NullOptions", "memory_from_url", "null_from_url"]
 
 
 @dataclass(frozen=True)
-class MemoryOptions:
+class MemoryOptions(CommonOptions):
     """Options of ``memory://``."""
 
     max_entries: int | None = None
-    default_collection: str | None = None
 
 
 @dataclass(frozen=True)
@@ -36,10 +35,14 @@ def _no_location(url: StoreURL) -> None:
 
 
 def memory_from_url(url: StoreURL, **options: object) -> MemoryStore:
-    """``memory://[?max_entries=N&default_collection=NAME]``."""
+    """``memory://[?max_entries=N&default_collection=NAME&sweep_interval=SECONDS]``."""
     _no_location(url)
     parsed = parse_options(url, options, MemoryOptions, store="memory")
-    return MemoryStore(max_entries=parsed.max_entries, default_collection=parsed.default_collection)
+    store = MemoryStore(
+        max_entries=parsed.max_entries, default_collection=parsed.default_collection
+    )
+    store.configure_sweep(interval=parsed.sweep_interval, limit=parsed.sweep_limit)
+    return store
 
 
 def null_from_url(url: StoreURL, **options: object) -> NullStore:

@@ -144,15 +144,19 @@ class MemoryStore(
         table = self._collections.pop(collection, None)
         return bool(table)
 
-    async def _cull(self, now: float) -> int:
+    async def _cull(self, now: float, limit: int | None) -> int:
         removed = 0
         for name, table in list(self._collections.items()):
             expired = [
                 k for k, slot in table.items() if not isinstance(slot, str) and slot[1] <= now
             ]
+            if limit is not None:
+                expired = expired[: limit - removed]
             for key in expired:
                 del table[key]
             removed += len(expired)
             if not table:
                 del self._collections[name]
+            if limit is not None and removed >= limit:
+                break
         return removed

@@ -189,6 +189,10 @@ class _Statements:
         self.destroy = sql("DELETE FROM {table}")
         self.destroy_collection = sql("DELETE FROM {table} WHERE collection = ?")
         self.cull = sql("DELETE FROM {table} WHERE expires_at <= ?")
+        self.cull_some = sql(
+            "DELETE FROM {table} WHERE rowid IN"
+            " (SELECT rowid FROM {table} WHERE expires_at <= ? LIMIT ?)"
+        )
 
 
 class SQLiteStore(
@@ -457,11 +461,14 @@ class SQLiteStore(
 
         return await self._run(destroy) > 0
 
-    async def _cull(self, now: float) -> int:
-        sql = self._sql.cull
+    async def _cull(self, now: float, limit: int | None) -> int:
+        sql = self._sql.cull if limit is None else self._sql.cull_some
+        parameters: tuple[float, ...] | tuple[float, int] = (
+            (now,) if limit is None else (now, limit)
+        )
 
         def cull(connection: sqlite3.Connection) -> int:
-            return connection.execute(sql, (now,)).rowcount
+            return connection.execute(sql, parameters).rowcount
 
         return await self._run(cull)
 
