@@ -27,7 +27,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over every distribution's sources and tests."""
-    session.run("uv", "run", "mypy", external=True)
+    session.run("scripts/typecheck", external=True)
 
 
 @nox.session
