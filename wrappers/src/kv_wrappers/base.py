@@ -1,0 +1,353 @@
+"""``BaseWrapper``: pass every call through, and pass capabilities through too.
+
+A wrapper implements :class:`kv.AsyncKeyValue` over one or more other stores.
+Subclasses override only the calls they change. Unlike py-key-value's
+wrappers, the optional capabilities (``keys``, ``collections``, ``destroy``,
+``destroy_collection``, ``cull``) pass through: a wrapper offers one exactly
+when every store it wraps offers it and the wrapper can translate it, so
+``isinstance(wrapper, kv.EnumerateKeys)`` is true only when ``keys()`` works.
+Wrappers that change names translate them back in the ``_pass_*`` hooks (a
+prefix wrapper lists unprefixed keys).
+
+How it works: after ``__init__``, the wrapper's class is switched to a cached
+subclass that also has the pass-through methods it can offer, so the
+protocol checks see real methods on every Python version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from dataclasses import replace
+from typing import Any, ClassVar, SupportsFloat, cast
+
+import kv
+from kv._typecheck import typechecked
+from kv.capabilities import OPTIONAL_OPERATIONS, Capabilities
+from kv.errors import UnsupportedOperationError
+
+__all__ = ["BaseWrapper", "capabilities_of"]
+
+_PROTOCOLS: dict[str, type] = {
+    "enumerate_keys": kv.EnumerateKeys,
+    "enumerate_collections": kv.EnumerateCollections,
+    "destroy": kv.DestroyStore,
+    "destroy_collection": kv.DestroyCollection,
+    "cull": kv.Cull,
+}
+
+
+def capabilities_of(store: object) -> Capabilities:
+    """The declared capabilities of any store or wrapper (basic if it declares none)."""
+    declared = getattr(store, "capabilities", None)
+    return declared if isinstance(declared, Capabilities) else Capabilities()
+
+
+def _offers(store: object, flag: str) -> bool:
+    if flag == "enumerate_keys":
+        return callable(getattr(store, "keys", None))
+    if flag == "enumerate_collections":
+        return callable(getattr(store, "collections", None))
+    return isinstance(store, _PROTOCOLS[flag])
+
+
+class BaseWrapper:
+    """A store that passes every call to ``key_value``.
+
+    Args:
+        key_value: The store (or wrapper) to wrap.
+
+    Attributes:
+        key_value: The wrapped store.
+    """
+
+    passes_through: ClassVar[frozenset[str]] = frozenset(OPTIONAL_OPERATIONS)
+    """Optional capabilities this wrapper can offer when the wrapped stores do."""
+
+    _variant_of: ClassVar[type[BaseWrapper] | None] = None
+
+    def __init__(self, key_value: kv.AsyncKeyValue) -> None:
+        self.key_value = key_value
+        self._offer_capabilities()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} over {self.key_value!r}>"
+
+    # --- capabilities ------------------------------------------------------------
+
+    def _wrapped_stores(self) -> Sequence[object]:
+        """Every store this wrapper sends calls to (all must offer a capability)."""
+        return [self.key_value]
+
+    def _offered_operations(self) -> frozenset[str]:
+        stores = self._wrapped_stores()
+        return frozenset(
+            flag
+            for flag in self.passes_through
+            if stores and all(_offers(store, flag) for store in stores)
+        )
+
+    def _offer_capabilities(self) -> None:
+        """Switch to the subclass that has exactly the offered optional methods."""
+        base = type(self)._variant_of or type(self)
+        self.__class__ = _variant(base, self._offered_operations())
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """The wrapped store's capabilities, limited to what this wrapper offers."""
+        stores = self._wrapped_stores()
+        first = capabilities_of(stores[0]) if stores else Capabilities()
+        offered = self._offered_operations()
+        flags: dict[str, Any] = {flag: flag in offered for flag in OPTIONAL_OPERATIONS}
+        return self._adjust_capabilities(replace(first, **flags))
+
+    def _adjust_capabilities(self, capabilities: Capabilities) -> Capabilities:
+        """Hook: change what the wrapper declares (e.g. read-only)."""
+        return capabilities
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    async def setup(self) -> None:
+        """Set up every wrapped store that can be set up."""
+        for store in self._wrapped_stores():
+            setup = getattr(store, "setup", None)
+            if setup is not None:
+                await setup()
+
+    async def close(self) -> None:
+        """Close every wrapped store that can be closed."""
+        for store in self._wrapped_stores():
+            close = getattr(store, "close", None)
+            if close is not None:
+                await close()
+
+    async def __aenter__(self) -> BaseWrapper:
+        await self.setup()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # --- the protocol: pass through --------------------------------------------------
+
+    @typechecked
+    async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
+        """Return the value of ``key`` from the wrapped store."""
+        return await self.key_value.get(key, collection=collection)
+
+    @typechecked
+    async def ttl(
+        self, key: str, *, collection: str | None = None
+    ) -> tuple[dict[str, Any] | None, float | None]:
+        """Return ``(value, remaining seconds)`` from the wrapped store."""
+        return await self.key_value.ttl(key, collection=collection)
+
+    @typechecked
+    async def put(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> None:
+        """Store ``value`` in the wrapped store."""
+        await self.key_value.put(key, value, collection=collection, ttl=ttl)
+
+    @typechecked
+    async def delete(self, key: str, *, collection: str | None = None) -> bool:
+        """Delete ``key`` from the wrapped store."""
+        return await self.key_value.delete(key, collection=collection)
+
+    @typechecked
+    async def get_many(
+        self, keys: Sequence[str], *, collection: str | None = None
+    ) -> list[dict[str, Any] | None]:
+        """Return the values of ``keys`` from the wrapped store, in order."""
+        return await self.key_value.get_many(keys, collection=collection)
+
+    @typechecked
+    async def ttl_many(
+        self, keys: Sequence[str], *, collection: str | None = None
+    ) -> list[tuple[dict[str, Any] | None, float | None]]:
+        """Return ``(value, remaining seconds)`` for each key, in order."""
+        return await self.key_value.ttl_many(keys, collection=collection)
+
+    @typechecked
+    async def put_many(
+        self,
+        keys: Sequence[str],
+        values: Sequence[Mapping[str, Any]],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> None:
+        """Store several values in the wrapped store."""
+        await self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
+
+    @typechecked
+    async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
+        """Delete ``keys`` from the wrapped store; return how many existed."""
+        return await self.key_value.delete_many(keys, collection=collection)
+
+    # --- pass-through hooks of the optional capabilities ------------------------------
+    # Wrappers that rename keys or collections override these to translate.
+
+    def _pass_iter_keys(self, collection: str | None, page_size: int | None) -> AsyncIterator[str]:
+        return _iter_keys_of(self.key_value, collection, page_size)
+
+    def _pass_iter_collections(self, page_size: int | None) -> AsyncIterator[str]:
+        return _iter_collections_of(self.key_value, page_size)
+
+    async def _pass_destroy(self) -> bool:
+        return bool(await cast(kv.DestroyStore, self.key_value).destroy())
+
+    async def _pass_destroy_collection(self, collection: str) -> bool:
+        return bool(await cast(kv.DestroyCollection, self.key_value).destroy_collection(collection))
+
+    async def _pass_cull(self) -> int:
+        removed = await cast(kv.Cull, self.key_value).cull()
+        return int(removed or 0)
+
+
+async def _iter_keys_of(
+    store: object, collection: str | None, page_size: int | None
+) -> AsyncGenerator[str, None]:
+    """Walk the keys of any store: ``iter_keys`` if it has it, else ``keys()``."""
+    walk = getattr(store, "iter_keys", None)
+    if walk is not None:
+        async with contextlib.aclosing(walk(collection, page_size=page_size)) as keys:
+            async for key in keys:
+                yield key
+        return
+    lister = getattr(store, "keys", None)
+    if lister is None:
+        raise UnsupportedOperationError("The wrapped store cannot list keys")
+    for key in await lister(collection, limit=None):
+        yield key
+
+
+async def _iter_collections_of(store: object, page_size: int | None) -> AsyncGenerator[str, None]:
+    """Walk the collections of any store."""
+    walk = getattr(store, "iter_collections", None)
+    if walk is not None:
+        async with contextlib.aclosing(walk(page_size=page_size)) as names:
+            async for name in names:
+                yield name
+        return
+    lister = getattr(store, "collections", None)
+    if lister is None:
+        raise UnsupportedOperationError("The wrapped store cannot list collections")
+    for name in await lister(limit=None):
+        yield name
+
+
+# --- the methods a wrapper gains for each capability it offers ----------------------
+
+
+def _check_limit(limit: int | None) -> None:
+    if limit is not None and (type(limit) is not int or limit < 0):
+        raise ValueError(f"limit must be None or an int >= 0, not {limit!r}")
+
+
+class _KeysPassThrough:
+    async def keys(self, collection: str | None = None, *, limit: int | None = None) -> list[str]:
+        """Return the keys of ``collection`` (all when ``limit`` is ``None``)."""
+        _check_limit(limit)
+        found: list[str] = []
+        if limit == 0:
+            return found
+        async with contextlib.aclosing(self.iter_keys(collection)) as walk:
+            async for key in walk:
+                found.append(key)
+                if limit is not None and len(found) >= limit:
+                    break
+        return found
+
+    async def iter_keys(
+        self, collection: str | None = None, *, page_size: int | None = None
+    ) -> AsyncGenerator[str, None]:
+        """Walk every key of ``collection``."""
+        wrapper = cast(BaseWrapper, self)
+        walk = wrapper._pass_iter_keys(collection, page_size)
+        try:
+            async for key in walk:
+                yield key
+        finally:
+            close = getattr(walk, "aclose", None)
+            if close is not None:
+                await close()
+
+
+class _CollectionsPassThrough:
+    async def collections(self, *, limit: int | None = None) -> list[str]:
+        """Return the collection names (all when ``limit`` is ``None``)."""
+        _check_limit(limit)
+        found: list[str] = []
+        if limit == 0:
+            return found
+        async with contextlib.aclosing(self.iter_collections()) as walk:
+            async for name in walk:
+                found.append(name)
+                if limit is not None and len(found) >= limit:
+                    break
+        return found
+
+    async def iter_collections(self, *, page_size: int | None = None) -> AsyncGenerator[str, None]:
+        """Walk every collection name."""
+        wrapper = cast(BaseWrapper, self)
+        walk = wrapper._pass_iter_collections(page_size)
+        try:
+            async for name in walk:
+                yield name
+        finally:
+            close = getattr(walk, "aclose", None)
+            if close is not None:
+                await close()
+
+
+class _DestroyPassThrough:
+    async def destroy(self) -> bool:
+        """Delete everything the wrapped store holds (through this wrapper's view)."""
+        return await cast(BaseWrapper, self)._pass_destroy()
+
+
+class _DestroyCollectionPassThrough:
+    async def destroy_collection(self, collection: str) -> bool:
+        """Delete every entry of ``collection``."""
+        return await cast(BaseWrapper, self)._pass_destroy_collection(collection)
+
+
+class _CullPassThrough:
+    async def cull(self) -> int:
+        """Reclaim expired entries in the wrapped store."""
+        return await cast(BaseWrapper, self)._pass_cull()
+
+
+_MIXINS: dict[str, type] = {
+    "enumerate_keys": _KeysPassThrough,
+    "enumerate_collections": _CollectionsPassThrough,
+    "destroy": _DestroyPassThrough,
+    "destroy_collection": _DestroyCollectionPassThrough,
+    "cull": _CullPassThrough,
+}
+
+
+_VARIANTS: dict[tuple[type[BaseWrapper], frozenset[str]], type[BaseWrapper]] = {}
+
+
+def _variant(base: type[BaseWrapper], operations: frozenset[str]) -> type[BaseWrapper]:
+    """``base`` plus the pass-through methods of ``operations`` (cached per pair)."""
+    if not operations:
+        return base
+    cached = _VARIANTS.get((base, operations))
+    if cached is not None:
+        return cached
+    mixins = tuple(_MIXINS[flag] for flag in OPTIONAL_OPERATIONS if flag in operations)
+    variant = type(
+        base.__name__,
+        (*mixins, base),
+        {"__module__": base.__module__, "__qualname__": base.__qualname__, "_variant_of": base},
+    )
+    _VARIANTS[(base, operations)] = cast(type[BaseWrapper], variant)
+    return _VARIANTS[(base, operations)]
