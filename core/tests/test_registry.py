@@ -129,12 +129,15 @@ def test_entry_point_for_an_undeclared_scheme(install: Installer) -> None:
         PluginRegistry().resolve("liar")
 
 
-def test_unknown_scheme_lists_schemes_and_install_hint() -> None:
+def test_unknown_scheme_lists_schemes_and_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kv.discovery import KNOWN_PLUGINS
+
+    monkeypatch.setitem(KNOWN_PLUGINS, "notinstalled", "kv-notinstalled")
     registry = PluginRegistry()
     with pytest.raises(kv.UnknownSchemeError) as caught:
-        registry.resolve("redis")
+        registry.resolve("notinstalled")
     message = str(caught.value)
-    assert "pip install kv-redis" in message
+    assert "pip install kv-notinstalled" in message
     assert "memory" in message
     with pytest.raises(kv.UnknownSchemeError) as caught:
         registry.resolve("nonesuch")

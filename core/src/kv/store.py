@@ -101,7 +101,8 @@ class BaseStore:
     """Short name used in error messages; defaults to the class name."""
 
     _has_collection_setup: ClassVar[bool] = False
-    _sweeps: ClassVar[bool] = False
+    _next_sweep: float = float("inf")
+    """When the next write sweeps expired entries (never, unless CullMixin)."""
 
     def __init_subclass__(cls, *, abstract: bool = False, **kwargs: Any) -> None:
         """Check, for concrete stores, that capabilities match the methods offered.
@@ -375,7 +376,7 @@ class BaseStore:
             now = _now()
             entry = StoredEntry(value_json, now, None if seconds is None else now + seconds)
             await self._put_entry(collection, key, entry, seconds)
-            if self._sweeps:
+            if now >= self._next_sweep:
                 await self._after_write(now)
         except Exception as error:
             self._raise(error, collection, key)
@@ -477,7 +478,7 @@ class BaseStore:
             expires_at = None if seconds is None else now + seconds
             entries = [StoredEntry(value_json, now, expires_at) for value_json in encoded]
             await self._put_entries(collection, keys, entries, seconds)
-            if self._sweeps:
+            if now >= self._next_sweep:
                 await self._after_write(now)
         except Exception as error:
             self._raise(error, collection, key)
@@ -689,7 +690,6 @@ class CullMixin(BaseStore, abstract=True):
     ``None`` to sweep only on ``cull()``.
     """
 
-    _sweeps: ClassVar[bool] = True
     sweep_interval: float | None = 60.0
     """Seconds between sweeps during writes (``None``: never sweep by itself)."""
     sweep_limit: int = 500
@@ -714,7 +714,7 @@ class CullMixin(BaseStore, abstract=True):
         self.sweep_interval = interval
         if limit is not None:
             self.sweep_limit = limit
-        self._next_sweep = 0.0
+        self._next_sweep = 0.0 if interval is not None else float("inf")
 
     async def _after_write(self, now: float) -> None:
         interval = self.sweep_interval
