@@ -6,15 +6,26 @@ builds (the same one CI uses), so no session installs anything of its own.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
 nox.options.default_venv_backend = "none"
 nox.options.sessions = ["lint", "typecheck", "tests"]
 
+ROOT = Path(__file__).parent
 DISTRIBUTIONS = {
-    "core": "core/tests",
-    "sqlite-example": "examples/kv-sqlite/tests",
+    tests.parent.name: str(tests.relative_to(ROOT))
+    for pattern in (
+        "core/tests",
+        "conformance/tests",
+        "wrappers/tests",
+        "plugins/*/tests",
+        "examples/*/tests",
+    )
+    for tests in sorted(ROOT.glob(pattern))
 }
+"""Each distribution's test folder, by its folder name (core, redis, kv-sqlite, ...)."""
 
 
 @nox.session
@@ -26,7 +37,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over every distribution's sources and tests."""
+    """mypy --strict over every distribution's package (scripts/typecheck)."""
     session.run("scripts/typecheck", external=True)
 
 
