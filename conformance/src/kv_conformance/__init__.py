@@ -6,6 +6,14 @@ store URL. See ``docs/plugin-authors.md``.
 """
 
 from kv_conformance.suite import StoreConformance
-from kv_conformance.support import capabilities_of, eventually, need
+from kv_conformance.support import Miss, capabilities_of, eventually, learn_miss, need, reads_only
 
-__all__ = ["StoreConformance", "capabilities_of", "eventually", "need"]
+__all__ = [
+    "Miss",
+    "StoreConformance",
+    "capabilities_of",
+    "eventually",
+    "learn_miss",
+    "need",
+    "reads_only",
+]

@@ -10,7 +10,7 @@ import pytest
 
 import kv
 from kv_conformance.cases import LARGE_VALUES, NEGATIVE_VALUES, ROUND_TRIP_VALUES
-from kv_conformance.support import capabilities_of
+from kv_conformance.support import Miss, capabilities_of, reads_only
 
 __all__ = ["BasicTests"]
 
@@ -18,20 +18,23 @@ __all__ = ["BasicTests"]
 class BasicTests:
     """Get, put, delete and their bulk forms on one collection."""
 
+    @reads_only
     async def test_is_async_key_value(self, store: kv.AsyncKeyValue) -> None:
         assert isinstance(store, kv.AsyncKeyValue)
 
-    async def test_get_on_empty_store_is_none(self, store: kv.AsyncKeyValue) -> None:
-        assert await store.get("missing", collection="test") is None
+    @reads_only
+    async def test_get_on_empty_store_is_none(self, store: kv.AsyncKeyValue, miss: Miss) -> None:
+        assert await store.get("missing", collection="test") == miss.value
 
     async def test_put_on_empty_store(self, store: kv.AsyncKeyValue) -> None:
         await store.put("key", {"a": 1}, collection="test")
 
-    async def test_ttl_on_empty_store(self, store: kv.AsyncKeyValue) -> None:
-        assert await store.ttl("missing", collection="test") == (None, None)
+    @reads_only
+    async def test_ttl_on_empty_store(self, store: kv.AsyncKeyValue, miss: Miss) -> None:
+        assert await store.ttl("missing", collection="test") == miss.ttl
 
-    async def test_get_put_get(self, store: kv.AsyncKeyValue) -> None:
-        assert await store.get("key", collection="test") is None
+    async def test_get_put_get(self, store: kv.AsyncKeyValue, miss: Miss) -> None:
+        assert await store.get("key", collection="test") == miss.value
         await store.put("key", {"name": "Alice", "age": 30}, collection="test")
         assert await store.get("key", collection="test") == {"name": "Alice", "age": 30}
 
@@ -43,7 +46,7 @@ class BasicTests:
 
     @pytest.mark.parametrize("case", sorted(NEGATIVE_VALUES))
     async def test_value_that_is_not_strict_json_is_refused(
-        self, store: kv.AsyncKeyValue, case: str
+        self, store: kv.AsyncKeyValue, case: str, miss: Miss
     ) -> None:
         await store.put("key", {"before": True}, collection="test")
         value: Any = NEGATIVE_VALUES[case]
@@ -52,7 +55,7 @@ class BasicTests:
         with pytest.raises((kv.SerializationError, TypeError)):
             await store.put_many(["key", "other"], [{"fine": 1}, value], collection="test")
         assert await store.get("key", collection="test") == {"before": True}
-        assert await store.get("other", collection="test") is None
+        assert await store.get("other", collection="test") == miss.value
 
     async def test_serialization_error_names_key_and_collection(
         self, store: kv.AsyncKeyValue
@@ -89,29 +92,33 @@ class BasicTests:
         await store.put("k2", {"v": 2}, collection="test")
         assert await store.get_many(["k1", "k2"], collection="test") == [{"v": 1}, {"v": 2}]
 
-    async def test_get_many_with_one_missing(self, store: kv.AsyncKeyValue) -> None:
+    async def test_get_many_with_one_missing(self, store: kv.AsyncKeyValue, miss: Miss) -> None:
         await store.put("k1", {"v": 1}, collection="test")
         await store.put("k2", {"v": 2}, collection="test")
         got = await store.get_many(["k1", "k2", "k3"], collection="test")
-        assert got == [{"v": 1}, {"v": 2}, None]
+        assert got == [{"v": 1}, {"v": 2}, miss.value]
 
-    async def test_put_get_delete_get(self, store: kv.AsyncKeyValue) -> None:
+    async def test_put_get_delete_get(self, store: kv.AsyncKeyValue, miss: Miss) -> None:
         await store.put("key", {"v": 1}, collection="test")
         assert await store.get("key", collection="test") == {"v": 1}
         assert await store.delete("key", collection="test") is True
-        assert await store.get("key", collection="test") is None
+        assert await store.get("key", collection="test") == miss.value
 
-    async def test_put_many_get_delete_many_get_many(self, store: kv.AsyncKeyValue) -> None:
+    async def test_put_many_get_delete_many_get_many(
+        self, store: kv.AsyncKeyValue, miss: Miss
+    ) -> None:
         await store.put_many(["k1", "k2"], [{"v": 1}, {"v": 2}], collection="test")
         assert await store.get("k1", collection="test") == {"v": 1}
         assert await store.delete_many(["k1", "k2"], collection="test") == 2
-        assert await store.get_many(["k1", "k2"], collection="test") == [None, None]
+        assert await store.get_many(["k1", "k2"], collection="test") == miss.values(2)
 
-    async def test_put_many_get_many_delete_many_get_many(self, store: kv.AsyncKeyValue) -> None:
+    async def test_put_many_get_many_delete_many_get_many(
+        self, store: kv.AsyncKeyValue, miss: Miss
+    ) -> None:
         await store.put_many(["k1", "k2"], [{"v": 1}, {"v": 2}], collection="test")
         assert await store.get_many(["k1", "k2"], collection="test") == [{"v": 1}, {"v": 2}]
         assert await store.delete_many(["k1", "k2"], collection="test") == 2
-        assert await store.get_many(["k1", "k2"], collection="test") == [None, None]
+        assert await store.get_many(["k1", "k2"], collection="test") == miss.values(2)
 
     async def test_put_many_with_tuple_of_values(self, store: kv.AsyncKeyValue) -> None:
         await store.put_many(("k1", "k2"), ({"v": 1}, {"v": 2}), collection="test")
@@ -137,33 +144,33 @@ class BasicTests:
         assert await store.delete_many(["present", "missing"], collection="test") == 1
         assert await store.delete_many(["present", "missing"], collection="test") == 0
 
-    async def test_get_put_get_delete_get(self, store: kv.AsyncKeyValue) -> None:
-        assert await store.get("key", collection="test") is None
+    async def test_get_put_get_delete_get(self, store: kv.AsyncKeyValue, miss: Miss) -> None:
+        assert await store.get("key", collection="test") == miss.value
         await store.put("key", {"v": 1}, collection="test")
         assert await store.get("key", collection="test") == {"v": 1}
         assert await store.delete("key", collection="test") is True
-        assert await store.get("key", collection="test") is None
+        assert await store.get("key", collection="test") == miss.value
 
-    async def test_overwrite_returns_new_value(self, store: kv.AsyncKeyValue) -> None:
+    async def test_overwrite_returns_new_value(self, store: kv.AsyncKeyValue, miss: Miss) -> None:
         await store.put("key", {"v": 1}, collection="test")
         await store.put("key", {"v": 2, "extra": True}, collection="test")
         assert await store.get("key", collection="test") == {"v": 2, "extra": True}
         assert await store.delete("key", collection="test") is True
-        assert await store.get("key", collection="test") is None
+        assert await store.get("key", collection="test") == miss.value
 
-    async def test_put_many_then_single_deletes(self, store: kv.AsyncKeyValue) -> None:
+    async def test_put_many_then_single_deletes(self, store: kv.AsyncKeyValue, miss: Miss) -> None:
         await store.put_many(["k1", "k2"], [{"v": 1}, {"v": 2}], collection="test")
         assert await store.delete("k1", collection="test") is True
         assert await store.delete("k2", collection="test") is True
-        assert await store.get_many(["k1", "k2"], collection="test") == [None, None]
+        assert await store.get_many(["k1", "k2"], collection="test") == miss.values(2)
 
-    async def test_concurrent_tasks(self, store: kv.AsyncKeyValue) -> None:
+    async def test_concurrent_tasks(self, store: kv.AsyncKeyValue, miss: Miss) -> None:
         failures: list[str] = []
 
         async def worker(worker_id: int) -> None:
             for i in range(5):
                 key = f"w{worker_id}-k{i}"
-                if await store.get(key, collection="test") is not None:
+                if await store.get(key, collection="test") != miss.value:
                     failures.append(f"{key} present before put")
                 await store.put(key, {"w": worker_id, "i": i}, collection="test")
                 if await store.get(key, collection="test") != {"w": worker_id, "i": i}:
@@ -177,7 +184,7 @@ class BasicTests:
                     failures.append(f"{key} wrong after overwrite")
                 if not await store.delete(key, collection="test"):
                     failures.append(f"{key} delete returned False")
-                if await store.get(key, collection="test") is not None:
+                if await store.get(key, collection="test") != miss.value:
                     failures.append(f"{key} present after delete")
 
         async with anyio.create_task_group() as group:
@@ -185,19 +192,19 @@ class BasicTests:
                 group.start_soon(worker, worker_id)
         assert failures == []
 
-    async def test_bulk_of_ten(self, store: kv.AsyncKeyValue) -> None:
+    async def test_bulk_of_ten(self, store: kv.AsyncKeyValue, miss: Miss) -> None:
         keys = [f"k{i}" for i in range(10)]
         values = [{"i": i} for i in range(10)]
         await store.put_many(keys, values, collection="test")
         assert await store.get_many(keys, collection="test") == values
         assert await store.delete_many(keys, collection="test") == 10
-        assert await store.get_many(keys, collection="test") == [None] * 10
+        assert await store.get_many(keys, collection="test") == miss.values(10)
 
-    async def test_bounded_store_evicts(self, store: kv.AsyncKeyValue) -> None:
+    async def test_bounded_store_evicts(self, store: kv.AsyncKeyValue, miss: Miss) -> None:
         if not capabilities_of(store).bounded:
             pytest.skip("the store is not bounded (capability 'bounded' not declared)")
         for i in range(1000):
             digest = hashlib.sha256(str(i).encode()).hexdigest()
             await store.put(f"test_key_{i}", {"hash": digest}, collection="test")
-        assert await store.get("test_key_0", collection="test") is None
-        assert await store.get("test_key_999", collection="test") is not None
+        assert await store.get("test_key_0", collection="test") == miss.value
+        assert await store.get("test_key_999", collection="test") != miss.value

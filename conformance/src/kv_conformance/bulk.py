@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import kv
-from kv_conformance.support import capabilities_of
+from kv_conformance.support import Miss, capabilities_of
 
 __all__ = ["BulkTests"]
 
@@ -13,12 +13,14 @@ __all__ = ["BulkTests"]
 class BulkTests:
     """Bulk calls answer one result per input key, in input order."""
 
-    async def test_get_many_keeps_input_order_and_duplicates(self, store: kv.AsyncKeyValue) -> None:
+    async def test_get_many_keeps_input_order_and_duplicates(
+        self, store: kv.AsyncKeyValue, miss: Miss
+    ) -> None:
         await store.put_many(
             ["a", "b", "c"], [{"v": "a"}, {"v": "b"}, {"v": "c"}], collection="test"
         )
         got = await store.get_many(["c", "a", "missing", "c", "b", "a"], collection="test")
-        assert got == [{"v": "c"}, {"v": "a"}, None, {"v": "c"}, {"v": "b"}, {"v": "a"}]
+        assert got == [{"v": "c"}, {"v": "a"}, miss.value, {"v": "c"}, {"v": "b"}, {"v": "a"}]
 
     async def test_duplicates_in_get_many_are_separate_copies(
         self, store: kv.AsyncKeyValue
@@ -30,10 +32,12 @@ class BulkTests:
         first["list"].append(2)
         assert second == {"list": [1]}
 
-    async def test_ttl_many_keeps_input_order_and_duplicates(self, store: kv.AsyncKeyValue) -> None:
+    async def test_ttl_many_keeps_input_order_and_duplicates(
+        self, store: kv.AsyncKeyValue, miss: Miss
+    ) -> None:
         await store.put_many(["a", "b"], [{"v": "a"}, {"v": "b"}], collection="test")
         got = await store.ttl_many(["b", "missing", "a", "b"], collection="test")
-        assert [value for value, _ in got] == [{"v": "b"}, None, {"v": "a"}, {"v": "b"}]
+        assert [value for value, _ in got] == [{"v": "b"}, miss.value, {"v": "a"}, {"v": "b"}]
 
     async def test_empty_lists_are_no_ops(self, store: kv.AsyncKeyValue) -> None:
         assert await store.get_many([], collection="test") == []
@@ -41,21 +45,25 @@ class BulkTests:
         await store.put_many([], [], collection="test")
         assert await store.delete_many([], collection="test") == 0
 
-    async def test_length_mismatch_raises_before_writing(self, store: kv.AsyncKeyValue) -> None:
+    async def test_length_mismatch_raises_before_writing(
+        self, store: kv.AsyncKeyValue, miss: Miss
+    ) -> None:
         with pytest.raises(ValueError, match=r"nothing was written"):
             await store.put_many(["a", "b"], [{"v": 1}], collection="test")
         with pytest.raises(ValueError, match=r"nothing was written"):
             await store.put_many(["a"], [{"v": 1}, {"v": 2}], collection="test")
-        assert await store.get_many(["a", "b"], collection="test") == [None, None]
+        assert await store.get_many(["a", "b"], collection="test") == miss.values(2)
 
     async def test_last_duplicate_put_wins(self, store: kv.AsyncKeyValue) -> None:
         await store.put_many(["a", "b", "a"], [{"v": 1}, {"v": 2}, {"v": 3}], collection="test")
         assert await store.get_many(["a", "b"], collection="test") == [{"v": 3}, {"v": 2}]
 
-    async def test_delete_many_counts_each_existing_key_once(self, store: kv.AsyncKeyValue) -> None:
+    async def test_delete_many_counts_each_existing_key_once(
+        self, store: kv.AsyncKeyValue, miss: Miss
+    ) -> None:
         await store.put_many(["a", "b"], [{"v": 1}, {"v": 2}], collection="test")
         assert await store.delete_many(["a", "a", "b", "missing"], collection="test") == 2
-        assert await store.get_many(["a", "b"], collection="test") == [None, None]
+        assert await store.get_many(["a", "b"], collection="test") == miss.values(2)
 
     async def test_large_batch(self, store: kv.AsyncKeyValue) -> None:
         if capabilities_of(store).bounded:

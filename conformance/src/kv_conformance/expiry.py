@@ -9,7 +9,7 @@ import pytest
 
 import kv
 from kv_conformance.cases import INVALID_TTLS, VALID_TTLS
-from kv_conformance.support import eventually
+from kv_conformance.support import Miss, eventually
 
 __all__ = ["TTLTests"]
 
@@ -31,15 +31,20 @@ class TTLTests:
     @pytest.mark.parametrize("case", sorted(VALID_TTLS))
     async def test_valid_ttl_types(self, store: kv.AsyncKeyValue, case: str) -> None:
         ttl: Any = VALID_TTLS[case]
-        await store.put("key", {"v": 1}, collection="test", ttl=ttl)
-        value, remaining = await store.ttl("key", collection="test")
+        # A 0.1 s TTL can run out between the two calls on a loaded machine:
+        # a few tries, each of which must read the value back to pass.
+        for _ in range(3):
+            await store.put("key", {"v": 1}, collection="test", ttl=ttl)
+            value, remaining = await store.ttl("key", collection="test")
+            if value is not None:
+                break
         assert value == {"v": 1}
         assert remaining is not None
         assert 0 < remaining <= float(ttl)
 
     @pytest.mark.parametrize("case", sorted(INVALID_TTLS))
     async def test_invalid_ttl_is_refused_and_nothing_written(
-        self, store: kv.AsyncKeyValue, case: str
+        self, store: kv.AsyncKeyValue, case: str, miss: Miss
     ) -> None:
         ttl: Any = INVALID_TTLS[case]
         accepted: tuple[type[BaseException], ...] = (kv.InvalidTTLError,)
@@ -49,7 +54,7 @@ class TTLTests:
             await store.put("key", {"v": 1}, collection="test", ttl=ttl)
         with pytest.raises(accepted):
             await store.put_many(["a", "b"], [{"v": 1}, {"v": 2}], collection="test", ttl=ttl)
-        assert await store.get_many(["key", "a", "b"], collection="test") == [None, None, None]
+        assert await store.get_many(["key", "a", "b"], collection="test") == miss.values(3)
 
     async def test_numeric_invalid_ttl_is_the_same_error_through_put_and_put_many(
         self, store: kv.AsyncKeyValue
@@ -60,17 +65,19 @@ class TTLTests:
             with pytest.raises(kv.InvalidTTLError):
                 await store.put_many(["k"], [{"v": 1}], collection="test", ttl=ttl)
 
-    async def test_expired_entry_is_never_returned(self, store: kv.AsyncKeyValue) -> None:
+    async def test_expired_entry_is_never_returned(
+        self, store: kv.AsyncKeyValue, miss: Miss
+    ) -> None:
         await store.put("key", {"v": 1}, collection="test", ttl=0.4)
         assert await store.get("key", collection="test") == {"v": 1}
 
         async def gone() -> bool:
-            return await store.get("key", collection="test") is None
+            return await store.get("key", collection="test") == miss.value
 
         assert await eventually(gone, within=3.0)
-        assert await store.ttl("key", collection="test") == (None, None)
-        assert await store.get_many(["key"], collection="test") == [None]
-        assert await store.ttl_many(["key"], collection="test") == [(None, None)]
+        assert await store.ttl("key", collection="test") == miss.ttl
+        assert await store.get_many(["key"], collection="test") == miss.values(1)
+        assert await store.ttl_many(["key"], collection="test") == miss.ttls(1)
 
     async def test_deleting_an_expired_entry_reports_it_absent(
         self, store: kv.AsyncKeyValue
@@ -81,11 +88,11 @@ class TTLTests:
         assert await store.delete("a", collection="test") is False
         assert await store.delete_many(["b", "live"], collection="test") == 1
 
-    async def test_sub_second_ttl_is_honoured(self, store: kv.AsyncKeyValue) -> None:
+    async def test_sub_second_ttl_is_honoured(self, store: kv.AsyncKeyValue, miss: Miss) -> None:
         await store.put("short", {"v": 1}, collection="test", ttl=0.3)
         await store.put("long", {"v": 2}, collection="test", ttl=30)
         await anyio.sleep(0.6)
-        assert await store.get("short", collection="test") is None
+        assert await store.get("short", collection="test") == miss.value
         assert await store.get("long", collection="test") == {"v": 2}
 
     async def test_put_without_ttl_clears_earlier_ttl(self, store: kv.AsyncKeyValue) -> None:
@@ -112,19 +119,23 @@ class TTLTests:
             assert remaining is not None
             assert 47 <= remaining <= 50
 
-    async def test_put_many_with_short_ttl_expires_all(self, store: kv.AsyncKeyValue) -> None:
+    async def test_put_many_with_short_ttl_expires_all(
+        self, store: kv.AsyncKeyValue, miss: Miss
+    ) -> None:
         await store.put_many(["a", "b"], [{"v": 1}, {"v": 2}], collection="test", ttl=0.4)
 
         async def gone() -> bool:
-            return await store.get_many(["a", "b"], collection="test") == [None, None]
+            return await store.get_many(["a", "b"], collection="test") == miss.values(2)
 
         assert await eventually(gone, within=3.0)
 
-    async def test_ttl_many_mixes_missing_plain_and_expiring(self, store: kv.AsyncKeyValue) -> None:
+    async def test_ttl_many_mixes_missing_plain_and_expiring(
+        self, store: kv.AsyncKeyValue, miss: Miss
+    ) -> None:
         await store.put("plain", {"v": 1}, collection="test")
         await store.put("expiring", {"v": 2}, collection="test", ttl=60)
         results = await store.ttl_many(["missing", "plain", "expiring", "plain"], collection="test")
-        assert results[0] == (None, None)
+        assert results[0] == miss.ttl
         assert results[1] == ({"v": 1}, None)
         assert results[2][0] == {"v": 2}
         assert results[2][1] is not None

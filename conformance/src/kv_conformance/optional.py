@@ -10,7 +10,7 @@ import pytest
 import kv
 from kv.capabilities import OPTIONAL_OPERATIONS
 from kv_conformance.cases import ODD_NAMES
-from kv_conformance.support import capabilities_of, eventually, need
+from kv_conformance.support import Miss, capabilities_of, eventually, need, reads_only
 
 __all__ = ["CapabilityTests"]
 
@@ -29,6 +29,7 @@ class CapabilityTests:
     enumeration_size: int = 10_050
     """How many keys the no-silent-cap enumeration test writes (over 10 000)."""
 
+    @reads_only
     @pytest.mark.parametrize("flag", sorted(OPTIONAL_OPERATIONS))
     async def test_capability_is_offered_exactly_when_declared(
         self, store: kv.AsyncKeyValue, flag: str
@@ -112,23 +113,23 @@ class CapabilityTests:
 
     # --- destroy -----------------------------------------------------------------
 
-    async def test_destroy_then_reuse(self, store: kv.AsyncKeyValue) -> None:
+    async def test_destroy_then_reuse(self, store: kv.AsyncKeyValue, miss: Miss) -> None:
         need(store, "destroy")
         await store.put("a", {"v": 1}, collection="one")
         await store.put("b", {"v": 2}, collection="two")
         assert await cast(kv.DestroyStore, store).destroy() is True
-        assert await store.get("a", collection="one") is None
-        assert await store.get("b", collection="two") is None
+        assert await store.get("a", collection="one") == miss.value
+        assert await store.get("b", collection="two") == miss.value
         await store.put("a", {"v": 3}, collection="one")
         assert await store.get("a", collection="one") == {"v": 3}
 
-    async def test_destroy_collection_then_reuse(self, store: kv.AsyncKeyValue) -> None:
+    async def test_destroy_collection_then_reuse(self, store: kv.AsyncKeyValue, miss: Miss) -> None:
         need(store, "destroy_collection")
         await store.put("a", {"v": 1}, collection="doomed")
         await store.put("a", {"v": 2}, collection="kept")
         destroyer = cast(kv.DestroyCollection, store)
         assert await destroyer.destroy_collection("doomed") is True
-        assert await store.get("a", collection="doomed") is None
+        assert await store.get("a", collection="doomed") == miss.value
         assert await store.get("a", collection="kept") == {"v": 2}
         await store.put("a", {"v": 3}, collection="doomed")
         assert await store.get("a", collection="doomed") == {"v": 3}
@@ -157,11 +158,11 @@ class CapabilityTests:
 
     # --- declared capabilities that are not methods -------------------------------
 
-    async def test_max_value_size_is_enforced(self, store: kv.AsyncKeyValue) -> None:
+    async def test_max_value_size_is_enforced(self, store: kv.AsyncKeyValue, miss: Miss) -> None:
         limit = capabilities_of(store).max_value_size
         if limit is None:
             pytest.skip("the store declares no max_value_size")
         value: dict[str, Any] = {"x": "y" * (limit + 10)}
         with pytest.raises(kv.EntryTooLargeError):
             await store.put("big", value, collection="test")
-        assert await store.get("big", collection="test") is None
+        assert await store.get("big", collection="test") == miss.value

@@ -37,5 +37,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "kv_server: the test needs a backend server")
+    config.addinivalue_line(
+        "markers", "kv_reads_only: a suite test that also runs on a read_only store"
+    )
     if config.getoption("--kv-url", default=None):
         config.args[:] = [str(URL_SUITE)]

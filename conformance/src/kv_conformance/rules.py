@@ -8,6 +8,7 @@ import pytest
 
 import kv
 from kv_conformance.cases import ODD_NAMES
+from kv_conformance.support import Miss
 
 __all__ = ["NameTests", "ValueRuleTests"]
 
@@ -59,11 +60,13 @@ class NameTests:
         assert await store.delete(key, collection="test") is True
 
     @pytest.mark.parametrize("case", sorted(ODD_NAMES))
-    async def test_odd_collection_round_trip(self, store: kv.AsyncKeyValue, case: str) -> None:
+    async def test_odd_collection_round_trip(
+        self, store: kv.AsyncKeyValue, case: str, miss: Miss
+    ) -> None:
         collection = ODD_NAMES[case]
         await store.put("key", {"case": case}, collection=collection)
         assert await store.get("key", collection=collection) == {"case": case}
-        assert await store.get("key", collection="test") is None
+        assert await store.get("key", collection="test") == miss.value
         assert await store.delete("key", collection=collection) is True
 
     async def test_all_odd_names_are_distinct(self, store: kv.AsyncKeyValue) -> None:
@@ -125,7 +128,9 @@ class NameTests:
         assert await store.get(prefix + "2", collection="test") == {"v": 2}
 
     @pytest.mark.parametrize("bad", ["", "\ud800"], ids=["empty", "lone-surrogate"])
-    async def test_invalid_key_is_refused(self, store: kv.AsyncKeyValue, bad: str) -> None:
+    async def test_invalid_key_is_refused(
+        self, store: kv.AsyncKeyValue, bad: str, miss: Miss
+    ) -> None:
         with pytest.raises(kv.InvalidKeyError):
             await store.put(bad, {"v": 1}, collection="test")
         with pytest.raises(kv.InvalidKeyError):
@@ -134,7 +139,7 @@ class NameTests:
             await store.put_many(["fine", bad], [{"v": 1}, {"v": 2}], collection="test")
         with pytest.raises(kv.InvalidKeyError):
             await store.delete_many(["fine", bad], collection="test")
-        assert await store.get("fine", collection="test") is None
+        assert await store.get("fine", collection="test") == miss.value
 
     @pytest.mark.parametrize("bad", ["", "\udfff"], ids=["empty", "lone-surrogate"])
     async def test_invalid_collection_is_refused(self, store: kv.AsyncKeyValue, bad: str) -> None:
@@ -156,10 +161,10 @@ class NameTests:
         with pytest.raises((kv.InvalidKeyError, TypeError)):
             await store.get(bad, collection="test")
 
-    async def test_default_collection(self, store: kv.AsyncKeyValue) -> None:
+    async def test_default_collection(self, store: kv.AsyncKeyValue, miss: Miss) -> None:
         await store.put("key", {"where": "default"})
         assert await store.get("key") == {"where": "default"}
-        assert await store.get("key", collection="test") is None
+        assert await store.get("key", collection="test") == miss.value
         default = getattr(store, "default_collection", None)
         if isinstance(default, str):
             assert await store.get("key", collection=default) == {"where": "default"}

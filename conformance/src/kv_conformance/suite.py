@@ -16,22 +16,37 @@ A plugin's tests subclass :class:`StoreConformance` and supply one fixture,
 
 The store's declared capabilities decide which optional tests run, and the
 suite checks that declared capabilities work and undeclared ones are not
-offered. Tests run under anyio; override the ``anyio_backend`` fixture to run
-them under trio too.
+offered. Two capabilities change what the suite expects rather than which
+methods exist:
+
+* ``read_only``: the suite's tests that write are skipped (the capability is
+  the reason) and :class:`~kv_conformance.readonly.ReadOnlyTests` checks that
+  every write is refused and changes nothing.
+* ``returns_defaults``: the suite learns what a miss returns by reading a key
+  that was never written (the ``miss`` fixture) and expects that wherever it
+  reads a missing key, instead of ``None``.
+
+Tests run under anyio; override the ``anyio_backend`` fixture to run them
+under trio too.
 """
 
 from __future__ import annotations
 
 import pytest
 
+import kv
 from kv_conformance.basics import BasicTests
 from kv_conformance.bulk import BulkTests
 from kv_conformance.expiry import TTLTests
 from kv_conformance.lifecycle import LifecycleTests
 from kv_conformance.optional import CapabilityTests
+from kv_conformance.readonly import ReadOnlyTests, ReturnsDefaultsTests
 from kv_conformance.rules import NameTests, ValueRuleTests
+from kv_conformance.support import Miss, capabilities_of, learn_miss
 
 __all__ = ["StoreConformance"]
+
+_SUITE_PACKAGE = __name__.rpartition(".")[0] + "."
 
 
 class StoreConformance(
@@ -42,6 +57,8 @@ class StoreConformance(
     BulkTests,
     CapabilityTests,
     LifecycleTests,
+    ReadOnlyTests,
+    ReturnsDefaultsTests,
 ):
     """Every behaviour a kv store must have. Subclass it and provide ``store``."""
 
@@ -51,3 +68,24 @@ class StoreConformance(
     def anyio_backend(self) -> str:
         """The async runtime the tests run under; override to add ``"trio"``."""
         return "asyncio"
+
+    @pytest.fixture
+    async def miss(self, store: kv.AsyncKeyValue) -> Miss:
+        """What the store returns for a missing key (see :class:`Miss`)."""
+        return await learn_miss(store)
+
+    @pytest.fixture(autouse=True)
+    def _kv_read_only_gate(self, request: pytest.FixtureRequest) -> None:
+        """Skip the suite's writing tests for a store that declares ``read_only``.
+
+        Only the suite's own tests are gated; tests a subclass adds always run.
+        """
+        function = getattr(request, "function", None)
+        module = getattr(function, "__module__", "") or ""
+        if not module.startswith(_SUITE_PACKAGE):
+            return
+        if request.node.get_closest_marker("kv_reads_only") is not None:
+            return
+        store = request.getfixturevalue("store")
+        if capabilities_of(store).read_only:
+            pytest.skip("capability 'read_only' declared: this test writes")

@@ -3,14 +3,35 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 import anyio
 import pytest
 
 import kv
 
-__all__ = ["capabilities_of", "eventually", "need"]
+__all__ = [
+    "MISS_PROBE_COLLECTION",
+    "Miss",
+    "capabilities_of",
+    "eventually",
+    "learn_miss",
+    "need",
+    "reads_only",
+]
+
+MISS_PROBE_COLLECTION = "test"
+"""The collection in which :func:`learn_miss` reads a never-written key."""
+
+reads_only = pytest.mark.kv_reads_only
+"""Marks a suite test that only reads, so it also runs on a ``read_only`` store.
+
+Every other test of the suite writes, and is skipped (with the capability as
+the reason) for a store that declares ``read_only``.
+"""
 
 
 def capabilities_of(store: object) -> kv.Capabilities:
@@ -23,6 +44,40 @@ def need(store: object, capability: str) -> None:
     """Skip the calling test unless ``store`` declares ``capability``."""
     if not getattr(capabilities_of(store), capability):
         pytest.skip(f"capability {capability!r} not declared by the store")
+
+
+@dataclass(frozen=True)
+class Miss:
+    """What a store's reads return for a key that is not there.
+
+    ``None`` and ``(None, None)`` for every store, except one that declares
+    ``returns_defaults``: its miss is learnt by reading a never-written key.
+
+    Attributes:
+        value: What ``get`` (and each ``get_many`` slot) returns for a miss.
+        ttl: What ``ttl`` (and each ``ttl_many`` slot) returns for a miss.
+    """
+
+    value: dict[str, Any] | None = None
+    ttl: tuple[dict[str, Any] | None, float | None] = (None, None)
+
+    def values(self, count: int) -> list[dict[str, Any] | None]:
+        """What ``get_many`` returns for ``count`` missing keys."""
+        return [self.value] * count
+
+    def ttls(self, count: int) -> list[tuple[dict[str, Any] | None, float | None]]:
+        """What ``ttl_many`` returns for ``count`` missing keys."""
+        return [self.ttl] * count
+
+
+async def learn_miss(store: kv.AsyncKeyValue) -> Miss:
+    """What ``store`` returns for a missing key (see :class:`Miss`)."""
+    if not capabilities_of(store).returns_defaults:
+        return Miss()
+    key = f"kv-conformance-never-written-{uuid.uuid4().hex}"
+    value = await store.get(key, collection=MISS_PROBE_COLLECTION)
+    ttl = await store.ttl(key, collection=MISS_PROBE_COLLECTION)
+    return Miss(value, ttl)
 
 
 async def eventually(

@@ -39,6 +39,15 @@ class Capabilities:
             same location sees them).
         bounded: the store evicts entries when full (memory with a limit).
         max_value_size: largest accepted value JSON in bytes, if limited.
+        read_only: every write (``put``, ``put_many``, ``delete``,
+            ``delete_many``) raises :class:`~kv.errors.ReadOnlyError`, or is
+            ignored, and changes nothing; reads work as usual. The
+            conformance suite skips the tests that write and checks this
+            instead.
+        returns_defaults: a read of a missing key returns a default value
+            (and TTL) instead of ``None`` (``(None, None)`` for ``ttl``). The
+            conformance suite learns the default by reading a key that was
+            never written and expects it wherever a miss is read.
     """
 
     enumerate_keys: bool = False
@@ -50,6 +59,8 @@ class Capabilities:
     persistent: bool = False
     bounded: bool = False
     max_value_size: int | None = None
+    read_only: bool = False
+    returns_defaults: bool = False
 
     def flags(self) -> list[str]:
         """Names of the capabilities that are set, in declaration order."""

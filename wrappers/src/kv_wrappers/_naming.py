@@ -1,0 +1,119 @@
+"""Unambiguous name joining for the wrappers that rename keys or collections.
+
+A prefix wrapper stores collection ``c`` as ``f"{prefix}__{c}"``, and the
+single-collection wrapper stores key ``k`` of collection ``c`` as
+``f"{c}__{k}"``: py-key-value's layouts. Joined naively, two different pairs
+can share a name (``("a__b", "c")`` and ``("a", "b__c")`` both give
+``"a__b__c"``). Here the head is escaped when needed so that the joined name
+always splits at the *first* separator: a head that contains ``%``, or in
+which the separator would be found before its end, has ``%`` and every
+separator character percent-encoded (UTF-8 bytes, ``%XX``). Other heads, the
+usual case, are kept as they are, so names stay py-key-value's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from urllib.parse import unquote
+
+from kv.errors import InvalidKeyError, InvalidOptionError
+from kv.names import DEFAULT_COLLECTION, validate_collection, validate_key
+
+__all__ = [
+    "SEPARATOR",
+    "check_prefix",
+    "check_separator",
+    "default_collection_of",
+    "escape_head",
+    "map_keys",
+    "split_joined",
+]
+
+SEPARATOR = "__"
+"""py-key-value's separator between a prefix or collection and the rest."""
+
+
+def _percent(character: str) -> str:
+    return "".join(f"%{byte:02X}" for byte in character.encode("utf-8"))
+
+
+def escape_head(head: str, separator: str = SEPARATOR) -> str:
+    """``head`` escaped so that ``head + separator + rest`` splits at the first separator.
+
+    Heads without ``%`` in which ``separator`` is not found before the end
+    (``"my_app"`` for ``"__"``) are returned unchanged.
+    """
+    if "%" not in head and (head + separator).find(separator) == len(head):
+        return head
+    special = set(separator) | {"%"}
+    return "".join(_percent(ch) if ch in special else ch for ch in head)
+
+
+def unescape_head(escaped: str, separator: str = SEPARATOR) -> str | None:
+    """Invert :func:`escape_head`; ``None`` if ``escaped`` is not one of its results."""
+    if "%" not in escaped:
+        return escaped
+    try:
+        head = unquote(escaped, errors="strict")
+    except UnicodeDecodeError:
+        return None
+    return head if escape_head(head, separator) == escaped else None
+
+
+def split_joined(joined: str, separator: str = SEPARATOR) -> tuple[str, str] | None:
+    """Split ``escape_head(head) + separator + tail``; ``None`` for foreign names."""
+    escaped, found, tail = joined.partition(separator)
+    if not found or not tail:
+        return None
+    head = unescape_head(escaped, separator)
+    if not head:
+        return None
+    return head, tail
+
+
+def check_prefix(prefix: object) -> str:
+    """A prefix is a non-empty str that encodes as UTF-8."""
+    if not isinstance(prefix, str):
+        raise InvalidOptionError(f"prefix must be a str, not {type(prefix).__name__}")
+    try:
+        return validate_collection(prefix)
+    except InvalidKeyError as error:
+        raise InvalidOptionError(f"prefix is invalid: {error.message}") from None
+
+
+def check_separator(separator: object) -> str:
+    """A separator is a non-empty str without ``%`` (which escaping uses)."""
+    if not isinstance(separator, str) or not separator:
+        raise InvalidOptionError(f"separator must be a non-empty str, not {separator!r}")
+    if "%" in separator:
+        raise InvalidOptionError("separator must not contain '%' (it marks escaped characters)")
+    try:
+        separator.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidOptionError("separator must encode as UTF-8") from None
+    return separator
+
+
+def default_collection_of(store: object) -> str:
+    """The collection ``store`` uses for ``collection=None``.
+
+    Read from the store's ``default_collection`` attribute; wrappers without
+    one are looked through (their ``key_value``). Falls back to
+    ``"default_collection"``, every kv store's default.
+    """
+    for _ in range(100):
+        name = getattr(store, "default_collection", None)
+        if isinstance(name, str) and name:
+            return name
+        inner = getattr(store, "key_value", None)
+        if inner is None or inner is store:
+            break
+        store = inner
+    return DEFAULT_COLLECTION
+
+
+def map_keys(keys: Sequence[str], rename: Callable[[str], str]) -> list[str]:
+    """Validate ``keys`` and rename each one (refusing a single ``str`` as keys)."""
+    if isinstance(keys, (str, bytes)):
+        raise TypeError("keys must be a sequence of str, not a single str")
+    return [rename(validate_key(key)) for key in keys]

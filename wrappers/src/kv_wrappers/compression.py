@@ -1,0 +1,223 @@
+"""``CompressionWrapper``: gzip large values, in py-key-value's stored format.
+
+A value whose compact JSON is at least ``min_size_to_compress`` bytes is
+stored as py-key-value's envelope, so either library reads what the other
+wrote::
+
+    {"__compressed_data__": "<base64 of gzip of the value's compact JSON>",
+     "__compression_version__": 1, "__compression_algorithm__": "gzip"}
+
+Smaller values are stored as they are. Reads accept both, so values written
+before the wrapper was added stay readable. Unlike py-key-value, an envelope
+that cannot be decompressed raises :class:`kv.DeserializationError` naming
+the key and collection; the raw envelope is never returned as if it were the
+value.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any, SupportsFloat
+
+import kv
+from kv._typecheck import typechecked
+from kv.capabilities import Capabilities
+from kv.errors import DeserializationError, InvalidOptionError, KeyValueError
+from kv.values import load_value
+from kv_wrappers._support import (
+    check_put_many_lengths,
+    collection_name,
+    dump_with_context,
+    with_context,
+)
+from kv_wrappers.base import BaseWrapper
+
+__all__ = [
+    "COMPRESSED_DATA_KEY",
+    "COMPRESSION_ALGORITHM_KEY",
+    "COMPRESSION_VERSION",
+    "COMPRESSION_VERSION_KEY",
+    "CompressionWrapper",
+]
+
+COMPRESSED_DATA_KEY = "__compressed_data__"
+COMPRESSION_VERSION_KEY = "__compression_version__"
+COMPRESSION_ALGORITHM_KEY = "__compression_algorithm__"
+COMPRESSION_VERSION = 1
+"""The envelope version this wrapper writes and the newest it reads."""
+_ALGORITHM = "gzip"
+
+
+class CompressionWrapper(BaseWrapper):
+    """Compress large values with gzip before they reach the wrapped store.
+
+    Args:
+        key_value: The store to wrap.
+        min_size_to_compress: Values whose compact JSON has at least this many
+            bytes are compressed (default 1024); ``0`` compresses every value.
+        compression_level: gzip level from 1 (fastest, py-key-value's choice,
+            the default) to 9 (smallest).
+
+    Values that have a top-level ``"__compressed_data__"`` field are always
+    compressed, so they can never be mistaken for an envelope. The wrapped
+    store's ``max_value_size`` is not declared through this wrapper: how large
+    a value may be depends on how well it compresses (the wrapped store still
+    refuses an envelope that is too large, with ``EntryTooLargeError``).
+    """
+
+    def __init__(
+        self,
+        key_value: kv.AsyncKeyValue,
+        min_size_to_compress: int = 1024,
+        *,
+        compression_level: int = 1,
+    ) -> None:
+        if type(min_size_to_compress) is not int or min_size_to_compress < 0:
+            raise InvalidOptionError(
+                f"min_size_to_compress must be an int >= 0, not {min_size_to_compress!r}"
+            )
+        if type(compression_level) is not int or not 1 <= compression_level <= 9:
+            raise InvalidOptionError(
+                f"compression_level must be an int from 1 to 9, not {compression_level!r}"
+            )
+        self.min_size_to_compress = min_size_to_compress
+        self.compression_level = compression_level
+        super().__init__(key_value)
+
+    def _adjust_capabilities(self, capabilities: Capabilities) -> Capabilities:
+        return replace(capabilities, max_value_size=None)
+
+    # --- the format ------------------------------------------------------------------
+
+    def _encode(
+        self, value: Mapping[str, Any], collection: str | None, key: str | None
+    ) -> Mapping[str, Any]:
+        text = dump_with_context(
+            value,
+            wrapper=self,
+            collection=collection,
+            key=key,
+        )
+        if len(text) < self.min_size_to_compress and COMPRESSED_DATA_KEY not in value:
+            return value
+        packed = gzip.compress(text.encode("ascii"), compresslevel=self.compression_level, mtime=0)
+        return {
+            COMPRESSED_DATA_KEY: base64.b64encode(packed).decode("ascii"),
+            COMPRESSION_VERSION_KEY: COMPRESSION_VERSION,
+            COMPRESSION_ALGORITHM_KEY: _ALGORITHM,
+        }
+
+    def _decode(
+        self, stored: dict[str, Any] | None, collection: str | None, key: str
+    ) -> dict[str, Any] | None:
+        if stored is None or COMPRESSED_DATA_KEY not in stored:
+            return stored
+        try:
+            return _decompress(stored)
+        except KeyValueError as error:
+            raise with_context(
+                error,
+                store=type(self).__name__,
+                collection=collection_name(self.key_value, collection),
+                key=key,
+            ) from None
+
+    # --- the protocol ------------------------------------------------------------------
+
+    @typechecked
+    async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
+        """Return the value of ``key``, decompressed."""
+        return self._decode(await self.key_value.get(key, collection=collection), collection, key)
+
+    @typechecked
+    async def ttl(
+        self, key: str, *, collection: str | None = None
+    ) -> tuple[dict[str, Any] | None, float | None]:
+        """Return ``(value, remaining seconds)``, the value decompressed."""
+        stored, remaining = await self.key_value.ttl(key, collection=collection)
+        return self._decode(stored, collection, key), remaining
+
+    @typechecked
+    async def get_many(
+        self, keys: Sequence[str], *, collection: str | None = None
+    ) -> list[dict[str, Any] | None]:
+        """Return the values of ``keys``, decompressed, in order."""
+        stored = await self.key_value.get_many(keys, collection=collection)
+        return [self._decode(value, collection, key) for key, value in zip(keys, stored)]
+
+    @typechecked
+    async def ttl_many(
+        self, keys: Sequence[str], *, collection: str | None = None
+    ) -> list[tuple[dict[str, Any] | None, float | None]]:
+        """Return ``(value, remaining seconds)`` for each key, values decompressed."""
+        stored = await self.key_value.ttl_many(keys, collection=collection)
+        return [
+            (self._decode(value, collection, key), remaining)
+            for key, (value, remaining) in zip(keys, stored)
+        ]
+
+    @typechecked
+    async def put(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> None:
+        """Store ``value``, compressed when it is large enough."""
+        encoded = self._encode(value, collection, key)
+        await self.key_value.put(key, encoded, collection=collection, ttl=ttl)
+
+    @typechecked
+    async def put_many(
+        self,
+        keys: Sequence[str],
+        values: Sequence[Mapping[str, Any]],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> None:
+        """Store several values, each compressed when it is large enough."""
+        check_put_many_lengths(keys, values)
+        encoded = [self._encode(value, collection, key) for key, value in zip(keys, values)]
+        await self.key_value.put_many(keys, encoded, collection=collection, ttl=ttl)
+
+
+def _decompress(envelope: dict[str, Any]) -> dict[str, Any]:
+    """The value inside a compression envelope.
+
+    Raises:
+        DeserializationError: the envelope is malformed, of a newer version or
+            another algorithm, or its data is not gzip of a JSON object.
+    """
+    data = envelope.get(COMPRESSED_DATA_KEY)
+    version = envelope.get(COMPRESSION_VERSION_KEY, COMPRESSION_VERSION)
+    algorithm = envelope.get(COMPRESSION_ALGORITHM_KEY, _ALGORITHM)
+    if not isinstance(data, str):
+        raise DeserializationError(
+            f"Stored compressed value is malformed: {COMPRESSED_DATA_KEY!r} is a"
+            f" {type(data).__name__}, not base64 text"
+        )
+    if type(version) is not int or not 1 <= version <= COMPRESSION_VERSION:
+        raise DeserializationError(
+            f"Stored compressed value has version {version!r}; this release reads"
+            f" version {COMPRESSION_VERSION}"
+        )
+    if algorithm != _ALGORITHM:
+        raise DeserializationError(
+            f"Stored compressed value uses algorithm {str(algorithm)[:40]!r}, not gzip"
+        )
+    try:
+        packed = base64.b64decode(data, validate=True)
+        text = gzip.decompress(packed)
+    except (binascii.Error, ValueError, OSError, EOFError, zlib.error) as error:
+        raise DeserializationError(
+            f"Stored compressed value cannot be decompressed: {type(error).__name__}"
+        ) from None
+    return load_value(text)

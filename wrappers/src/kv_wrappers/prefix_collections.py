@@ -1,0 +1,224 @@
+"""``PrefixCollectionsWrapper``: every collection gets a prefix in the wrapped store.
+
+Several applications can share one store, each behind its own prefix::
+
+    from kv_wrappers import PrefixCollectionsWrapper
+
+    app = PrefixCollectionsWrapper(kv.connect("memory://"), prefix="app1")
+    await app.put("alice", {"n": 1}, collection="users")  # stored in "app1__users"
+
+Collection ``c`` is stored as ``f"{prefix}__{c}"`` (py-key-value's layout);
+``collection=None`` is the wrapped store's own default collection, prefixed.
+A prefix that contains ``%`` or would make the split ambiguous (``"a__b"``,
+``"a_"``) is escaped, so two wrappers with different prefixes never share a
+collection. ``collections()`` lists only this prefix's collections, without
+the prefix; ``destroy()`` destroys only them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from typing import Any, NoReturn, SupportsFloat, cast
+
+import kv
+from kv._typecheck import typechecked
+from kv.errors import InvalidKeyError, InvalidOptionError, KeyValueError
+from kv.names import validate_collection
+from kv_wrappers._capabilities import offered_by
+from kv_wrappers._naming import SEPARATOR, check_prefix, default_collection_of, escape_head
+from kv_wrappers.base import BaseWrapper, _iter_collections_of, _iter_keys_of
+
+__all__ = ["PrefixCollectionsWrapper"]
+
+
+class PrefixCollectionsWrapper(BaseWrapper):
+    """Store every collection under ``prefix`` in the wrapped store.
+
+    Args:
+        key_value: The store to wrap.
+        prefix: Any non-empty name.
+        default_collection: The collection used for ``collection=None``
+            (prefixed like any other). Defaults to the wrapped store's own
+            default collection.
+
+    Attributes:
+        prefix: The prefix.
+        default_collection: The (unprefixed) default collection.
+    """
+
+    def __init__(
+        self, key_value: kv.AsyncKeyValue, prefix: str, default_collection: str | None = None
+    ) -> None:
+        self.prefix = check_prefix(prefix)
+        if default_collection is None:
+            default_collection = default_collection_of(key_value)
+        try:
+            self.default_collection: str = validate_collection(default_collection)
+        except InvalidKeyError as error:
+            raise InvalidOptionError(f"default_collection is invalid: {error.message}") from None
+        self._head = escape_head(self.prefix) + SEPARATOR
+        self._default = self._head + self.default_collection
+        super().__init__(key_value)
+
+    def __repr__(self) -> str:
+        return f"<PrefixCollectionsWrapper prefix={self.prefix!r} over {self.key_value!r}>"
+
+    # --- names -------------------------------------------------------------------
+
+    def _physical(self, collection: str | None) -> str:
+        if collection is None:
+            return self._default
+        return self._head + validate_collection(collection)
+
+    def _logical(self, physical: str) -> str | None:
+        if physical.startswith(self._head) and len(physical) > len(self._head):
+            return physical[len(self._head) :]
+        return None
+
+    def _reraise(self, error: KeyValueError) -> NoReturn:
+        if error.collection is not None:
+            logical = self._logical(error.collection)
+            if logical is not None:
+                error.collection = logical
+        raise error
+
+    # --- the protocol ----------------------------------------------------------------
+
+    @typechecked
+    async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
+        """Return the value of ``key`` in the prefixed ``collection``."""
+        physical = self._physical(collection)
+        try:
+            return await self.key_value.get(key, collection=physical)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def ttl(
+        self, key: str, *, collection: str | None = None
+    ) -> tuple[dict[str, Any] | None, float | None]:
+        """Return ``(value, remaining seconds)`` from the prefixed ``collection``."""
+        physical = self._physical(collection)
+        try:
+            return await self.key_value.ttl(key, collection=physical)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def put(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> None:
+        """Store ``value`` in the prefixed ``collection``."""
+        physical = self._physical(collection)
+        try:
+            await self.key_value.put(key, value, collection=physical, ttl=ttl)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def delete(self, key: str, *, collection: str | None = None) -> bool:
+        """Delete ``key`` from the prefixed ``collection``."""
+        physical = self._physical(collection)
+        try:
+            return await self.key_value.delete(key, collection=physical)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def get_many(
+        self, keys: Sequence[str], *, collection: str | None = None
+    ) -> list[dict[str, Any] | None]:
+        """Return the values of ``keys`` in the prefixed ``collection``."""
+        physical = self._physical(collection)
+        try:
+            return await self.key_value.get_many(keys, collection=physical)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def ttl_many(
+        self, keys: Sequence[str], *, collection: str | None = None
+    ) -> list[tuple[dict[str, Any] | None, float | None]]:
+        """Return ``(value, remaining seconds)`` for each key of the prefixed ``collection``."""
+        physical = self._physical(collection)
+        try:
+            return await self.key_value.ttl_many(keys, collection=physical)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def put_many(
+        self,
+        keys: Sequence[str],
+        values: Sequence[Mapping[str, Any]],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> None:
+        """Store several values in the prefixed ``collection``."""
+        physical = self._physical(collection)
+        try:
+            await self.key_value.put_many(keys, values, collection=physical, ttl=ttl)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
+        """Delete ``keys`` from the prefixed ``collection``."""
+        physical = self._physical(collection)
+        try:
+            return await self.key_value.delete_many(keys, collection=physical)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    # --- capabilities ------------------------------------------------------------------
+
+    def _offered_operations(self) -> frozenset[str]:
+        inner = offered_by(self.key_value)
+        offered = set(inner & {"enumerate_keys", "enumerate_collections", "destroy_collection"})
+        if "cull" in inner:
+            offered.add("cull")
+        if {"enumerate_collections", "destroy_collection"} <= inner:
+            offered.add("destroy")  # destroy only this prefix's collections
+        return frozenset(offered) & self.passes_through
+
+    async def _pass_iter_keys(
+        self, collection: str | None, page_size: int | None
+    ) -> AsyncGenerator[str, None]:
+        walk = _iter_keys_of(self.key_value, self._physical(collection), page_size)
+        try:
+            async for key in walk:
+                yield key
+        finally:
+            await walk.aclose()
+
+    async def _pass_iter_collections(self, page_size: int | None) -> AsyncGenerator[str, None]:
+        walk = _iter_collections_of(self.key_value, page_size)
+        try:
+            async for physical in walk:
+                logical = self._logical(physical)
+                if logical is not None:
+                    yield logical
+        finally:
+            await walk.aclose()
+
+    async def _pass_destroy(self) -> bool:
+        mine = [name async for name in self._pass_iter_collections(None)]
+        destroyer = cast(kv.DestroyCollection, self.key_value)
+        destroyed = False
+        for name in mine:
+            destroyed = bool(await destroyer.destroy_collection(self._head + name)) or destroyed
+        return destroyed
+
+    async def _pass_destroy_collection(self, collection: str) -> bool:
+        physical = self._physical(collection)
+        try:
+            destroyer = cast(kv.DestroyCollection, self.key_value)
+            return bool(await destroyer.destroy_collection(physical))
+        except KeyValueError as error:
+            self._reraise(error)

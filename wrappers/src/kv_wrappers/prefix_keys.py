@@ -1,0 +1,237 @@
+"""``PrefixKeysWrapper``: every key gets a prefix in the wrapped store.
+
+Several users of one collection stay apart, each behind its own prefix::
+
+    from kv_wrappers import PrefixKeysWrapper
+
+    tenant = PrefixKeysWrapper(kv.connect("memory://"), prefix="tenant-7")
+    await tenant.put("alice", {"n": 1}, collection="users")  # key "tenant-7__alice"
+
+Key ``k`` is stored as ``f"{prefix}__{k}"`` (py-key-value's layout); a prefix
+that contains ``%`` or would make the split ambiguous (``"a__b"``, ``"a_"``)
+is escaped, so two wrappers with different prefixes never share a key.
+``keys()`` lists only this prefix's keys, without the prefix;
+``collections()`` lists the collections that hold at least one of them, and
+``destroy()`` / ``destroy_collection()`` delete only them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from typing import Any, NoReturn, SupportsFloat
+
+import kv
+from kv._typecheck import typechecked
+from kv.errors import KeyValueError
+from kv.names import validate_key
+from kv_wrappers._capabilities import offered_by
+from kv_wrappers._naming import SEPARATOR, check_prefix, escape_head, map_keys
+from kv_wrappers.base import BaseWrapper, _iter_collections_of, _iter_keys_of
+
+__all__ = ["PrefixKeysWrapper"]
+
+_DELETE_CHUNK = 1000
+
+
+class PrefixKeysWrapper(BaseWrapper):
+    """Store every key under ``prefix`` in the wrapped store.
+
+    Args:
+        key_value: The store to wrap.
+        prefix: Any non-empty name.
+
+    Attributes:
+        prefix: The prefix.
+    """
+
+    def __init__(self, key_value: kv.AsyncKeyValue, prefix: str) -> None:
+        self.prefix = check_prefix(prefix)
+        self._head = escape_head(self.prefix) + SEPARATOR
+        super().__init__(key_value)
+
+    def __repr__(self) -> str:
+        return f"<PrefixKeysWrapper prefix={self.prefix!r} over {self.key_value!r}>"
+
+    # --- names -------------------------------------------------------------------
+
+    def _physical(self, key: str) -> str:
+        return self._head + validate_key(key)
+
+    def _rename(self, key: str) -> str:
+        return self._head + key
+
+    def _logical(self, physical: str) -> str | None:
+        if physical.startswith(self._head) and len(physical) > len(self._head):
+            return physical[len(self._head) :]
+        return None
+
+    def _reraise(self, error: KeyValueError) -> NoReturn:
+        if error.key is not None:
+            logical = self._logical(error.key)
+            if logical is not None:
+                error.key = logical
+        raise error
+
+    # --- the protocol ----------------------------------------------------------------
+
+    @typechecked
+    async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
+        """Return the value of the prefixed ``key``."""
+        physical = self._physical(key)
+        try:
+            return await self.key_value.get(physical, collection=collection)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def ttl(
+        self, key: str, *, collection: str | None = None
+    ) -> tuple[dict[str, Any] | None, float | None]:
+        """Return ``(value, remaining seconds)`` of the prefixed ``key``."""
+        physical = self._physical(key)
+        try:
+            return await self.key_value.ttl(physical, collection=collection)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def put(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> None:
+        """Store ``value`` under the prefixed ``key``."""
+        physical = self._physical(key)
+        try:
+            await self.key_value.put(physical, value, collection=collection, ttl=ttl)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def delete(self, key: str, *, collection: str | None = None) -> bool:
+        """Delete the prefixed ``key``."""
+        physical = self._physical(key)
+        try:
+            return await self.key_value.delete(physical, collection=collection)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def get_many(
+        self, keys: Sequence[str], *, collection: str | None = None
+    ) -> list[dict[str, Any] | None]:
+        """Return the values of the prefixed ``keys``, in order."""
+        physical = map_keys(keys, self._rename)
+        try:
+            return await self.key_value.get_many(physical, collection=collection)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def ttl_many(
+        self, keys: Sequence[str], *, collection: str | None = None
+    ) -> list[tuple[dict[str, Any] | None, float | None]]:
+        """Return ``(value, remaining seconds)`` for each prefixed key, in order."""
+        physical = map_keys(keys, self._rename)
+        try:
+            return await self.key_value.ttl_many(physical, collection=collection)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def put_many(
+        self,
+        keys: Sequence[str],
+        values: Sequence[Mapping[str, Any]],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> None:
+        """Store several values under the prefixed keys."""
+        physical = map_keys(keys, self._rename)
+        try:
+            await self.key_value.put_many(physical, values, collection=collection, ttl=ttl)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
+        """Delete the prefixed ``keys``; return how many existed."""
+        physical = map_keys(keys, self._rename)
+        try:
+            return await self.key_value.delete_many(physical, collection=collection)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    # --- capabilities ------------------------------------------------------------------
+
+    def _offered_operations(self) -> frozenset[str]:
+        inner = offered_by(self.key_value)
+        offered: set[str] = set()
+        if "enumerate_keys" in inner:
+            offered |= {"enumerate_keys", "destroy_collection"}
+            if "enumerate_collections" in inner:
+                offered |= {"enumerate_collections", "destroy"}
+        if "cull" in inner:
+            offered.add("cull")
+        return frozenset(offered) & self.passes_through
+
+    async def _pass_iter_keys(
+        self, collection: str | None, page_size: int | None
+    ) -> AsyncGenerator[str, None]:
+        walk = _iter_keys_of(self.key_value, collection, page_size)
+        try:
+            async for physical in walk:
+                logical = self._logical(physical)
+                if logical is not None:
+                    yield logical
+        finally:
+            await walk.aclose()
+
+    async def _holds_mine(self, collection: str) -> bool:
+        walk = self._pass_iter_keys(collection, None)
+        try:
+            async for _ in walk:
+                return True
+            return False
+        finally:
+            await walk.aclose()
+
+    async def _pass_iter_collections(self, page_size: int | None) -> AsyncGenerator[str, None]:
+        walk = _iter_collections_of(self.key_value, page_size)
+        try:
+            async for collection in walk:
+                if await self._holds_mine(collection):
+                    yield collection
+        finally:
+            await walk.aclose()
+
+    async def _delete_mine(self, collection: str | None) -> int:
+        mine = [physical async for physical in self._physical_keys(collection)]
+        deleted = 0
+        for start in range(0, len(mine), _DELETE_CHUNK):
+            chunk = mine[start : start + _DELETE_CHUNK]
+            deleted += await self.key_value.delete_many(chunk, collection=collection)
+        return deleted
+
+    async def _physical_keys(self, collection: str | None) -> AsyncGenerator[str, None]:
+        walk = _iter_keys_of(self.key_value, collection, None)
+        try:
+            async for physical in walk:
+                if self._logical(physical) is not None:
+                    yield physical
+        finally:
+            await walk.aclose()
+
+    async def _pass_destroy(self) -> bool:
+        collections = [name async for name in self._pass_iter_collections(None)]
+        deleted = 0
+        for collection in collections:
+            deleted += await self._delete_mine(collection)
+        return deleted > 0
+
+    async def _pass_destroy_collection(self, collection: str) -> bool:
+        return await self._delete_mine(collection) > 0

@@ -1,0 +1,242 @@
+"""``RetryWrapper``: retry calls that fail for a passing reason, with backoff and jitter.
+
+::
+
+    from kv_wrappers import RetryWrapper
+
+    store = RetryWrapper(kv.connect("redis://localhost"), max_retries=5, initial_delay=0.05)
+
+Out of the box it retries connection errors and timeouts: kv's
+:class:`~kv.errors.StoreConnectionError` (a ``ConnectionError``) and
+:class:`~kv.errors.StoreTimeoutError` (a ``TimeoutError``), and the built-in
+ones a non-kv store may raise. Every other error (a bad value, a missing
+capability, a read-only store...) is raised at once, and cancellation is never
+retried. A call is tried at most ``max_retries + 1`` times; the last error is
+raised as it is.
+
+Before retry ``i`` (counting from 0) it sleeps
+``min(initial_delay * exponential_base ** i, max_delay)``, shortened by a
+random part of at most ``jitter`` of it (``jitter=0.5``: between half and
+all of it) so that many clients do not retry in step. Retrying uses the
+`tenacity <https://tenacity.readthedocs.io>`_ library and sleeps with
+``anyio.sleep``, so it works under asyncio and trio. A call that succeeds the
+first time never enters tenacity: it costs a ``try`` and a closure.
+
+The optional capabilities are retried the same way (``destroy``,
+``destroy_collection``, ``cull``), except enumeration, which passes through:
+a walk that broke halfway cannot be resumed transparently.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, SupportsFloat, TypeVar, cast
+
+import anyio
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity.wait import wait_base
+
+import kv
+from kv._typecheck import typechecked
+from kv.errors import InvalidOptionError
+from kv_wrappers.base import BaseWrapper
+
+__all__ = ["DEFAULT_RETRY_ON", "RetryWrapper"]
+
+T = TypeVar("T")
+
+DEFAULT_RETRY_ON: tuple[type[Exception], ...] = (ConnectionError, TimeoutError)
+"""Connection errors and timeouts, kv's (``StoreConnectionError``,
+``StoreTimeoutError``) included."""
+
+
+class _Backoff(wait_base):
+    """Exponential backoff with jitter, for the retry after the first failure."""
+
+    def __init__(self, wrapper: RetryWrapper) -> None:
+        self.wrapper = wrapper
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        # Tenacity's attempt n is retry n; the wait after it precedes retry n + 1.
+        return self.wrapper.delay(retry_state.attempt_number + 1)
+
+
+def _number(value: object, what: str, *, minimum: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidOptionError(f"{what} must be a number, not {value!r}")
+    if not math.isfinite(value) or value < minimum:
+        raise InvalidOptionError(f"{what} must be finite and >= {minimum:g}, not {value!r}")
+    return float(value)
+
+
+class RetryWrapper(BaseWrapper):
+    """Retry failed calls with exponential backoff and jitter.
+
+    Args:
+        key_value: The store to wrap.
+        max_retries: Retries after the first try (``>= 0``); 3 by default.
+        initial_delay: Seconds before the first retry; 0.1 by default.
+        max_delay: Longest sleep between tries, in seconds; 10 by default.
+        exponential_base: Factor by which the delay grows per retry (``>= 1``).
+        retry_on: Exception types to retry; connection errors and timeouts by
+            default (:data:`DEFAULT_RETRY_ON`).
+        jitter: Fraction (0 to 1) of each delay that may be randomly cut off;
+            0.5 by default, 0 for exact delays.
+        sleep: Awaitable sleep function; ``anyio.sleep`` by default (tests
+            pass their own to observe the delays).
+
+    Raises:
+        InvalidOptionError: A parameter is out of range.
+    """
+
+    def __init__(
+        self,
+        key_value: kv.AsyncKeyValue,
+        max_retries: int = 3,
+        initial_delay: float = 0.1,
+        max_delay: float = 10.0,
+        exponential_base: float = 2.0,
+        retry_on: tuple[type[BaseException], ...] = DEFAULT_RETRY_ON,
+        *,
+        jitter: float = 0.5,
+        sleep: Callable[[float], Awaitable[Any]] | None = None,
+    ) -> None:
+        if type(max_retries) is not int or max_retries < 0:
+            raise InvalidOptionError(f"max_retries must be an int >= 0, not {max_retries!r}")
+        self.max_retries = max_retries
+        self.initial_delay = _number(initial_delay, "initial_delay", minimum=0)
+        self.max_delay = _number(max_delay, "max_delay", minimum=0)
+        self.exponential_base = _number(exponential_base, "exponential_base", minimum=1)
+        self.jitter = _number(jitter, "jitter", minimum=0)
+        if self.jitter > 1:
+            raise InvalidOptionError(f"jitter must be between 0 and 1, not {jitter!r}")
+        if (
+            not isinstance(cast(object, retry_on), tuple)
+            or not retry_on
+            or not all(isinstance(kind, type) and issubclass(kind, Exception) for kind in retry_on)
+        ):
+            raise InvalidOptionError(
+                f"retry_on must be a non-empty tuple of Exception subclasses, not {retry_on!r}"
+            )
+        self.retry_on = tuple(retry_on)
+        self._sleep: Callable[[float], Awaitable[Any]] = anyio.sleep if sleep is None else sleep
+        self._random = random.Random()
+        super().__init__(key_value)
+
+    def __repr__(self) -> str:
+        return f"<RetryWrapper max_retries={self.max_retries} over {self.key_value!r}>"
+
+    def delay(self, retry: int) -> float:
+        """Seconds to sleep before retry number ``retry`` (1 for the first retry)."""
+        exponent = retry - 1
+        try:
+            delay = self.initial_delay * self.exponential_base**exponent
+        except OverflowError:
+            delay = self.max_delay
+        delay = min(delay, self.max_delay)
+        if self.jitter:
+            delay *= 1 - self.jitter * self._random.random()
+        return delay
+
+    async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await call()
+        except self.retry_on:
+            if not self.max_retries:
+                raise
+        # The first try failed: sleep, then let tenacity run the retries.
+        await self._sleep(self.delay(1))
+
+        async def attempt() -> T:
+            return await call()
+
+        retrying = AsyncRetrying(
+            sleep=self._sleep,
+            stop=stop_after_attempt(self.max_retries),
+            wait=_Backoff(self),
+            retry=retry_if_exception_type(self.retry_on),
+            reraise=True,
+        )
+        return await retrying(attempt)
+
+    # --- the protocol ----------------------------------------------------------------
+
+    @typechecked
+    async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
+        """Return the value of ``key``, retrying passing failures."""
+        return await self._call(lambda: self.key_value.get(key, collection=collection))
+
+    @typechecked
+    async def ttl(
+        self, key: str, *, collection: str | None = None
+    ) -> tuple[dict[str, Any] | None, float | None]:
+        """Return ``(value, remaining seconds)``, retrying passing failures."""
+        return await self._call(lambda: self.key_value.ttl(key, collection=collection))
+
+    @typechecked
+    async def put(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> None:
+        """Store ``value``, retrying passing failures."""
+        await self._call(lambda: self.key_value.put(key, value, collection=collection, ttl=ttl))
+
+    @typechecked
+    async def delete(self, key: str, *, collection: str | None = None) -> bool:
+        """Delete ``key``, retrying passing failures.
+
+        If a try deleted the key but its answer was lost, the retry reports
+        ``False``.
+        """
+        return await self._call(lambda: self.key_value.delete(key, collection=collection))
+
+    @typechecked
+    async def get_many(
+        self, keys: Sequence[str], *, collection: str | None = None
+    ) -> list[dict[str, Any] | None]:
+        """Return the values of ``keys``, retrying passing failures."""
+        return await self._call(lambda: self.key_value.get_many(keys, collection=collection))
+
+    @typechecked
+    async def ttl_many(
+        self, keys: Sequence[str], *, collection: str | None = None
+    ) -> list[tuple[dict[str, Any] | None, float | None]]:
+        """Return ``(value, remaining seconds)`` per key, retrying passing failures."""
+        return await self._call(lambda: self.key_value.ttl_many(keys, collection=collection))
+
+    @typechecked
+    async def put_many(
+        self,
+        keys: Sequence[str],
+        values: Sequence[Mapping[str, Any]],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> None:
+        """Store several values, retrying passing failures."""
+        await self._call(
+            lambda: self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
+        )
+
+    @typechecked
+    async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
+        """Delete ``keys``, retrying passing failures."""
+        return await self._call(lambda: self.key_value.delete_many(keys, collection=collection))
+
+    # --- optional capabilities ---------------------------------------------------------
+
+    async def _pass_destroy(self) -> bool:
+        return await self._call(super()._pass_destroy)
+
+    async def _pass_destroy_collection(self, collection: str) -> bool:
+        parent = super()._pass_destroy_collection
+        return await self._call(lambda: parent(collection))
+
+    async def _pass_cull(self) -> int:
+        return await self._call(super()._pass_cull)

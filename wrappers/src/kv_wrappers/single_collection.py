@@ -1,0 +1,270 @@
+"""``SingleCollectionWrapper``: fold every collection into one collection.
+
+For backends where collections are costly (one table, index or file each)::
+
+    from kv_wrappers import SingleCollectionWrapper
+
+    store = SingleCollectionWrapper(kv.connect("memory://"), single_collection="all")
+    await store.put("alice", {"n": 1}, collection="users")  # key "users__alice" in "all"
+
+Key ``k`` of collection ``c`` is stored as ``f"{c}__{k}"`` in
+``single_collection`` (py-key-value's layout). A collection that contains
+``%`` or would make the split ambiguous (``"a__b"``, ``"a_"``) is escaped, so
+two different ``(collection, key)`` pairs never share a key. Enumeration is
+translated back: ``keys(c)`` lists the keys of collection ``c``,
+``collections()`` the collections that hold entries, and
+``destroy_collection(c)`` deletes only ``c``'s entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from typing import Any, NoReturn, SupportsFloat, cast
+
+import kv
+from kv._typecheck import typechecked
+from kv.errors import InvalidKeyError, InvalidOptionError, KeyValueError
+from kv.names import validate_collection, validate_key
+from kv_wrappers._capabilities import offered_by
+from kv_wrappers._naming import (
+    SEPARATOR,
+    check_separator,
+    default_collection_of,
+    escape_head,
+    map_keys,
+    split_joined,
+)
+from kv_wrappers.base import BaseWrapper, _iter_keys_of
+
+__all__ = ["SingleCollectionWrapper"]
+
+_DELETE_CHUNK = 1000
+
+
+def _valid_collection_option(name: str, what: str) -> str:
+    try:
+        return validate_collection(name)
+    except InvalidKeyError as error:
+        raise InvalidOptionError(f"{what} is invalid: {error.message}") from None
+
+
+class SingleCollectionWrapper(BaseWrapper):
+    """Keep every collection's entries in one collection of the wrapped store.
+
+    Args:
+        key_value: The store to wrap.
+        single_collection: The wrapped store's collection that holds everything.
+        default_collection: The collection used for ``collection=None``.
+            Defaults to the wrapped store's own default collection name.
+        separator: Between the collection and the key; ``"__"`` by default.
+            Any non-empty string without ``%``.
+
+    Attributes:
+        single_collection: The collection that holds everything.
+        default_collection: The collection used for ``collection=None``.
+        separator: The separator.
+    """
+
+    def __init__(
+        self,
+        key_value: kv.AsyncKeyValue,
+        single_collection: str,
+        default_collection: str | None = None,
+        separator: str | None = None,
+    ) -> None:
+        self.single_collection = _valid_collection_option(single_collection, "single_collection")
+        if default_collection is None:
+            default_collection = default_collection_of(key_value)
+        self.default_collection: str = _valid_collection_option(
+            default_collection, "default_collection"
+        )
+        self.separator = SEPARATOR if separator is None else check_separator(separator)
+        self._default_head = self._head(self.default_collection)
+        super().__init__(key_value)
+
+    def __repr__(self) -> str:
+        return (
+            f"<SingleCollectionWrapper single_collection={self.single_collection!r}"
+            f" over {self.key_value!r}>"
+        )
+
+    # --- names -------------------------------------------------------------------
+
+    def _head(self, collection: str) -> str:
+        return escape_head(collection, self.separator) + self.separator
+
+    def _head_of(self, collection: str | None) -> str:
+        if collection is None:
+            return self._default_head
+        return self._head(validate_collection(collection))
+
+    def _split(self, physical: str) -> tuple[str, str] | None:
+        return split_joined(physical, self.separator)
+
+    def _reraise(self, error: KeyValueError) -> NoReturn:
+        if error.collection == self.single_collection:
+            split = None if error.key is None else self._split(error.key)
+            if split is not None:
+                error.collection, error.key = split
+        raise error
+
+    # --- the protocol ----------------------------------------------------------------
+
+    @typechecked
+    async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
+        """Return the value of ``key`` in ``collection``."""
+        physical = self._head_of(collection) + validate_key(key)
+        try:
+            return await self.key_value.get(physical, collection=self.single_collection)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def ttl(
+        self, key: str, *, collection: str | None = None
+    ) -> tuple[dict[str, Any] | None, float | None]:
+        """Return ``(value, remaining seconds)`` of ``key`` in ``collection``."""
+        physical = self._head_of(collection) + validate_key(key)
+        try:
+            return await self.key_value.ttl(physical, collection=self.single_collection)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def put(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> None:
+        """Store ``value`` under ``key`` in ``collection``."""
+        physical = self._head_of(collection) + validate_key(key)
+        try:
+            await self.key_value.put(physical, value, collection=self.single_collection, ttl=ttl)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def delete(self, key: str, *, collection: str | None = None) -> bool:
+        """Delete ``key`` from ``collection``."""
+        physical = self._head_of(collection) + validate_key(key)
+        try:
+            return await self.key_value.delete(physical, collection=self.single_collection)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def get_many(
+        self, keys: Sequence[str], *, collection: str | None = None
+    ) -> list[dict[str, Any] | None]:
+        """Return the values of ``keys`` in ``collection``, in order."""
+        head = self._head_of(collection)
+        physical = map_keys(keys, head.__add__)
+        try:
+            return await self.key_value.get_many(physical, collection=self.single_collection)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def ttl_many(
+        self, keys: Sequence[str], *, collection: str | None = None
+    ) -> list[tuple[dict[str, Any] | None, float | None]]:
+        """Return ``(value, remaining seconds)`` for each key of ``collection``."""
+        head = self._head_of(collection)
+        physical = map_keys(keys, head.__add__)
+        try:
+            return await self.key_value.ttl_many(physical, collection=self.single_collection)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def put_many(
+        self,
+        keys: Sequence[str],
+        values: Sequence[Mapping[str, Any]],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> None:
+        """Store several values in ``collection``."""
+        head = self._head_of(collection)
+        physical = map_keys(keys, head.__add__)
+        try:
+            await self.key_value.put_many(
+                physical, values, collection=self.single_collection, ttl=ttl
+            )
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
+        """Delete ``keys`` from ``collection``; return how many existed."""
+        head = self._head_of(collection)
+        physical = map_keys(keys, head.__add__)
+        try:
+            return await self.key_value.delete_many(physical, collection=self.single_collection)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    # --- capabilities ------------------------------------------------------------------
+
+    def _offered_operations(self) -> frozenset[str]:
+        inner = offered_by(self.key_value)
+        offered: set[str] = set()
+        if "enumerate_keys" in inner:
+            offered |= {"enumerate_keys", "enumerate_collections", "destroy_collection"}
+        if "destroy_collection" in inner:
+            offered.add("destroy")  # everything this wrapper holds is one collection
+        if "cull" in inner:
+            offered.add("cull")
+        return frozenset(offered) & self.passes_through
+
+    def _walk(self, page_size: int | None) -> AsyncGenerator[str, None]:
+        return _iter_keys_of(self.key_value, self.single_collection, page_size)
+
+    async def _pass_iter_keys(
+        self, collection: str | None, page_size: int | None
+    ) -> AsyncGenerator[str, None]:
+        head = self._head_of(collection)
+        walk = self._walk(page_size)
+        try:
+            async for physical in walk:
+                if physical.startswith(head) and len(physical) > len(head):
+                    yield physical[len(head) :]
+        finally:
+            await walk.aclose()
+
+    async def _pass_iter_collections(self, page_size: int | None) -> AsyncGenerator[str, None]:
+        seen: set[str] = set()
+        walk = self._walk(page_size)
+        try:
+            async for physical in walk:
+                split = self._split(physical)
+                if split is not None and split[0] not in seen:
+                    seen.add(split[0])
+                    yield split[0]
+        finally:
+            await walk.aclose()
+
+    async def _pass_destroy(self) -> bool:
+        destroyer = cast(kv.DestroyCollection, self.key_value)
+        return bool(await destroyer.destroy_collection(self.single_collection))
+
+    async def _pass_destroy_collection(self, collection: str) -> bool:
+        head = self._head_of(collection)
+        walk = self._walk(None)
+        try:
+            doomed = [
+                physical
+                async for physical in walk
+                if physical.startswith(head) and len(physical) > len(head)
+            ]
+        finally:
+            await walk.aclose()
+        deleted = 0
+        for start in range(0, len(doomed), _DELETE_CHUNK):
+            chunk = doomed[start : start + _DELETE_CHUNK]
+            deleted += await self.key_value.delete_many(chunk, collection=self.single_collection)
+        return deleted > 0

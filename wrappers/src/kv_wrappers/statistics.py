@@ -1,0 +1,270 @@
+"""``StatisticsWrapper``: count reads, hits, misses, writes and deletes per collection.
+
+::
+
+    from kv_wrappers import StatisticsWrapper
+
+    store = StatisticsWrapper(kv.connect("memory://"))
+    await store.get("alice", collection="users")
+    stats = store.statistics.get_collection("users")
+    stats.get.count, stats.get.hit, stats.get.miss  # 1, 0, 1
+
+Counts are per key: ``get_many`` of three keys adds three to ``get.count``,
+split into hits and misses; ``put_many`` adds one put per key. A call that
+raises counts nothing. ``collection=None`` is counted under the wrapped
+store's own default collection name (and still passed on as ``None``).
+Enumeration, destroy and cull pass through uncounted. The dataclasses keep
+py-key-value's names (``KVStoreStatistics``, ``get_collection``, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, SupportsFloat
+
+import kv
+from kv._typecheck import typechecked
+from kv_wrappers._naming import default_collection_of
+from kv_wrappers.base import BaseWrapper
+
+__all__ = [
+    "DeleteStatistics",
+    "GetStatistics",
+    "KVStoreCollectionStatistics",
+    "KVStoreStatistics",
+    "PutStatistics",
+    "StatisticsWrapper",
+    "TTLStatistics",
+]
+
+
+@dataclass
+class BaseStatistics:
+    """A counter of operations (one per key for bulk calls).
+
+    Attributes:
+        count: How many operations were counted.
+    """
+
+    count: int = 0
+
+    def increment(self, *, increment: int = 1) -> None:
+        """Add ``increment`` operations."""
+        self.count += increment
+
+
+@dataclass
+class BaseHitMissStatistics(BaseStatistics):
+    """A counter of operations that found something (hit) or not (miss).
+
+    Attributes:
+        hit: Operations that found a live entry.
+        miss: Operations that found nothing.
+    """
+
+    hit: int = 0
+    miss: int = 0
+
+    def increment_hit(self, *, increment: int = 1) -> None:
+        """Add ``increment`` hits."""
+        self.count += increment
+        self.hit += increment
+
+    def increment_miss(self, *, increment: int = 1) -> None:
+        """Add ``increment`` misses."""
+        self.count += increment
+        self.miss += increment
+
+
+@dataclass
+class GetStatistics(BaseHitMissStatistics):
+    """``get`` and ``get_many``: a hit per key that had a value."""
+
+
+@dataclass
+class TTLStatistics(BaseHitMissStatistics):
+    """``ttl`` and ``ttl_many``: a hit per key that had a value."""
+
+
+@dataclass
+class PutStatistics(BaseStatistics):
+    """``put`` and ``put_many``: one per key written."""
+
+
+@dataclass
+class DeleteStatistics(BaseHitMissStatistics):
+    """``delete`` and ``delete_many``: a hit per key that existed."""
+
+
+@dataclass
+class KVStoreCollectionStatistics(BaseStatistics):
+    """Every counter of one collection.
+
+    Attributes:
+        count: All operations counted for the collection (the sum of the four).
+        get: ``get``/``get_many``.
+        ttl: ``ttl``/``ttl_many``.
+        put: ``put``/``put_many``.
+        delete: ``delete``/``delete_many``.
+    """
+
+    get: GetStatistics = field(default_factory=GetStatistics)
+    ttl: TTLStatistics = field(default_factory=TTLStatistics)
+    put: PutStatistics = field(default_factory=PutStatistics)
+    delete: DeleteStatistics = field(default_factory=DeleteStatistics)
+
+
+@dataclass
+class KVStoreStatistics:
+    """The counters of every collection used through the wrapper.
+
+    Attributes:
+        collections: Collection name -> its counters.
+    """
+
+    collections: dict[str, KVStoreCollectionStatistics] = field(default_factory=dict)
+
+    def get_collection(self, collection: str) -> KVStoreCollectionStatistics:
+        """The counters of ``collection`` (created at zero on first use)."""
+        found = self.collections.get(collection)
+        if found is None:
+            found = self.collections[collection] = KVStoreCollectionStatistics()
+        return found
+
+    def reset(self) -> None:
+        """Forget every counter."""
+        self.collections.clear()
+
+
+def _hits_and_misses(found: Sequence[object]) -> tuple[int, int]:
+    hits = sum(1 for value in found if value is not None)
+    return hits, len(found) - hits
+
+
+class StatisticsWrapper(BaseWrapper):
+    """Count the operations made through this wrapper, per collection.
+
+    Args:
+        key_value: The store to wrap.
+
+    Attributes:
+        statistics: The counters (:class:`KVStoreStatistics`).
+    """
+
+    def __init__(self, key_value: kv.AsyncKeyValue) -> None:
+        self.statistics = KVStoreStatistics()
+        self._default = default_collection_of(key_value)
+        super().__init__(key_value)
+
+    @property
+    def default_collection(self) -> str:
+        """The wrapped store's default collection (where ``None`` is counted)."""
+        return self._default
+
+    def _of(self, collection: str | None) -> KVStoreCollectionStatistics:
+        return self.statistics.get_collection(self._default if collection is None else collection)
+
+    @typechecked
+    async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
+        """Return the value of ``key``; count a get hit or miss."""
+        value = await self.key_value.get(key, collection=collection)
+        stats = self._of(collection)
+        stats.count += 1
+        if value is None:
+            stats.get.increment_miss()
+        else:
+            stats.get.increment_hit()
+        return value
+
+    @typechecked
+    async def ttl(
+        self, key: str, *, collection: str | None = None
+    ) -> tuple[dict[str, Any] | None, float | None]:
+        """Return ``(value, remaining seconds)``; count a ttl hit or miss."""
+        result = await self.key_value.ttl(key, collection=collection)
+        stats = self._of(collection)
+        stats.count += 1
+        if result[0] is None:
+            stats.ttl.increment_miss()
+        else:
+            stats.ttl.increment_hit()
+        return result
+
+    @typechecked
+    async def put(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> None:
+        """Store ``value``; count a put."""
+        await self.key_value.put(key, value, collection=collection, ttl=ttl)
+        stats = self._of(collection)
+        stats.count += 1
+        stats.put.increment()
+
+    @typechecked
+    async def delete(self, key: str, *, collection: str | None = None) -> bool:
+        """Delete ``key``; count a delete hit (it existed) or miss."""
+        existed = await self.key_value.delete(key, collection=collection)
+        stats = self._of(collection)
+        stats.count += 1
+        if existed:
+            stats.delete.increment_hit()
+        else:
+            stats.delete.increment_miss()
+        return existed
+
+    @typechecked
+    async def get_many(
+        self, keys: Sequence[str], *, collection: str | None = None
+    ) -> list[dict[str, Any] | None]:
+        """Return the values of ``keys``; count a get hit or miss per key."""
+        values = await self.key_value.get_many(keys, collection=collection)
+        hits, misses = _hits_and_misses(values)
+        stats = self._of(collection)
+        stats.count += len(values)
+        stats.get.increment_hit(increment=hits)
+        stats.get.increment_miss(increment=misses)
+        return values
+
+    @typechecked
+    async def ttl_many(
+        self, keys: Sequence[str], *, collection: str | None = None
+    ) -> list[tuple[dict[str, Any] | None, float | None]]:
+        """Return ``(value, remaining seconds)`` per key; count a ttl hit or miss per key."""
+        results = await self.key_value.ttl_many(keys, collection=collection)
+        hits, misses = _hits_and_misses([value for value, _ in results])
+        stats = self._of(collection)
+        stats.count += len(results)
+        stats.ttl.increment_hit(increment=hits)
+        stats.ttl.increment_miss(increment=misses)
+        return results
+
+    @typechecked
+    async def put_many(
+        self,
+        keys: Sequence[str],
+        values: Sequence[Mapping[str, Any]],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> None:
+        """Store several values; count one put per key."""
+        await self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
+        stats = self._of(collection)
+        stats.count += len(keys)
+        stats.put.increment(increment=len(keys))
+
+    @typechecked
+    async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
+        """Delete ``keys``; count a delete hit per key that existed, a miss per other key."""
+        deleted = await self.key_value.delete_many(keys, collection=collection)
+        stats = self._of(collection)
+        stats.count += len(keys)
+        stats.delete.increment_hit(increment=deleted)
+        stats.delete.increment_miss(increment=len(keys) - deleted)
+        return deleted

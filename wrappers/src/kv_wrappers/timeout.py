@@ -1,0 +1,209 @@
+"""``TimeoutWrapper``: no call takes longer than ``timeout`` seconds.
+
+::
+
+    from kv_wrappers import TimeoutWrapper
+
+    store = TimeoutWrapper(kv.connect("redis://localhost"), timeout=0.5)
+    try:
+        await store.get("alice", collection="users")
+    except kv.StoreTimeoutError:  # also a TimeoutError
+        ...
+
+Each call runs inside an anyio cancel scope (``move_on_after``), so it works
+the same under asyncio and trio: when time is up the wrapped call is
+*cancelled* where it waits (no task is left running behind the caller's back,
+nothing is spawned), and :class:`~kv.errors.StoreTimeoutError` is raised,
+naming the operation, key and collection. A ``TimeoutError`` raised by the
+wrapped store itself passes through unchanged. Cancellation from outside (an
+enclosing scope) is never turned into a timeout. Enumeration is limited per
+step (each name fetched), ``destroy``/``destroy_collection``/``cull`` per call.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any, SupportsFloat, TypeVar
+
+import anyio
+
+import kv
+from kv._typecheck import typechecked
+from kv.errors import InvalidOptionError, StoreTimeoutError
+from kv_wrappers._naming import default_collection_of
+from kv_wrappers.base import BaseWrapper
+
+__all__ = ["TimeoutWrapper"]
+
+T = TypeVar("T")
+
+
+class TimeoutWrapper(BaseWrapper):
+    """Cancel any call that takes longer than ``timeout`` seconds.
+
+    Args:
+        key_value: The store to wrap.
+        timeout: Seconds each call may take (finite, ``> 0``); 5 by default.
+
+    Raises:
+        InvalidOptionError: ``timeout`` is not a finite number ``> 0``.
+    """
+
+    def __init__(self, key_value: kv.AsyncKeyValue, timeout: float = 5.0) -> None:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+            raise InvalidOptionError(f"timeout must be a number of seconds, not {timeout!r}")
+        if not math.isfinite(timeout) or timeout <= 0:
+            raise InvalidOptionError(f"timeout must be finite and > 0, not {timeout!r}")
+        self.timeout = float(timeout)
+        self._default = default_collection_of(key_value)
+        super().__init__(key_value)
+
+    def __repr__(self) -> str:
+        return f"<TimeoutWrapper timeout={self.timeout} over {self.key_value!r}>"
+
+    def _expired(
+        self, operation: str, collection: str | None, key: str | None
+    ) -> StoreTimeoutError:
+        store = getattr(self.key_value, "store_name", None) or type(self.key_value).__name__
+        return StoreTimeoutError(
+            f"{operation} did not finish within {self.timeout:g} seconds",
+            store=str(store),
+            collection=self._default if collection is None else collection,
+            key=key,
+        )
+
+    async def _limit(
+        self,
+        call: Callable[[], Awaitable[T]],
+        operation: str,
+        collection: str | None,
+        key: str | None,
+    ) -> T:
+        with anyio.move_on_after(self.timeout):
+            return await call()
+        raise self._expired(operation, collection, key)  # only when this scope cancelled
+
+    @typechecked
+    async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
+        """Return the value of ``key``, or raise ``StoreTimeoutError`` in time."""
+        with anyio.move_on_after(self.timeout):
+            return await self.key_value.get(key, collection=collection)
+        raise self._expired("get", collection, key)
+
+    @typechecked
+    async def ttl(
+        self, key: str, *, collection: str | None = None
+    ) -> tuple[dict[str, Any] | None, float | None]:
+        """Return ``(value, remaining seconds)``, or raise ``StoreTimeoutError`` in time."""
+        with anyio.move_on_after(self.timeout):
+            return await self.key_value.ttl(key, collection=collection)
+        raise self._expired("ttl", collection, key)
+
+    @typechecked
+    async def put(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> None:
+        """Store ``value``, or raise ``StoreTimeoutError`` in time."""
+        with anyio.move_on_after(self.timeout):
+            return await self.key_value.put(key, value, collection=collection, ttl=ttl)
+        raise self._expired("put", collection, key)
+
+    @typechecked
+    async def delete(self, key: str, *, collection: str | None = None) -> bool:
+        """Delete ``key``, or raise ``StoreTimeoutError`` in time."""
+        with anyio.move_on_after(self.timeout):
+            return await self.key_value.delete(key, collection=collection)
+        raise self._expired("delete", collection, key)
+
+    @typechecked
+    async def get_many(
+        self, keys: Sequence[str], *, collection: str | None = None
+    ) -> list[dict[str, Any] | None]:
+        """Return the values of ``keys``, or raise ``StoreTimeoutError`` in time."""
+        with anyio.move_on_after(self.timeout):
+            return await self.key_value.get_many(keys, collection=collection)
+        raise self._expired(f"get_many of {len(keys)} keys", collection, None)
+
+    @typechecked
+    async def ttl_many(
+        self, keys: Sequence[str], *, collection: str | None = None
+    ) -> list[tuple[dict[str, Any] | None, float | None]]:
+        """Return ``(value, remaining seconds)`` per key, or raise in time."""
+        with anyio.move_on_after(self.timeout):
+            return await self.key_value.ttl_many(keys, collection=collection)
+        raise self._expired(f"ttl_many of {len(keys)} keys", collection, None)
+
+    @typechecked
+    async def put_many(
+        self,
+        keys: Sequence[str],
+        values: Sequence[Mapping[str, Any]],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> None:
+        """Store several values, or raise ``StoreTimeoutError`` in time."""
+        with anyio.move_on_after(self.timeout):
+            return await self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
+        raise self._expired(f"put_many of {len(keys)} keys", collection, None)
+
+    @typechecked
+    async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
+        """Delete ``keys``, or raise ``StoreTimeoutError`` in time."""
+        with anyio.move_on_after(self.timeout):
+            return await self.key_value.delete_many(keys, collection=collection)
+        raise self._expired(f"delete_many of {len(keys)} keys", collection, None)
+
+    # --- optional capabilities ---------------------------------------------------------
+
+    async def _pass_iter_keys(
+        self, collection: str | None, page_size: int | None
+    ) -> AsyncGenerator[str, None]:
+        walk = super()._pass_iter_keys(collection, page_size)
+        async for key in self._limit_each(walk, "keys", collection):
+            yield key
+
+    async def _pass_iter_collections(self, page_size: int | None) -> AsyncGenerator[str, None]:
+        walk = super()._pass_iter_collections(page_size)
+        async for name in self._limit_each(walk, "collections", None):
+            yield name
+
+    async def _limit_each(
+        self, walk: AsyncIterator[str], operation: str, collection: str | None
+    ) -> AsyncGenerator[str, None]:
+        try:
+            while True:
+                fetched = False
+                with anyio.move_on_after(self.timeout):
+                    try:
+                        name = await walk.__anext__()
+                    except StopAsyncIteration:
+                        return
+                    fetched = True
+                if not fetched:
+                    raise self._expired(operation, collection, None)
+                yield name
+        finally:
+            close = getattr(walk, "aclose", None)
+            if close is not None:
+                await close()
+
+    async def _pass_destroy(self) -> bool:
+        return await self._limit(super()._pass_destroy, "destroy", None, None)
+
+    async def _pass_destroy_collection(self, collection: str) -> bool:
+        return await self._limit(
+            lambda: super(TimeoutWrapper, self)._pass_destroy_collection(collection),
+            "destroy_collection",
+            collection,
+            None,
+        )
+
+    async def _pass_cull(self) -> int:
+        return await self._limit(super()._pass_cull, "cull", None, None)
