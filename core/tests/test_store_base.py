@@ -171,3 +171,24 @@ async def test_backend_returning_wrong_number_of_results() -> None:
 def test_invalid_default_collection() -> None:
     with pytest.raises(kv.InvalidOptionError, match="default_collection"):
         kv.MemoryStore(default_collection="")
+
+
+async def test_one_decoded_entry_for_duplicate_keys_gives_separate_copies() -> None:
+    from kv.entry import decode_document, encode_document
+
+    class SharesEntries(ScriptedStore):
+        async def _get_entries(
+            self, collection: str, keys: Sequence[str]
+        ) -> Sequence[StoredEntry | None]:
+            document = encode_document(StoredEntry('{"l":[1]}', 1.0, None), collection="c", key="k")
+            shared = decode_document(document)
+            return [shared for _ in keys]
+
+    store = SharesEntries()
+    first, second = await store.get_many(["k", "k"])
+    assert first is not None
+    assert second is not None
+    first["l"].append(2)
+    assert second == {"l": [1]}
+    (one, _), (two, _) = await store.ttl_many(["k", "k"])
+    assert one is not two

@@ -31,6 +31,7 @@ __all__ = [
     "StoredEntry",
     "decode_document",
     "encode_document",
+    "entry_from_fields",
     "format_timestamp",
     "parse_timestamp",
 ]

@@ -34,6 +34,8 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, SupportsFloat, cast
 
+from typing_extensions import Self
+
 from kv._typecheck import typechecked
 from kv.capabilities import OPTIONAL_OPERATIONS, Capabilities
 from kv.entry import StoredEntry
@@ -48,7 +50,7 @@ from kv.errors import (
 )
 from kv.names import DEFAULT_COLLECTION, validate_collection, validate_key
 from kv.ttl import validate_ttl
-from kv.values import dump_value
+from kv.values import dump_value, load_value
 
 if TYPE_CHECKING:
     import anyio
@@ -203,7 +205,7 @@ class BaseStore:
         except Exception as error:
             raise self._as_kv_error(error, None, None) from error
 
-    async def __aenter__(self) -> BaseStore:
+    async def __aenter__(self) -> Self:
         await self.setup()
         return self
 
@@ -408,11 +410,12 @@ class BaseStore:
             _check_result_length(entries, keys)
             now = _now()
             results: list[dict[str, Any] | None] = []
+            handed_out: set[int] = set()
             for key, entry in zip(keys, entries):  # noqa: B007 - key names errors
                 if entry is None or (entry.expires_at is not None and entry.expires_at <= now):
                     results.append(None)
                 else:
-                    results.append(entry.value())
+                    results.append(_fresh_value(entry, handed_out))
             return results
         except Exception as error:
             self._raise(error, collection, key)
@@ -433,8 +436,9 @@ class BaseStore:
             _check_result_length(entries, keys)
             now = _now()
             results = []
+            handed_out: set[int] = set()
             for key, entry in zip(keys, entries):  # noqa: B007 - key names errors
-                results.append(_value_and_ttl(entry, now))
+                results.append(_value_and_ttl(entry, now, handed_out))
             return results
         except Exception as error:
             self._raise(error, collection, key)
@@ -521,17 +525,31 @@ def _check_result_length(results: Sequence[object], keys: Sequence[str]) -> None
         raise StoreError(f"The backend returned {len(results)} results for {len(keys)} keys")
 
 
+def _fresh_value(entry: StoredEntry, handed_out: set[int] | None) -> dict[str, Any]:
+    """The entry's value; a copy when this same entry object was already handed out.
+
+    A backend may return one decoded entry for a key asked for twice; each
+    result must still be a dict nobody else holds.
+    """
+    if entry.value_object is None or handed_out is None:
+        return entry.value()
+    if id(entry) in handed_out:
+        return load_value(entry.json())
+    handed_out.add(id(entry))
+    return entry.value_object
+
+
 def _value_and_ttl(
-    entry: StoredEntry | None, now: float
+    entry: StoredEntry | None, now: float, handed_out: set[int] | None = None
 ) -> tuple[dict[str, Any] | None, float | None]:
     if entry is None:
         return None, None
     expires_at = entry.expires_at
     if expires_at is None:
-        return entry.value(), None
+        return _fresh_value(entry, handed_out), None
     if expires_at <= now:
         return None, None
-    return entry.value(), expires_at - now
+    return _fresh_value(entry, handed_out), expires_at - now
 
 
 # --- optional capabilities ---------------------------------------------------------

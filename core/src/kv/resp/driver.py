@@ -1,0 +1,168 @@
+"""What a RESP plugin supplies from its client library, and what core does with it.
+
+redis-py (``redis.asyncio``) and the ``valkey`` package (a fork of redis-py)
+share one API: the same constructor arguments, commands, pipelines, cluster
+client and exception tree, under different names. A plugin describes its
+library once as a :class:`RespDriver` (classes, a retry policy, exception
+classes); :func:`build_client` and :func:`translate_error` do the rest, so
+neither this module nor anything else in kv-core imports a client library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kv.errors import (
+    DeserializationError,
+    KeyValueError,
+    ReadOnlyError,
+    StoreConnectionError,
+    StoreError,
+    StoreTimeoutError,
+)
+from kv.resp.options import RespOptions, RespTarget
+
+__all__ = ["ExceptionTypes", "RespDriver", "RespErrors", "build_client", "translate_error"]
+
+ExceptionTypes = tuple[type[BaseException], ...]
+
+
+@dataclass(frozen=True)
+class RespErrors:
+    """A client library's exception classes, by what they mean to kv.
+
+    Attributes:
+        base: Every exception of the library (``RedisError`` and the cluster
+            exception root).
+        connection: The server cannot be reached or the connection broke.
+        timeout: The server did not answer in time.
+        authentication: The server refused the credentials.
+        cluster: The cluster cannot serve the call (down, slots not covered).
+        read_only: The server refuses writes (a replica).
+        out_of_memory: The server is out of memory (``maxmemory``).
+        no_permission: An ACL forbids the command.
+        response: Any other error reply of the server.
+    """
+
+    base: ExceptionTypes
+    connection: ExceptionTypes
+    timeout: ExceptionTypes
+    authentication: ExceptionTypes
+    cluster: ExceptionTypes
+    read_only: ExceptionTypes
+    out_of_memory: ExceptionTypes
+    no_permission: ExceptionTypes
+    response: ExceptionTypes
+
+
+@dataclass(frozen=True)
+class RespDriver:
+    """A redis-py-compatible asyncio client library, as one plugin uses it.
+
+    Attributes:
+        library: Name of the library, for messages (``"redis-py"``).
+        client: The standalone client class (``redis.asyncio.Redis``).
+        cluster_client: The cluster client class (``redis.asyncio.RedisCluster``).
+        cluster_node: ``cluster_node(host, port)`` makes a seed node
+            (``redis.asyncio.cluster.ClusterNode``).
+        retry: ``retry(retries)`` makes the library's retry policy object.
+        errors: The library's exception classes.
+    """
+
+    library: str
+    client: Callable[..., Any]
+    cluster_client: type[Any]
+    cluster_node: Callable[[str, int], Any]
+    retry: Callable[[int], Any]
+    errors: RespErrors
+
+
+def build_client(driver: RespDriver, target: RespTarget, options: RespOptions) -> Any:
+    """A new client of ``driver``'s library for ``target`` (it connects on first use).
+
+    Replies are bytes (``decode_responses=False``): documents are decoded once,
+    by kv, and keys that are not UTF-8 can be skipped rather than fail.
+    """
+    kwargs: dict[str, Any] = {
+        "username": options.username,
+        "password": options.password,
+        "socket_timeout": options.socket_timeout,
+        "socket_connect_timeout": options.socket_connect_timeout,
+        "retry": driver.retry(options.retries),
+        "decode_responses": False,
+    }
+    if options.max_connections is not None:
+        kwargs["max_connections"] = options.max_connections
+    if options.client_name is not None:
+        kwargs["client_name"] = options.client_name
+    if target.tls:
+        check_hostname = options.ssl_check_hostname and options.ssl_cert_reqs != "none"
+        kwargs.update(
+            ssl=True,
+            ssl_ca_certs=options.ssl_ca_certs,
+            ssl_certfile=options.ssl_certfile,
+            ssl_keyfile=options.ssl_keyfile,
+            ssl_cert_reqs=options.ssl_cert_reqs,
+            ssl_check_hostname=check_hostname,
+        )
+        if options.ssl_ca_path is not None:
+            kwargs["ssl_ca_path"] = options.ssl_ca_path
+        if options.ssl_password is not None:
+            kwargs["ssl_password"] = options.ssl_password
+    if target.kind == "cluster":
+        nodes = [driver.cluster_node(host.name, host.port or 0) for host in target.hosts]
+        return driver.cluster_client(startup_nodes=nodes, **kwargs)
+    if target.kind == "unix":
+        return driver.client(unix_socket_path=target.path, db=target.db, **kwargs)
+    host = target.hosts[0]
+    return driver.client(host=host.name, port=host.port, db=target.db, **kwargs)
+
+
+def _scrub(text: str, secrets: tuple[str | None, ...]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def translate_error(
+    error: BaseException,
+    errors: RespErrors,
+    *,
+    where: str,
+    secrets: tuple[str | None, ...] = (),
+) -> KeyValueError | None:
+    """The kv error for a client library exception (``None``: not the library's).
+
+    Args:
+        error: The exception a call raised.
+        errors: The library's exception classes.
+        where: What the store talks to, for messages (no credentials).
+        secrets: Texts never to repeat in a message (passwords).
+    """
+    if isinstance(error, UnicodeDecodeError):
+        return DeserializationError("A stored document is not valid UTF-8")
+    if not isinstance(error, errors.base):
+        return None
+    reason = _scrub(str(error), secrets) or type(error).__name__
+    if isinstance(error, errors.timeout):
+        return StoreTimeoutError(f"{where} did not answer in time: {reason}")
+    if isinstance(error, errors.authentication):
+        return StoreConnectionError(f"{where} refused the credentials: {reason}")
+    if isinstance(error, errors.connection):
+        return StoreConnectionError(f"Cannot reach {where}: {reason}")
+    if isinstance(error, errors.cluster):
+        return StoreConnectionError(f"{where} cannot serve the call: {reason}")
+    if isinstance(error, errors.read_only):
+        return ReadOnlyError(f"{where} refuses writes (a read-only replica?): {reason}")
+    if isinstance(error, errors.out_of_memory):
+        return StoreError(f"{where} is out of memory: {reason}")
+    if isinstance(error, errors.no_permission):
+        return StoreError(f"{where} does not permit the command: {reason}")
+    if isinstance(error, errors.response) and reason.startswith("WRONGTYPE"):
+        return DeserializationError(
+            "The server key holds a value that is not a string (not written by kv)"
+        )
+    return StoreError(f"{where} failed: {reason}")
