@@ -1,0 +1,443 @@
+"""One diskcache-format SQLite database, read and written with :mod:`sqlite3`.
+
+:class:`CacheFile` is the engine under ``disk://``: blocking calls, run by the
+store in a worker thread, over one ``cache.db``. It speaks diskcache's format
+(see :mod:`kv_disk.schema`) without importing diskcache, whose read path
+unpickles values and keys (CVE-2025-69872). Rows kv cannot read safely (a
+pickled key or value, a binary file) are reported, never loaded.
+
+Writes run in ``BEGIN IMMEDIATE`` transactions on a WAL database with a busy
+timeout, so several processes can share one directory without losing or
+corrupting writes. Value files of rows that are replaced or deleted are
+removed after the transaction commits, as diskcache does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from kv.entry import StoredEntry, parse_timestamp
+from kv.errors import DeserializationError
+from kv.values import load_value
+from kv_disk.schema import (
+    CACHE_FILE,
+    DEFAULT_SETTINGS,
+    METADATA,
+    MODE_BINARY,
+    MODE_PICKLE,
+    MODE_RAW,
+    MODE_TEXT,
+    SCHEMA,
+    STORE_TIME_INDEX,
+)
+from kv_disk.valuefiles import read_value_file, remove_value_file
+
+__all__ = ["CacheFile", "Fetched", "upper_bound"]
+
+_decode = json.JSONDecoder().decode
+
+_CHUNK = 500
+"""Keys per ``IN (...)`` list, far below SQLite's bound-variable limit."""
+
+# Every statement, as constants: only "?" parameters and, for "{marks}", one
+# "?" per key of a chunk are ever put into SQL text.
+_SELECT_ROWS = (
+    "SELECT key, raw, mode, filename, value, expire_time, store_time FROM Cache"
+    " WHERE key IN ({marks}) ORDER BY raw"
+)
+_SELECT_OLD_FILES = (
+    "SELECT filename FROM Cache WHERE filename IS NOT NULL AND raw = 1 AND key IN ({marks})"
+)
+_UPSERT = (
+    "INSERT INTO Cache (key, raw, store_time, expire_time, access_time,"
+    " access_count, tag, size, mode, filename, value)"
+    " VALUES (?, 1, ?, ?, ?, 0, NULL, 0, 1, NULL, ?)"
+    " ON CONFLICT (key, raw) DO UPDATE SET store_time = excluded.store_time,"
+    " expire_time = excluded.expire_time, access_time = excluded.access_time,"
+    " access_count = 0, tag = NULL, size = 0, mode = 1, filename = NULL,"
+    " value = excluded.value"
+)
+_SELECT_DOOMED = (
+    "SELECT filename, (expire_time IS NULL OR expire_time > ?) FROM Cache"
+    " WHERE raw = 1 AND key IN ({marks})"
+)
+_DELETE_KEYS = "DELETE FROM Cache WHERE raw = 1 AND key IN ({marks})"
+_KEY_PAGE = (
+    "SELECT key FROM Cache WHERE key > ? AND raw = 1 AND typeof(key) = 'text'"
+    " AND (expire_time IS NULL OR expire_time > ?) ORDER BY key LIMIT ?"
+)
+_KEY_PAGE_BELOW = (
+    "SELECT key FROM Cache WHERE key > ? AND key < ? AND raw = 1"
+    " AND (expire_time IS NULL OR expire_time > ?) ORDER BY key LIMIT ?"
+)
+_FIRST_KEY_FROM = (
+    "SELECT key FROM Cache WHERE key >= ? AND raw = 1 AND typeof(key) = 'text'"
+    " AND (expire_time IS NULL OR expire_time > ?) ORDER BY key LIMIT 1"
+)
+_FIRST_KEY_AFTER = (
+    "SELECT key FROM Cache WHERE key > ? AND raw = 1 AND typeof(key) = 'text'"
+    " AND (expire_time IS NULL OR expire_time > ?) ORDER BY key LIMIT 1"
+)
+_HAS_LIVE = "SELECT 1 FROM Cache WHERE raw = 1 AND (expire_time IS NULL OR expire_time > ?) LIMIT 1"
+_HAS_LIVE_IN_RANGE = (
+    "SELECT 1 FROM Cache WHERE key >= ? AND key < ? AND raw = 1"
+    " AND (expire_time IS NULL OR expire_time > ?) LIMIT 1"
+)
+_FILES = "SELECT filename FROM Cache WHERE filename IS NOT NULL"
+_FILES_IN_RANGE = "SELECT filename FROM Cache WHERE key >= ? AND key < ? AND filename IS NOT NULL"
+_DELETE_ALL = "DELETE FROM Cache"
+_DELETE_RANGE = "DELETE FROM Cache WHERE key >= ? AND key < ?"
+
+Fetched = StoredEntry | str
+"""A row read back: the entry, or why it cannot be read (a message)."""
+
+
+def upper_bound(prefix: str) -> str:
+    """The smallest text above every text starting with ``prefix`` (ends in ``:``)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _in(template: str, count: int) -> str:
+    """``template`` with ``{marks}`` replaced by ``count`` parameters."""
+    return template.replace("{marks}", ", ".join("?" * count))
+
+
+@contextlib.contextmanager
+def _transaction(connection: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE") -> Iterator[None]:
+    connection.execute(begin)
+    try:
+        yield
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+
+
+class CacheFile:
+    """A diskcache directory's ``cache.db``, opened by :meth:`open`.
+
+    Args:
+        directory: The cache directory (created on open).
+        timeout: Seconds a statement waits for another connection's lock.
+        max_size: Evict the least recently stored rows when the cache grows
+            past this many bytes (diskcache's ``size_limit``: database pages
+            in use plus value files); ``None``: never evict.
+    """
+
+    def __init__(self, directory: str, *, timeout: float, max_size: int | None) -> None:
+        self.directory = directory
+        self.timeout = timeout
+        self.max_size = max_size
+        self._connection: sqlite3.Connection | None = None
+        self._page_size = 4096
+
+    @property
+    def path(self) -> str:
+        """The database file."""
+        return os.path.join(self.directory, CACHE_FILE)
+
+    def exists(self) -> bool:
+        """Whether the database file is there (without creating it)."""
+        return os.path.isfile(self.path)
+
+    # --- lifecycle -----------------------------------------------------------------
+
+    def open(self) -> None:
+        """Create the directory and the database (if missing) and connect."""
+        if self._connection is not None:
+            return
+        os.makedirs(self.directory, exist_ok=True)
+        connection = sqlite3.connect(
+            self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
+        )
+        try:
+            # auto_vacuum only takes effect before the first table is created.
+            connection.execute("PRAGMA auto_vacuum = FULL")
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+            with _transaction(connection):
+                for statement in SCHEMA:
+                    connection.execute(statement)
+                connection.executemany(
+                    "INSERT OR IGNORE INTO Settings VALUES (?, ?)",
+                    [*DEFAULT_SETTINGS.items(), *METADATA.items()],
+                )
+                if self.max_size is not None:
+                    connection.executemany(
+                        "INSERT OR REPLACE INTO Settings VALUES (?, ?)",
+                        [
+                            ("eviction_policy", "least-recently-stored"),
+                            ("size_limit", self.max_size),
+                        ],
+                    )
+                    connection.execute(STORE_TIME_INDEX)
+            self._page_size = int(connection.execute("PRAGMA page_size").fetchone()[0])
+        except BaseException:
+            connection.close()
+            raise
+        self._connection = connection
+
+    def close(self) -> None:
+        """Close the connection (safe to call more than once)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The open connection (opening it first if needed)."""
+        if self._connection is None:
+            self.open()
+        assert self._connection is not None
+        return self._connection
+
+    def _remove_files(self, filenames: Iterable[object]) -> None:
+        for filename in filenames:
+            if filename is not None:
+                remove_value_file(self.directory, filename)
+
+    # --- reading ---------------------------------------------------------------------
+
+    def fetch(self, db_keys: Sequence[str]) -> dict[str, Fetched]:
+        """Read the rows of ``db_keys`` (text keys); absent keys are left out."""
+        connection = self.connection
+        rows: list[tuple[Any, ...]] = []
+        if len(db_keys) == 1:
+            rows = connection.execute(_in(_SELECT_ROWS, 1), (db_keys[0],)).fetchall()
+        else:
+            unique = list(dict.fromkeys(db_keys))
+            begin = "BEGIN" if len(unique) > _CHUNK else None
+            with contextlib.ExitStack() as stack:
+                if begin is not None:  # one snapshot for every chunk
+                    stack.enter_context(_transaction(connection, begin))
+                for chunk in _chunks(unique):
+                    sql = _in(_SELECT_ROWS, len(chunk))
+                    rows.extend(connection.execute(sql, tuple(chunk)).fetchall())
+        found: dict[str, Fetched] = {}
+        for row in rows:  # ordered by raw: a raw (kv) row wins over a pickled-key row
+            found[row[0]] = self._entry(*row[1:])
+        return found
+
+    def _entry(
+        self,
+        raw: object,
+        mode: object,
+        filename: object,
+        value: object,
+        expire_time: object,
+        store_time: object,
+    ) -> Fetched:
+        """The entry of one row, or why it cannot be read. Never unpickles."""
+        if raw != 1:
+            return "Stored key is not raw text (diskcache pickled it); kv never loads pickles"
+        if mode == MODE_RAW:
+            if isinstance(value, bytes):
+                try:
+                    text = value.decode("utf-8")
+                except UnicodeDecodeError:
+                    return "Stored value is bytes that are not UTF-8 JSON"
+            elif isinstance(value, str):
+                text = value
+            else:
+                return f"Stored value is {_kind(value)}, not a JSON document"
+        elif mode == MODE_TEXT:
+            try:
+                text = read_value_file(self.directory, filename)  # type: ignore[arg-type]
+            except (OSError, ValueError) as error:
+                reason = error.strerror if isinstance(error, OSError) else str(error)
+                return f"Stored value file cannot be read: {reason}"
+        elif mode == MODE_PICKLE:
+            return "Stored value is a pickle (diskcache mode 4); kv never loads pickles"
+        elif mode == MODE_BINARY:
+            return "Stored value is a binary file (diskcache mode 2), not a JSON document"
+        else:
+            return f"Stored value has diskcache mode {mode!r}, which kv does not read"
+        return _entry_from_document(text, expire_time, store_time)
+
+    def key_page(self, after: str, upper: str | None, now: float, limit: int) -> list[str]:
+        """Live text keys above ``after`` (and below ``upper``), in order."""
+        if upper is None:
+            rows = self.connection.execute(_KEY_PAGE, (after, now, limit))
+        else:
+            rows = self.connection.execute(_KEY_PAGE_BELOW, (after, upper, now, limit))
+        return [row[0] for row in rows]
+
+    def first_key(self, bound: str, inclusive: bool, now: float) -> str | None:
+        """The first live text key at (or after) ``bound``."""
+        sql = _FIRST_KEY_FROM if inclusive else _FIRST_KEY_AFTER
+        row = self.connection.execute(sql, (bound, now)).fetchone()
+        return None if row is None else str(row[0])
+
+    def has_live(self, now: float) -> bool:
+        """Whether any live row with a raw key exists."""
+        return self.connection.execute(_HAS_LIVE, (now,)).fetchone() is not None
+
+    def sample_text(self) -> str | None:
+        """The text of one inline document (to learn a collection's name)."""
+        row = self.connection.execute(
+            "SELECT value FROM Cache WHERE raw = 1 AND mode = ? AND typeof(value) = 'text' LIMIT 1",
+            (MODE_RAW,),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    # --- writing ---------------------------------------------------------------------
+
+    def put(self, rows: Sequence[tuple[str, str, float, float | None]]) -> None:
+        """Write ``(db_key, document, store_time, expire_time)`` rows; later ones win."""
+        connection = self.connection
+        old_files: list[object] = []
+        with _transaction(connection):
+            keys = [row[0] for row in rows]
+            for chunk in _chunks(keys):
+                sql = _in(_SELECT_OLD_FILES, len(chunk))
+                old_files.extend(name for (name,) in connection.execute(sql, tuple(chunk)))
+            connection.executemany(
+                _UPSERT,
+                [(key, stored, expire, stored, text) for key, text, stored, expire in rows],
+            )
+            if self.max_size is not None and rows:
+                newest = min(row[2] for row in rows)
+                old_files.extend(self._evict(connection, self.max_size, newest))
+        self._remove_files(old_files)
+
+    def volume(self) -> int:
+        """Bytes in use, as diskcache counts them: database pages plus value files."""
+        return self._volume(self.connection)
+
+    def _volume(self, connection: sqlite3.Connection) -> int:
+        pages = int(connection.execute("PRAGMA page_count").fetchone()[0])
+        free = int(connection.execute("PRAGMA freelist_count").fetchone()[0])
+        row = connection.execute("SELECT value FROM Settings WHERE key = 'size'").fetchone()
+        files = int(row[0]) if row is not None and isinstance(row[0], int) else 0
+        return (pages - free) * self._page_size + files
+
+    def _evict(self, connection: sqlite3.Connection, limit: int, before: float) -> list[object]:
+        """Delete the least recently stored rows until the volume fits ``limit``.
+
+        Only rows stored before ``before`` go: the entries being written stay,
+        even one larger than the limit on its own.
+        """
+        removed: list[object] = []
+        while True:
+            excess = self._volume(connection) - limit
+            if excess <= 0:
+                return removed
+            victims: list[int] = []
+            freed = 0
+            for rowid, filename, cost in connection.execute(
+                "SELECT rowid, filename, length(CAST(key AS BLOB))"
+                " + ifnull(length(CAST(value AS BLOB)), 0) + size + 16"
+                " FROM Cache WHERE store_time < ? ORDER BY store_time, rowid LIMIT 1000",
+                (before,),
+            ):
+                victims.append(rowid)
+                removed.append(filename)
+                freed += int(cost or 0)
+                if freed >= excess + self._page_size:
+                    break
+            if not victims:
+                return removed
+            connection.executemany("DELETE FROM Cache WHERE rowid = ?", [(r,) for r in victims])
+
+    def delete(self, db_keys: Sequence[str], now: float) -> int:
+        """Delete ``db_keys`` (expired rows too); return how many were live."""
+        connection = self.connection
+        unique = list(dict.fromkeys(db_keys))
+        live = 0
+        files: list[object] = []
+        with _transaction(connection):
+            for chunk in _chunks(unique):
+                sql = _in(_SELECT_DOOMED, len(chunk))
+                for filename, is_live in connection.execute(sql, (now, *chunk)):
+                    live += int(bool(is_live))
+                    files.append(filename)
+                connection.execute(_in(_DELETE_KEYS, len(chunk)), tuple(chunk))
+        self._remove_files(files)
+        return live
+
+    def delete_range(self, lower: str | None, upper: str | None, now: float) -> bool:
+        """Delete every row (or those with keys in ``[lower, upper)``); any live?"""
+        if lower is None:
+            statements = (_HAS_LIVE, _FILES, _DELETE_ALL)
+            params: tuple[object, ...] = ()
+        else:
+            statements = (_HAS_LIVE_IN_RANGE, _FILES_IN_RANGE, _DELETE_RANGE)
+            params = (lower, upper)
+        has_live, select_files, delete = statements
+        connection = self.connection
+        with _transaction(connection):
+            live = connection.execute(has_live, (*params, now)).fetchone()
+            files = [name for (name,) in connection.execute(select_files, params)]
+            connection.execute(delete, params)
+        self._remove_files(files)
+        return live is not None
+
+    def cull(self, now: float, limit: int | None) -> int:
+        """Delete rows that expired at or before ``now`` (at most ``limit``)."""
+        connection = self.connection
+        with _transaction(connection):
+            rows = connection.execute(
+                "SELECT rowid, filename FROM Cache WHERE expire_time <= ?"
+                " ORDER BY expire_time LIMIT ?",
+                (now, -1 if limit is None else limit),
+            ).fetchall()
+            if rows:
+                connection.executemany("DELETE FROM Cache WHERE rowid = ?", [(r,) for r, _ in rows])
+        self._remove_files(filename for _, filename in rows)
+        return len(rows)
+
+
+def _entry_from_document(text: str, expire_time: object, store_time: object) -> Fetched:
+    """The entry of a document, its expiry from the row (as diskcache and py-key-value).
+
+    The document's own timestamps are only read when the row has no
+    ``expire_time``; ``created_at`` is the row's ``store_time``.
+    """
+    try:
+        document = _decode(text)
+    except (ValueError, RecursionError) as error:
+        return f"Stored document is not valid JSON: {error}"
+    if type(document) is not dict:
+        return f"Stored document is a JSON {type(document).__name__}, not an object"
+    if "value" not in document:
+        return "Stored document has no 'value' field"
+    value = document["value"]
+    try:
+        if type(value) is str:
+            value = load_value(value)  # py-key-value's value_format="string"
+        elif type(value) is not dict:
+            return f"Stored document's 'value' is a {type(value).__name__}, not an object"
+        if expire_time is None:
+            stored = document.get("expires_at")
+            expires_at = None if stored is None else parse_timestamp(stored)
+        elif isinstance(expire_time, bool) or not isinstance(expire_time, (int, float)):
+            return f"Stored expire_time is {_kind(expire_time)}, not a number"
+        else:
+            expires_at = float(expire_time)
+    except DeserializationError as error:
+        return error.message
+    created_at = float(store_time) if isinstance(store_time, (int, float)) else None
+    return StoredEntry(None, created_at, expires_at, value)
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool | int):
+        return "an INTEGER"
+    if isinstance(value, float):
+        return "a REAL"
+    if isinstance(value, bytes):
+        return "a BLOB"
+    return "TEXT"
