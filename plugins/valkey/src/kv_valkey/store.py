@@ -1,0 +1,65 @@
+"""``valkey://``, ``valkeys://``, ``valkey+cluster://``: kv on Valkey.
+
+The store is :class:`kv.resp.RespStore` (shared with kv-redis) driven by the
+``valkey`` client's asyncio API: :class:`valkey.asyncio.Valkey` for a
+standalone server (TCP or TLS) and :class:`valkey.asyncio.ValkeyCluster` for
+a cluster. See ``docs/plugins/valkey.md`` for the URL forms, options, the
+storage layout and why this client rather than valkey-glide.
+"""
+
+from __future__ import annotations
+
+from valkey import exceptions
+from valkey.asyncio import Valkey, ValkeyCluster
+from valkey.asyncio.cluster import ClusterNode
+from valkey.asyncio.retry import Retry
+from valkey.backoff import ExponentialBackoff
+
+from kv.resp import RespDriver, RespErrors, RespOptions, RespSchemes, RespStore
+from kv_valkey.plugin import VALKEY_CAPABILITIES
+
+__all__ = ["VALKEY_DRIVER", "ValkeyOptions", "ValkeyStore"]
+
+ValkeyOptions = RespOptions
+"""The options of the Valkey schemes (see :class:`kv.resp.RespOptions`)."""
+
+
+def _retry(retries: int) -> Retry:
+    return Retry(ExponentialBackoff(cap=0.5, base=0.02), retries)
+
+
+VALKEY_DRIVER = RespDriver(
+    library="valkey-py",
+    client=Valkey,
+    cluster_client=ValkeyCluster,
+    cluster_node=ClusterNode,
+    retry=_retry,
+    errors=RespErrors(
+        base=(exceptions.ValkeyError, exceptions.ValkeyClusterException),
+        connection=(exceptions.ConnectionError,),
+        timeout=(exceptions.TimeoutError,),
+        authentication=(exceptions.AuthenticationError, exceptions.AuthorizationError),
+        cluster=(exceptions.ClusterError, exceptions.ValkeyClusterException),
+        read_only=(exceptions.ReadOnlyError,),
+        out_of_memory=(exceptions.OutOfMemoryError,),
+        no_permission=(exceptions.NoPermissionError,),
+        response=(exceptions.ResponseError,),
+    ),
+)
+"""The ``valkey`` client, as :class:`kv.resp.RespStore` uses it."""
+
+
+class ValkeyStore(RespStore):
+    """A kv store on Valkey: a standalone server (TCP, TLS) or a cluster.
+
+    Build it from a URL (``kv.connect("valkey://localhost:6379/0")``) or
+    directly: ``ValkeyStore("valkeys://cache:6380/0", ssl_ca_certs="ca.pem",
+    namespace="app")``, or ``ValkeyStore(client=valkey.asyncio.Valkey(...))``
+    to use a client you configured (it is never closed by the store).
+    Options: :class:`kv.resp.RespOptions`.
+    """
+
+    capabilities = VALKEY_CAPABILITIES
+    store_name = "valkey"
+    driver = VALKEY_DRIVER
+    schemes = RespSchemes(plain="valkey", tls="valkeys", cluster="valkey+cluster")
