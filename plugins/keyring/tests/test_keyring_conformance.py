@@ -67,21 +67,6 @@ class TestKeyringStore(StoreConformance):
         """The suite's test, with time for a slow backend on a busy machine."""
         await super().test_keys_has_no_silent_cap(store)
 
-    @pytest.mark.timeout(600)
-    async def test_large_batch(self, store: kv.AsyncKeyValue) -> None:
-        """The suite's test with ``large_batch_size`` keys instead of 2 500.
-
-        keyrings.alt's file backend parses and rewrites its whole INI file on
-        every call (40 ms per call at 2 500 entries): the suite's 2 500-key
-        batch takes over four minutes with the raw backend alone.
-        """
-        keys = [f"key-{i}" for i in range(self.large_batch_size)]
-        values = [{"i": i} for i in range(self.large_batch_size)]
-        await store.put_many(keys, values, collection="test")
-        assert await store.get_many(keys, collection="test") == values
-        assert await store.delete_many(keys, collection="test") == self.large_batch_size
-        assert await store.get_many(keys[:50], collection="test") == [None] * 50
-
 
 class TestChunkedKeyringStore(TestKeyringStore):
     """The suite with at most 1 280 characters per keyring entry (Windows' limit)."""
