@@ -1,0 +1,605 @@
+"""``chdb://``: a kv store in one table of embedded ClickHouse, through chDB.
+
+The table gives key-value semantics on ClickHouse's ``ReplacingMergeTree``::
+
+    CREATE TABLE kv_entries (
+        collection String,
+        key        String,
+        document   String,                              -- the JSON document
+        expires_at Nullable(DateTime64(6, 'UTC')),      -- NULL: never expires
+        version    UInt64                               -- write time in ns
+    ) ENGINE = ReplacingMergeTree(version) ORDER BY (collection, key)
+
+A write inserts a row; the row with the highest ``version`` of a
+``(collection, key)`` is the entry, and reads use ``FINAL`` so they never see
+an older one (merges drop the older rows later). ``document`` is
+:func:`kv.entry.encode_document`'s JSON, so
+``JSONExtractString(document, 'value', 'name')`` works in SQL. A delete is a
+lightweight ``DELETE`` of every row of the key. ClickHouse's own TTL is not
+used: expired entries are hidden on read, and :meth:`cull` and the bounded
+sweep delete them.
+
+Keys, collections, times and counts travel as query parameters, escaped by
+:func:`kv_chdb.sql.escape_parameter`; rows travel as JSON lines after
+``FORMAT JSONEachRow``. Only the validated, quoted table name is part of the
+SQL text.
+
+chDB runs one embedded ClickHouse server per process, on one path: stores on
+the same path share it; a store on another path fails with
+:class:`~kv.errors.StoreSetupError` until the others are closed. ClickHouse
+locks its directory, so a second *process* on the same path retries for
+``lock_timeout`` seconds, then fails with :class:`~kv.errors.StoreTimeoutError`,
+having written nothing.
+
+URL forms::
+
+    chdb:///absolute/path/to/dir
+    chdb://relative/dir              (relative to the working directory)
+    chdb:///srv/kv?table=cache&lock_timeout=30&default_collection=app
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+from chdb import ChdbError
+from chdb.session import Session
+
+from kv.blocking import BlockingCalls
+from kv.entry import StoredEntry, decode_document, encode_document
+from kv.errors import (
+    DeserializationError,
+    InvalidOptionError,
+    InvalidURLError,
+    KeyValueError,
+    StoreConnectionError,
+    StoreError,
+    StoreSetupError,
+    StoreTimeoutError,
+)
+from kv.options import CommonOptions, parse_options
+from kv.store import (
+    BaseStore,
+    CullMixin,
+    DestroyCollectionMixin,
+    DestroyMixin,
+    EnumerateCollectionsMixin,
+    EnumerateKeysMixin,
+)
+from kv.url import StoreURL
+from kv_chdb.plugin import CHDB_CAPABILITIES
+from kv_chdb.sql import escape_parameter, json_list, json_rows
+
+__all__ = [
+    "CHDB_CAPABILITIES",
+    "DEFAULT_LOCK_TIMEOUT",
+    "DEFAULT_TABLE",
+    "ChDBOptions",
+    "ChDBStore",
+]
+
+T = TypeVar("T")
+
+DEFAULT_TABLE = "kv_entries"
+"""The table entries are kept in, unless the ``table`` option names another."""
+
+DEFAULT_LOCK_TIMEOUT = 5.0
+"""Seconds to wait for another process to release the directory."""
+
+_TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+_COLUMNS = {
+    "collection": "String",
+    "key": "String",
+    "document": "String",
+    "expires_at": "Nullable(DateTime64(6, 'UTC'))",
+    "version": "UInt64",
+}
+
+_CHDB_CODE = re.compile(r"Code: (\d+)\..*\((\w+)\)\s*$", re.DOTALL)
+
+_OTHER_PATH = "cannot connect with different path"
+
+_NO_LIMIT = 2**64 - 1
+"""``LIMIT`` that limits nothing (ClickHouse takes a UInt64)."""
+
+_versions = threading.Lock()
+_last_version = 0
+
+
+def _next_version() -> int:
+    """A write version: nanoseconds since the epoch, strictly increasing in this process."""
+    global _last_version
+    with _versions:
+        _last_version = max(time.time_ns(), _last_version + 1)
+        return _last_version
+
+
+@dataclass(frozen=True)
+class ChDBOptions(CommonOptions):
+    """Options of ``chdb://``, from the URL query or keywords of ``kv.connect``.
+
+    Attributes:
+        table: The table that holds the entries: a letter or ``_`` followed by
+            up to 62 letters, digits or ``_``. ``destroy()`` empties only it.
+        lock_timeout: Seconds to keep retrying when another process has the
+            directory open.
+    """
+
+    table: str = DEFAULT_TABLE
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+
+
+class _Statements:
+    """Every SQL statement of one store, for its (validated, quoted) table."""
+
+    def __init__(self, table: str) -> None:
+        # Replaced in this order: later names may occur in earlier texts.
+        names = {
+            # Keys whose latest row has expired; every row of such a key goes
+            # (deleting only the latest would bring back an older one).
+            "{expired}": "SELECT collection, key FROM {table} FINAL WHERE expires_at <= {now}"
+            " ORDER BY collection, key LIMIT {limit:UInt64}",
+            "{live}": "(expires_at IS NULL OR expires_at > {now})",
+            "{table}": f'"{table}"',
+            "{now}": "toDateTime64({now:Float64}, 6, 'UTC')",
+            "{keys}": "(SELECT arrayJoin(JSONExtract({keys:String}, 'Array(String)')))",
+        }
+
+        def sql(template: str) -> str:
+            for name, text in names.items():
+                template = template.replace(name, text)
+            return template
+
+        self.create_table = sql(
+            "CREATE TABLE IF NOT EXISTS {table} ("
+            " collection String, key String, document String,"
+            " expires_at Nullable(DateTime64(6, 'UTC')), version UInt64"
+            ") ENGINE = ReplacingMergeTree(version) ORDER BY (collection, key)"
+        )
+        self.columns = (
+            "SELECT name, type FROM system.columns"
+            " WHERE database = currentDatabase() AND table = {table:String}"
+        )
+        self.get = sql(
+            "SELECT document FROM {table} FINAL WHERE collection = {collection:String}"
+            " AND key = {key:String}"
+        )
+        self.get_many = sql(
+            "SELECT key, document FROM {table} FINAL"
+            " WHERE collection = {collection:String} AND key IN {keys}"
+        )
+        self.insert = sql(
+            "INSERT INTO {table} (collection, key, document, expires_at, version)"
+            " FORMAT JSONEachRow\n"
+        )
+        self.existing = sql(
+            "SELECT key, {live} AS live FROM {table} FINAL"
+            " WHERE collection = {collection:String} AND key IN {keys}"
+        )
+        self.delete = sql(
+            "DELETE FROM {table} WHERE collection = {collection:String} AND key IN {keys}"
+        )
+        self.key_page = sql(
+            "SELECT key FROM {table} FINAL WHERE collection = {collection:String}"
+            " AND key > {after:String} AND {live} ORDER BY key LIMIT {limit:UInt64}"
+        )
+        self.collection_page = sql(
+            "SELECT DISTINCT collection FROM {table} FINAL"
+            " WHERE collection > {after:String} AND {live}"
+            " ORDER BY collection LIMIT {limit:UInt64}"
+        )
+        self.any_row = sql("SELECT 1 FROM {table} LIMIT 1")
+        self.truncate = sql("TRUNCATE TABLE {table}")
+        self.collection_row = sql(
+            "SELECT 1 FROM {table} WHERE collection = {collection:String} LIMIT 1"
+        )
+        self.delete_collection = sql("DELETE FROM {table} WHERE collection = {collection:String}")
+        self.count_expired = sql("SELECT count() AS n FROM ({expired})")
+        self.delete_expired = sql("DELETE FROM {table} WHERE (collection, key) IN ({expired})")
+        self.optimize = sql("OPTIMIZE TABLE {table} FINAL")
+
+
+class ChDBStore(
+    EnumerateKeysMixin,
+    EnumerateCollectionsMixin,
+    DestroyMixin,
+    DestroyCollectionMixin,
+    CullMixin,
+    BaseStore,
+):
+    """A kv store in one table of chDB's embedded ClickHouse.
+
+    Nothing is opened until the first call (or :meth:`setup`); the directory
+    and the table are created then if missing. Every chDB call runs in a
+    worker thread, one at a time per store.
+
+    Args:
+        path: The database directory (one per process; see the module docs).
+        table: The table holding the entries (see :class:`ChDBOptions`).
+        default_collection: Collection used when ``collection=None``.
+        lock_timeout: Seconds to retry while another process holds the directory.
+
+    Raises:
+        InvalidOptionError: an empty path or one with ``?``, a bad table name
+            or lock timeout, or an invalid default collection.
+    """
+
+    capabilities = CHDB_CAPABILITIES
+    store_name = "chdb"
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        table: str = DEFAULT_TABLE,
+        default_collection: str | None = None,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    ) -> None:
+        super().__init__(default_collection=default_collection)
+        self.path: str = _check_path(path)
+        self.table: str = _check_table(table)
+        self.lock_timeout: float = _check_lock_timeout(lock_timeout)
+        self._sql = _Statements(self.table)
+        self._session: Session | None = None
+        self._calls = BlockingCalls(max_threads=1)
+
+    @classmethod
+    def from_url(cls, url: StoreURL, **options: object) -> ChDBStore:
+        """Build a store from ``chdb://PATH[?table=T&lock_timeout=S&default_collection=C]``.
+
+        Raises:
+            InvalidURLError: the URL has no path, or has a user or password.
+            InvalidOptionError: an unknown option or a bad value.
+        """
+        if url.username is not None or url.password is not None:
+            raise InvalidURLError(f"chdb:// takes a directory path, not a user (got {url})")
+        path = url.location
+        if not path:
+            raise InvalidURLError(
+                "chdb:// needs a directory: chdb:///absolute/dir or chdb://relative/dir"
+            )
+        parsed = parse_options(url, options, ChDBOptions, store=cls.store_name)
+        store = cls(
+            path,
+            table=parsed.table,
+            default_collection=parsed.default_collection,
+            lock_timeout=parsed.lock_timeout,
+        )
+        store.configure_sweep(interval=parsed.sweep_interval, limit=parsed.sweep_limit)
+        return store
+
+    def __repr__(self) -> str:
+        return f"<ChDBStore path={self.path!r} table={self.table!r}>"
+
+    # --- running queries ---------------------------------------------------------
+
+    async def _rows(
+        self, sql: str, parameters: Mapping[str, object] | None = None
+    ) -> list[dict[str, Any]]:
+        """Run a query in a worker thread; return its rows as dicts."""
+        return await self._run(partial(_query_rows, sql, parameters or {}))
+
+    async def _execute(self, sql: str, parameters: Mapping[str, object] | None = None) -> None:
+        await self._run(partial(_query, sql, parameters or {}))
+
+    async def _run(self, call: Callable[[Session], T]) -> T:
+        session = self._session
+        if session is None:
+            raise StoreConnectionError("The chDB session is closed")
+        return await self._calls(call, session)
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    async def _open(self) -> None:
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.01
+        while True:
+            try:
+                self._session = await self._calls(self._connect)
+                return
+            except ChdbError as error:
+                if _OTHER_PATH in str(error):
+                    raise StoreSetupError(
+                        f"chDB runs one embedded ClickHouse per process and it is open on"
+                        f" another path; close the stores using it before opening {self.path!r}"
+                    ) from None
+                if not _status_locked(self.path):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise self._locked_error() from None
+            await anyio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, 0.2)
+
+    def _locked_error(self) -> StoreTimeoutError:
+        return StoreTimeoutError(
+            f"The chDB directory {self.path!r} is locked by another process: ClickHouse lets"
+            f" one process open it at a time (waited {self.lock_timeout:g} s; close the other"
+            " store, or raise 'lock_timeout' to wait longer)"
+        )
+
+    def _connect(self) -> Session:
+        Path(self.path).mkdir(parents=True, exist_ok=True)
+        try:
+            session = Session(self.path)  # type: ignore[no-untyped-call]
+        except RuntimeError as error:  # chDB raises a plain RuntimeError here
+            raise ChdbError(str(error)) from None
+        try:
+            _query(self._sql.create_table, {}, session)
+            self._check_layout(session)
+        except BaseException:
+            _close_session(session)
+            raise
+        return session
+
+    def _check_layout(self, session: Session) -> None:
+        rows = _query_rows(self._sql.columns, {"table": self.table}, session)
+        columns = {row["name"]: row["type"] for row in rows}
+        wrong = [name for name, kind in _COLUMNS.items() if columns.get(name) != kind]
+        if wrong:
+            raise StoreSetupError(
+                f"The table {self.table!r} in {self.path!r} exists with another layout"
+                f" (columns {', '.join(wrong)} missing or of another type); choose another"
+                " 'table'"
+            )
+
+    async def _close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await self._calls(_close_session, session)
+
+    # --- entries -----------------------------------------------------------------
+
+    async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
+        rows = await self._rows(self._sql.get, {"collection": collection, "key": key})
+        return _decode(rows[0]["document"], key) if rows else None
+
+    async def _get_entries(
+        self, collection: str, keys: Sequence[str]
+    ) -> Sequence[StoredEntry | None]:
+        unique = list(dict.fromkeys(keys))
+        rows = await self._rows(
+            self._sql.get_many, {"collection": collection, "keys": json_list(unique)}
+        )
+        found = {row["key"]: row["document"] for row in rows}
+        # Decoded per position: a duplicate key gets its own fresh value.
+        return [_decode(found[key], key) if key in found else None for key in keys]
+
+    async def _put_entry(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
+    ) -> None:
+        await self._put_entries(collection, [key], [entry], ttl)
+
+    async def _put_entries(
+        self,
+        collection: str,
+        keys: Sequence[str],
+        entries: Sequence[StoredEntry],
+        ttl: float | None,
+    ) -> None:
+        latest = dict(zip(keys, entries))  # later duplicates win
+        version = _next_version()
+        rows = json_rows(
+            {
+                "collection": collection,
+                "key": key,
+                "document": encode_document(entry, collection=collection, key=key),
+                "expires_at": entry.expires_at,
+                "version": version,
+            }
+            for key, entry in latest.items()
+        )
+        await self._execute(self._sql.insert + rows)  # one INSERT for the batch
+
+    async def _delete_entry(self, collection: str, key: str) -> bool:
+        return await self._delete_entries(collection, [key]) > 0
+
+    async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
+        parameters = {
+            "collection": collection,
+            "keys": json_list(list(dict.fromkeys(keys))),
+            "now": time.time(),
+        }
+
+        def delete(session: Session) -> int:
+            existing = _query_rows(self._sql.existing, parameters, session)
+            if existing:  # expired rows of these keys go too; only live ones count
+                _query(self._sql.delete, parameters, session)
+            return sum(1 for row in existing if row["live"])
+
+        return await self._run(delete)
+
+    # --- enumeration -------------------------------------------------------------
+
+    async def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
+        # Keyset pagination in byte order: each page starts after the last key.
+        after = ""  # keys are never empty, so every key sorts after ""
+        while True:
+            rows = await self._rows(
+                self._sql.key_page,
+                {
+                    "collection": collection,
+                    "after": after,
+                    "now": time.time(),
+                    "limit": page_size,
+                },
+            )
+            page = [row["key"] for row in rows]
+            if page:
+                yield page
+            if len(page) < page_size:
+                return
+            after = page[-1]
+
+    async def _collection_pages(self, page_size: int) -> AsyncIterator[Sequence[str]]:
+        after = ""
+        while True:
+            rows = await self._rows(
+                self._sql.collection_page,
+                {"after": after, "now": time.time(), "limit": page_size},
+            )
+            page = [row["collection"] for row in rows]
+            if page:
+                yield page
+            if len(page) < page_size:
+                return
+            after = page[-1]
+
+    # --- destroy and cull --------------------------------------------------------
+
+    async def _destroy(self) -> bool:
+        def destroy(session: Session) -> bool:
+            existed = bool(_query_rows(self._sql.any_row, {}, session))
+            if existed:
+                _query(self._sql.truncate, {}, session)
+            return existed
+
+        return await self._run(destroy)
+
+    async def _destroy_collection(self, collection: str) -> bool:
+        parameters = {"collection": collection}
+
+        def destroy(session: Session) -> bool:
+            existed = bool(_query_rows(self._sql.collection_row, parameters, session))
+            if existed:
+                _query(self._sql.delete_collection, parameters, session)
+            return existed
+
+        return await self._run(destroy)
+
+    async def _cull(self, now: float, limit: int | None) -> int:
+        # A full cull (limit None) also merges the table (OPTIMIZE ... FINAL),
+        # which rewrites the parts without deleted and replaced rows.
+        parameters = {"now": now, "limit": _NO_LIMIT if limit is None else limit}
+
+        def cull(session: Session) -> int:
+            rows = _query_rows(self._sql.count_expired, parameters, session)
+            count = int(rows[0]["n"]) if rows else 0
+            if count:
+                _query(self._sql.delete_expired, parameters, session)
+                if limit is None:
+                    _query(self._sql.optimize, {}, session)
+            return count
+
+        return await self._run(cull)
+
+    # --- errors --------------------------------------------------------------------
+
+    def _translate_error(self, error: Exception) -> KeyValueError | None:
+        """Map chDB's exceptions to kv errors (``None``: let the base decide).
+
+        Only ClickHouse's error code and name are passed on: its messages may
+        quote the data of the statement.
+        """
+        if not isinstance(error, ChdbError):
+            return None
+        message = str(error)
+        if "closed" in message.lower() and "Code:" not in message:
+            return StoreConnectionError("The chDB session was closed during the call")
+        match = _CHDB_CODE.search(message)
+        reason = f"ClickHouse error {match[1]} ({match[2]})" if match else "an unknown error"
+        if "EmbeddedServer" in message:
+            return StoreSetupError(f"chDB could not start on {self.path!r}: {reason}")
+        return StoreError(f"chDB failed on table {self.table!r}: {reason}")
+
+
+# --- helpers -----------------------------------------------------------------------
+
+
+def _query(sql: str, parameters: Mapping[str, object], session: Session) -> bytes:
+    """Run one statement; ``String`` parameters are escaped here, once."""
+    bound = {
+        name: escape_parameter(value) if isinstance(value, str) else value
+        for name, value in parameters.items()
+    }
+    result = session.query(sql, "JSONEachRow", params=bound)  # type: ignore[no-untyped-call]
+    data: bytes = result.bytes()
+    return data
+
+
+def _close_session(session: Session) -> None:
+    session.close()  # type: ignore[no-untyped-call]
+
+
+def _query_rows(
+    sql: str, parameters: Mapping[str, object], session: Session
+) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in _query(sql, parameters, session).splitlines() if line]
+
+
+def _decode(document: object, key: str) -> StoredEntry:
+    if not isinstance(document, str):
+        raise DeserializationError(f"Stored document is a {type(document).__name__}", key=key)
+    return decode_document(document)
+
+
+def _status_locked(path: str) -> bool:
+    """Whether another process holds ClickHouse's lock on ``path/status``."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - chDB runs on Linux and macOS only
+        return False
+    try:
+        descriptor = os.open(os.path.join(path, "status"), os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(descriptor)
+
+
+def _check_path(path: object) -> str:
+    if isinstance(path, os.PathLike):
+        path = os.fspath(path)
+    if not isinstance(path, str) or not path:
+        raise InvalidOptionError(
+            "path must be a non-empty str or os.PathLike[str] naming a directory", store="chdb"
+        )
+    if "?" in path or path.startswith("file:") or path == ":memory:":
+        raise InvalidOptionError(
+            f"path must be a directory without '?' (chDB reads those as connection"
+            f" options), not {path!r}",
+            store="chdb",
+        )
+    return path
+
+
+def _check_table(table: object) -> str:
+    if not isinstance(table, str) or _TABLE_NAME.fullmatch(table) is None:
+        raise InvalidOptionError(
+            "table must be a letter or '_' followed by at most 62 letters, digits or '_',"
+            f" not {table!r}",
+            store="chdb",
+        )
+    return table
+
+
+def _check_lock_timeout(timeout: object) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise InvalidOptionError(
+            f"lock_timeout must be a number of seconds, not {type(timeout).__name__}",
+            store="chdb",
+        )
+    seconds = float(timeout)
+    if not 0 <= seconds < float("inf"):
+        raise InvalidOptionError(
+            f"lock_timeout must be a finite number of seconds >= 0, not {timeout!r}",
+            store="chdb",
+        )
+    return seconds

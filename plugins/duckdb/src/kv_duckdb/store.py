@@ -1,0 +1,534 @@
+"""``duckdb://``: a kv store in one DuckDB table, queryable with SQL.
+
+Every entry is one row of one table (``kv_entries`` unless the ``table``
+option says otherwise), in the layout py-key-value's ``DuckDBStore`` uses, so
+either library reads what the other wrote::
+
+    CREATE TABLE kv_entries (
+        collection VARCHAR NOT NULL, key VARCHAR NOT NULL, value JSON NOT NULL,
+        created_at TIMESTAMPTZ, expires_at TIMESTAMPTZ, version INT NOT NULL,
+        PRIMARY KEY (collection, key)
+    )
+    CREATE INDEX idx_kv_entries_collection ON kv_entries (collection)
+    CREATE INDEX idx_kv_entries_expires_at ON kv_entries (expires_at)
+
+``value`` holds the value's JSON text exactly as kv encoded it, so it can be
+queried with DuckDB's JSON functions (``value->>'name'``). Keys, collections,
+values and times only ever travel as bound parameters; the table name is
+validated and always quoted. DuckDB has no expiry of its own: expired rows are
+hidden from every read and removed by :meth:`~kv.store.CullMixin.cull` and the
+bounded sweep during writes.
+
+DuckDB lets one process open a database file for writing. The store opens it
+on first use and keeps it until ``close()``; another process that opens the
+same file meanwhile retries for ``lock_timeout`` seconds, then fails with
+:class:`~kv.errors.StoreTimeoutError` having written nothing. Store objects in
+one process share DuckDB's database instance and may use one file together.
+
+URL forms::
+
+    duckdb:///absolute/path/kv.duckdb
+    duckdb://relative/kv.duckdb      (relative to the working directory)
+    duckdb://:memory:                (private to the store; lost on close)
+    duckdb:///srv/kv.duckdb?table=cache&lock_timeout=30&default_collection=app
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+import duckdb
+
+from kv.blocking import BlockingCalls
+from kv.entry import StoredEntry
+from kv.errors import (
+    DeserializationError,
+    InvalidOptionError,
+    InvalidURLError,
+    KeyValueError,
+    StoreConnectionError,
+    StoreError,
+    StoreSetupError,
+    StoreTimeoutError,
+)
+from kv.options import CommonOptions, parse_options
+from kv.store import (
+    BaseStore,
+    CullMixin,
+    DestroyCollectionMixin,
+    DestroyMixin,
+    EnumerateCollectionsMixin,
+    EnumerateKeysMixin,
+)
+from kv.url import StoreURL
+from kv_duckdb.plugin import DUCKDB_CAPABILITIES
+
+__all__ = [
+    "DEFAULT_LOCK_TIMEOUT",
+    "DEFAULT_TABLE",
+    "DUCKDB_CAPABILITIES",
+    "MEMORY_PATH",
+    "DuckDBOptions",
+    "DuckDBStore",
+]
+
+T = TypeVar("T")
+
+DEFAULT_TABLE = "kv_entries"
+"""The table entries are kept in, unless the ``table`` option names another."""
+
+DEFAULT_LOCK_TIMEOUT = 5.0
+"""Seconds to wait for another process to release the database file."""
+
+MEMORY_PATH = ":memory:"
+"""The path of a private in-memory database."""
+
+_TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+_COLUMNS = {
+    "collection": "VARCHAR",
+    "key": "VARCHAR",
+    "value": "JSON",
+    "created_at": "TIMESTAMP WITH TIME ZONE",
+    "expires_at": "TIMESTAMP WITH TIME ZONE",
+    "version": "INTEGER",
+}
+"""The columns (and DuckDB types) an existing table must have."""
+
+_LOCK_MESSAGE = "Could not set lock on file"
+
+
+@dataclass(frozen=True)
+class DuckDBOptions(CommonOptions):
+    """Options of ``duckdb://``, from the URL query or keywords of ``kv.connect``.
+
+    Attributes:
+        table: The table that holds the entries: a letter or ``_`` followed by
+            up to 62 letters, digits or ``_``. ``destroy()`` empties only it.
+        lock_timeout: Seconds to keep retrying when another process has the
+            database file open.
+    """
+
+    table: str = DEFAULT_TABLE
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+
+
+class _Statements:
+    """Every SQL statement of one store, for its (validated, quoted) table.
+
+    Only the table identifier is put into the SQL text; every key, collection,
+    value, time and count is a ``?`` parameter. Times travel as seconds since
+    the epoch (``to_timestamp(?)`` in, ``epoch(...)`` out).
+    """
+
+    def __init__(self, table: str) -> None:
+        names = {
+            "{table}": f'"{table}"',
+            "{collection_index}": f'"idx_{table}_collection"',
+            "{expires_index}": f'"idx_{table}_expires_at"',
+            "{live}": "(expires_at IS NULL OR expires_at > to_timestamp(?))",
+        }
+
+        def sql(template: str) -> str:
+            for name, text in names.items():
+                template = template.replace(name, text)
+            return template
+
+        self.create_table = sql(
+            "CREATE TABLE IF NOT EXISTS {table} ("
+            " collection VARCHAR NOT NULL, key VARCHAR NOT NULL, value JSON NOT NULL,"
+            " created_at TIMESTAMPTZ, expires_at TIMESTAMPTZ, version INT NOT NULL,"
+            " PRIMARY KEY (collection, key))"
+        )
+        self.create_indexes = (
+            sql("CREATE INDEX IF NOT EXISTS {collection_index} ON {table} (collection)"),
+            sql("CREATE INDEX IF NOT EXISTS {expires_index} ON {table} (expires_at)"),
+        )
+        self.describe = sql("DESCRIBE {table}")
+        # Reads fetch what a read needs: the value and its expiry.
+        self.get = sql(
+            "SELECT value, epoch(expires_at) FROM {table} WHERE collection = ? AND key = ?"
+        )
+        self.get_many = sql(
+            "SELECT key, value, epoch(expires_at) FROM {table}"
+            " WHERE collection = ? AND key IN (SELECT unnest(?::VARCHAR[]))"
+        )
+        self.put = sql(
+            "INSERT OR REPLACE INTO {table}"
+            " (collection, key, value, created_at, expires_at, version)"
+            " VALUES (?, ?, ?, to_timestamp(?), to_timestamp(?), 1)"
+        )
+        # One statement for the whole batch: the keys and values arrive as two
+        # lists, unnested side by side. Keys must be distinct (DuckDB keeps the
+        # first of duplicates in one statement; the store passes the last).
+        self.put_many = sql(
+            "INSERT OR REPLACE INTO {table}"
+            " (collection, key, value, created_at, expires_at, version)"
+            " SELECT ?, k, v, to_timestamp(?), to_timestamp(?), 1"
+            " FROM (SELECT unnest(?::VARCHAR[]) AS k, unnest(?::VARCHAR[]) AS v)"
+        )
+        # Deletes expired rows of these keys too; only live ones are counted.
+        self.delete_many = sql(
+            "DELETE FROM {table}"
+            " WHERE collection = ? AND key IN (SELECT unnest(?::VARCHAR[]))"
+            " RETURNING epoch(expires_at)"
+        )
+        self.key_page = sql(
+            "SELECT key FROM {table} WHERE collection = ? AND key > ? AND {live}"
+            " ORDER BY key LIMIT ?"
+        )
+        self.collection_page = sql(
+            "SELECT DISTINCT collection FROM {table} WHERE collection > ? AND {live}"
+            " ORDER BY collection LIMIT ?"
+        )
+        self.destroy = sql("DELETE FROM {table}")
+        self.destroy_collection = sql("DELETE FROM {table} WHERE collection = ?")
+        self.cull = sql("DELETE FROM {table} WHERE expires_at <= to_timestamp(?)")
+        self.cull_some = sql(
+            "DELETE FROM {table} WHERE rowid IN"
+            " (SELECT rowid FROM {table} WHERE expires_at <= to_timestamp(?) LIMIT ?)"
+        )
+
+
+class DuckDBStore(
+    EnumerateKeysMixin,
+    EnumerateCollectionsMixin,
+    DestroyMixin,
+    DestroyCollectionMixin,
+    CullMixin,
+    BaseStore,
+):
+    """A kv store in one DuckDB table.
+
+    Nothing is opened until the first call (or :meth:`setup`); the parent
+    directory, the file, the table and its indexes are created then if
+    missing. A ``":memory:"`` store keeps its entries only until it is closed
+    and does not declare ``persistent``. Every DuckDB call runs in a worker
+    thread, one at a time.
+
+    Args:
+        path: The database file (``":memory:"`` for a private in-memory database).
+        table: The table holding the entries (see :class:`DuckDBOptions`).
+        default_collection: Collection used when ``collection=None``.
+        lock_timeout: Seconds to retry while another process holds the file.
+
+    Raises:
+        InvalidOptionError: an empty path, a bad table name or lock timeout, or
+            an invalid default collection.
+    """
+
+    capabilities = DUCKDB_CAPABILITIES
+    store_name = "duckdb"
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        table: str = DEFAULT_TABLE,
+        default_collection: str | None = None,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    ) -> None:
+        super().__init__(default_collection=default_collection)
+        self.path: str = _check_path(path)
+        self.table: str = _check_table(table)
+        self.lock_timeout: float = _check_lock_timeout(lock_timeout)
+        if self.path == MEMORY_PATH:
+            self.capabilities = replace(DUCKDB_CAPABILITIES, persistent=False)
+        self._sql = _Statements(self.table)
+        self._connection: duckdb.DuckDBPyConnection | None = None
+        self._calls = BlockingCalls(max_threads=1)
+
+    @classmethod
+    def from_url(cls, url: StoreURL, **options: object) -> DuckDBStore:
+        """Build a store from ``duckdb://PATH[?table=T&lock_timeout=S&default_collection=C]``.
+
+        Raises:
+            InvalidURLError: the URL has no path, or has a user or password.
+            InvalidOptionError: an unknown option or a bad value.
+        """
+        if url.username is not None or url.password is not None:
+            raise InvalidURLError(f"duckdb:// takes a file path, not a user (got {url})")
+        path = url.location
+        if not path:
+            raise InvalidURLError(
+                "duckdb:// needs a database path: duckdb:///absolute/path.duckdb,"
+                " duckdb://relative/path.duckdb or duckdb://:memory:"
+            )
+        parsed = parse_options(url, options, DuckDBOptions, store=cls.store_name)
+        store = cls(
+            path,
+            table=parsed.table,
+            default_collection=parsed.default_collection,
+            lock_timeout=parsed.lock_timeout,
+        )
+        store.configure_sweep(interval=parsed.sweep_interval, limit=parsed.sweep_limit)
+        return store
+
+    def __repr__(self) -> str:
+        return f"<DuckDBStore path={self.path!r} table={self.table!r}>"
+
+    # --- running SQL -------------------------------------------------------------
+
+    async def _run(self, call: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run ``call(connection)`` in a worker thread, one call at a time."""
+        connection = self._connection
+        if connection is None:
+            raise StoreConnectionError("The DuckDB connection is closed")
+        return await self._calls(call, connection)
+
+    async def _fetch(self, sql: str, parameters: Sequence[object]) -> list[tuple[Any, ...]]:
+        return await self._run(partial(_fetch_all, sql, parameters))
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    async def _open(self) -> None:
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.005
+        while True:
+            try:
+                self._connection = await self._calls(self._connect)
+                return
+            except duckdb.IOException as error:
+                if _LOCK_MESSAGE not in str(error):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise self._locked_error() from None
+            await anyio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, 0.1)
+
+    def _locked_error(self) -> StoreTimeoutError:
+        return StoreTimeoutError(
+            f"The DuckDB database {self.path!r} is locked by another process: DuckDB lets"
+            f" one process open a file for writing (waited {self.lock_timeout:g} s; close"
+            " the other store, or raise 'lock_timeout' to wait longer)"
+        )
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        if self.path != MEMORY_PATH:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        connection = duckdb.connect(self.path)
+        try:
+            connection.execute(self._sql.create_table)
+            self._check_layout(connection)
+            for statement in self._sql.create_indexes:
+                connection.execute(statement)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def _check_layout(self, connection: duckdb.DuckDBPyConnection) -> None:
+        columns = {row[0]: row[1] for row in connection.execute(self._sql.describe).fetchall()}
+        wrong = [name for name, kind in _COLUMNS.items() if columns.get(name) != kind]
+        if wrong:
+            raise StoreSetupError(
+                f"The table {self.table!r} in {self.path!r} exists with another layout"
+                f" (columns {', '.join(wrong)} missing or of another type); choose another"
+                " 'table'"
+            )
+
+    async def _close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await self._calls(connection.close)
+
+    # --- entries -----------------------------------------------------------------
+
+    async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
+        rows = await self._fetch(self._sql.get, (collection, key))
+        return _entry(key, *rows[0]) if rows else None
+
+    async def _get_entries(
+        self, collection: str, keys: Sequence[str]
+    ) -> Sequence[StoredEntry | None]:
+        unique = list(dict.fromkeys(keys))
+        rows = await self._fetch(self._sql.get_many, (collection, unique))
+        found = {row[0]: row[1:] for row in rows}
+        return [_entry(key, *found[key]) if key in found else None for key in keys]
+
+    async def _put_entry(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
+    ) -> None:
+        params = (collection, key, entry.json(), entry.created_at, entry.expires_at)
+        await self._run(partial(_execute, self._sql.put, params))
+
+    async def _put_entries(
+        self,
+        collection: str,
+        keys: Sequence[str],
+        entries: Sequence[StoredEntry],
+        ttl: float | None,
+    ) -> None:
+        latest = dict(zip(keys, entries))  # later duplicates win
+        first = entries[0]
+        params = (
+            collection,
+            first.created_at,
+            first.expires_at,
+            list(latest),
+            [entry.json() for entry in latest.values()],
+        )
+        await self._run(partial(_execute, self._sql.put_many, params))
+
+    async def _delete_entry(self, collection: str, key: str) -> bool:
+        return await self._delete_entries(collection, [key]) > 0
+
+    async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
+        unique = list(dict.fromkeys(keys))
+        rows = await self._fetch(self._sql.delete_many, (collection, unique))
+        now = time.time()
+        return sum(1 for (expires_at,) in rows if expires_at is None or expires_at > now)
+
+    # --- capabilities ------------------------------------------------------------
+
+    async def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
+        # Keyset pagination: each page starts after the last key of the one
+        # before, in key order (UTF-8 byte order), so every page costs the same.
+        after = ""  # keys are never empty, so every key sorts after ""
+        while True:
+            rows = await self._fetch(
+                self._sql.key_page, (collection, after, time.time(), page_size)
+            )
+            page = [row[0] for row in rows]
+            if page:
+                yield page
+            if len(page) < page_size:
+                return
+            after = page[-1]
+
+    async def _collection_pages(self, page_size: int) -> AsyncIterator[Sequence[str]]:
+        after = ""
+        while True:
+            rows = await self._fetch(self._sql.collection_page, (after, time.time(), page_size))
+            page = [row[0] for row in rows]
+            if page:
+                yield page
+            if len(page) < page_size:
+                return
+            after = page[-1]
+
+    async def _destroy(self) -> bool:
+        return await self._run(partial(_count, self._sql.destroy, ())) > 0
+
+    async def _destroy_collection(self, collection: str) -> bool:
+        return await self._run(partial(_count, self._sql.destroy_collection, (collection,))) > 0
+
+    async def _cull(self, now: float, limit: int | None) -> int:
+        if limit is None:
+            return await self._run(partial(_count, self._sql.cull, (now,)))
+        return await self._run(partial(_count, self._sql.cull_some, (now, limit)))
+
+    # --- errors --------------------------------------------------------------------
+
+    def _translate_error(self, error: Exception) -> KeyValueError | None:
+        """Map DuckDB's exceptions to kv errors (``None``: let the base decide).
+
+        DuckDB's conversion messages quote the data they could not convert, so
+        those are never passed on.
+        """
+        if not isinstance(error, duckdb.Error):
+            return None
+        message = str(error).split("\n", 1)[0]
+        if isinstance(error, duckdb.ConnectionException):
+            return StoreConnectionError("The DuckDB connection was closed during the call")
+        if isinstance(error, duckdb.IOException):
+            if _LOCK_MESSAGE in message:
+                return self._locked_error()
+            if "not a valid DuckDB database" in message:
+                return StoreSetupError(f"{self.path!r} is not a DuckDB database")
+            return StoreError(f"DuckDB I/O error on {self.path!r}: {message}")
+        if isinstance(error, (duckdb.ConversionException, duckdb.InvalidInputException)):
+            return DeserializationError(
+                f"DuckDB could not convert a value of table {self.table!r} ({type(error).__name__})"
+            )
+        if isinstance(error, duckdb.TransactionException):
+            return StoreError(
+                f"Another connection changed the same rows of {self.table!r} at the same"
+                f" time: {message}"
+            )
+        if isinstance(error, duckdb.OutOfMemoryException):
+            return StoreError(f"DuckDB ran out of memory: {message}")
+        return StoreError(f"DuckDB failed on {self.path!r}: {message}")
+
+
+# --- helpers -----------------------------------------------------------------------
+
+
+def _fetch_all(
+    sql: str, parameters: Sequence[object], connection: duckdb.DuckDBPyConnection
+) -> list[tuple[Any, ...]]:
+    return connection.execute(sql, parameters).fetchall()
+
+
+def _execute(sql: str, parameters: Sequence[object], connection: duckdb.DuckDBPyConnection) -> None:
+    connection.execute(sql, parameters)
+
+
+def _count(sql: str, parameters: Sequence[object], connection: duckdb.DuckDBPyConnection) -> int:
+    """Run a DELETE and return how many rows it removed."""
+    row = connection.execute(sql, parameters).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _check_path(path: object) -> str:
+    if isinstance(path, os.PathLike):
+        path = os.fspath(path)
+    if not isinstance(path, str):
+        raise InvalidOptionError(
+            f"path must be a str or os.PathLike[str], not {type(path).__name__}", store="duckdb"
+        )
+    if not path:
+        raise InvalidOptionError(
+            "path must not be empty (use ':memory:' for an in-memory database)", store="duckdb"
+        )
+    return path
+
+
+def _check_table(table: object) -> str:
+    if not isinstance(table, str) or _TABLE_NAME.fullmatch(table) is None:
+        raise InvalidOptionError(
+            "table must be a letter or '_' followed by at most 62 letters, digits or '_',"
+            f" not {table!r}",
+            store="duckdb",
+        )
+    return table
+
+
+def _check_lock_timeout(timeout: object) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise InvalidOptionError(
+            f"lock_timeout must be a number of seconds, not {type(timeout).__name__}",
+            store="duckdb",
+        )
+    seconds = float(timeout)
+    if not 0 <= seconds < float("inf"):
+        raise InvalidOptionError(
+            f"lock_timeout must be a finite number of seconds >= 0, not {timeout!r}",
+            store="duckdb",
+        )
+    return seconds
+
+
+def _entry(key: str, value: object, expires_at: object) -> StoredEntry:
+    """A :class:`StoredEntry` from one row; the value text is parsed on read."""
+    if not isinstance(value, str):
+        raise DeserializationError(
+            f"Stored value is a {type(value).__name__}, not JSON text", key=key
+        )
+    return StoredEntry(value, None, _seconds(expires_at))
+
+
+def _seconds(stored: object) -> float | None:
+    if stored is None or isinstance(stored, float):
+        return stored
+    if isinstance(stored, int) and not isinstance(stored, bool):
+        return float(stored)
+    raise DeserializationError(f"Stored time is a {type(stored).__name__}, not a number")

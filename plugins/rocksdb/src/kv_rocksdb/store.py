@@ -1,0 +1,617 @@
+"""``rocksdb://``: a kv store in a RocksDB database directory, through rocksdict.
+
+Layout (the same as py-key-value's ``RocksDBStore``, so either library reads
+what the other wrote): one RocksDB key per entry, the text
+:func:`kv.names.compound_key` makes (``"collection::key"`` for collections
+without ``:`` or ``%``), holding the entry's JSON document
+(:func:`kv.entry.encode_document`) as UTF-8 bytes. Both are written in
+rocksdict's default encoding, as py-key-value writes them: a one-byte type
+tag (``0x02`` for the text key, ``0x01`` for the bytes value) before the data,
+in a database whose comparator rocksdict names ``rocksdict``.
+
+rocksdict's default mode would unpickle values tagged as Python objects; this
+store replaces its ``loads`` with one that refuses, so a tampered value is a
+:class:`~kv.errors.DeserializationError` and pickle never runs.
+
+RocksDB lets one process at a time open a database for writing (it locks the
+``LOCK`` file). The store opens the database on first use and keeps it until
+``close()``; another process, or another store object in this process, that
+opens the same path meanwhile retries for ``lock_timeout`` seconds and then
+fails with :class:`~kv.errors.StoreTimeoutError` naming the lock. Nothing it
+wrote is lost, because nothing was written.
+
+URL forms::
+
+    rocksdb:///absolute/path/to/dir
+    rocksdb://relative/dir            (relative to the working directory)
+    rocksdb:///srv/kv?lock_timeout=30&sync=true&default_collection=app
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+from rocksdict import DbClosedError, Options, Rdict, RdictIter, WriteBatch, WriteOptions
+
+from kv.blocking import BlockingCalls
+from kv.entry import StoredEntry, decode_document, encode_document, parse_timestamp
+from kv.errors import (
+    DeserializationError,
+    InvalidOptionError,
+    InvalidURLError,
+    KeyValueError,
+    StoreConnectionError,
+    StoreError,
+    StoreSetupError,
+    StoreTimeoutError,
+)
+from kv.names import compound_key, compound_prefix, split_compound_key
+from kv.options import CommonOptions, parse_options
+from kv.store import (
+    BaseStore,
+    CullMixin,
+    DestroyCollectionMixin,
+    DestroyMixin,
+    EnumerateCollectionsMixin,
+    EnumerateKeysMixin,
+)
+from kv.url import StoreURL
+from kv_rocksdb.plugin import ROCKSDB_CAPABILITIES
+
+__all__ = ["DEFAULT_LOCK_TIMEOUT", "ROCKSDB_CAPABILITIES", "RocksDBOptions", "RocksDBStore"]
+
+T = TypeVar("T")
+
+DEFAULT_LOCK_TIMEOUT = 5.0
+"""Seconds to wait for another process to release the database."""
+
+_BATCH = 10_000
+"""Most deletes one write batch of ``destroy``/``cull`` holds."""
+
+_SWEEP_SCAN_FACTOR = 20
+"""A bounded sweep reads at most this many entries per entry it may remove."""
+
+_COLLECTION_END = ":;"
+"""Appended to an escaped collection, the first text after all its keys."""
+
+_LOCK_MESSAGES = ("Resource temporarily unavailable", "lock hold by current process")
+
+
+@dataclass(frozen=True)
+class RocksDBOptions(CommonOptions):
+    """Options of ``rocksdb://``, from the URL query or keywords of ``kv.connect``.
+
+    Attributes:
+        lock_timeout: Seconds to keep retrying when another process (or
+            another store in this process) has the database open.
+        sync: Sync the write-ahead log to disk on every write, so a write
+            that returned survives a power loss, not only a process crash.
+    """
+
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    sync: bool = False
+
+
+class _PickleRefusedError(Exception):
+    """Raised by the ``loads`` given to rocksdict: stored Python objects are never loaded."""
+
+
+def _refuse_loads(_data: bytes) -> Any:
+    raise _PickleRefusedError("refused to unpickle a stored Python object")
+
+
+def _refuse_dumps(_value: Any) -> bytes:
+    raise _PickleRefusedError("refused to pickle a Python object")
+
+
+class RocksDBStore(
+    EnumerateKeysMixin,
+    EnumerateCollectionsMixin,
+    DestroyMixin,
+    DestroyCollectionMixin,
+    CullMixin,
+    BaseStore,
+):
+    """A kv store in one RocksDB database directory.
+
+    Nothing is opened until the first call (or :meth:`setup`); the directory
+    is created then if missing. Every rocksdict call runs in a worker thread,
+    one at a time.
+
+    Args:
+        path: The database directory.
+        default_collection: Collection used when ``collection=None``.
+        lock_timeout: Seconds to retry while another process holds the database.
+        sync: Sync the write-ahead log on every write.
+
+    Raises:
+        InvalidOptionError: an empty path, a bad ``lock_timeout``, or an
+            invalid default collection.
+    """
+
+    capabilities = ROCKSDB_CAPABILITIES
+    store_name = "rocksdb"
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        default_collection: str | None = None,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        sync: bool = False,
+    ) -> None:
+        super().__init__(default_collection=default_collection)
+        self.path: str = _check_path(path)
+        self.lock_timeout: float = _check_seconds(lock_timeout, "lock_timeout")
+        if not isinstance(sync, bool):
+            raise InvalidOptionError("sync must be True or False", store=self.store_name)
+        self.sync: bool = sync
+        self._db: Rdict | None = None
+        self._calls = BlockingCalls(max_threads=1)
+        self._sweep_from: str = ""
+
+    @classmethod
+    def from_url(cls, url: StoreURL, **options: object) -> RocksDBStore:
+        """Build a store from ``rocksdb://PATH[?lock_timeout=S&sync=B&default_collection=C]``.
+
+        Raises:
+            InvalidURLError: the URL has no path, or has a user or password.
+            InvalidOptionError: an unknown option or a bad value.
+        """
+        if url.username is not None or url.password is not None:
+            raise InvalidURLError(f"rocksdb:// takes a directory path, not a user (got {url})")
+        path = url.location
+        if not path:
+            raise InvalidURLError(
+                "rocksdb:// needs a directory: rocksdb:///absolute/dir or rocksdb://relative/dir"
+            )
+        parsed = parse_options(url, options, RocksDBOptions, store=cls.store_name)
+        store = cls(
+            path,
+            default_collection=parsed.default_collection,
+            lock_timeout=parsed.lock_timeout,
+            sync=parsed.sync,
+        )
+        store.configure_sweep(interval=parsed.sweep_interval, limit=parsed.sweep_limit)
+        return store
+
+    def __repr__(self) -> str:
+        return f"<RocksDBStore path={self.path!r}>"
+
+    # --- running rocksdict calls ------------------------------------------------
+
+    async def _run(self, call: Callable[[Rdict], T]) -> T:
+        """Run ``call(db)`` in a worker thread, one call at a time."""
+        db = self._db
+        if db is None:
+            raise StoreConnectionError("The RocksDB database is closed")
+        return await self._calls(call, db)
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    async def _open(self) -> None:
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.005
+        while True:
+            try:
+                self._db = await self._calls(self._connect)
+                return
+            except Exception as error:
+                if not _is_lock_error(error):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise self._locked_error(error) from None
+            await anyio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, 0.1)
+
+    def _locked_error(self, error: Exception) -> StoreTimeoutError:
+        holder = (
+            "another store object in this process"
+            if "current process" in str(error)
+            else "another process"
+        )
+        return StoreTimeoutError(
+            f"The RocksDB database {self.path!r} is locked by {holder}: RocksDB lets one"
+            f" process open it at a time (waited {self.lock_timeout:g} s; close the other"
+            " store, or raise 'lock_timeout' to wait longer)"
+        )
+
+    def _connect(self) -> Rdict:
+        directory = Path(self.path)
+        directory.mkdir(parents=True, exist_ok=True)
+        _check_not_raw_mode(directory)
+        options = Options()
+        options.create_if_missing(True)
+        options.set_keep_log_file_num(5)
+        db = Rdict(self.path, options=options)
+        try:
+            db.set_loads(_refuse_loads)
+            db.set_dumps(_refuse_dumps)
+            if self.sync:
+                write_options = WriteOptions()
+                write_options.sync = True
+                db.set_write_options(write_options)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    async def _close(self) -> None:
+        db, self._db = self._db, None
+        if db is not None:
+            await self._calls(_close_db, db)
+
+    # --- entries -----------------------------------------------------------------
+
+    async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
+        ckey = compound_key(collection, key)
+        stored = await self._run(lambda db: db.get(ckey))
+        return None if stored is None else _decode(stored, key)
+
+    async def _get_entries(
+        self, collection: str, keys: Sequence[str]
+    ) -> Sequence[StoredEntry | None]:
+        unique = list(dict.fromkeys(keys))
+        ckeys: list[str | int | float | bytes | bool] = [
+            compound_key(collection, key) for key in unique
+        ]
+
+        def read(db: Rdict) -> list[Any]:
+            try:
+                found = db.get(ckeys)  # one multi-get
+            except _PickleRefusedError:
+                found = None
+            if not isinstance(found, list):  # a refused value: read one by one to name it
+                found = [_get_one(db, key, compound_key(collection, key)) for key in unique]
+            return found
+
+        stored = dict(zip(unique, await self._run(read)))
+        # Decoded per position: a duplicate key gets its own fresh value.
+        return [None if stored[key] is None else _decode(stored[key], key) for key in keys]
+
+    async def _put_entry(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
+    ) -> None:
+        ckey = compound_key(collection, key)
+        document = encode_document(entry, collection=collection, key=key).encode()
+        await self._run(lambda db: db.put(ckey, document))
+
+    async def _put_entries(
+        self,
+        collection: str,
+        keys: Sequence[str],
+        entries: Sequence[StoredEntry],
+        ttl: float | None,
+    ) -> None:
+        batch = WriteBatch()
+        for key, entry in zip(keys, entries):  # in order: later duplicates win
+            document = encode_document(entry, collection=collection, key=key).encode()
+            batch.put(compound_key(collection, key), document)
+        await self._run(lambda db: db.write(batch))  # one atomic write
+
+    async def _delete_entry(self, collection: str, key: str) -> bool:
+        return await self._delete_entries(collection, [key]) > 0
+
+    async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
+        ckeys = [compound_key(collection, key) for key in dict.fromkeys(keys)]
+        now = time.time()
+
+        def delete(db: Rdict) -> int:
+            batch = WriteBatch()
+            live = 0
+            for ckey in ckeys:
+                try:
+                    stored = db.get(ckey)
+                except _PickleRefusedError:
+                    stored = b""  # present but unreadable: it existed
+                if stored is None:
+                    continue
+                batch.delete(ckey)
+                if not _is_expired(stored, now):
+                    live += 1
+            if not batch.is_empty():
+                db.write(batch)  # one atomic write
+            return live
+
+        return await self._run(delete)
+
+    # --- enumeration -------------------------------------------------------------
+
+    async def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
+        # Keyset pagination over the collection's prefix, in key order: each
+        # page seeks to just after the last key of the one before.
+        prefix = compound_prefix(collection)
+        after: str | None = None
+        while True:
+            names, done = await self._run(partial(_key_page, prefix, after, page_size))
+            if names:
+                yield names
+            if done:
+                return
+            after = names[-1]
+
+    async def _collection_pages(self, page_size: int) -> AsyncIterator[Sequence[str]]:
+        after: str | None = None
+        while True:
+            found, done = await self._run(partial(_collection_page, after, page_size))
+            if found:
+                yield [name for _, name in found]
+            if done:
+                return
+            after = found[-1][0]
+
+    # --- destroy and cull --------------------------------------------------------
+
+    async def _destroy(self) -> bool:
+        def destroy(db: Rdict) -> int:
+            deleted = 0
+            while True:
+                iterator = db.iter()
+                iterator.seek("")
+                batch = WriteBatch()
+                for ckey, _ in _walk(iterator):
+                    batch.delete(ckey)
+                    if len(batch) >= _BATCH:
+                        break
+                if batch.is_empty():
+                    return deleted
+                deleted += len(batch)
+                db.write(batch)
+
+        return await self._run(destroy) > 0
+
+    async def _destroy_collection(self, collection: str) -> bool:
+        prefix = compound_prefix(collection)
+        end = prefix[:-2] + _COLLECTION_END
+
+        def destroy(db: Rdict) -> bool:
+            iterator = db.iter()
+            iterator.seek(prefix)
+            current = _current(iterator)
+            if current is None or not current[0].startswith(prefix):
+                return False
+            db.delete_range(prefix, end)  # one range tombstone
+            return True
+
+        return await self._run(destroy)
+
+    async def _cull(self, now: float, limit: int | None) -> int:
+        # A full cull walks every entry. A bounded sweep (limit set) reads at
+        # most limit * 20 entries, starting where the last sweep stopped, so
+        # each sweep costs little however large the database is.
+        start = "" if limit is None else self._sweep_from
+        budget = None if limit is None else limit * _SWEEP_SCAN_FACTOR
+
+        def cull(db: Rdict) -> tuple[int, str]:
+            removed = 0
+            iterator = db.iter()
+            iterator.seek(start)
+            batch = WriteBatch()
+            resume = ""
+            for scanned, (ckey, stored) in enumerate(_walk(iterator)):
+                if budget is not None and scanned >= budget:
+                    resume = ckey
+                    break
+                if "::" in ckey and _is_expired(stored, now):
+                    batch.delete(ckey)
+                    removed += 1
+                    if len(batch) >= _BATCH:
+                        db.write(batch)
+                        batch = WriteBatch()
+                    if limit is not None and removed >= limit:
+                        iterator.next()
+                        following = _current(iterator)
+                        resume = "" if following is None else following[0]
+                        break
+            if not batch.is_empty():
+                db.write(batch)
+            return removed, resume
+
+        removed, resume = await self._run(cull)
+        if limit is not None:
+            self._sweep_from = resume
+        return removed
+
+    # --- errors --------------------------------------------------------------------
+
+    def _translate_error(self, error: Exception) -> KeyValueError | None:
+        """Map rocksdict's exceptions to kv errors (``None``: let the base decide)."""
+        if isinstance(error, DbClosedError):
+            return StoreConnectionError("The RocksDB database was closed during the call")
+        if isinstance(error, _PickleRefusedError):
+            return DeserializationError(
+                "Stored value is a pickled Python object (rocksdict's object encoding);"
+                " kv never unpickles stored data"
+            )
+        if type(error) is not Exception:
+            return None
+        message = str(error)
+        if _is_lock_error(error):
+            return self._locked_error(error)
+        if message.startswith("Corruption"):
+            return StoreError(f"The RocksDB database {self.path!r} is damaged: {message}")
+        if "comparator" in message or "raw mode" in message:
+            return StoreSetupError(
+                f"{self.path!r} is not a RocksDB database in rocksdict's default encoding"
+                f" (the one kv and py-key-value use): {message}"
+            )
+        if message.startswith("IO error") or "os error" in message:
+            return StoreError(f"RocksDB I/O error on {self.path!r}: {message}")
+        return StoreError(f"RocksDB failed on {self.path!r}: {message}")
+
+
+# --- helpers -----------------------------------------------------------------------
+
+
+def _check_path(path: object) -> str:
+    if isinstance(path, os.PathLike):
+        path = os.fspath(path)
+    if not isinstance(path, str) or not path:
+        raise InvalidOptionError(
+            "path must be a non-empty str or os.PathLike[str] naming a directory",
+            store="rocksdb",
+        )
+    return path
+
+
+def _check_seconds(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidOptionError(
+            f"{name} must be a number of seconds, not {type(value).__name__}", store="rocksdb"
+        )
+    seconds = float(value)
+    if not 0 <= seconds < float("inf"):
+        raise InvalidOptionError(
+            f"{name} must be a finite number of seconds >= 0, not {value!r}", store="rocksdb"
+        )
+    return seconds
+
+
+def _check_not_raw_mode(directory: Path) -> None:
+    """Refuse a database rocksdict created in raw mode (other key order and encoding)."""
+    config = directory / "rocksdict-config.json"
+    try:
+        text = config.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return
+    try:
+        raw_mode = json.loads(text).get("raw_mode") is True
+    except (ValueError, AttributeError):
+        raise StoreSetupError(f"{config} is not valid JSON") from None
+    if raw_mode:
+        raise StoreSetupError(
+            f"The RocksDB database {str(directory)!r} was created in rocksdict's raw mode;"
+            " kv-rocksdb reads rocksdict's default encoding (the one py-key-value writes)"
+        )
+
+
+def _close_db(db: Rdict) -> None:
+    db.close()
+
+
+def _is_lock_error(error: Exception) -> bool:
+    message = str(error)
+    return type(error) is Exception and any(part in message for part in _LOCK_MESSAGES)
+
+
+def _key_page(prefix: str, after: str | None, page_size: int, db: Rdict) -> tuple[list[str], bool]:
+    """One page of live keys after ``after``; and whether the walk is done."""
+    now = time.time()
+    names: list[str] = []
+    iterator = db.iter()
+    iterator.seek(prefix if after is None else prefix + after)
+    for ckey, stored in _walk(iterator):
+        if not ckey.startswith(prefix):
+            return names, True
+        name = ckey[len(prefix) :]
+        if name == after or _is_expired(stored, now):
+            continue
+        names.append(name)
+        if len(names) >= page_size:
+            return names, False
+    return names, True
+
+
+def _collection_page(
+    after: str | None, page_size: int, db: Rdict
+) -> tuple[list[tuple[str, str]], bool]:
+    """One page of ``(escaped, original)`` names of collections with a live entry.
+
+    A skip scan: once a collection is decided, the iterator seeks past all of
+    its keys (its escaped name followed by ``":;"``).
+    """
+    now = time.time()
+    found: list[tuple[str, str]] = []
+    iterator = db.iter()
+    iterator.seek("" if after is None else after + _COLLECTION_END)
+    while True:
+        current = _current(iterator)
+        if current is None:
+            return found, True
+        escaped, separator, _ = current[0].partition("::")
+        if not separator:  # not a compound key: not ours
+            iterator.next()
+            continue
+        if _has_live_entry(iterator, escaped + "::", now):
+            found.append((escaped, split_compound_key(escaped + "::")[0]))
+            if len(found) >= page_size:
+                return found, False
+        iterator.seek(escaped + _COLLECTION_END)
+
+
+def _get_one(db: Rdict, key: str, ckey: str) -> Any:
+    try:
+        return db.get(ckey)
+    except _PickleRefusedError:
+        raise _pickled(key) from None
+
+
+def _current(iterator: RdictIter) -> tuple[str, Any] | None:
+    """The iterator's text key and value, or ``None`` past the last text key."""
+    if not iterator.valid():
+        return None
+    try:
+        key = iterator.key()
+    except _PickleRefusedError:  # a pickled key sorts after every text key
+        return None
+    if not isinstance(key, str):
+        return None
+    try:
+        return key, iterator.value()
+    except _PickleRefusedError:
+        return key, b""
+
+
+def _walk(iterator: RdictIter) -> Iterator[tuple[str, Any]]:
+    """Yield ``(key, stored value)`` from the iterator's position over text keys."""
+    while True:
+        current = _current(iterator)
+        if current is None:
+            return
+        yield current
+        iterator.next()
+
+
+def _has_live_entry(iterator: RdictIter, prefix: str, now: float) -> bool:
+    for ckey, stored in _walk(iterator):
+        if not ckey.startswith(prefix):
+            return False
+        if not _is_expired(stored, now):
+            return True
+    return False
+
+
+def _decode(stored: object, key: str) -> StoredEntry:
+    if isinstance(stored, (bytes, str)):
+        return decode_document(stored)
+    raise DeserializationError(
+        f"Stored value is a rocksdict {type(stored).__name__}, not a JSON document", key=key
+    )
+
+
+def _pickled(key: str) -> DeserializationError:
+    return DeserializationError(
+        "Stored value is a pickled Python object (rocksdict's object encoding);"
+        " kv never unpickles stored data",
+        key=key,
+    )
+
+
+def _is_expired(stored: object, now: float) -> bool:
+    """Whether a stored document has expired; unreadable documents never do."""
+    if not isinstance(stored, (bytes, str)):
+        return False
+    try:
+        document = json.loads(stored)
+        expires = document.get("expires_at") if type(document) is dict else None
+        return expires is not None and parse_timestamp(expires) <= now
+    except (ValueError, KeyValueError, RecursionError):
+        return False
