@@ -1,0 +1,344 @@
+"""``memcached://``: a kv store on one or more Memcached servers.
+
+Each entry is one memcached item. Its key is the compound key
+``collection::key`` in UTF-8 (hashed when memcached cannot hold it, see
+:mod:`kv_memcached.keys`); its value is the entry's JSON document (value,
+original names, ``created_at``, ``expires_at``), the format py-key-value's
+MemcachedStore writes and reads. Expiry is native (``exptime``), rounded up
+to whole seconds; the exact expiry in the document is checked on every read.
+
+With several servers, every key lives on one of them, chosen by rendezvous
+hashing of the memcached key (:mod:`kv_memcached.ring`). Bulk calls send one
+pipelined request per server, to all servers at once.
+
+URL forms::
+
+    memcached://127.0.0.1:11211
+    memcached://cache1:11211,cache2:11211,cache3      (port 11211 by default)
+    memcached://127.0.0.1:11211?max_item_size=2097152&timeout=2&max_connections=8
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import TypeVar
+
+from kv.entry import StoredEntry, decode_document, encode_document
+from kv.errors import (
+    DeserializationError,
+    EntryTooLargeError,
+    InvalidOptionError,
+    InvalidURLError,
+    StoreError,
+)
+from kv.options import CommonOptions, parse_options
+from kv.store import BaseStore
+from kv.url import StoreURL
+from kv_memcached.keys import exptime, memcached_key
+from kv_memcached.plugin import DEFAULT_MAX_ITEM_SIZE, ITEM_RESERVE, MEMCACHED_CAPABILITIES
+from kv_memcached.protocol import MemcachedServer
+from kv_memcached.ring import Ring
+
+__all__ = [
+    "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_PORT",
+    "DEFAULT_TIMEOUT",
+    "MemcachedOptions",
+    "MemcachedStore",
+]
+
+T = TypeVar("T")
+
+DEFAULT_PORT = 11211
+DEFAULT_TIMEOUT = 5.0
+"""Seconds one call to one server may take, connecting included."""
+DEFAULT_MAX_CONNECTIONS = 8
+"""Connections per server, at most."""
+
+_ITEM_HEADER = 64
+"""Bytes memcached needs per item besides key and value (measured: 59 on 1.6)."""
+_MIN_ITEM_SIZE = 8 * 1024
+_MAX_ITEM_SIZE = 1024 * 1024 * 1024  # memcached's own upper bound for -I
+
+
+@dataclass(frozen=True)
+class MemcachedOptions(CommonOptions):
+    """Options of ``memcached://``, from the URL query or keywords of ``kv.connect``.
+
+    Attributes:
+        max_item_size: The servers' item size limit in bytes (memcached's
+            ``-I``, 1 MiB by default). Values up to this minus 1024 bytes are
+            accepted; larger ones raise :class:`~kv.errors.EntryTooLargeError`.
+        max_connections: Connections per server, at most.
+        timeout: Seconds one call to one server may take (``none``: no limit).
+
+    ``sweep_interval`` and ``sweep_limit`` are accepted and unused: memcached
+    expires entries by itself.
+    """
+
+    max_item_size: int = DEFAULT_MAX_ITEM_SIZE
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    timeout: float | None = DEFAULT_TIMEOUT
+
+
+def _parse_server(server: str | tuple[str, int]) -> tuple[str, int]:
+    """``"host[:port]"`` (IPv6 in brackets) or ``(host, port)`` -> ``(host, port)``."""
+    if isinstance(server, str):
+        try:
+            hosts = StoreURL.parse(f"memcached://{server.strip()}").hosts
+        except InvalidURLError as error:
+            raise InvalidOptionError(f"Server {server!r} is not host[:port]: {error}") from None
+        if len(hosts) != 1 or not hosts[0].name:
+            raise InvalidOptionError(f"Server {server!r} is not one host[:port]")
+        return hosts[0].name, hosts[0].port if hosts[0].port is not None else DEFAULT_PORT
+    if (
+        not isinstance(server, tuple)
+        or len(server) != 2
+        or not isinstance(server[0], str)
+        or not server[0]
+        or type(server[1]) is not int
+        or not 0 < server[1] < 65536
+    ):
+        raise InvalidOptionError(f"Server {server!r} is not a (host, port) pair")
+    return server
+
+
+class MemcachedStore(BaseStore):
+    """A kv store on one or more Memcached servers.
+
+    Nothing is connected until the first call. Keys are spread over the
+    servers by rendezvous hashing; a server that is down makes the calls for
+    its keys fail with :class:`~kv.errors.StoreConnectionError` until it is
+    back (nothing is rerouted, so no stale copy is ever read).
+
+    Args:
+        servers: ``"host:port"`` strings or ``(host, port)`` pairs.
+        default_collection: Collection used when ``collection=None``.
+        max_item_size: The servers' item size limit (``-I``), in bytes.
+        max_connections: Connections per server, at most.
+        timeout: Seconds one call to one server may take (``None``: no limit).
+
+    Raises:
+        InvalidOptionError: no server, a bad server, or a bad option value.
+    """
+
+    capabilities = MEMCACHED_CAPABILITIES
+    store_name = "memcached"
+
+    def __init__(
+        self,
+        servers: Sequence[str | tuple[str, int]] = ("127.0.0.1:11211",),
+        *,
+        default_collection: str | None = None,
+        max_item_size: int = DEFAULT_MAX_ITEM_SIZE,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        timeout: float | None = DEFAULT_TIMEOUT,
+    ) -> None:
+        super().__init__(default_collection=default_collection)
+        if isinstance(servers, str):
+            servers = [part for part in servers.split(",") if part.strip()]
+        addresses = [_parse_server(server) for server in servers]
+        if not addresses:
+            raise InvalidOptionError("A memcached store needs at least one server")
+        if len(set(addresses)) != len(addresses):
+            raise InvalidOptionError("A memcached server is listed twice")
+        if type(max_item_size) is not int or not _MIN_ITEM_SIZE <= max_item_size <= _MAX_ITEM_SIZE:
+            raise InvalidOptionError(
+                f"max_item_size must be an int from {_MIN_ITEM_SIZE} to {_MAX_ITEM_SIZE} bytes,"
+                f" not {max_item_size!r}"
+            )
+        if type(max_connections) is not int or max_connections < 1:
+            raise InvalidOptionError(f"max_connections must be >= 1, not {max_connections!r}")
+        if timeout is not None and not 0 < timeout < float("inf"):
+            raise InvalidOptionError(f"timeout must be None or > 0 seconds, not {timeout!r}")
+        self.addresses: tuple[tuple[str, int], ...] = tuple(addresses)
+        self.max_item_size = max_item_size
+        self.max_connections = max_connections
+        self.timeout = timeout
+        if max_item_size != DEFAULT_MAX_ITEM_SIZE:
+            self.capabilities = replace(
+                MEMCACHED_CAPABILITIES, max_value_size=max_item_size - ITEM_RESERVE
+            )
+        self._ring: Ring[MemcachedServer] | None = None
+
+    @classmethod
+    def from_url(cls, url: StoreURL, **options: object) -> MemcachedStore:
+        """Build a store from ``memcached://host[:port][,host[:port]...][?options]``.
+
+        Raises:
+            InvalidURLError: the URL has a user, password or path.
+            InvalidOptionError: an unknown option or a bad value.
+        """
+        if url.username is not None or url.password is not None:
+            raise InvalidURLError(
+                f"memcached:// takes no user or password (got {url}); memcached's text"
+                " protocol has no authentication"
+            )
+        if url.path not in ("", "/"):
+            raise InvalidURLError(f"memcached:// takes no path (got {url})")
+        servers = [
+            (host.name, host.port if host.port is not None else DEFAULT_PORT) for host in url.hosts
+        ]
+        parsed = parse_options(url, options, MemcachedOptions, store=cls.store_name)
+        return cls(
+            servers or [("127.0.0.1", DEFAULT_PORT)],
+            default_collection=parsed.default_collection,
+            max_item_size=parsed.max_item_size,
+            max_connections=parsed.max_connections,
+            timeout=parsed.timeout,
+        )
+
+    def __repr__(self) -> str:
+        servers = ",".join(f"{host}:{port}" for host, port in self.addresses)
+        return f"<MemcachedStore memcached://{servers}>"
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    async def _open(self) -> None:
+        servers = [
+            MemcachedServer(host, port, max_connections=self.max_connections, timeout=self.timeout)
+            for host, port in self.addresses
+        ]
+        self._ring = Ring(servers, [server.name for server in servers])
+
+    async def _close(self) -> None:
+        ring, self._ring = self._ring, None
+        if ring is not None:
+            for server in ring.members:
+                await server.close()
+
+    @property
+    def _servers(self) -> Ring[MemcachedServer]:
+        ring = self._ring
+        if ring is None:
+            raise StoreError("The store is closed")
+        return ring
+
+    # --- entries ---------------------------------------------------------------------
+
+    async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
+        mkey = memcached_key(collection, key)
+        found = await self._servers.pick(mkey).get_many((mkey,))
+        raw = found.get(mkey)
+        return None if raw is None else decode_document(raw)
+
+    async def _get_entries(
+        self, collection: str, keys: Sequence[str]
+    ) -> Sequence[StoredEntry | None]:
+        mkeys = {key: memcached_key(collection, key) for key in keys}
+        ring = self._servers
+        groups = ring.split(list(dict.fromkeys(mkeys.values())))
+        found: dict[bytes, bytes] = {}
+        for part in await _all(server.get_many(group) for server, group in groups.items()):
+            found.update(part)
+        entries: list[StoredEntry | None] = []
+        for key in keys:
+            raw = found.get(mkeys[key])
+            if raw is None:
+                entries.append(None)
+                continue
+            try:
+                entries.append(decode_document(raw))
+            except DeserializationError as error:
+                error.add_context(key=key)
+                raise
+        return entries
+
+    def _item(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
+    ) -> tuple[bytes, bytes, int]:
+        mkey = memcached_key(collection, key)
+        document = encode_document(entry, collection=collection, key=key).encode("ascii")
+        room = self.max_item_size - _ITEM_HEADER - len(mkey)
+        if len(document) > room:
+            raise EntryTooLargeError(
+                f"The entry's document is {len(document)} bytes; a memcached item of this key"
+                f" holds at most {room} (max_item_size={self.max_item_size})",
+                size=len(document),
+                limit=room,
+                key=key,
+            )
+        return mkey, document, exptime(ttl, entry.expires_at)
+
+    async def _put_entry(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
+    ) -> None:
+        item = self._item(collection, key, entry, ttl)
+        replies = await self._servers.pick(item[0]).set_many((item,))
+        self._check_stored(replies, [key])
+
+    async def _put_entries(
+        self,
+        collection: str,
+        keys: Sequence[str],
+        entries: Sequence[StoredEntry],
+        ttl: float | None,
+    ) -> None:
+        ring = self._servers
+        groups: dict[MemcachedServer, tuple[list[tuple[bytes, bytes, int]], list[str]]] = {}
+        for key, entry in zip(keys, entries):
+            item = self._item(collection, key, entry, ttl)
+            items, names = groups.setdefault(ring.pick(item[0]), ([], []))
+            items.append(item)
+            names.append(key)
+        results = await _all(server.set_many(items) for server, (items, _) in groups.items())
+        for (_, names), replies in zip(groups.values(), results):
+            self._check_stored(replies, names)
+
+    def _check_stored(self, replies: Sequence[bytes], keys: Sequence[str]) -> None:
+        for key, reply in zip(keys, replies):
+            if reply == b"STORED":
+                continue
+            message = reply.decode("ascii", "replace")
+            if "too large" in message:
+                raise EntryTooLargeError(
+                    f"Memcached refused the entry as too large ({message}); its item size"
+                    f" limit is below max_item_size={self.max_item_size}",
+                    size=0,
+                    limit=self.max_item_size,
+                    key=key,
+                )
+            raise StoreError(f"Memcached did not store the entry: {message}", key=key)
+
+    async def _delete_entry(self, collection: str, key: str) -> bool:
+        mkey = memcached_key(collection, key)
+        found, deleted = await self._servers.pick(mkey).take_many((mkey,))
+        return deleted[0] and _live(found.get(mkey), time.time())
+
+    async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
+        unique = list(dict.fromkeys(memcached_key(collection, key) for key in keys))
+        groups = self._servers.split(unique)
+        now = time.time()
+        count = 0
+        for group, (found, deleted) in zip(
+            groups.values(), await _all(server.take_many(group) for server, group in groups.items())
+        ):
+            for mkey, was_deleted in zip(group, deleted):
+                if was_deleted and _live(found.get(mkey), now):
+                    count += 1
+        return count
+
+
+def _live(raw: bytes | None, now: float) -> bool:
+    """Whether a deleted item held an unexpired entry (unreadable ones count as live)."""
+    if raw is None:
+        return True  # written between the read and the delete
+    try:
+        return not decode_document(raw).is_expired(now)
+    except DeserializationError:
+        return True
+
+
+async def _all(calls: Iterable[Awaitable[T]]) -> list[T]:
+    """Await ``calls`` together; every one finishes before the first error is raised."""
+    pending = list(calls)
+    if len(pending) == 1:
+        return [await pending[0]]
+    results = await asyncio.gather(*pending, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return [result for result in results if not isinstance(result, BaseException)]
