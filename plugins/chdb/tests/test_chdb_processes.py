@@ -1,73 +1,20 @@
-"""Two real processes on one ``chdb://`` path: no write that returned is lost.
+"""ClickHouse (chDB) lets one process open a directory, and runs once per process.
 
-ClickHouse (chDB) lets one process open a directory at a time. A second process waits
-(up to ``lock_timeout``) for the first to close it, then writes; or, with a
-short ``lock_timeout``, fails with a clear ``StoreTimeoutError`` having written
-nothing. A process killed mid-run loses none of the writes that returned.
+:class:`kv_conformance.processes.ExclusiveProcessTests` runs real writer
+processes on one ``chdb://`` directory (fewer writes: chDB is slower per put).
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 import kv
 from kv_chdb.store import ChDBStore
+from kv_conformance.processes import ExclusiveProcessTests
 
 pytestmark = pytest.mark.anyio
-
-WRITER = Path(__file__).with_name("chdb_writer.py")
-
-
-def start_writer(
-    url: str, prefix: str, count: int, hold: float = 0.0, **options: object
-) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, str(WRITER), url, prefix, str(count), str(hold), json.dumps(options)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def wait_for_line(process: subprocess.Popen[str], wanted: str, timeout: float = 60) -> list[str]:
-    """Read the process's lines until one starts with ``wanted``; return all read."""
-    assert process.stdout is not None
-    deadline = time.monotonic() + timeout
-    lines: list[str] = []
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            raise AssertionError(f"process ended before {wanted!r}: {lines[-3:]}")
-        lines.append(line.strip())
-        if line.startswith(wanted):
-            return lines
-    raise AssertionError(f"no {wanted!r} within {timeout} s")
-
-
-def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
-    stdout, stderr = process.communicate(timeout=120)
-    return process.returncode, stdout + stderr
-
-
-async def read_all(url: str) -> dict[str, object]:
-    store = kv.connect(url)
-    assert isinstance(store, ChDBStore)
-    try:
-        keys = await store.keys("shared")
-        values = await store.get_many(keys, collection="shared")
-        return dict(zip(keys, values))
-    finally:
-        await store.close()
-
-
-def expected(prefix: str, count: int) -> dict[str, object]:
-    return {f"{prefix}-{i:05d}": {"writer": prefix, "i": i} for i in range(count)}
 
 
 @pytest.fixture
@@ -75,49 +22,15 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-async def test_second_process_waits_for_the_first_and_both_write_1000(tmp_path: Path) -> None:
-    url = f"chdb://{tmp_path}/db"
-    first = start_writer(url, "A", 1000, hold=0.5, lock_timeout=60)
-    wait_for_line(first, "ok")  # the first process has the database open
-    second = start_writer(url, "B", 1000, lock_timeout=60)
-    code_a, out_a = finish(first)
-    code_b, out_b = finish(second)
-    assert code_a == 0, out_a
-    assert code_b == 0, out_b
-    assert sum(line.startswith("ok ") for line in out_b.splitlines()) == 1000
-    assert await read_all(url) == {**expected("A", 1000), **expected("B", 1000)}
+class TestChDBProcesses(ExclusiveProcessTests):
+    """Two writer processes on one chDB directory (a slower engine: fewer writes)."""
 
+    store_class = ChDBStore
+    locked_count = 200
+    kill_after = 100
 
-async def test_second_process_gets_a_clear_error_and_the_first_loses_nothing(
-    tmp_path: Path,
-) -> None:
-    url = f"chdb://{tmp_path}/db"
-    first = start_writer(url, "A", 200, hold=3.0)
-    wait_for_line(first, "done")
-    second = start_writer(url, "B", 10, lock_timeout=0.3)
-    code_b, out_b = finish(second)
-    assert code_b == 3
-    assert "error StoreTimeoutError" in out_b
-    assert "locked by another process" in out_b
-    assert not any(line.startswith("ok ") for line in out_b.splitlines())
-    code_a, out_a = finish(first)
-    assert code_a == 0, out_a
-    assert await read_all(url) == expected("A", 200)
-
-
-async def test_killed_process_loses_no_acknowledged_write(tmp_path: Path) -> None:
-    url = f"chdb://{tmp_path}/db"
-    writer = start_writer(url, "K", 100_000)
-    lines = wait_for_line(writer, "ok K-00100")
-    writer.kill()  # SIGKILL by PID, mid-run: no close, no flush
-    assert writer.stdout is not None
-    lines += [line.strip() for line in writer.stdout.read().splitlines()]
-    writer.wait(timeout=30)
-    acknowledged = [line.split()[1] for line in lines if line.startswith("ok ")]
-    assert len(acknowledged) >= 101
-    stored = await read_all(url)  # the lock died with the process
-    for key in acknowledged:
-        assert stored[key] == {"writer": "K", "i": int(key.split("-")[1])}
+    def url(self, tmp_path: Path) -> str:
+        return f"chdb://{tmp_path}/db"
 
 
 async def test_stores_on_one_path_share_the_process_server(tmp_path: Path) -> None:

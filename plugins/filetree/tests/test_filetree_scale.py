@@ -9,8 +9,6 @@ leaves no file and no collection folder.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,33 +16,9 @@ import anyio
 import pytest
 
 import kv
+from kv_conformance.processes import run_together
 
 pytestmark = pytest.mark.anyio
-
-WRITER = """
-import os, sys, time
-import anyio
-import kv
-
-url, name, go = sys.argv[1:4]
-
-
-async def main() -> None:
-    store = kv.connect(url)
-    await store.setup()
-    deadline = time.monotonic() + 30
-    while not os.path.exists(go) and time.monotonic() < deadline:
-        time.sleep(0.005)
-    for i in range(1000):
-        if i % 50 == 0:
-            await store.put(f"{name}-{i}", {"tmp": True}, collection="temp", ttl=0.01)
-            await store.cull()
-        await store.put(f"{name}-{i:04d}", {"writer": name, "i": i}, collection="shared")
-    await store.close()
-
-
-anyio.run(main)
-"""
 
 
 @pytest.fixture
@@ -59,26 +33,7 @@ def count_files(directory: Path) -> int:
 @pytest.mark.timeout(120)
 async def test_two_processes_lose_no_writes(tmp_path: Path) -> None:
     url = f"file://{tmp_path}/shared"
-    go = tmp_path / "go"
-    writers = [
-        subprocess.Popen(
-            [sys.executable, "-c", WRITER, url, name, str(go)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for name in ("one", "two")
-    ]
-    try:
-        time.sleep(0.5)  # both import kv and open the store, then start together
-        go.touch()
-        for writer in writers:
-            _, stderr = writer.communicate(timeout=100)
-            assert writer.returncode == 0, stderr
-    finally:
-        for writer in writers:
-            if writer.poll() is None:
-                writer.kill()
+    run_together(url, ["one", "two"], 1000, tmp_path / "go", cull_every=50)
     store = kv.connect(url)
     try:
         keys = await store.keys("shared")  # type: ignore[attr-defined]

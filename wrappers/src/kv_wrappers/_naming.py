@@ -13,20 +13,25 @@ usual case, are kept as they are, so names stay py-key-value's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, Literal, NoReturn, SupportsFloat
 from urllib.parse import unquote
 
-from kv.errors import InvalidKeyError, InvalidOptionError
+from kv._typecheck import typechecked
+from kv.errors import InvalidKeyError, InvalidOptionError, KeyValueError
 from kv.names import DEFAULT_COLLECTION, validate_collection, validate_key
+from kv_wrappers.base import BaseWrapper
 
 __all__ = [
     "SEPARATOR",
+    "RenamingWrapper",
     "check_prefix",
     "check_separator",
     "default_collection_of",
     "escape_head",
     "map_keys",
     "split_joined",
+    "strip_head",
 ]
 
 SEPARATOR = "__"
@@ -69,6 +74,13 @@ def split_joined(joined: str, separator: str = SEPARATOR) -> tuple[str, str] | N
     if not head:
         return None
     return head, tail
+
+
+def strip_head(head: str, physical: str) -> str | None:
+    """``physical`` without ``head``; ``None`` if it does not start with it (or is only it)."""
+    if physical.startswith(head) and len(physical) > len(head):
+        return physical[len(head) :]
+    return None
 
 
 def check_prefix(prefix: object) -> str:
@@ -117,3 +129,139 @@ def map_keys(keys: Sequence[str], rename: Callable[[str], str]) -> list[str]:
     if isinstance(keys, (str, bytes)):
         raise TypeError("keys must be a sequence of str, not a single str")
     return [rename(validate_key(key)) for key in keys]
+
+
+class RenamingWrapper(BaseWrapper):
+    """A wrapper that stores keys or collections under other names in the wrapped store.
+
+    Each operation renames its key(s) and collection with the hooks below,
+    calls the wrapped store, and gives a :class:`~kv.errors.KeyValueError` back
+    the caller's names (:meth:`_reraise`). By default nothing is renamed.
+    """
+
+    renamed: ClassVar[Literal["key", "collection"] | None] = None
+    """Which name of an error :meth:`_reraise` gives back (``None``: neither)."""
+
+    def _key(self, key: str) -> str:
+        """The stored name of ``key``."""
+        return key
+
+    def _keys(self, keys: Sequence[str]) -> Sequence[str]:
+        """The stored names of ``keys``, in order."""
+        return keys
+
+    def _collection(self, collection: str | None) -> str | None:
+        """The stored name of ``collection``."""
+        return collection
+
+    def _logical(self, physical: str) -> str | None:
+        """The caller's name for a renamed ``physical`` one (``None``: not renamed here)."""
+        return None
+
+    def _reraise(self, error: KeyValueError) -> NoReturn:
+        """Raise ``error`` naming the caller's key or collection.
+
+        The error's ``renamed`` attribute (``"key"`` or ``"collection"``), when
+        it holds a name :meth:`_logical` recognises, gets the caller's name back.
+        """
+        if self.renamed is not None:
+            physical = getattr(error, self.renamed)
+            if physical is not None:
+                logical = self._logical(physical)
+                if logical is not None:
+                    setattr(error, self.renamed, logical)
+        raise error
+
+    # --- the protocol ----------------------------------------------------------------
+
+    @typechecked
+    async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
+        """Return the value of ``key``, stored under its renamed name."""
+        physical, where = self._key(key), self._collection(collection)
+        try:
+            return await self.key_value.get(physical, collection=where)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def ttl(
+        self, key: str, *, collection: str | None = None
+    ) -> tuple[dict[str, Any] | None, float | None]:
+        """Return ``(value, remaining seconds)`` of ``key``, stored under its renamed name."""
+        physical, where = self._key(key), self._collection(collection)
+        try:
+            return await self.key_value.ttl(physical, collection=where)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def put(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> None:
+        """Store ``value`` for ``key`` under the renamed names."""
+        physical, where = self._key(key), self._collection(collection)
+        try:
+            await self.key_value.put(physical, value, collection=where, ttl=ttl)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def delete(self, key: str, *, collection: str | None = None) -> bool:
+        """Delete ``key``, stored under its renamed name."""
+        physical, where = self._key(key), self._collection(collection)
+        try:
+            return await self.key_value.delete(physical, collection=where)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def get_many(
+        self, keys: Sequence[str], *, collection: str | None = None
+    ) -> list[dict[str, Any] | None]:
+        """Return the values of ``keys``, in order."""
+        physical, where = self._keys(keys), self._collection(collection)
+        try:
+            return await self.key_value.get_many(physical, collection=where)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def ttl_many(
+        self, keys: Sequence[str], *, collection: str | None = None
+    ) -> list[tuple[dict[str, Any] | None, float | None]]:
+        """Return ``(value, remaining seconds)`` for each of ``keys``, in order."""
+        physical, where = self._keys(keys), self._collection(collection)
+        try:
+            return await self.key_value.ttl_many(physical, collection=where)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def put_many(
+        self,
+        keys: Sequence[str],
+        values: Sequence[Mapping[str, Any]],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> None:
+        """Store several values under the renamed names."""
+        physical, where = self._keys(keys), self._collection(collection)
+        try:
+            await self.key_value.put_many(physical, values, collection=where, ttl=ttl)
+        except KeyValueError as error:
+            self._reraise(error)
+
+    @typechecked
+    async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
+        """Delete ``keys``; return how many existed."""
+        physical, where = self._keys(keys), self._collection(collection)
+        try:
+            return await self.key_value.delete_many(physical, collection=where)
+        except KeyValueError as error:
+            self._reraise(error)

@@ -17,21 +17,27 @@ the prefix; ``destroy()`` destroys only them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any, NoReturn, SupportsFloat, cast
+from collections.abc import AsyncGenerator
+from typing import cast
 
 import kv
-from kv._typecheck import typechecked
 from kv.errors import InvalidKeyError, InvalidOptionError, KeyValueError
 from kv.names import validate_collection
 from kv_wrappers._capabilities import offered_by
-from kv_wrappers._naming import SEPARATOR, check_prefix, default_collection_of, escape_head
-from kv_wrappers.base import BaseWrapper, _iter_collections_of, _iter_keys_of
+from kv_wrappers._naming import (
+    SEPARATOR,
+    RenamingWrapper,
+    check_prefix,
+    default_collection_of,
+    escape_head,
+    strip_head,
+)
+from kv_wrappers.base import _iter_collections_of, _iter_keys_of
 
 __all__ = ["PrefixCollectionsWrapper"]
 
 
-class PrefixCollectionsWrapper(BaseWrapper):
+class PrefixCollectionsWrapper(RenamingWrapper):
     """Store every collection under ``prefix`` in the wrapped store.
 
     Args:
@@ -45,6 +51,8 @@ class PrefixCollectionsWrapper(BaseWrapper):
         prefix: The prefix.
         default_collection: The (unprefixed) default collection.
     """
+
+    renamed = "collection"
 
     def __init__(
         self, key_value: kv.AsyncKeyValue, prefix: str, default_collection: str | None = None
@@ -65,116 +73,13 @@ class PrefixCollectionsWrapper(BaseWrapper):
 
     # --- names -------------------------------------------------------------------
 
-    def _physical(self, collection: str | None) -> str:
+    def _collection(self, collection: str | None) -> str:
         if collection is None:
             return self._default
         return self._head + validate_collection(collection)
 
     def _logical(self, physical: str) -> str | None:
-        if physical.startswith(self._head) and len(physical) > len(self._head):
-            return physical[len(self._head) :]
-        return None
-
-    def _reraise(self, error: KeyValueError) -> NoReturn:
-        if error.collection is not None:
-            logical = self._logical(error.collection)
-            if logical is not None:
-                error.collection = logical
-        raise error
-
-    # --- the protocol ----------------------------------------------------------------
-
-    @typechecked
-    async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
-        """Return the value of ``key`` in the prefixed ``collection``."""
-        physical = self._physical(collection)
-        try:
-            return await self.key_value.get(key, collection=physical)
-        except KeyValueError as error:
-            self._reraise(error)
-
-    @typechecked
-    async def ttl(
-        self, key: str, *, collection: str | None = None
-    ) -> tuple[dict[str, Any] | None, float | None]:
-        """Return ``(value, remaining seconds)`` from the prefixed ``collection``."""
-        physical = self._physical(collection)
-        try:
-            return await self.key_value.ttl(key, collection=physical)
-        except KeyValueError as error:
-            self._reraise(error)
-
-    @typechecked
-    async def put(
-        self,
-        key: str,
-        value: Mapping[str, Any],
-        *,
-        collection: str | None = None,
-        ttl: SupportsFloat | None = None,
-    ) -> None:
-        """Store ``value`` in the prefixed ``collection``."""
-        physical = self._physical(collection)
-        try:
-            await self.key_value.put(key, value, collection=physical, ttl=ttl)
-        except KeyValueError as error:
-            self._reraise(error)
-
-    @typechecked
-    async def delete(self, key: str, *, collection: str | None = None) -> bool:
-        """Delete ``key`` from the prefixed ``collection``."""
-        physical = self._physical(collection)
-        try:
-            return await self.key_value.delete(key, collection=physical)
-        except KeyValueError as error:
-            self._reraise(error)
-
-    @typechecked
-    async def get_many(
-        self, keys: Sequence[str], *, collection: str | None = None
-    ) -> list[dict[str, Any] | None]:
-        """Return the values of ``keys`` in the prefixed ``collection``."""
-        physical = self._physical(collection)
-        try:
-            return await self.key_value.get_many(keys, collection=physical)
-        except KeyValueError as error:
-            self._reraise(error)
-
-    @typechecked
-    async def ttl_many(
-        self, keys: Sequence[str], *, collection: str | None = None
-    ) -> list[tuple[dict[str, Any] | None, float | None]]:
-        """Return ``(value, remaining seconds)`` for each key of the prefixed ``collection``."""
-        physical = self._physical(collection)
-        try:
-            return await self.key_value.ttl_many(keys, collection=physical)
-        except KeyValueError as error:
-            self._reraise(error)
-
-    @typechecked
-    async def put_many(
-        self,
-        keys: Sequence[str],
-        values: Sequence[Mapping[str, Any]],
-        *,
-        collection: str | None = None,
-        ttl: SupportsFloat | None = None,
-    ) -> None:
-        """Store several values in the prefixed ``collection``."""
-        physical = self._physical(collection)
-        try:
-            await self.key_value.put_many(keys, values, collection=physical, ttl=ttl)
-        except KeyValueError as error:
-            self._reraise(error)
-
-    @typechecked
-    async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
-        """Delete ``keys`` from the prefixed ``collection``."""
-        physical = self._physical(collection)
-        try:
-            return await self.key_value.delete_many(keys, collection=physical)
-        except KeyValueError as error:
-            self._reraise(error)
+        return strip_head(self._head, physical)
 
     # --- capabilities ------------------------------------------------------------------
 
@@ -190,7 +95,7 @@ class PrefixCollectionsWrapper(BaseWrapper):
     async def _pass_iter_keys(
         self, collection: str | None, page_size: int | None
     ) -> AsyncGenerator[str, None]:
-        walk = _iter_keys_of(self.key_value, self._physical(collection), page_size)
+        walk = _iter_keys_of(self.key_value, self._collection(collection), page_size)
         try:
             async for key in walk:
                 yield key
@@ -216,7 +121,7 @@ class PrefixCollectionsWrapper(BaseWrapper):
         return destroyed
 
     async def _pass_destroy_collection(self, collection: str) -> bool:
-        physical = self._physical(collection)
+        physical = self._collection(collection)
         try:
             destroyer = cast(kv.DestroyCollection, self.key_value)
             return bool(await destroyer.destroy_collection(physical))

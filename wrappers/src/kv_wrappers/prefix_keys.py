@@ -17,23 +17,27 @@ is escaped, so two wrappers with different prefixes never share a key.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any, NoReturn, SupportsFloat
+from collections.abc import AsyncGenerator, Sequence
 
 import kv
-from kv._typecheck import typechecked
-from kv.errors import KeyValueError
 from kv.names import validate_key
 from kv_wrappers._capabilities import offered_by
-from kv_wrappers._naming import SEPARATOR, check_prefix, escape_head, map_keys
-from kv_wrappers.base import BaseWrapper, _iter_collections_of, _iter_keys_of
+from kv_wrappers._naming import (
+    SEPARATOR,
+    RenamingWrapper,
+    check_prefix,
+    escape_head,
+    map_keys,
+    strip_head,
+)
+from kv_wrappers.base import _iter_collections_of, _iter_keys_of
 
 __all__ = ["PrefixKeysWrapper"]
 
 _DELETE_CHUNK = 1000
 
 
-class PrefixKeysWrapper(BaseWrapper):
+class PrefixKeysWrapper(RenamingWrapper):
     """Store every key under ``prefix`` in the wrapped store.
 
     Args:
@@ -43,6 +47,8 @@ class PrefixKeysWrapper(BaseWrapper):
     Attributes:
         prefix: The prefix.
     """
+
+    renamed = "key"
 
     def __init__(self, key_value: kv.AsyncKeyValue, prefix: str) -> None:
         self.prefix = check_prefix(prefix)
@@ -54,117 +60,17 @@ class PrefixKeysWrapper(BaseWrapper):
 
     # --- names -------------------------------------------------------------------
 
-    def _physical(self, key: str) -> str:
+    def _key(self, key: str) -> str:
         return self._head + validate_key(key)
+
+    def _keys(self, keys: Sequence[str]) -> list[str]:
+        return map_keys(keys, self._rename)
 
     def _rename(self, key: str) -> str:
         return self._head + key
 
     def _logical(self, physical: str) -> str | None:
-        if physical.startswith(self._head) and len(physical) > len(self._head):
-            return physical[len(self._head) :]
-        return None
-
-    def _reraise(self, error: KeyValueError) -> NoReturn:
-        if error.key is not None:
-            logical = self._logical(error.key)
-            if logical is not None:
-                error.key = logical
-        raise error
-
-    # --- the protocol ----------------------------------------------------------------
-
-    @typechecked
-    async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
-        """Return the value of the prefixed ``key``."""
-        physical = self._physical(key)
-        try:
-            return await self.key_value.get(physical, collection=collection)
-        except KeyValueError as error:
-            self._reraise(error)
-
-    @typechecked
-    async def ttl(
-        self, key: str, *, collection: str | None = None
-    ) -> tuple[dict[str, Any] | None, float | None]:
-        """Return ``(value, remaining seconds)`` of the prefixed ``key``."""
-        physical = self._physical(key)
-        try:
-            return await self.key_value.ttl(physical, collection=collection)
-        except KeyValueError as error:
-            self._reraise(error)
-
-    @typechecked
-    async def put(
-        self,
-        key: str,
-        value: Mapping[str, Any],
-        *,
-        collection: str | None = None,
-        ttl: SupportsFloat | None = None,
-    ) -> None:
-        """Store ``value`` under the prefixed ``key``."""
-        physical = self._physical(key)
-        try:
-            await self.key_value.put(physical, value, collection=collection, ttl=ttl)
-        except KeyValueError as error:
-            self._reraise(error)
-
-    @typechecked
-    async def delete(self, key: str, *, collection: str | None = None) -> bool:
-        """Delete the prefixed ``key``."""
-        physical = self._physical(key)
-        try:
-            return await self.key_value.delete(physical, collection=collection)
-        except KeyValueError as error:
-            self._reraise(error)
-
-    @typechecked
-    async def get_many(
-        self, keys: Sequence[str], *, collection: str | None = None
-    ) -> list[dict[str, Any] | None]:
-        """Return the values of the prefixed ``keys``, in order."""
-        physical = map_keys(keys, self._rename)
-        try:
-            return await self.key_value.get_many(physical, collection=collection)
-        except KeyValueError as error:
-            self._reraise(error)
-
-    @typechecked
-    async def ttl_many(
-        self, keys: Sequence[str], *, collection: str | None = None
-    ) -> list[tuple[dict[str, Any] | None, float | None]]:
-        """Return ``(value, remaining seconds)`` for each prefixed key, in order."""
-        physical = map_keys(keys, self._rename)
-        try:
-            return await self.key_value.ttl_many(physical, collection=collection)
-        except KeyValueError as error:
-            self._reraise(error)
-
-    @typechecked
-    async def put_many(
-        self,
-        keys: Sequence[str],
-        values: Sequence[Mapping[str, Any]],
-        *,
-        collection: str | None = None,
-        ttl: SupportsFloat | None = None,
-    ) -> None:
-        """Store several values under the prefixed keys."""
-        physical = map_keys(keys, self._rename)
-        try:
-            await self.key_value.put_many(physical, values, collection=collection, ttl=ttl)
-        except KeyValueError as error:
-            self._reraise(error)
-
-    @typechecked
-    async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
-        """Delete the prefixed ``keys``; return how many existed."""
-        physical = map_keys(keys, self._rename)
-        try:
-            return await self.key_value.delete_many(physical, collection=collection)
-        except KeyValueError as error:
-            self._reraise(error)
+        return strip_head(self._head, physical)
 
     # --- capabilities ------------------------------------------------------------------
 

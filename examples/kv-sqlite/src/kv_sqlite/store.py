@@ -49,13 +49,10 @@ from kv.errors import (
     InvalidOptionError,
     InvalidURLError,
     KeyValueError,
-    ReadOnlyError,
     StoreConnectionError,
-    StoreError,
-    StoreSetupError,
-    StoreTimeoutError,
 )
 from kv.options import parse_options
+from kv.sqlite_errors import translate_sqlite_error
 from kv.store import (
     BaseStore,
     CullMixin,
@@ -94,28 +91,6 @@ _CHUNK = 500
 builds before 3.32), with room for the other parameters of the statement."""
 
 _WINDOWS_DRIVE = re.compile(r"/[A-Za-z]:[/\\]")
-
-# SQLite's primary result codes (``sqlite3.SQLITE_*`` exist only from Python 3.11).
-_SQLITE_BUSY = 5
-_SQLITE_LOCKED = 6
-_SQLITE_READONLY = 8
-_SQLITE_IOERR = 10
-_SQLITE_CORRUPT = 11
-_SQLITE_FULL = 13
-_SQLITE_CANTOPEN = 14
-_SQLITE_NOTADB = 26
-
-# Used when the exception carries no code (Python 3.10): SQLite's own messages.
-_CODE_BY_MESSAGE = {
-    "database is locked": _SQLITE_BUSY,
-    "database table is locked": _SQLITE_LOCKED,
-    "attempt to write a readonly database": _SQLITE_READONLY,
-    "disk i/o error": _SQLITE_IOERR,
-    "database disk image is malformed": _SQLITE_CORRUPT,
-    "database or disk is full": _SQLITE_FULL,
-    "unable to open database file": _SQLITE_CANTOPEN,
-    "file is not a database": _SQLITE_NOTADB,
-}
 
 
 @dataclass(frozen=True)
@@ -476,33 +451,7 @@ class SQLiteStore(
 
     def _translate_error(self, error: Exception) -> KeyValueError | None:
         """Map :mod:`sqlite3` exceptions to kv errors (``None``: let the base decide)."""
-        if isinstance(error, sqlite3.ProgrammingError) and "closed" in str(error):
-            return StoreConnectionError("The database connection was closed during the call")
-        if not isinstance(error, sqlite3.Error):
-            return None
-        message = str(error)
-        if message.startswith("Could not decode to UTF-8"):
-            # sqlite3's message quotes the stored text; never echo stored data.
-            return DeserializationError("Stored text is not valid UTF-8")
-        code = _error_code(error)
-        if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
-            return StoreTimeoutError(
-                f"The database stayed locked by another connection for over {self.timeout:g}"
-                " seconds (raise the 'timeout' option if this is expected)"
-            )
-        if code == _SQLITE_CANTOPEN:
-            return StoreSetupError(f"Cannot open the database file {self.path!r}: {message}")
-        if code == _SQLITE_NOTADB:
-            return StoreSetupError(f"{self.path!r} is not an SQLite database")
-        if code == _SQLITE_READONLY:
-            return ReadOnlyError(f"The database {self.path!r} is read-only: {message}")
-        if code == _SQLITE_FULL:
-            return StoreError(f"The disk holding {self.path!r} is full")
-        if code == _SQLITE_IOERR:
-            return StoreError(f"Disk I/O error on {self.path!r}: {message}")
-        if code == _SQLITE_CORRUPT:
-            return StoreError(f"The database {self.path!r} is damaged: {message}")
-        return None
+        return translate_sqlite_error(error, self.path, self.timeout)
 
 
 # --- helpers -----------------------------------------------------------------------
@@ -627,11 +576,3 @@ def _sql_type(stored: object) -> str:
     if isinstance(stored, bytes):
         return "a BLOB"
     return "TEXT"
-
-
-def _error_code(error: sqlite3.Error) -> int | None:
-    """SQLite's primary result code of ``error`` (from its message before 3.11)."""
-    code = getattr(error, "sqlite_errorcode", None)
-    if isinstance(code, int):
-        return code & 0xFF
-    return _CODE_BY_MESSAGE.get(str(error).strip().lower())

@@ -51,7 +51,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-import anyio
 from chdb import ChdbError
 from chdb.session import Session
 
@@ -67,6 +66,7 @@ from kv.errors import (
     StoreSetupError,
     StoreTimeoutError,
 )
+from kv.locking import check_lock_timeout, open_when_unlocked
 from kv.options import CommonOptions, parse_options
 from kv.store import (
     BaseStore,
@@ -249,7 +249,7 @@ class ChDBStore(
         super().__init__(default_collection=default_collection)
         self.path: str = _check_path(path)
         self.table: str = _check_table(table)
-        self.lock_timeout: float = _check_lock_timeout(lock_timeout)
+        self.lock_timeout: float = check_lock_timeout(lock_timeout, store="chdb")
         self._sql = _Statements(self.table)
         self._session: Session | None = None
         self._calls = BlockingCalls(max_threads=1)
@@ -302,24 +302,25 @@ class ChDBStore(
     # --- lifecycle ---------------------------------------------------------------
 
     async def _open(self) -> None:
-        deadline = time.monotonic() + self.lock_timeout
-        delay = 0.01
-        while True:
-            try:
-                self._session = await self._calls(self._connect)
-                return
-            except ChdbError as error:
-                if _OTHER_PATH in str(error):
-                    raise StoreSetupError(
-                        f"chDB runs one embedded ClickHouse per process and it is open on"
-                        f" another path; close the stores using it before opening {self.path!r}"
-                    ) from None
-                if not _status_locked(self.path):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise self._locked_error() from None
-            await anyio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-            delay = min(delay * 2, 0.2)
+        self._session = await open_when_unlocked(
+            self._open_once,
+            is_locked=lambda error: isinstance(error, ChdbError) and _status_locked(self.path),
+            lock_timeout=self.lock_timeout,
+            locked_error=lambda error: self._locked_error(),
+            first_delay=0.01,
+            max_delay=0.2,
+        )
+
+    async def _open_once(self) -> Session:
+        try:
+            return await self._calls(self._connect)
+        except ChdbError as error:
+            if _OTHER_PATH in str(error):
+                raise StoreSetupError(
+                    f"chDB runs one embedded ClickHouse per process and it is open on"
+                    f" another path; close the stores using it before opening {self.path!r}"
+                ) from None
+            raise
 
     def _locked_error(self) -> StoreTimeoutError:
         return StoreTimeoutError(
@@ -588,18 +589,3 @@ def _check_table(table: object) -> str:
             store="chdb",
         )
     return table
-
-
-def _check_lock_timeout(timeout: object) -> float:
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise InvalidOptionError(
-            f"lock_timeout must be a number of seconds, not {type(timeout).__name__}",
-            store="chdb",
-        )
-    seconds = float(timeout)
-    if not 0 <= seconds < float("inf"):
-        raise InvalidOptionError(
-            f"lock_timeout must be a finite number of seconds >= 0, not {timeout!r}",
-            store="chdb",
-        )
-    return seconds

@@ -44,7 +44,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-import anyio
 import duckdb
 
 from kv.blocking import BlockingCalls
@@ -59,6 +58,7 @@ from kv.errors import (
     StoreSetupError,
     StoreTimeoutError,
 )
+from kv.locking import check_lock_timeout, open_when_unlocked
 from kv.options import CommonOptions, parse_options
 from kv.store import (
     BaseStore,
@@ -239,7 +239,7 @@ class DuckDBStore(
         super().__init__(default_collection=default_collection)
         self.path: str = _check_path(path)
         self.table: str = _check_table(table)
-        self.lock_timeout: float = _check_lock_timeout(lock_timeout)
+        self.lock_timeout: float = check_lock_timeout(lock_timeout, store="duckdb")
         if self.path == MEMORY_PATH:
             self.capabilities = replace(DUCKDB_CAPABILITIES, persistent=False)
         self._sql = _Statements(self.table)
@@ -290,19 +290,12 @@ class DuckDBStore(
     # --- lifecycle ---------------------------------------------------------------
 
     async def _open(self) -> None:
-        deadline = time.monotonic() + self.lock_timeout
-        delay = 0.005
-        while True:
-            try:
-                self._connection = await self._calls(self._connect)
-                return
-            except duckdb.IOException as error:
-                if _LOCK_MESSAGE not in str(error):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise self._locked_error() from None
-            await anyio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-            delay = min(delay * 2, 0.1)
+        self._connection = await open_when_unlocked(
+            lambda: self._calls(self._connect),
+            is_locked=_is_lock_error,
+            lock_timeout=self.lock_timeout,
+            locked_error=lambda error: self._locked_error(),
+        )
 
     def _locked_error(self) -> StoreTimeoutError:
         return StoreTimeoutError(
@@ -492,6 +485,11 @@ def _check_path(path: object) -> str:
     return path
 
 
+def _is_lock_error(error: Exception) -> bool:
+    """Whether opening failed because another process holds the file's lock."""
+    return isinstance(error, duckdb.IOException) and _LOCK_MESSAGE in str(error)
+
+
 def _check_table(table: object) -> str:
     if not isinstance(table, str) or _TABLE_NAME.fullmatch(table) is None:
         raise InvalidOptionError(
@@ -500,21 +498,6 @@ def _check_table(table: object) -> str:
             store="duckdb",
         )
     return table
-
-
-def _check_lock_timeout(timeout: object) -> float:
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise InvalidOptionError(
-            f"lock_timeout must be a number of seconds, not {type(timeout).__name__}",
-            store="duckdb",
-        )
-    seconds = float(timeout)
-    if not 0 <= seconds < float("inf"):
-        raise InvalidOptionError(
-            f"lock_timeout must be a finite number of seconds >= 0, not {timeout!r}",
-            store="duckdb",
-        )
-    return seconds
 
 
 def _entry(key: str, value: object, expires_at: object) -> StoredEntry:

@@ -38,7 +38,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-import anyio
 from rocksdict import DbClosedError, Options, Rdict, RdictIter, WriteBatch, WriteOptions
 
 from kv.blocking import BlockingCalls
@@ -53,6 +52,7 @@ from kv.errors import (
     StoreSetupError,
     StoreTimeoutError,
 )
+from kv.locking import check_lock_timeout, open_when_unlocked
 from kv.names import compound_key, compound_prefix, split_compound_key
 from kv.options import CommonOptions, parse_options
 from kv.store import (
@@ -150,7 +150,7 @@ class RocksDBStore(
     ) -> None:
         super().__init__(default_collection=default_collection)
         self.path: str = _check_path(path)
-        self.lock_timeout: float = _check_seconds(lock_timeout, "lock_timeout")
+        self.lock_timeout: float = check_lock_timeout(lock_timeout, store="rocksdb")
         if not isinstance(sync, bool):
             raise InvalidOptionError("sync must be True or False", store=self.store_name)
         self.sync: bool = sync
@@ -198,19 +198,12 @@ class RocksDBStore(
     # --- lifecycle ---------------------------------------------------------------
 
     async def _open(self) -> None:
-        deadline = time.monotonic() + self.lock_timeout
-        delay = 0.005
-        while True:
-            try:
-                self._db = await self._calls(self._connect)
-                return
-            except Exception as error:
-                if not _is_lock_error(error):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise self._locked_error(error) from None
-            await anyio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-            delay = min(delay * 2, 0.1)
+        self._db = await open_when_unlocked(
+            lambda: self._calls(self._connect),
+            is_locked=_is_lock_error,
+            lock_timeout=self.lock_timeout,
+            locked_error=self._locked_error,
+        )
 
     def _locked_error(self, error: Exception) -> StoreTimeoutError:
         holder = (
@@ -460,19 +453,6 @@ def _check_path(path: object) -> str:
             store="rocksdb",
         )
     return path
-
-
-def _check_seconds(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidOptionError(
-            f"{name} must be a number of seconds, not {type(value).__name__}", store="rocksdb"
-        )
-    seconds = float(value)
-    if not 0 <= seconds < float("inf"):
-        raise InvalidOptionError(
-            f"{name} must be a finite number of seconds >= 0, not {value!r}", store="rocksdb"
-        )
-    return seconds
 
 
 def _check_not_raw_mode(directory: Path) -> None:
