@@ -192,3 +192,18 @@ async def test_one_decoded_entry_for_duplicate_keys_gives_separate_copies() -> N
     assert second == {"l": [1]}
     (one, _), (two, _) = await store.ttl_many(["k", "k"])
     assert one is not two
+
+
+async def test_separate_entries_sharing_one_decoded_value_give_separate_copies() -> None:
+    class SharesValues(ScriptedStore):
+        async def _get_entries(
+            self, collection: str, keys: Sequence[str]
+        ) -> Sequence[StoredEntry | None]:
+            value = {"l": [1]}
+            return [StoredEntry('{"l":[1]}', 1.0, None, value) for _ in keys]
+
+    first, second = await SharesValues().get_many(["k", "k"])
+    assert first is not None
+    assert second is not None
+    first["l"].append(2)
+    assert second == {"l": [1]}

@@ -526,17 +526,19 @@ def _check_result_length(results: Sequence[object], keys: Sequence[str]) -> None
 
 
 def _fresh_value(entry: StoredEntry, handed_out: set[int] | None) -> dict[str, Any]:
-    """The entry's value; a copy when this same entry object was already handed out.
+    """The entry's value; a copy when this same decoded dict was already handed out.
 
-    A backend may return one decoded entry for a key asked for twice; each
-    result must still be a dict nobody else holds.
+    A backend may return one decoded value (in one entry, or in several) for a
+    key asked for twice; each result must still be a dict nobody else holds.
+    Stores therefore need no copying of their own for repeated keys.
     """
-    if entry.value_object is None or handed_out is None:
+    value = entry.value_object
+    if value is None or handed_out is None:
         return entry.value()
-    if id(entry) in handed_out:
+    if id(value) in handed_out:
         return load_value(entry.json())
-    handed_out.add(id(entry))
-    return entry.value_object
+    handed_out.add(id(value))
+    return value
 
 
 def _value_and_ttl(

@@ -23,7 +23,6 @@ another process's lock), ``default_collection``, ``sweep_interval``,
 
 from __future__ import annotations
 
-import copy
 import functools
 import math
 import os
@@ -231,16 +230,8 @@ class DiskStore(
         self, collection: str, keys: Sequence[str]
     ) -> Sequence[StoredEntry | None]:
         found = await self._run(lambda layout: layout.fetch(collection, keys))
-        entries: list[StoredEntry | None] = []
-        seen: set[str] = set()
-        for key, fetched in zip(keys, found):
-            entry = _checked(fetched, key)
-            if key in seen and entry is not None and entry.value_object is not None:
-                # A repeated key gets its own copy: callers may change what they get.
-                entry = entry._replace(value_object=copy.deepcopy(entry.value_object))
-            seen.add(key)
-            entries.append(entry)
-        return entries
+        # Repeated keys may share one decoded value: the base store copies it.
+        return [_checked(fetched, key) for key, fetched in zip(keys, found)]
 
     async def _put_entry(
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None

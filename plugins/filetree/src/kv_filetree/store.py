@@ -21,7 +21,6 @@ Options (query or keywords of ``kv.connect``): ``fsync``,
 
 from __future__ import annotations
 
-import copy
 import os
 import re
 import threading
@@ -178,16 +177,8 @@ class FileTreeStore(
         unique = list(dict.fromkeys(keys))
         found = await self._run(lambda tree: tree.fetch(collection, unique))
         by_key = dict(zip(unique, found))
-        entries: list[StoredEntry | None] = []
-        seen: set[str] = set()
-        for key in keys:
-            entry = by_key[key]
-            if key in seen and entry is not None and entry.value_object is not None:
-                # A repeated key gets its own copy: callers may change what they get.
-                entry = entry._replace(value_object=copy.deepcopy(entry.value_object))
-            seen.add(key)
-            entries.append(entry)
-        return entries
+        # Repeated keys share one entry here: the base store copies its value.
+        return [by_key[key] for key in keys]
 
     async def _put_entry(
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None

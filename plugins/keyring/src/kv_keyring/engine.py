@@ -49,17 +49,11 @@ class KeyringEngine:
     def read_entries(self, collection: str, keys: Sequence[str]) -> list[StoredEntry | None]:
         """The entries of ``keys``, in order (``None`` where absent)."""
         found: dict[str, StoredEntry | None] = {}
-        results: list[StoredEntry | None] = []
         for key in keys:
             if key not in found:
-                entry = found[key] = self._read_entry(collection, key)
-            else:
-                # A repeated key gets its own copy: every read returns a fresh dict.
-                entry = found[key]
-                if entry is not None:
-                    entry = entry._replace(value_json=entry.json(), value_object=None)
-            results.append(entry)
-        return results
+                found[key] = self._read_entry(collection, key)
+        # Repeated keys share one entry here: the base store copies its value.
+        return [found[key] for key in keys]
 
     def _read_entry(self, collection: str, key: str) -> StoredEntry | None:
         try:
