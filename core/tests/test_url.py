@@ -89,3 +89,17 @@ def test_render_round_trip() -> None:
     text = "redis://user:pw@localhost:6379/0?ssl_ca_certs=%2Fetc%2Fca.pem"
     url = StoreURL.parse(text)
     assert StoreURL.parse(url.render(hide_password=False)) == url
+
+
+def test_local_path_of_file_stores() -> None:
+    assert StoreURL.parse("disk:///var/kv").local_path() == "/var/kv"
+    assert StoreURL.parse("disk://data/kv").local_path() == "data/kv"
+    assert StoreURL.parse("disk:///C:/kv").local_path() == "/C:/kv"
+    assert StoreURL.parse("disk:///C:/kv").local_path(windows_drive=True) == "C:/kv"
+    with pytest.raises(InvalidURLError, match="needs a directory: disk:///absolute/dir"):
+        StoreURL.parse("disk://").local_path()
+    with pytest.raises(InvalidURLError, match="needs a file path: x://:memory:"):
+        StoreURL.parse("x://").local_path(kind="file path", forms=("x://:memory:",))
+    with pytest.raises(InvalidURLError, match="not a user or password") as caught:
+        StoreURL.parse("disk://u:secret@/kv").local_path()
+    assert "secret" not in str(caught.value)

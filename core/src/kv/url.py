@@ -21,7 +21,7 @@ between ``://`` and ``?``), so ``disk:///var/kv``, ``disk://./data`` and
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from urllib.parse import parse_qsl, quote, unquote
@@ -30,6 +30,7 @@ from kv.errors import InvalidURLError
 
 __all__ = ["Host", "StoreURL"]
 
+_WINDOWS_DRIVE = re.compile(r"/[A-Za-z]:[/\\]")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
 _MASK = "***"
 
@@ -176,6 +177,36 @@ class StoreURL:
         for name, value in self.query_items:
             grouped.setdefault(name, []).append(value)
         return MappingProxyType({name: tuple(values) for name, values in grouped.items()})
+
+    def local_path(
+        self,
+        *,
+        kind: str = "directory",
+        forms: Sequence[str] = (),
+        windows_drive: bool = False,
+    ) -> str:
+        """The local file or directory a store URL names (``disk:///var/kv`` -> ``/var/kv``).
+
+        Args:
+            kind: What the path is, for messages (``"directory"``, ``"file path"``).
+            forms: Example URLs for the message when the path is missing
+                (default: the absolute and relative forms of this scheme).
+            windows_drive: Read ``scheme:///C:/dir`` as ``C:/dir``.
+
+        Raises:
+            InvalidURLError: the URL has a user or password, or no path.
+        """
+        if self.username is not None or self.password is not None:
+            raise InvalidURLError(
+                f"{self.scheme}:// takes a {kind}, not a user or password (got {self})"
+            )
+        path = self.location
+        if not path:
+            shown = forms or (f"{self.scheme}:///absolute/dir", f"{self.scheme}://relative/dir")
+            raise InvalidURLError(f"{self.scheme}:// needs a {kind}: {' or '.join(shown)}")
+        if windows_drive and _WINDOWS_DRIVE.match(path):
+            path = path[1:]
+        return path
 
     def with_query(self, items: Mapping[str, str] | Iterable[tuple[str, str]]) -> StoreURL:
         """A copy with ``items`` added to the query (replacing names given)."""

@@ -47,7 +47,6 @@ from kv.entry import StoredEntry
 from kv.errors import (
     DeserializationError,
     InvalidOptionError,
-    InvalidURLError,
     KeyValueError,
     StoreConnectionError,
 )
@@ -89,8 +88,6 @@ _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _CHUNK = 500
 """Keys per ``IN (...)`` list: far below SQLite's bound-variable limit (999 in
 builds before 3.32), with room for the other parameters of the statement."""
-
-_WINDOWS_DRIVE = re.compile(r"/[A-Za-z]:[/\\]")
 
 
 @dataclass(frozen=True)
@@ -229,18 +226,11 @@ class SQLiteStore(
             InvalidURLError: the URL has no path, or has a user or password.
             InvalidOptionError: an unknown option or a bad value.
         """
-        if url.username is not None or url.password is not None:
-            raise InvalidURLError(
-                f"sqlite:// takes a file path, not a user or password (got {url})"
-            )
-        path = url.location
-        if not path:
-            raise InvalidURLError(
-                "sqlite:// needs a database path: sqlite:///absolute/path.db,"
-                " sqlite://relative/path.db or sqlite://:memory:"
-            )
-        if _WINDOWS_DRIVE.match(path):
-            path = path[1:]  # sqlite:///C:/data/kv.db
+        path = url.local_path(
+            kind="database path",
+            forms=("sqlite:///absolute/path.db", "sqlite://relative/path.db", "sqlite://:memory:"),
+            windows_drive=True,
+        )
         parsed = parse_options(url, options, SQLiteOptions, store=cls.store_name)
         return cls(
             path,

@@ -59,7 +59,6 @@ from kv.entry import StoredEntry, decode_document, encode_document
 from kv.errors import (
     DeserializationError,
     InvalidOptionError,
-    InvalidURLError,
     KeyValueError,
     StoreConnectionError,
     StoreError,
@@ -262,13 +261,7 @@ class ChDBStore(
             InvalidURLError: the URL has no path, or has a user or password.
             InvalidOptionError: an unknown option or a bad value.
         """
-        if url.username is not None or url.password is not None:
-            raise InvalidURLError(f"chdb:// takes a directory path, not a user (got {url})")
-        path = url.location
-        if not path:
-            raise InvalidURLError(
-                "chdb:// needs a directory: chdb:///absolute/dir or chdb://relative/dir"
-            )
+        path = url.local_path()
         parsed = parse_options(url, options, ChDBOptions, store=cls.store_name)
         store = cls(
             path,

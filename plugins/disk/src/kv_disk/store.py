@@ -26,7 +26,6 @@ from __future__ import annotations
 import functools
 import math
 import os
-import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -38,7 +37,6 @@ from kv.entry import StoredEntry
 from kv.errors import (
     DeserializationError,
     InvalidOptionError,
-    InvalidURLError,
     KeyValueError,
     StoreConnectionError,
 )
@@ -65,8 +63,6 @@ LayoutName = Literal["single", "per-collection"]
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds a call waits for another connection's lock before failing."""
-
-_WINDOWS_DRIVE = re.compile(r"/[A-Za-z]:[/\\]")
 
 
 @dataclass(frozen=True)
@@ -156,15 +152,7 @@ class DiskStore(
             InvalidURLError: the URL has no path, or has a user or password.
             InvalidOptionError: an unknown option or a bad value.
         """
-        if url.username is not None or url.password is not None:
-            raise InvalidURLError(f"disk:// takes a directory, not a user or password (got {url})")
-        path = url.location
-        if not path:
-            raise InvalidURLError(
-                "disk:// needs a directory: disk:///absolute/dir or disk://relative/dir"
-            )
-        if _WINDOWS_DRIVE.match(path):
-            path = path[1:]  # disk:///C:/cache
+        path = url.local_path(windows_drive=True)
         parsed = parse_options(url, options, DiskOptions, store=cls.store_name)
         return cls(
             path,

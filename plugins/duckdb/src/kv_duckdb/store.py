@@ -51,7 +51,6 @@ from kv.entry import StoredEntry
 from kv.errors import (
     DeserializationError,
     InvalidOptionError,
-    InvalidURLError,
     KeyValueError,
     StoreConnectionError,
     StoreError,
@@ -254,14 +253,14 @@ class DuckDBStore(
             InvalidURLError: the URL has no path, or has a user or password.
             InvalidOptionError: an unknown option or a bad value.
         """
-        if url.username is not None or url.password is not None:
-            raise InvalidURLError(f"duckdb:// takes a file path, not a user (got {url})")
-        path = url.location
-        if not path:
-            raise InvalidURLError(
-                "duckdb:// needs a database path: duckdb:///absolute/path.duckdb,"
-                " duckdb://relative/path.duckdb or duckdb://:memory:"
-            )
+        path = url.local_path(
+            kind="database path",
+            forms=(
+                "duckdb:///absolute/path.duckdb",
+                "duckdb://relative/path.duckdb",
+                "duckdb://:memory:",
+            ),
+        )
         parsed = parse_options(url, options, DuckDBOptions, store=cls.store_name)
         store = cls(
             path,

@@ -22,7 +22,6 @@ Options (query or keywords of ``kv.connect``): ``fsync``,
 from __future__ import annotations
 
 import os
-import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -31,7 +30,7 @@ from typing import TypeVar
 
 from kv.blocking import BlockingCalls
 from kv.entry import StoredEntry
-from kv.errors import InvalidOptionError, InvalidURLError, StoreConnectionError
+from kv.errors import InvalidOptionError, StoreConnectionError
 from kv.options import CommonOptions, parse_options
 from kv.store import (
     BaseStore,
@@ -48,8 +47,6 @@ from kv_filetree.tree import FileTree
 __all__ = ["FILETREE_CAPABILITIES", "FileTreeOptions", "FileTreeStore"]
 
 T = TypeVar("T")
-
-_WINDOWS_DRIVE = re.compile(r"/[A-Za-z]:[/\\]")
 
 
 @dataclass(frozen=True)
@@ -122,15 +119,7 @@ class FileTreeStore(
             InvalidURLError: the URL has no path, or has a user or password.
             InvalidOptionError: an unknown option or a bad value.
         """
-        if url.username is not None or url.password is not None:
-            raise InvalidURLError(f"file:// takes a directory, not a user or password (got {url})")
-        path = url.location
-        if not path:
-            raise InvalidURLError(
-                "file:// needs a directory: file:///absolute/dir or file://relative/dir"
-            )
-        if _WINDOWS_DRIVE.match(path):
-            path = path[1:]  # file:///C:/data
+        path = url.local_path(windows_drive=True)
         parsed = parse_options(url, options, FileTreeOptions, store=cls.store_name)
         return cls(
             path,

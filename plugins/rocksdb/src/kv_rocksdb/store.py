@@ -45,7 +45,6 @@ from kv.entry import StoredEntry, decode_document, encode_document, parse_timest
 from kv.errors import (
     DeserializationError,
     InvalidOptionError,
-    InvalidURLError,
     KeyValueError,
     StoreConnectionError,
     StoreError,
@@ -166,13 +165,7 @@ class RocksDBStore(
             InvalidURLError: the URL has no path, or has a user or password.
             InvalidOptionError: an unknown option or a bad value.
         """
-        if url.username is not None or url.password is not None:
-            raise InvalidURLError(f"rocksdb:// takes a directory path, not a user (got {url})")
-        path = url.location
-        if not path:
-            raise InvalidURLError(
-                "rocksdb:// needs a directory: rocksdb:///absolute/dir or rocksdb://relative/dir"
-            )
+        path = url.local_path()
         parsed = parse_options(url, options, RocksDBOptions, store=cls.store_name)
         store = cls(
             path,
