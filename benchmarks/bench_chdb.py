@@ -19,37 +19,15 @@ import asyncio
 import json
 import sys
 import tempfile
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from chdb.session import Session
+from timing import best_ns_per_op, best_ns_per_op_async, thread_hop_ns
 
 import kv
 from kv._typecheck import typecheck_enabled
 
 BATCH = 100
-
-
-def best_ns_per_op(run: Callable[[], None], operations: int, rounds: int) -> float:
-    """Fastest of ``rounds`` timings, in nanoseconds per operation."""
-    timings = []
-    for _ in range(rounds):
-        start = time.perf_counter_ns()
-        run()
-        timings.append((time.perf_counter_ns() - start) / operations)
-    return min(timings)
-
-
-async def best_ns_per_op_async(
-    run: Callable[[], Awaitable[None]], operations: int, rounds: int
-) -> float:
-    timings = []
-    for _ in range(rounds):
-        start = time.perf_counter_ns()
-        await run()
-        timings.append((time.perf_counter_ns() - start) / operations)
-    return min(timings)
 
 
 TABLE = (
@@ -142,22 +120,6 @@ async def operations(directory: Path, loops: int, rounds: int) -> list[tuple[str
         db.close()  # type: ignore[no-untyped-call]
         await store.close()
     return rows
-
-
-async def thread_hop_ns(loops: int, rounds: int) -> float:
-    """What one ``BlockingCalls`` hop to a worker thread and back costs, doing nothing."""
-    from kv.blocking import BlockingCalls
-
-    calls = BlockingCalls(max_threads=1)
-
-    def nothing() -> None:
-        return None
-
-    async def hops() -> None:
-        for _ in range(loops):
-            await calls(nothing)
-
-    return await best_ns_per_op_async(hops, loops, rounds)
 
 
 def main() -> None:

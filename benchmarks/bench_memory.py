@@ -25,36 +25,15 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 import tracemalloc
-from collections.abc import Awaitable, Callable
+
+from timing import best_ns_per_op, best_ns_per_op_async
 
 import kv
 from kv._typecheck import typecheck_enabled
 
 VALUE = {"name": "Alice", "n": 1}
 BATCH = 100
-
-
-def best_ns_per_op(run: Callable[[], None], operations: int, rounds: int) -> float:
-    """Fastest of ``rounds`` timings, in nanoseconds per operation."""
-    timings = []
-    for _ in range(rounds):
-        start = time.perf_counter_ns()
-        run()
-        timings.append((time.perf_counter_ns() - start) / operations)
-    return min(timings)
-
-
-async def best_ns_per_op_async(
-    run: Callable[[], Awaitable[None]], operations: int, rounds: int
-) -> float:
-    timings = []
-    for _ in range(rounds):
-        start = time.perf_counter_ns()
-        await run()
-        timings.append((time.perf_counter_ns() - start) / operations)
-    return min(timings)
 
 
 async def operations(loops: int, rounds: int) -> list[tuple[str, float, float]]:
