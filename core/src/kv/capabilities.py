@@ -48,6 +48,9 @@ class Capabilities:
             (and TTL) instead of ``None`` (``(None, None)`` for ``ttl``). The
             conformance suite learns the default by reading a key that was
             never written and expects it wherever a miss is read.
+        asyncio_only: the store runs under asyncio only (its client library
+            is asyncio-based); under trio its calls fail. ``kv check`` and
+            the conformance suite refuse trio for it up front.
     """
 
     enumerate_keys: bool = False
@@ -61,6 +64,7 @@ class Capabilities:
     max_value_size: int | None = None
     read_only: bool = False
     returns_defaults: bool = False
+    asyncio_only: bool = False
 
     def flags(self) -> list[str]:
         """Names of the capabilities that are set, in declaration order."""
