@@ -111,6 +111,30 @@ class CapabilityTests:
         walked = [name async for name in collections_store.iter_collections(page_size=2)]
         assert set(names) <= set(walked)
 
+    async def test_collections_pages_have_no_duplicates(self, store: kv.AsyncKeyValue) -> None:
+        need(store, "enumerate_collections")
+        names = [f"col-{i:02d}" for i in range(23)]
+        for name in names:
+            await store.put_many(["a", "b", "c"], [{}, {}, {}], collection=name)
+        collections_store = cast(kv.EnumerateCollections, store)
+        for page_size in (1, 3, 10, 1000):
+            walked = [n async for n in collections_store.iter_collections(page_size=page_size)]
+            assert len(walked) == len(set(walked)), f"duplicates with page_size={page_size}"
+            assert set(walked) == set(names)
+        assert sorted(await collections_store.collections(limit=5)) == sorted(
+            set(await collections_store.collections(limit=5))
+        )
+
+    async def test_emptied_collections_are_not_listed(self, store: kv.AsyncKeyValue) -> None:
+        need(store, "enumerate_collections")
+        await store.put_many(["a", "b"], [{}, {}], collection="emptied-by-delete-many")
+        await store.put("only", {}, collection="emptied-by-delete")
+        await store.put("stay", {}, collection="still-full")
+        assert await store.delete_many(["a", "b"], collection="emptied-by-delete-many") == 2
+        assert await store.delete("only", collection="emptied-by-delete") is True
+        listed = await cast(kv.EnumerateCollections, store).collections()
+        assert listed == ["still-full"]
+
     # --- destroy -----------------------------------------------------------------
 
     async def test_destroy_then_reuse(self, store: kv.AsyncKeyValue, miss: Miss) -> None:
@@ -156,6 +180,65 @@ class CapabilityTests:
 
             assert await eventually(reclaimed, within=3.0)
 
+    async def test_cull_counts_what_it_removes(self, store: kv.AsyncKeyValue) -> None:
+        need(store, "cull")
+        culler = cast(kv.Cull, store)
+        await culler.cull()  # start from nothing expired
+        expired = [f"gone-{i}" for i in range(5)]
+        await store.put_many(expired, [{}] * len(expired), collection="cull", ttl=0.1)
+        await store.put("kept", {"v": 1}, collection="cull", ttl=3600)
+        await anyio.sleep(0.4)  # past their expiry (not read: a read may reclaim them)
+        removed = await culler.cull()
+        assert 0 <= removed <= len(expired)
+        if not capabilities_of(store).native_ttl:
+            assert removed == len(expired), "cull() must return how many entries it removed"
+        if isinstance(store, kv.EnumerateKeys):
+            assert await store.keys("cull") == ["kept"]
+        assert await culler.cull() == 0
+        assert await store.get("kept", collection="cull") == {"v": 1}
+
+    # --- what one store object owns ------------------------------------------------
+
+    async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
+        """Another store object on the same backend as ``store`` but owning other data.
+
+        For example the same server with another key prefix, database table or
+        namespace, or the same directory with another name. Plugins override
+        this; the default returns ``None`` and the isolation tests are skipped.
+        """
+        return None
+
+    async def test_destroy_spares_other_store_objects(self, store: kv.AsyncKeyValue) -> None:
+        need(store, "destroy")
+        sibling = await self.sibling_store(store)
+        if sibling is None:
+            pytest.skip("the test class does not implement sibling_store()")
+        try:
+            await sibling.put("theirs", {"v": "sibling"}, collection="shared-name")
+            await store.put("mine", {"v": "store"}, collection="shared-name")
+            assert await cast(kv.DestroyStore, store).destroy() is True
+            assert await store.get("mine", collection="shared-name") is None
+            assert await sibling.get("theirs", collection="shared-name") == {"v": "sibling"}
+        finally:
+            await _destroy_and_close(sibling)
+
+    async def test_destroy_collection_spares_other_store_objects(
+        self, store: kv.AsyncKeyValue
+    ) -> None:
+        need(store, "destroy_collection")
+        sibling = await self.sibling_store(store)
+        if sibling is None:
+            pytest.skip("the test class does not implement sibling_store()")
+        try:
+            await sibling.put("theirs", {"v": "sibling"}, collection="shared-name")
+            await store.put("mine", {"v": "store"}, collection="shared-name")
+            destroyer = cast(kv.DestroyCollection, store)
+            assert await destroyer.destroy_collection("shared-name") is True
+            assert await store.get("mine", collection="shared-name") is None
+            assert await sibling.get("theirs", collection="shared-name") == {"v": "sibling"}
+        finally:
+            await _destroy_and_close(sibling)
+
     # --- declared capabilities that are not methods -------------------------------
 
     async def test_max_value_size_is_enforced(self, store: kv.AsyncKeyValue, miss: Miss) -> None:
@@ -166,3 +249,11 @@ class CapabilityTests:
         with pytest.raises(kv.EntryTooLargeError):
             await store.put("big", value, collection="test")
         assert await store.get("big", collection="test") == miss.value
+
+
+async def _destroy_and_close(store: kv.AsyncKeyValue) -> None:
+    if isinstance(store, kv.DestroyStore):
+        await store.destroy()
+    close = getattr(store, "close", None)
+    if close is not None:
+        await close()

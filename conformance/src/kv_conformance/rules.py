@@ -10,7 +10,7 @@ import kv
 from kv_conformance.cases import ODD_NAMES
 from kv_conformance.support import Miss
 
-__all__ = ["NameTests", "ValueRuleTests"]
+__all__ = ["NEAR_NAMES", "NameTests", "NearNameTests", "ValueRuleTests"]
 
 
 class ValueRuleTests:
@@ -181,3 +181,62 @@ class NameTests:
         assert await store.get("key", collection="two") == {"in": "two"}
         assert await store.delete("key", collection="one") is True
         assert await store.get("key", collection="two") == {"in": "two"}
+
+
+_LONG = "c" * 3000
+NEAR_NAMES: dict[str, tuple[str, str]] = {
+    "leading-space": ("name", " name"),
+    "trailing-space": ("name", "name "),
+    "trailing-tab": ("name", "name\t"),
+    "trailing-newline": ("name", "name\n"),
+    "nbsp": ("name", "name\u00a0"),
+    "nul-and-after": ("name", "name\x00tail"),
+    "nul-only": ("name", "name\x00"),
+    "nfc-nfd": ("caf\u00e9", "cafe\u0301"),
+    "case": ("Name", "name"),
+    "long-differ-at-end": (_LONG + "1", _LONG + "2"),
+    "long-prefix-of-other": (_LONG, _LONG + "x"),
+}
+"""Pairs of names that are easy to conflate (trimmed, truncated at a NUL,
+normalised, case-folded, cut at a length limit), yet are two distinct names."""
+
+
+class NearNameTests:
+    """Names that look alike are still different names, stored and listed exactly."""
+
+    @pytest.mark.parametrize("case", sorted(NEAR_NAMES))
+    async def test_near_keys_are_distinct(self, store: kv.AsyncKeyValue, case: str) -> None:
+        first, second = NEAR_NAMES[case]
+        await store.put(first, {"which": 1}, collection="near")
+        await store.put(second, {"which": 2}, collection="near")
+        assert await store.get(first, collection="near") == {"which": 1}
+        assert await store.get(second, collection="near") == {"which": 2}
+        assert await store.get_many([second, first], collection="near") == [
+            {"which": 2},
+            {"which": 1},
+        ]
+        if isinstance(store, kv.EnumerateKeys):
+            assert sorted(await store.keys("near")) == sorted([first, second])
+        assert await store.delete(first, collection="near") is True
+        assert await store.get(second, collection="near") == {"which": 2}
+
+    @pytest.mark.parametrize("case", sorted(NEAR_NAMES))
+    async def test_near_collections_are_distinct(
+        self, store: kv.AsyncKeyValue, case: str, miss: Miss
+    ) -> None:
+        first, second = NEAR_NAMES[case]
+        await store.put("key", {"which": 1}, collection=first)
+        await store.put("key", {"which": 2}, collection=second)
+        assert await store.get("key", collection=first) == {"which": 1}
+        assert await store.get("key", collection=second) == {"which": 2}
+        if isinstance(store, kv.EnumerateCollections):
+            listed = await store.collections()
+            assert first in listed
+            assert second in listed
+            assert len(listed) == len(set(listed))
+        if isinstance(store, kv.EnumerateKeys):
+            assert await store.keys(first) == ["key"]
+        if isinstance(store, kv.DestroyCollection):
+            assert await store.destroy_collection(first) is True
+            assert await store.get("key", collection=first) == miss.value
+            assert await store.get("key", collection=second) == {"which": 2}

@@ -37,11 +37,12 @@ import pytest
 import kv
 from kv_conformance.basics import BasicTests
 from kv_conformance.bulk import BulkTests
+from kv_conformance.concurrency import ConcurrencyTests
 from kv_conformance.expiry import TTLTests
 from kv_conformance.lifecycle import LifecycleTests
 from kv_conformance.optional import CapabilityTests
 from kv_conformance.readonly import ReadOnlyTests, ReturnsDefaultsTests
-from kv_conformance.rules import NameTests, ValueRuleTests
+from kv_conformance.rules import NameTests, NearNameTests, ValueRuleTests
 from kv_conformance.support import Miss, capabilities_of, learn_miss
 
 __all__ = ["StoreConformance"]
@@ -53,10 +54,12 @@ class StoreConformance(
     BasicTests,
     ValueRuleTests,
     NameTests,
+    NearNameTests,
     TTLTests,
     BulkTests,
     CapabilityTests,
     LifecycleTests,
+    ConcurrencyTests,
     ReadOnlyTests,
     ReturnsDefaultsTests,
 ):
