@@ -42,6 +42,7 @@ from kv_conformance.expiry import TTLTests
 from kv_conformance.lifecycle import LifecycleTests
 from kv_conformance.optional import CapabilityTests
 from kv_conformance.readonly import ReadOnlyTests, ReturnsDefaultsTests
+from kv_conformance.resources import ResourceTests
 from kv_conformance.rules import NameTests, NearNameTests, ValueRuleTests
 from kv_conformance.support import Miss, capabilities_of, learn_miss
 
@@ -60,6 +61,7 @@ class StoreConformance(
     CapabilityTests,
     LifecycleTests,
     ConcurrencyTests,
+    ResourceTests,
     ReadOnlyTests,
     ReturnsDefaultsTests,
 ):
