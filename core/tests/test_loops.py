@@ -81,3 +81,58 @@ def test_invalidate_forgets_the_current_resource() -> None:
 def test_current_loop_outside_a_loop_raises() -> None:
     with pytest.raises(RuntimeError):
         current_loop()
+
+
+def test_close_with_loop_closes_each_loops_resource_at_its_shutdown() -> None:
+    closed_in: list[object] = []
+
+    async def make() -> Resource:
+        return Resource(current_loop())
+
+    async def close(resource: Resource) -> None:
+        await asyncio.sleep(0)  # a polite close may await: its loop still runs
+        closed_in.append(asyncio.get_running_loop())
+        resource.closed = True
+
+    def discard(resource: Resource) -> None:
+        resource.discarded = True
+
+    per_loop = PerLoop(make, close=close, discard=discard, close_with_loop=True)
+    seen: list[Resource] = []
+
+    async def use() -> None:
+        seen.append(await per_loop.get())
+        assert await per_loop.get() is seen[-1]
+
+    for _ in range(5):
+        asyncio.run(use())
+    assert all(r.closed and not r.discarded for r in seen)
+    assert closed_in == [r.loop for r in seen]  # each in its own loop
+    assert repr(per_loop) == "<PerLoop loops=0>"
+
+    # A loop closed without shutting its async generators down: discarded later.
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(use())
+    loop.close()
+    asyncio.run(use())
+    assert seen[-2].discarded
+    assert not seen[-2].closed
+    assert seen[-1].closed
+
+
+def test_close_with_loop_after_an_explicit_close() -> None:
+    per_loop = make_per_loop()
+    watched = PerLoop(per_loop._make, close=per_loop._close, close_with_loop=True)
+
+    async def main() -> tuple[Resource, Resource]:
+        first = await watched.get()
+        await watched.close()
+        assert first.closed
+        first.closed = False
+        second = await watched.get()
+        assert second is not first
+        return first, second
+
+    first, second = asyncio.run(main())
+    assert second.closed  # the resource made after close() is closed at shutdown
+    assert not first.closed  # and the one closed before is not closed twice

@@ -10,7 +10,9 @@ loop, hands the same one back for the rest of that loop's life, and lets go
 of resources whose loop has closed (they cannot be closed politely any more;
 ``discard`` releases what it can without the dead loop)::
 
-    self._clients = PerLoop(make=self._connect, close=_close_client, discard=_drop_client)
+    self._clients = PerLoop(
+        self._connect, close=_close_client, discard=_drop_client, close_with_loop=True
+    )
 
     async def _get_entry(self, collection, key):
         client = await self._clients.get()
@@ -18,13 +20,20 @@ of resources whose loop has closed (they cannot be closed politely any more;
 
     async def _close(self):
         await self._clients.close()
+
+With ``close_with_loop=True`` a loop's resource is closed politely, in that
+loop, when the loop shuts down: ``asyncio.run()``, ``asyncio.Runner`` and
+``anyio.run()`` close every open async generator before they close the loop
+(``loop.shutdown_asyncgens()``), and :class:`PerLoop` keeps one such
+generator per loop for that purpose. A loop closed without that step (a bare
+``loop.close()``) still gets its resource discarded on the next use.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
@@ -70,6 +79,11 @@ class PerLoop(Generic[T]):
         discard: Releases, without a loop, a resource whose loop has closed or
             belongs to another thread (close its sockets, drop its buffers).
             It must not raise; errors are swallowed.
+        close_with_loop: Close each loop's resource (with ``close``, in that
+            loop) when the loop shuts down its async generators, as
+            ``asyncio.run()`` does before closing the loop; errors are
+            swallowed. Without it, the resource of a finished loop is
+            discarded on the next use of another loop.
     """
 
     def __init__(
@@ -78,10 +92,13 @@ class PerLoop(Generic[T]):
         *,
         close: Callable[[T], Awaitable[None]],
         discard: Callable[[T], None] = _ignore,
+        close_with_loop: bool = False,
     ) -> None:
         self._make = make
         self._close = close
         self._discard = discard
+        self._close_with_loop = close_with_loop
+        self._watchers: dict[object, tuple[object, AsyncGenerator[None, None]]] = {}
         self._resources: dict[object, T] = {}
         self._locks: dict[object, anyio.Lock] = {}
         self._last_loop: object = None
@@ -121,11 +138,40 @@ class PerLoop(Generic[T]):
             if resource is None:
                 resource = await self._make()
                 self._resources[loop] = resource
+                if self._close_with_loop and loop not in self._watchers:
+                    await self._watch(loop)
             return resource
+
+    async def _watch(self, loop: object) -> None:
+        """Start this loop's watcher: an async generator the loop closes at its shutdown."""
+        token = object()
+        watcher = self._watcher(loop, token)
+        # The first step, in the running loop, registers the generator with the
+        # loop (its async generator hooks); it then waits at its ``yield``.
+        await watcher.__anext__()
+        self._watchers[loop] = (token, watcher)
+
+    async def _watcher(self, loop: object, token: object) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            watched = self._watchers.get(loop)
+            if watched is not None and watched[0] is token:  # still this loop's watcher
+                del self._watchers[loop]
+                resource = self._resources.pop(loop, None)
+                self._locks.pop(loop, None)
+                if loop is self._last_loop:
+                    self._last_loop, self._last = None, None
+                if resource is not None:
+                    with contextlib.suppress(Exception):  # best effort, by contract
+                        await self._close(resource)
 
     def _release_dead_loops(self) -> None:
         for loop in [loop for loop in self._resources if _loop_is_closed(loop)]:
             self._forget(loop)
+        for loop in [loop for loop in self._watchers if _loop_is_closed(loop)]:
+            # A closed loop never runs its generators again; drop them unstarted.
+            self._watchers.pop(loop, None)
 
     def _forget(self, loop: object) -> T | None:
         resource = self._resources.pop(loop, None)
