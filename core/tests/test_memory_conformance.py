@@ -17,8 +17,8 @@ class TestMemoryStore(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        store = kv.connect("memory://")
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        store = kv.connect("memory://", default_collection=default_collection)
         yield store
         await store.close()  # type: ignore[attr-defined]
 
@@ -30,7 +30,7 @@ class TestMemoryStore(StoreConformance):
 
 class TestBoundedMemoryStore(StoreConformance):
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        store = kv.connect("memory://?max_entries=500")
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        store = kv.connect("memory://?max_entries=500", default_collection=default_collection)
         yield store
         await store.close()  # type: ignore[attr-defined]
