@@ -20,6 +20,7 @@ from collections.abc import Iterable
 
 __all__ = [
     "ArgumentTypeError",
+    "ArgumentValueError",
     "CorruptedDataError",
     "DecryptionError",
     "DeserializationError",
@@ -146,8 +147,19 @@ class KeyValueOperationError(KeyValueError):
 class ArgumentTypeError(KeyValueOperationError, TypeError):
     """A public method was called with an argument of the wrong type.
 
-    Raised by the runtime type checks (see ``KV_TYPECHECK``); it is also a
-    :class:`TypeError`.
+    Raised by the runtime type checks (see ``KV_TYPECHECK``), and by the bulk
+    calls for a single ``str`` or ``bytes`` where a list of keys belongs,
+    whether or not the checks are on; it is also a :class:`TypeError`. The
+    message names the parameter, the expected type and the type received,
+    never the argument itself.
+    """
+
+
+class ArgumentValueError(KeyValueOperationError, ValueError):
+    """Arguments of a public method do not fit together; nothing was done.
+
+    Raised when ``put_many`` gets a different number of keys and values. It
+    is also a :class:`ValueError`.
     """
 
 

@@ -1,7 +1,9 @@
 """The key and collection rule, and how names are mapped onto backends.
 
 A key or collection is any non-empty ``str`` that encodes as UTF-8: NUL, ``/``,
-``..``, ``::``, very long names and every script are allowed.
+``..``, ``::``, very long names and every script are allowed. The keys of a
+bulk call are a sequence (list or tuple) of keys: a single ``str`` or
+``bytes`` is refused, not read as one-character keys.
 ``collection=None`` means the store's default collection.
 
 Two different ``(collection, key)`` pairs must never share storage. Stores
@@ -19,8 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 
-from kv.errors import InvalidKeyError
+from kv.errors import ArgumentTypeError, InvalidKeyError
 
 __all__ = [
     "COMPOUND_SEPARATOR",
@@ -33,6 +36,7 @@ __all__ = [
     "split_compound_key",
     "validate_collection",
     "validate_key",
+    "validate_keys",
 ]
 
 DEFAULT_COLLECTION = "default_collection"
@@ -70,6 +74,35 @@ def validate_collection(collection: object) -> str:
     if type(collection) is str and collection and collection.isascii():
         return collection
     return _check_name(collection, "collection")
+
+
+_NOT_KEY_SEQUENCES = (str, bytes, bytearray, memoryview)
+
+
+def validate_keys(keys: object, *, name: str = "keys") -> Sequence[str]:
+    """Return ``keys`` if it is a valid argument of a bulk call.
+
+    ``keys`` must be a sequence (a ``list`` or ``tuple``, typically) of valid
+    keys. A single ``str`` or ``bytes`` is refused rather than taken as a
+    sequence of one-character keys.
+
+    Raises:
+        ArgumentTypeError: ``keys`` is a ``str``, ``bytes`` or not a sequence.
+        InvalidKeyError: one of the keys breaks the key rule.
+    """
+    if (
+        type(keys) is not list
+        and type(keys) is not tuple
+        and (isinstance(keys, _NOT_KEY_SEQUENCES) or not isinstance(keys, Sequence))
+    ):
+        raise ArgumentTypeError(
+            f"{name} must be a sequence (a list or tuple) of str keys, not a"
+            f" {type(keys).__name__}; put a single key in a list"
+        )
+    for key in keys:
+        if type(key) is not str or not key or not key.isascii():
+            _check_name(key, "key")
+    return keys
 
 
 def _escape_collection(collection: str) -> str:

@@ -32,7 +32,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, SupportsFloat, cast
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, SupportsFloat
 
 from typing_extensions import Self
 
@@ -48,9 +48,9 @@ from kv.errors import (
     StoreTimeoutError,
     UnsupportedOperationError,
 )
-from kv.names import DEFAULT_COLLECTION, validate_collection, validate_key
+from kv.names import DEFAULT_COLLECTION, validate_collection, validate_key, validate_keys
 from kv.ttl import validate_ttl
-from kv.values import dump_value, load_value
+from kv.values import dump_value, load_value, validate_values
 
 if TYPE_CHECKING:
     import anyio
@@ -458,16 +458,13 @@ class BaseStore:
         duplicates of a key win.
 
         Raises:
-            ValueError: ``keys`` and ``values`` differ in length.
+            ArgumentValueError: ``keys`` and ``values`` differ in length (a
+                ``ValueError``).
         """
-        if isinstance(cast(object, values), (str, bytes)) or len(values) != len(keys):
-            raise ValueError(
-                f"put_many got {len(keys)} keys but {len(values)} values; nothing was written"
-            )
         key: str | None = None
         try:
             collection = self._collection(collection)
-            keys = _validate_keys(keys)
+            keys = _validate_keys(keys, values)
             seconds = None if ttl is None else validate_ttl(ttl)
             if not keys:
                 return
@@ -512,11 +509,18 @@ class BaseStore:
             )
 
 
-def _validate_keys(keys: Sequence[str]) -> Sequence[str]:
-    if isinstance(keys, (str, bytes)):
-        raise TypeError("keys must be a sequence of str, not a single str")
-    for key in keys:
-        validate_key(key)
+def _validate_keys(
+    keys: Sequence[str], values: Sequence[Mapping[str, Any]] | None = None
+) -> Sequence[str]:
+    """Check the arguments of a bulk call (``values`` only for ``put_many``).
+
+    A single ``str`` or ``bytes`` as ``keys`` (or ``values``) raises
+    :class:`~kv.errors.ArgumentTypeError`; ``values`` of another length than
+    ``keys`` raise :class:`~kv.errors.ArgumentValueError`, a ``ValueError``.
+    """
+    keys = validate_keys(keys)
+    if values is not None:
+        validate_values(values, len(keys))
     return keys
 
 
