@@ -101,3 +101,124 @@ async def test_blocking_calls_can_run_in_parallel_when_allowed() -> None:
 def test_blocking_calls_need_at_least_one_thread() -> None:
     with pytest.raises(ValueError, match="max_threads"):
         BlockingCalls(0)
+
+
+# --- cancellation: the caller returns at once, the engine still sees one call at a time ---
+
+WATCHDOG = 20.0
+"""Seconds a blocked test thread waits at most, so a broken runner fails instead of hanging."""
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_cancelled_caller_returns_at_once_and_the_call_keeps_its_place() -> None:
+    run = BlockingCalls()
+    started = threading.Event()
+    gate = threading.Event()
+    events: list[str] = []
+
+    def first() -> int:
+        started.set()
+        gate.wait(WATCHDOG)
+        events.append("first finished")
+        return 1
+
+    def second() -> int:
+        events.append("second started")
+        return 2
+
+    async def call_first() -> None:
+        await run(first)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(call_first)
+        await anyio.to_thread.run_sync(started.wait, WATCHDOG)  # first runs in its thread
+        group.cancel_scope.cancel()
+    # The caller is gone while its call still runs in the background...
+    assert events == [], "the cancelled caller waited for its thread"
+    assert not gate.is_set()
+    limiter, _ = run._current_limiter()
+    assert limiter.borrowed_tokens == 1, "the abandoned call still holds its place"
+
+    # ... and a later call waits for it: the engine never sees two calls at once.
+    results: list[int] = []
+
+    async def call_second() -> None:
+        results.append(await run(second))
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(call_second)
+        await anyio.wait_all_tasks_blocked()
+        assert limiter.statistics().tasks_waiting == 1
+        gate.set()
+    assert events == ["first finished", "second started"]
+    assert results == [2]
+    assert limiter.borrowed_tokens == 0
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_call_cancelled_before_it_starts_never_runs() -> None:
+    run = BlockingCalls()
+    started = threading.Event()
+    gate = threading.Event()
+    ran: list[str] = []
+
+    def blocker() -> None:
+        started.set()
+        gate.wait(WATCHDOG)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(run, blocker)
+        await anyio.to_thread.run_sync(started.wait, WATCHDOG)
+        with anyio.CancelScope() as waiting:
+            waiting.cancel()
+            await run(ran.append, "never")
+        gate.set()
+    assert ran == []
+    # Every place was given back exactly once.
+    limiter, _ = run._current_limiter()
+    assert limiter.borrowed_tokens == 0
+    await run(ran.append, "later")
+    assert ran == ["later"]
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_errors_and_results_of_calls_still_reach_their_callers() -> None:
+    run = BlockingCalls()
+
+    def fail() -> None:
+        raise OSError("disk gone")
+
+    with pytest.raises(OSError, match="disk gone"):
+        await run(fail)
+    assert await run(int, "7") == 7
+    limiter, _ = run._current_limiter()
+    assert limiter.borrowed_tokens == 0
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_finish_makes_a_cancelled_caller_wait_for_its_call() -> None:
+    run = BlockingCalls()
+    started = threading.Event()
+    gate = threading.Event()
+    events: list[str] = []
+
+    def opening() -> None:
+        started.set()
+        gate.wait(WATCHDOG)
+        events.append("opened")
+
+    scope = anyio.CancelScope()
+
+    async def caller() -> None:
+        with scope:
+            await run.finish(opening)
+        events.append("caller went on")
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(caller)
+        await anyio.to_thread.run_sync(started.wait, WATCHDOG)
+        scope.cancel()
+        await anyio.wait_all_tasks_blocked()
+        events.append("gate opened")
+        gate.set()
+    assert events == ["gate opened", "opened", "caller went on"]

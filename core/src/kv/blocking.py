@@ -4,14 +4,33 @@ Stores over synchronous libraries (SQLite, RocksDB, DuckDB, keyring, files)
 hand every engine call to a :class:`BlockingCalls` runner. It runs the call in
 a worker thread (``anyio.to_thread``), at most ``max_threads`` at a time for
 this store, so one store never takes over the shared thread pool and an engine
-that is not thread-safe sees one call at a time. A cancelled caller waits for
-its call to finish: no thread is left running behind a cancelled task.
+that is not thread-safe sees one call at a time.
+
+A thread cannot be interrupted, so cancellation works like this: a caller
+that is cancelled (a deadline of ``anyio.fail_after``, ``TimeoutWrapper``, a
+cancelled task group) returns *at once*, and its call is abandoned. A call
+that had not started yet never runs; a call already running finishes in the
+background, and its result is dropped (its error, if any, is logged at DEBUG
+level on the ``kv.blocking`` logger, without arguments or values). Until it
+finishes, the abandoned call keeps its place among the ``max_threads``: the
+engine never sees more calls at once than allowed, and later calls of the
+store (``close`` included) wait for it. A write whose caller was cancelled
+may therefore still take effect, a little later.
+
+:meth:`BlockingCalls.finish` runs a call the other way, for calls whose
+result must not be lost (opening a database that holds a file lock): a
+cancelled caller waits for the thread, and the cancellation takes effect
+once the call has returned.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
 from typing_extensions import TypeVarTuple, Unpack
 
@@ -23,6 +42,73 @@ __all__ = ["BlockingCalls"]
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
 
+_log = logging.getLogger("kv.blocking")
+
+
+class _TrioToken(Protocol):
+    def run_sync_soon(self, sync_fn: Callable[[], object]) -> None: ...
+
+
+def _call_soon_threadsafe(native_token: object) -> Callable[[Callable[[], None]], None]:
+    """A function that, from any thread, schedules a callback in the event loop.
+
+    It never blocks and never fails: when the loop is closed or its run has
+    finished, the callback is dropped (whatever it would release belonged to
+    that loop).
+    """
+    if isinstance(native_token, asyncio.AbstractEventLoop):
+        loop = native_token
+
+        def soon_in_asyncio(callback: Callable[[], None]) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed
+                loop.call_soon_threadsafe(callback)
+
+        return soon_in_asyncio
+
+    token = cast(_TrioToken, native_token)
+
+    def soon_in_trio(callback: Callable[[], None]) -> None:
+        with contextlib.suppress(Exception):  # trio.RunFinishedError: that run is over
+            token.run_sync_soon(callback)
+
+    return soon_in_trio
+
+
+class _Call:
+    """Whether a call started, finished or was abandoned by its caller.
+
+    The worker thread and the caller each ask, under the lock, who gives the
+    call's place back: exactly one of them does.
+    """
+
+    __slots__ = ("abandoned", "finished", "lock", "started")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.started = False
+        self.finished = False
+        self.abandoned = False
+
+    def start(self) -> bool:
+        """In the thread: mark the call started; ``False`` if it was abandoned before."""
+        with self.lock:
+            if self.abandoned:
+                return False
+            self.started = True
+            return True
+
+    def end(self) -> bool:
+        """In the thread: mark the call finished; ``True`` if the thread gives the place back."""
+        with self.lock:
+            self.finished = True
+            return self.abandoned
+
+    def abandon(self) -> bool:
+        """In the cancelled caller: ``True`` if the caller gives the place back now."""
+        with self.lock:
+            self.abandoned = True
+            return not self.started or self.finished
+
 
 class BlockingCalls:
     """A per-store runner of blocking calls in worker threads.
@@ -30,6 +116,12 @@ class BlockingCalls:
     Args:
         max_threads: How many of this store's calls may run at once (1: one
             at a time, for engines that are not thread-safe).
+
+    A cancelled caller returns at once; its call, if it already runs, finishes
+    in the background while still counting against ``max_threads`` (see the
+    module documentation). The limit also holds across event loops: a store
+    used from a new loop while a call abandoned in an old one still runs waits
+    for it in its worker thread.
     """
 
     def __init__(self, max_threads: int = 1) -> None:
@@ -37,21 +129,89 @@ class BlockingCalls:
             raise ValueError("max_threads must be >= 1")
         self.max_threads = max_threads
         self._limiter: anyio.CapacityLimiter | None = None
+        self._soon: Callable[[Callable[[], None]], None] | None = None
         self._limiter_owner: object = None
+        # Counts the engine calls running in threads, whatever their loop.
+        self._running = threading.BoundedSemaphore(max_threads)
 
-    def _current_limiter(self) -> anyio.CapacityLimiter:
+    def _current_limiter(
+        self,
+    ) -> tuple[anyio.CapacityLimiter, Callable[[Callable[[], None]], None]]:
+        """This loop's limiter, and how to schedule a callback in this loop."""
         import anyio.lowlevel
 
         token = anyio.lowlevel.current_token()
-        if self._limiter is None or self._limiter_owner != token:
+        if self._limiter is None or self._soon is None or self._limiter_owner != token:
             # A limiter belongs to one event loop; a store reused from another
             # loop (tests, anyio.run per command) gets a fresh one.
             self._limiter = anyio.CapacityLimiter(self.max_threads)
+            self._soon = _call_soon_threadsafe(getattr(token, "native_token", token))
             self._limiter_owner = token
-        return self._limiter
+        return self._limiter, self._soon
 
     async def __call__(self, func: Callable[[Unpack[Ts]], T], *args: Unpack[Ts]) -> T:
-        """Run ``func(*args)`` in a worker thread and return its result."""
+        """Run ``func(*args)`` in a worker thread and return its result.
+
+        If the caller is cancelled, it returns at once (raising the
+        cancellation) and the call is abandoned: not run if it had not
+        started, otherwise left to finish in the background, still holding
+        its place among this store's ``max_threads``.
+        """
         import anyio.to_thread
 
-        return await anyio.to_thread.run_sync(func, *args, limiter=self._current_limiter())
+        limiter, soon = self._current_limiter()
+        running = self._running
+        borrower = _Call()
+        await limiter.acquire_on_behalf_of(borrower)
+
+        def release() -> None:
+            limiter.release_on_behalf_of(borrower)
+
+        def run() -> T | None:
+            if not borrower.start():
+                return None  # cancelled before it started: never run
+            running.acquire()  # waits only for a call abandoned in another loop
+            failure: BaseException | None = None
+            try:
+                return func(*args)
+            except BaseException as error:
+                failure = error
+                raise
+            finally:
+                running.release()
+                if borrower.end():
+                    soon(release)
+                    if failure is not None:
+                        _log.debug(
+                            "A blocking call abandoned by its cancelled caller failed"
+                            " in the background: %s",
+                            type(failure).__name__,
+                        )
+
+        try:
+            result = await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
+        except BaseException:
+            if borrower.abandon():
+                release()
+            # else: the thread gives the place back when its call returns.
+            raise
+        release()
+        return cast(T, result)
+
+    async def finish(self, func: Callable[[Unpack[Ts]], T], *args: Unpack[Ts]) -> T:
+        """Run ``func(*args)`` in a worker thread; a cancelled caller waits for it.
+
+        For calls whose result must not be dropped, such as opening a
+        database that holds a lock until it is closed. The cancellation takes
+        effect when the call has returned.
+        """
+        import anyio.to_thread
+
+        limiter, _ = self._current_limiter()
+        running = self._running
+
+        def run() -> T:
+            with running:
+                return func(*args)
+
+        return await anyio.to_thread.run_sync(run, limiter=limiter)
