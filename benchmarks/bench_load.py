@@ -349,9 +349,18 @@ def describe(error: BaseException) -> str:
 async def drive(side: Side, settings: Settings, result: Result) -> None:
     """Run the load on ``side`` and fill in ``result``."""
     space = [f"key-{index}" for index in range(settings.keys)]
-    for start in range(0, len(space), 100):  # fill the key space (not timed)
-        chunk = space[start : start + 100]
-        await side.put_many(chunk, [dict(VALUE, n=i) for i in range(len(chunk))], None)
+
+    async def fill() -> None:  # the whole key space, before the clock starts
+        for start in range(0, len(space), 100):
+            chunk = space[start : start + 100]
+            await side.put_many(chunk, [dict(VALUE, n=i) for i in range(len(chunk))], None)
+
+    # A store that hangs here fails the side (reported as its first error).
+    try:
+        await asyncio.wait_for(fill(), timeout=settings.grace)
+    except asyncio.TimeoutError:
+        message = f"filling the key space took more than {settings.grace:g} s (--grace)"
+        raise TimeoutError(message) from None
 
     remaining = settings.max_ops
     latencies = result.latencies
