@@ -8,29 +8,59 @@ from typing import Any
 import pytest
 
 import kv
+from kv_conformance.hooks import find_hooks
 from kv_conformance.support import Miss, capabilities_of
 
 __all__ = ["LifecycleTests"]
 
 
 class LifecycleTests:
-    """Stores work with and without ``async with`` and survive ``close()``."""
+    """Stores work with and without ``async with`` and survive ``close()``.
+
+    Damaging an entry and reopening a store need the backend itself: the
+    defaults of :meth:`corrupt_entry` and :meth:`reopen_store` call the
+    plugin's registered :class:`~kv_conformance.hooks.ConformanceHooks` (the
+    ``kv.conformance`` entry point of the store's scheme), so a test class
+    needs no code for them. A class may still override either method.
+    """
+
+    kv_scheme: str | None = None
+    """The URL scheme whose ``kv.conformance`` hooks apply to the store.
+
+    ``None`` (the default): the scheme whose ``kv.stores`` factory builds the
+    store's class. The ``--kv-url`` suite sets it to the URL's scheme.
+    """
 
     async def corrupt_entry(self, store: kv.AsyncKeyValue, collection: str, key: str) -> bool:
         """Overwrite the stored entry of ``key`` with bytes that are not a document.
 
-        Plugins override this with a raw backend write; the default returns
-        ``False`` and the corruption test is skipped.
+        The default asks the plugin's registered conformance hooks; without
+        hooks it returns ``False`` and the corruption test is skipped.
         """
-        return False
+        hooks = find_hooks(store, scheme=self.kv_scheme).hooks
+        if hooks is None:
+            return False
+        return await hooks.corrupt_entry(store, collection, key)
 
     async def reopen_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
         """A new store object on the same location as ``store`` (after it is closed).
 
-        Plugins whose stores declare ``persistent`` override this; the default
-        returns ``None`` and the persistence test is skipped.
+        The default asks the plugin's registered conformance hooks; without
+        hooks it returns ``None`` and the persistence test is skipped.
         """
-        return None
+        hooks = find_hooks(store, scheme=self.kv_scheme).hooks
+        if hooks is None:
+            return None
+        return await hooks.reopen_store(store)
+
+    def _kv_hook_skip_reason(self, store: kv.AsyncKeyValue, method: str, result: str) -> str:
+        """Why ``method`` gave ``result`` (for the skip message)."""
+        if getattr(type(self), method) is not getattr(LifecycleTests, method):
+            return f"the test class's {method}() returned {result}"
+        found = find_hooks(store, scheme=self.kv_scheme)
+        if found.hooks is None:
+            return f"{found.description}; register one to run this test (docs/plugin-authors.md)"
+        return f"{method}() of {found.description} returned {result}"
 
     async def test_persistent_store_keeps_data_across_objects(
         self, store: kv.AsyncKeyValue
@@ -44,7 +74,7 @@ class LifecycleTests:
             await close()
         reopened = await self.reopen_store(store)
         if reopened is None:
-            pytest.skip("the test class does not implement reopen_store()")
+            pytest.skip(self._kv_hook_skip_reason(store, "reopen_store", "None"))
         try:
             value, remaining = await reopened.ttl("kept", collection="test")
             assert value == {"v": 1}
@@ -83,7 +113,7 @@ class LifecycleTests:
         await store.put("key", {"v": 1}, collection="test")
         await store.put("fine", {"v": 2}, collection="test")
         if not await self.corrupt_entry(store, "test", "key"):
-            pytest.skip("the test class does not implement corrupt_entry()")
+            pytest.skip(self._kv_hook_skip_reason(store, "corrupt_entry", "False"))
         with pytest.raises(kv.DeserializationError) as caught:
             await store.get("key", collection="test")
         assert "key" in str(caught.value)

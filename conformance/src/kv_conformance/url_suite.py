@@ -1,4 +1,9 @@
-"""The suite against the store named by ``--kv-url`` (see :mod:`kv_conformance.plugin`)."""
+"""The suite against the store named by ``--kv-url`` (see :mod:`kv_conformance.plugin`).
+
+The damaged-data and persistence tests use the ``kv.conformance`` hooks the
+URL's plugin registers (see :mod:`kv_conformance.hooks`); they are skipped,
+saying so, for a plugin that registers none.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 import kv
+from kv.url import StoreURL
 from kv_conformance.suite import StoreConformance
 
 
@@ -24,6 +30,7 @@ class TestStoreAtURL(StoreConformance):
         url = request.config.getoption("--kv-url")
         if not url:
             pytest.skip("no --kv-url given")
+        self.kv_scheme = StoreURL.parse(url).scheme
         store = kv.connect(url)
         if isinstance(store, kv.DestroyStore):
             await store.destroy()

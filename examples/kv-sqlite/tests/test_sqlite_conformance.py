@@ -6,7 +6,6 @@ installed kv-sqlite distribution, exactly as a user would open it.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,6 +13,8 @@ import pytest
 
 import kv
 from kv_conformance import StoreConformance
+from kv_conformance.hooks import hooks_for_scheme, schemes_of_store_type
+from kv_sqlite.conformance import HOOKS
 from kv_sqlite.store import SQLiteStore
 
 
@@ -32,21 +33,11 @@ class TestSQLiteStore(StoreConformance):
         yield store
         await store.close()
 
-    async def corrupt_entry(self, store: kv.AsyncKeyValue, collection: str, key: str) -> bool:
-        """Overwrite the row's value with text that is not JSON, over a raw connection."""
-        assert isinstance(store, SQLiteStore)
-        raw = sqlite3.connect(store.path)
-        try:
-            with raw:  # commits
-                cursor = raw.execute(
-                    f'UPDATE "{store.table}" SET value = ? WHERE collection = ? AND key = ?',
-                    ('{"not": "closed', collection, key),
-                )
-            return cursor.rowcount == 1
-        finally:
-            raw.close()
 
-    async def reopen_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
-        """A new store object on the same database file."""
-        assert isinstance(store, SQLiteStore)
-        return kv.connect(f"sqlite://{store.path}")
+def test_conformance_hooks_are_registered() -> None:
+    """The suite finds this plugin's hooks, by scheme and by store class.
+
+    Without them the damaged-data and persistence tests would be skipped.
+    """
+    assert hooks_for_scheme("sqlite") is HOOKS
+    assert schemes_of_store_type(SQLiteStore) == ("sqlite",)

@@ -7,17 +7,16 @@ path, so each test closes its store (and any raw session) before the next.
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from chdb.session import Session
 
 import kv
-from kv_chdb.sql import json_rows
+from kv_chdb.conformance import HOOKS
 from kv_chdb.store import ChDBStore
 from kv_conformance import StoreConformance
+from kv_conformance.hooks import hooks_for_scheme, schemes_of_store_type
 
 
 class TestChDBStore(StoreConformance):
@@ -35,30 +34,11 @@ class TestChDBStore(StoreConformance):
         yield store
         await store.close()
 
-    async def corrupt_entry(self, store: kv.AsyncKeyValue, collection: str, key: str) -> bool:
-        """Insert a newer row whose document is not JSON, over a raw chDB session."""
-        assert isinstance(store, ChDBStore)
-        raw = Session(store.path)  # the same embedded server as the store's
-        try:
-            found = raw.query(
-                f'SELECT count() FROM "{store.table}" FINAL'
-                " WHERE collection = {c:String} AND key = {k:String}",
-                "CSV",
-                params={"c": collection, "k": key},
-            )
-            if found.bytes().strip() != b"1":
-                return False
-            row = {"collection": collection, "key": key, "document": '{"not": "closed'}
-            raw.query(
-                f'INSERT INTO "{store.table}" (collection, key, document, expires_at, version)'
-                " FORMAT JSONEachRow\n"
-                + json_rows([{**row, "expires_at": None, "version": time.time_ns()}])
-            )
-            return True
-        finally:
-            raw.close()
 
-    async def reopen_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
-        """A new store object on the same directory."""
-        assert isinstance(store, ChDBStore)
-        return kv.connect(f"chdb://{store.path}")
+def test_conformance_hooks_are_registered() -> None:
+    """The suite finds this plugin's hooks, by scheme and by store class.
+
+    Without them the damaged-data and persistence tests would be skipped.
+    """
+    assert hooks_for_scheme("chdb") is HOOKS
+    assert schemes_of_store_type(ChDBStore) == ("chdb",)

@@ -8,29 +8,16 @@ with a size limit run under asyncio.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 import kv
-from kv.names import compound_key, encode_path_segment
 from kv_conformance import StoreConformance
+from kv_conformance.hooks import hooks_for_scheme, schemes_of_store_type
+from kv_disk.conformance import HOOKS
 from kv_disk.store import DiskStore
-
-
-def _corrupt(database: Path, db_key: str) -> bool:
-    raw = sqlite3.connect(database)
-    try:
-        with raw:
-            cursor = raw.execute(
-                "UPDATE Cache SET value = ? WHERE key = ? AND raw = 1",
-                ('{"not": "closed', db_key),
-            )
-        return cursor.rowcount == 1
-    finally:
-        raw.close()
 
 
 class TestDiskStore(StoreConformance):
@@ -48,19 +35,6 @@ class TestDiskStore(StoreConformance):
         assert isinstance(store, DiskStore)
         yield store
         await store.close()
-
-    async def corrupt_entry(self, store: kv.AsyncKeyValue, collection: str, key: str) -> bool:
-        """Overwrite the row's document with text that is not JSON, over a raw connection."""
-        assert isinstance(store, DiskStore)
-        if store.layout == "single":
-            return _corrupt(Path(store.directory) / "cache.db", compound_key(collection, key))
-        folder = Path(store.directory) / encode_path_segment(collection)
-        return _corrupt(folder / "cache.db", key)
-
-    async def reopen_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
-        """A new store object on the same directory."""
-        assert isinstance(store, DiskStore)
-        return kv.connect(f"disk://{store.directory}{self.query}")
 
 
 class TestDiskStorePerCollection(TestDiskStore):
@@ -81,3 +55,12 @@ class TestDiskStoreWithSizeLimit(TestDiskStore):
     @pytest.fixture
     def anyio_backend(self) -> str:
         return "asyncio"
+
+
+def test_conformance_hooks_are_registered() -> None:
+    """The suite finds this plugin's hooks, by scheme and by store class.
+
+    Without them the damaged-data and persistence tests would be skipped.
+    """
+    assert hooks_for_scheme("disk") is HOOKS
+    assert schemes_of_store_type(DiskStore) == ("disk",)

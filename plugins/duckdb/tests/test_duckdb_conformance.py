@@ -13,6 +13,8 @@ import pytest
 
 import kv
 from kv_conformance import StoreConformance
+from kv_conformance.hooks import hooks_for_scheme, schemes_of_store_type
+from kv_duckdb.conformance import HOOKS
 from kv_duckdb.store import DuckDBStore
 
 
@@ -31,28 +33,6 @@ class TestDuckDBStore(StoreConformance):
         yield store
         await store.close()
 
-    async def corrupt_entry(self, store: kv.AsyncKeyValue, collection: str, key: str) -> bool:
-        """Overwrite the row's value with JSON that is not an object, over the store's file."""
-        assert isinstance(store, DuckDBStore)
-        await store.close()  # one process-wide DuckDB instance per file; reopen after
-        import duckdb
-
-        raw = duckdb.connect(store.path)
-        try:
-            rows = raw.execute(
-                f'UPDATE "{store.table}" SET value = ? WHERE collection = ? AND key = ?'
-                " RETURNING key",
-                ['"not an object"', collection, key],
-            ).fetchall()
-            return len(rows) == 1
-        finally:
-            raw.close()
-
-    async def reopen_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
-        """A new store object on the same database file."""
-        assert isinstance(store, DuckDBStore)
-        return kv.connect(f"duckdb://{store.path}")
-
 
 class TestDuckDBMemoryStore(StoreConformance):
     """The suite again on a private in-memory database (asyncio only)."""
@@ -65,13 +45,11 @@ class TestDuckDBMemoryStore(StoreConformance):
         yield store
         await store.close()
 
-    async def corrupt_entry(self, store: kv.AsyncKeyValue, collection: str, key: str) -> bool:
-        """Overwrite the row's value through the store's own (private) connection."""
-        assert isinstance(store, DuckDBStore)
-        connection = store._connection
-        assert connection is not None
-        rows = connection.execute(
-            f'UPDATE "{store.table}" SET value = ? WHERE collection = ? AND key = ? RETURNING key',
-            ['"not an object"', collection, key],
-        ).fetchall()
-        return len(rows) == 1
+
+def test_conformance_hooks_are_registered() -> None:
+    """The suite finds this plugin's hooks, by scheme and by store class.
+
+    Without them the damaged-data and persistence tests would be skipped.
+    """
+    assert hooks_for_scheme("duckdb") is HOOKS
+    assert schemes_of_store_type(DuckDBStore) == ("duckdb",)

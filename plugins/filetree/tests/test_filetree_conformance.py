@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 import kv
-from kv.names import encode_path_segment
 from kv_conformance import StoreConformance
+from kv_conformance.hooks import hooks_for_scheme, schemes_of_store_type
+from kv_filetree.conformance import HOOKS
 from kv_filetree.store import FileTreeStore
 
 
@@ -36,17 +37,11 @@ class TestFileTreeStore(StoreConformance):
         yield store
         await store.close()
 
-    async def corrupt_entry(self, store: kv.AsyncKeyValue, collection: str, key: str) -> bool:
-        """Overwrite the entry's file with text that is not JSON."""
-        assert isinstance(store, FileTreeStore)
-        path = Path(store.directory) / encode_path_segment(collection)
-        path = path / f"{encode_path_segment(key)}.json"
-        if not path.is_file():
-            return False
-        path.write_text('{"not": "closed')
-        return True
 
-    async def reopen_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
-        """A new store object on the same folder."""
-        assert isinstance(store, FileTreeStore)
-        return kv.connect(f"file://{store.directory}")
+def test_conformance_hooks_are_registered() -> None:
+    """The suite finds this plugin's hooks, by scheme and by store class.
+
+    Without them the damaged-data and persistence tests would be skipped.
+    """
+    assert hooks_for_scheme("file") is HOOKS
+    assert schemes_of_store_type(FileTreeStore) == ("file",)

@@ -19,7 +19,8 @@ from keyrings.alt.file import PlaintextKeyring
 
 import kv
 from kv_conformance import StoreConformance
-from kv_keyring.naming import entry_username
+from kv_conformance.hooks import hooks_for_scheme, schemes_of_store_type
+from kv_keyring.conformance import HOOKS
 from kv_keyring.store import WINDOWS_MAX_VALUE_CHARS, KeyringStore
 
 SERVICE = "kv-conformance"
@@ -38,29 +39,10 @@ class TestKeyringStore(StoreConformance):
 
     @pytest.fixture
     async def store(self, backend: PlaintextKeyring) -> AsyncIterator[kv.AsyncKeyValue]:
-        self.backend = backend
         store = kv.connect(f"keyring://{SERVICE}", backend=backend)
         assert isinstance(store, KeyringStore)
         yield store
         await store.close()
-
-    async def corrupt_entry(self, store: kv.AsyncKeyValue, collection: str, key: str) -> bool:
-        """Overwrite the entry's password with text that is not JSON, with keyring itself."""
-        assert isinstance(store, KeyringStore)
-        backend = self.backend
-        username = entry_username(collection, key)
-        if backend.get_password(store.service, username) is None:
-            return False
-        backend.set_password(store.service, username, '{"not": "closed')
-        return True
-
-    async def reopen_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
-        """A new store object, with a new backend object on the same keyring file."""
-        assert isinstance(store, KeyringStore)
-        backend = self.backend
-        fresh = PlaintextKeyring()
-        fresh.file_path = backend.file_path
-        return kv.connect(f"keyring://{store.service}", backend=fresh)
 
     @pytest.mark.timeout(600)
     async def test_keys_has_no_silent_cap(self, store: kv.AsyncKeyValue) -> None:
@@ -80,7 +62,6 @@ class TestChunkedKeyringStore(TestKeyringStore):
 
     @pytest.fixture
     async def store(self, backend: PlaintextKeyring) -> AsyncIterator[kv.AsyncKeyValue]:
-        self.backend = backend
         store = kv.connect(
             f"keyring://{SERVICE}?max_value_chars={WINDOWS_MAX_VALUE_CHARS}", backend=backend
         )
@@ -88,3 +69,12 @@ class TestChunkedKeyringStore(TestKeyringStore):
         assert store.capabilities.max_value_size is not None
         yield store
         await store.close()
+
+
+def test_conformance_hooks_are_registered() -> None:
+    """The suite finds this plugin's hooks, by scheme and by store class.
+
+    Without them the damaged-data and persistence tests would be skipped.
+    """
+    assert hooks_for_scheme("keyring") is HOOKS
+    assert schemes_of_store_type(KeyringStore) == ("keyring",)

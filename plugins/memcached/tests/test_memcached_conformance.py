@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiomcache
 import pytest
 
 import kv
 from kv_conformance import StoreConformance
+from kv_conformance.hooks import hooks_for_scheme, schemes_of_store_type
 from kv_conformance.servers import ServerProcess
-from kv_memcached.keys import memcached_key
+from kv_memcached.conformance import HOOKS
 from kv_memcached.store import MemcachedStore
 
 TWO_MB = 2 * 1024 * 1024
@@ -27,23 +27,16 @@ class TestMemcachedStore(StoreConformance):
 
     @pytest.fixture
     async def store(
-        self, memcached_server: ServerProcess, mc: Any
+        self, memcached_server: ServerProcess, mc: Any, default_collection: str | None
     ) -> AsyncIterator[kv.AsyncKeyValue]:
-        store = kv.connect(f"{mc.url_of(memcached_server)}?max_item_size={TWO_MB}")
+        store = kv.connect(
+            f"{mc.url_of(memcached_server)}?max_item_size={TWO_MB}",
+            default_collection=default_collection,
+        )
         assert isinstance(store, MemcachedStore)
         yield store
         await store.close()
         mc.flush(memcached_server)
-
-    async def corrupt_entry(self, store: kv.AsyncKeyValue, collection: str, key: str) -> bool:
-        """Overwrite the item with bytes that are not JSON, with a raw aiomcache client."""
-        assert isinstance(store, MemcachedStore)
-        host, port = store.addresses[0]
-        client = aiomcache.Client(host, port)
-        try:
-            return await client.set(memcached_key(collection, key), b'\xff{"not": "closed')
-        finally:
-            await client.close()
 
 
 class TestMemcachedTwoServers(StoreConformance):
@@ -51,12 +44,25 @@ class TestMemcachedTwoServers(StoreConformance):
 
     @pytest.fixture
     async def store(
-        self, memcached_pair: tuple[ServerProcess, ServerProcess], mc: Any
+        self,
+        memcached_pair: tuple[ServerProcess, ServerProcess],
+        mc: Any,
+        default_collection: str | None,
     ) -> AsyncIterator[kv.AsyncKeyValue]:
         store = MemcachedStore(
             [f"{server.host}:{server.port}" for server in memcached_pair],
             max_item_size=TWO_MB,
+            default_collection=default_collection,
         )
         yield store
         await store.close()
         mc.flush(*memcached_pair)
+
+
+def test_conformance_hooks_are_registered() -> None:
+    """The suite finds this plugin's hooks, by scheme and by store class.
+
+    Without them the damaged-data and persistence tests would be skipped.
+    """
+    assert hooks_for_scheme("memcached") is HOOKS
+    assert schemes_of_store_type(MemcachedStore) == ("memcached",)

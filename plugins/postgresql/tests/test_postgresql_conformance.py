@@ -14,7 +14,9 @@ import pytest
 
 import kv
 from kv_conformance import StoreConformance
+from kv_conformance.hooks import hooks_for_scheme, schemes_of_store_type
 from kv_conformance.servers import ServerProcess
+from kv_postgresql.conformance import HOOKS
 from kv_postgresql.store import PostgreSQLStore
 
 
@@ -26,8 +28,7 @@ class TestPostgreSQLStore(StoreConformance):
         self, postgres_server: ServerProcess, pg: Any
     ) -> AsyncIterator[kv.AsyncKeyValue]:
         table = pg.unique_table()
-        self.url = f"{pg.dsn(postgres_server)}?table={table}"
-        store = kv.connect(self.url)
+        store = kv.connect(f"{pg.dsn(postgres_server)}?table={table}")
         assert isinstance(store, PostgreSQLStore)
         yield store
         await store.close()
@@ -37,21 +38,12 @@ class TestPostgreSQLStore(StoreConformance):
         finally:
             await connection.close()
 
-    async def corrupt_entry(self, store: kv.AsyncKeyValue, collection: str, key: str) -> bool:
-        """Replace the row's value with JSON that is not an object, over a raw connection."""
-        assert isinstance(store, PostgreSQLStore)
-        connection = await asyncpg.connect(self.url.partition("?")[0])
-        try:
-            status = await connection.execute(
-                f"UPDATE {store.qualified_table} SET value = '[1, 2]'"
-                " WHERE collection = $1 AND key = $2",
-                collection,
-                key,
-            )
-        finally:
-            await connection.close()
-        return bool(status == "UPDATE 1")
 
-    async def reopen_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
-        """A new store object on the same table."""
-        return kv.connect(self.url)
+def test_conformance_hooks_are_registered() -> None:
+    """The suite finds this plugin's hooks, by scheme and by store class.
+
+    Without them the damaged-data and persistence tests would be skipped.
+    """
+    for scheme in ("postgresql", "postgres"):
+        assert hooks_for_scheme(scheme) is HOOKS
+    assert set(schemes_of_store_type(PostgreSQLStore)) == {"postgresql", "postgres"}

@@ -16,36 +16,24 @@ import pytest
 
 import kv
 from kv_conformance import StoreConformance
+from kv_conformance.hooks import hooks_for_scheme, schemes_of_store_type
+from kv_redis.conformance import HOOKS
 from kv_redis.store import RedisStore
 
 pytestmark = pytest.mark.kv_server
 
 
-class _RedisConformance(StoreConformance):
-    """Shared hooks of the three runs."""
-
-    async def corrupt_entry(self, store: kv.AsyncKeyValue, collection: str, key: str) -> bool:
-        """Overwrite the entry's document with text that is not JSON, with the store's client."""
-        assert isinstance(store, RedisStore)
-        await store.setup()
-        await store.client.set(store.layout.key(collection, key), b'{"not": "closed')
-        return True
-
-    async def reopen_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
-        """A new store object on the same server, database and namespace."""
-        assert isinstance(store, RedisStore)
-        return kv.connect(self.url, namespace=store.layout.namespace)
-
-    url: str = ""
-
-
-class TestRedisStandalone(_RedisConformance):
+class TestRedisStandalone(StoreConformance):
     """py-key-value's layout (no namespace) on database 1 of one redis-server."""
 
     @pytest.fixture
-    async def store(self, redis_server: object) -> AsyncIterator[kv.AsyncKeyValue]:
-        self.url = f"redis://127.0.0.1:{redis_server.port}/1"  # type: ignore[attr-defined]
-        store = kv.connect(self.url)
+    async def store(
+        self, redis_server: object, default_collection: str | None
+    ) -> AsyncIterator[kv.AsyncKeyValue]:
+        store = kv.connect(
+            f"redis://127.0.0.1:{redis_server.port}/1",  # type: ignore[attr-defined]
+            default_collection=default_collection,
+        )
         assert isinstance(store, RedisStore)
         await store.destroy()
         yield store
@@ -53,13 +41,18 @@ class TestRedisStandalone(_RedisConformance):
         await store.close()
 
 
-class TestRedisTLS(_RedisConformance):
+class TestRedisTLS(StoreConformance):
     """A namespace per test on a redis-server that speaks only TLS."""
 
     @pytest.fixture
-    async def store(self, redis_tls_url: str) -> AsyncIterator[kv.AsyncKeyValue]:
-        self.url = redis_tls_url
-        store = kv.connect(redis_tls_url, namespace=f"t-{uuid.uuid4().hex}")
+    async def store(
+        self, redis_tls_url: str, default_collection: str | None
+    ) -> AsyncIterator[kv.AsyncKeyValue]:
+        store = kv.connect(
+            redis_tls_url,
+            namespace=f"t-{uuid.uuid4().hex}",
+            default_collection=default_collection,
+        )
         assert isinstance(store, RedisStore)
         assert store.target is not None
         assert store.target.tls
@@ -68,14 +61,34 @@ class TestRedisTLS(_RedisConformance):
         await store.close()
 
 
-class TestRedisCluster(_RedisConformance):
+class TestRedisCluster(StoreConformance):
     """A namespace per test on a 3-master Redis Cluster."""
 
     @pytest.fixture
-    async def store(self, redis_cluster_url: str) -> AsyncIterator[kv.AsyncKeyValue]:
-        self.url = redis_cluster_url
-        store = kv.connect(redis_cluster_url, namespace=f"c-{uuid.uuid4().hex}")
+    async def store(
+        self, redis_cluster_url: str, default_collection: str | None
+    ) -> AsyncIterator[kv.AsyncKeyValue]:
+        store = kv.connect(
+            redis_cluster_url,
+            namespace=f"c-{uuid.uuid4().hex}",
+            default_collection=default_collection,
+        )
         assert isinstance(store, RedisStore)
         yield store
         await store.destroy()
         await store.close()
+
+
+def test_conformance_hooks_are_registered() -> None:
+    """The suite finds this plugin's hooks, by scheme and by store class.
+
+    Without them the damaged-data and persistence tests would be skipped.
+    """
+    for scheme in ("redis", "rediss", "redis+unix", "redis+cluster"):
+        assert hooks_for_scheme(scheme) is HOOKS
+    assert set(schemes_of_store_type(RedisStore)) == {
+        "redis",
+        "rediss",
+        "redis+unix",
+        "redis+cluster",
+    }

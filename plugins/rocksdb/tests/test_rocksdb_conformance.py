@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from rocksdict import Rdict
 
 import kv
-from kv.names import compound_key
 from kv_conformance import StoreConformance
+from kv_conformance.hooks import hooks_for_scheme, schemes_of_store_type
+from kv_rocksdb.conformance import HOOKS
 from kv_rocksdb.store import RocksDBStore
 
 
@@ -33,21 +33,11 @@ class TestRocksDBStore(StoreConformance):
         yield store
         await store.close()
 
-    async def corrupt_entry(self, store: kv.AsyncKeyValue, collection: str, key: str) -> bool:
-        """Overwrite the entry with bytes that are not JSON, with plain rocksdict."""
-        assert isinstance(store, RocksDBStore)
-        await store.close()  # RocksDB lets one opener at a time
-        raw = Rdict(store.path)
-        try:
-            ckey = compound_key(collection, key)
-            if ckey not in raw:
-                return False
-            raw[ckey] = b'{"not": "closed'
-            return True
-        finally:
-            raw.close()
 
-    async def reopen_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
-        """A new store object on the same directory."""
-        assert isinstance(store, RocksDBStore)
-        return kv.connect(f"rocksdb://{store.path}")
+def test_conformance_hooks_are_registered() -> None:
+    """The suite finds this plugin's hooks, by scheme and by store class.
+
+    Without them the damaged-data and persistence tests would be skipped.
+    """
+    assert hooks_for_scheme("rocksdb") is HOOKS
+    assert schemes_of_store_type(RocksDBStore) == ("rocksdb",)

@@ -15,36 +15,24 @@ import pytest
 
 import kv
 from kv_conformance import StoreConformance
+from kv_conformance.hooks import hooks_for_scheme, schemes_of_store_type
+from kv_valkey.conformance import HOOKS
 from kv_valkey.store import ValkeyStore
 
 pytestmark = pytest.mark.kv_server
 
 
-class _ValkeyConformance(StoreConformance):
-    """Shared hooks of the two runs."""
-
-    url: str = ""
-
-    async def corrupt_entry(self, store: kv.AsyncKeyValue, collection: str, key: str) -> bool:
-        """Overwrite the entry's document with text that is not JSON, with the store's client."""
-        assert isinstance(store, ValkeyStore)
-        await store.setup()
-        await store.client.set(store.layout.key(collection, key), b'{"not": "closed')
-        return True
-
-    async def reopen_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
-        """A new store object on the same server, database and namespace."""
-        assert isinstance(store, ValkeyStore)
-        return kv.connect(self.url, namespace=store.layout.namespace)
-
-
-class TestValkeyStandalone(_ValkeyConformance):
+class TestValkeyStandalone(StoreConformance):
     """py-key-value's layout (no namespace) on database 1 of one valkey-server."""
 
     @pytest.fixture
-    async def store(self, kv_valkey_server: object) -> AsyncIterator[kv.AsyncKeyValue]:
-        self.url = f"valkey://127.0.0.1:{kv_valkey_server.port}/1"  # type: ignore[attr-defined]
-        store = kv.connect(self.url)
+    async def store(
+        self, kv_valkey_server: object, default_collection: str | None
+    ) -> AsyncIterator[kv.AsyncKeyValue]:
+        store = kv.connect(
+            f"valkey://127.0.0.1:{kv_valkey_server.port}/1",  # type: ignore[attr-defined]
+            default_collection=default_collection,
+        )
         assert isinstance(store, ValkeyStore)
         await store.destroy()
         yield store
@@ -52,14 +40,29 @@ class TestValkeyStandalone(_ValkeyConformance):
         await store.close()
 
 
-class TestValkeyCluster(_ValkeyConformance):
+class TestValkeyCluster(StoreConformance):
     """A namespace per test on a 3-master Valkey cluster."""
 
     @pytest.fixture
-    async def store(self, kv_valkey_cluster_url: str) -> AsyncIterator[kv.AsyncKeyValue]:
-        self.url = kv_valkey_cluster_url
-        store = kv.connect(kv_valkey_cluster_url, namespace=f"c-{uuid.uuid4().hex}")
+    async def store(
+        self, kv_valkey_cluster_url: str, default_collection: str | None
+    ) -> AsyncIterator[kv.AsyncKeyValue]:
+        store = kv.connect(
+            kv_valkey_cluster_url,
+            namespace=f"c-{uuid.uuid4().hex}",
+            default_collection=default_collection,
+        )
         assert isinstance(store, ValkeyStore)
         yield store
         await store.destroy()
         await store.close()
+
+
+def test_conformance_hooks_are_registered() -> None:
+    """The suite finds this plugin's hooks, by scheme and by store class.
+
+    Without them the damaged-data and persistence tests would be skipped.
+    """
+    for scheme in ("valkey", "valkeys", "valkey+cluster"):
+        assert hooks_for_scheme(scheme) is HOOKS
+    assert set(schemes_of_store_type(ValkeyStore)) == {"valkey", "valkeys", "valkey+cluster"}

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
 import kv
 from kv_conformance import StoreConformance
-from kv_windows_registry.naming import collection_name, value_name
+from kv_conformance.hooks import hooks_for_scheme, schemes_of_store_type
+from kv_windows_registry.conformance import HOOKS
 from kv_windows_registry.store import WindowsRegistryStore
 
 pytestmark = pytest.mark.skipif(
@@ -34,27 +34,18 @@ class TestWindowsRegistryStore(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self, registry_path: str, winreg_api: Any) -> AsyncIterator[kv.AsyncKeyValue]:
+    async def store(self, registry_path: str) -> AsyncIterator[kv.AsyncKeyValue]:
         url = "winreg://HKCU/" + registry_path.replace("\\", "/")
         store = kv.connect(url)
         assert isinstance(store, WindowsRegistryStore)
-        self.winreg = winreg_api
         yield store
         await store.close()
 
-    async def corrupt_entry(self, store: kv.AsyncKeyValue, collection: str, key: str) -> bool:
-        """Overwrite the entry's registry value with text that is not JSON."""
-        assert isinstance(store, WindowsRegistryStore)
-        winreg = self.winreg
-        path = f"{store.path}\\{collection_name(collection)}"
-        with winreg.OpenKey(
-            winreg.HKEY_CURRENT_USER, path, 0, winreg.KEY_READ | winreg.KEY_WRITE
-        ) as handle:
-            winreg.QueryValueEx(handle, value_name(key))  # FileNotFoundError if absent
-            winreg.SetValueEx(handle, value_name(key), 0, winreg.REG_SZ, '{"not": "closed')
-        return True
 
-    async def reopen_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
-        """A new store object on the same registry key."""
-        assert isinstance(store, WindowsRegistryStore)
-        return kv.connect("winreg://HKCU/" + store.path.replace("\\", "/"))
+def test_conformance_hooks_are_registered() -> None:
+    """The suite finds this plugin's hooks, by scheme and by store class.
+
+    Without them the damaged-data and persistence tests would be skipped.
+    """
+    assert hooks_for_scheme("winreg") is HOOKS
+    assert schemes_of_store_type(WindowsRegistryStore) == ("winreg",)

@@ -1,0 +1,82 @@
+"""kv-conformance hooks of ``sqlite://``: damage an entry, reopen a store.
+
+The conformance suite cannot damage a stored entry or open a second store on
+the same file by itself: this module does both, for SQLite. It is registered
+in the ``kv.conformance`` entry-point group (the name is the scheme), so the
+suite's damaged-data and persistence tests run on SQLite stores in the
+plugin's own tests and under ``pytest --kv-url sqlite://...`` or ``kv check``
+(see :mod:`kv_conformance.hooks`)::
+
+    [project.entry-points."kv.conformance"]
+    sqlite = "kv_sqlite.conformance:HOOKS"
+
+It imports only what the plugin already depends on, and a store never
+imports it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from kv.protocols import AsyncKeyValue
+from kv_sqlite.store import MEMORY_PATH, SQLiteStore
+
+__all__ = ["HOOKS", "SQLiteConformanceHooks"]
+
+
+def _sqlite_store(store: AsyncKeyValue) -> SQLiteStore:
+    if not isinstance(store, SQLiteStore):
+        raise TypeError(f"the sqlite:// conformance hooks need an SQLiteStore, not {type(store)}")
+    return store
+
+
+def _overwrite(connection: sqlite3.Connection, table: str, collection: str, key: str) -> bool:
+    """Set the row's value to text that is not JSON; whether the row existed."""
+    with connection:  # commits
+        cursor = connection.execute(
+            f'UPDATE "{table}" SET value = ? WHERE collection = ? AND key = ?',  # noqa: S608 - the table name is validated by the store
+            ('{"not": "closed', collection, key),
+        )
+    return cursor.rowcount == 1
+
+
+class SQLiteConformanceHooks:
+    """The conformance hooks of :class:`~kv_sqlite.store.SQLiteStore`.
+
+    Implements :class:`kv_conformance.hooks.ConformanceHooks` (structurally:
+    kv-conformance is not imported).
+    """
+
+    async def corrupt_entry(self, store: AsyncKeyValue, collection: str, key: str) -> bool:
+        """Overwrite the row's value with text that is not JSON, over a raw connection.
+
+        A private ``:memory:`` database is reached through the store's own
+        connection instead.
+        """
+        sqlite = _sqlite_store(store)
+        if sqlite.path == MEMORY_PATH:
+            await sqlite.setup()
+            return await sqlite._run(
+                lambda connection: _overwrite(connection, sqlite.table, collection, key)
+            )
+        raw = sqlite3.connect(sqlite.path)
+        try:
+            return _overwrite(raw, sqlite.table, collection, key)
+        finally:
+            raw.close()
+
+    async def reopen_store(self, store: AsyncKeyValue) -> AsyncKeyValue | None:
+        """A new store object on the same database file and table (``None`` for ``:memory:``)."""
+        sqlite = _sqlite_store(store)
+        if sqlite.path == MEMORY_PATH:
+            return None
+        return SQLiteStore(
+            sqlite.path,
+            table=sqlite.table,
+            default_collection=sqlite.default_collection,
+            timeout=sqlite.timeout,
+        )
+
+
+HOOKS = SQLiteConformanceHooks()
+"""The object the ``kv.conformance`` entry point ``sqlite`` names."""

@@ -1,0 +1,86 @@
+"""kv-conformance hooks of ``chdb://``: damage an entry, reopen a store.
+
+Registered in the ``kv.conformance`` entry-point group, so the conformance
+suite runs its damaged-data and persistence tests on chDB stores, in the
+plugin's own tests and under ``pytest --kv-url chdb://...`` or ``kv check``
+(see :mod:`kv_conformance.hooks`). Test support only: a store never imports
+this module.
+"""
+
+from __future__ import annotations
+
+import time
+
+from chdb.session import Session
+
+from kv.protocols import AsyncKeyValue
+from kv_chdb.sql import escape_parameter, json_rows
+from kv_chdb.store import ChDBStore
+
+__all__ = ["HOOKS", "ChDBConformanceHooks"]
+
+
+def _chdb_store(store: AsyncKeyValue) -> ChDBStore:
+    if not isinstance(store, ChDBStore):
+        raise TypeError(f"the chdb:// conformance hooks need a ChDBStore, not {type(store)}")
+    return store
+
+
+def _insert_damaged(session: Session, table: str, collection: str, key: str) -> bool:
+    """Insert a newer version of the row whose document is not JSON, if the row exists."""
+    found = session.query(  # type: ignore[no-untyped-call]
+        f'SELECT count() FROM "{table}" FINAL'  # noqa: S608 - the table name is validated by the store
+        " WHERE collection = {c:String} AND key = {k:String}",
+        "CSV",
+        params={"c": escape_parameter(collection), "k": escape_parameter(key)},
+    )
+    if found.bytes().strip() != b"1":
+        return False
+    row = {
+        "collection": collection,
+        "key": key,
+        "document": '{"not": "closed',
+        "expires_at": None,
+        "version": time.time_ns(),
+    }
+    session.query(  # type: ignore[no-untyped-call]
+        f'INSERT INTO "{table}" (collection, key, document, expires_at, version)'
+        " FORMAT JSONEachRow\n" + json_rows([row])
+    )
+    return True
+
+
+class ChDBConformanceHooks:
+    """The conformance hooks of :class:`~kv_chdb.store.ChDBStore`.
+
+    Implements :class:`kv_conformance.hooks.ConformanceHooks` (structurally:
+    kv-conformance is not imported).
+    """
+
+    async def corrupt_entry(self, store: AsyncKeyValue, collection: str, key: str) -> bool:
+        """Insert a newer row whose document is not JSON, through the store's own chDB session.
+
+        chDB runs one embedded ClickHouse per process and path, so the raw
+        query goes through the store's session (in its worker thread).
+        """
+        chdb = _chdb_store(store)
+        await chdb.setup()
+        return await chdb._run(
+            lambda session: _insert_damaged(session, chdb.table, collection, key)
+        )
+
+    async def reopen_store(self, store: AsyncKeyValue) -> AsyncKeyValue | None:
+        """A new store object on the same directory and table, with the same options."""
+        chdb = _chdb_store(store)
+        fresh = ChDBStore(
+            chdb.path,
+            table=chdb.table,
+            default_collection=chdb.default_collection,
+            lock_timeout=chdb.lock_timeout,
+        )
+        fresh.configure_sweep(interval=chdb.sweep_interval, limit=chdb.sweep_limit)
+        return fresh
+
+
+HOOKS = ChDBConformanceHooks()
+"""The object the ``kv.conformance`` entry point ``chdb`` names."""

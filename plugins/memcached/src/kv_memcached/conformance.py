@@ -1,0 +1,62 @@
+"""kv-conformance hooks of ``memcached://``: damage an entry.
+
+Registered in the ``kv.conformance`` entry-point group, so the conformance
+suite runs its damaged-data test on memcached stores, in the plugin's own
+tests and under ``pytest --kv-url memcached://...`` or ``kv check`` (see
+:mod:`kv_conformance.hooks`). Memcached keeps nothing across restarts, so
+there is no persistence test to support. Test support only: a store never
+imports this module.
+"""
+
+from __future__ import annotations
+
+import aiomcache
+
+from kv.protocols import AsyncKeyValue
+from kv_memcached.keys import memcached_key
+from kv_memcached.store import MemcachedStore
+
+__all__ = ["HOOKS", "MemcachedConformanceHooks"]
+
+
+def _memcached_store(store: AsyncKeyValue) -> MemcachedStore:
+    if not isinstance(store, MemcachedStore):
+        raise TypeError(
+            f"the memcached:// conformance hooks need a MemcachedStore, not {type(store)}"
+        )
+    return store
+
+
+class MemcachedConformanceHooks:
+    """The conformance hooks of :class:`~kv_memcached.store.MemcachedStore`.
+
+    Implements :class:`kv_conformance.hooks.ConformanceHooks` (structurally:
+    kv-conformance is not imported).
+    """
+
+    async def corrupt_entry(self, store: AsyncKeyValue, collection: str, key: str) -> bool:
+        """Overwrite the item with bytes that are not JSON, with a raw aiomcache client.
+
+        The item is written on the server the store's hashing picks for it.
+        """
+        memcached = _memcached_store(store)
+        await memcached.setup()
+        mkey = memcached_key(collection, key)
+        server = memcached._servers.pick(mkey)
+        client = aiomcache.Client(server.host, server.port)
+        try:
+            if await client.get(mkey) is None:
+                return False
+            stored: bool = await client.set(mkey, b'\xff{"not": "closed')
+            return stored
+        finally:
+            await client.close()
+
+    async def reopen_store(self, store: AsyncKeyValue) -> AsyncKeyValue | None:
+        """``None``: memcached stores are not persistent."""
+        _memcached_store(store)
+        return None
+
+
+HOOKS = MemcachedConformanceHooks()
+"""The object the ``kv.conformance`` entry point ``memcached`` names."""
