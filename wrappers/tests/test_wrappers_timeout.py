@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -118,10 +121,12 @@ async def test_bulk_and_default_collection_are_named() -> None:
     with pytest.raises(kv.StoreTimeoutError) as caught:
         await store.get_many(["a", "b", "c"])
     assert "get_many of 3 keys" in str(caught.value)
+    assert "may still" not in str(caught.value), "a read has nothing left to happen"
     assert caught.value.collection == "default_collection"
     with pytest.raises(kv.StoreTimeoutError) as put_caught:
         await store.put("k", {"v": 1}, collection="c")
     assert put_caught.value.key == "k"
+    assert "abandoned, not undone: it may still take effect" in str(put_caught.value)
 
 
 @pytest.mark.anyio
@@ -169,3 +174,103 @@ async def test_enumeration_is_limited_per_step() -> None:
 def test_bad_timeout_is_refused(bad: Any) -> None:
     with pytest.raises(kv.InvalidOptionError):
         TimeoutWrapper(kv.connect("memory://"), timeout=bad)
+
+
+# --- a store whose engine runs in a worker thread: disk:// over a locked SQLite file ---
+
+ENGINE_LOCK_TIMEOUT = 30.0
+"""How long the disk store's SQLite waits for another process's lock."""
+
+LOCK_HOLDER = """
+import sqlite3, sys
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN IMMEDIATE")  # the write lock, until told to let go
+print("locked", flush=True)
+sys.stdin.readline()
+connection.execute("ROLLBACK")
+connection.close()
+print("released", flush=True)
+"""
+
+
+class LockHolder:
+    """Another process holding a write transaction on an SQLite file."""
+
+    def __init__(self, database: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", LOCK_HOLDER, str(database)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    async def line(self) -> str:
+        assert self.process.stdout is not None
+        return await anyio.to_thread.run_sync(self.process.stdout.readline)
+
+    async def release(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write("go\n")
+        self.process.stdin.flush()
+        assert await self.line() == "released\n"
+
+
+@pytest.fixture
+def holders() -> Iterator[list[LockHolder]]:
+    started: list[LockHolder] = []
+    yield started
+    for holder in started:
+        if holder.process.poll() is None:
+            holder.process.kill()
+        holder.process.wait(timeout=30)
+        for pipe in (holder.process.stdin, holder.process.stdout):
+            if pipe is not None:
+                pipe.close()
+
+
+@pytest.mark.anyio
+async def test_a_call_running_in_a_worker_thread_times_out_in_time(
+    tmp_path: Path, holders: list[LockHolder]
+) -> None:
+    disk = kv.connect(f"disk://{tmp_path}/cache", timeout=ENGINE_LOCK_TIMEOUT)
+    store = TimeoutWrapper(disk, timeout=0.5)
+    await store.put("kept", {"v": 1}, collection="c")  # opens the store
+    holder = LockHolder(tmp_path / "cache" / "cache.db")
+    holders.append(holder)
+    assert await holder.line() == "locked\n"
+
+    started = time.monotonic()
+    with pytest.raises(kv.StoreTimeoutError) as caught:
+        await store.put("new", {"v": 2}, collection="c")
+    elapsed = time.monotonic() - started
+    assert 0.4 < elapsed < 5.0, f"a 0.5 s timeout returned after {elapsed:.2f} s"
+    message = str(caught.value)
+    assert "put did not finish within 0.5 seconds (gave up after" in message
+    assert "may still take effect" in message
+    assert caught.value.key == "new"
+    assert caught.value.collection == "c"
+    assert caught.value.store == "disk"
+
+    # The abandoned put still holds the store's one engine slot: a later call
+    # waits for it, and times out in time too (a read: nothing "may still" happen).
+    started = time.monotonic()
+    with pytest.raises(kv.StoreTimeoutError) as read_caught:
+        await store.get("kept", collection="c")
+    assert time.monotonic() - started < 5.0
+    assert "may still" not in str(read_caught.value)
+
+    # Without the wrapper, anyio's own deadline is honoured the same way.
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        with anyio.fail_after(0.5):
+            await disk.delete("kept", collection="c")
+    assert time.monotonic() - started < 5.0
+
+    # Once the other process lets go, the abandoned put lands and nothing is lost.
+    await holder.release()
+    with anyio.fail_after(ENGINE_LOCK_TIMEOUT):
+        assert await disk.get_many(["kept", "new"], collection="c") == [{"v": 1}, {"v": 2}]
+    assert await store.get("kept", collection="c") == {"v": 1}
+    await store.put("after", {"v": 3}, collection="c")
+    assert sorted(await disk.keys("c")) == ["after", "kept", "new"]  # type: ignore[attr-defined]
+    await store.close()

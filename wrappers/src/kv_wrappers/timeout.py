@@ -12,12 +12,22 @@
 
 Each call runs inside an anyio cancel scope (``move_on_after``), so it works
 the same under asyncio and trio: when time is up the wrapped call is
-*cancelled* where it waits (no task is left running behind the caller's back,
-nothing is spawned), and :class:`~kv.errors.StoreTimeoutError` is raised,
-naming the operation, key and collection. A ``TimeoutError`` raised by the
-wrapped store itself passes through unchanged. Cancellation from outside (an
-enclosing scope) is never turned into a timeout. Enumeration is limited per
-step (each name fetched), ``destroy``/``destroy_collection``/``cull`` per call.
+*cancelled* where it waits (nothing is spawned), and
+:class:`~kv.errors.StoreTimeoutError` is raised, naming the operation, key and
+collection and how long the caller actually waited.
+
+Cancelling does not undo: a write or delete that was cancelled may still take
+effect, and the message of a timed-out write says so. A store over a network
+client may have sent the command before the cancellation; a store that runs
+its engine in a worker thread (``disk://``, ``rocksdb://``, ``duckdb://``...,
+through :class:`kv.blocking.BlockingCalls`) cannot interrupt the thread: the
+caller gets the error in time, the call finishes in the background, and the
+store's next calls wait for it (the engine never sees two calls at once).
+
+A ``TimeoutError`` raised by the wrapped store itself passes through
+unchanged. Cancellation from outside (an enclosing scope) is never turned into
+a timeout. Enumeration is limited per step (each name fetched),
+``destroy``/``destroy_collection``/``cull`` per call.
 """
 
 from __future__ import annotations
@@ -63,11 +73,26 @@ class TimeoutWrapper(BaseWrapper):
         return f"<TimeoutWrapper timeout={self.timeout} over {self.key_value!r}>"
 
     def _expired(
-        self, operation: str, collection: str | None, key: str | None
+        self,
+        operation: str,
+        collection: str | None,
+        key: str | None,
+        scope: anyio.CancelScope,
+        *,
+        writes: bool,
     ) -> StoreTimeoutError:
+        """The error of a call that ``scope`` (this wrapper's deadline) cancelled."""
         store = getattr(self.key_value, "store_name", None) or type(self.key_value).__name__
+        waited = anyio.current_time() - (scope.deadline - self.timeout)
+        message = f"{operation} did not finish within {self.timeout:g} seconds"
+        message += f" (gave up after {waited:.2f} s)"
+        if writes:
+            message += (
+                "; the call was abandoned, not undone: it may still take effect"
+                " (a store running it in a worker thread finishes it in the background)"
+            )
         return StoreTimeoutError(
-            f"{operation} did not finish within {self.timeout:g} seconds",
+            message,
             store=str(store),
             collection=self._default if collection is None else collection,
             key=key,
@@ -79,26 +104,29 @@ class TimeoutWrapper(BaseWrapper):
         operation: str,
         collection: str | None,
         key: str | None,
+        *,
+        writes: bool,
     ) -> T:
-        with anyio.move_on_after(self.timeout):
+        with anyio.move_on_after(self.timeout) as scope:
             return await call()
-        raise self._expired(operation, collection, key)  # only when this scope cancelled
+        # Only reached when this scope cancelled the call.
+        raise self._expired(operation, collection, key, scope, writes=writes)
 
     @typechecked
     async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
         """Return the value of ``key``, or raise ``StoreTimeoutError`` in time."""
-        with anyio.move_on_after(self.timeout):
+        with anyio.move_on_after(self.timeout) as scope:
             return await self.key_value.get(key, collection=collection)
-        raise self._expired("get", collection, key)
+        raise self._expired("get", collection, key, scope, writes=False)
 
     @typechecked
     async def ttl(
         self, key: str, *, collection: str | None = None
     ) -> tuple[dict[str, Any] | None, float | None]:
         """Return ``(value, remaining seconds)``, or raise ``StoreTimeoutError`` in time."""
-        with anyio.move_on_after(self.timeout):
+        with anyio.move_on_after(self.timeout) as scope:
             return await self.key_value.ttl(key, collection=collection)
-        raise self._expired("ttl", collection, key)
+        raise self._expired("ttl", collection, key, scope, writes=False)
 
     @typechecked
     async def put(
@@ -110,34 +138,34 @@ class TimeoutWrapper(BaseWrapper):
         ttl: SupportsFloat | None = None,
     ) -> None:
         """Store ``value``, or raise ``StoreTimeoutError`` in time."""
-        with anyio.move_on_after(self.timeout):
+        with anyio.move_on_after(self.timeout) as scope:
             return await self.key_value.put(key, value, collection=collection, ttl=ttl)
-        raise self._expired("put", collection, key)
+        raise self._expired("put", collection, key, scope, writes=True)
 
     @typechecked
     async def delete(self, key: str, *, collection: str | None = None) -> bool:
         """Delete ``key``, or raise ``StoreTimeoutError`` in time."""
-        with anyio.move_on_after(self.timeout):
+        with anyio.move_on_after(self.timeout) as scope:
             return await self.key_value.delete(key, collection=collection)
-        raise self._expired("delete", collection, key)
+        raise self._expired("delete", collection, key, scope, writes=True)
 
     @typechecked
     async def get_many(
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[dict[str, Any] | None]:
         """Return the values of ``keys``, or raise ``StoreTimeoutError`` in time."""
-        with anyio.move_on_after(self.timeout):
+        with anyio.move_on_after(self.timeout) as scope:
             return await self.key_value.get_many(keys, collection=collection)
-        raise self._expired(f"get_many of {len(keys)} keys", collection, None)
+        raise self._expired(f"get_many of {len(keys)} keys", collection, None, scope, writes=False)
 
     @typechecked
     async def ttl_many(
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[tuple[dict[str, Any] | None, float | None]]:
         """Return ``(value, remaining seconds)`` per key, or raise in time."""
-        with anyio.move_on_after(self.timeout):
+        with anyio.move_on_after(self.timeout) as scope:
             return await self.key_value.ttl_many(keys, collection=collection)
-        raise self._expired(f"ttl_many of {len(keys)} keys", collection, None)
+        raise self._expired(f"ttl_many of {len(keys)} keys", collection, None, scope, writes=False)
 
     @typechecked
     async def put_many(
@@ -149,16 +177,18 @@ class TimeoutWrapper(BaseWrapper):
         ttl: SupportsFloat | None = None,
     ) -> None:
         """Store several values, or raise ``StoreTimeoutError`` in time."""
-        with anyio.move_on_after(self.timeout):
+        with anyio.move_on_after(self.timeout) as scope:
             return await self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
-        raise self._expired(f"put_many of {len(keys)} keys", collection, None)
+        raise self._expired(f"put_many of {len(keys)} keys", collection, None, scope, writes=True)
 
     @typechecked
     async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
         """Delete ``keys``, or raise ``StoreTimeoutError`` in time."""
-        with anyio.move_on_after(self.timeout):
+        with anyio.move_on_after(self.timeout) as scope:
             return await self.key_value.delete_many(keys, collection=collection)
-        raise self._expired(f"delete_many of {len(keys)} keys", collection, None)
+        raise self._expired(
+            f"delete_many of {len(keys)} keys", collection, None, scope, writes=True
+        )
 
     # --- optional capabilities ---------------------------------------------------------
 
@@ -180,14 +210,14 @@ class TimeoutWrapper(BaseWrapper):
         try:
             while True:
                 fetched = False
-                with anyio.move_on_after(self.timeout):
+                with anyio.move_on_after(self.timeout) as scope:
                     try:
                         name = await walk.__anext__()
                     except StopAsyncIteration:
                         return
                     fetched = True
                 if not fetched:
-                    raise self._expired(operation, collection, None)
+                    raise self._expired(operation, collection, None, scope, writes=False)
                 yield name
         finally:
             close = getattr(walk, "aclose", None)
@@ -195,15 +225,12 @@ class TimeoutWrapper(BaseWrapper):
                 await close()
 
     async def _pass_destroy(self) -> bool:
-        return await self._limit(super()._pass_destroy, "destroy", None, None)
+        return await self._limit(super()._pass_destroy, "destroy", None, None, writes=True)
 
     async def _pass_destroy_collection(self, collection: str) -> bool:
-        return await self._limit(
-            lambda: super(TimeoutWrapper, self)._pass_destroy_collection(collection),
-            "destroy_collection",
-            collection,
-            None,
-        )
+        with anyio.move_on_after(self.timeout) as scope:
+            return await super()._pass_destroy_collection(collection)
+        raise self._expired("destroy_collection", collection, None, scope, writes=True)
 
     async def _pass_cull(self) -> int:
-        return await self._limit(super()._pass_cull, "cull", None, None)
+        return await self._limit(super()._pass_cull, "cull", None, None, writes=True)
