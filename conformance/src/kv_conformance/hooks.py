@@ -23,7 +23,12 @@ for the store's scheme is imported, and only when one of the two tests runs.
 
 The scheme is the URL's under ``--kv-url``. For a store a test class built
 itself, it is the scheme whose ``kv.stores`` factory builds the store's class
-(or a base class of it), unless the class sets ``kv_scheme``.
+(or a base class of it), else the scheme equal to the class's ``store_name``,
+unless the test class sets ``kv_scheme``.
+
+A registration that cannot be loaded, or names an object without both
+methods, raises :class:`ConformanceHookError` (the test fails): only a plugin
+that registers nothing has its two tests skipped, with that reason.
 """
 
 from __future__ import annotations
@@ -208,8 +213,10 @@ def schemes_of_store_type(store_type: type[Any]) -> tuple[str, ...]:
     """The schemes whose ``kv.stores`` factory builds ``store_type`` or its nearest base.
 
     Matches each registered factory (``"kv_disk.store:DiskStore.from_url"``)
-    against the classes of ``store_type``'s MRO, most specific first. Imports
-    the light plugin modules (as ``kv plugins`` does), never a client library.
+    against the classes of ``store_type``'s MRO, most specific first. A factory
+    that is a function names no class: then a class whose ``store_name`` is a
+    registered scheme counts. Imports the light plugin modules (as ``kv
+    plugins`` does), never a client library.
     """
     cached = _TYPE_SCHEMES.get(store_type)
     if cached is not None:
@@ -227,6 +234,13 @@ def schemes_of_store_type(store_type: type[Any]) -> tuple[str, ...]:
         found = tuple(scheme for scheme, targets in declared if name in targets)
         if found:
             break
+    if not found:
+        registered = {scheme for scheme, _ in declared}
+        for klass in store_type.__mro__:
+            store_name = klass.__dict__.get("store_name")
+            if isinstance(store_name, str) and store_name in registered:
+                found = (store_name,)
+                break
     _TYPE_SCHEMES[store_type] = found
     return found
 

@@ -4,6 +4,10 @@ It adds ``--kv-url URL``: with it, pytest runs the whole suite against the
 store that URL names, instead of the test paths. The suite deletes what it
 writes (and calls ``destroy()`` before each test where the store offers it),
 so point it at a scratch database.
+
+The damaged-data and persistence tests run when the URL's plugin registers
+conformance hooks in the ``kv.conformance`` entry-point group (see
+:mod:`kv_conformance.hooks`), and are skipped, saying so, otherwise.
 """
 
 from __future__ import annotations

@@ -1,0 +1,159 @@
+"""Finding conformance hooks: by scheme, by store class, and loud failures.
+
+Registrations are made the way an installed distribution makes them: a
+``*.dist-info`` folder with ``entry_points.txt``, on ``sys.path``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+import kv
+from kv_conformance.hooks import (
+    ConformanceHookError,
+    ConformanceHooks,
+    find_hooks,
+    hooks_for_scheme,
+    schemes_of_store_type,
+)
+
+FIRST_PARTY = {
+    "disk": "kv_disk",
+    "file": "kv_filetree",
+    "rocksdb": "kv_rocksdb",
+    "duckdb": "kv_duckdb",
+    "chdb": "kv_chdb",
+    "keyring": "kv_keyring",
+    "winreg": "kv_windows_registry",
+    "redis": "kv_redis",
+    "rediss": "kv_redis",
+    "redis+unix": "kv_redis",
+    "redis+cluster": "kv_redis",
+    "valkey": "kv_valkey",
+    "valkeys": "kv_valkey",
+    "valkey+cluster": "kv_valkey",
+    "memcached": "kv_memcached",
+    "postgresql": "kv_postgresql",
+    "postgres": "kv_postgresql",
+    "sqlite": "kv_sqlite",
+}
+
+MODULE = """
+class Hooks:
+    async def corrupt_entry(self, store, collection, key):
+        return False
+
+    async def reopen_store(self, store):
+        return None
+
+
+HOOKS = Hooks()
+NOT_HOOKS = object()
+"""
+
+
+@pytest.mark.parametrize(("scheme", "package"), sorted(FIRST_PARTY.items()))
+def test_every_first_party_plugin_registers_hooks(scheme: str, package: str) -> None:
+    hooks = hooks_for_scheme(scheme)
+    assert isinstance(hooks, ConformanceHooks)
+    assert hooks is importlib.import_module(f"{package}.conformance").HOOKS
+
+
+def test_no_hooks_for_core_stores() -> None:
+    assert hooks_for_scheme("memory") is None
+    found = find_hooks(kv.MemoryStore())
+    assert found.hooks is None
+    assert "no kv.conformance entry point is named 'memory'" in found.description
+
+
+def test_store_class_is_matched_through_its_factory() -> None:
+    from kv_disk.store import DiskStore
+
+    class MyDiskStore(DiskStore):
+        """A subclass: found through its base class's factory."""
+
+    assert schemes_of_store_type(DiskStore) == ("disk",)
+    assert schemes_of_store_type(MyDiskStore) == ("disk",)
+    assert find_hooks(MyDiskStore("unused")).hooks is hooks_for_scheme("disk")
+
+
+def test_a_class_no_plugin_builds_is_explained() -> None:
+    class Unregistered(kv.MemoryStore):
+        """A store that no plugin declares."""
+
+    found = find_hooks(Unregistered())
+    # MemoryStore's scheme is found through the base class; it has no hooks.
+    assert found.hooks is None
+    assert "'memory'" in found.description
+    assert find_hooks(object()).description.endswith(
+        "no kv.stores plugin builds object, so no kv.conformance hooks apply"
+        " (set kv_scheme on the test class)"
+    )
+
+
+def test_an_explicit_scheme_wins() -> None:
+    from kv_disk.store import DiskStore
+
+    store = DiskStore("unused")
+    assert find_hooks(store, scheme="FILE").hooks is hooks_for_scheme("file")
+    # A scheme without hooks falls back to the store's class.
+    assert find_hooks(store, scheme="memory").hooks is hooks_for_scheme("disk")
+
+
+def _install(site: Path, distribution: str, entry_points: dict[str, str]) -> None:
+    """Make ``distribution`` look installed in ``site``, with ``kv.conformance`` entry points."""
+    info = site / f"{distribution.replace('-', '_')}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {distribution}\nVersion: 1.0\n")
+    lines = "".join(f"{name} = {value}\n" for name, value in entry_points.items())
+    (info / "entry_points.txt").write_text(f"[kv.conformance]\n{lines}")
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder on ``sys.path`` holding a hooks module ``fake_hooks_<id>``."""
+    module = f"fake_hooks_{uuid.uuid4().hex}"
+    (tmp_path / f"{module}.py").write_text(MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    (tmp_path / "module_name").write_text(module)
+    return tmp_path
+
+
+def _scheme() -> str:
+    return f"fake{uuid.uuid4().hex[:12]}"
+
+
+def test_a_registered_object_or_class_is_found(site: Path) -> None:
+    module = (site / "module_name").read_text()
+    as_object, as_class = _scheme(), _scheme()
+    _install(site, "fake-hooks", {as_object: f"{module}:HOOKS", as_class: f"{module}:Hooks"})
+    found = hooks_for_scheme(as_object)
+    assert found is importlib.import_module(module).HOOKS
+    made = hooks_for_scheme(as_class)
+    assert isinstance(made, ConformanceHooks)
+    assert type(made).__name__ == "Hooks"
+
+
+def test_a_registration_that_cannot_load_is_an_error_not_a_skip(site: Path) -> None:
+    module = (site / "module_name").read_text()
+    missing, wrong = _scheme(), _scheme()
+    _install(site, "fake-hooks", {missing: "no_such_module_kv:HOOKS", wrong: f"{module}:NOT_HOOKS"})
+    with pytest.raises(ConformanceHookError, match=f"entry point '{missing}' of fake-hooks"):
+        hooks_for_scheme(missing)
+    with pytest.raises(ConformanceHookError, match="has no async corrupt_entry"):
+        hooks_for_scheme(wrong)
+
+
+def test_two_distributions_for_one_scheme_is_an_error(site: Path) -> None:
+    module = (site / "module_name").read_text()
+    scheme = _scheme()
+    _install(site, "fake-hooks-one", {scheme: f"{module}:HOOKS"})
+    _install(site, "fake-hooks-two", {scheme: f"{module}:Hooks"})
+    with pytest.raises(ConformanceHookError, match="Several distributions"):
+        hooks_for_scheme(scheme)

@@ -1,0 +1,168 @@
+"""``pytest --kv-url`` runs the damaged-data and persistence tests through plugin hooks.
+
+The two tests need the backend itself (to damage an entry, to open a second
+store on the same location); plugins supply that through ``kv.conformance``
+entry points (:mod:`kv_conformance.hooks`). Each URL run below is a separate
+pytest process, as ``kv check`` starts one.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kv_conformance.servers import ServerProcess
+
+HOOK_TESTS = (
+    "test_corrupt_entry_raises_deserialization_error",
+    "test_persistent_store_keeps_data_across_objects",
+)
+
+
+def run_url_suite(
+    tmp_path: Path, url: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The suite's two hook tests against ``url``, with every outcome reported (``-rA``)."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-rA",
+            "--kv-url",
+            url,
+            "-k",
+            " or ".join(HOOK_TESTS),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+        timeout=300,
+        env=env,
+    )
+
+
+def assert_hook_tests_pass(result: subprocess.CompletedProcess[str]) -> None:
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    for name in HOOK_TESTS:
+        assert any(line.startswith("PASSED") and name in line for line in output.splitlines()), (
+            f"{name} did not pass:\n{output}"
+        )
+    assert "SKIPPED" not in output, output
+    assert "2 passed" in result.stdout, output
+
+
+def test_disk_url_runs_the_corrupt_and_persistence_tests(tmp_path: Path) -> None:
+    assert_hook_tests_pass(run_url_suite(tmp_path, f"disk://{tmp_path}/cache"))
+
+
+def test_disk_url_with_per_collection_layout(tmp_path: Path) -> None:
+    # The hooks honour the store's options: the entry is in the collection's own folder.
+    result = run_url_suite(tmp_path, f"disk://{tmp_path}/cache?layout=per-collection")
+    assert_hook_tests_pass(result)
+
+
+def test_file_url_runs_the_corrupt_and_persistence_tests(tmp_path: Path) -> None:
+    assert_hook_tests_pass(run_url_suite(tmp_path, f"file://{tmp_path}/tree"))
+
+
+def test_file_url_under_trio(tmp_path: Path) -> None:
+    result = run_url_suite(tmp_path, f"file://{tmp_path}/tree?fsync=false", "--kv-backend", "trio")
+    assert_hook_tests_pass(result)
+
+
+def redis_command(port: int, directory: Path) -> list[str]:
+    return [
+        "redis-server",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(directory),
+    ]
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[ServerProcess]:
+    server = ServerProcess("redis", redis_command)
+    with server:
+        yield server
+
+
+@pytest.mark.kv_server
+def test_redis_url_runs_the_corrupt_and_persistence_tests(
+    tmp_path: Path, redis_server: ServerProcess
+) -> None:
+    url = f"redis://127.0.0.1:{redis_server.port}/3?namespace=url-hooks"
+    assert_hook_tests_pass(run_url_suite(tmp_path, url))
+
+
+def test_url_without_hooks_skips_with_the_reason(tmp_path: Path) -> None:
+    # memory:// registers no kv.conformance hooks (and is not persistent).
+    result = run_url_suite(tmp_path, "memory://")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "2 skipped" in result.stdout, output
+    assert (
+        "no conformance hooks for this store: no kv.conformance entry point is named 'memory'"
+        in output
+    )
+    assert "the store does not declare 'persistent'" in output
+
+
+PERSISTENT_PLUGIN = '''
+"""A persistent store whose plugin registers no conformance hooks."""
+
+from dataclasses import replace
+
+from kv.discovery import registry
+from kv.plugin import StorePlugin
+from kv.stores.memory import MemoryStore
+
+
+class KeptStore(MemoryStore):
+    capabilities = replace(MemoryStore.capabilities, persistent=True)
+
+    @classmethod
+    def from_url(cls, url, **options):
+        return cls()
+
+
+registry.register(
+    StorePlugin(
+        schemes=("kept",),
+        factory="kv_kept_plugin:KeptStore.from_url",
+        capabilities=KeptStore.capabilities,
+    )
+)
+'''
+
+
+def test_persistent_store_without_hooks_skips_both_with_the_reason(tmp_path: Path) -> None:
+    plugins = tmp_path / "site"
+    plugins.mkdir()
+    (plugins / "kv_kept_plugin.py").write_text(textwrap.dedent(PERSISTENT_PLUGIN))
+    env = {**os.environ, "PYTHONPATH": str(plugins)}
+    result = run_url_suite(tmp_path, "kept://", "-p", "kv_kept_plugin", env=env)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "2 skipped" in result.stdout, output
+    reason = "no conformance hooks for this store: no kv.conformance entry point is named 'kept'"
+    assert output.count(reason) == 2, output
