@@ -11,7 +11,9 @@
     kv collections URL
     kv check URL [--backend trio]       # run the conformance suite against URL
 
-Exit status: 0 on success, 1 when a key is missing, 2 on a kv error.
+Exit status: 0 on success, 1 when a key is missing, 2 on a kv error. Errors
+are printed as ``error: ...`` with every secret of the URL masked (its
+password and secret query options, see :func:`kv.url.is_secret_option`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -50,8 +52,23 @@ def _run(url: str, action: Callable[[kv.AsyncKeyValue], Awaitable[T]]) -> T:
     try:
         return anyio.run(main)
     except KeyValueError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(EXIT_ERROR)
+        _fail(url, str(error))
+    except Exception as error:  # a plugin's own exception: its text may quote the URL
+        _fail(url, f"{type(error).__name__}: {error}")
+
+
+def _redact(url: str, text: str) -> str:
+    """``text`` with the URL's secrets masked (a URL that does not parse has none left)."""
+    try:
+        return kv.StoreURL.parse(url).redact(text)
+    except KeyValueError:
+        return text
+
+
+def _fail(url: str, message: str) -> NoReturn:
+    """Print ``error: message`` without the URL's secrets and exit with status 2."""
+    click.echo(f"error: {_redact(url, message)}", err=True)
+    sys.exit(EXIT_ERROR)
 
 
 def _dump(value: object) -> str:
@@ -226,7 +243,9 @@ def check(url: str, backends: tuple[str, ...], pytest_args: tuple[str, ...]) -> 
 
     The suite writes and deletes entries (and destroys the store's data before
     each test where it can): point it at a scratch database. Extra arguments
-    go to pytest (e.g. ``-x`` or ``-k ttl``).
+    go to pytest (e.g. ``-x`` or ``-k ttl``). A store that runs under asyncio
+    only is refused up front for ``--backend trio``. Nothing is written into
+    the installed suite (no ``.pytest_cache``, no rewritten bytecode).
     """
     # Locate the suite without importing it, so pytest imports (and
     # assertion-rewrites) it as the pytest11 plugin it is.
@@ -241,16 +260,27 @@ def check(url: str, backends: tuple[str, ...], pytest_args: tuple[str, ...]) -> 
     import pytest
 
     try:
-        kv.StoreURL.parse(url)
+        # Build the store once up front (it does not connect: stores open on
+        # first use), so a bad URL or option is one clear error, not one per test.
+        parsed = kv.StoreURL.parse(url)
+        store = kv.connect(parsed)
+        if "trio" in backends and _asyncio_only(parsed, store):
+            _fail(
+                url,
+                f"{parsed.scheme}:// runs under asyncio only (its store declares"
+                " Capabilities.asyncio_only), so kv check cannot run it under trio;"
+                " leave out --backend trio",
+            )
     except KeyValueError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(EXIT_ERROR)
+        _fail(url, str(error))
     args = [
         str(url_suite),
         "--kv-url",
         url,
         "-p",
         "anyio",
+        "-p",
+        "no:cacheprovider",  # no .pytest_cache in the installed package
         "-o",
         "addopts=",
         "--rootdir",
@@ -260,7 +290,22 @@ def check(url: str, backends: tuple[str, ...], pytest_args: tuple[str, ...]) -> 
     for backend in backends:
         args += ["--kv-backend", backend]
     args += list(pytest_args)
+    # Nor assertion-rewritten bytecode in the installed package's __pycache__.
+    sys.dont_write_bytecode = True
     sys.exit(int(pytest.main(args)))
+
+
+def _asyncio_only(url: kv.StoreURL, store: object) -> bool:
+    """Whether the store at ``url`` runs under asyncio only.
+
+    Either its plugin's declared capabilities or the store itself say so.
+    """
+    from kv import registry
+
+    if registry.resolve(url.scheme).capabilities.asyncio_only:
+        return True
+    capabilities = getattr(store, "capabilities", None)
+    return bool(getattr(capabilities, "asyncio_only", False))
 
 
 if __name__ == "__main__":  # pragma: no cover

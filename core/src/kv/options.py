@@ -12,6 +12,10 @@ values with :class:`~kv.errors.InvalidOptionError`::
 
     options = parse_options(url, keywords, RedisOptions, store="redis")
 
+Errors name the option but never show the value of a secret one (see
+:func:`kv.url.is_secret_option`: ``password``, ``ssl_password``, ``token``,
+``api_key``, ...), nor the reason, which may quote it.
+
 Text is converted for ``str``, ``int``, ``float``, ``bool`` (``1/true/yes/on``
 and ``0/false/no/off``), ``pathlib.Path``, ``Literal[...]`` choices,
 ``tuple[X, ...]`` (a name repeated in the query, or comma-separated) and
@@ -29,7 +33,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kv.errors import InvalidOptionError
-from kv.url import StoreURL
+from kv.url import StoreURL, is_secret_option
 
 __all__ = ["CommonOptions", "parse_options"]
 
@@ -186,17 +190,22 @@ def parse_options(
     return spec(**values)
 
 
-def _secret(name: str) -> bool:
-    lowered = name.lower()
-    return any(word in lowered for word in ("password", "secret", "token", "key"))
-
-
 def _unknown(name: str, known: Mapping[str, object], store: str, where: str) -> InvalidOptionError:
     accepted = ", ".join(sorted(known)) or "none"
     return InvalidOptionError(f"Unknown {where} option {name!r}; accepted: {accepted}", store=store)
 
 
+_SHOWN_TYPES = (str, int, float, bool, type(None), Path)
+
+
 def _invalid(name: str, value: object, error: ValueError, store: str) -> InvalidOptionError:
-    if _secret(name):  # the reason may quote the value
-        return InvalidOptionError(f"Option {name!r} has an invalid value (hidden)", store=store)
+    if is_secret_option(name):  # neither the value nor the reason (it may quote it)
+        return InvalidOptionError(
+            f"Option {name!r} has an invalid value (not shown: the option holds a secret)",
+            store=store,
+        )
+    if not isinstance(value, _SHOWN_TYPES):  # an object's repr may hold anything
+        return InvalidOptionError(
+            f"Option {name!r} got {type(value).__name__}: {error}", store=store
+        )
     return InvalidOptionError(f"Option {name!r} = {value!r}: {error}", store=store)

@@ -9,8 +9,11 @@ Form::
 * The same query name may appear more than once; :attr:`StoreURL.query` keeps
   every value in order.
 * User, password, hosts and path are percent-decoded.
-* The password is never shown: ``repr()`` and :meth:`StoreURL.render` mask it
-  unless asked otherwise.
+* Secrets are never shown: ``str()``, ``repr()`` and :meth:`StoreURL.render`
+  print ``***`` for the password and for the value of every *secret query
+  option* (see :func:`is_secret_option`: ``?password=``, ``?ssl_password=``,
+  ``?token=``, ``?api_key=``, ...). ``render(hide_password=False)`` gives the
+  real text, for handing to a client library.
 
 Stores that take a file path read :attr:`StoreURL.location` (everything
 between ``://`` and ``?``), so ``disk:///var/kv``, ``disk://./data`` and
@@ -24,15 +27,36 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from urllib.parse import parse_qsl, quote, unquote
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, unquote_plus
 
 from kv.errors import InvalidURLError
 
-__all__ = ["Host", "StoreURL"]
+__all__ = ["SECRET_OPTION_WORDS", "Host", "StoreURL", "is_secret_option"]
 
 _WINDOWS_DRIVE = re.compile(r"/[A-Za-z]:[/\\]")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
 _MASK = "***"
+
+SECRET_OPTION_WORDS = ("pass", "pwd", "secret", "token", "key", "credential", "auth", "sas", "sig")
+"""A query option whose name contains one of these (in any case) holds a secret.
+
+So ``password``, ``ssl_password``, ``passwd``, ``passphrase``, ``secret``,
+``client_secret``, ``token``, ``auth_token``, ``api_key``, ``access_key``,
+``secret_key``, ``ssl_keyfile``, ``credentials``, ``sas_token`` and ``sig``
+are all masked. The rule errs on the side of masking: a harmless option
+whose name happens to match (``max_keys``) is only shown as ``***``.
+"""
+
+
+def is_secret_option(name: str) -> bool:
+    """Whether a URL query option (or store option) named ``name`` holds a secret.
+
+    The rule: the name, ignoring case, contains one of
+    :data:`SECRET_OPTION_WORDS`. Such values are masked in every message,
+    ``str()`` and ``repr()``.
+    """
+    lowered = name.lower()
+    return any(word in lowered for word in SECRET_OPTION_WORDS)
 
 
 @dataclass(frozen=True)
@@ -220,7 +244,12 @@ class StoreURL:
         return replace(self, query_items=())
 
     def render(self, *, hide_password: bool = True) -> str:
-        """The URL as text; the password is masked unless ``hide_password=False``."""
+        """The URL as text, secrets masked unless ``hide_password=False``.
+
+        Masked are the password and the value of every secret query option
+        (:func:`is_secret_option`); ``hide_password=False`` gives the real
+        text, for handing to a client library, never for a message.
+        """
         text = f"{self.scheme}://"
         if self.username is not None or self.password is not None:
             text += quote(self.username or "", safe="")
@@ -230,8 +259,27 @@ class StoreURL:
         text += self.authority + quote(self.path, safe="/:@~!$&'()*+,;=")
         if self.query_items:
             text += "?" + "&".join(
-                f"{quote(n, safe='')}={quote(v, safe='')}" for n, v in self.query_items
+                f"{quote(n, safe='')}="
+                + (_MASK if hide_password and is_secret_option(n) else quote(v, safe=""))
+                for n, v in self.query_items
             )
+        return text
+
+    def secrets(self) -> tuple[str, ...]:
+        """The secret texts of this URL: the password and secret query option values."""
+        found = [] if not self.password else [self.password]
+        found += [value for name, value in self.query_items if value and is_secret_option(name)]
+        return tuple(found)
+
+    def redact(self, text: str) -> str:
+        """``text`` with every secret of this URL (as written or percent-encoded) masked.
+
+        For messages built from other text that may quote the URL, such as a
+        client library's exception.
+        """
+        for secret in sorted(self.secrets(), key=len, reverse=True):
+            for form in {secret, quote(secret, safe=""), quote_plus(secret, safe="")}:
+                text = text.replace(form, _MASK)
         return text
 
     def __str__(self) -> str:
@@ -241,6 +289,19 @@ class StoreURL:
         return f"StoreURL({self.render()!r})"
 
 
+_QUERY_PAIR = re.compile(r"(^|[?&;])([^=&;#?]*)=([^&;#]*)")
+
+
 def _scrub(url: str) -> str:
-    """Mask anything that looks like a password in a URL that did not parse."""
-    return re.sub(r":[^@/]*@", f":{_MASK}@", url)
+    """Mask anything that looks like a secret in a URL that did not parse.
+
+    That is a ``:password@`` and the value of every secret query option.
+    """
+    url = re.sub(r":[^@/]*@", f":{_MASK}@", url)
+
+    def _mask_pair(match: re.Match[str]) -> str:
+        if is_secret_option(unquote_plus(match.group(2))):
+            return f"{match.group(1)}{match.group(2)}={_MASK}"
+        return match.group(0)
+
+    return _QUERY_PAIR.sub(_mask_pair, url)
