@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import tracemalloc
+import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,6 +16,7 @@ import kv
 from kv.stores.memory import MemoryStore
 from kv_conformance import StoreConformance
 from kv_wrappers import CompressionWrapper
+from kv_wrappers.compression import DEFAULT_MAX_DECOMPRESSED_SIZE
 
 pytestmark = pytest.mark.anyio
 
@@ -195,3 +198,81 @@ def test_bad_options_are_refused() -> None:
         CompressionWrapper(kv.connect("memory://"), min_size_to_compress=-1)
     with pytest.raises(kv.InvalidOptionError):
         CompressionWrapper(kv.connect("memory://"), compression_level=0)
+
+
+# --- decompression is bounded: a small stored value cannot expand without limit ---
+
+
+def _bomb(megabytes: int) -> dict[str, Any]:
+    """An envelope of gzip of ``{"a": "xxx..."}``, ``megabytes`` MiB of JSON, built in steps."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    parts = [packer.compress(b'{"a": "')]
+    block = b"x" * (1024 * 1024)
+    parts.extend(packer.compress(block) for _ in range(megabytes))
+    parts.append(packer.compress(b'"}') + packer.flush())
+    return {
+        "__compressed_data__": base64.b64encode(b"".join(parts)).decode("ascii"),
+        "__compression_version__": 1,
+        "__compression_algorithm__": "gzip",
+    }
+
+
+async def test_a_compression_bomb_is_refused_without_being_inflated() -> None:
+    envelope = _bomb(300)
+    stored = len(envelope["__compressed_data__"])
+    assert stored < 1024 * 1024, "a few hundred KB stored..."
+    inner = kv.connect("memory://")
+    await inner.put("bomb", envelope, collection="c")
+    await inner.put("fine", {"v": 1}, collection="c")
+    store = CompressionWrapper(inner)
+    assert store.max_decompressed_size == DEFAULT_MAX_DECOMPRESSED_SIZE == 32 * 1024 * 1024
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(kv.DeserializationError) as caught:
+            await store.get("bomb", collection="c")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # ... would be 300 MiB of JSON: the read stops at the limit instead.
+    assert peak < 2 * DEFAULT_MAX_DECOMPRESSED_SIZE, f"the read allocated {peak} bytes"
+    message = str(caught.value)
+    assert "max_decompressed_size" in message
+    assert caught.value.key == "bomb"
+    assert caught.value.collection == "c"
+    assert caught.value.store == "CompressionWrapper"
+    assert "xxxx" not in message
+    assert envelope["__compressed_data__"][:40] not in message
+    with pytest.raises(kv.DeserializationError, match="max_decompressed_size"):
+        await store.get_many(["fine", "bomb"], collection="c")
+    assert await store.get("fine", collection="c") == {"v": 1}
+
+    # Who trusts the data may lift the limit.
+    lifted = CompressionWrapper(inner, max_decompressed_size=None)
+    assert await lifted.get("fine", collection="c") == {"v": 1}
+
+
+async def test_the_limit_is_enforced_on_writes_too() -> None:
+    inner = kv.connect("memory://")
+    store = CompressionWrapper(inner, min_size_to_compress=0, max_decompressed_size=1000)
+    small = {"text": "y" * 900}
+    await store.put("small", small, collection="c")
+    assert await store.get("small", collection="c") == small
+    big = {"text": "z" * 2000}
+    with pytest.raises(kv.EntryTooLargeError) as caught:
+        await store.put("big", big, collection="c")
+    assert caught.value.key == "big"
+    assert caught.value.collection == "c"
+    assert caught.value.limit == 1000
+    assert "zzzz" not in str(caught.value)
+    assert await inner.get("big", collection="c") is None, "nothing was written"
+    # What another writer stored beyond the limit is refused when read.
+    await CompressionWrapper(inner, min_size_to_compress=0).put("other", big, collection="c")
+    with pytest.raises(kv.DeserializationError, match="max_decompressed_size"):
+        await store.get("other", collection="c")
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "10", True])
+def test_bad_decompression_limit_is_refused(bad: Any) -> None:
+    with pytest.raises(kv.InvalidOptionError, match="max_decompressed_size"):
+        CompressionWrapper(kv.connect("memory://"), max_decompressed_size=bad)

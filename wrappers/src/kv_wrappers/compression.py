@@ -12,6 +12,14 @@ before the wrapper was added stay readable. Unlike py-key-value, an envelope
 that cannot be decompressed raises :class:`kv.DeserializationError` naming
 the key and collection; the raw envelope is never returned as if it were the
 value.
+
+Decompression is bounded: an envelope that would decompress to more than
+``max_decompressed_size`` bytes (32 MiB by default) is refused with
+:class:`kv.DeserializationError` after at most that many bytes were produced,
+so a small stored "compression bomb" cannot make a read allocate hundreds of
+megabytes. Values larger than the limit are refused when written
+(:class:`kv.EntryTooLargeError`), so the wrapper never stores what it would
+refuse to read back.
 """
 
 from __future__ import annotations
@@ -27,7 +35,12 @@ from typing import Any, SupportsFloat
 import kv
 from kv._typecheck import typechecked
 from kv.capabilities import Capabilities
-from kv.errors import DeserializationError, InvalidOptionError, KeyValueError
+from kv.errors import (
+    DeserializationError,
+    EntryTooLargeError,
+    InvalidOptionError,
+    KeyValueError,
+)
 from kv.values import load_value
 from kv_wrappers._support import (
     check_put_many_lengths,
@@ -42,6 +55,7 @@ __all__ = [
     "COMPRESSION_ALGORITHM_KEY",
     "COMPRESSION_VERSION",
     "COMPRESSION_VERSION_KEY",
+    "DEFAULT_MAX_DECOMPRESSED_SIZE",
     "CompressionWrapper",
 ]
 
@@ -51,6 +65,10 @@ COMPRESSION_ALGORITHM_KEY = "__compression_algorithm__"
 COMPRESSION_VERSION = 1
 """The envelope version this wrapper writes and the newest it reads."""
 _ALGORITHM = "gzip"
+DEFAULT_MAX_DECOMPRESSED_SIZE = 32 * 1024 * 1024
+"""Most bytes of JSON one stored value may decompress to, by default (32 MiB)."""
+_CHUNK = 256 * 1024
+"""Bytes of output decompressed per step."""
 
 
 class CompressionWrapper(BaseWrapper):
@@ -62,6 +80,11 @@ class CompressionWrapper(BaseWrapper):
             bytes are compressed (default 1024); ``0`` compresses every value.
         compression_level: gzip level from 1 (fastest, py-key-value's choice,
             the default) to 9 (smallest).
+        max_decompressed_size: Most bytes of JSON a stored value may
+            decompress to (default 32 MiB); a read of a larger one raises
+            ``DeserializationError`` without decompressing further, and a
+            write of a larger value raises ``EntryTooLargeError``. ``None``:
+            no limit (only for data you trust).
 
     Values that have a top-level ``"__compressed_data__"`` field are always
     compressed, so they can never be mistaken for an envelope. The wrapped
@@ -76,6 +99,7 @@ class CompressionWrapper(BaseWrapper):
         min_size_to_compress: int = 1024,
         *,
         compression_level: int = 1,
+        max_decompressed_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE,
     ) -> None:
         if type(min_size_to_compress) is not int or min_size_to_compress < 0:
             raise InvalidOptionError(
@@ -85,8 +109,15 @@ class CompressionWrapper(BaseWrapper):
             raise InvalidOptionError(
                 f"compression_level must be an int from 1 to 9, not {compression_level!r}"
             )
+        if max_decompressed_size is not None and (
+            type(max_decompressed_size) is not int or max_decompressed_size < 1
+        ):
+            raise InvalidOptionError(
+                f"max_decompressed_size must be an int >= 1 or None, not {max_decompressed_size!r}"
+            )
         self.min_size_to_compress = min_size_to_compress
         self.compression_level = compression_level
+        self.max_decompressed_size = max_decompressed_size
         super().__init__(key_value)
 
     def _adjust_capabilities(self, capabilities: Capabilities) -> Capabilities:
@@ -105,6 +136,17 @@ class CompressionWrapper(BaseWrapper):
         )
         if len(text) < self.min_size_to_compress and COMPRESSED_DATA_KEY not in value:
             return value
+        limit = self.max_decompressed_size
+        if limit is not None and len(text) > limit:
+            raise EntryTooLargeError(
+                f"Value is {len(text)} bytes of JSON, more than max_decompressed_size"
+                f" ({limit}) lets this wrapper read back; nothing was written",
+                size=len(text),
+                limit=limit,
+                store=type(self).__name__,
+                collection=collection_name(self.key_value, collection),
+                key=key,
+            )
         packed = gzip.compress(text.encode("ascii"), compresslevel=self.compression_level, mtime=0)
         return {
             COMPRESSED_DATA_KEY: base64.b64encode(packed).decode("ascii"),
@@ -118,7 +160,7 @@ class CompressionWrapper(BaseWrapper):
         if stored is None or COMPRESSED_DATA_KEY not in stored:
             return stored
         try:
-            return _decompress(stored)
+            return _decompress(stored, self.max_decompressed_size)
         except KeyValueError as error:
             raise with_context(
                 error,
@@ -189,12 +231,50 @@ class CompressionWrapper(BaseWrapper):
         await self.key_value.put_many(keys, encoded, collection=collection, ttl=ttl)
 
 
-def _decompress(envelope: dict[str, Any]) -> dict[str, Any]:
-    """The value inside a compression envelope.
+class _TooLargeError(Exception):
+    """The data decompresses to more bytes than allowed."""
+
+
+def _gunzip(packed: bytes, limit: int | None) -> bytes:
+    """``gzip.decompress(packed)``, producing at most ``limit`` bytes.
+
+    Decompresses step by step, so a small input that would expand to
+    gigabytes stops at the limit. Like :func:`gzip.decompress`, reads
+    concatenated members and ignores zero padding after the last one.
+
+    Raises:
+        _TooLargeError: the output would exceed ``limit`` bytes.
+        zlib.error: the data is not gzip, or a checksum does not match.
+        EOFError: the data ends before the end of a member.
+    """
+    pieces: list[bytes] = []
+    produced = 0
+    rest = packed
+    while True:
+        unpacker = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip header and trailer
+        pending = rest
+        while not unpacker.eof:
+            room = _CHUNK if limit is None else min(_CHUNK, limit - produced + 1)
+            piece = unpacker.decompress(pending, room)
+            pending = unpacker.unconsumed_tail
+            produced += len(piece)
+            if limit is not None and produced > limit:
+                raise _TooLargeError
+            pieces.append(piece)
+            if not piece and not pending and not unpacker.eof:
+                raise EOFError("compressed data ends before the end-of-stream marker")
+        rest = unpacker.unused_data.lstrip(b"\x00")
+        if not rest:
+            return b"".join(pieces)
+
+
+def _decompress(envelope: dict[str, Any], limit: int | None) -> dict[str, Any]:
+    """The value inside a compression envelope, of at most ``limit`` bytes of JSON.
 
     Raises:
         DeserializationError: the envelope is malformed, of a newer version or
-            another algorithm, or its data is not gzip of a JSON object.
+            another algorithm, its data is not gzip of a JSON object, or it
+            decompresses to more than ``limit`` bytes.
     """
     data = envelope.get(COMPRESSED_DATA_KEY)
     version = envelope.get(COMPRESSION_VERSION_KEY, COMPRESSION_VERSION)
@@ -215,7 +295,12 @@ def _decompress(envelope: dict[str, Any]) -> dict[str, Any]:
         )
     try:
         packed = base64.b64decode(data, validate=True)
-        text = gzip.decompress(packed)
+        text = _gunzip(packed, limit)
+    except _TooLargeError:
+        raise DeserializationError(
+            f"Stored compressed value ({len(data)} bytes of base64) decompresses to more"
+            f" than max_decompressed_size ({limit} bytes); it was not read"
+        ) from None
     except (binascii.Error, ValueError, OSError, EOFError, zlib.error) as error:
         raise DeserializationError(
             f"Stored compressed value cannot be decompressed: {type(error).__name__}"
