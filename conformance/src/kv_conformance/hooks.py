@@ -269,10 +269,14 @@ def find_hooks(store: object, *, scheme: str | None = None) -> HookLookup:
     ]
     if tried:
         names = ", ".join(repr(s) for s in tried)
-        reason = f"no {ENTRY_POINT_GROUP} entry point is named {names}"
+        reason = (
+            f"no {ENTRY_POINT_GROUP} entry point is named {names} (its plugin registers"
+            " none; see 'Conformance hooks' in docs/plugin-authors.md)"
+        )
     else:
         reason = (
             f"no kv.stores plugin builds {type(store).__qualname__}, so no"
-            f" {ENTRY_POINT_GROUP} hooks apply (set kv_scheme on the test class)"
+            f" {ENTRY_POINT_GROUP} hooks apply (set kv_scheme on the test class, or"
+            " override corrupt_entry() and reopen_store())"
         )
     return HookLookup(None, f"no conformance hooks for this store: {reason}")

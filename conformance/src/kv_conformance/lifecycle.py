@@ -59,7 +59,7 @@ class LifecycleTests:
             return f"the test class's {method}() returned {result}"
         found = find_hooks(store, scheme=self.kv_scheme)
         if found.hooks is None:
-            return f"{found.description}; register one to run this test (docs/plugin-authors.md)"
+            return found.description
         return f"{method}() of {found.description} returned {result}"
 
     async def test_persistent_store_keeps_data_across_objects(
