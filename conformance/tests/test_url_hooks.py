@@ -78,6 +78,29 @@ def test_file_url_runs_the_corrupt_and_persistence_tests(tmp_path: Path) -> None
     assert_hook_tests_pass(run_url_suite(tmp_path, f"file://{tmp_path}/tree"))
 
 
+def test_kv_check_runs_them_too(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kv.cli",
+            "check",
+            f"disk://{tmp_path}/cache",
+            "-k",
+            " or ".join(HOOK_TESTS),
+            "-rA",
+            "-p",
+            "no:cacheprovider",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+        timeout=300,
+    )
+    assert_hook_tests_pass(result)
+
+
 def test_file_url_under_trio(tmp_path: Path) -> None:
     result = run_url_suite(tmp_path, f"file://{tmp_path}/tree?fsync=false", "--kv-backend", "trio")
     assert_hook_tests_pass(result)
