@@ -3,17 +3,31 @@
 Each writer is a separate Python process with its own event loop and its own
 ``kv.connect(url)`` store. It runs this module::
 
-    python -m kv_conformance.processes URL PREFIX COUNT
-        [--hold SECONDS] [--options JSON] [--start-file PATH] [--cull-every N]
+    python -m kv_conformance.processes URL PREFIX COUNT [--options JSON]
+        [--probe-lock] [--wait-start] [--hold] [--cycles] [--cull-every N]
 
 and writes ``COUNT`` entries ``PREFIX-iiiii -> {"writer": PREFIX, "i": i}``
 into the collection ``shared``, one ``put`` at a time, printing ``ok KEY``
-after each put returned, then ``done``; it keeps the store open ``--hold``
-seconds, closes it and prints ``closed``. A kv error prints
-``error TYPE: MESSAGE`` and exits with status 3. With ``--start-file`` the
-writer opens the store (``setup()``) and waits for that file to exist before
-writing, so several writers start together; with ``--cull-every N`` every
-``N``-th put is preceded by a short-lived entry in ``temp`` and a ``cull()``.
+after each put returned, then ``done``; it closes the store and prints
+``closed``. A kv error prints ``error TYPE: MESSAGE`` and exits with status 3.
+
+Nothing is timed: the test and the writers synchronise by handshakes, lines
+on the writer's stdout answered by lines on its stdin, so a slow machine only
+makes a test slower, never wrong:
+
+* ``--wait-start``: the writer opens the store (``setup()``), prints
+  ``ready`` and waits for a line on stdin before writing, so several writers
+  start together (:func:`run_together`).
+* ``--hold``: after ``done`` the writer keeps the store open (and, on an
+  engine that one process opens at a time, locked) until it reads a line on
+  stdin, or stdin closes.
+* ``--probe-lock``: before opening, the writer tries a second store with
+  ``lock_timeout=0`` and prints ``locked`` (the engine is held by another
+  process) or ``unlocked``.
+* ``--cycles``: every put opens the store, writes and closes it again, so
+  two such writers race their opens against each other's releases.
+* ``--cull-every N``: every ``N``-th put is preceded by a short-lived entry
+  in ``temp`` and a ``cull()``.
 
 A plugin whose engine lets one process open a database at a time subclasses
 :class:`ExclusiveProcessTests` and names its URL and store class::
@@ -28,34 +42,42 @@ A plugin whose engine lets one process open a database at a time subclasses
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import queue
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 
 import anyio
+import anyio.to_thread
 import pytest
 
 import kv
 
 __all__ = [
+    "DEADLINE",
     "ERROR_EXIT_STATUS",
     "ExclusiveProcessTests",
+    "Writer",
     "expected_entries",
-    "finish",
     "main",
     "read_collection",
     "run_together",
     "start_writer",
-    "wait_for_line",
     "writer_command",
 ]
 
 ERROR_EXIT_STATUS = 3
 """The exit status of a writer that met a kv error."""
+
+DEADLINE = 100.0
+"""Seconds a test waits for a writer's line or exit before it fails (generous:
+handshakes make waiting this long a sign of a hang, never of a busy machine)."""
 
 SHARED = "shared"
 """The collection the writers write into."""
@@ -76,98 +98,222 @@ def writer_command(
     prefix: str,
     count: int,
     *,
-    hold: float = 0.0,
-    start_file: Path | None = None,
+    hold: bool = False,
+    wait_start: bool = False,
+    probe_lock: bool = False,
+    cycles: bool = False,
     cull_every: int = 0,
     options: dict[str, object] | None = None,
 ) -> list[str]:
     """The command line of one writer process (see the module docstring)."""
-    command = [sys.executable, "-m", __name__, url, prefix, str(count), "--hold", str(hold)]
+    command = [sys.executable, "-m", __name__, url, prefix, str(count)]
     command += ["--options", json.dumps(options or {})]
-    if start_file is not None:
-        command += ["--start-file", str(start_file)]
+    flags = {
+        "--hold": hold,
+        "--wait-start": wait_start,
+        "--probe-lock": probe_lock,
+        "--cycles": cycles,
+    }
+    command += [flag for flag, wanted in flags.items() if wanted]
     if cull_every:
         command += ["--cull-every", str(cull_every)]
     return command
+
+
+class Writer:
+    """A running writer process, its output read as it comes (see :func:`start_writer`).
+
+    Its stdout lines are read by a thread, so :meth:`wait_for` keeps its
+    deadline even when the process prints nothing; stderr is collected too, so
+    a chatty process never blocks on a full pipe.
+    """
+
+    def __init__(self, command: list[str]) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 (this module, the test's own interpreter)
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[str] = []
+        """Every stdout line read so far (stripped), in order."""
+        self._stdout: queue.Queue[str | None] = queue.Queue()
+        self._stderr: list[str] = []
+        assert self.process.stdout is not None
+        assert self.process.stderr is not None
+        self._readers = [
+            threading.Thread(target=_pump, args=(self.process.stdout, self._stdout.put)),
+            threading.Thread(target=_pump, args=(self.process.stderr, self._add_stderr)),
+        ]
+        for reader in self._readers:
+            reader.daemon = True
+            reader.start()
+        self._ended = False
+
+    def _add_stderr(self, line: str | None) -> None:
+        if line is not None:
+            self._stderr.append(line)
+
+    @property
+    def pid(self) -> int:
+        """The process id."""
+        return self.process.pid
+
+    def wait_for(self, wanted: str, timeout: float = DEADLINE) -> list[str]:
+        """Read lines until one starts with ``wanted``; return the lines read by this call.
+
+        Raises:
+            AssertionError: the process ended, or no such line came within
+                ``timeout`` seconds (then the process is killed).
+        """
+        deadline = time.monotonic() + timeout
+        read: list[str] = []
+        while not self._ended:
+            try:
+                line = self._stdout.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                self.kill()
+                raise AssertionError(
+                    f"writer {self.pid}: no {wanted!r} within {timeout:g} s; last lines {read[-3:]}"
+                ) from None
+            if line is None:
+                self._ended = True
+                break
+            read.append(line)
+            self.lines.append(line)
+            if line.startswith(wanted):
+                return read
+        self.process.wait(timeout=timeout)
+        raise AssertionError(
+            f"writer {self.pid} ended (status {self.process.returncode}) before"
+            f" {wanted!r}: {self.lines[-3:]} {self.stderr[-500:]}"
+        )
+
+    def signal(self) -> None:
+        """Answer the writer's handshake: write one line to its stdin."""
+        assert self.process.stdin is not None
+        self.process.stdin.write("go\n")
+        self.process.stdin.flush()
+
+    @property
+    def stderr(self) -> str:
+        """What the process wrote to stderr so far."""
+        return "\n".join(self._stderr)
+
+    def finish(self, timeout: float = DEADLINE) -> tuple[int, str]:
+        """Close stdin (releasing a held writer), wait for the exit; return status and output.
+
+        The output is every stdout line, then stderr. A process still running
+        after ``timeout`` seconds is killed and the test fails.
+        """
+        stdin = self.process.stdin
+        if stdin is not None and not stdin.closed:
+            with contextlib.suppress(BrokenPipeError):  # the writer has exited already
+                stdin.close()
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"writer {self.pid} still running after {timeout:g} s") from None
+        for reader in self._readers:
+            reader.join(timeout=timeout)
+        while True:
+            try:
+                line = self._stdout.get_nowait()
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.lines.append(line)
+        self._ended = True
+        return self.process.returncode, "\n".join(self.lines) + "\n" + self.stderr
+
+    def kill(self) -> None:
+        """SIGKILL the process by its PID (no close, no flush) and reap it."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=DEADLINE)
+
+
+def _pump(stream: IO[str], put: Callable[[str | None], None]) -> None:
+    """Copy a stream's lines (stripped) to ``put``, then ``None`` for the end."""
+    with stream:
+        for line in stream:
+            put(line.rstrip("\n"))
+    put(None)
 
 
 def start_writer(
     url: str,
     prefix: str,
     count: int,
-    hold: float = 0.0,
     *,
-    start_file: Path | None = None,
+    hold: bool = False,
+    wait_start: bool = False,
+    probe_lock: bool = False,
+    cycles: bool = False,
     cull_every: int = 0,
     **options: object,
-) -> subprocess.Popen[str]:
+) -> Writer:
     """Start one writer process; ``options`` are passed to ``kv.connect``."""
-    return subprocess.Popen(  # noqa: S603 (runs this module with the test's own interpreter)
+    return Writer(
         writer_command(
             url,
             prefix,
             count,
             hold=hold,
-            start_file=start_file,
+            wait_start=wait_start,
+            probe_lock=probe_lock,
+            cycles=cycles,
             cull_every=cull_every,
             options=options,
-        ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        )
     )
-
-
-def wait_for_line(process: subprocess.Popen[str], wanted: str, timeout: float = 60) -> list[str]:
-    """Read the process's lines until one starts with ``wanted``; return all read."""
-    assert process.stdout is not None
-    deadline = time.monotonic() + timeout
-    lines: list[str] = []
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            raise AssertionError(f"process ended before {wanted!r}: {lines[-3:]}")
-        lines.append(line.strip())
-        if line.startswith(wanted):
-            return lines
-    raise AssertionError(f"no {wanted!r} within {timeout} s")
-
-
-def finish(process: subprocess.Popen[str], timeout: float = 120) -> tuple[int, str]:
-    """Wait for the process; return its exit status and its stdout plus stderr."""
-    stdout, stderr = process.communicate(timeout=timeout)
-    return process.returncode, stdout + stderr
 
 
 def run_together(
     url: str,
     prefixes: Sequence[str],
     count: int,
-    start_file: Path,
     *,
     cull_every: int = 0,
-    timeout: float = 100,
+    cycles: bool = False,
+    timeout: float = DEADLINE,
+    **options: object,
 ) -> None:
     """Run one writer per prefix at the same time; each must exit with status 0.
 
-    The writers open the store, then all start writing once ``start_file``
-    exists (created here after half a second). A writer still running when
-    this returns or fails is killed by its PID.
+    Every writer opens the store and says ``ready``; once all have, each is
+    told to start, so they write at the same time however slowly they
+    started. A writer still running when this returns or fails is killed by
+    its PID.
     """
     writers = [
-        start_writer(url, prefix, count, start_file=start_file, cull_every=cull_every)
+        Writer(
+            writer_command(
+                url,
+                prefix,
+                count,
+                wait_start=True,
+                cull_every=cull_every,
+                cycles=cycles,
+                options=options,
+            )
+        )
         for prefix in prefixes
     ]
     try:
-        time.sleep(0.5)  # all import kv and open the store, then start together
-        start_file.touch()
         for writer in writers:
-            _, stderr = writer.communicate(timeout=timeout)
-            assert writer.returncode == 0, stderr
+            writer.wait_for("ready", timeout)
+        for writer in writers:
+            writer.signal()
+        for writer in writers:
+            code, output = writer.finish(timeout)
+            assert code == 0, output[-2000:]
     finally:
         for writer in writers:
-            if writer.poll() is None:
-                writer.kill()
+            writer.kill()
 
 
 async def read_collection(
@@ -185,15 +331,23 @@ async def read_collection(
         await store.close()
 
 
+def _ok_count(output: str) -> int:
+    return sum(line.startswith("ok ") for line in output.splitlines())
+
+
 class ExclusiveProcessTests:
     """Two real processes on one path of an engine that one process opens at a time.
 
     A second process waits (up to ``lock_timeout``) for the first to close
     the database, then writes; or, with a short ``lock_timeout``, fails with
-    a clear ``StoreTimeoutError`` having written nothing. A process killed
-    mid-run loses none of the writes that returned. Subclass it, set
-    ``store_class`` and define :meth:`url`; lower ``locked_count`` and
-    ``kill_after`` for a slow engine.
+    a clear ``StoreTimeoutError`` having written nothing. Two processes that
+    open and close the database again and again, racing each other, both
+    finish. A process killed mid-run loses none of the writes that returned.
+    Subclass it, set ``store_class`` and define :meth:`url`; lower
+    ``locked_count``, ``kill_after`` and ``race_cycles`` for a slow engine.
+
+    The first process holds the database until the test tells it to let go
+    (a line on its stdin), so these tests depend on no timing.
     """
 
     pytestmark = pytest.mark.anyio
@@ -203,6 +357,8 @@ class ExclusiveProcessTests:
     """Entries the first writer writes in the lock-error test."""
     kill_after: ClassVar[int] = 300
     """The last acknowledged write index before the writer is killed."""
+    race_cycles: ClassVar[int] = 40
+    """Open-write-close cycles each of two racing writers runs."""
 
     def url(self, tmp_path: Path) -> str:
         """The store URL of a fresh database under ``tmp_path``."""
@@ -221,14 +377,22 @@ class ExclusiveProcessTests:
         self, tmp_path: Path
     ) -> None:
         url = self.url(tmp_path)
-        first = start_writer(url, "A", 1000, hold=0.5, lock_timeout=60)
-        wait_for_line(first, "ok")  # the first process has the database open
-        second = start_writer(url, "B", 1000, lock_timeout=60)
-        code_a, out_a = finish(first)
-        code_b, out_b = finish(second)
-        assert code_a == 0, out_a
-        assert code_b == 0, out_b
-        assert sum(line.startswith("ok ") for line in out_b.splitlines()) == 1000
+        first = start_writer(url, "A", 1000, hold=True, lock_timeout=DEADLINE)
+        second: Writer | None = None
+        try:
+            first.wait_for("done")  # A wrote everything and holds the database
+            second = start_writer(url, "B", 1000, probe_lock=True, lock_timeout=DEADLINE)
+            second.wait_for("locked")  # B found it locked; now B opens, waiting
+            first.signal()  # A lets go
+            code_a, out_a = first.finish()
+            code_b, out_b = second.finish()
+        finally:
+            first.kill()
+            if second is not None:
+                second.kill()
+        assert code_a == 0, out_a[-2000:]
+        assert code_b == 0, out_b[-2000:]
+        assert _ok_count(out_b) == 1000
         assert await self.read_all(url) == {
             **expected_entries("A", 1000),
             **expected_entries("B", 1000),
@@ -238,44 +402,76 @@ class ExclusiveProcessTests:
         self, tmp_path: Path
     ) -> None:
         url = self.url(tmp_path)
-        first = start_writer(url, "A", self.locked_count, hold=3.0)
-        wait_for_line(first, "done")
-        second = start_writer(url, "B", 10, lock_timeout=0.3)
-        code_b, out_b = finish(second)
-        assert code_b == ERROR_EXIT_STATUS
+        first = start_writer(url, "A", self.locked_count, hold=True)
+        try:
+            first.wait_for("done")  # A holds the database until it is told to let go
+            second = start_writer(url, "B", 10, lock_timeout=0.3)
+            code_b, out_b = second.finish()
+            first.signal()
+            code_a, out_a = first.finish()
+        finally:
+            first.kill()
+        assert code_b == ERROR_EXIT_STATUS, out_b[-2000:]
         assert "error StoreTimeoutError" in out_b
         assert "locked by another process" in out_b
-        assert not any(line.startswith("ok ") for line in out_b.splitlines())
-        code_a, out_a = finish(first)
-        assert code_a == 0, out_a
+        assert _ok_count(out_b) == 0
+        assert code_a == 0, out_a[-2000:]
         assert await self.read_all(url) == expected_entries("A", self.locked_count)
+
+    async def test_racing_opens_and_closes_wait_for_each_other(self, tmp_path: Path) -> None:
+        """Each put opens and closes the database: every open races the other's release."""
+        url = self.url(tmp_path)
+        count = self.race_cycles
+        run_together(url, ["R", "S"], count, cycles=True, lock_timeout=DEADLINE)
+        assert await self.read_all(url) == {
+            **expected_entries("R", count),
+            **expected_entries("S", count),
+        }
 
     async def test_killed_process_loses_no_acknowledged_write(self, tmp_path: Path) -> None:
         url = self.url(tmp_path)
         writer = start_writer(url, "K", 100_000)
-        lines = wait_for_line(writer, f"ok {entry_key('K', self.kill_after)}")
-        writer.kill()  # SIGKILL by PID, mid-run: no close, no flush
-        assert writer.stdout is not None
-        lines += [line.strip() for line in writer.stdout.read().splitlines()]
-        writer.wait(timeout=30)
-        acknowledged = [line.split()[1] for line in lines if line.startswith("ok ")]
+        try:
+            writer.wait_for(f"ok {entry_key('K', self.kill_after)}")
+        finally:
+            writer.kill()  # SIGKILL by PID, mid-run: no close, no flush
+        writer.finish()
+        acknowledged = [line.split()[1] for line in writer.lines if line.startswith("ok ")]
         assert len(acknowledged) >= self.kill_after + 1
         stored = await self.read_all(url)  # the lock died with the process
         for key in acknowledged:
             assert stored[key] == {"writer": "K", "i": int(key.split("-")[1])}
 
 
-async def _write(arguments: argparse.Namespace) -> None:
-    store: Any = kv.connect(arguments.url, **json.loads(arguments.options))
+async def _next_line() -> str:
+    """The next line of stdin ("" at its end), read without blocking the loop."""
+    return await anyio.to_thread.run_sync(sys.stdin.readline)
+
+
+async def _probe_lock(url: str, options: dict[str, Any]) -> None:
+    probe: Any = kv.connect(url, **{**options, "lock_timeout": 0})
     try:
-        start_file: str | None = arguments.start_file
-        if start_file is not None:
-            await store.setup()
-            with anyio.move_on_after(30):  # then start anyway
-                while True:
-                    if await anyio.Path(start_file).exists():
-                        break
-                    await anyio.sleep(0.005)
+        await probe.setup()
+    except kv.StoreTimeoutError:
+        print("locked", flush=True)
+    else:
+        print("unlocked", flush=True)
+    finally:
+        await probe.close()
+
+
+async def _write(arguments: argparse.Namespace) -> None:
+    url: str = arguments.url
+    options: dict[str, Any] = json.loads(arguments.options)
+    if arguments.probe_lock:
+        await _probe_lock(url, options)
+    store: Any = kv.connect(url, **options)
+    try:
+        if arguments.wait_start:
+            if not arguments.cycles:
+                await store.setup()
+            print("ready", flush=True)
+            await _next_line()
         prefix: str = arguments.prefix
         cull_every: int = arguments.cull_every
         for i in range(arguments.count):
@@ -284,11 +480,12 @@ async def _write(arguments: argparse.Namespace) -> None:
                 await store.cull()
             key = entry_key(prefix, i)
             await store.put(key, {"writer": prefix, "i": i}, collection=SHARED)
+            if arguments.cycles:
+                await store.close()  # the next put opens it again
             print("ok", key, flush=True)
         print("done", flush=True)
-        await anyio.sleep(
-            arguments.hold
-        )  # keeps the database open (and locked, for exclusive engines)
+        if arguments.hold:  # keeps the database open (and locked, for exclusive engines)
+            await _next_line()
     finally:
         await store.close()
     print("closed", flush=True)
@@ -300,9 +497,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("url")
     parser.add_argument("prefix")
     parser.add_argument("count", type=int)
-    parser.add_argument("--hold", type=float, default=0.0)
     parser.add_argument("--options", default="{}")
-    parser.add_argument("--start-file", default=None)
+    parser.add_argument("--probe-lock", action="store_true")
+    parser.add_argument("--wait-start", action="store_true")
+    parser.add_argument("--hold", action="store_true")
+    parser.add_argument("--cycles", action="store_true")
     parser.add_argument("--cull-every", type=int, default=0)
     arguments = parser.parse_args(argv)
     try:

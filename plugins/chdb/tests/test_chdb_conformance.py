@@ -28,8 +28,10 @@ class TestChDBStore(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self, tmp_path: Path) -> AsyncIterator[kv.AsyncKeyValue]:
-        store = kv.connect(f"chdb://{tmp_path}/db")
+    async def store(
+        self, tmp_path: Path, default_collection: str | None
+    ) -> AsyncIterator[kv.AsyncKeyValue]:
+        store = kv.connect(f"chdb://{tmp_path}/db", default_collection=default_collection)
         assert isinstance(store, ChDBStore)
         yield store
         await store.close()

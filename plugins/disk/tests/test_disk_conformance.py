@@ -30,8 +30,12 @@ class TestDiskStore(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self, tmp_path: Path) -> AsyncIterator[kv.AsyncKeyValue]:
-        store = kv.connect(f"disk://{tmp_path}/cache{self.query}")
+    async def store(
+        self, tmp_path: Path, default_collection: str | None
+    ) -> AsyncIterator[kv.AsyncKeyValue]:
+        store = kv.connect(
+            f"disk://{tmp_path}/cache{self.query}", default_collection=default_collection
+        )
         assert isinstance(store, DiskStore)
         yield store
         await store.close()

@@ -41,7 +41,7 @@ def count_rows(directory: Path) -> int:
 @pytest.mark.parametrize("layout", ["single", "per-collection"])
 async def test_two_processes_lose_no_writes(tmp_path: Path, layout: str) -> None:
     url = f"disk://{tmp_path}/shared?layout={layout}"
-    run_together(url, ["one", "two"], 1000, tmp_path / "go", cull_every=50)
+    run_together(url, ["one", "two"], 1000, cull_every=50)
     store = kv.connect(url)
     try:
         keys = await store.keys("shared")  # type: ignore[attr-defined]

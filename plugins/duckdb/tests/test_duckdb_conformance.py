@@ -27,8 +27,10 @@ class TestDuckDBStore(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self, tmp_path: Path) -> AsyncIterator[kv.AsyncKeyValue]:
-        store = kv.connect(f"duckdb://{tmp_path}/kv.duckdb")
+    async def store(
+        self, tmp_path: Path, default_collection: str | None
+    ) -> AsyncIterator[kv.AsyncKeyValue]:
+        store = kv.connect(f"duckdb://{tmp_path}/kv.duckdb", default_collection=default_collection)
         assert isinstance(store, DuckDBStore)
         yield store
         await store.close()
@@ -38,8 +40,8 @@ class TestDuckDBMemoryStore(StoreConformance):
     """The suite again on a private in-memory database (asyncio only)."""
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        store = kv.connect("duckdb://:memory:")
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        store = kv.connect("duckdb://:memory:", default_collection=default_collection)
         assert isinstance(store, DuckDBStore)
         assert not store.capabilities.persistent
         yield store

@@ -29,10 +29,12 @@ class TestFileTreeStore(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self, tmp_path: Path, anyio_backend: str) -> AsyncIterator[kv.AsyncKeyValue]:
+    async def store(
+        self, tmp_path: Path, anyio_backend: str, default_collection: str | None
+    ) -> AsyncIterator[kv.AsyncKeyValue]:
         # Durable writes (the default) under asyncio; without fsync under trio.
         query = "" if anyio_backend == "asyncio" else "?fsync=false"
-        store = kv.connect(f"file://{tmp_path}/tree{query}")
+        store = kv.connect(f"file://{tmp_path}/tree{query}", default_collection=default_collection)
         assert isinstance(store, FileTreeStore)
         yield store
         await store.close()

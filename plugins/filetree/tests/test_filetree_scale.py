@@ -33,7 +33,7 @@ def count_files(directory: Path) -> int:
 @pytest.mark.timeout(120)
 async def test_two_processes_lose_no_writes(tmp_path: Path) -> None:
     url = f"file://{tmp_path}/shared"
-    run_together(url, ["one", "two"], 1000, tmp_path / "go", cull_every=50)
+    run_together(url, ["one", "two"], 1000, cull_every=50)
     store = kv.connect(url)
     try:
         keys = await store.keys("shared")  # type: ignore[attr-defined]

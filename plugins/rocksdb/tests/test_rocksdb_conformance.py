@@ -27,8 +27,10 @@ class TestRocksDBStore(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self, tmp_path: Path) -> AsyncIterator[kv.AsyncKeyValue]:
-        store = kv.connect(f"rocksdb://{tmp_path}/db")
+    async def store(
+        self, tmp_path: Path, default_collection: str | None
+    ) -> AsyncIterator[kv.AsyncKeyValue]:
+        store = kv.connect(f"rocksdb://{tmp_path}/db", default_collection=default_collection)
         assert isinstance(store, RocksDBStore)
         yield store
         await store.close()

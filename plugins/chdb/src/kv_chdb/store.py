@@ -76,6 +76,8 @@ from kv.store import (
     EnumerateKeysMixin,
 )
 from kv.url import StoreURL
+from kv_chdb import dirlock
+from kv_chdb.dirlock import DirectoryBusyError
 from kv_chdb.plugin import CHDB_CAPABILITIES
 from kv_chdb.sql import escape_parameter, json_list, json_rows
 
@@ -251,6 +253,7 @@ class ChDBStore(
         self.lock_timeout: float = check_lock_timeout(lock_timeout, store="chdb")
         self._sql = _Statements(self.table)
         self._session: Session | None = None
+        self._lock_token: str | None = None
         self._calls = BlockingCalls(max_threads=1)
 
     @classmethod
@@ -297,7 +300,7 @@ class ChDBStore(
     async def _open(self) -> None:
         self._session = await open_when_unlocked(
             self._open_once,
-            is_locked=lambda error: isinstance(error, ChdbError) and _status_locked(self.path),
+            is_locked=lambda error: isinstance(error, DirectoryBusyError),
             lock_timeout=self.lock_timeout,
             locked_error=lambda error: self._locked_error(),
             first_delay=0.01,
@@ -323,17 +326,32 @@ class ChDBStore(
         )
 
     def _connect(self) -> Session:
+        """Take kv's lock on the directory, then open chDB (in a worker thread).
+
+        Raises:
+            DirectoryBusyError: another process has the directory (kv's lock, or
+                ClickHouse's own lock held by a process outside kv).
+        """
         Path(self.path).mkdir(parents=True, exist_ok=True)
+        token = dirlock.acquire(self.path)
         try:
-            session = Session(self.path)  # type: ignore[no-untyped-call]
-        except RuntimeError as error:  # chDB raises a plain RuntimeError here
-            raise ChdbError(str(error)) from None
-        try:
-            _query(self._sql.create_table, {}, session)
-            self._check_layout(session)
+            try:
+                session = Session(self.path)  # type: ignore[no-untyped-call]
+            except RuntimeError as error:  # chDB raises a plain RuntimeError here
+                if _OTHER_PATH not in str(error) and _status_locked(self.path):
+                    # ClickHouse's own lock, held by a process that is not kv
+                    raise DirectoryBusyError(str(error)) from None
+                raise ChdbError(str(error)) from None
+            try:
+                _query(self._sql.create_table, {}, session)
+                self._check_layout(session)
+            except BaseException:
+                _close_session(session)
+                raise
         except BaseException:
-            _close_session(session)
+            dirlock.release(token)
             raise
+        self._lock_token = token
         return session
 
     def _check_layout(self, session: Session) -> None:
@@ -349,8 +367,9 @@ class ChDBStore(
 
     async def _close(self) -> None:
         session, self._session = self._session, None
+        token, self._lock_token = self._lock_token, None
         if session is not None:
-            await self._calls(_close_session, session)
+            await self._calls(_close_and_release, session, token)
 
     # --- entries -----------------------------------------------------------------
 
@@ -523,6 +542,15 @@ def _query(sql: str, parameters: Mapping[str, object], session: Session) -> byte
 
 def _close_session(session: Session) -> None:
     session.close()  # type: ignore[no-untyped-call]
+
+
+def _close_and_release(session: Session, token: str | None) -> None:
+    """Close the session, then let another process have the directory."""
+    try:
+        _close_session(session)
+    finally:
+        if token is not None:
+            dirlock.release(token)
 
 
 def _query_rows(

@@ -18,7 +18,11 @@ RocksDB lets one process at a time open a database for writing (it locks the
 ``close()``; another process, or another store object in this process, that
 opens the same path meanwhile retries for ``lock_timeout`` seconds and then
 fails with :class:`~kv.errors.StoreTimeoutError` naming the lock. Nothing it
-wrote is lost, because nothing was written.
+wrote is lost, because nothing was written. Before opening RocksDB a kv
+process takes kv's own lock, ``kv.lock`` in the directory
+(:mod:`kv_rocksdb.dirlock`), and holds it until closed: a waiting kv process
+never calls rocksdict meanwhile (a failed rocksdict open rewrites
+``rocksdict-config.json`` even while another process holds the database).
 
 URL forms::
 
@@ -63,6 +67,8 @@ from kv.store import (
     EnumerateKeysMixin,
 )
 from kv.url import StoreURL
+from kv_rocksdb import dirlock
+from kv_rocksdb.dirlock import DirectoryBusyError
 from kv_rocksdb.plugin import ROCKSDB_CAPABILITIES
 
 __all__ = ["DEFAULT_LOCK_TIMEOUT", "ROCKSDB_CAPABILITIES", "RocksDBOptions", "RocksDBStore"]
@@ -154,6 +160,7 @@ class RocksDBStore(
             raise InvalidOptionError("sync must be True or False", store=self.store_name)
         self.sync: bool = sync
         self._db: Rdict | None = None
+        self._lock_token: str | None = None
         self._calls = BlockingCalls(max_threads=1)
         self._sweep_from: str = ""
 
@@ -193,7 +200,7 @@ class RocksDBStore(
     async def _open(self) -> None:
         self._db = await open_when_unlocked(
             lambda: self._calls(self._connect),
-            is_locked=_is_lock_error,
+            is_locked=lambda error: isinstance(error, DirectoryBusyError) or _is_lock_error(error),
             lock_timeout=self.lock_timeout,
             locked_error=self._locked_error,
         )
@@ -211,29 +218,41 @@ class RocksDBStore(
         )
 
     def _connect(self) -> Rdict:
+        """Take kv's lock on the directory, then open RocksDB (in a worker thread).
+
+        Raises:
+            DirectoryBusyError: another kv process has the directory.
+        """
         directory = Path(self.path)
         directory.mkdir(parents=True, exist_ok=True)
-        _check_not_raw_mode(directory)
-        options = Options()
-        options.create_if_missing(True)
-        options.set_keep_log_file_num(5)
-        db = Rdict(self.path, options=options)
+        token = dirlock.acquire(self.path)
         try:
-            db.set_loads(_refuse_loads)
-            db.set_dumps(_refuse_dumps)
-            if self.sync:
-                write_options = WriteOptions()
-                write_options.sync = True
-                db.set_write_options(write_options)
+            _check_not_raw_mode(directory)
+            options = Options()
+            options.create_if_missing(True)
+            options.set_keep_log_file_num(5)
+            db = Rdict(self.path, options=options)
+            try:
+                db.set_loads(_refuse_loads)
+                db.set_dumps(_refuse_dumps)
+                if self.sync:
+                    write_options = WriteOptions()
+                    write_options.sync = True
+                    db.set_write_options(write_options)
+            except BaseException:
+                db.close()
+                raise
         except BaseException:
-            db.close()
+            dirlock.release(token)
             raise
+        self._lock_token = token
         return db
 
     async def _close(self) -> None:
         db, self._db = self._db, None
+        token, self._lock_token = self._lock_token, None
         if db is not None:
-            await self._calls(_close_db, db)
+            await self._calls(_close_and_release, db, token)
 
     # --- entries -----------------------------------------------------------------
 
@@ -468,6 +487,15 @@ def _check_not_raw_mode(directory: Path) -> None:
 
 def _close_db(db: Rdict) -> None:
     db.close()
+
+
+def _close_and_release(db: Rdict, token: str | None) -> None:
+    """Close the database, then let another process have the directory."""
+    try:
+        _close_db(db)
+    finally:
+        if token is not None:
+            dirlock.release(token)
 
 
 def _is_lock_error(error: Exception) -> bool:
