@@ -189,3 +189,76 @@ def test_persistent_store_without_hooks_skips_both_with_the_reason(tmp_path: Pat
     assert "2 skipped" in result.stdout, output
     reason = "no conformance hooks for this store: no kv.conformance entry point is named 'kept'"
     assert output.count(reason) == 2, output
+
+
+THIRD_PARTY = '''
+"""A third-party plugin: store, kv.stores declaration and kv.conformance hooks in one module.
+
+Its factory is a function and its store_name differs from its scheme, so the
+suite can find its hooks only by the --kv-url scheme.
+"""
+
+from kv.capabilities import Capabilities
+from kv.entry import StoredEntry
+from kv.plugin import StorePlugin, hookimpl
+from kv.store import BaseStore
+
+CAPABILITIES = Capabilities(persistent=True)
+SHELF = {}  # (location, collection, key) -> (value JSON, expires_at): kept across store objects
+
+
+class ShelfStore(BaseStore):
+    capabilities = CAPABILITIES
+    store_name = "shelf-store"
+
+    def __init__(self, location):
+        super().__init__()
+        self.location = location
+
+    async def _get_entry(self, collection, key):
+        found = SHELF.get((self.location, collection, key))
+        return None if found is None else StoredEntry(found[0], None, found[1])
+
+    async def _put_entry(self, collection, key, entry, ttl):
+        SHELF[(self.location, collection, key)] = (entry.json(), entry.expires_at)
+
+    async def _delete_entry(self, collection, key):
+        return SHELF.pop((self.location, collection, key), None) is not None
+
+
+def make_store(url, **options):
+    return ShelfStore(url.location)
+
+
+@hookimpl
+def kv_store_plugins():
+    return [StorePlugin(schemes=("shelf",), factory="kv_shelf:make_store", capabilities=CAPABILITIES)]
+
+
+class Hooks:
+    async def corrupt_entry(self, store, collection, key):
+        found = SHELF.get((store.location, collection, key))
+        if found is None:
+            return False
+        SHELF[(store.location, collection, key)] = (\'{"not": "closed\', found[1])
+        return True
+
+    async def reopen_store(self, store):
+        return ShelfStore(store.location)
+
+
+HOOKS = Hooks()
+'''
+
+
+def test_third_party_plugin_hooks_are_found_by_the_url_scheme(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    info = site / "kv_shelf-1.0.dist-info"
+    info.mkdir(parents=True)
+    (site / "kv_shelf.py").write_text(THIRD_PARTY)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: kv-shelf\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        "[kv.stores]\nshelf = kv_shelf\n\n[kv.conformance]\nshelf = kv_shelf:HOOKS\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    assert_hook_tests_pass(run_url_suite(tmp_path, "shelf://scratch", env=env))
