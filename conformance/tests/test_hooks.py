@@ -52,8 +52,17 @@ class Hooks:
         return None
 
 
+class SyncHooks:
+    def corrupt_entry(self, store, collection, key):
+        return False
+
+    def reopen_store(self, store):
+        return None
+
+
 HOOKS = Hooks()
 NOT_HOOKS = object()
+SYNC_HOOKS = SyncHooks()
 """
 
 
@@ -143,12 +152,22 @@ def test_a_registered_object_or_class_is_found(site: Path) -> None:
 
 def test_a_registration_that_cannot_load_is_an_error_not_a_skip(site: Path) -> None:
     module = (site / "module_name").read_text()
-    missing, wrong = _scheme(), _scheme()
-    _install(site, "fake-hooks", {missing: "no_such_module_kv:HOOKS", wrong: f"{module}:NOT_HOOKS"})
+    missing, wrong, sync = _scheme(), _scheme(), _scheme()
+    _install(
+        site,
+        "fake-hooks",
+        {
+            missing: "no_such_module_kv:HOOKS",
+            wrong: f"{module}:NOT_HOOKS",
+            sync: f"{module}:SYNC_HOOKS",
+        },
+    )
     with pytest.raises(ConformanceHookError, match=f"entry point '{missing}' of fake-hooks"):
         hooks_for_scheme(missing)
     with pytest.raises(ConformanceHookError, match="has no async corrupt_entry"):
         hooks_for_scheme(wrong)
+    with pytest.raises(ConformanceHookError, match="has no async corrupt_entry"):
+        hooks_for_scheme(sync)
 
 
 def test_two_distributions_for_one_scheme_is_an_error(site: Path) -> None:

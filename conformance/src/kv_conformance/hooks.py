@@ -34,6 +34,7 @@ that registers nothing has its two tests skipped, with that reason.
 from __future__ import annotations
 
 import functools
+import inspect
 import re
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
@@ -165,7 +166,10 @@ def _load(scheme: str, entry_point: EntryPoint) -> ConformanceHooks:
         raise ConformanceHookError(message) from error
     if isinstance(loaded, type):
         loaded = loaded()
-    if not isinstance(loaded, ConformanceHooks):
+    if not isinstance(loaded, ConformanceHooks) or not all(
+        inspect.iscoroutinefunction(getattr(loaded, name))
+        for name in ("corrupt_entry", "reopen_store")
+    ):
         message = (
             f"The {where} names {entry_point.value}, which has no async corrupt_entry()"
             " and reopen_store() (see kv_conformance.hooks.ConformanceHooks)"
