@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -229,3 +230,185 @@ def test_options_are_checked() -> None:
     )
     assert store.missing_ttl == 10
     assert time.time() > 0
+
+
+# --- racing writes and reads: the cache never ends up older than the primary ---
+
+RACE_KEYS = ["a", "b", "c"]
+
+
+class Jitter(BaseWrapper):
+    """Lets other tasks run a random number of times before and after each call.
+
+    Only checkpoints (``sleep(0)``), drawn from a seeded generator: the
+    interleavings differ from call to call but each trial replays exactly.
+    """
+
+    def __init__(self, key_value: kv.AsyncKeyValue, rng: random.Random) -> None:
+        self.rng = rng
+        super().__init__(key_value)
+
+    async def _yield(self) -> None:
+        for _ in range(self.rng.randrange(4)):
+            await anyio.sleep(0)
+
+    async def get(self, key: str, *, collection: str | None = None) -> Any:
+        await self._yield()
+        try:
+            return await super().get(key, collection=collection)
+        finally:
+            await self._yield()
+
+    async def ttl(self, key: str, *, collection: str | None = None) -> Any:
+        await self._yield()
+        try:
+            return await super().ttl(key, collection=collection)
+        finally:
+            await self._yield()
+
+    async def get_many(self, keys: Sequence[str], *, collection: str | None = None) -> Any:
+        await self._yield()
+        try:
+            return await super().get_many(keys, collection=collection)
+        finally:
+            await self._yield()
+
+    async def ttl_many(self, keys: Sequence[str], *, collection: str | None = None) -> Any:
+        await self._yield()
+        try:
+            return await super().ttl_many(keys, collection=collection)
+        finally:
+            await self._yield()
+
+    async def put(
+        self, key: str, value: Any, *, collection: str | None = None, ttl: Any = None
+    ) -> None:
+        await self._yield()
+        try:
+            await super().put(key, value, collection=collection, ttl=ttl)
+        finally:
+            await self._yield()
+
+    async def put_many(
+        self,
+        keys: Sequence[str],
+        values: Sequence[Any],
+        *,
+        collection: str | None = None,
+        ttl: Any = None,
+    ) -> None:
+        await self._yield()
+        try:
+            await super().put_many(keys, values, collection=collection, ttl=ttl)
+        finally:
+            await self._yield()
+
+    async def delete(self, key: str, *, collection: str | None = None) -> bool:
+        await self._yield()
+        try:
+            return await super().delete(key, collection=collection)
+        finally:
+            await self._yield()
+
+    async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
+        await self._yield()
+        try:
+            return await super().delete_many(keys, collection=collection)
+        finally:
+            await self._yield()
+
+
+async def _race(store: PassthroughCacheWrapper, rng: random.Random) -> None:
+    """Several tasks writing, deleting and reading the same few keys at once."""
+
+    async def worker(n: int) -> None:
+        for step in range(8):
+            choice = rng.random()
+            key = rng.choice(RACE_KEYS)
+            ttl = rng.choice([None, None, 1000])
+            if choice < 0.25:
+                await store.put(key, {"writer": n, "step": step}, ttl=ttl)
+            elif choice < 0.35:
+                await store.delete(key)
+            elif choice < 0.45:
+                keys = rng.sample(RACE_KEYS, 2)
+                values = [{"writer": n, "step": step, "i": i} for i in range(2)]
+                await store.put_many(keys, values, ttl=ttl)
+            elif choice < 0.5:
+                await store.delete_many(rng.sample(RACE_KEYS, 2))
+            elif choice < 0.8:
+                await store.get(key)
+            else:
+                await store.ttl_many(RACE_KEYS)
+
+    async with anyio.create_task_group() as group:
+        for n in range(6):
+            group.start_soon(worker, n)
+
+
+@pytest.mark.parametrize("write_through", [True, False], ids=["write-through", "invalidate"])
+async def test_racing_writes_and_reads_never_leave_the_cache_stale(write_through: bool) -> None:
+    stale: list[tuple[int, str, Any, Any]] = []
+    for trial in range(150):
+        rng = random.Random(trial)
+        primary = Jitter(kv.connect("memory://"), rng)
+        cache = Jitter(kv.connect("memory://"), rng)
+        store = PassthroughCacheWrapper(primary, cache, write_through=write_through)
+        await _race(store, rng)
+        for key in RACE_KEYS:
+            through = await store.get(key)
+            direct = await primary.key_value.get(key)
+            if through != direct:
+                stale.append((trial, key, through, direct))
+    assert stale == [], f"{len(stale)} stale reads, first: {stale[:3]}"
+
+
+class GatedCache(BaseWrapper):
+    """A cache whose next ``put_many`` waits until ``gate`` is set."""
+
+    def __init__(self, key_value: kv.AsyncKeyValue) -> None:
+        self.gate: anyio.Event | None = None
+        self.waiting = anyio.Event()
+        super().__init__(key_value)
+
+    async def put_many(
+        self,
+        keys: Sequence[str],
+        values: Sequence[Any],
+        *,
+        collection: str | None = None,
+        ttl: Any = None,
+    ) -> None:
+        if self.gate is not None:
+            gate, self.gate = self.gate, None
+            self.waiting.set()
+            await gate.wait()
+        await super().put_many(keys, values, collection=collection, ttl=ttl)
+
+
+@pytest.mark.parametrize("write_through", [True, False], ids=["write-through", "invalidate"])
+async def test_a_fill_in_flight_never_lands_after_a_write(write_through: bool) -> None:
+    primary = kv.connect("memory://")
+    cache = GatedCache(kv.connect("memory://"))
+    store = PassthroughCacheWrapper(primary, cache, write_through=write_through)
+    await primary.put("k", {"v": "old"})
+    gate = cache.gate = anyio.Event()
+    async with anyio.create_task_group() as group:
+        group.start_soon(store.get, "k")
+        await cache.waiting.wait()  # the read is putting "old" in the cache
+        group.start_soon(store.put, "k", {"v": "new"})
+        await anyio.wait_all_tasks_blocked()
+        gate.set()
+    assert await primary.get("k") == {"v": "new"}
+    assert await store.get("k") == {"v": "new"}
+
+
+async def test_none_and_the_primary_default_share_cache_entries() -> None:
+    primary = kv.connect("memory://", default_collection="mine")
+    cache = kv.connect("memory://")  # its own default is another name
+    store = PassthroughCacheWrapper(primary, cache)
+    await store.put("k", {"v": 1})
+    assert await store.get("k", collection="mine") == {"v": 1}
+    await store.put("k", {"v": 2}, collection="mine")
+    assert await store.get("k") == {"v": 2}, "the write to 'mine' dropped the cached entry"
+    assert (await cache.get("k", collection="mine") or {}).get("value") == {"v": 2}

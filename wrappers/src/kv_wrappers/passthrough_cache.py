@@ -14,6 +14,13 @@ like any other (py-key-value read a cached ``{}`` as a miss)::
 
 Anything else found in the cache (foreign or damaged data) is a miss and is
 replaced. Misses of the primary are not cached.
+
+Within one process, the cache never ends up holding an older value than the
+primary: writes of a key are serialized per key (an in-process lock per
+``(collection, key)``, held while the primary and then the cache are
+written), and a read that missed fills the cache only if no write of that key
+started or ran since it read the primary (a per-key generation number,
+checked under the same lock). See :class:`PassthroughCacheWrapper`.
 """
 
 from __future__ import annotations
@@ -21,13 +28,16 @@ from __future__ import annotations
 import contextlib
 import copy
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, SupportsFloat
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from typing import Any, SupportsFloat, TypeVar
+
+import anyio
 
 import kv
 from kv._typecheck import typechecked
 from kv.errors import InvalidOptionError, InvalidTTLError, KeyValueOperationError
 from kv.ttl import validate_ttl
+from kv_wrappers._naming import default_collection_of
 from kv_wrappers.base import BaseWrapper, _offers
 
 __all__ = ["CACHE_MARKER", "DEFAULT_MAXIMUM_TTL", "PassthroughCacheWrapper"]
@@ -38,6 +48,26 @@ DEFAULT_MAXIMUM_TTL = 1800.0
 """How long an entry stays cached at most, by default (py-key-value's 30 minutes)."""
 
 _ValueAndTTL = tuple[dict[str, Any] | None, float | None]
+T = TypeVar("T")
+
+_CLEANUP_TIMEOUT = 5.0
+"""Seconds a cancelled or failed write spends, shielded, dropping its keys from the cache."""
+
+
+class _KeyState:
+    """The in-process bookkeeping of one ``(collection, key)`` in use.
+
+    ``lock`` serializes the writes of the key and the cache fills of reads;
+    ``generation`` changes whenever a write of the key starts or ends;
+    ``users`` counts the calls that hold this record (it is forgotten at 0).
+    """
+
+    __slots__ = ("generation", "lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = anyio.Lock()
+        self.generation = 0
+        self.users = 0
 
 
 def _check_ttl_option(name: str, seconds: SupportsFloat | None, default: float) -> float:
@@ -89,11 +119,25 @@ class PassthroughCacheWrapper(BaseWrapper):
             cache after writing the primary. ``True``: it puts the new value
             in the cache instead.
 
-    Within one process, a read that overlaps a write does not fill the cache,
-    so it cannot cache the value the write replaced; across processes, a
-    cached value may be up to ``maximum_ttl`` seconds stale. Enumeration and
-    ``cull`` use the primary; ``destroy`` and ``destroy_collection`` are
-    offered when both stores offer them, and empty both.
+    Consistency, within one process (all calls through this wrapper object):
+    once the calls touching a key have returned, a read through the wrapper
+    returns what a read of the primary returns. Writes of one key (``put``,
+    ``delete`` and their bulk forms) hold an in-process per-key lock while
+    they write the primary and then the cache, so two writes cannot land in
+    the two stores in different orders; a read that missed fills the cache
+    only if no write of that key started or ran since it read the primary
+    (per-key generation numbers, checked under the same lock), so it never
+    caches a replaced or deleted value. Bulk calls take their keys' locks in
+    sorted order. A write that fails or is cancelled after reaching the primary
+    drops its keys from the cache (shielded, best effort), and ``destroy`` /
+    ``destroy_collection`` wait for cache writes in flight and stop new ones
+    until they are done. Reads that hit the cache take no lock.
+
+    Across processes (or several wrapper objects over the same stores) there
+    is no such coordination: a cached value may be up to ``maximum_ttl``
+    seconds stale. Enumeration and ``cull`` use the primary; ``destroy`` and
+    ``destroy_collection`` are offered when both stores offer them, and empty
+    both.
     """
 
     def __init__(
@@ -112,8 +156,12 @@ class PassthroughCacheWrapper(BaseWrapper):
         self.write_through = bool(write_through)
         self.primary_key_value = primary_key_value
         self.cache_key_value = cache_key_value
-        self._write_seq = 0
-        self._writes_in_flight = 0
+        self._default = default_collection_of(primary_key_value)
+        self._keys: dict[tuple[str, str], _KeyState] = {}
+        self._epoch = 0  # changes when a destroy starts and ends
+        self._destroying = 0  # destroys in progress
+        self._cache_writes = 0  # cache writes that passed their check, in flight
+        self._cache_writes_done: anyio.Event | None = None
         super().__init__(primary_key_value)
 
     def __repr__(self) -> str:
@@ -136,25 +184,74 @@ class PassthroughCacheWrapper(BaseWrapper):
 
     # --- keeping the cache right -----------------------------------------------------
 
+    def _cache_collection(self, collection: str | None) -> str:
+        """The collection a call is about: ``None`` is the primary's default.
+
+        The cache is always given this name, so a call with ``collection=None``
+        and one naming the primary's default collection share cache entries
+        (and locks) even when the cache store's own default differs.
+        """
+        return self._default if collection is None else collection
+
+    def _enter(self, collection: str, keys: Sequence[str]) -> list[tuple[str, _KeyState]]:
+        """Hold the records of ``keys`` (unique, sorted: the order locks are taken in)."""
+        held = []
+        for key in sorted(set(keys)):
+            state = self._keys.get((collection, key))
+            if state is None:
+                state = self._keys[(collection, key)] = _KeyState()
+            state.users += 1
+            held.append((key, state))
+        return held
+
+    def _leave(self, collection: str, held: Sequence[tuple[str, _KeyState]]) -> None:
+        for key, state in held:
+            state.users -= 1
+            if state.users == 0:
+                del self._keys[(collection, key)]
+
+    @contextlib.asynccontextmanager
+    async def _locked(self, held: Sequence[tuple[str, _KeyState]]) -> AsyncIterator[None]:
+        """Hold the locks of ``held`` (already sorted), released in reverse order."""
+        acquired: list[_KeyState] = []
+        try:
+            for _, state in held:
+                await state.lock.acquire()
+                acquired.append(state)
+            yield
+        finally:
+            for state in reversed(acquired):
+                state.lock.release()
+
+    def _may_write_cache(self, epoch: int) -> bool:
+        """Whether a write or fill may put values in the cache (no destroy since ``epoch``).
+
+        Called under the keys' locks; when it says yes, the caller counts its
+        cache write in flight (``_cache_write``) until it has landed.
+        """
+        return self._destroying == 0 and self._epoch == epoch
+
     @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
-        self._write_seq += 1
-        self._writes_in_flight += 1
+    def _cache_write(self) -> Iterator[None]:
+        self._cache_writes += 1
         try:
             yield
         finally:
-            self._writes_in_flight -= 1
-            self._write_seq += 1
+            self._cache_writes -= 1
+            if self._cache_writes == 0 and self._cache_writes_done is not None:
+                self._cache_writes_done.set()
+                self._cache_writes_done = None
 
-    def _may_fill(self, seq: int) -> bool:
-        """Whether no write started or ran since ``seq`` was read."""
-        return self._writes_in_flight == 0 and self._write_seq == seq
+    async def _drop_after_failure(self, keys: Sequence[str], collection: str) -> None:
+        """The primary may have changed: drop the keys from the cache, shielded, best effort."""
+        with anyio.move_on_after(_CLEANUP_TIMEOUT, shield=True), contextlib.suppress(Exception):
+            await self._invalidate(list(dict.fromkeys(keys)), collection)
 
     def _cache_ttl(self, remaining: float | None) -> float:
         return self.missing_ttl if remaining is None else min(remaining, self.maximum_ttl)
 
     async def _fill(
-        self, collection: str | None, found: Sequence[tuple[str, dict[str, Any], float | None]]
+        self, collection: str, found: Sequence[tuple[str, dict[str, Any], float | None]]
     ) -> None:
         """Cache entries read from the primary: one call for lasting, one for expiring."""
         now = time.time()
@@ -178,7 +275,7 @@ class PassthroughCacheWrapper(BaseWrapper):
                 ttl=self._cache_ttl(shortest),
             )
 
-    async def _invalidate(self, keys: Sequence[str], collection: str | None) -> None:
+    async def _invalidate(self, keys: Sequence[str], collection: str) -> None:
         if len(keys) == 1:
             await self.cache_key_value.delete(keys[0], collection=collection)
         elif keys:
@@ -188,24 +285,31 @@ class PassthroughCacheWrapper(BaseWrapper):
 
     async def _read(self, keys: Sequence[str], collection: str | None) -> list[_ValueAndTTL]:
         """``(value, remaining)`` per key: from the cache, the misses from the primary."""
+        name = self._cache_collection(collection)
         if len(keys) == 1:
-            cached = [await self.cache_key_value.get(keys[0], collection=collection)]
+            cached = [await self.cache_key_value.get(keys[0], collection=name)]
         else:
-            cached = await self.cache_key_value.get_many(keys, collection=collection)
+            cached = await self.cache_key_value.get_many(keys, collection=name)
         now = time.time()
         results: list[_ValueAndTTL | None] = [_unwrap(stored, now) for stored in cached]
         missing = list(dict.fromkeys(key for key, hit in zip(keys, results) if hit is None))
         if not missing:
             return [hit for hit in results if hit is not None]
-        seq = self._write_seq
-        if len(missing) == 1:
-            fetched = [await self.primary_key_value.ttl(missing[0], collection=collection)]
-        else:
-            fetched = await self.primary_key_value.ttl_many(missing, collection=collection)
-        by_key = dict(zip(missing, fetched))
-        found = [(key, value, left) for key, (value, left) in by_key.items() if value is not None]
-        if found and self._may_fill(seq):
-            await self._fill(collection, found)
+        held = self._enter(name, missing)
+        try:
+            # What the keys' generations were before the primary was read: a
+            # write of a key that starts or ends meanwhile changes its generation.
+            generations = {key: state.generation for key, state in held}
+            epoch = self._epoch
+            if len(missing) == 1:
+                fetched = [await self.primary_key_value.ttl(missing[0], collection=collection)]
+            else:
+                fetched = await self.primary_key_value.ttl_many(missing, collection=collection)
+            by_key = dict(zip(missing, fetched))
+            if any(value is not None for value, _ in fetched):
+                await self._fill_unless_written(name, held, by_key, generations, epoch)
+        finally:
+            self._leave(name, held)
         handed_out: set[str] = set()
         answer: list[_ValueAndTTL] = []
         for key, hit in zip(keys, results):
@@ -218,6 +322,28 @@ class PassthroughCacheWrapper(BaseWrapper):
             handed_out.add(key)
             answer.append((value, left))
         return answer
+
+    async def _fill_unless_written(
+        self,
+        collection: str,
+        held: Sequence[tuple[str, _KeyState]],
+        by_key: Mapping[str, _ValueAndTTL],
+        generations: Mapping[str, int],
+        epoch: int,
+    ) -> None:
+        """Cache what the primary returned, for the keys no write touched since."""
+        found = [(key, state) for key, state in held if by_key[key][0] is not None]
+        async with self._locked(found):
+            if not self._may_write_cache(epoch):
+                return
+            fresh = []
+            for key, state in found:
+                value, left = by_key[key]
+                if value is not None and state.generation == generations[key]:
+                    fresh.append((key, value, left))
+            if fresh:
+                with self._cache_write():
+                    await self._fill(collection, fresh)
 
     @typechecked
     async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
@@ -251,10 +377,49 @@ class PassthroughCacheWrapper(BaseWrapper):
 
     # --- writes ----------------------------------------------------------------------------
 
-    async def _after_failed_write(self, keys: Sequence[str], collection: str | None) -> None:
-        """The primary may have changed: drop the cached entries, best effort."""
-        with contextlib.suppress(Exception):
-            await self._invalidate(keys, collection)
+    async def _write(
+        self,
+        keys: Sequence[str],
+        collection: str | None,
+        primary_write: Callable[[], Awaitable[T]],
+        values: Sequence[Mapping[str, Any]] | None,
+        ttl: SupportsFloat | None,
+    ) -> T:
+        """Write the primary, then the cache, holding the keys' locks throughout.
+
+        ``values`` are written through to the cache (``write_through`` puts),
+        or ``None``: the keys are deleted from the cache.
+        """
+        name = self._cache_collection(collection)
+        held = self._enter(name, keys)
+        try:
+            async with self._locked(held):
+                epoch = self._epoch
+                for _, state in held:
+                    state.generation += 1
+                try:
+                    try:
+                        result = await primary_write()
+                    except KeyValueOperationError:
+                        raise  # refused before anything was written
+                    except BaseException:
+                        await self._drop_after_failure(keys, name)
+                        raise
+                    try:
+                        if values is not None and self._may_write_cache(epoch):
+                            with self._cache_write():
+                                await self._write_through(keys, values, name, ttl)
+                        else:
+                            await self._invalidate(list(dict.fromkeys(keys)), name)
+                    except BaseException:
+                        await self._drop_after_failure(keys, name)
+                        raise
+                    return result
+                finally:
+                    for _, state in held:
+                        state.generation += 1
+        finally:
+            self._leave(name, held)
 
     @typechecked
     async def put(
@@ -266,18 +431,13 @@ class PassthroughCacheWrapper(BaseWrapper):
         ttl: SupportsFloat | None = None,
     ) -> None:
         """Write ``value`` to the primary, then invalidate (or update) the cache."""
-        with self._writing():
-            try:
-                await self.primary_key_value.put(key, value, collection=collection, ttl=ttl)
-            except KeyValueOperationError:
-                raise  # refused before anything was written
-            except Exception:
-                await self._after_failed_write([key], collection)
-                raise
-            if self.write_through:
-                await self._write_through([key], [value], collection, ttl)
-            else:
-                await self._invalidate([key], collection)
+        await self._write(
+            [key],
+            collection,
+            lambda: self.primary_key_value.put(key, value, collection=collection, ttl=ttl),
+            [value] if self.write_through else None,
+            ttl,
+        )
 
     @typechecked
     async def put_many(
@@ -289,24 +449,19 @@ class PassthroughCacheWrapper(BaseWrapper):
         ttl: SupportsFloat | None = None,
     ) -> None:
         """Write the values to the primary, then invalidate (or update) the cache."""
-        with self._writing():
-            try:
-                await self.primary_key_value.put_many(keys, values, collection=collection, ttl=ttl)
-            except KeyValueOperationError:
-                raise
-            except Exception:
-                await self._after_failed_write(keys, collection)
-                raise
-            if self.write_through:
-                await self._write_through(keys, values, collection, ttl)
-            else:
-                await self._invalidate(list(dict.fromkeys(keys)), collection)
+        await self._write(
+            keys,
+            collection,
+            lambda: self.primary_key_value.put_many(keys, values, collection=collection, ttl=ttl),
+            values if self.write_through else None,
+            ttl,
+        )
 
     async def _write_through(
         self,
         keys: Sequence[str],
         values: Sequence[Mapping[str, Any]],
-        collection: str | None,
+        collection: str,
         ttl: SupportsFloat | None,
     ) -> None:
         if not keys:
@@ -321,41 +476,50 @@ class PassthroughCacheWrapper(BaseWrapper):
     @typechecked
     async def delete(self, key: str, *, collection: str | None = None) -> bool:
         """Delete ``key`` from the primary and the cache."""
-        with self._writing():
-            try:
-                deleted = await self.primary_key_value.delete(key, collection=collection)
-            except KeyValueOperationError:
-                raise
-            except Exception:
-                await self._after_failed_write([key], collection)
-                raise
-            await self._invalidate([key], collection)
-            return deleted
+        return await self._write(
+            [key],
+            collection,
+            lambda: self.primary_key_value.delete(key, collection=collection),
+            None,
+            None,
+        )
 
     @typechecked
     async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
         """Delete ``keys`` from the primary and the cache."""
-        with self._writing():
-            try:
-                deleted = await self.primary_key_value.delete_many(keys, collection=collection)
-            except KeyValueOperationError:
-                raise
-            except Exception:
-                await self._after_failed_write(keys, collection)
-                raise
-            await self._invalidate(list(dict.fromkeys(keys)), collection)
-            return deleted
+        return await self._write(
+            keys,
+            collection,
+            lambda: self.primary_key_value.delete_many(keys, collection=collection),
+            None,
+            None,
+        )
 
     # --- optional capabilities ---------------------------------------------------------------
 
+    @contextlib.asynccontextmanager
+    async def _destroying_both(self) -> AsyncIterator[None]:
+        """Stop new cache writes, wait for those in flight, then let the caller empty both."""
+        self._destroying += 1
+        self._epoch += 1
+        try:
+            while self._cache_writes:
+                if self._cache_writes_done is None:
+                    self._cache_writes_done = anyio.Event()
+                await self._cache_writes_done.wait()
+            yield
+        finally:
+            self._destroying -= 1
+            self._epoch += 1
+
     async def _pass_destroy(self) -> bool:
-        with self._writing():
+        async with self._destroying_both():
             destroyed = await super()._pass_destroy()
             await self.cache_key_value.destroy()  # type: ignore[attr-defined]
             return destroyed
 
     async def _pass_destroy_collection(self, collection: str) -> bool:
-        with self._writing():
+        async with self._destroying_both():
             destroyed = await super()._pass_destroy_collection(collection)
             await self.cache_key_value.destroy_collection(collection)  # type: ignore[attr-defined]
             return destroyed
