@@ -62,6 +62,13 @@ def _shorten(name: str) -> str:
     return repr(name)
 
 
+def _name(name: object) -> str | None:
+    """``name`` if it is a ``str`` (a plain one), else ``None``."""
+    if type(name) is str:
+        return name
+    return str.__str__(name) if isinstance(name, str) else None
+
+
 class KeyValueError(Exception):
     """Base class of every error kv raises.
 
@@ -82,9 +89,9 @@ class KeyValueError(Exception):
     ) -> None:
         super().__init__(message)
         self.message = message
-        self.store = store
-        self.collection = collection
-        self.key = key
+        self.store = _name(store)
+        self.collection = _name(collection)
+        self.key = _name(key)
 
     def add_context(
         self,
@@ -93,13 +100,18 @@ class KeyValueError(Exception):
         collection: str | None = None,
         key: str | None = None,
     ) -> None:
-        """Fill in context that is not yet known; never overwrite what is."""
+        """Fill in context that is not yet known; never overwrite what is.
+
+        Only names (``str``) are kept: a key or collection argument of another
+        type (a list, say, refused by the key rule) may hold anything, so it
+        is left out rather than shown.
+        """
         if self.store is None:
-            self.store = store
+            self.store = _name(store)
         if self.collection is None:
-            self.collection = collection
+            self.collection = _name(collection)
         if self.key is None:
-            self.key = key
+            self.key = _name(key)
 
     def _context(self) -> Iterable[str]:
         if self.key is not None:
