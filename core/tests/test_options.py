@@ -98,3 +98,44 @@ def test_memory_store_options_through_connect() -> None:
         kv.connect("memory://?max_entry=5")
     with pytest.raises(kv.InvalidURLError):
         kv.connect("memory://somewhere/else")
+
+
+SECRET = "s3cret-" + "opt7"
+
+
+@dataclass
+class WithSecrets:
+    ssl_password: int = 0
+    token: float = 0.0
+    api_key: bool = False
+    client: int = 0
+
+
+class _Leaky:
+    def __repr__(self) -> str:
+        return f"<Leaky {SECRET}>"
+
+
+@pytest.mark.parametrize(
+    ("url", "keywords"),
+    [
+        (f"x://?ssl_password={SECRET}", {}),
+        (f"x://?token={SECRET}", {}),
+        (f"x://?api_key={SECRET}", {}),
+        ("x://", {"ssl_password": SECRET}),
+        ("x://", {"token": _Leaky()}),
+        ("x://", {"client": _Leaky()}),
+        ("x://", {"client": [SECRET]}),
+    ],
+)
+def test_option_errors_never_show_a_secret(url: str, keywords: dict[str, object]) -> None:
+    with pytest.raises(InvalidOptionError) as caught:
+        parse_options(StoreURL.parse(url), keywords, WithSecrets, store="s")
+    assert SECRET not in str(caught.value)
+    assert SECRET not in repr(caught.value)
+    assert "store=s" in str(caught.value)
+
+
+def test_ordinary_option_error_still_shows_the_text() -> None:
+    with pytest.raises(InvalidOptionError, match="'client' = 'abc'"):
+        parse_options(StoreURL.parse("x://?client=abc"), {}, WithSecrets, store="s")

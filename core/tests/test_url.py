@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kv import InvalidURLError, StoreURL
-from kv.url import Host
+from kv.url import Host, is_secret_option
 
 
 def test_full_url() -> None:
@@ -103,3 +103,103 @@ def test_local_path_of_file_stores() -> None:
     with pytest.raises(InvalidURLError, match="not a user or password") as caught:
         StoreURL.parse("disk://u:secret@/kv").local_path()
     assert "secret" not in str(caught.value)
+
+
+# --- secrets in query options -------------------------------------------------------
+
+SECRET = "s3cret-" + "q9"
+SECRET_NAMES = [
+    "password",
+    "ssl_password",
+    "PASSWORD",
+    "passwd",
+    "passphrase",
+    "secret",
+    "client_secret",
+    "token",
+    "auth_token",
+    "api_key",
+    "apiKey",
+    "access_key",
+    "secret_key",
+    "ssl_keyfile",
+    "credentials",
+    "sas",
+    "sas_token",
+    "sig",
+    "authorization",
+    "pwd",
+]
+
+
+@pytest.mark.parametrize("name", SECRET_NAMES)
+def test_secret_query_options_are_masked(name: str) -> None:
+    assert is_secret_option(name)
+    url = StoreURL.parse(f"redis://u:pw@host/0?db=1&{name}={SECRET}&timeout=5")
+    for shown in (str(url), repr(url), url.render(), f"{url}", f"{url!r}"):
+        assert SECRET not in shown
+        assert f"{name}=***" in shown
+        assert "db=1" in shown
+        assert "timeout=5" in shown
+        assert ":***@" in shown
+    assert url.query[name] == (SECRET,)
+    real = url.render(hide_password=False)
+    assert f"{name}={SECRET}" in real
+    assert StoreURL.parse(real) == url
+
+
+@pytest.mark.parametrize("name", ["db", "timeout", "ssl_ca_certs", "namespace", "table", "host"])
+def test_ordinary_options_are_shown(name: str) -> None:
+    assert not is_secret_option(name)
+    assert f"{name}=v1" in str(StoreURL.parse(f"x://h?{name}=v1"))
+
+
+def test_encoded_and_repeated_secrets_are_masked() -> None:
+    url = StoreURL.parse("x://h?token=a%26b%3Dc&token=second-tok&Password=P%40ss")
+    shown = str(url)
+    for secret in ("a%26b", "a&b", "second-tok", "P%40ss", "P@ss"):
+        assert secret not in shown
+    assert url.secrets() == ("a&b=c", "second-tok", "P@ss")
+    assert url.redact("got a&b=c, a%26b%3Dc and P%40ss") == "got ***, *** and ***"
+
+
+def test_redact_masks_the_password_and_query_secrets() -> None:
+    url = StoreURL.parse(f"redis://u:{SECRET}x@h/0?api_key={SECRET}")
+    message = f"client said: redis://u:{SECRET}x@h/0?api_key={SECRET} refused"
+    assert SECRET not in url.redact(message)
+    assert StoreURL.parse("memory://").redact("nothing to hide") == "nothing to hide"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"no-scheme?password={SECRET}",
+        f"//host/0?ssl_password={SECRET}&db=0",
+        f"redis//u:{SECRET}@h?x=1",
+        f"bad?api_key={SECRET}#frag",
+    ],
+)
+def test_unparseable_url_does_not_echo_query_secrets(text: str) -> None:
+    with pytest.raises(InvalidURLError) as caught:
+        StoreURL.parse(text)
+    assert SECRET not in str(caught.value)
+    assert SECRET not in repr(caught.value)
+
+
+def test_url_errors_do_not_echo_query_secrets() -> None:
+    url = StoreURL.parse(f"redis://h:notaport/0?password={SECRET}")
+    with pytest.raises(InvalidURLError) as caught:
+        _ = url.hosts
+    assert SECRET not in str(caught.value)
+    with pytest.raises(InvalidURLError) as caught:
+        StoreURL.parse(f"disk://u:p@/kv?token={SECRET}").local_path()
+    assert SECRET not in str(caught.value)
+
+
+def test_store_errors_quoting_the_url_do_not_echo_query_secrets() -> None:
+    import kv
+
+    with pytest.raises(InvalidURLError) as caught:
+        kv.connect(f"memory://somewhere?password={SECRET}")
+    assert SECRET not in str(caught.value)
+    assert "password=***" in str(caught.value)
