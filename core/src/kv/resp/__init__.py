@@ -26,6 +26,7 @@ from __future__ import annotations
 from kv.resp.driver import RespDriver, RespErrors, build_client, translate_error
 from kv.resp.keys import RespKeyLayout, escape_glob
 from kv.resp.options import (
+    DEFAULT_MAX_CONNECTIONS,
     DEFAULT_PORT,
     RespOptions,
     RespSchemes,
@@ -36,6 +37,7 @@ from kv.resp.options import (
 from kv.resp.store import RespStore, ttl_milliseconds
 
 __all__ = [
+    "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_PORT",
     "RespDriver",
     "RespErrors",

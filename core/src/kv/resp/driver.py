@@ -28,6 +28,9 @@ __all__ = ["ExceptionTypes", "RespDriver", "RespErrors", "build_client", "transl
 
 ExceptionTypes = tuple[type[BaseException], ...]
 
+_UNLIMITED_POOL = 2**31
+"""A pool size that is never reached (what redis-py used to mean by none)."""
+
 
 @dataclass(frozen=True)
 class RespErrors:
@@ -67,7 +70,9 @@ class RespDriver:
         cluster_client: The cluster client class (``redis.asyncio.RedisCluster``).
         cluster_node: ``cluster_node(host, port)`` makes a seed node
             (``redis.asyncio.cluster.ClusterNode``).
-        retry: ``retry(retries)`` makes the library's retry policy object.
+        retry: ``retry(retries)`` makes the library's retry policy object,
+            retrying after connection errors only: a timed-out command is not
+            retried, so ``socket_timeout`` is what a caller waits at most.
         errors: The library's exception classes.
     """
 
@@ -82,6 +87,10 @@ class RespDriver:
 def build_client(driver: RespDriver, target: RespTarget, options: RespOptions) -> Any:
     """A new client of ``driver``'s library for ``target`` (it connects on first use).
 
+    Its pool holds at most ``options.max_connections`` connections (per node);
+    :class:`~kv.resp.RespStore` builds its clients without a limit and bounds
+    its calls in flight itself, so that callers wait instead of being refused.
+
     Replies are bytes (``decode_responses=False``): documents are decoded once,
     by kv, and keys that are not UTF-8 can be skipped rather than fail.
     """
@@ -93,8 +102,11 @@ def build_client(driver: RespDriver, target: RespTarget, options: RespOptions) -
         "retry": driver.retry(options.retries),
         "decode_responses": False,
     }
-    if options.max_connections is not None:
-        kwargs["max_connections"] = options.max_connections
+    # The libraries' pools have their own default limits (redis-py's refuses a
+    # 101st connection); no limit must mean none.
+    kwargs["max_connections"] = (
+        _UNLIMITED_POOL if options.max_connections is None else options.max_connections
+    )
     if options.client_name is not None:
         kwargs["client_name"] = options.client_name
     if target.tls:

@@ -22,6 +22,7 @@ from kv.url import Host, StoreURL
 
 __all__ = [
     "CONNECTION_OPTIONS",
+    "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_PORT",
     "RespOptions",
     "RespSchemes",
@@ -32,6 +33,9 @@ __all__ = [
 
 DEFAULT_PORT = 6379
 """The port used when a URL names none."""
+
+DEFAULT_MAX_CONNECTIONS = 100
+"""Calls of one store running at once in one event loop, by default."""
 
 CertReqs = Literal["required", "optional", "none"]
 
@@ -59,11 +63,16 @@ class RespOptions(CommonOptions):
             ``required`` (default), ``optional`` or ``none``.
         ssl_check_hostname: Check that the certificate names the host (default
             true; off when ``ssl_cert_reqs=none``).
-        socket_timeout: Seconds to wait for a reply (``none``: forever).
+        socket_timeout: Seconds a call may wait, for a free connection and
+            for the reply (``none``: forever); then ``StoreTimeoutError``. A
+            command that timed out is not retried.
         socket_connect_timeout: Seconds to wait for a connection.
-        retries: How often a command is retried after a connection error or
-            timeout (on a new connection) before the call fails.
-        max_connections: Size limit of the connection pool (per node in a cluster).
+        retries: How often a command is retried after a connection error (on
+            a new connection) before the call fails.
+        max_connections: Calls of the store running at once in one event
+            loop, each on its own connection (per node in a cluster); further
+            calls wait their turn, within ``socket_timeout``. ``none``: no
+            limit (a connection per concurrent call).
         client_name: Name shown by ``CLIENT LIST``.
         client: An existing asyncio client (keyword only). The store uses it
             as is and never closes it; connection options must not be given.
@@ -84,7 +93,7 @@ class RespOptions(CommonOptions):
     socket_timeout: float | None = 5.0
     socket_connect_timeout: float | None = 5.0
     retries: int = 1
-    max_connections: int | None = None
+    max_connections: int | None = DEFAULT_MAX_CONNECTIONS
     client_name: str | None = None
     client: object | None = field(default=None, repr=False)
 

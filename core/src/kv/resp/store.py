@@ -17,20 +17,41 @@ is here:
   ``FLUSHDB``: only keys this store owns are listed or deleted.
 
 The client library is used through its asyncio API, so these stores run
-under asyncio (not trio).
+under asyncio (not trio). A client and its connections belong to the event
+loop that made them, so the store keeps one client per running loop
+(:class:`kv.loops.PerLoop`): one store object serves successive
+``asyncio.run()`` calls, and each loop's client is closed when that loop
+shuts down.
+
+**Calls in flight.** At most ``max_connections`` calls of one store run at
+once in one loop (each holds one connection per node it talks to); the
+others wait their turn, first come first served, instead of being refused by
+the client's pool. The client's own pool is therefore left unbounded.
+
+**Timeout.** ``socket_timeout`` bounds what a caller waits: a call that
+finds every connection busy waits for one and for its reply within that
+time; a call on a cluster (whose client retries timeouts by itself) is cut
+off after that time. A timed-out command is not retried (only a broken
+connection is, on a new one), so a standalone server that stops answering
+fails a call after ``socket_timeout``, not a multiple of it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import collections
+import contextlib
 import math
-from collections.abc import AsyncIterator, Sequence
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import fields, replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from typing_extensions import Self
 
 from kv.entry import StoredEntry, decode_document, encode_document
-from kv.errors import DeserializationError, InvalidOptionError, KeyValueError
+from kv.errors import DeserializationError, InvalidOptionError, KeyValueError, StoreTimeoutError
+from kv.loops import PerLoop
 from kv.names import compound_key
 from kv.options import parse_options
 from kv.resp.driver import RespDriver, build_client, translate_error
@@ -55,7 +76,107 @@ from kv.url import StoreURL
 
 __all__ = ["RespStore", "ttl_milliseconds"]
 
+T = TypeVar("T")
+
 _DEFAULTS = {f.name: f.default for f in fields(RespOptions)}
+
+_UNLIMITED = sys.maxsize
+"""The number of call slots of a store without ``max_connections``."""
+
+_FIRST_SLOTS = 8
+"""Call slots open at first (the rest open as calls wait, see :class:`_LoopClient`)."""
+
+
+class _LoopClient:
+    """One event loop's client, and the gate that bounds the store's calls in flight.
+
+    ``free`` counts the calls that may still start at once; a call that finds
+    none waits in ``waiters`` (first come, first served) and is handed the
+    slot of the next call that ends. The slots open gradually: a store starts
+    with :data:`_FIRST_SLOTS`; while calls wait, one more slot opens, and the
+    next one only once the call given that slot has ended (it may have had
+    to connect first). So a burst of calls does not open (and handshake, TLS
+    and all) every connection at the same moment: the connections already
+    open keep serving while new ones are made, one at a time.
+    """
+
+    __slots__ = ("bounded", "client", "cluster", "free", "growth", "opening", "owned", "waiters")
+
+    def __init__(self, client: Any, *, cluster: bool, owned: bool, limit: int | None) -> None:
+        self.client = client
+        self.cluster = cluster
+        self.owned = owned
+        # Calls on a cluster client the store built run under the store's
+        # deadline: that client retries timeouts by itself.
+        self.bounded = cluster and owned
+        limit = _UNLIMITED if limit is None else limit
+        self.free = min(limit, _FIRST_SLOTS)
+        self.growth = limit - self.free
+        self.opening = False
+        self.waiters: collections.deque[asyncio.Future[bool]] = collections.deque()
+
+    async def acquire(self) -> bool:
+        """Take a call slot, waiting for one if there is none (cancellable).
+
+        Returns whether the slot is a newly opened one (give it back with
+        ``release(opened=True)``).
+        """
+        if self.free > 0:
+            self.free -= 1
+            return False
+        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.waiters.append(waiter)
+        try:
+            return await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self.release(opened=waiter.result())  # handed a slot it will not use
+            else:
+                with contextlib.suppress(ValueError):
+                    self.waiters.remove(waiter)
+            raise
+
+    def release(self, opened: bool = False) -> None:
+        """Give a call slot back: to the first waiting call, if any."""
+        if opened:
+            self.opening = False
+        if self.waiters:
+            self._hand_over(False)
+            if self.growth > 0 and not self.opening and self.waiters:
+                self.growth -= 1  # calls are waiting: open one more slot
+                self.opening = True
+                self._hand_over(True)
+            return
+        self.free += 1
+
+    def _hand_over(self, opened: bool) -> None:
+        waiters = self.waiters
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(opened)
+                return
+        self.free += 1
+        if opened:
+            self.opening = False
+
+
+if sys.version_info >= (3, 11):
+
+    async def _within(deadline: float, call: Awaitable[T]) -> T:
+        """Await ``call``; ``TimeoutError`` once the loop's clock passes ``deadline``."""
+        async with asyncio.timeout_at(deadline):
+            return await call
+
+else:  # pragma: no cover - Python 3.10
+
+    async def _within(deadline: float, call: Awaitable[T]) -> T:
+        """Await ``call``; ``TimeoutError`` once the loop's clock passes ``deadline``."""
+        remaining = deadline - asyncio.get_running_loop().time()
+        try:
+            return await asyncio.wait_for(call, max(0.0, remaining))
+        except asyncio.TimeoutError:
+            raise TimeoutError from None
 
 
 def ttl_milliseconds(ttl: float) -> int:
@@ -129,8 +250,10 @@ class RespStore(
         """The store's key layout (namespace and patterns)."""
         self._prefix = layout.prefix
         self._user_client: Any = client
-        self._client: Any = None
-        self._cluster = False
+        self._timeout = parsed.socket_timeout
+        self._clients: PerLoop[_LoopClient] = PerLoop(
+            self._connect, close=_disconnect, close_with_loop=True
+        )
         self._where = f"{store} at {target.describe()}" if target is not None else store
 
     @classmethod
@@ -150,34 +273,78 @@ class RespStore(
 
     @property
     def client(self) -> Any:
-        """The client in use (``None`` until the store is opened)."""
-        return self._client
+        """The running event loop's client (``None`` until the store is used in it)."""
+        try:
+            here = self._clients.current
+        except RuntimeError:  # no running loop
+            return None
+        return None if here is None else here.client
 
     # --- lifecycle ---------------------------------------------------------------
 
-    async def _open(self) -> None:
+    async def _connect(self) -> _LoopClient:
+        """The running loop's client: the user's, or a new one (made by PerLoop)."""
         client = self._user_client
-        if client is None:
+        owned = client is None
+        if owned:
             assert self.target is not None
-            client = build_client(self.driver, self.target, self.options)
-        self._cluster = isinstance(client, self.driver.cluster_client)
-        if self._cluster:
+            # Unbounded pool: the store's own gate bounds the calls in flight.
+            client = build_client(
+                self.driver, self.target, replace(self.options, max_connections=None)
+            )
+        cluster = isinstance(client, self.driver.cluster_client)
+        if cluster:
             # Learn the slot map before the first command. redis-py 8 decides a
             # command's route before it initializes, so concurrent first calls
             # on an uninitialized cluster client all go to one node and come
             # back MOVED (and every 5th MOVED resets every connection).
             try:
-                await client.initialize()
-            except BaseException:
-                if client is not self._user_client:
+                if owned and self._timeout is not None:
+                    deadline = asyncio.get_running_loop().time() + self._timeout
+                    await _within(deadline, client.initialize())
+                else:
+                    await client.initialize()
+            except BaseException as error:
+                if owned:
                     await client.aclose()
+                if isinstance(error, TimeoutError):
+                    raise self._timeout_error() from None
                 raise
-        self._client = client
+        return _LoopClient(client, cluster=cluster, owned=owned, limit=self.options.max_connections)
+
+    async def _open(self) -> None:
+        await self._clients.get()
 
     async def _close(self) -> None:
-        client, self._client = self._client, None
-        if client is not None and client is not self._user_client:
-            await client.aclose()
+        await self._clients.close()
+
+    def _timeout_error(self) -> StoreTimeoutError:
+        return StoreTimeoutError(f"{self._where} did not answer within {self._timeout:g} s")
+
+    async def _run(self, call: Callable[[Any], Awaitable[T]]) -> T:
+        """``call(client)`` with the running loop's client, in a call slot, in time."""
+        here = self._clients.current
+        if here is None:
+            here = await self._clients.get()
+        if here.free > 0 and not here.bounded:
+            # The hot path: a free slot, and the client's socket_timeout bounds
+            # the reply (a timed-out command is not retried).
+            here.free -= 1
+            try:
+                return await call(here.client)
+            finally:
+                here.release()
+        return await self._run_gated(here, call)
+
+    async def _run_gated(self, here: _LoopClient, call: Callable[[Any], Awaitable[T]]) -> T:
+        """The slow path: wait for a slot, the wait and the call within the timeout."""
+        if self._timeout is None:
+            return await _gated(here, call)
+        deadline = asyncio.get_running_loop().time() + self._timeout
+        try:
+            return await _within(deadline, _gated(here, call))
+        except TimeoutError:
+            raise self._timeout_error() from None
 
     def _translate_error(self, error: Exception) -> KeyValueError | None:
         return translate_error(
@@ -190,10 +357,9 @@ class RespStore(
     # --- single entries ----------------------------------------------------------
 
     async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
+        name = self._prefix + compound_key(collection, key)
         # execute_command, not get(): the hot path skips the helper's argument checks.
-        raw = await self._client.execute_command(
-            "GET", self._prefix + compound_key(collection, key)
-        )
+        raw = await self._run(lambda client: client.execute_command("GET", name))
         if raw is None:
             return None
         return decode_document(raw)
@@ -204,12 +370,16 @@ class RespStore(
         name = self._prefix + compound_key(collection, key)
         document = encode_document(entry, collection=collection, key=key)
         if ttl is None:
-            await self._client.execute_command("SET", name, document)
+            await self._run(lambda client: client.execute_command("SET", name, document))
         else:
-            await self._client.execute_command("SET", name, document, "PX", ttl_milliseconds(ttl))
+            milliseconds = ttl_milliseconds(ttl)
+            await self._run(
+                lambda client: client.execute_command("SET", name, document, "PX", milliseconds)
+            )
 
     async def _delete_entry(self, collection: str, key: str) -> bool:
-        deleted = await self._client.delete(self._prefix + compound_key(collection, key))
+        name = self._prefix + compound_key(collection, key)
+        deleted = await self._run(lambda client: client.delete(name))
         return bool(deleted)
 
     # --- bulk ----------------------------------------------------------------------
@@ -222,9 +392,14 @@ class RespStore(
         self, collection: str, keys: Sequence[str]
     ) -> Sequence[StoredEntry | None]:
         names = self._names(collection, keys)
-        client = self._client
         # One MGET; a cluster client groups the keys by slot, one pipeline per node.
-        raws = await (client.mget_nonatomic(names) if self._cluster else client.mget(names))
+        raws = await self._run(
+            lambda client: (
+                client.mget_nonatomic(names)
+                if isinstance(client, self.driver.cluster_client)
+                else client.mget(names)
+            )
+        )
         entries: list[StoredEntry | None] = []
         append = entries.append
         for key, raw in zip(keys, raws):
@@ -250,24 +425,31 @@ class RespStore(
             encode_document(entry, collection=collection, key=key)
             for key, entry in zip(keys, entries)
         ]
-        client = self._client
         if ttl is None:
             mapping = dict(zip(names, documents))  # later duplicates win
-            if self._cluster:
-                await client.mset_nonatomic(mapping)
-            else:
-                await client.mset(mapping)
+            await self._run(
+                lambda client: (
+                    client.mset_nonatomic(mapping)
+                    if isinstance(client, self.driver.cluster_client)
+                    else client.mset(mapping)
+                )
+            )
             return
         milliseconds = ttl_milliseconds(ttl)
-        # One round trip (per node): a pipeline without MULTI/EXEC, in order.
-        pipe = client.pipeline(transaction=False)
-        for name, document in zip(names, documents):
-            pipe.set(name, document, px=milliseconds)
-        await pipe.execute()
+
+        async def set_all(client: Any) -> None:
+            # One round trip (per node): a pipeline without MULTI/EXEC, in order.
+            pipe = client.pipeline(transaction=False)
+            for name, document in zip(names, documents):
+                pipe.set(name, document, px=milliseconds)
+            await pipe.execute()
+
+        await self._run(set_all)
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
+        names = self._names(collection, keys)
         # One DEL; a cluster client splits it by slot, one pipeline per node.
-        deleted = await self._client.delete(*self._names(collection, keys))
+        deleted = await self._run(lambda client: client.delete(*names))
         return int(deleted)
 
     # --- walking the keyspace ----------------------------------------------------
@@ -279,29 +461,45 @@ class RespStore(
         complete; a batch may be empty (``MATCH`` filters after scanning) and
         a key may come twice if the keyspace is resized meanwhile.
         """
-        client = self._client
-        if not self._cluster:
-            cursor = 0
+        here = self._clients.current or await self._clients.get()
+        if not here.cluster:
+            cursor: Any = 0
             while True:
-                cursor, batch = await client.scan(
-                    cursor=cursor, match=pattern, count=count, _type="string"
-                )
+                cursor, batch = await self._scan_step(cursor, pattern, count)
                 if batch:
                     yield batch
                 if not int(cursor):
                     return
-        await client.initialize()
-        for node in client.get_primaries():
+
+        async def primaries(client: Any) -> list[Any]:
+            await client.initialize()
+            return list(client.get_primaries())
+
+        for node in await self._run(primaries):
             cursor = 0
             while True:
-                cursors, batch = await client.scan(
-                    cursor=cursor, match=pattern, count=count, _type="string", target_nodes=node
-                )
+                cursors, batch = await self._scan_step(cursor, pattern, count, node)
                 if batch:
                     yield batch
                 cursor = next(iter(cursors.values()), 0)
                 if not int(cursor):
                     break
+
+    async def _scan_step(
+        self, cursor: Any, pattern: str, count: int, node: Any = None
+    ) -> tuple[Any, list[Any]]:
+        """One ``SCAN`` call (on ``node`` of a cluster)."""
+        if node is None:
+            return await self._run(
+                lambda client: client.scan(
+                    cursor=cursor, match=pattern, count=count, _type="string"
+                )
+            )
+        return await self._run(
+            lambda client: client.scan(
+                cursor=cursor, match=pattern, count=count, _type="string", target_nodes=node
+            )
+        )
 
     async def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
         layout = self.layout
@@ -338,8 +536,11 @@ class RespStore(
         async for batch in self._scan(pattern, 1000):
             names = [raw for raw in batch if split(raw) is not None] if owned_only else batch
             if names:
-                removed += int(await self._client.unlink(*names))
+                removed += await self._unlink(names)
         return removed
+
+    async def _unlink(self, names: Sequence[Any]) -> int:
+        return int(await self._run(lambda client: client.unlink(*names)))
 
     async def _destroy(self) -> bool:
         return await self._unlink_matching(self.layout.owned_pattern, owned_only=True) > 0
@@ -347,6 +548,20 @@ class RespStore(
     async def _destroy_collection(self, collection: str) -> bool:
         pattern = self.layout.collection_pattern(collection)
         return await self._unlink_matching(pattern, owned_only=False) > 0
+
+
+async def _gated(here: _LoopClient, call: Callable[[Any], Awaitable[T]]) -> T:
+    opened = await here.acquire()
+    try:
+        return await call(here.client)
+    finally:
+        here.release(opened)
+
+
+async def _disconnect(here: _LoopClient) -> None:
+    """Close a loop's client, in its loop, unless the user passed it in."""
+    if here.owned:
+        await here.client.aclose()
 
 
 def _check_client_alone(options: RespOptions, url: StoreURL | None, store: str) -> None:

@@ -25,7 +25,13 @@ ValkeyOptions = RespOptions
 
 
 def _retry(retries: int) -> Retry:
-    return Retry(ExponentialBackoff(cap=0.5, base=0.02), retries)
+    # Broken connections only: a command that timed out is not sent again, so a
+    # caller waits socket_timeout at most, not (retries + 1) times it.
+    return Retry(
+        ExponentialBackoff(cap=0.5, base=0.02),
+        retries,
+        supported_errors=(exceptions.ConnectionError,),
+    )
 
 
 VALKEY_DRIVER = RespDriver(
