@@ -109,3 +109,40 @@ async def test_py_key_value_reads_a_table_kv_made(
         await theirs.put("from-pykv", {"v": 3}, collection="users")
     async with ours:
         assert await ours.get("from-pykv", collection="users") == {"v": 3}
+
+
+async def test_long_names_in_a_table_py_key_value_made(
+    postgres_server: ServerProcess, pg: Any, table: str, raw_pg: asyncpg.Connection
+) -> None:
+    """kv stores names too long for the primary key in py-key-value's table, unchanged.
+
+    The table keeps py-key-value's layout and index; py-key-value still reads
+    and writes its own rows beside kv's.
+    """
+    theirs, ours = stores(postgres_server, pg, table)
+    async with theirs:
+        await theirs.put("short", {"from": "pykv"}, collection="users")
+    long_key = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(4_000))  # 12 000 bytes
+    long_collection = "".join(chr(0x61 + (i * 31) % 26) + "é" for i in range(5_000))
+    try:
+        await ours.put(long_key, {"v": 1}, collection="users")
+        await ours.put_many(["a", long_key], [{"a": 1}, {"b": 2}], collection=long_collection)
+        assert await ours.get(long_key, collection="users") == {"v": 1}
+        assert await ours.get_many(["a", long_key], collection=long_collection) == [
+            {"a": 1},
+            {"b": 2},
+        ]
+        assert sorted(await ours.keys("users")) == sorted(["short", long_key])
+        assert sorted(await ours.collections()) == sorted(["users", long_collection])
+        assert await ours.get("short", collection="users") == {"from": "pykv"}
+    finally:
+        await ours.close()
+    indexes = await raw_pg.fetch(
+        "SELECT indexdef FROM pg_indexes WHERE tablename = $1 ORDER BY indexname", table
+    )
+    assert any("(collection, key)" in row[0] for row in indexes)  # py-key-value's key, as made
+    theirs_again, _ = stores(postgres_server, pg, table)
+    async with theirs_again:
+        assert await theirs_again.get("short", collection="users") == {"from": "pykv"}
+        await theirs_again.put("after", {"v": 2}, collection="users")
+        assert await theirs_again.get("after", collection="users") == {"v": 2}

@@ -21,6 +21,7 @@ POSTGRESQL_CAPABILITIES = Capabilities(
     cull=True,
     native_ttl=False,
     persistent=True,
+    asyncio_only=True,  # asyncpg is an asyncio library
 )
 """What :class:`kv_postgresql.store.PostgreSQLStore` can do (its class uses this value)."""
 

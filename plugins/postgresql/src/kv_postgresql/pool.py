@@ -1,13 +1,21 @@
 """The connections a store runs its statements on.
 
-:class:`ConnectionPool` is the store's own pool of asyncpg connections. It is
-deliberately small: idle connections wait in a list, a semaphore bounds how
-many are open, and taking or returning one never yields to the event loop.
-(asyncpg's ``Pool`` spends two or three extra event-loop iterations per call
-on its release task, ``shield`` and reset, which doubled the cost of a
-``get``; every statement here is a single autocommit statement that changes
-no session state, so none of that is needed.)
+:class:`ConnectionPool` is the store's own pool of asyncpg connections, one
+per event loop (the store keeps them in a :class:`kv.loops.PerLoop`: an
+asyncpg connection works only in the loop that opened it). It is
+deliberately small: idle connections wait in a list and taking or returning
+one never yields to the event loop. (asyncpg's ``Pool`` spends two or three
+extra event-loop iterations per call on its release task, ``shield`` and
+reset, which doubled the cost of a ``get``; every statement here is a single
+autocommit statement that changes no session state, so none of that is
+needed.)
 
+* At most ``max_size`` connections are open. A caller that finds none free
+  waits in line (first come, first served) for one to be returned, up to
+  ``wait_timeout`` seconds, then gets :class:`PoolTimeoutError`; it is never
+  refused for being one too many. If the server itself refuses a new
+  connection for having too many clients while this pool has some open, the
+  caller waits for one of those instead.
 * A connection that failed for any reason other than an SQL error from the
   server (lost, timed out, cancelled mid-statement) is terminated, never
   reused; the next call opens a new one. So after a server restart the same
@@ -15,6 +23,10 @@ no session state, so none of that is needed.)
 * A statement that fails because an *idle* connection turned out to be dead
   (the server restarted while it sat in the pool) is sent once more on a new
   connection.
+* The pool closes itself, politely, when its event loop shuts down through
+  ``asyncio.run`` (or anything else that calls ``loop.shutdown_asyncgens()``):
+  it registers an asynchronous generator whose ``finally`` closes it. A pool
+  whose loop was closed without that is :meth:`ConnectionPool.discard`-ed.
 
 :class:`PoolAdapter` runs the same calls on an ``asyncpg.Pool`` that the
 user passed in (and that the store never closes).
@@ -23,13 +35,16 @@ user passed in (and that the store never closes).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+import gc
+from collections import deque
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import asyncpg
 from asyncpg import exceptions as pg
 
-__all__ = ["ConnectionPool", "PoolAdapter", "is_connection_loss"]
+__all__ = ["ConnectionPool", "PoolAdapter", "PoolTimeoutError", "is_connection_loss"]
 
 T = TypeVar("T")
 
@@ -44,6 +59,13 @@ _CONNECTION_LOSS: tuple[type[BaseException], ...] = (
     EOFError,
 )
 
+_ABANDONED_BEFORE_COLLECT = 16
+"""Connections abandoned (their loop closed without shutting the pool down)
+after which :meth:`ConnectionPool.discard` runs the garbage collector, which
+is the only thing that can close their sockets without their loop."""
+
+_abandoned = 0
+
 
 def is_connection_loss(error: BaseException) -> bool:
     """Whether ``error`` means the connection (or the server) went away."""
@@ -52,52 +74,183 @@ def is_connection_loss(error: BaseException) -> bool:
     return isinstance(error, pg.InterfaceError) and "closed" in str(error)
 
 
+class PoolTimeoutError(TimeoutError):
+    """No connection of the pool became free within the wait timeout."""
+
+
+class PoolClosedError(ConnectionResetError):
+    """The pool was closed (the store was closed) while a call waited for a connection."""
+
+
 class ConnectionPool:
-    """At most ``max_size`` asyncpg connections, made by ``connect`` when needed.
+    """At most ``max_size`` asyncpg connections of one event loop, made by ``connect``.
+
+    Build it inside the loop that will use it, then :meth:`start` it.
 
     Args:
         connect: Opens one connection.
-        max_size: Most connections open at once (callers beyond wait).
+        max_size: Most connections open at once (callers beyond wait in line).
+        wait_timeout: Seconds a caller waits for a free connection (``None``:
+            no limit), then :class:`PoolTimeoutError`.
+        close_timeout: Seconds to close a connection politely before dropping it.
     """
 
-    def __init__(self, connect: Connect, *, max_size: int) -> None:
+    def __init__(
+        self,
+        connect: Connect,
+        *,
+        max_size: int,
+        wait_timeout: float | None = None,
+        close_timeout: float = 10.0,
+    ) -> None:
         self._connect = connect
         self._idle: list[asyncpg.Connection] = []
-        self._slots = asyncio.Semaphore(max_size)
+        self._max_size = max_size
+        self._limit = max_size  # lowered if the server refuses more clients
+        self._open = 0  # connections open or being opened
+        self._waiters: deque[asyncio.Future[asyncpg.Connection | None]] = deque()
+        self._wait_timeout = wait_timeout
+        self._close_timeout = close_timeout
         self._closed = False
+        self._discarding = False
+        self.loop = asyncio.get_running_loop()
+        self._lifetime: AsyncGenerator[None, None] | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"<ConnectionPool open={self._open} idle={len(self._idle)}"
+            f" waiting={len(self._waiters)} max_size={self._max_size}>"
+        )
 
     @property
     def idle(self) -> int:
         """How many connections are open and unused."""
         return len(self._idle)
 
+    @property
+    def size(self) -> int:
+        """How many connections are open (or being opened)."""
+        return self._open
+
+    async def start(self, min_size: int = 0) -> None:
+        """Tie the pool to its loop's shutdown, then open ``min_size`` connections."""
+        lifetime = self._lifetime = self._live()
+        await lifetime.__anext__()  # registered with the loop, suspended at its yield
+        try:
+            await self.fill(min_size)
+        except BaseException:
+            await self.close()
+            raise
+
+    async def _live(self) -> AsyncGenerator[None, None]:
+        """Suspended for the pool's life; ``loop.shutdown_asyncgens()`` closes it."""
+        try:
+            yield
+        finally:
+            if self._discarding:
+                self._abandon()
+            else:
+                await self._shutdown()
+
     async def fill(self, count: int) -> None:
         """Open connections until ``count`` are idle (at setup, for ``min_size``)."""
-        missing = count - len(self._idle)
-        if missing > 0:
-            opened = await asyncio.gather(*(self._connect() for _ in range(missing)))
-            self._idle.extend(opened)
+        missing = min(count - len(self._idle), self._limit - self._open)
+        if missing <= 0:
+            return
+        self._open += missing
+        results = await asyncio.gather(
+            *(self._connect() for _ in range(missing)), return_exceptions=True
+        )
+        failure: BaseException | None = None
+        for result in results:
+            if isinstance(result, BaseException):
+                self._open -= 1
+                failure = failure or result
+            else:
+                self._release(result, broken=False)
+        if failure is not None:
+            raise failure
 
     async def _acquire(self) -> tuple[asyncpg.Connection, bool]:
         """A connection and whether it was idle (reused) rather than new."""
-        await self._slots.acquire()  # no suspension while a slot is free
-        try:
-            while self._idle:
+        deadline: float | None = None
+        while True:
+            if self._closed:
+                raise PoolClosedError("the store was closed")
+            while self._idle:  # no suspension while one is idle
                 connection = self._idle.pop()
                 if not connection.is_closed():
                     return connection, True
-            return await self._connect(), False
+                self._open -= 1
+            if self._open < self._limit:
+                self._open += 1
+                try:
+                    return await self._connect(), False
+                except BaseException as error:
+                    self._open -= 1
+                    if isinstance(error, pg.TooManyConnectionsError) and self._open > 0:
+                        # The server is full: keep to the connections this pool has, and
+                        # wait for one of them to come back.
+                        self._limit = self._open
+                    else:
+                        self._wake_one(None)  # its slot is free again
+                        raise
+            if deadline is None and self._wait_timeout is not None:
+                deadline = self.loop.time() + self._wait_timeout
+            connection_or_slot = await self._wait(deadline)
+            if connection_or_slot is not None:
+                return connection_or_slot, True
+
+    async def _wait(self, deadline: float | None) -> asyncpg.Connection | None:
+        """Wait in line: a connection handed over, or ``None`` when a slot is free."""
+        waiter: asyncio.Future[asyncpg.Connection | None] = self.loop.create_future()
+        self._waiters.append(waiter)
+        timer = None
+        if deadline is not None:
+            timer = self.loop.call_at(deadline, self._expire, waiter)
+        try:
+            return await waiter
         except BaseException:
-            self._slots.release()
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                handed = waiter.result()  # handed over just as this call was cancelled
+                if handed is not None:
+                    self._release(handed, broken=False)
+                else:
+                    self._wake_one(None)
             raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+            if not waiter.done():
+                waiter.cancel()  # skipped by _wake_one
+
+    def _expire(self, waiter: asyncio.Future[asyncpg.Connection | None]) -> None:
+        if not waiter.done():
+            waiter.set_exception(
+                PoolTimeoutError(
+                    f"no connection became free within {self._wait_timeout} s"
+                    f" ({self._open} open and busy, max_size={self._max_size})"
+                )
+            )
+
+    def _wake_one(self, connection: asyncpg.Connection | None) -> bool:
+        """Hand ``connection`` (or a free slot: ``None``) to the first caller in line."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(connection)
+                return True
+        return False
 
     def _release(self, connection: asyncpg.Connection, *, broken: bool) -> None:
         if broken or self._closed or connection.is_closed():
             if not connection.is_closed():
                 connection.terminate()
-        else:
+            self._open -= 1
+            if not self._closed:
+                self._wake_one(None)
+        elif not self._wake_one(connection):
             self._idle.append(connection)
-        self._slots.release()
 
     async def _call(self, run: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
         retried = False
@@ -143,12 +296,75 @@ class ConnectionPool:
         """Run ``run(connection)`` (several statements, a transaction) on one connection."""
         return await self._call(run)
 
-    async def close(self, timeout: float) -> None:
-        """Close the idle connections; connections in use close when released."""
+    async def close(self) -> None:
+        """Close the idle connections (in the pool's loop); those in use close when released.
+
+        Callers waiting for a connection get :class:`PoolClosedError`.
+        """
+        lifetime, self._lifetime = self._lifetime, None
+        if lifetime is not None:
+            await lifetime.aclose()  # runs its finally: _shutdown()
+        await self._shutdown()
+
+    async def _shutdown(self) -> None:
         self._closed = True
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_exception(PoolClosedError("the store was closed"))
         idle, self._idle = self._idle, []
+        self._open -= len(idle)
+        await asyncio.gather(*(_close_quietly(c, self._close_timeout) for c in idle))
+
+    def discard(self) -> None:
+        """Let go of the pool without awaiting (its loop closed, or runs in another thread).
+
+        Never raises. In a loop that still runs, the idle connections are
+        terminated there; in a closed loop nothing can close them any more,
+        so they are dropped and, every few such connections, the garbage
+        collector is run to close their sockets.
+        """
+        with contextlib.suppress(Exception):
+            self._discard()
+
+    def _discard(self) -> None:
+        self._closed = True
+        loop = self.loop
+        if not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # closed meanwhile: handled below
+                loop.call_soon_threadsafe(self._terminate_idle)
+                return
+        lifetime, self._lifetime = self._lifetime, None
+        if lifetime is not None:
+            # Finish the generator now (its finally does not suspend when discarding), so
+            # the collector never asks the closed loop to finalize it.
+            self._discarding = True
+            closing = lifetime.aclose().__await__()
+            with contextlib.suppress(StopIteration, GeneratorExit, RuntimeError):
+                closing.send(None)
+        self._abandon()
+
+    def _terminate_idle(self) -> None:
+        idle, self._idle = self._idle, []
+        self._open -= len(idle)
         for connection in idle:
-            await _close_quietly(connection, timeout)
+            with contextlib.suppress(Exception):
+                connection.terminate()
+
+    def _abandon(self) -> None:
+        """Drop the idle connections of a closed loop (see :meth:`discard`)."""
+        global _abandoned
+        idle, self._idle = self._idle, []
+        self._open -= len(idle)
+        for connection in idle:
+            if not connection.is_closed():
+                with contextlib.suppress(Exception):
+                    connection.terminate()  # marks it aborted; its socket needs the loop
+                _abandoned += 1
+        idle.clear()
+        if _abandoned >= _ABANDONED_BEFORE_COLLECT:
+            _abandoned = 0
+            gc.collect()  # closes the sockets of unreachable transports
 
 
 class PoolAdapter:
@@ -178,7 +394,7 @@ class PoolAdapter:
         async with self.pool.acquire() as connection:
             return await run(connection)  # type: ignore[arg-type]
 
-    async def close(self, timeout: float) -> None:
+    async def close(self) -> None:
         """Nothing: the user's pool stays open."""
 
 
@@ -187,4 +403,5 @@ async def _close_quietly(connection: asyncpg.Connection, timeout: float) -> None
     try:
         await connection.close(timeout=timeout)
     except Exception:
-        connection.terminate()
+        with contextlib.suppress(Exception):
+            connection.terminate()

@@ -126,13 +126,18 @@ class Statements:
             f"WITH gone AS (DELETE FROM {t} WHERE collection = $1 AND key = ANY($2::text[])"
             f" RETURNING expires_at) SELECT count(*) FROM gone WHERE {live.format('$3')}"
         )
+        # The second column is the original name of a name stored as a token ($5 or $4 is
+        # the token prefix; see kv_postgresql.names), read from the wrapped value.
         self.key_page = (
-            f"SELECT key FROM {t} WHERE collection = $1 AND key > $2 AND {live.format('$3')}"
+            "SELECT key, CASE WHEN starts_with(key, $5) THEN value::json ->> 'k' END"
+            f" FROM {t} WHERE collection = $1 AND key > $2 AND {live.format('$3')}"
             " ORDER BY key LIMIT $4"
         )
         self.collection_page = (
-            f"SELECT DISTINCT collection FROM {t} WHERE collection > $1"
-            f" AND {live.format('$2')} ORDER BY collection LIMIT $3"
+            "SELECT DISTINCT ON (collection) collection,"
+            " CASE WHEN starts_with(collection, $4) THEN value::json ->> 'c' END"
+            f" FROM {t} WHERE collection > $1 AND {live.format('$2')}"
+            " ORDER BY collection LIMIT $3"
         )
         self.destroy = f"DELETE FROM {t}"
         self.destroy_collection = f"DELETE FROM {t} WHERE collection = $1"

@@ -29,7 +29,7 @@ import asyncio
 import hashlib
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import asyncpg
@@ -47,6 +47,7 @@ from kv.errors import (
     StoreSetupError,
     StoreTimeoutError,
 )
+from kv.loops import PerLoop
 from kv.options import CommonOptions, parse_options
 from kv.store import (
     BaseStore,
@@ -57,9 +58,24 @@ from kv.store import (
     EnumerateKeysMixin,
 )
 from kv.url import StoreURL
-from kv_postgresql.names import decode_name, encode_name
+from kv_postgresql.names import (
+    TOKEN,
+    decode_name,
+    encode_name,
+    is_token,
+    stored_collection,
+    stored_key,
+    unwrap_value,
+    wrap_value,
+)
 from kv_postgresql.plugin import POSTGRESQL_CAPABILITIES
-from kv_postgresql.pool import ConnectionPool, PoolAdapter, is_connection_loss
+from kv_postgresql.pool import (
+    ConnectionPool,
+    PoolAdapter,
+    PoolClosedError,
+    PoolTimeoutError,
+    is_connection_loss,
+)
 from kv_postgresql.sql import (
     COLUMNS_QUERY,
     DEFAULT_TABLE,
@@ -90,6 +106,8 @@ class PostgreSQLOptions(CommonOptions):
             missing table is a :class:`~kv.errors.StoreSetupError`).
         host: Host name or Unix socket directory, instead of the URL's hosts.
         sslmode: libpq's ``sslmode`` (``disable`` ... ``verify-full``).
+        password: The password, instead of the URL's (``?password=``, as libpq
+            accepts it). Never shown: not in ``repr``, messages or logs.
         min_size: Connections opened at setup (idle ones stay open for reuse).
         max_size: Most connections the pool opens.
         connect_timeout: Seconds to establish a connection.
@@ -105,6 +123,7 @@ class PostgreSQLOptions(CommonOptions):
     create_table: bool = True
     host: str | None = None
     sslmode: SSLMode | None = None
+    password: str | None = field(default=None, repr=False)
     min_size: int = 1
     max_size: int = 10
     connect_timeout: float = 10.0
@@ -121,6 +140,29 @@ def _status_count(status: str) -> int:
     """Rows affected, from a command status such as ``"DELETE 3"``."""
     tail = status.rpartition(" ")[2]
     return int(tail) if tail.isdigit() else 0
+
+
+def _row_value(value_json: str, collection: str, stored: str, key: str, name: str) -> str:
+    """The ``value`` column's text: the value's JSON, wrapped if a name is a token."""
+    if is_token(stored) or is_token(name):
+        return wrap_value(
+            value_json,
+            encode_name(collection) if is_token(stored) else None,
+            encode_name(key) if is_token(name) else None,
+        )
+    return value_json
+
+
+def _unwrapped(text: str, created_at: float | None, expires_at: float | None) -> StoredEntry:
+    """The entry of a row whose value was wrapped by :func:`_row_value`."""
+    value = unwrap_value(text)
+    if value is None:  # not a wrapped value: let the base store report it as corrupt
+        return StoredEntry("null", created_at, expires_at)
+    return StoredEntry(None, created_at, expires_at, value)
+
+
+async def _close_pool(pool: ConnectionPool) -> None:
+    await pool.close()
 
 
 class PostgreSQLStore(
@@ -141,7 +183,7 @@ class PostgreSQLStore(
             without a query (give options as keywords), or ``None`` for
             libpq's defaults (``PGHOST``, ``PGUSER``, ...).
         pool: An asyncpg pool to use (left open by :meth:`close`).
-        table, schema, create_table, host, sslmode, min_size, max_size,
+        table, schema, create_table, host, sslmode, password, min_size, max_size,
         connect_timeout, command_timeout: see :class:`PostgreSQLOptions`.
         default_collection: Collection used when ``collection=None``.
         sweep_interval, sweep_limit: how often writes reclaim expired rows.
@@ -164,6 +206,7 @@ class PostgreSQLStore(
         create_table: bool = True,
         host: str | None = None,
         sslmode: SSLMode | None = None,
+        password: str | None = None,
         min_size: int = 1,
         max_size: int = 10,
         connect_timeout: float = 10.0,
@@ -192,12 +235,17 @@ class PostgreSQLStore(
             raise InvalidOptionError(
                 f"command_timeout must be None or > 0 seconds, not {command_timeout!r}"
             )
-        self._connect_args = _connect_args(url, host=host, sslmode=sslmode)
+        # The password is kept as a callable that asyncpg calls when it connects, so no
+        # repr of the store, its attributes or asyncpg's parameters shows it.
+        self._connect_args = _connect_args(url, host=host, sslmode=sslmode, password=password)
         self._where = _describe(self._connect_args)
         self.min_size, self.max_size = min_size, max_size
         self.connect_timeout, self.command_timeout = connect_timeout, command_timeout
-        self._user_pool = pool
-        self._pool: ConnectionPool | PoolAdapter | None = None
+        self._adapter = None if pool is None else PoolAdapter(pool)
+        # One pool per event loop: an asyncpg connection works only in the loop that made it.
+        self._pools: PerLoop[ConnectionPool] = PerLoop(
+            self._make_pool, close=_close_pool, discard=ConnectionPool.discard
+        )
         self.qualified_table = (
             quote(self.table)
             if self.schema is None
@@ -226,6 +274,7 @@ class PostgreSQLStore(
             create_table=parsed.create_table,
             host=parsed.host,
             sslmode=parsed.sslmode,
+            password=parsed.password,
             min_size=parsed.min_size,
             max_size=parsed.max_size,
             connect_timeout=parsed.connect_timeout,
@@ -241,15 +290,19 @@ class PostgreSQLStore(
     # --- lifecycle -------------------------------------------------------------------
 
     async def _open(self) -> None:
-        if self._pool is None:  # kept if setting up the table failed: the next call retries
-            if self._user_pool is not None:
-                self._pool = PoolAdapter(self._user_pool)
-            else:
-                self._pool = ConnectionPool(self._new_connection, max_size=self.max_size)
-        pool = self._pool
+        pool = self._adapter or await self._pools.get()
         self._sql = await pool.with_connection(self._prepare_table)
-        if isinstance(pool, ConnectionPool):
-            await pool.fill(self.min_size)
+
+    async def _make_pool(self) -> ConnectionPool:
+        """The running loop's pool, with ``min_size`` connections open."""
+        pool = ConnectionPool(
+            self._new_connection,
+            max_size=self.max_size,
+            wait_timeout=self.command_timeout,
+            close_timeout=self.connect_timeout,
+        )
+        await pool.start(self.min_size)
+        return pool
 
     async def _new_connection(self) -> asyncpg.Connection:
         return await asyncpg.connect(
@@ -288,45 +341,56 @@ class PostgreSQLStore(
         return Statements(table, columns["value"])
 
     async def _close(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            await pool.close(self.connect_timeout)
+        await self._pools.close()  # this loop's pool closed; other loops' pools discarded
 
-    @property
-    def _connections(self) -> ConnectionPool | PoolAdapter:
-        pool = self._pool
-        if pool is None:
-            raise StoreConnectionError("The store is closed")
-        return pool
+    async def _connections(self) -> ConnectionPool | PoolAdapter:
+        """The pool for the running loop (the user's pool, if one was passed in)."""
+        return self._adapter or await self._pools.get()
 
     # --- entries ---------------------------------------------------------------------
 
     async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
-        row = await self._connections.fetchrow(
-            self._sql.get, encode_name(collection), encode_name(key)
-        )
+        stored = stored_collection(collection)
+        name = stored_key(key, stored)
+        pool = self._adapter or await self._pools.get()
+        row = await pool.fetchrow(self._sql.get, stored, name)
         if row is None:
             return None
+        if is_token(stored) or is_token(name):
+            return _unwrapped(row[0], row[1], row[2])
         return StoredEntry(row[0], row[1], row[2])
 
     async def _get_entries(
         self, collection: str, keys: Sequence[str]
     ) -> Sequence[StoredEntry | None]:
-        stored = {key: encode_name(key) for key in keys}
-        rows = await self._connections.fetch(
-            self._sql.get_many, encode_name(collection), list(set(stored.values()))
-        )
-        found = {row[0]: StoredEntry(row[1], row[2], row[3]) for row in rows}
-        return [found.get(stored[key]) for key in keys]
+        stored = stored_collection(collection)
+        names = {key: stored_key(key, stored) for key in keys}
+        pool = self._adapter or await self._pools.get()
+        rows = await pool.fetch(self._sql.get_many, stored, list(set(names.values())))
+        if is_token(stored):
+            found = {row[0]: _unwrapped(row[1], row[2], row[3]) for row in rows}
+        else:
+            found = {
+                row[0]: (
+                    _unwrapped(row[1], row[2], row[3])
+                    if is_token(row[0])
+                    else StoredEntry(row[1], row[2], row[3])
+                )
+                for row in rows
+            }
+        return [found.get(names[key]) for key in keys]
 
     async def _put_entry(
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None
     ) -> None:
-        await self._connections.execute(
+        stored = stored_collection(collection)
+        name = stored_key(key, stored)
+        pool = self._adapter or await self._pools.get()
+        await pool.execute(
             self._sql.put,
-            encode_name(collection),
-            encode_name(key),
-            entry.json(),
+            stored,
+            name,
+            _row_value(entry.json(), collection, stored, key, name),
             ttl,
             entry.created_at,
             entry.expires_at,
@@ -339,29 +403,39 @@ class PostgreSQLStore(
         entries: Sequence[StoredEntry],
         ttl: float | None,
     ) -> None:
-        latest = {encode_name(key): entry.json() for key, entry in zip(keys, entries)}
+        stored = stored_collection(collection)
+        latest: dict[str, str] = {}
+        for key, entry in zip(keys, entries):  # later duplicates win
+            name = stored_key(key, stored)
+            latest[name] = _row_value(entry.json(), collection, stored, key, name)
+        # Rows are written (and locked) in one order by every call, so two calls writing
+        # the same keys cannot deadlock.
+        names = sorted(latest)
         first = entries[0]
-        await self._connections.execute(
+        pool = self._adapter or await self._pools.get()
+        await pool.execute(
             self._sql.put_many,
-            encode_name(collection),
-            list(latest),
-            list(latest.values()),
+            stored,
+            names,
+            [latest[name] for name in names],
             ttl,
             first.created_at,
             first.expires_at,
         )
 
     async def _delete_entry(self, collection: str, key: str) -> bool:
-        live = await self._connections.fetchval(
-            self._sql.delete, encode_name(collection), encode_name(key), time.time()
-        )
+        stored = stored_collection(collection)
+        pool = self._adapter or await self._pools.get()
+        live = await pool.fetchval(self._sql.delete, stored, stored_key(key, stored), time.time())
         return bool(live)
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
-        count = await self._connections.fetchval(
+        stored = stored_collection(collection)
+        pool = self._adapter or await self._pools.get()
+        count = await pool.fetchval(
             self._sql.delete_many,
-            encode_name(collection),
-            list({encode_name(key) for key in keys}),
+            stored,
+            sorted({stored_key(key, stored) for key in keys}),
             time.time(),
         )
         return int(count or 0)
@@ -369,80 +443,108 @@ class PostgreSQLStore(
     # --- optional capabilities ----------------------------------------------------------
 
     async def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
-        stored_collection = encode_name(collection)
+        stored = stored_collection(collection)
         after = ""  # every stored key sorts after the empty string
         while True:
-            rows = await self._connections.fetch(
-                self._sql.key_page, stored_collection, after, time.time(), page_size
+            pool = await self._connections()
+            rows = await pool.fetch(
+                self._sql.key_page, stored, after, time.time(), page_size, TOKEN
             )
-            page = [row[0] for row in rows]
-            if page:
-                yield [decode_name(key) for key in page]
-            if len(page) < page_size:
+            if rows:
+                # The second column is the original of a key stored as a token.
+                yield [decode_name(row[0] if row[1] is None else row[1]) for row in rows]
+            if len(rows) < page_size:
                 return
-            after = page[-1]
+            after = rows[-1][0]
 
     async def _collection_pages(self, page_size: int) -> AsyncIterator[Sequence[str]]:
         after = ""
         while True:
-            rows = await self._connections.fetch(
-                self._sql.collection_page, after, time.time(), page_size
-            )
-            page = [row[0] for row in rows]
-            if page:
-                yield [decode_name(name) for name in page]
-            if len(page) < page_size:
+            pool = await self._connections()
+            rows = await pool.fetch(self._sql.collection_page, after, time.time(), page_size, TOKEN)
+            if rows:
+                yield [decode_name(row[0] if row[1] is None else row[1]) for row in rows]
+            if len(rows) < page_size:
                 return
-            after = page[-1]
+            after = rows[-1][0]
 
     async def _destroy(self) -> bool:
-        return _status_count(await self._connections.execute(self._sql.destroy)) > 0
+        pool = await self._connections()
+        return _status_count(await pool.execute(self._sql.destroy)) > 0
 
     async def _destroy_collection(self, collection: str) -> bool:
-        status = await self._connections.execute(
-            self._sql.destroy_collection, encode_name(collection)
-        )
+        pool = await self._connections()
+        status = await pool.execute(self._sql.destroy_collection, stored_collection(collection))
         return _status_count(status) > 0
 
     async def _cull(self, now: float, limit: int | None) -> int:
+        pool = await self._connections()
         if limit is None:
-            status = await self._connections.execute(self._sql.cull, now)
+            status = await pool.execute(self._sql.cull, now)
         else:
-            status = await self._connections.execute(self._sql.cull_some, now, limit)
+            status = await pool.execute(self._sql.cull_some, now, limit)
         return _status_count(status)
 
     # --- errors ------------------------------------------------------------------------
 
     def _translate_error(self, error: Exception) -> KeyValueError | None:
-        """Map asyncpg's and the server's errors to kv errors (messages carry no values)."""
+        """Map asyncpg's and the server's errors to kv errors (no values, no password)."""
+        translated = self._translate(error)
+        if translated is None and self._hide(str(error)) != str(error):
+            return StoreError(f"The backend raised {type(error).__name__}: {self._say(error)}")
+        return translated
+
+    def _hide(self, text: str) -> str:
+        secret = self._connect_args.get("password")
+        return secret.hide(text) if isinstance(secret, Secret) else text
+
+    def _say(self, error: BaseException) -> str:
+        """``str(error)`` with the password masked (should a message ever quote it)."""
+        return self._hide(str(error))
+
+    def _translate(self, error: Exception) -> KeyValueError | None:
         where = self._where
+        if isinstance(error, PoolTimeoutError):
+            return StoreTimeoutError(
+                f"PostgreSQL {where}: every connection was busy: {self._say(error)}"
+            )
+        if isinstance(error, PoolClosedError):
+            return StoreConnectionError(f"PostgreSQL {where}: the store was closed")
         if is_connection_loss(error) or isinstance(error, pg.TooManyConnectionsError):
-            return StoreConnectionError(f"PostgreSQL {where}: {error}")
+            return StoreConnectionError(f"PostgreSQL {where}: {self._say(error)}")
         if isinstance(error, asyncio.TimeoutError | TimeoutError):
             return StoreTimeoutError(
                 f"PostgreSQL {where} did not answer within the command timeout"
                 f" ({self.command_timeout} s)"
             )
         if isinstance(error, pg.QueryCanceledError | pg.LockNotAvailableError):
-            return StoreTimeoutError(f"PostgreSQL {where} cancelled the statement: {error}")
+            return StoreTimeoutError(
+                f"PostgreSQL {where} cancelled the statement: {self._say(error)}"
+            )
         if isinstance(error, pg.ReadOnlySQLTransactionError):
-            return ReadOnlyError(f"PostgreSQL {where} is read-only: {error}")
+            return ReadOnlyError(f"PostgreSQL {where} is read-only: {self._say(error)}")
         if isinstance(error, pg.UntranslatableCharacterError):
             return SerializationError(
                 f"Table {self.qualified_table} keeps values as jsonb, which cannot hold NUL"
                 " (\\u0000) in strings; use a table whose value column is json"
             )
         if isinstance(error, OSError):  # refused, unreachable, name not resolved
-            return StoreConnectionError(f"PostgreSQL {where}: {error}")
+            return StoreConnectionError(f"PostgreSQL {where}: {self._say(error)}")
         if isinstance(error, pg.PostgresError):
-            return StoreError(f"PostgreSQL error {error.sqlstate}: {error.args[0]}")
+            return StoreError(
+                f"PostgreSQL error {error.sqlstate}: {self._hide(str(error.args[0]))}"
+            )
         if isinstance(error, pg.InterfaceError):
-            return StoreError(f"asyncpg: {error}")
+            return StoreError(f"asyncpg: {self._say(error)}")
         return None
 
 
 def _connect_args(
-    url: str | StoreURL | None, *, host: str | None, sslmode: str | None
+    url: str | StoreURL | None,
+    *,
+    host: str | None,
+    sslmode: str | None,
+    password: str | None = None,
 ) -> dict[str, Any]:
     """asyncpg's connection arguments from a URL without query."""
     args: dict[str, Any] = {}
@@ -462,7 +564,7 @@ def _connect_args(
         if parsed.username is not None:
             args["user"] = parsed.username
         if parsed.password is not None:
-            args["password"] = parsed.password
+            args["password"] = Secret(parsed.password)
         database = parsed.path.lstrip("/")
         if "/" in database:
             raise InvalidURLError(f"A PostgreSQL URL's path is one database name (got {parsed})")
@@ -475,7 +577,37 @@ def _connect_args(
             args["port"] = ports[0]
     if sslmode is not None:
         args["ssl"] = sslmode
+    if password is not None:  # the option wins over the URL's password
+        args["password"] = Secret(password)
     return args
+
+
+class Secret:
+    """A password that no ``repr``, ``str`` or message shows; call it to get the text.
+
+    asyncpg accepts a callable as ``password`` and calls it when it connects.
+    """
+
+    __slots__ = ("_text",)
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def __call__(self) -> str:
+        """The password."""
+        return self._text
+
+    def __repr__(self) -> str:
+        return "<hidden>"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a password is not pickled")
+
+    def hide(self, text: str) -> str:
+        """``text`` with every occurrence of the password masked."""
+        return text.replace(self._text, "***") if self._text else text
 
 
 def _describe(args: dict[str, Any]) -> str:
