@@ -230,3 +230,198 @@ async def check_fault_recovery(
     await store.put("after", {"ok": True}, collection="fault")
     assert await store.get("after", collection="fault") == {"ok": True}
     assert len(await store.keys("fault")) >= len(keys) + 1
+
+
+# --- reliability under load: calls in flight, event loops, timeouts ----------------
+
+
+def open_descriptors() -> int:
+    """How many file descriptors this process holds (Linux: ``/proc/self/fd``)."""
+    import os
+
+    return len(os.listdir("/proc/self/fd"))
+
+
+async def check_calls_in_flight(store: RespStore, count: int = 1000) -> None:
+    """``count`` puts, then ``count`` gets, then both mixed, all at once: every one answered."""
+    import asyncio
+
+    keys = [f"flight-{i}" for i in range(count)]
+    puts = await asyncio.gather(
+        *(store.put(key, {"i": i}, collection="flight") for i, key in enumerate(keys)),
+        return_exceptions=True,
+    )
+    failed = [result for result in puts if isinstance(result, BaseException)]
+    assert not failed, f"{len(failed)} of {count} puts failed, first: {failed[0]!r}"
+    gets = await asyncio.gather(
+        *(store.get(key, collection="flight") for key in keys), return_exceptions=True
+    )
+    failed = [result for result in gets if isinstance(result, BaseException)]
+    assert not failed, f"{len(failed)} of {count} gets failed, first: {failed[0]!r}"
+    assert gets == [{"i": i} for i in range(count)]
+    mixed = await asyncio.gather(
+        *(
+            store.get(key, collection="flight")
+            if i % 2
+            else store.put(key, {"again": i}, collection="flight")
+            for i, key in enumerate(keys)
+        ),
+        return_exceptions=True,
+    )
+    failed = [result for result in mixed if isinstance(result, BaseException)]
+    assert not failed, f"{len(failed)} of {count} mixed calls failed, first: {failed[0]!r}"
+
+
+async def connected_clients(raw: Any) -> int:
+    """How many clients the server has connected (``INFO clients``)."""
+    return int((await raw.info("clients"))["connected_clients"])
+
+
+async def check_max_connections_makes_callers_wait(store: RespStore, raw: Any) -> None:
+    """With ``max_connections=2``, 300 calls at once all succeed over at most 2 connections."""
+    import asyncio
+
+    before = await connected_clients(raw)
+    highest = before
+    stop = asyncio.Event()
+
+    async def watch() -> None:
+        nonlocal highest
+        while not stop.is_set():
+            highest = max(highest, await connected_clients(raw))
+            await asyncio.sleep(0)
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        results = await asyncio.gather(
+            *(store.put(f"w{i}", {"i": i}, collection="wait") for i in range(300)),
+            *(store.get(f"w{i}", collection="wait") for i in range(300)),
+            return_exceptions=True,
+        )
+    finally:
+        stop.set()
+        await watcher
+    failed = [result for result in results if isinstance(result, BaseException)]
+    assert not failed, f"{len(failed)} of 600 calls failed, first: {failed[0]!r}"
+    assert highest - before <= 2, f"{highest - before} connections for max_connections=2"
+
+
+def check_successive_event_loops(store: RespStore, rounds: int = 10) -> None:
+    """One store object, ``rounds`` successive ``asyncio.run()`` calls: every call works."""
+    import asyncio
+
+    async def handler(round_number: int) -> None:
+        key = f"round-{round_number}"
+        await store.put(key, {"round": round_number}, collection="loops", ttl=600)
+        assert await store.get(key, collection="loops") == {"round": round_number}
+        await store.put_many([f"{key}-a", f"{key}-b"], [{"n": 1}, {"n": 2}], collection="loops")
+        assert await store.get_many([f"{key}-a", f"{key}-b"], collection="loops") == [
+            {"n": 1},
+            {"n": 2},
+        ]
+        assert await store.delete(f"{key}-b", collection="loops") is True
+        assert key in await store.keys("loops")
+
+    for round_number in range(rounds):
+        asyncio.run(handler(round_number))
+
+    async def last() -> None:
+        got = await store.get_many([f"round-{i}" for i in range(rounds)], collection="loops")
+        assert got == [{"round": i} for i in range(rounds)]
+        await store.destroy()
+        await store.close()
+
+    asyncio.run(last())
+
+
+def check_descriptors_across_event_loops(store: RespStore, loops: int = 20) -> None:
+    """File descriptors do not grow with the number of loops a store was used in.
+
+    Each loop runs 20 calls at once (several connections). Loops that end
+    through ``asyncio.run`` have their connections closed in them; loops closed
+    without shutting down (a bare ``loop.close()``) leave theirs to be dropped.
+    """
+    import asyncio
+    import gc
+
+    async def handler() -> None:
+        await asyncio.gather(*(store.put(f"fd{i}", {"i": i}, collection="fds") for i in range(20)))
+        assert await store.get("fd3", collection="fds") == {"i": 3}
+
+    def bare_loop() -> None:
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(handler())
+        finally:
+            loop.close()
+
+    for _ in range(3):  # one-time costs: imports, the cluster's slot map, caches
+        asyncio.run(handler())
+    gc.collect()
+    before = open_descriptors()
+    for _ in range(loops):
+        asyncio.run(handler())
+    gc.collect()
+    after_runs = open_descriptors()
+    for _ in range(loops):
+        bare_loop()
+    asyncio.run(handler())  # the next loop's first call lets the dead loops go
+    gc.collect()
+    after_bare = open_descriptors()
+    asyncio.run(store.close())
+    # A few descriptors of slack (a loop's own self-pipe, ...), never one per loop.
+    assert after_runs - before <= 4, f"{after_runs - before} more descriptors after {loops} runs"
+    assert after_bare - before <= 8, (
+        f"{after_bare - before} more descriptors after {loops} loops closed without shutdown"
+    )
+
+
+async def check_timeout_is_the_bound(
+    store: RespStore, server_pids: list[int], timeout: float
+) -> None:
+    """A server that stops answering fails calls after ``timeout``, never twice it.
+
+    The servers are stopped with SIGSTOP (their sockets stay open, nothing is
+    answered) and always resumed with SIGCONT. One call runs on an open
+    connection; with ``max_connections=1`` in the store, a second call waits
+    for that connection: both fail with StoreTimeoutError within ``timeout``
+    of their start (plus scheduling slack), where a retried command would
+    take at least twice that.
+    """
+    import os
+    import signal
+    import time
+
+    assert await store.get("before", collection="stuck") is None  # connected
+    for pid in server_pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        start = time.monotonic()
+        with pytest.raises(kv.StoreTimeoutError) as caught:
+            await store.get("k", collection="stuck")
+        elapsed = time.monotonic() - start
+        assert caught.value.key == "k"
+        assert timeout * 0.9 <= elapsed < 2 * timeout, f"failed after {elapsed:.2f} s"
+
+        results: list[tuple[BaseException | None, float]] = []
+
+        async def timed(key: str) -> None:
+            begun = time.monotonic()
+            try:
+                await store.put(key, {"v": 1}, collection="stuck")
+            except BaseException as error:
+                results.append((error, time.monotonic() - begun))
+            else:
+                results.append((None, time.monotonic() - begun))
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(timed, "a")
+            group.start_soon(timed, "b")
+        for error, took in results:
+            assert isinstance(error, kv.StoreTimeoutError), repr(error)
+            assert took < 2 * timeout, f"a call failed after {took:.2f} s"
+    finally:
+        for pid in server_pids:
+            os.kill(pid, signal.SIGCONT)
+    # and the store works again once the server answers
+    assert await store.get("after", collection="stuck") is None

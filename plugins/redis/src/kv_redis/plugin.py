@@ -21,6 +21,7 @@ REDIS_CAPABILITIES = Capabilities(
     cull=False,
     native_ttl=True,
     persistent=True,
+    asyncio_only=True,
 )
 """What :class:`kv_redis.store.RedisStore` can do (its class uses this value)."""
 

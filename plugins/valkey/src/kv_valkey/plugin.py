@@ -21,6 +21,7 @@ VALKEY_CAPABILITIES = Capabilities(
     cull=False,
     native_ttl=True,
     persistent=True,
+    asyncio_only=True,
 )
 """What :class:`kv_valkey.store.ValkeyStore` can do (its class uses this value)."""
 
