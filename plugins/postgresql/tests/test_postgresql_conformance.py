@@ -25,10 +25,12 @@ class TestPostgreSQLStore(StoreConformance):
 
     @pytest.fixture
     async def store(
-        self, postgres_server: ServerProcess, pg: Any
+        self, postgres_server: ServerProcess, pg: Any, default_collection: str | None
     ) -> AsyncIterator[kv.AsyncKeyValue]:
         table = pg.unique_table()
-        store = kv.connect(f"{pg.dsn(postgres_server)}?table={table}")
+        store = kv.connect(
+            f"{pg.dsn(postgres_server)}?table={table}", default_collection=default_collection
+        )
         assert isinstance(store, PostgreSQLStore)
         yield store
         await store.close()
