@@ -7,12 +7,15 @@ acknowledged write is lost; here also a second store object in this process.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+import anyio
+import anyio.to_thread
 import pytest
 
 import kv
-from kv_conformance.processes import ExclusiveProcessTests
+from kv_conformance.processes import DEADLINE, ExclusiveProcessTests, Writer
 from kv_rocksdb.store import RocksDBStore
 
 pytestmark = pytest.mark.anyio
@@ -45,3 +48,62 @@ async def test_second_store_in_the_same_process_is_told_so(tmp_path: Path) -> No
     finally:
         await first.close()
         await second.close()
+
+
+HOLD_RAW_DATABASE = """
+import sys
+from rocksdict import Options, Rdict
+options = Options()
+options.create_if_missing(True)
+db = Rdict(sys.argv[1], options=options)
+print("held", flush=True)
+sys.stdin.readline()
+db.close()
+"""
+
+
+async def test_a_process_outside_kv_holding_rocksdb_is_waited_for(tmp_path: Path) -> None:
+    """RocksDB's own lock, held by a rocksdict user that is not kv: wait, or fail clearly."""
+    path = tmp_path / "db"
+    holder = Writer([sys.executable, "-c", HOLD_RAW_DATABASE, str(path)])
+    try:
+        holder.wait_for("held")
+        store = RocksDBStore(path, lock_timeout=0.3)
+        with pytest.raises(kv.StoreTimeoutError) as caught:
+            await store.put("k", {"v": 1})
+        assert "locked by another process" in str(caught.value)
+        waiting = RocksDBStore(path, lock_timeout=DEADLINE)
+        async with anyio.create_task_group() as group:
+            group.start_soon(waiting.put, "k", {"v": 2})
+            await anyio.to_thread.run_sync(holder.signal)  # the holder lets go
+        code, output = holder.finish()
+        assert code == 0, output
+        assert await waiting.get("k") == {"v": 2}
+        await waiting.close()
+    finally:
+        holder.kill()
+
+
+async def test_stores_of_one_process_hold_kv_lock_together(tmp_path: Path) -> None:
+    """kv's lock file is taken once per process and released with the last store."""
+    from kv_rocksdb import dirlock
+
+    path = tmp_path / "db"
+    first = RocksDBStore(path)
+    await first.put("k", {"v": 1})
+    assert (path / dirlock.LOCK_FILE).exists()
+    probe = Writer([sys.executable, "-c", PROBE_LOCK_FILE, str(path / dirlock.LOCK_FILE)])
+    assert probe.finish()[0] == 1  # held: another process cannot take it
+    await first.close()
+    probe = Writer([sys.executable, "-c", PROBE_LOCK_FILE, str(path / dirlock.LOCK_FILE)])
+    assert probe.finish()[0] == 0  # released with the store
+
+
+PROBE_LOCK_FILE = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+try:
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+except BlockingIOError:
+    sys.exit(1)
+"""

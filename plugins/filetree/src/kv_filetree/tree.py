@@ -203,16 +203,17 @@ class FileTree:
             for key, entry in zip(keys, entries)
         ]
         folder_name = encode_path_segment(collection)
+        written = 0  # an index, not pending.pop(0): that made a batch quadratic in its size
         with open_root(self.root) as root:
             for _ in range(_WRITE_ATTEMPTS):
                 folder = root.subfolder(folder_name, create=True)
                 assert folder is not None
                 try:
                     with folder:
-                        while pending:
-                            name, data = pending[0]
+                        while written < len(pending):
+                            name, data = pending[written]
                             folder.write(name, data, fsync=self.fsync)
-                            pending.pop(0)
+                            written += 1
                     return
                 except FileNotFoundError:
                     continue  # the folder was removed (emptied by a cull): make it again
