@@ -42,7 +42,7 @@ class MemcachedConformanceHooks:
         memcached = _memcached_store(store)
         await memcached.setup()
         mkey = memcached_key(collection, key)
-        server = memcached._servers.pick(mkey)
+        server = (await memcached._servers()).pick(mkey)
         client = aiomcache.Client(server.host, server.port)
         try:
             if await client.get(mkey) is None:

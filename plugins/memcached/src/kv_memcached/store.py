@@ -11,6 +11,11 @@ With several servers, every key lives on one of them, chosen by rendezvous
 hashing of the memcached key (:mod:`kv_memcached.ring`). Bulk calls send one
 pipelined request per server, to all servers at once.
 
+Connections belong to the event loop that opened them, so the store keeps
+one set of connection pools per running loop (:class:`kv.loops.PerLoop`): one
+store object serves successive ``asyncio.run()`` calls, and a loop's
+connections are closed when that loop shuts down.
+
 URL forms::
 
     memcached://127.0.0.1:11211
@@ -34,6 +39,7 @@ from kv.errors import (
     InvalidURLError,
     StoreError,
 )
+from kv.loops import PerLoop
 from kv.options import CommonOptions, parse_options
 from kv.store import BaseStore
 from kv.url import StoreURL
@@ -162,7 +168,9 @@ class MemcachedStore(BaseStore):
             self.capabilities = replace(
                 MEMCACHED_CAPABILITIES, max_value_size=max_item_size - ITEM_RESERVE
             )
-        self._ring: Ring[MemcachedServer] | None = None
+        self._rings: PerLoop[Ring[MemcachedServer]] = PerLoop(
+            self._connect, close=_close_ring, close_with_loop=True
+        )
 
     @classmethod
     def from_url(cls, url: StoreURL, **options: object) -> MemcachedStore:
@@ -197,31 +205,32 @@ class MemcachedStore(BaseStore):
 
     # --- lifecycle -------------------------------------------------------------------
 
-    async def _open(self) -> None:
+    async def _connect(self) -> Ring[MemcachedServer]:
+        """The running loop's servers (connection pools connect on first use)."""
         servers = [
             MemcachedServer(host, port, max_connections=self.max_connections, timeout=self.timeout)
             for host, port in self.addresses
         ]
-        self._ring = Ring(servers, [server.name for server in servers])
+        return Ring(servers, [server.name for server in servers])
+
+    async def _open(self) -> None:
+        await self._rings.get()
 
     async def _close(self) -> None:
-        ring, self._ring = self._ring, None
-        if ring is not None:
-            for server in ring.members:
-                await server.close()
+        await self._rings.close()
 
-    @property
-    def _servers(self) -> Ring[MemcachedServer]:
-        ring = self._ring
+    async def _servers(self) -> Ring[MemcachedServer]:
+        """The running loop's servers, made on first use in this loop."""
+        ring = self._rings.current
         if ring is None:
-            raise StoreError("The store is closed")
+            ring = await self._rings.get()
         return ring
 
     # --- entries ---------------------------------------------------------------------
 
     async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
         mkey = memcached_key(collection, key)
-        found = await self._servers.pick(mkey).get_many((mkey,))
+        found = await (await self._servers()).pick(mkey).get_many((mkey,))
         raw = found.get(mkey)
         return None if raw is None else decode_document(raw)
 
@@ -229,7 +238,7 @@ class MemcachedStore(BaseStore):
         self, collection: str, keys: Sequence[str]
     ) -> Sequence[StoredEntry | None]:
         mkeys = {key: memcached_key(collection, key) for key in keys}
-        ring = self._servers
+        ring = await self._servers()
         groups = ring.split(list(dict.fromkeys(mkeys.values())))
         found: dict[bytes, bytes] = {}
         for part in await _all(server.get_many(group) for server, group in groups.items()):
@@ -267,7 +276,7 @@ class MemcachedStore(BaseStore):
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None
     ) -> None:
         item = self._item(collection, key, entry, ttl)
-        replies = await self._servers.pick(item[0]).set_many((item,))
+        replies = await (await self._servers()).pick(item[0]).set_many((item,))
         self._check_stored(replies, [key])
 
     async def _put_entries(
@@ -277,7 +286,7 @@ class MemcachedStore(BaseStore):
         entries: Sequence[StoredEntry],
         ttl: float | None,
     ) -> None:
-        ring = self._servers
+        ring = await self._servers()
         groups: dict[MemcachedServer, tuple[list[tuple[bytes, bytes, int]], list[str]]] = {}
         for key, entry in zip(keys, entries):
             item = self._item(collection, key, entry, ttl)
@@ -305,12 +314,12 @@ class MemcachedStore(BaseStore):
 
     async def _delete_entry(self, collection: str, key: str) -> bool:
         mkey = memcached_key(collection, key)
-        found, deleted = await self._servers.pick(mkey).take_many((mkey,))
+        found, deleted = await (await self._servers()).pick(mkey).take_many((mkey,))
         return deleted[0] and _live(found.get(mkey), time.time())
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         unique = list(dict.fromkeys(memcached_key(collection, key) for key in keys))
-        groups = self._servers.split(unique)
+        groups = (await self._servers()).split(unique)
         now = time.time()
         count = 0
         for group, (found, deleted) in zip(
@@ -320,6 +329,12 @@ class MemcachedStore(BaseStore):
                 if was_deleted and _live(found.get(mkey), now):
                     count += 1
         return count
+
+
+async def _close_ring(ring: Ring[MemcachedServer]) -> None:
+    """Close a loop's connections, in that loop."""
+    for server in ring.members:
+        await server.close()
 
 
 def _live(raw: bytes | None, now: float) -> bool:

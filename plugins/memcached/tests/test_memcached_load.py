@@ -1,0 +1,149 @@
+"""Reliability under real load, on real memcached servers (issue 8).
+
+* 1,000 calls in flight on one store object are all answered, on one server
+  and on two (each call waits for one of the pool's connections);
+* one store object serves successive ``asyncio.run()`` calls (connections
+  belong to the loop that opened them), without leaking file descriptors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+from typing import Any
+
+import pytest
+
+import kv
+from kv_conformance.servers import ServerProcess
+from kv_memcached.store import MemcachedStore
+
+pytestmark = [pytest.mark.kv_server]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """aiomcache runs under asyncio only."""
+    return "asyncio"
+
+
+def _descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_capabilities_say_asyncio_only() -> None:
+    assert MemcachedStore.capabilities.asyncio_only
+    assert MemcachedStore(max_item_size=2 * 1024 * 1024).capabilities.asyncio_only
+
+
+async def _in_flight(store: MemcachedStore, count: int = 1000) -> None:
+    keys = [f"flight-{i}" for i in range(count)]
+    puts = await asyncio.gather(
+        *(store.put(key, {"i": i}, collection="flight") for i, key in enumerate(keys)),
+        return_exceptions=True,
+    )
+    failed = [result for result in puts if isinstance(result, BaseException)]
+    assert not failed, f"{len(failed)} of {count} puts failed, first: {failed[0]!r}"
+    gets = await asyncio.gather(
+        *(store.get(key, collection="flight") for key in keys), return_exceptions=True
+    )
+    failed = [result for result in gets if isinstance(result, BaseException)]
+    assert not failed, f"{len(failed)} of {count} gets failed, first: {failed[0]!r}"
+    assert gets == [{"i": i} for i in range(count)]
+    mixed = await asyncio.gather(
+        *(
+            store.get_many(keys[i : i + 3], collection="flight")
+            if i % 2
+            else store.put(key, {"again": i}, collection="flight")
+            for i, key in enumerate(keys)
+        ),
+        return_exceptions=True,
+    )
+    failed = [result for result in mixed if isinstance(result, BaseException)]
+    assert not failed, f"{len(failed)} of {count} mixed calls failed, first: {failed[0]!r}"
+
+
+@pytest.mark.anyio
+async def test_a_thousand_calls_in_flight(memcached_server: ServerProcess, mc: Any) -> None:
+    store = kv.connect(mc.url_of(memcached_server))
+    assert isinstance(store, MemcachedStore)
+    try:
+        await _in_flight(store)
+    finally:
+        await store.close()
+
+
+@pytest.mark.anyio
+async def test_a_thousand_calls_in_flight_two_servers(
+    memcached_pair: tuple[ServerProcess, ServerProcess], mc: Any
+) -> None:
+    store = kv.connect(f"{mc.url_of(*memcached_pair)}?max_connections=2")
+    assert isinstance(store, MemcachedStore)
+    try:
+        await _in_flight(store)
+    finally:
+        await store.close()
+
+
+def test_successive_event_loops(
+    memcached_pair: tuple[ServerProcess, ServerProcess], mc: Any
+) -> None:
+    store = kv.connect(mc.url_of(*memcached_pair))
+    assert isinstance(store, MemcachedStore)
+
+    async def handler(round_number: int) -> None:
+        key = f"round-{round_number}"
+        await store.put(key, {"round": round_number}, collection="loops", ttl=600)
+        assert await store.get(key, collection="loops") == {"round": round_number}
+        await store.put_many([f"{key}-a", f"{key}-b"], [{"n": 1}, {"n": 2}], collection="loops")
+        assert await store.get_many([f"{key}-a", f"{key}-b"], collection="loops") == [
+            {"n": 1},
+            {"n": 2},
+        ]
+        assert await store.delete(f"{key}-b", collection="loops") is True
+
+    for round_number in range(10):
+        asyncio.run(handler(round_number))
+
+    async def last() -> None:
+        got = await store.get_many([f"round-{i}" for i in range(10)], collection="loops")
+        assert got == [{"round": i} for i in range(10)]
+        await store.close()
+
+    asyncio.run(last())
+
+
+def test_descriptors_across_event_loops(
+    memcached_pair: tuple[ServerProcess, ServerProcess], mc: Any
+) -> None:
+    store = kv.connect(mc.url_of(*memcached_pair))
+    assert isinstance(store, MemcachedStore)
+
+    async def handler() -> None:
+        await asyncio.gather(*(store.put(f"fd{i}", {"i": i}, collection="fds") for i in range(20)))
+        assert await store.get("fd3", collection="fds") == {"i": 3}
+
+    def bare_loop() -> None:
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(handler())
+        finally:
+            loop.close()
+
+    for _ in range(3):
+        asyncio.run(handler())
+    gc.collect()
+    before = _descriptors()
+    for _ in range(20):
+        asyncio.run(handler())
+    gc.collect()
+    after_runs = _descriptors()
+    for _ in range(20):
+        bare_loop()
+    asyncio.run(handler())  # the next loop's first call lets the dead loops go
+    gc.collect()
+    after_bare = _descriptors()
+    asyncio.run(store.close())
+    assert after_runs - before <= 4, f"{after_runs - before} more descriptors after 20 runs"
+    assert after_bare - before <= 8, f"{after_bare - before} more after 20 bare loops"
