@@ -330,3 +330,44 @@ async def test_put_many_in_crossed_orders_does_not_deadlock(url: str) -> None:
         assert await store.get_many(["a", "b"]) == [{"n": 3}, {"n": 2}]
     finally:
         await store.close()
+
+
+async def test_a_statement_rolled_back_by_a_deadlock_is_sent_again(
+    url: str, raw_pg: asyncpg.Connection, table: str
+) -> None:
+    """Another transaction and a put_many lock two rows in opposite orders.
+
+    The store's statement waits first, so its backend finds the deadlock and
+    is rolled back; the store sends it again, and it succeeds once the other
+    transaction commits.
+    """
+    store = kv.connect(url)
+    try:
+        await store.put_many(["a", "b"], [{"v": 0}, {"v": 0}])
+        # The other side checks for deadlocks late, so the store's side is the one rolled back.
+        await raw_pg.execute("SET deadlock_timeout = '5s'")
+        update = f'UPDATE "{table}" SET ttl = NULL WHERE key = $1'
+        for attempt in range(3):
+            value = {"v": attempt + 1}
+            async with raw_pg.transaction():
+                await raw_pg.execute(update, "b")
+                writer = asyncio.create_task(store.put_many(["b", "a"], [value, value]))
+                deadline = time.monotonic() + 60
+                while not await raw_pg.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND pid <> pg_backend_pid()"
+                ):  # the store holds a and waits for b
+                    assert time.monotonic() < deadline
+                    assert not writer.done(), writer
+                    await asyncio.sleep(0.01)
+                try:
+                    await raw_pg.execute(update, "a")  # a deadlock: the store's side gives way
+                except asyncpg.DeadlockDetectedError:
+                    await writer  # this side was rolled back instead (a very slow machine)
+                    continue
+            await writer
+            assert await store.get_many(["a", "b"]) == [value, value]
+            return
+        pytest.fail("the store's side was never the one rolled back")
+    finally:
+        await store.close()

@@ -59,6 +59,12 @@ _CONNECTION_LOSS: tuple[type[BaseException], ...] = (
     EOFError,
 )
 
+_CONFLICTS = (pg.DeadlockDetectedError, pg.SerializationError)
+"""Errors (40P01, 40001) for which the server rolled the statement back because of
+another transaction: sent again, up to :data:`CONFLICT_RETRIES` times."""
+
+CONFLICT_RETRIES = 3
+
 _ABANDONED_BEFORE_COLLECT = 16
 """Connections abandoned (their loop closed without shutting the pool down)
 after which :meth:`ConnectionPool.discard` runs the garbage collector, which
@@ -254,6 +260,7 @@ class ConnectionPool:
 
     async def _call(self, run: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
         retried = False
+        conflicts = 0
         while True:
             connection, reused = await self._acquire()
             broken = True  # unless the statement ran, or the server refused it (an SQL error)
@@ -268,6 +275,9 @@ class ConnectionPool:
                 broken = lost or not isinstance(error, pg.PostgresError)
                 if lost and reused and not retried:
                     retried = True  # a dead idle connection: once more on a new one
+                    continue
+                if isinstance(error, _CONFLICTS) and conflicts < CONFLICT_RETRIES:
+                    conflicts += 1  # rolled back, so nothing happened: send it again
                     continue
                 if lost and not is_connection_loss(error):
                     raise ConnectionResetError(f"the connection was lost ({error})") from error
@@ -375,27 +385,39 @@ class PoolAdapter:
 
     async def execute(self, query: str, *args: object) -> str:
         """Run a statement; return its status."""
-        return await self.pool.execute(query, *args)
+        return await _retry_conflicts(lambda: self.pool.execute(query, *args))
 
     async def fetch(self, query: str, *args: object) -> list[asyncpg.Record]:
         """Run a query; return every row."""
-        return await self.pool.fetch(query, *args)
+        return await _retry_conflicts(lambda: self.pool.fetch(query, *args))
 
     async def fetchrow(self, query: str, *args: object) -> asyncpg.Record | None:
         """Run a query; return its first row."""
-        return await self.pool.fetchrow(query, *args)
+        return await _retry_conflicts(lambda: self.pool.fetchrow(query, *args))
 
     async def fetchval(self, query: str, *args: object) -> Any:
         """Run a query; return the first column of its first row."""
-        return await self.pool.fetchval(query, *args)
+        return await _retry_conflicts(lambda: self.pool.fetchval(query, *args))
 
     async def with_connection(self, run: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
         """Run ``run(connection)`` on one pooled connection."""
-        async with self.pool.acquire() as connection:
-            return await run(connection)  # type: ignore[arg-type]
+
+        async def once() -> T:
+            async with self.pool.acquire() as connection:
+                return await run(connection)  # type: ignore[arg-type]
+
+        return await _retry_conflicts(once)
 
     async def close(self) -> None:
         """Nothing: the user's pool stays open."""
+
+
+async def _retry_conflicts(call: Callable[[], Awaitable[T]]) -> T:
+    """``await call()``, again (up to CONFLICT_RETRIES times) if rolled back for a conflict."""
+    for _ in range(CONFLICT_RETRIES):
+        with contextlib.suppress(*_CONFLICTS):
+            return await call()
+    return await call()
 
 
 async def _close_quietly(connection: asyncpg.Connection, timeout: float) -> None:
