@@ -164,9 +164,13 @@ class ConnectionPool:
         if missing <= 0:
             return
         self._open += missing
-        results = await asyncio.gather(
-            *(self._connect() for _ in range(missing)), return_exceptions=True
-        )
+        try:
+            results = await asyncio.gather(
+                *(self._connect() for _ in range(missing)), return_exceptions=True
+            )
+        except BaseException:  # cancelled: the connections being opened are dropped
+            self._open -= missing
+            raise
         failure: BaseException | None = None
         for result in results:
             if isinstance(result, BaseException):
@@ -189,26 +193,28 @@ class ConnectionPool:
                     return connection, True
                 self._open -= 1
             if self._open < self._limit:
-                self._open += 1
-                try:
-                    return await self._connect(), False
-                except BaseException as error:
-                    self._open -= 1
-                    if isinstance(error, pg.TooManyConnectionsError) and self._open > 0:
-                        # The server is full: keep to the connections this pool has, and
-                        # wait for one of them to come back.
-                        self._limit = self._open
-                    else:
-                        self._wake_one(None)  # its slot is free again
-                        raise
-            if deadline is None and self._wait_timeout is not None:
-                deadline = self.loop.time() + self._wait_timeout
-            connection_or_slot = await self._wait(deadline)
-            if connection_or_slot is not None:
-                return connection_or_slot, True
+                self._open += 1  # this caller's slot
+            else:
+                if deadline is None and self._wait_timeout is not None:
+                    deadline = self.loop.time() + self._wait_timeout
+                handed = await self._wait(deadline)
+                if handed is not None:
+                    return handed, True
+                # A slot was freed and reserved for this caller (counted in _open).
+            try:
+                return await self._connect(), False
+            except BaseException as error:
+                self._open -= 1
+                if isinstance(error, pg.TooManyConnectionsError) and self._open > 0:
+                    # The server is full: keep to the connections this pool has, and wait
+                    # for one of them to come back.
+                    self._limit = self._open
+                    continue
+                self._free_slot()
+                raise
 
     async def _wait(self, deadline: float | None) -> asyncpg.Connection | None:
-        """Wait in line: a connection handed over, or ``None`` when a slot is free."""
+        """Wait in line: a connection handed over, or ``None`` for a slot reserved."""
         waiter: asyncio.Future[asyncpg.Connection | None] = self.loop.create_future()
         self._waiters.append(waiter)
         timer = None
@@ -222,13 +228,14 @@ class ConnectionPool:
                 if handed is not None:
                     self._release(handed, broken=False)
                 else:
-                    self._wake_one(None)
+                    self._open -= 1
+                    self._free_slot()
             raise
         finally:
             if timer is not None:
                 timer.cancel()
             if not waiter.done():
-                waiter.cancel()  # skipped by _wake_one
+                waiter.cancel()  # skipped by _next_waiter
 
     def _expire(self, waiter: asyncio.Future[asyncpg.Connection | None]) -> None:
         if not waiter.done():
@@ -239,24 +246,34 @@ class ConnectionPool:
                 )
             )
 
-    def _wake_one(self, connection: asyncpg.Connection | None) -> bool:
-        """Hand ``connection`` (or a free slot: ``None``) to the first caller in line."""
+    def _next_waiter(self) -> asyncio.Future[asyncpg.Connection | None] | None:
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
-                waiter.set_result(connection)
-                return True
-        return False
+                return waiter
+        return None
+
+    def _free_slot(self) -> None:
+        """A slot is free: reserve it for the first caller in line, if any."""
+        if self._open < self._limit and not self._closed:
+            waiter = self._next_waiter()
+            if waiter is not None:
+                self._open += 1
+                waiter.set_result(None)
 
     def _release(self, connection: asyncpg.Connection, *, broken: bool) -> None:
         if broken or self._closed or connection.is_closed():
             if not connection.is_closed():
                 connection.terminate()
             self._open -= 1
-            if not self._closed:
-                self._wake_one(None)
-        elif not self._wake_one(connection):
+            self._limit = self._max_size  # the server may have room again
+            self._free_slot()
+            return
+        waiter = self._next_waiter()
+        if waiter is None:
             self._idle.append(connection)
+        else:
+            waiter.set_result(connection)  # handed over, first come first served
 
     async def _call(self, run: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
         retried = False
