@@ -26,12 +26,17 @@ class TestStoreAtURL(StoreConformance):
     """The conformance suite against ``--kv-url``."""
 
     @pytest.fixture
-    async def store(self, request: pytest.FixtureRequest) -> AsyncIterator[kv.AsyncKeyValue]:
+    async def store(
+        self, request: pytest.FixtureRequest, default_collection: str | None
+    ) -> AsyncIterator[kv.AsyncKeyValue]:
         url = request.config.getoption("--kv-url")
         if not url:
             pytest.skip("no --kv-url given")
         self.kv_scheme = StoreURL.parse(url).scheme
-        store = kv.connect(url)
+        options: dict[str, object] = {}
+        if default_collection is not None:
+            options["default_collection"] = default_collection
+        store = kv.connect(url, **options)
         if isinstance(store, kv.DestroyStore):
             await store.destroy()
         yield store

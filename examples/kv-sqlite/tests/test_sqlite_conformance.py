@@ -27,8 +27,10 @@ class TestSQLiteStore(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self, tmp_path: Path) -> AsyncIterator[kv.AsyncKeyValue]:
-        store = kv.connect(f"sqlite://{tmp_path}/kv.db")
+    async def store(
+        self, tmp_path: Path, default_collection: str | None
+    ) -> AsyncIterator[kv.AsyncKeyValue]:
+        store = kv.connect(f"sqlite://{tmp_path}/kv.db", default_collection=default_collection)
         assert isinstance(store, SQLiteStore)
         yield store
         await store.close()

@@ -38,8 +38,12 @@ class TestKeyringStore(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self, backend: PlaintextKeyring) -> AsyncIterator[kv.AsyncKeyValue]:
-        store = kv.connect(f"keyring://{SERVICE}", backend=backend)
+    async def store(
+        self, backend: PlaintextKeyring, default_collection: str | None
+    ) -> AsyncIterator[kv.AsyncKeyValue]:
+        store = kv.connect(
+            f"keyring://{SERVICE}", backend=backend, default_collection=default_collection
+        )
         assert isinstance(store, KeyringStore)
         yield store
         await store.close()
@@ -61,9 +65,13 @@ class TestChunkedKeyringStore(TestKeyringStore):
         return "asyncio"
 
     @pytest.fixture
-    async def store(self, backend: PlaintextKeyring) -> AsyncIterator[kv.AsyncKeyValue]:
+    async def store(
+        self, backend: PlaintextKeyring, default_collection: str | None
+    ) -> AsyncIterator[kv.AsyncKeyValue]:
         store = kv.connect(
-            f"keyring://{SERVICE}?max_value_chars={WINDOWS_MAX_VALUE_CHARS}", backend=backend
+            f"keyring://{SERVICE}?max_value_chars={WINDOWS_MAX_VALUE_CHARS}",
+            backend=backend,
+            default_collection=default_collection,
         )
         assert isinstance(store, KeyringStore)
         assert store.capabilities.max_value_size is not None

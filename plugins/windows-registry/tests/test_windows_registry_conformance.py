@@ -34,9 +34,11 @@ class TestWindowsRegistryStore(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self, registry_path: str) -> AsyncIterator[kv.AsyncKeyValue]:
+    async def store(
+        self, registry_path: str, default_collection: str | None
+    ) -> AsyncIterator[kv.AsyncKeyValue]:
         url = "winreg://HKCU/" + registry_path.replace("\\", "/")
-        store = kv.connect(url)
+        store = kv.connect(url, default_collection=default_collection)
         assert isinstance(store, WindowsRegistryStore)
         yield store
         await store.close()
