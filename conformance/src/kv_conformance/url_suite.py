@@ -33,10 +33,7 @@ class TestStoreAtURL(StoreConformance):
         if not url:
             pytest.skip("no --kv-url given")
         self.kv_scheme = StoreURL.parse(url).scheme
-        options: dict[str, object] = {}
-        if default_collection is not None:
-            options["default_collection"] = default_collection
-        store = kv.connect(url, **options)
+        store = kv.connect(url, default_collection=default_collection)
         if isinstance(store, kv.DestroyStore):
             await store.destroy()
         yield store
