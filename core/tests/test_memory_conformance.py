@@ -27,6 +27,10 @@ class TestMemoryStore(StoreConformance):
         store._collections[collection][key] = '{"not": "closed'
         return True
 
+    async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
+        """Another ``memory://`` store: each one owns its own entries in this process."""
+        return kv.connect("memory://")
+
 
 class TestBoundedMemoryStore(StoreConformance):
     @pytest.fixture
@@ -34,3 +38,7 @@ class TestBoundedMemoryStore(StoreConformance):
         store = kv.connect("memory://?max_entries=500", default_collection=default_collection)
         yield store
         await store.close()  # type: ignore[attr-defined]
+
+    async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
+        """Another bounded ``memory://`` store: its entries are its own."""
+        return kv.connect("memory://?max_entries=500")
