@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import fields
 
 import pytest
 
@@ -40,6 +41,10 @@ class TestRedisStandalone(StoreConformance):
         await store.destroy()
         await store.close()
 
+    async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
+        """The same database of the same server, with a namespace (the store has none)."""
+        return _sibling_of(store)
+
 
 class TestRedisTLS(StoreConformance):
     """A namespace per test on a redis-server that speaks only TLS."""
@@ -60,6 +65,10 @@ class TestRedisTLS(StoreConformance):
         await store.destroy()
         await store.close()
 
+    async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
+        """The same TLS server and database, in another namespace."""
+        return _sibling_of(store)
+
 
 class TestRedisCluster(StoreConformance):
     """A namespace per test on a 3-master Redis Cluster."""
@@ -77,6 +86,34 @@ class TestRedisCluster(StoreConformance):
         yield store
         await store.destroy()
         await store.close()
+
+    async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
+        """The same cluster, in another namespace."""
+        return _sibling_of(store)
+
+
+def _sibling_of(store: kv.AsyncKeyValue) -> RedisStore:
+    """A store on the same server or cluster, with the same options, in another namespace.
+
+    The namespace starts like the store's own one (when it has one), so a
+    pattern that forgot the ``:`` after the namespace would also match it.
+    """
+    assert isinstance(store, RedisStore)
+    target = store.target
+    assert target is not None
+    options = {
+        field.name: getattr(store.options, field.name)
+        for field in fields(store.options)
+        if field.name not in ("client", "default_collection")
+    }
+    own = store.layout.namespace
+    options.update(
+        namespace=f"{own}-sibling" if own is not None else f"sibling-{uuid.uuid4().hex}",
+        ssl=target.tls,
+        db=target.db,
+    )
+    scheme = store.schemes.cluster if target.cluster else store.schemes.plain
+    return RedisStore(f"{scheme}://{','.join(str(host) for host in target.hosts)}", **options)
 
 
 def test_conformance_hooks_are_registered() -> None:
