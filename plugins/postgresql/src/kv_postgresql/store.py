@@ -11,9 +11,15 @@ checks ``expires_at`` on every read, enumeration filters them) until
 
 Every call is one statement on a pooled asyncpg connection; bulk calls pass
 arrays (``unnest``/``ANY``), so ``put_many`` of 2 500 entries is one
-statement. The pool (:mod:`kv_postgresql.pool`) is created on first use; a
-connection broken by a server restart is discarded and replaced on the next
-call, so the same store carries on once the server is back.
+statement. Each event loop that uses the store gets its own pool
+(:mod:`kv_postgresql.pool`, kept in a :class:`kv.loops.PerLoop`), made on its
+first call there and closed when that loop shuts down, so one store object
+serves one ``asyncio.run()`` after another. Callers beyond ``max_size`` wait
+in line for a connection. A connection broken by a server restart is
+discarded and replaced on the next call, so the same store carries on once
+the server is back. ``put_many`` writes rows in sorted key order, so crossed
+calls cannot deadlock; names too long for the primary key's index are stored
+as tokens (:mod:`kv_postgresql.names`).
 
 URL forms::
 
