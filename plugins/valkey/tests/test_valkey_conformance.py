@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import fields
 
 import pytest
 
@@ -39,6 +40,10 @@ class TestValkeyStandalone(StoreConformance):
         await store.destroy()
         await store.close()
 
+    async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
+        """The same database of the same server, with a namespace (the store has none)."""
+        return _sibling_of(store)
+
 
 class TestValkeyCluster(StoreConformance):
     """A namespace per test on a 3-master Valkey cluster."""
@@ -56,6 +61,34 @@ class TestValkeyCluster(StoreConformance):
         yield store
         await store.destroy()
         await store.close()
+
+    async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
+        """The same cluster, in another namespace."""
+        return _sibling_of(store)
+
+
+def _sibling_of(store: kv.AsyncKeyValue) -> ValkeyStore:
+    """A store on the same server or cluster, with the same options, in another namespace.
+
+    The namespace starts like the store's own one (when it has one), so a
+    pattern that forgot the ``:`` after the namespace would also match it.
+    """
+    assert isinstance(store, ValkeyStore)
+    target = store.target
+    assert target is not None
+    options = {
+        field.name: getattr(store.options, field.name)
+        for field in fields(store.options)
+        if field.name not in ("client", "default_collection")
+    }
+    own = store.layout.namespace
+    options.update(
+        namespace=f"{own}-sibling" if own is not None else f"sibling-{uuid.uuid4().hex}",
+        ssl=target.tls,
+        db=target.db,
+    )
+    scheme = store.schemes.cluster if target.cluster else store.schemes.plain
+    return ValkeyStore(f"{scheme}://{','.join(str(host) for host in target.hosts)}", **options)
 
 
 def test_conformance_hooks_are_registered() -> None:
