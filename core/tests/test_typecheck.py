@@ -8,7 +8,7 @@ import sys
 import textwrap
 import traceback
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, SupportsFloat
+from typing import TYPE_CHECKING, Any, SupportsFloat
 
 import pytest
 
@@ -352,3 +352,22 @@ def test_checked_methods_stay_coroutine_functions() -> None:
     store = kv.connect("memory://")
     for name in ("get", "put", "get_many", "put_many", "delete_many", "keys", "cull"):
         assert inspect.iscoroutinefunction(getattr(store, name)), name
+
+
+if TYPE_CHECKING:
+    from decimal import Decimal as OnlyForTypeCheckers
+
+
+class HalfResolvable:
+    @typechecked
+    async def put(self, key: str, ttl: OnlyForTypeCheckers | None = None) -> str:
+        return key
+
+
+async def test_a_hint_that_cannot_be_resolved_is_left_unchecked() -> None:
+    store = HalfResolvable()
+    assert await store.put("k", ttl=[MARKER]) == "k"  # type: ignore[arg-type]
+    with pytest.raises(ArgumentTypeError) as caught:
+        await store.put([MARKER])  # type: ignore[arg-type]
+    assert MARKER not in str(caught.value)
+    assert caught.value.store == "HalfResolvable"

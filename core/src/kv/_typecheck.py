@@ -67,7 +67,6 @@ def _argument_checker(func: Callable[..., Any], signature: inspect.Signature) ->
     Calling it checks the arguments only (return values are not checked), and
     costs no extra coroutine: the guard calls it, then awaits ``func``.
     """
-    import typing
 
     from beartype import BeartypeConf, BeartypeStrategy, beartype
 
@@ -76,7 +75,7 @@ def _argument_checker(func: Callable[..., Any], signature: inspect.Signature) ->
         is_pep484_tower=True,
         violation_param_type=_ArgumentViolationError,
     )
-    hints = typing.get_type_hints(func)
+    hints = _resolved_hints(func)
     hints.pop("return", None)
     namespace: dict[str, Any] = {}
     parameters = []
@@ -94,6 +93,29 @@ def _argument_checker(func: Callable[..., Any], signature: inspect.Signature) ->
     shim.__module__ = func.__module__
     checked: Callable[..., Any] = beartype(conf=conf)(shim)
     return checked
+
+
+def _resolved_hints(func: Callable[..., Any]) -> dict[str, Any]:
+    """``func``'s type hints, resolved; a hint that cannot be resolved is left out.
+
+    (A name imported only under ``TYPE_CHECKING``, say: that parameter is then
+    not checked, rather than the method failing.)
+    """
+    import types
+    import typing
+
+    try:
+        return typing.get_type_hints(func)
+    except Exception:  # one unresolvable hint: resolve the others one by one
+        hints: dict[str, Any] = {}
+        namespace = getattr(func, "__globals__", {})
+        for name, annotation in getattr(func, "__annotations__", {}).items():
+            holder = types.SimpleNamespace(__annotations__={name: annotation})
+            try:
+                hints.update(typing.get_type_hints(holder, globalns=namespace))
+            except Exception:  # noqa: S112 - left unchecked on purpose
+                continue
+        return hints
 
 
 def _check(func: F) -> F:
