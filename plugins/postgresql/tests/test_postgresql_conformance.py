@@ -40,6 +40,20 @@ class TestPostgreSQLStore(StoreConformance):
         finally:
             await connection.close()
 
+    async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
+        """Another table (named like the store's one, plus a suffix) in the same database.
+
+        The sibling connects with the store's own connection arguments (server,
+        user, database), copied as the package's ``reopen_store`` hook does, so
+        no URL is rebuilt. Its table is emptied by the suite, not dropped: the
+        test server is thrown away with its data directory.
+        """
+        assert isinstance(store, PostgreSQLStore)
+        sibling = PostgreSQLStore(table=f"{store.table}_sibling", schema=store.schema)
+        sibling._connect_args = dict(store._connect_args)
+        sibling._where = store._where
+        return sibling
+
 
 def test_conformance_hooks_are_registered() -> None:
     """The suite finds this plugin's hooks, by scheme and by store class.
