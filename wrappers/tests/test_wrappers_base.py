@@ -17,16 +17,18 @@ class TestBaseWrapperOverMemory(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = BaseWrapper(kv.connect("memory://"))
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        wrapper = BaseWrapper(kv.connect("memory://", default_collection=default_collection))
         yield wrapper
         await wrapper.close()
 
 
 class TestStackedBaseWrappers(StoreConformance):
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = BaseWrapper(BaseWrapper(BaseWrapper(kv.connect("memory://"))))
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        wrapper = BaseWrapper(
+            BaseWrapper(BaseWrapper(kv.connect("memory://", default_collection=default_collection)))
+        )
         yield wrapper
         await wrapper.close()
 

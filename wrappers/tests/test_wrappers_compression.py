@@ -38,8 +38,10 @@ class TestCompressionWrapper(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = CompressionWrapper(kv.connect("memory://"), min_size_to_compress=64)
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        wrapper = CompressionWrapper(
+            kv.connect("memory://", default_collection=default_collection), min_size_to_compress=64
+        )
         yield wrapper
         await wrapper.close()
 
@@ -59,8 +61,10 @@ class TestCompressionWrapper(StoreConformance):
 
 class TestCompressEverything(StoreConformance):
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = CompressionWrapper(kv.connect("memory://"), min_size_to_compress=0)
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        wrapper = CompressionWrapper(
+            kv.connect("memory://", default_collection=default_collection), min_size_to_compress=0
+        )
         yield wrapper
         await wrapper.close()
 

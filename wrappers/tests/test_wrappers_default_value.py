@@ -27,24 +27,33 @@ class TestDefaultValueWrapper(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = DefaultValueWrapper(kv.connect("memory://"), DEFAULT)
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        wrapper = DefaultValueWrapper(
+            kv.connect("memory://", default_collection=default_collection), DEFAULT
+        )
         yield wrapper
         await wrapper.close()
 
 
 class TestDefaultValueWrapperWithTTL(StoreConformance):
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = DefaultValueWrapper(kv.connect("memory://"), {"fallback": 1}, default_ttl=3600)
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        wrapper = DefaultValueWrapper(
+            kv.connect("memory://", default_collection=default_collection),
+            {"fallback": 1},
+            default_ttl=3600,
+        )
         yield wrapper
         await wrapper.close()
 
 
 class TestDefaultValueOverBoundedStore(StoreConformance):
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = DefaultValueWrapper(kv.connect("memory://?max_entries=500"), {"evicted": True})
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        wrapper = DefaultValueWrapper(
+            kv.connect("memory://?max_entries=500", default_collection=default_collection),
+            {"evicted": True},
+        )
         yield wrapper
         await wrapper.close()
 

@@ -31,8 +31,10 @@ class TestFernetEncryptionWrapper(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = FernetEncryptionWrapper(kv.connect("memory://"), fernet=Fernet(KEY))
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        wrapper = FernetEncryptionWrapper(
+            kv.connect("memory://", default_collection=default_collection), fernet=Fernet(KEY)
+        )
         yield wrapper
         await wrapper.close()
 
@@ -47,10 +49,12 @@ class TestEncryptionOverSizeLimitedStore(StoreConformance):
     """The declared max_value_size is the largest value whose envelope fits."""
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
         from kv_wrappers import LimitSizeWrapper
 
-        limited = LimitSizeWrapper(kv.connect("memory://"), max_size=2_000_000)
+        limited = LimitSizeWrapper(
+            kv.connect("memory://", default_collection=default_collection), max_size=2_000_000
+        )
         wrapper = FernetEncryptionWrapper(limited, fernet=Fernet(KEY))
         yield wrapper
         await wrapper.close()

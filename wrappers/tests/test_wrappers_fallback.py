@@ -98,8 +98,11 @@ class TestFallbackWithPrimaryUp(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = FallbackWrapper(kv.connect("memory://"), kv.connect("memory://"))
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        wrapper = FallbackWrapper(
+            kv.connect("memory://", default_collection=default_collection),
+            kv.connect("memory://", default_collection=default_collection),
+        )
         yield wrapper
         await wrapper.close()
 
@@ -108,9 +111,11 @@ class TestFallbackWithPrimaryDown(StoreConformance):
     """With the primary unreachable and write_to_fallback, the fallback serves everything."""
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
         wrapper = FallbackWrapper(
-            Unavailable(kv.connect("memory://")), kv.connect("memory://"), write_to_fallback=True
+            Unavailable(kv.connect("memory://", default_collection=default_collection)),
+            kv.connect("memory://", default_collection=default_collection),
+            write_to_fallback=True,
         )
         yield wrapper
         await wrapper.close()

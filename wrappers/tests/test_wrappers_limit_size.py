@@ -27,17 +27,22 @@ class TestLimitSizeWrapper(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = LimitSizeWrapper(kv.connect("memory://"), max_size=2_000_000)
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        wrapper = LimitSizeWrapper(
+            kv.connect("memory://", default_collection=default_collection), max_size=2_000_000
+        )
         yield wrapper
         await wrapper.close()
 
 
 class TestLimitSizeWrapperDropping(StoreConformance):
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
         wrapper = LimitSizeWrapper(
-            kv.connect("memory://"), min_size=0, max_size=5_000_000, raise_on_too_large=False
+            kv.connect("memory://", default_collection=default_collection),
+            min_size=0,
+            max_size=5_000_000,
+            raise_on_too_large=False,
         )
         yield wrapper
         await wrapper.close()

@@ -28,17 +28,25 @@ class TestLoggingWrapper(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = LoggingWrapper(kv.connect("memory://"), log_level=logging.DEBUG)
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        wrapper = LoggingWrapper(
+            kv.connect("memory://", default_collection=default_collection), log_level=logging.DEBUG
+        )
         yield wrapper
         await wrapper.close()
 
 
 class TestLoggingWrapperLoggingValues(StoreConformance):
     @pytest.fixture
-    async def store(self, caplog: pytest.LogCaptureFixture) -> AsyncIterator[kv.AsyncKeyValue]:
+    async def store(
+        self, caplog: pytest.LogCaptureFixture, default_collection: str | None
+    ) -> AsyncIterator[kv.AsyncKeyValue]:
         caplog.set_level(logging.INFO, logger="kv.wrappers.logging")
-        wrapper = LoggingWrapper(kv.connect("memory://"), log_values=True, structured_logs=True)
+        wrapper = LoggingWrapper(
+            kv.connect("memory://", default_collection=default_collection),
+            log_values=True,
+            structured_logs=True,
+        )
         yield wrapper
         await wrapper.close()
 

@@ -23,12 +23,13 @@ from kv_wrappers import (
 from kv_wrappers._naming import escape_head
 
 
-def build_stack() -> StatisticsWrapper:
+def build_stack(default_collection: str | None = None) -> StatisticsWrapper:
     """Statistics > prefix keys > prefix collections > single collection > routing >
-    retry > timeout > TTL clamp > memory."""
+    retry > timeout > TTL clamp > memory (whose default collection is ``default_collection``)."""
 
     def leaf() -> kv.AsyncKeyValue:
-        clamp = TTLClampWrapper(kv.connect("memory://"), min_ttl=0, max_ttl=86400)
+        memory = kv.connect("memory://", default_collection=default_collection)
+        clamp = TTLClampWrapper(memory, min_ttl=0, max_ttl=86400)
         return RetryWrapper(TimeoutWrapper(clamp, timeout=5), initial_delay=0)
 
     routed = CollectionRoutingWrapper({"other": leaf()}, default_store=leaf())
@@ -44,8 +45,8 @@ class TestDeepStackOverMemory(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = build_stack()
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        wrapper = build_stack(default_collection)
         yield wrapper
         await wrapper.close()
 

@@ -52,17 +52,22 @@ class TestPassthroughCache(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = PassthroughCacheWrapper(kv.connect("memory://"), kv.connect("memory://"))
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        wrapper = PassthroughCacheWrapper(
+            kv.connect("memory://", default_collection=default_collection),
+            kv.connect("memory://", default_collection=default_collection),
+        )
         yield wrapper
         await wrapper.close()
 
 
 class TestPassthroughCacheWriteThrough(StoreConformance):
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
         wrapper = PassthroughCacheWrapper(
-            kv.connect("memory://"), kv.connect("memory://"), write_through=True
+            kv.connect("memory://", default_collection=default_collection),
+            kv.connect("memory://", default_collection=default_collection),
+            write_through=True,
         )
         yield wrapper
         await wrapper.close()
@@ -70,9 +75,11 @@ class TestPassthroughCacheWriteThrough(StoreConformance):
 
 class TestPassthroughCacheWithShortCacheTTL(StoreConformance):
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
         wrapper = PassthroughCacheWrapper(
-            kv.connect("memory://"), kv.connect("memory://"), maximum_ttl=0.05
+            kv.connect("memory://", default_collection=default_collection),
+            kv.connect("memory://", default_collection=default_collection),
+            maximum_ttl=0.05,
         )
         yield wrapper
         await wrapper.close()

@@ -20,8 +20,10 @@ class TestPrefixCollectionsOverMemory(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = PrefixCollectionsWrapper(kv.connect("memory://"), prefix="app")
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        wrapper = PrefixCollectionsWrapper(
+            kv.connect("memory://", default_collection=default_collection), prefix="app"
+        )
         yield wrapper
         await wrapper.close()
 
@@ -36,8 +38,10 @@ class TestAmbiguousPrefixOverMemory(StoreConformance):
     """A prefix that must be escaped behaves like any other."""
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = PrefixCollectionsWrapper(kv.connect("memory://"), prefix="a__b%_")
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        wrapper = PrefixCollectionsWrapper(
+            kv.connect("memory://", default_collection=default_collection), prefix="a__b%_"
+        )
         yield wrapper
         await wrapper.close()
 

@@ -20,8 +20,10 @@ class TestPrefixKeysOverMemory(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = PrefixKeysWrapper(kv.connect("memory://"), prefix="tenant")
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        wrapper = PrefixKeysWrapper(
+            kv.connect("memory://", default_collection=default_collection), prefix="tenant"
+        )
         yield wrapper
         await wrapper.close()
 
@@ -36,8 +38,10 @@ class TestEscapedPrefixKeysOverMemory(StoreConformance):
     """A prefix that must be escaped behaves like any other."""
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = PrefixKeysWrapper(kv.connect("memory://"), prefix="t__%_")
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        wrapper = PrefixKeysWrapper(
+            kv.connect("memory://", default_collection=default_collection), prefix="t__%_"
+        )
         yield wrapper
         await wrapper.close()
 

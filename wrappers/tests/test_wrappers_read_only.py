@@ -24,8 +24,8 @@ class TestReadOnlyWrapper(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = ReadOnlyWrapper(kv.connect("memory://"))
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        wrapper = ReadOnlyWrapper(kv.connect("memory://", default_collection=default_collection))
         yield wrapper
         await wrapper.close()
 
@@ -36,8 +36,10 @@ class TestReadOnlyWrapper(StoreConformance):
 
 class TestSilentReadOnlyWrapper(StoreConformance):
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = ReadOnlyWrapper(kv.connect("memory://"), raise_on_write=False)
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        wrapper = ReadOnlyWrapper(
+            kv.connect("memory://", default_collection=default_collection), raise_on_write=False
+        )
         yield wrapper
         await wrapper.close()
 

@@ -18,9 +18,11 @@ from kv_wrappers import BaseWrapper, RetryWrapper
 class FlakyStore(BaseWrapper):
     """A memory store whose calls first raise ``error`` ``failures`` times each.
 
-    With ``every_call=True`` each call (operation, keys and collection) fails
-    ``failures`` times in a row before it works; otherwise the store fails its
-    first ``failures`` calls in all. Failing tries raise before touching data.
+    With ``every_call=True`` each call (operation, keys and collection, in
+    the calling task: the retries of one call run in its task, concurrent
+    identical calls in others) fails ``failures`` times in a row before it
+    works; otherwise the store fails its first ``failures`` calls in all.
+    Failing tries raise before touching data.
     """
 
     def __init__(
@@ -29,8 +31,9 @@ class FlakyStore(BaseWrapper):
         error: Exception | None = None,
         *,
         every_call: bool = False,
+        default_collection: str | None = None,
     ) -> None:
-        super().__init__(kv.connect("memory://"))
+        super().__init__(kv.connect("memory://", default_collection=default_collection))
         self.failures = failures
         self.error = error or kv.StoreConnectionError("the server went away", store="flaky")
         self.every_call = every_call
@@ -39,7 +42,7 @@ class FlakyStore(BaseWrapper):
 
     def _maybe_fail(self, *call: object) -> None:
         self.attempts += 1
-        signature = repr(call) if self.every_call else None
+        signature = (anyio.get_current_task().id, repr(call)) if self.every_call else None
         failed = self._failed.get(signature, 0)
         if failed < self.failures:
             self._failed[signature] = failed + 1
@@ -116,8 +119,8 @@ class TestRetryOverMemory(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = RetryWrapper(kv.connect("memory://"))
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        wrapper = RetryWrapper(kv.connect("memory://", default_collection=default_collection))
         yield wrapper
         await wrapper.close()
 
@@ -137,8 +140,9 @@ class TestRetryOverAStoreThatFailsEveryCallTwice(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = RetryWrapper(FlakyStore(2, every_call=True), max_retries=2, initial_delay=0)
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        flaky = FlakyStore(2, every_call=True, default_collection=default_collection)
+        wrapper = RetryWrapper(flaky, max_retries=2, initial_delay=0)
         yield wrapper
         await wrapper.close()
 

@@ -21,10 +21,11 @@ class TestCollectionRoutingOverMemory(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        routed = kv.connect("memory://")
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        routed = kv.connect("memory://", default_collection=default_collection)
         wrapper = CollectionRoutingWrapper(
-            {"test": routed, "one": routed}, default_store=kv.connect("memory://")
+            {"test": routed, "one": routed},
+            default_store=kv.connect("memory://", default_collection=default_collection),
         )
         yield wrapper
         await wrapper.close()
@@ -40,8 +41,11 @@ class TestRoutingOverMemory(StoreConformance):
     """A routing function over two memory stores, split by the collection's first letter."""
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        low, high = kv.connect("memory://"), kv.connect("memory://")
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        low, high = (
+            kv.connect("memory://", default_collection=default_collection),
+            kv.connect("memory://", default_collection=default_collection),
+        )
 
         def route(collection: str | None) -> kv.AsyncKeyValue | None:
             return high if collection is not None and collection[:1] >= "m" else None

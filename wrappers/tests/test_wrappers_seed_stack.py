@@ -51,8 +51,11 @@ class TestSeedStack(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = seed_stack(kv.connect("memory://"), kv.connect("memory://"))
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        wrapper = seed_stack(
+            kv.connect("memory://", default_collection=default_collection),
+            kv.connect("memory://", default_collection=default_collection),
+        )
         yield wrapper
         await wrapper.close()
 
@@ -61,8 +64,11 @@ class TestEncryptedCachedStack(StoreConformance):
     """Limits > compression > encryption > cache (memory in front of memory)."""
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        cached = PassthroughCacheWrapper(kv.connect("memory://"), kv.connect("memory://"))
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        cached = PassthroughCacheWrapper(
+            kv.connect("memory://", default_collection=default_collection),
+            kv.connect("memory://", default_collection=default_collection),
+        )
         encrypted = FernetEncryptionWrapper(cached, fernet=Fernet(KEY))
         wrapper = LimitSizeWrapper(
             CompressionWrapper(encrypted, min_size_to_compress=0), max_size=5_000_000
@@ -75,8 +81,8 @@ class TestReadOnlyDefaultsStack(StoreConformance):
     """Both behaviour capabilities at once, through logging."""
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        inner = kv.connect("memory://")
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        inner = kv.connect("memory://", default_collection=default_collection)
         wrapper = LoggingWrapper(ReadOnlyWrapper(DefaultValueWrapper(inner, {"default": 1})))
         yield wrapper
         await wrapper.close()

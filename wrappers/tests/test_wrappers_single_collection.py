@@ -20,8 +20,10 @@ class TestSingleCollectionOverMemory(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = SingleCollectionWrapper(kv.connect("memory://"), single_collection="all")
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        wrapper = SingleCollectionWrapper(
+            kv.connect("memory://", default_collection=default_collection), single_collection="all"
+        )
         yield wrapper
         await wrapper.close()
 
@@ -34,9 +36,11 @@ class TestSingleCollectionOverMemory(StoreConformance):
 
 class TestSingleCollectionOtherSeparatorOverMemory(StoreConformance):
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
         wrapper = SingleCollectionWrapper(
-            kv.connect("memory://"), single_collection="all", separator="::"
+            kv.connect("memory://", default_collection=default_collection),
+            single_collection="all",
+            separator="::",
         )
         yield wrapper
         await wrapper.close()

@@ -20,8 +20,8 @@ class TestStatisticsOverMemory(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = StatisticsWrapper(kv.connect("memory://"))
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        wrapper = StatisticsWrapper(kv.connect("memory://", default_collection=default_collection))
         yield wrapper
         await wrapper.close()
 

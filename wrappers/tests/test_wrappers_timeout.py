@@ -25,8 +25,10 @@ class TestTimeoutOverMemory(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = TimeoutWrapper(kv.connect("memory://"), timeout=5.0)
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        wrapper = TimeoutWrapper(
+            kv.connect("memory://", default_collection=default_collection), timeout=5.0
+        )
         yield wrapper
         await wrapper.close()
 

@@ -21,8 +21,10 @@ class TestTTLClampOverMemory(StoreConformance):
         return str(request.param)
 
     @pytest.fixture
-    async def store(self) -> AsyncIterator[kv.AsyncKeyValue]:
-        wrapper = TTLClampWrapper(kv.connect("memory://"), min_ttl=0, max_ttl=86400)
+    async def store(self, default_collection: str | None) -> AsyncIterator[kv.AsyncKeyValue]:
+        wrapper = TTLClampWrapper(
+            kv.connect("memory://", default_collection=default_collection), min_ttl=0, max_ttl=86400
+        )
         yield wrapper
         await wrapper.close()
 
