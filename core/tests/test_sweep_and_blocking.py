@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 
 import anyio
 import pytest
@@ -153,6 +154,41 @@ async def test_cancelled_caller_returns_at_once_and_the_call_keeps_its_place() -
     assert events == ["first finished", "second started"]
     assert results == [2]
     assert limiter.borrowed_tokens == 0
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_result_of_an_abandoned_call_is_dropped_before_the_next_call() -> None:
+    class Handle:
+        """Stands for what an abandoned call opened (a database holding a lock)."""
+
+    run = BlockingCalls()
+    started = threading.Event()
+    gate = threading.Event()
+    opened: list[weakref.ref[Handle]] = []
+    seen_alive: list[bool] = []
+
+    def open_handle() -> Handle:
+        started.set()
+        gate.wait(WATCHDOG)
+        handle = Handle()
+        opened.append(weakref.ref(handle))
+        return handle
+
+    def next_call() -> None:
+        seen_alive.append(opened[0]() is not None)
+
+    async def call_open() -> None:
+        await run(open_handle)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(call_open)
+        await anyio.to_thread.run_sync(started.wait, WATCHDOG)
+        group.cancel_scope.cancel()
+    async with anyio.create_task_group() as group:
+        group.start_soon(run, next_call)
+        await anyio.wait_all_tasks_blocked()
+        gate.set()
+    assert seen_alive == [False]
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])

@@ -171,22 +171,26 @@ class BlockingCalls:
             if not borrower.start():
                 return None  # cancelled before it started: never run
             running.acquire()  # waits only for a call abandoned in another loop
-            failure: BaseException | None = None
             try:
-                return func(*args)
+                result = func(*args)
             except BaseException as error:
-                failure = error
-                raise
-            finally:
                 running.release()
                 if borrower.end():
                     soon(release)
-                    if failure is not None:
-                        _log.debug(
-                            "A blocking call abandoned by its cancelled caller failed"
-                            " in the background: %s",
-                            type(failure).__name__,
-                        )
+                    _log.debug(
+                        "A blocking call abandoned by its cancelled caller failed"
+                        " in the background: %s",
+                        type(error).__name__,
+                    )
+                raise
+            running.release()
+            if borrower.end():
+                # Nobody takes the result: drop it (a database handle, say)
+                # before the store's next call may start.
+                del result
+                soon(release)
+                return None
+            return result
 
         try:
             result = await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
