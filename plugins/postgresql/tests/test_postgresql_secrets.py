@@ -167,3 +167,18 @@ def test_refused_secret_options_are_not_echoed(query: str) -> None:
 def test_the_store_is_asyncio_only() -> None:
     assert POSTGRESQL_CAPABILITIES.asyncio_only
     assert PostgreSQLStore.capabilities.asyncio_only
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql://app:{PASSWORD}@h/db/extra?password={PASSWORD}",
+        f"postgresql://app@h/db/extra?ssl_password={PASSWORD}",
+        f"postgresql://app@h/db?password={PASSWORD}&max_size=0",
+        f"postgresql://app@h/db?password={PASSWORD}&table=bad-name",
+    ],
+)
+def test_other_errors_of_a_url_with_a_password_do_not_show_it(url: str) -> None:
+    with pytest.raises(kv.KeyValueError) as caught:
+        kv.connect(url)
+    assert_hidden(str(caught.value), repr(caught.value))
