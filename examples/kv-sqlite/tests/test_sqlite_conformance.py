@@ -35,6 +35,11 @@ class TestSQLiteStore(StoreConformance):
         yield store
         await store.close()
 
+    async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
+        """Another table in the same database file, open at the same time."""
+        assert isinstance(store, SQLiteStore)
+        return SQLiteStore(store.path, table=f"{store.table}_sibling")
+
 
 def test_conformance_hooks_are_registered() -> None:
     """The suite finds this plugin's hooks, by scheme and by store class.

@@ -36,6 +36,11 @@ class TestChDBStore(StoreConformance):
         yield store
         await store.close()
 
+    async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
+        """Another table on the same path, open in this process at the same time."""
+        assert isinstance(store, ChDBStore)
+        return ChDBStore(store.path, table=f"{store.table}_sibling")
+
 
 def test_conformance_hooks_are_registered() -> None:
     """The suite finds this plugin's hooks, by scheme and by store class.

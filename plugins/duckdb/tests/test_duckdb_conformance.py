@@ -35,6 +35,11 @@ class TestDuckDBStore(StoreConformance):
         yield store
         await store.close()
 
+    async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
+        """Another table in the same database file, open in this process at the same time."""
+        assert isinstance(store, DuckDBStore)
+        return DuckDBStore(store.path, table=f"{store.table}_sibling")
+
 
 class TestDuckDBMemoryStore(StoreConformance):
     """The suite again on a private in-memory database (asyncio only)."""
@@ -46,6 +51,17 @@ class TestDuckDBMemoryStore(StoreConformance):
         assert not store.capabilities.persistent
         yield store
         await store.close()
+
+    async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
+        """Another ``duckdb://:memory:`` store, on the same (default) table name.
+
+        No other store object can open a store's private in-memory database,
+        so the sibling is the nearest there is: a second ``:memory:`` store in
+        the same process. With the same table name, the tests prove that two
+        ``:memory:`` stores never share one database.
+        """
+        assert isinstance(store, DuckDBStore)
+        return DuckDBStore(store.path, table=store.table)
 
 
 def test_conformance_hooks_are_registered() -> None:
