@@ -40,6 +40,16 @@ class TestDiskStore(StoreConformance):
         yield store
         await store.close()
 
+    async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
+        """A cache in a sibling directory (same parent, name starting the same), same layout."""
+        assert isinstance(store, DiskStore)
+        return DiskStore(
+            f"{store.directory}-sibling",
+            layout=store.layout,
+            max_size=store.max_size,
+            timeout=store.timeout,
+        )
+
 
 class TestDiskStorePerCollection(TestDiskStore):
     """The one-folder-per-collection layout (py-key-value's MultiDiskStore)."""

@@ -39,6 +39,11 @@ class TestFileTreeStore(StoreConformance):
         yield store
         await store.close()
 
+    async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
+        """A tree in a sibling folder (same parent, name starting the same)."""
+        assert isinstance(store, FileTreeStore)
+        return FileTreeStore(f"{store.directory}-sibling", fsync=store.fsync)
+
 
 def test_conformance_hooks_are_registered() -> None:
     """The suite finds this plugin's hooks, by scheme and by store class.

@@ -35,6 +35,11 @@ class TestRocksDBStore(StoreConformance):
         yield store
         await store.close()
 
+    async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
+        """A database in a sibling directory (same parent, name starting the same)."""
+        assert isinstance(store, RocksDBStore)
+        return RocksDBStore(f"{store.path}-sibling", sync=store.sync)
+
 
 def test_conformance_hooks_are_registered() -> None:
     """The suite finds this plugin's hooks, by scheme and by store class.
