@@ -52,6 +52,23 @@ class TestKeyringStore(StoreConformance):
         yield store
         await store.close()
 
+    async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
+        """Another service (name starting the same) on the same backend object and lock.
+
+        The backend and lock path are the store's own options, copied as the
+        package's ``reopen_store`` hook does.
+        """
+        assert isinstance(store, KeyringStore)
+        return KeyringStore(
+            f"{store.service}-sibling",
+            backend=store._backend_option,
+            max_value_chars=store.max_value_chars,
+            max_chunks=store.max_chunks,
+            lock_path=store._lock_option,
+            lock_timeout=store.lock_timeout,
+            legacy_names=store.legacy_names,
+        )
+
     @pytest.mark.timeout(600)
     async def test_keys_has_no_silent_cap(self, store: kv.AsyncKeyValue) -> None:
         """The suite's test, with time for a slow backend on a busy machine."""
