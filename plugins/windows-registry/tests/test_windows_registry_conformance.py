@@ -43,6 +43,17 @@ class TestWindowsRegistryStore(StoreConformance):
         yield store
         await store.close()
 
+    async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
+        """A store under a sibling key (same parent and hive, name starting the same).
+
+        The suite empties it; its (then empty) root key is not deleted, since
+        the ``registry_path`` fixture deletes only the store's own key.
+        """
+        assert isinstance(store, WindowsRegistryStore)
+        return WindowsRegistryStore(
+            f"{store.path}-sibling", hive=store.hive, legacy_names=store.legacy_names
+        )
+
 
 def test_conformance_hooks_are_registered() -> None:
     """The suite finds this plugin's hooks, by scheme and by store class.
