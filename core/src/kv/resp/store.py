@@ -321,19 +321,28 @@ class RespStore(
     def _timeout_error(self) -> StoreTimeoutError:
         return StoreTimeoutError(f"{self._where} did not answer within {self._timeout:g} s")
 
+    def _free_slot(self) -> _LoopClient | None:
+        """The running loop's client with a call slot taken, if one is free now.
+
+        The hot path: no waiting, and the client's ``socket_timeout`` bounds
+        the reply (a timed-out command is not retried). The caller must
+        ``release()`` the slot. ``None``: go through :meth:`_run`.
+        """
+        here = self._clients.current
+        if here is not None and here.free > 0 and not here.bounded:
+            here.free -= 1
+            return here
+        return None
+
     async def _run(self, call: Callable[[Any], Awaitable[T]]) -> T:
         """``call(client)`` with the running loop's client, in a call slot, in time."""
-        here = self._clients.current
-        if here is None:
-            here = await self._clients.get()
-        if here.free > 0 and not here.bounded:
-            # The hot path: a free slot, and the client's socket_timeout bounds
-            # the reply (a timed-out command is not retried).
-            here.free -= 1
+        here = self._free_slot()
+        if here is not None:
             try:
                 return await call(here.client)
             finally:
                 here.release()
+        here = self._clients.current or await self._clients.get()
         return await self._run_gated(here, call)
 
     async def _run_gated(self, here: _LoopClient, call: Callable[[Any], Awaitable[T]]) -> T:
@@ -359,7 +368,14 @@ class RespStore(
     async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
         name = self._prefix + compound_key(collection, key)
         # execute_command, not get(): the hot path skips the helper's argument checks.
-        raw = await self._run(lambda client: client.execute_command("GET", name))
+        here = self._free_slot()
+        if here is None:
+            raw = await self._run(lambda client: client.execute_command("GET", name))
+        else:
+            try:
+                raw = await here.client.execute_command("GET", name)
+            finally:
+                here.release()
         if raw is None:
             return None
         return decode_document(raw)
@@ -369,13 +385,19 @@ class RespStore(
     ) -> None:
         name = self._prefix + compound_key(collection, key)
         document = encode_document(entry, collection=collection, key=key)
-        if ttl is None:
-            await self._run(lambda client: client.execute_command("SET", name, document))
+        args: tuple[Any, ...] = (
+            ("SET", name, document)
+            if ttl is None
+            else ("SET", name, document, "PX", ttl_milliseconds(ttl))
+        )
+        here = self._free_slot()
+        if here is None:
+            await self._run(lambda client: client.execute_command(*args))
         else:
-            milliseconds = ttl_milliseconds(ttl)
-            await self._run(
-                lambda client: client.execute_command("SET", name, document, "PX", milliseconds)
-            )
+            try:
+                await here.client.execute_command(*args)
+            finally:
+                here.release()
 
     async def _delete_entry(self, collection: str, key: str) -> bool:
         name = self._prefix + compound_key(collection, key)

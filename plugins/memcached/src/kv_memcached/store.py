@@ -230,7 +230,8 @@ class MemcachedStore(BaseStore):
 
     async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
         mkey = memcached_key(collection, key)
-        found = await (await self._servers()).pick(mkey).get_many((mkey,))
+        ring = self._rings.current or await self._rings.get()
+        found = await ring.pick(mkey).get_many((mkey,))
         raw = found.get(mkey)
         return None if raw is None else decode_document(raw)
 
@@ -276,7 +277,8 @@ class MemcachedStore(BaseStore):
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None
     ) -> None:
         item = self._item(collection, key, entry, ttl)
-        replies = await (await self._servers()).pick(item[0]).set_many((item,))
+        ring = self._rings.current or await self._rings.get()
+        replies = await ring.pick(item[0]).set_many((item,))
         self._check_stored(replies, [key])
 
     async def _put_entries(
