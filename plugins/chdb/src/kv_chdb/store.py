@@ -26,10 +26,14 @@ SQL text.
 
 chDB runs one embedded ClickHouse server per process, on one path: stores on
 the same path share it; a store on another path fails with
-:class:`~kv.errors.StoreSetupError` until the others are closed. ClickHouse
-locks its directory, so a second *process* on the same path retries for
+:class:`~kv.errors.StoreSetupError` until the others are closed. One process
+at a time opens a directory: a second *process* on the same path retries for
 ``lock_timeout`` seconds, then fails with :class:`~kv.errors.StoreTimeoutError`,
-having written nothing.
+having written nothing. chDB reports a held directory only as a failure to
+start, so kv takes its own lock first (``kv.lock`` in the directory, see
+:mod:`kv_chdb.dirlock`) and holds it until the store is closed; a process
+that finds it taken knows the directory is held and waits without calling
+chDB.
 
 URL forms::
 
