@@ -28,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, SupportsFloat, TypeVar
 
 import anyio
@@ -65,7 +65,7 @@ class _KeyState:
     __slots__ = ("generation", "lock", "users")
 
     def __init__(self) -> None:
-        self.lock = anyio.Lock()
+        self.lock = anyio.Lock(fast_acquire=True)
         self.generation = 0
         self.users = 0
 
@@ -210,37 +210,38 @@ class PassthroughCacheWrapper(BaseWrapper):
             if state.users == 0:
                 del self._keys[(collection, key)]
 
-    @contextlib.asynccontextmanager
-    async def _locked(self, held: Sequence[tuple[str, _KeyState]]) -> AsyncIterator[None]:
-        """Hold the locks of ``held`` (already sorted), released in reverse order."""
+    @staticmethod
+    async def _lock_all(held: Sequence[tuple[str, _KeyState]]) -> None:
+        """Take the locks of ``held`` (already sorted); all or none."""
         acquired: list[_KeyState] = []
         try:
             for _, state in held:
                 await state.lock.acquire()
                 acquired.append(state)
-            yield
-        finally:
+        except BaseException:
             for state in reversed(acquired):
                 state.lock.release()
+            raise
+
+    @staticmethod
+    def _unlock_all(held: Sequence[tuple[str, _KeyState]]) -> None:
+        for _, state in reversed(held):
+            state.lock.release()
 
     def _may_write_cache(self, epoch: int) -> bool:
         """Whether a write or fill may put values in the cache (no destroy since ``epoch``).
 
         Called under the keys' locks; when it says yes, the caller counts its
-        cache write in flight (``_cache_write``) until it has landed.
+        cache write in flight (``_cache_writes``) until it has landed.
         """
         return self._destroying == 0 and self._epoch == epoch
 
-    @contextlib.contextmanager
-    def _cache_write(self) -> Iterator[None]:
-        self._cache_writes += 1
-        try:
-            yield
-        finally:
-            self._cache_writes -= 1
-            if self._cache_writes == 0 and self._cache_writes_done is not None:
-                self._cache_writes_done.set()
-                self._cache_writes_done = None
+    def _cache_write_done(self) -> None:
+        """A cache write counted after ``_may_write_cache`` has landed (or failed)."""
+        self._cache_writes -= 1
+        if self._cache_writes == 0 and self._cache_writes_done is not None:
+            self._cache_writes_done.set()
+            self._cache_writes_done = None
 
     async def _drop_after_failure(self, keys: Sequence[str], collection: str) -> None:
         """The primary may have changed: drop the keys from the cache, shielded, best effort."""
@@ -333,7 +334,8 @@ class PassthroughCacheWrapper(BaseWrapper):
     ) -> None:
         """Cache what the primary returned, for the keys no write touched since."""
         found = [(key, state) for key, state in held if by_key[key][0] is not None]
-        async with self._locked(found):
+        await self._lock_all(found)
+        try:
             if not self._may_write_cache(epoch):
                 return
             fresh = []
@@ -341,9 +343,15 @@ class PassthroughCacheWrapper(BaseWrapper):
                 value, left = by_key[key]
                 if value is not None and state.generation == generations[key]:
                     fresh.append((key, value, left))
-            if fresh:
-                with self._cache_write():
-                    await self._fill(collection, fresh)
+            if not fresh:
+                return
+            self._cache_writes += 1
+            try:
+                await self._fill(collection, fresh)
+            finally:
+                self._cache_write_done()
+        finally:
+            self._unlock_all(found)
 
     @typechecked
     async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
@@ -393,33 +401,50 @@ class PassthroughCacheWrapper(BaseWrapper):
         name = self._cache_collection(collection)
         held = self._enter(name, keys)
         try:
-            async with self._locked(held):
-                epoch = self._epoch
-                for _, state in held:
-                    state.generation += 1
-                try:
-                    try:
-                        result = await primary_write()
-                    except KeyValueOperationError:
-                        raise  # refused before anything was written
-                    except BaseException:
-                        await self._drop_after_failure(keys, name)
-                        raise
-                    try:
-                        if values is not None and self._may_write_cache(epoch):
-                            with self._cache_write():
-                                await self._write_through(keys, values, name, ttl)
-                        else:
-                            await self._invalidate(list(dict.fromkeys(keys)), name)
-                    except BaseException:
-                        await self._drop_after_failure(keys, name)
-                        raise
-                    return result
-                finally:
-                    for _, state in held:
-                        state.generation += 1
+            await self._lock_all(held)
+            try:
+                return await self._write_locked(keys, name, held, primary_write, values, ttl)
+            finally:
+                self._unlock_all(held)
         finally:
             self._leave(name, held)
+
+    async def _write_locked(
+        self,
+        keys: Sequence[str],
+        collection: str,
+        held: Sequence[tuple[str, _KeyState]],
+        primary_write: Callable[[], Awaitable[T]],
+        values: Sequence[Mapping[str, Any]] | None,
+        ttl: SupportsFloat | None,
+    ) -> T:
+        epoch = self._epoch
+        for _, state in held:
+            state.generation += 1
+        try:
+            try:
+                result = await primary_write()
+            except KeyValueOperationError:
+                raise  # refused before anything was written
+            except BaseException:
+                await self._drop_after_failure(keys, collection)
+                raise
+            try:
+                if values is not None and self._may_write_cache(epoch):
+                    self._cache_writes += 1
+                    try:
+                        await self._write_through(keys, values, collection, ttl)
+                    finally:
+                        self._cache_write_done()
+                else:
+                    await self._invalidate(list(dict.fromkeys(keys)), collection)
+            except BaseException:
+                await self._drop_after_failure(keys, collection)
+                raise
+            return result
+        finally:
+            for _, state in held:
+                state.generation += 1
 
     @typechecked
     async def put(
