@@ -419,3 +419,19 @@ async def test_none_and_the_primary_default_share_cache_entries() -> None:
     await store.put("k", {"v": 2}, collection="mine")
     assert await store.get("k") == {"v": 2}, "the write to 'mine' dropped the cached entry"
     assert (await cache.get("k", collection="mine") or {}).get("value") == {"v": 2}
+
+
+async def test_a_write_cancelled_after_the_primary_drops_the_cached_value() -> None:
+    primary = kv.connect("memory://")
+    cache = GatedCache(kv.connect("memory://"))
+    store = PassthroughCacheWrapper(primary, cache, write_through=True)
+    await store.put("k", {"v": 1})
+    assert await store.get("k") == {"v": 1}  # cached
+    cache.gate = anyio.Event()  # the next write-through hangs...
+    async with anyio.create_task_group() as group:
+        group.start_soon(store.put, "k", {"v": 2})
+        await cache.waiting.wait()  # ... after the primary took the new value
+        group.cancel_scope.cancel()
+    assert await primary.get("k") == {"v": 2}
+    assert await cache.key_value.get("k") is None, "the old value was dropped from the cache"
+    assert await store.get("k") == {"v": 2}
