@@ -61,6 +61,9 @@ def current_loop() -> object:
             raise RuntimeError("no event loop is running in this thread") from error
 
 
+_get_running_loop = asyncio.get_running_loop
+
+
 def _loop_is_closed(loop: object) -> bool:
     is_closed = getattr(loop, "is_closed", None)
     return bool(is_closed()) if callable(is_closed) else False
@@ -110,14 +113,20 @@ class PerLoop(Generic[T]):
     @property
     def current(self) -> T | None:
         """The running loop's resource if it has one (no new one is made)."""
-        loop = current_loop()
+        try:  # asyncio's loop, without a function call: this is every call's path
+            loop: object = _get_running_loop()
+        except RuntimeError:
+            loop = current_loop()
         if loop is self._last_loop:
             return self._last
         return self._resources.get(loop)
 
     async def get(self) -> T:
         """The running loop's resource, made now if this loop has none yet."""
-        loop = current_loop()
+        try:
+            loop: object = _get_running_loop()
+        except RuntimeError:
+            loop = current_loop()
         if loop is self._last_loop and self._last is not None:
             return self._last
         resource = self._resources.get(loop)
