@@ -148,6 +148,8 @@ def run_in_a_loop_closed_without_shutdown(work: Callable[[], Any]) -> None:
         loop.close()  # no shutdown_asyncgens(): the store's pool is not told
 
 
+# Their sockets are closed by the garbage collector, which warns about each ("unclosed").
+@pytest.mark.filterwarnings("ignore:unclosed:ResourceWarning")
 def test_loops_closed_without_shutdown_leak_a_bounded_number(
     url: str, postgres_server: ServerProcess, pg: Any, unraisable: Unraisable
 ) -> None:
