@@ -87,9 +87,11 @@ class RespDriver:
 def build_client(driver: RespDriver, target: RespTarget, options: RespOptions) -> Any:
     """A new client of ``driver``'s library for ``target`` (it connects on first use).
 
-    Its pool holds at most ``options.max_connections`` connections (per node);
-    :class:`~kv.resp.RespStore` builds its clients without a limit and bounds
-    its calls in flight itself, so that callers wait instead of being refused.
+    This is the client :class:`~kv.resp.RespStore` uses, so a benchmark's raw
+    client built here matches the store's. Its connection pool is unbounded:
+    ``options.max_connections`` is enforced by the store itself, which makes
+    callers beyond it wait instead of being refused (redis-py's own pool
+    refuses a 101st connection with ``Too many connections``).
 
     Replies are bytes (``decode_responses=False``): documents are decoded once,
     by kv, and keys that are not UTF-8 can be skipped rather than fail.
@@ -102,11 +104,9 @@ def build_client(driver: RespDriver, target: RespTarget, options: RespOptions) -
         "retry": driver.retry(options.retries),
         "decode_responses": False,
     }
-    # The libraries' pools have their own default limits (redis-py's refuses a
-    # 101st connection); no limit must mean none.
-    kwargs["max_connections"] = (
-        _UNLIMITED_POOL if options.max_connections is None else options.max_connections
-    )
+    # Unbounded: the libraries' pools refuse a connection beyond their limit
+    # (redis-py's default is 100); RespStore bounds its calls in flight itself.
+    kwargs["max_connections"] = _UNLIMITED_POOL
     if options.client_name is not None:
         kwargs["client_name"] = options.client_name
     if target.tls:

@@ -288,10 +288,8 @@ class RespStore(
         owned = client is None
         if owned:
             assert self.target is not None
-            # Unbounded pool: the store's own gate bounds the calls in flight.
-            client = build_client(
-                self.driver, self.target, replace(self.options, max_connections=None)
-            )
+            # An unbounded pool: the store's own gate bounds the calls in flight.
+            client = build_client(self.driver, self.target, self.options)
         cluster = isinstance(client, self.driver.cluster_client)
         if cluster:
             # Learn the slot map before the first command. redis-py 8 decides a
