@@ -258,3 +258,27 @@ async def test_finish_makes_a_cancelled_caller_wait_for_its_call() -> None:
         events.append("gate opened")
         gate.set()
     assert events == ["gate opened", "opened", "caller went on"]
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_blocking_calls_do_not_queue_behind_the_shared_thread_limit() -> None:
+    shared = anyio.to_thread.current_default_thread_limiter()
+    saved = shared.total_tokens
+    shared.total_tokens = 1
+    run = BlockingCalls()
+    gate = threading.Event()
+
+    def hog() -> None:
+        gate.wait(WATCHDOG)
+
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(anyio.to_thread.run_sync, hog)
+            await anyio.wait_all_tasks_blocked()
+            assert shared.borrowed_tokens == 1, "hog holds the one shared thread"
+            with anyio.fail_after(WATCHDOG / 2):
+                assert await run(int, "5") == 5
+            gate.set()
+    finally:
+        gate.set()
+        shared.total_tokens = saved

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, TypeVar, cast
@@ -129,6 +130,7 @@ class BlockingCalls:
             raise ValueError("max_threads must be >= 1")
         self.max_threads = max_threads
         self._limiter: anyio.CapacityLimiter | None = None
+        self._threads: anyio.CapacityLimiter | None = None
         self._soon: Callable[[Callable[[], None]], None] | None = None
         self._limiter_owner: object = None
         # Counts the engine calls running in threads, whatever their loop.
@@ -145,6 +147,10 @@ class BlockingCalls:
             # A limiter belongs to one event loop; a store reused from another
             # loop (tests, anyio.run per command) gets a fresh one.
             self._limiter = anyio.CapacityLimiter(self.max_threads)
+            # The store's limiter bounds its threads; this one only keeps
+            # anyio's shared default limiter (40 threads for every store and
+            # library of the process) out of the way, as before.
+            self._threads = anyio.CapacityLimiter(math.inf)
             self._soon = _call_soon_threadsafe(getattr(token, "native_token", token))
             self._limiter_owner = token
         return self._limiter, self._soon
@@ -193,7 +199,9 @@ class BlockingCalls:
             return result
 
         try:
-            result = await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
+            result = await anyio.to_thread.run_sync(
+                run, abandon_on_cancel=True, limiter=self._threads
+            )
         except BaseException:
             if borrower.abandon():
                 release()
