@@ -10,7 +10,14 @@ import pytest
 import kv
 from kv.capabilities import OPTIONAL_OPERATIONS
 from kv_conformance.cases import ODD_NAMES
-from kv_conformance.support import Miss, capabilities_of, eventually, need, reads_only
+from kv_conformance.support import (
+    Miss,
+    capabilities_of,
+    each_case,
+    eventually,
+    need,
+    reads_only,
+)
 
 __all__ = ["CapabilityTests"]
 
@@ -30,16 +37,18 @@ class CapabilityTests:
     """How many keys the no-silent-cap enumeration test writes (over 10 000)."""
 
     @reads_only
-    @pytest.mark.parametrize("flag", sorted(OPTIONAL_OPERATIONS))
     async def test_capability_is_offered_exactly_when_declared(
-        self, store: kv.AsyncKeyValue, flag: str
+        self, store: kv.AsyncKeyValue
     ) -> None:
-        declared = bool(getattr(capabilities_of(store), flag))
-        offered = isinstance(store, _PROTOCOLS[flag])
-        assert declared == offered, (
-            f"capability {flag!r} is {'declared' if declared else 'not declared'} but"
-            f" {OPTIONAL_OPERATIONS[flag]}() is {'offered' if offered else 'missing'}"
-        )
+        async def check(flag: str, method: str) -> None:
+            declared = bool(getattr(capabilities_of(store), flag))
+            offered = isinstance(store, _PROTOCOLS[flag])
+            assert declared == offered, (
+                f"capability {flag!r} is {'declared' if declared else 'not declared'} but"
+                f" {method}() is {'offered' if offered else 'missing'}"
+            )
+
+        await each_case(OPTIONAL_OPERATIONS, check)
 
     # --- enumerate keys ------------------------------------------------------
 

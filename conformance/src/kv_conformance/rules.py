@@ -8,9 +8,9 @@ import pytest
 
 import kv
 from kv_conformance.cases import ODD_NAMES
-from kv_conformance.support import Miss
+from kv_conformance.support import Miss, each_case
 
-__all__ = ["NEAR_NAMES", "NameTests", "NearNameTests", "ValueRuleTests"]
+__all__ = ["COLLIDING_PAIRS", "NEAR_NAMES", "NameTests", "NearNameTests", "ValueRuleTests"]
 
 
 class ValueRuleTests:
@@ -48,26 +48,40 @@ class ValueRuleTests:
         assert await store.get("key", collection="test") == {"a": 1}
 
 
+COLLIDING_PAIRS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    # case: ((collection, key), (collection, key))
+    "double-colon": (("a::b", "c"), ("a", "b::c")),
+    "colons": (("a:", ":b"), ("a", "::b")),
+    "slash": (("a/b", "c"), ("a", "b/c")),
+    "double-underscore": (("a__b", "c"), ("a", "b__c")),
+    "escape-lookalike": (("a%3A", "b"), ("a:", "b")),
+    "case": (("a", "b"), ("A", "b")),
+    "dot": (("a.b", "c"), ("a", "b.c")),
+    "slash-vs-none": (("ab", "c"), ("a/b", "c")),
+}
+"""Pairs of (collection, key) that a naive compound key or path would conflate."""
+
+
 class NameTests:
     """Keys and collections: any non-empty UTF-8 string, never colliding."""
 
-    @pytest.mark.parametrize("case", sorted(ODD_NAMES))
-    async def test_odd_key_round_trip(self, store: kv.AsyncKeyValue, case: str) -> None:
-        key = ODD_NAMES[case]
-        await store.put(key, {"case": case}, collection="test")
-        assert await store.get(key, collection="test") == {"case": case}
-        assert await store.get_many([key], collection="test") == [{"case": case}]
-        assert await store.delete(key, collection="test") is True
+    async def test_odd_key_round_trip(self, store: kv.AsyncKeyValue) -> None:
+        async def check(case: str, key: str) -> None:
+            await store.put(key, {"case": case}, collection="test")
+            assert await store.get(key, collection="test") == {"case": case}
+            assert await store.get_many([key], collection="test") == [{"case": case}]
+            assert await store.delete(key, collection="test") is True
 
-    @pytest.mark.parametrize("case", sorted(ODD_NAMES))
-    async def test_odd_collection_round_trip(
-        self, store: kv.AsyncKeyValue, case: str, miss: Miss
-    ) -> None:
-        collection = ODD_NAMES[case]
-        await store.put("key", {"case": case}, collection=collection)
-        assert await store.get("key", collection=collection) == {"case": case}
-        assert await store.get("key", collection="test") == miss.value
-        assert await store.delete("key", collection=collection) is True
+        await each_case(ODD_NAMES, check)
+
+    async def test_odd_collection_round_trip(self, store: kv.AsyncKeyValue, miss: Miss) -> None:
+        async def check(case: str, collection: str) -> None:
+            await store.put("key", {"case": case}, collection=collection)
+            assert await store.get("key", collection=collection) == {"case": case}
+            assert await store.get("key", collection="test") == miss.value
+            assert await store.delete("key", collection=collection) is True
+
+        await each_case(ODD_NAMES, check)
 
     async def test_all_odd_names_are_distinct(self, store: kv.AsyncKeyValue) -> None:
         names = sorted(ODD_NAMES)
@@ -76,39 +90,15 @@ class NameTests:
         got = await store.get_many(keys, collection="test")
         assert got == [{"case": name} for name in names]
 
-    @pytest.mark.parametrize(
-        ("first", "second"),
-        [
-            (("a::b", "c"), ("a", "b::c")),
-            (("a:", ":b"), ("a", "::b")),
-            (("a/b", "c"), ("a", "b/c")),
-            (("a__b", "c"), ("a", "b__c")),
-            (("a%3A", "b"), ("a:", "b")),
-            (("a", "b"), ("A", "b")),
-            (("a.b", "c"), ("a", "b.c")),
-            (("ab", "c"), ("a/b", "c")),
-        ],
-        ids=[
-            "double-colon",
-            "colons",
-            "slash",
-            "double-underscore",
-            "escape-lookalike",
-            "case",
-            "dot",
-            "slash-vs-none",
-        ],
-    )
-    async def test_no_two_pairs_share_storage(
-        self,
-        store: kv.AsyncKeyValue,
-        first: tuple[str, str],
-        second: tuple[str, str],
-    ) -> None:
-        await store.put(first[1], {"pair": "first"}, collection=first[0])
-        await store.put(second[1], {"pair": "second"}, collection=second[0])
-        assert await store.get(first[1], collection=first[0]) == {"pair": "first"}
-        assert await store.get(second[1], collection=second[0]) == {"pair": "second"}
+    async def test_no_two_pairs_share_storage(self, store: kv.AsyncKeyValue) -> None:
+        async def check(case: str, pairs: tuple[tuple[str, str], tuple[str, str]]) -> None:
+            first, second = pairs
+            await store.put(first[1], {"pair": "first"}, collection=first[0])
+            await store.put(second[1], {"pair": "second"}, collection=second[0])
+            assert await store.get(first[1], collection=first[0]) == {"pair": "first"}
+            assert await store.get(second[1], collection=second[0]) == {"pair": "second"}
+
+        await each_case(COLLIDING_PAIRS, check)
 
     async def test_long_collection_name(self, store: kv.AsyncKeyValue) -> None:
         collection = "test_collection" * 100
@@ -127,39 +117,40 @@ class NameTests:
         assert await store.get(prefix + "1", collection="test") == {"v": 1}
         assert await store.get(prefix + "2", collection="test") == {"v": 2}
 
-    @pytest.mark.parametrize("bad", ["", "\ud800"], ids=["empty", "lone-surrogate"])
-    async def test_invalid_key_is_refused(
-        self, store: kv.AsyncKeyValue, bad: str, miss: Miss
-    ) -> None:
-        with pytest.raises(kv.InvalidKeyError):
-            await store.put(bad, {"v": 1}, collection="test")
-        with pytest.raises(kv.InvalidKeyError):
-            await store.get(bad, collection="test")
-        with pytest.raises(kv.InvalidKeyError):
-            await store.put_many(["fine", bad], [{"v": 1}, {"v": 2}], collection="test")
-        with pytest.raises(kv.InvalidKeyError):
-            await store.delete_many(["fine", bad], collection="test")
-        assert await store.get("fine", collection="test") == miss.value
+    async def test_invalid_key_is_refused(self, store: kv.AsyncKeyValue, miss: Miss) -> None:
+        async def check(case: str, bad: str) -> None:
+            with pytest.raises(kv.InvalidKeyError):
+                await store.put(bad, {"v": 1}, collection="test")
+            with pytest.raises(kv.InvalidKeyError):
+                await store.get(bad, collection="test")
+            with pytest.raises(kv.InvalidKeyError):
+                await store.put_many(["fine", bad], [{"v": 1}, {"v": 2}], collection="test")
+            with pytest.raises(kv.InvalidKeyError):
+                await store.delete_many(["fine", bad], collection="test")
+            assert await store.get("fine", collection="test") == miss.value
 
-    @pytest.mark.parametrize("bad", ["", "\udfff"], ids=["empty", "lone-surrogate"])
-    async def test_invalid_collection_is_refused(self, store: kv.AsyncKeyValue, bad: str) -> None:
-        with pytest.raises(kv.InvalidKeyError):
-            await store.put("key", {"v": 1}, collection=bad)
-        with pytest.raises(kv.InvalidKeyError):
-            await store.get("key", collection=bad)
-        with pytest.raises(kv.InvalidKeyError):
-            await store.get_many(["key"], collection=bad)
+        await each_case({"empty": "", "lone-surrogate": "\ud800"}, check)
 
-    @pytest.mark.parametrize(
-        "bad", [1, None, b"bytes", ("tuple",)], ids=["int", "none", "bytes", "tuple"]
-    )
-    async def test_key_that_is_not_a_string_is_refused(
-        self, store: kv.AsyncKeyValue, bad: Any
-    ) -> None:
-        with pytest.raises((kv.InvalidKeyError, TypeError)):
-            await store.put(bad, {"v": 1}, collection="test")
-        with pytest.raises((kv.InvalidKeyError, TypeError)):
-            await store.get(bad, collection="test")
+    async def test_invalid_collection_is_refused(self, store: kv.AsyncKeyValue) -> None:
+        async def check(case: str, bad: str) -> None:
+            with pytest.raises(kv.InvalidKeyError):
+                await store.put("key", {"v": 1}, collection=bad)
+            with pytest.raises(kv.InvalidKeyError):
+                await store.get("key", collection=bad)
+            with pytest.raises(kv.InvalidKeyError):
+                await store.get_many(["key"], collection=bad)
+
+        await each_case({"empty": "", "lone-surrogate": "\udfff"}, check)
+
+    async def test_key_that_is_not_a_string_is_refused(self, store: kv.AsyncKeyValue) -> None:
+        async def check(case: str, bad: Any) -> None:
+            with pytest.raises((kv.InvalidKeyError, TypeError)):
+                await store.put(bad, {"v": 1}, collection="test")
+            with pytest.raises((kv.InvalidKeyError, TypeError)):
+                await store.get(bad, collection="test")
+
+        cases: dict[str, Any] = {"int": 1, "none": None, "bytes": b"bytes", "tuple": ("tuple",)}
+        await each_case(cases, check)
 
     async def test_default_collection(self, store: kv.AsyncKeyValue, miss: Miss) -> None:
         await store.put("key", {"where": "default"})
@@ -204,39 +195,44 @@ normalised, case-folded, cut at a length limit), yet are two distinct names."""
 class NearNameTests:
     """Names that look alike are still different names, stored and listed exactly."""
 
-    @pytest.mark.parametrize("case", sorted(NEAR_NAMES))
-    async def test_near_keys_are_distinct(self, store: kv.AsyncKeyValue, case: str) -> None:
-        first, second = NEAR_NAMES[case]
-        await store.put(first, {"which": 1}, collection="near")
-        await store.put(second, {"which": 2}, collection="near")
-        assert await store.get(first, collection="near") == {"which": 1}
-        assert await store.get(second, collection="near") == {"which": 2}
-        assert await store.get_many([second, first], collection="near") == [
-            {"which": 2},
-            {"which": 1},
-        ]
-        if isinstance(store, kv.EnumerateKeys):
-            assert sorted(await store.keys("near")) == sorted([first, second])
-        assert await store.delete(first, collection="near") is True
-        assert await store.get(second, collection="near") == {"which": 2}
+    async def test_near_keys_are_distinct(self, store: kv.AsyncKeyValue) -> None:
+        async def check(case: str, pair: tuple[str, str]) -> None:
+            first, second = pair
+            collection = f"near-{case}"
+            await store.put(first, {"which": 1}, collection=collection)
+            await store.put(second, {"which": 2}, collection=collection)
+            assert await store.get(first, collection=collection) == {"which": 1}
+            assert await store.get(second, collection=collection) == {"which": 2}
+            assert await store.get_many([second, first], collection=collection) == [
+                {"which": 2},
+                {"which": 1},
+            ]
+            if isinstance(store, kv.EnumerateKeys):
+                assert sorted(await store.keys(collection)) == sorted([first, second])
+            assert await store.delete(first, collection=collection) is True
+            assert await store.get(second, collection=collection) == {"which": 2}
 
-    @pytest.mark.parametrize("case", sorted(NEAR_NAMES))
-    async def test_near_collections_are_distinct(
-        self, store: kv.AsyncKeyValue, case: str, miss: Miss
-    ) -> None:
-        first, second = NEAR_NAMES[case]
-        await store.put("key", {"which": 1}, collection=first)
-        await store.put("key", {"which": 2}, collection=second)
-        assert await store.get("key", collection=first) == {"which": 1}
-        assert await store.get("key", collection=second) == {"which": 2}
-        if isinstance(store, kv.EnumerateCollections):
-            listed = await store.collections()
-            assert first in listed
-            assert second in listed
-            assert len(listed) == len(set(listed))
-        if isinstance(store, kv.EnumerateKeys):
-            assert await store.keys(first) == ["key"]
-        if isinstance(store, kv.DestroyCollection):
-            assert await store.destroy_collection(first) is True
-            assert await store.get("key", collection=first) == miss.value
-            assert await store.get("key", collection=second) == {"which": 2}
+        await each_case(NEAR_NAMES, check)
+
+    async def test_near_collections_are_distinct(self, store: kv.AsyncKeyValue, miss: Miss) -> None:
+        async def check(case: str, pair: tuple[str, str]) -> None:
+            first, second = pair
+            await store.put(case, {"which": 1}, collection=first)
+            await store.put(case, {"which": 2}, collection=second)
+            assert await store.get(case, collection=first) == {"which": 1}
+            assert await store.get(case, collection=second) == {"which": 2}
+            if isinstance(store, kv.EnumerateCollections):
+                listed = await store.collections()
+                assert first in listed
+                assert second in listed
+                assert len(listed) == len(set(listed))
+            if isinstance(store, kv.EnumerateKeys):
+                assert await store.keys(first) == [case]
+            if isinstance(store, kv.DestroyCollection):
+                assert await store.destroy_collection(first) is True
+                assert await store.get(case, collection=first) == miss.value
+                assert await store.get(case, collection=second) == {"which": 2}
+            await store.delete_many([case], collection=first)
+            await store.delete_many([case], collection=second)
+
+        await each_case(NEAR_NAMES, check)

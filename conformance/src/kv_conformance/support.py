@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import pytest
@@ -17,6 +17,7 @@ __all__ = [
     "MISS_PROBE_COLLECTION",
     "Miss",
     "capabilities_of",
+    "each_case",
     "eventually",
     "learn_miss",
     "need",
@@ -91,3 +92,23 @@ async def eventually(
         if time.monotonic() >= deadline:
             return False
         await anyio.sleep(step)
+
+
+T = TypeVar("T")
+
+
+async def each_case(cases: Mapping[str, T], check: Callable[[str, T], Awaitable[None]]) -> None:
+    """Run ``check(name, case)`` for every case, then fail once naming each failing case.
+
+    One test checks a whole table of cases (values, names, TTLs) on one store
+    object, which costs a fraction of a test per case on a server store, yet
+    a failure still says which cases failed and how.
+    """
+    failed: list[str] = []
+    for name, case in cases.items():
+        try:
+            await check(name, case)
+        except (Exception, pytest.fail.Exception) as error:  # noqa: PERF203 - one per case
+            failed.append(f"{name}: {type(error).__name__}: {error}".strip())
+    if failed:
+        pytest.fail(f"{len(failed)} of {len(cases)} cases failed:\n" + "\n".join(failed))
