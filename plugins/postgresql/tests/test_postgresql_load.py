@@ -264,7 +264,7 @@ async def test_a_server_that_refuses_more_clients_makes_callers_wait(
 
 
 async def test_waiting_for_a_connection_is_bounded_by_the_store_timeout(url: str) -> None:
-    store = kv.connect(f"{url}&max_size=1&command_timeout=0.5")
+    store = kv.connect(f"{url}&max_size=1&command_timeout=2")
     assert isinstance(store, PostgreSQLStore)
     await store.put("k", {"v": 1})
     pool = store._pools.current
@@ -295,6 +295,44 @@ async def test_waiting_for_a_connection_is_bounded_by_the_store_timeout(url: str
         assert all(isinstance(result, asyncio.CancelledError) for result in results[:2])
         assert results[2:] == [{"v": 1}] * 3
         assert pool.size <= 1
+        assert await store.get("k") == {"v": 1}
+    finally:
+        release.set()
+        await holder
+        await store.close()
+
+
+async def test_each_caller_in_line_waits_its_full_timeout(url: str) -> None:
+    """Callers arriving one after another each get their whole timeout, never less."""
+    timeout = 1.0
+    store = kv.connect(f"{url}&max_size=1&command_timeout={timeout}")
+    assert isinstance(store, PostgreSQLStore)
+    await store.put("k", {"v": 1})
+    pool = store._pools.current
+    assert pool is not None
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(connection: asyncpg.Connection) -> None:
+        holding.set()
+        await release.wait()
+
+    async def waited() -> float:
+        started = time.monotonic()
+        with pytest.raises(kv.StoreTimeoutError, match="busy"):
+            await store.get("k")
+        return time.monotonic() - started
+
+    holder = asyncio.create_task(pool.with_connection(hold))
+    try:
+        await holding.wait()
+        callers = []
+        for _ in range(4):
+            callers.append(asyncio.create_task(waited()))
+            await asyncio.sleep(timeout / 4)  # arrivals spread over the first timeout
+        waits = await asyncio.gather(*callers)
+        assert all(timeout * 0.95 <= wait < timeout + 30 for wait in waits), waits
+        release.set()
+        await holder
         assert await store.get("k") == {"v": 1}
     finally:
         release.set()
