@@ -246,9 +246,10 @@ class ConnectionPool:
     def _expire(self) -> None:
         """Fail the callers whose deadline passed; wake again at the next deadline.
 
-        One timer for the whole line (not one per caller, which cost a tenth of
-        the throughput under load): deadlines come in arrival order, so this
-        runs about once per ``wait_timeout`` while callers keep being served.
+        One timer for the whole line, not one per caller: a timer made and
+        cancelled for every wait cost a large share of the throughput with 200
+        tasks on 10 connections. Deadlines come in arrival order, so this runs
+        about once per ``wait_timeout`` while callers keep being served.
         """
         self._timer = None
         now = self.loop.time()
