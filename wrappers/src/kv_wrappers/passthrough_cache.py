@@ -398,6 +398,8 @@ class PassthroughCacheWrapper(BaseWrapper):
         ``values`` are written through to the cache (``write_through`` puts),
         or ``None``: the keys are deleted from the cache.
         """
+        if isinstance(keys, (str, bytes)) or not all(type(key) is str for key in keys):
+            return await primary_write()  # refused by the primary: nothing to keep right
         name = self._cache_collection(collection)
         held = self._enter(name, keys)
         try:
