@@ -24,6 +24,10 @@ on first use and keeps it until ``close()``; another process that opens the
 same file meanwhile retries for ``lock_timeout`` seconds, then fails with
 :class:`~kv.errors.StoreTimeoutError` having written nothing. Store objects in
 one process share DuckDB's database instance and may use one file together.
+Before opening the file a kv process takes kv's own lock, ``PATH.kv-lock``
+beside it (:mod:`kv_duckdb.dirlock`), and holds it until closed: a waiting kv
+process never touches the file meanwhile (an open racing another process's
+close could read the file half-written).
 
 URL forms::
 
@@ -68,6 +72,8 @@ from kv.store import (
     EnumerateKeysMixin,
 )
 from kv.url import StoreURL
+from kv_duckdb import dirlock
+from kv_duckdb.dirlock import DirectoryBusyError
 from kv_duckdb.plugin import DUCKDB_CAPABILITIES
 
 __all__ = [
@@ -89,6 +95,9 @@ DEFAULT_LOCK_TIMEOUT = 5.0
 
 MEMORY_PATH = ":memory:"
 """The path of a private in-memory database."""
+
+LOCK_SUFFIX = ".kv-lock"
+"""kv's lock file sits beside the database file, named after it with this suffix."""
 
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
@@ -243,6 +252,7 @@ class DuckDBStore(
             self.capabilities = replace(DUCKDB_CAPABILITIES, persistent=False)
         self._sql = _Statements(self.table)
         self._connection: duckdb.DuckDBPyConnection | None = None
+        self._lock_token: str | None = None
         self._calls = BlockingCalls(max_threads=1)
 
     @classmethod
@@ -291,7 +301,7 @@ class DuckDBStore(
     async def _open(self) -> None:
         self._connection = await open_when_unlocked(
             lambda: self._calls(self._connect),
-            is_locked=_is_lock_error,
+            is_locked=lambda error: isinstance(error, DirectoryBusyError) or _is_lock_error(error),
             lock_timeout=self.lock_timeout,
             locked_error=lambda error: self._locked_error(),
         )
@@ -304,17 +314,31 @@ class DuckDBStore(
         )
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
+        """Take kv's lock on the file (not for ``:memory:``), then open it (in a worker thread).
+
+        Raises:
+            DirectoryBusyError: another kv process has the file.
+        """
+        token = None
         if self.path != MEMORY_PATH:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        connection = duckdb.connect(self.path)
+            file = Path(self.path)
+            file.parent.mkdir(parents=True, exist_ok=True)
+            token = dirlock.acquire(str(file.parent), file.name + LOCK_SUFFIX)
         try:
-            connection.execute(self._sql.create_table)
-            self._check_layout(connection)
-            for statement in self._sql.create_indexes:
-                connection.execute(statement)
+            connection = duckdb.connect(self.path)
+            try:
+                connection.execute(self._sql.create_table)
+                self._check_layout(connection)
+                for statement in self._sql.create_indexes:
+                    connection.execute(statement)
+            except BaseException:
+                connection.close()
+                raise
         except BaseException:
-            connection.close()
+            if token is not None:
+                dirlock.release(token)
             raise
+        self._lock_token = token
         return connection
 
     def _check_layout(self, connection: duckdb.DuckDBPyConnection) -> None:
@@ -329,8 +353,9 @@ class DuckDBStore(
 
     async def _close(self) -> None:
         connection, self._connection = self._connection, None
+        token, self._lock_token = self._lock_token, None
         if connection is not None:
-            await self._calls(connection.close)
+            await self._calls(_close_and_release, connection, token)
 
     # --- entries -----------------------------------------------------------------
 
@@ -482,6 +507,15 @@ def _check_path(path: object) -> str:
             "path must not be empty (use ':memory:' for an in-memory database)", store="duckdb"
         )
     return path
+
+
+def _close_and_release(connection: duckdb.DuckDBPyConnection, token: str | None) -> None:
+    """Close the connection, then let another process have the file."""
+    try:
+        connection.close()
+    finally:
+        if token is not None:
+            dirlock.release(token)
 
 
 def _is_lock_error(error: Exception) -> bool:

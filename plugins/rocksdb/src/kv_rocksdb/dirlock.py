@@ -1,15 +1,19 @@
-"""kv's own lock on a database directory: one process at a time, stores of a process together.
+"""kv's own lock on a database: one process at a time, stores of a process together.
 
 An embedded engine's own lock cannot be waited for cleanly: a failed open
-reports the lock only vaguely (chDB), or rewrites files on its way out
-(rocksdict), and the holder may let go between the failure and any look at
-its lock, so "was that the lock?" has no reliable answer after the fact.
-kv therefore takes its own lock first: an exclusive ``flock`` (on Windows
-``msvcrt.locking``) on ``DIRECTORY/kv.lock``, held from before the engine is
+reports the lock only vaguely (chDB), rewrites files on its way out
+(rocksdict), or reads a file that the holder is still writing as it closes
+(DuckDB); and the holder may let go between the failure and any look at its
+lock, so "was that the lock?" has no reliable answer after the fact. kv
+therefore takes its own lock first: an exclusive ``flock`` (on Windows
+``msvcrt.locking``) on a lock file (``DIRECTORY/kv.lock``, or
+``FILE.kv-lock`` beside a one-file database), held from before the engine is
 opened until after it is closed. A kv process that finds it taken knows for
-certain that another process has the directory, and never touches the
-engine meanwhile. Stores of one process on one directory share one hold
-(counted); the lock dies with its process, so a killed process frees it.
+certain that another process has the database, and never touches the engine
+meanwhile. Stores of one process on one database share one hold (counted);
+the lock dies with its process, so a killed process frees it.
+
+This module is the same in kv-chdb, kv-duckdb and kv-rocksdb.
 """
 
 from __future__ import annotations
@@ -30,11 +34,17 @@ class DirectoryBusyError(Exception):
 
 _guard = threading.Lock()
 _held: dict[str, tuple[int, int]] = {}
-"""Directory (real path) -> (descriptor of its lock file, stores holding it)."""
+"""Lock file (real path) -> (its descriptor, stores holding it)."""
 
 
-def acquire(directory: str) -> str:
+def acquire(directory: str, name: str = LOCK_FILE) -> str:
     """Take this process's hold on ``directory`` (which must exist), without waiting.
+
+    Args:
+        directory: The folder of the lock file (the database directory, or
+            the folder of a one-file database).
+        name: The lock file's name (``kv.lock``; for a one-file database,
+            the file's name plus ``.kv-lock``).
 
     Returns:
         The token to pass to :func:`release`.
@@ -43,13 +53,13 @@ def acquire(directory: str) -> str:
         DirectoryBusyError: another process holds the lock.
         OSError: the lock file cannot be opened.
     """
-    token = os.path.realpath(directory)
+    token = os.path.realpath(os.path.join(directory, name))
     with _guard:
         held = _held.get(token)
         if held is not None:
             _held[token] = (held[0], held[1] + 1)
             return token
-        fd = os.open(os.path.join(token, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(token, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             locked = _try_lock(fd)
         except BaseException:
@@ -57,7 +67,7 @@ def acquire(directory: str) -> str:
             raise
         if not locked:
             os.close(fd)
-            raise DirectoryBusyError(f"another process holds {os.path.join(token, LOCK_FILE)!r}")
+            raise DirectoryBusyError(f"another process holds {token!r}")
         _held[token] = (fd, 1)
         return token
 
