@@ -20,6 +20,7 @@ from kv.capabilities import Capabilities
 from kv.connect import connect
 from kv.errors import (
     ArgumentTypeError,
+    ArgumentValueError,
     DeserializationError,
     EntryTooLargeError,
     InvalidKeyError,
@@ -64,6 +65,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ArgumentTypeError",
+    "ArgumentValueError",
     "AsyncKeyValue",
     "BaseStore",
     "Capabilities",

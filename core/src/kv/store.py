@@ -75,7 +75,8 @@ def _check_limit(limit: int | None) -> int | None:
     if limit is None:
         return None
     if type(limit) is not int or limit < 0:
-        raise ValueError(f"limit must be None or an int >= 0, not {limit!r}")
+        shown = limit if type(limit) is int else f"a {type(limit).__name__}"
+        raise ValueError(f"limit must be None or an int >= 0, not {shown}")
     return limit
 
 
@@ -83,7 +84,8 @@ def _check_page_size(page_size: int | None) -> int:
     if page_size is None:
         return DEFAULT_PAGE_SIZE
     if type(page_size) is not int or page_size < 1:
-        raise ValueError(f"page_size must be None or an int >= 1, not {page_size!r}")
+        shown = page_size if type(page_size) is int else f"a {type(page_size).__name__}"
+        raise ValueError(f"page_size must be None or an int >= 1, not {shown}")
     return page_size
 
 
