@@ -86,7 +86,7 @@ async def test_a_process_outside_kv_holding_rocksdb_is_waited_for(tmp_path: Path
 
 async def test_stores_of_one_process_hold_kv_lock_together(tmp_path: Path) -> None:
     """kv's lock file is taken once per process and released with the last store."""
-    from kv_rocksdb import dirlock
+    from kv import dirlock
 
     path = tmp_path / "db"
     first = RocksDBStore(path)

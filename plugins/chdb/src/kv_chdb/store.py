@@ -31,7 +31,7 @@ at a time opens a directory: a second *process* on the same path retries for
 ``lock_timeout`` seconds, then fails with :class:`~kv.errors.StoreTimeoutError`,
 having written nothing. chDB reports a held directory only as a failure to
 start, so kv takes its own lock first (``kv.lock`` in the directory, see
-:mod:`kv_chdb.dirlock`) and holds it until the store is closed; a process
+:mod:`kv.dirlock`) and holds it until the store is closed; a process
 that finds it taken knows the directory is held and waits without calling
 chDB.
 
@@ -58,7 +58,9 @@ from typing import Any, TypeVar
 from chdb import ChdbError
 from chdb.session import Session
 
+from kv import dirlock
 from kv.blocking import BlockingCalls
+from kv.dirlock import DirectoryBusyError
 from kv.entry import StoredEntry, decode_document, encode_document
 from kv.errors import (
     DeserializationError,
@@ -80,8 +82,6 @@ from kv.store import (
     EnumerateKeysMixin,
 )
 from kv.url import StoreURL
-from kv_chdb import dirlock
-from kv_chdb.dirlock import DirectoryBusyError
 from kv_chdb.plugin import CHDB_CAPABILITIES
 from kv_chdb.sql import escape_parameter, json_list, json_rows
 

@@ -25,7 +25,7 @@ same file meanwhile retries for ``lock_timeout`` seconds, then fails with
 :class:`~kv.errors.StoreTimeoutError` having written nothing. Store objects in
 one process share DuckDB's database instance and may use one file together.
 Before opening the file a kv process takes kv's own lock, ``PATH.kv-lock``
-beside it (:mod:`kv_duckdb.dirlock`), and holds it until closed: a waiting kv
+beside it (:mod:`kv.dirlock`), and holds it until closed: a waiting kv
 process never touches the file meanwhile (an open racing another process's
 close could read the file half-written).
 
@@ -50,7 +50,9 @@ from typing import Any, TypeVar
 
 import duckdb
 
+from kv import dirlock
 from kv.blocking import BlockingCalls
+from kv.dirlock import DirectoryBusyError
 from kv.entry import StoredEntry
 from kv.errors import (
     DeserializationError,
@@ -72,8 +74,6 @@ from kv.store import (
     EnumerateKeysMixin,
 )
 from kv.url import StoreURL
-from kv_duckdb import dirlock
-from kv_duckdb.dirlock import DirectoryBusyError
 from kv_duckdb.plugin import DUCKDB_CAPABILITIES
 
 __all__ = [

@@ -20,7 +20,7 @@ opens the same path meanwhile retries for ``lock_timeout`` seconds and then
 fails with :class:`~kv.errors.StoreTimeoutError` naming the lock. Nothing it
 wrote is lost, because nothing was written. Before opening RocksDB a kv
 process takes kv's own lock, ``kv.lock`` in the directory
-(:mod:`kv_rocksdb.dirlock`), and holds it until closed: a waiting kv process
+(:mod:`kv.dirlock`), and holds it until closed: a waiting kv process
 never calls rocksdict meanwhile (a failed rocksdict open rewrites
 ``rocksdict-config.json`` even while another process holds the database).
 
@@ -44,7 +44,9 @@ from typing import Any, TypeVar
 
 from rocksdict import DbClosedError, Options, Rdict, RdictIter, WriteBatch, WriteOptions
 
+from kv import dirlock
 from kv.blocking import BlockingCalls
+from kv.dirlock import DirectoryBusyError
 from kv.entry import StoredEntry, decode_document, encode_document, parse_timestamp
 from kv.errors import (
     DeserializationError,
@@ -67,8 +69,6 @@ from kv.store import (
     EnumerateKeysMixin,
 )
 from kv.url import StoreURL
-from kv_rocksdb import dirlock
-from kv_rocksdb.dirlock import DirectoryBusyError
 from kv_rocksdb.plugin import ROCKSDB_CAPABILITIES
 
 __all__ = ["DEFAULT_LOCK_TIMEOUT", "ROCKSDB_CAPABILITIES", "RocksDBOptions", "RocksDBStore"]

@@ -13,7 +13,7 @@ certain that another process has the database, and never touches the engine
 meanwhile. Stores of one process on one database share one hold (counted);
 the lock dies with its process, so a killed process frees it.
 
-This module is the same in kv-chdb, kv-duckdb and kv-rocksdb.
+Used by kv-chdb, kv-duckdb and kv-rocksdb.
 """
 
 from __future__ import annotations
