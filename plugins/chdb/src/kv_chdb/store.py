@@ -313,7 +313,7 @@ class ChDBStore(
 
     async def _open_once(self) -> Session:
         try:
-            return await self._calls(self._connect)
+            return await self._calls.finish(self._connect)
         except ChdbError as error:
             if _OTHER_PATH in str(error):
                 raise StoreSetupError(
@@ -373,7 +373,7 @@ class ChDBStore(
         session, self._session = self._session, None
         token, self._lock_token = self._lock_token, None
         if session is not None:
-            await self._calls(_close_and_release, session, token)
+            await self._calls.finish(_close_and_release, session, token)
 
     # --- entries -----------------------------------------------------------------
 

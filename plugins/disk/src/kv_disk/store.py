@@ -194,7 +194,7 @@ class DiskStore(
             with lock:
                 layout.open()
 
-        await self._calls(open_layout)
+        await self._calls.finish(open_layout)
         self._layout = layout
 
     async def _close(self) -> None:
@@ -207,7 +207,7 @@ class DiskStore(
             with lock:
                 layout.close()
 
-        await self._calls(close)
+        await self._calls.finish(close)
 
     # --- entries -------------------------------------------------------------------
 

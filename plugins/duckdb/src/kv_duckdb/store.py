@@ -300,7 +300,7 @@ class DuckDBStore(
 
     async def _open(self) -> None:
         self._connection = await open_when_unlocked(
-            lambda: self._calls(self._connect),
+            lambda: self._calls.finish(self._connect),
             is_locked=lambda error: isinstance(error, DirectoryBusyError) or _is_lock_error(error),
             lock_timeout=self.lock_timeout,
             locked_error=lambda error: self._locked_error(),
@@ -355,7 +355,7 @@ class DuckDBStore(
         connection, self._connection = self._connection, None
         token, self._lock_token = self._lock_token, None
         if connection is not None:
-            await self._calls(_close_and_release, connection, token)
+            await self._calls.finish(_close_and_release, connection, token)
 
     # --- entries -----------------------------------------------------------------
 

@@ -149,7 +149,7 @@ class FileTreeStore(
 
     async def _open(self) -> None:
         tree = FileTree(self.directory, fsync=self.fsync)
-        await self._calls(tree.open)
+        await self._calls.finish(tree.open)
         self._tree = tree
 
     async def _close(self) -> None:

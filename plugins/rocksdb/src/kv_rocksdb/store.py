@@ -199,7 +199,7 @@ class RocksDBStore(
 
     async def _open(self) -> None:
         self._db = await open_when_unlocked(
-            lambda: self._calls(self._connect),
+            lambda: self._calls.finish(self._connect),
             is_locked=lambda error: isinstance(error, DirectoryBusyError) or _is_lock_error(error),
             lock_timeout=self.lock_timeout,
             locked_error=self._locked_error,
@@ -252,7 +252,7 @@ class RocksDBStore(
         db, self._db = self._db, None
         token, self._lock_token = self._lock_token, None
         if db is not None:
-            await self._calls(_close_and_release, db, token)
+            await self._calls.finish(_close_and_release, db, token)
 
     # --- entries -----------------------------------------------------------------
 

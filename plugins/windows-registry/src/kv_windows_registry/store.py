@@ -205,13 +205,13 @@ class WindowsRegistryStore(
         if self.hive == "HKEY_CURRENT_USER":
             hive = self._api.HKEY_CURRENT_USER
         engine = RegistryEngine(self._api, hive, self.path, legacy_names=self.legacy_names)
-        await self._calls(engine.open)
+        await self._calls.finish(engine.open)
         self._engine = engine
 
     async def _close(self) -> None:
         engine, self._engine = self._engine, None
         if engine is not None:
-            await self._calls(engine.close)
+            await self._calls.finish(engine.close)
 
     # --- entries -------------------------------------------------------------------------
 
