@@ -235,15 +235,7 @@ def _cases() -> list[Any]:
     cases = []
     for kind in STORE_KINDS:
         for name, case in BAD_CALLS.items():
-            marks = []
-            if kind in KV_WRAPPERS and name in ("keys-limit", "collections-limit"):
-                marks.append(
-                    pytest.mark.xfail(
-                        reason="kv-wrappers BaseWrapper._check_limit quotes the limit (reported)",
-                        strict=False,
-                    )
-                )
-            cases.append(pytest.param(case, kind, id=f"{name}-{kind}", marks=marks))
+            cases.append(pytest.param(case, kind, id=f"{name}-{kind}"))
     return cases
 
 

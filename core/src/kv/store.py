@@ -63,6 +63,7 @@ __all__ = [
     "DestroyMixin",
     "EnumerateCollectionsMixin",
     "EnumerateKeysMixin",
+    "check_limit",
 ]
 
 DEFAULT_PAGE_SIZE = 1000
@@ -71,7 +72,8 @@ DEFAULT_PAGE_SIZE = 1000
 _now = time.time
 
 
-def _check_limit(limit: int | None) -> int | None:
+def check_limit(limit: int | None) -> int | None:
+    """Validate the ``limit`` of ``keys()``/``collections()`` (never quoting a non-int)."""
     if limit is None:
         return None
     if type(limit) is not int or limit < 0:
@@ -572,7 +574,7 @@ class EnumerateKeysMixin(BaseStore, abstract=True):
 
         Entries that expired but were not yet reclaimed may be listed.
         """
-        limit = _check_limit(limit)
+        limit = check_limit(limit)
         found: list[str] = []
         if limit == 0:
             return found
@@ -619,7 +621,7 @@ class EnumerateCollectionsMixin(BaseStore, abstract=True):
     @typechecked
     async def collections(self, *, limit: int | None = None) -> list[str]:
         """Return the names of the collections that hold entries."""
-        limit = _check_limit(limit)
+        limit = check_limit(limit)
         found: list[str] = []
         if limit == 0:
             return found

@@ -25,6 +25,7 @@ import kv
 from kv._typecheck import typechecked
 from kv.capabilities import OPTIONAL_OPERATIONS, Capabilities
 from kv.errors import UnsupportedOperationError
+from kv.store import check_limit
 
 __all__ = ["BaseWrapper", "capabilities_of"]
 
@@ -245,15 +246,11 @@ async def _iter_collections_of(store: object, page_size: int | None) -> AsyncGen
 # --- the methods a wrapper gains for each capability it offers ----------------------
 
 
-def _check_limit(limit: int | None) -> None:
-    if limit is not None and (type(limit) is not int or limit < 0):
-        raise ValueError(f"limit must be None or an int >= 0, not {limit!r}")
-
-
 class _KeysPassThrough:
+    @typechecked
     async def keys(self, collection: str | None = None, *, limit: int | None = None) -> list[str]:
         """Return the keys of ``collection`` (all when ``limit`` is ``None``)."""
-        _check_limit(limit)
+        check_limit(limit)
         found: list[str] = []
         if limit == 0:
             return found
@@ -280,9 +277,10 @@ class _KeysPassThrough:
 
 
 class _CollectionsPassThrough:
+    @typechecked
     async def collections(self, *, limit: int | None = None) -> list[str]:
         """Return the collection names (all when ``limit`` is ``None``)."""
-        _check_limit(limit)
+        check_limit(limit)
         found: list[str] = []
         if limit == 0:
             return found
