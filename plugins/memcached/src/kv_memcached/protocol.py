@@ -85,6 +85,11 @@ class MemcachedServer:
         self.name = f"{host}:{port}" if ":" not in host else f"[{host}]:{port}"
         self.timeout = timeout
         self._pool = MemcachePool(host, port, minsize=1, maxsize=max_connections)
+        # Callers take a slot, first come first served, before the pool: the
+        # pool's own wait lets a newcomer take a connection ahead of a caller
+        # that has waited, so under load some callers starved until their
+        # timeout. With one slot per connection the pool never makes anyone wait.
+        self._slots = asyncio.Semaphore(max_connections)
 
     def __repr__(self) -> str:
         return f"<MemcachedServer {self.name}>"
@@ -127,12 +132,27 @@ class MemcachedServer:
                 if timer is not None:
                     timer.cancel()
                 self._pool.release(connection)
+                self._slots.release()
 
     async def _acquire(self) -> Connection:
-        """A connection from the pool; connecting or waiting for one is time-limited."""
+        """A call slot, then a connection from the pool, within ``timeout`` in all.
+
+        The caller owns the slot until ``_run`` releases it with the connection.
+        """
         timeout = self.timeout
-        idle: asyncio.Queue[Connection] | None = getattr(self._pool, "_pool", None)
+        slots = self._slots
         try:
+            if timeout is None or not slots.locked():
+                await slots.acquire()  # a free slot: no wait
+            elif sys.version_info >= (3, 11):
+                async with asyncio.timeout(timeout):
+                    await slots.acquire()
+            else:  # pragma: no cover - Python 3.10
+                await asyncio.wait_for(slots.acquire(), timeout)
+        except (asyncio.TimeoutError, TimeoutError):
+            raise self._timeout_error() from None
+        try:
+            idle: asyncio.Queue[Connection] | None = getattr(self._pool, "_pool", None)
             if timeout is None or (idle is not None and not idle.empty()):
                 return await self._pool.acquire()  # an idle connection: no wait
             if sys.version_info >= (3, 11):
@@ -140,9 +160,14 @@ class MemcachedServer:
                     return await self._pool.acquire()
             return await asyncio.wait_for(self._pool.acquire(), timeout)
         except (asyncio.TimeoutError, TimeoutError):
+            slots.release()
             raise self._timeout_error() from None
         except (OSError, EOFError) as error:
+            slots.release()
             raise self._connection_error(error) from error
+        except BaseException:
+            slots.release()
+            raise
 
     def _timeout_error(self) -> StoreTimeoutError:
         return StoreTimeoutError(
