@@ -185,19 +185,6 @@ def _expected(annotation: object) -> str:
     return inspect.formatannotation(annotation)
 
 
-def _default_collection(store: object) -> str | None:
-    """The collection ``store`` uses for ``collection=None`` (wrappers are looked through)."""
-    for _ in range(100):
-        name = getattr(store, "default_collection", None)
-        if isinstance(name, str) and name:
-            return name
-        inner = getattr(store, "key_value", None)
-        if inner is None or inner is store:
-            break
-        store = inner
-    return None
-
-
 def _culprit_parameter(
     func: Callable[..., Any], arguments: dict[str, object], culprit: object
 ) -> str | None:
@@ -261,7 +248,9 @@ def _clean_error(
     key = arguments.get("key")
     collection: object = arguments.get("collection", "")
     if collection is None:
-        collection = _default_collection(owner)
+        from kv.names import declared_default_collection
+
+        collection = declared_default_collection(owner)
     error.add_context(
         store=str(store),
         collection=collection

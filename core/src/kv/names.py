@@ -181,3 +181,20 @@ def decode_path_segment(segment: str) -> str | None:
 def hashed_name(name: str, *, length: int = 64) -> str:
     """A fixed-length name for ``name``: ``~`` plus hex SHA-256, cut to ``length``."""
     return "~" + hashlib.sha256(name.encode("utf-8")).hexdigest()[: length - 1]
+
+
+def declared_default_collection(store: object) -> str | None:
+    """The collection ``store`` uses for ``collection=None``, if it says (else ``None``).
+
+    Read from the store's ``default_collection`` attribute; wrappers without
+    one are looked through (their ``key_value``).
+    """
+    for _ in range(100):
+        name = getattr(store, "default_collection", None)
+        if isinstance(name, str) and name:
+            return name
+        inner = getattr(store, "key_value", None)
+        if inner is None or inner is store:
+            break
+        store = inner
+    return None

@@ -19,7 +19,12 @@ from urllib.parse import unquote
 
 from kv._typecheck import typechecked
 from kv.errors import InvalidKeyError, InvalidOptionError, KeyValueError
-from kv.names import DEFAULT_COLLECTION, validate_collection, validate_key
+from kv.names import (
+    DEFAULT_COLLECTION,
+    declared_default_collection,
+    validate_collection,
+    validate_key,
+)
 from kv_wrappers.base import BaseWrapper
 
 __all__ = [
@@ -113,15 +118,7 @@ def default_collection_of(store: object) -> str:
     one are looked through (their ``key_value``). Falls back to
     ``"default_collection"``, every kv store's default.
     """
-    for _ in range(100):
-        name = getattr(store, "default_collection", None)
-        if isinstance(name, str) and name:
-            return name
-        inner = getattr(store, "key_value", None)
-        if inner is None or inner is store:
-            break
-        store = inner
-    return DEFAULT_COLLECTION
+    return declared_default_collection(store) or DEFAULT_COLLECTION
 
 
 def map_keys(keys: Sequence[str], rename: Callable[[str], str]) -> list[str]:
