@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, cast
 
 import anyio
@@ -217,36 +219,34 @@ class CapabilityTests:
         """
         return None
 
-    async def test_destroy_spares_other_store_objects(self, store: kv.AsyncKeyValue) -> None:
-        need(store, "destroy")
+    async def _check_sibling_spared(
+        self, store: kv.AsyncKeyValue, destroy: Callable[[], Awaitable[bool]]
+    ) -> None:
+        """``destroy()`` empties ``store`` of a shared collection name; its sibling keeps it."""
         sibling = await self.sibling_store(store)
         if sibling is None:
             pytest.skip("the test class does not implement sibling_store()")
         try:
             await sibling.put("theirs", {"v": "sibling"}, collection="shared-name")
             await store.put("mine", {"v": "store"}, collection="shared-name")
-            assert await cast(kv.DestroyStore, store).destroy() is True
+            assert await destroy() is True
             assert await store.get("mine", collection="shared-name") is None
             assert await sibling.get("theirs", collection="shared-name") == {"v": "sibling"}
         finally:
             await _destroy_and_close(sibling)
 
+    async def test_destroy_spares_other_store_objects(self, store: kv.AsyncKeyValue) -> None:
+        need(store, "destroy")
+        await self._check_sibling_spared(store, cast(kv.DestroyStore, store).destroy)
+
     async def test_destroy_collection_spares_other_store_objects(
         self, store: kv.AsyncKeyValue
     ) -> None:
         need(store, "destroy_collection")
-        sibling = await self.sibling_store(store)
-        if sibling is None:
-            pytest.skip("the test class does not implement sibling_store()")
-        try:
-            await sibling.put("theirs", {"v": "sibling"}, collection="shared-name")
-            await store.put("mine", {"v": "store"}, collection="shared-name")
-            destroyer = cast(kv.DestroyCollection, store)
-            assert await destroyer.destroy_collection("shared-name") is True
-            assert await store.get("mine", collection="shared-name") is None
-            assert await sibling.get("theirs", collection="shared-name") == {"v": "sibling"}
-        finally:
-            await _destroy_and_close(sibling)
+        destroyer = cast(kv.DestroyCollection, store)
+        await self._check_sibling_spared(
+            store, partial(destroyer.destroy_collection, "shared-name")
+        )
 
     # --- declared capabilities that are not methods -------------------------------
 
