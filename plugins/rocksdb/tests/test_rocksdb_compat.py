@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 from pathlib import Path
 
@@ -32,6 +33,7 @@ async def test_kv_reads_what_py_key_value_wrote(tmp_path: Path) -> None:
         await theirs.put("bob", {"name": "Bob"}, collection="users", ttl=3600)
         await theirs.put_many(["x", "y"], [{"v": 1}, {"v": 2}])
         await theirs.put("gone", {"v": 0}, collection="users", ttl=0.01)
+    time.sleep(0.05)  # past "gone"'s expiry however fast the next calls run
 
     async with RocksDBStore(tmp_path / "db") as ours:
         assert await ours.get("alice", collection="users") == {"name": "Alice", "n": [1, 2]}
