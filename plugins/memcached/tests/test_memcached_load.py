@@ -147,3 +147,39 @@ def test_descriptors_across_event_loops(
     asyncio.run(store.close())
     assert after_runs - before <= 4, f"{after_runs - before} more descriptors after 20 runs"
     assert after_bare - before <= 8, f"{after_bare - before} more after 20 bare loops"
+
+
+@pytest.mark.anyio
+async def test_callers_are_served_in_arrival_order(
+    memcached_server: ServerProcess, mc: Any
+) -> None:
+    """Waiting callers take connections first come, first served.
+
+    Forty callers each make fifty calls back to back through two connections.
+    Served in arrival order, a call is overtaken by about the calls already
+    waiting when it arrived (under forty; the order in which finished tasks
+    resume adds a few, so the bound is twice that). aiomcache's pool alone lets a
+    newcomer take a released connection ahead of a caller that has waited, so
+    some calls were overtaken about 1,900 times and, under load, ran into the
+    store's timeout. Counted in calls, not seconds: it holds on a busy machine.
+    """
+    store = kv.connect(f"{mc.url_of(memcached_server)}?max_connections=2")
+    assert isinstance(store, MemcachedStore)
+    callers, calls = 40, 50
+    finished = 0
+    overtaken: list[int] = []
+
+    async def caller(number: int) -> None:
+        nonlocal finished
+        for call in range(calls):
+            before = finished
+            await store.put(f"fair-{number}", {"call": call}, collection="fair")
+            overtaken.append(finished - before)
+            finished += 1
+
+    try:
+        await asyncio.gather(*(caller(number) for number in range(callers)))
+    finally:
+        await store.close()
+    assert len(overtaken) == callers * calls
+    assert max(overtaken) <= 2 * callers, f"a call was overtaken {max(overtaken)} times"
