@@ -14,6 +14,11 @@ Both sides keep one indented JSON document per entry in
   an open folder).
 
 Puts are measured durable (``fsync``, kv's default) and without ``fsync``.
+A second table shows how ``put_many`` scales: one call writing 100 to 100,000
+new keys into an empty folder, per key; a cost per key that grows with
+the batch (as it did while file:// shifted its pending list once per entry)
+shows there, while the counted test in ``test_filetree_scale.py`` only sees
+file operations.
 Raw files and kv take turns, round by round, so both see the same machine
 load; each figure is the best round. Prints a Markdown table for
 docs/performance.md (microseconds per key).
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import sys
@@ -173,6 +179,46 @@ async def measure(root: Path, loops: int, rounds: int) -> dict[str, tuple[float,
     return best
 
 
+SCALING_BATCHES = (100, 1_000, 10_000, 100_000)
+
+
+def write_files(folder: Path, keys: list[str], values: list[dict[str, Any]]) -> None:
+    """Raw files: one atomic write (temporary file + replace) per key, no fsync."""
+    for key, value in zip(keys, values):
+        data = json.dumps({"key": key, "value": value}, indent=2).encode()
+        temporary = folder / f".tmp-{key}"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        os.replace(temporary, folder / f"{key}.json")
+
+
+async def measure_scaling(root: Path, batches: tuple[int, ...]) -> dict[int, tuple[float, float]]:
+    """Per key: one ``put_many`` of ``size`` new keys into an empty folder (no fsync),
+    raw files beside file://, best of two each."""
+    result: dict[int, tuple[float, float]] = {}
+    for size in batches:
+        keys = [f"key-{i}" for i in range(size)]
+        values = [{"name": "Alice", "n": i} for i in range(size)]
+        raw_times, kv_times = [], []
+        for attempt in range(2):
+            folder = root / f"raw-{size}-{attempt}" / COLLECTION
+            folder.mkdir(parents=True)
+            raw_times.append(
+                await timed_us(functools.partial(write_files, folder, keys, values), size)
+            )
+            store = kv.connect(
+                f"file://{root / f'kv-{size}-{attempt}'}?sweep_interval=none&fsync=false"
+            )
+            put_all = functools.partial(store.put_many, keys, values, collection=COLLECTION)
+            kv_times.append(await timed_us(put_all, size))
+            await store.close()
+        result[size] = (min(raw_times), min(kv_times))
+    return result
+
+
 LABELS = {
     "get": "get",
     "put_durable": "put (fsync)",
@@ -187,8 +233,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer loops, for a smoke run")
     args = parser.parse_args()
     loops, rounds = (300, 2) if args.quick else (3_000, 5)
+    batches = SCALING_BATCHES[:2] if args.quick else SCALING_BATCHES
     with tempfile.TemporaryDirectory() as temporary:
         best = asyncio.run(measure(Path(temporary), loops, rounds))
+        scaling = asyncio.run(measure_scaling(Path(temporary) / "scaling", batches))
     checks = "on" if typecheck_enabled() else "off (KV_TYPECHECK=0)"
     print(f"Python {sys.version.split()[0]}, runtime type checks {checks};")
     print(f"microseconds per key, best of {rounds}\n")
@@ -197,6 +245,11 @@ def main() -> None:
     for name, label in LABELS.items():
         raw, ours = best[name]
         print(f"| {label} | {raw:,.1f} | {ours:,.1f} | {ours / raw:.2f}x |")
+    print("\nput_many of N new keys into an empty folder, microseconds per key, best of 2\n")
+    print("| N | JSON files (µs) | file:// (µs) | ratio |")
+    print("|---:|---:|---:|---:|")
+    for size, (raw, ours) in scaling.items():
+        print(f"| {size:,} | {raw:,.1f} | {ours:,.1f} | {ours / raw:.2f}x |")
 
 
 if __name__ == "__main__":
