@@ -52,7 +52,7 @@ CHECK = """
 """
 
 
-def test_checks_are_on_by_default_and_beartype_loads_on_first_use() -> None:
+def test_checks_are_on_by_default_and_use_no_checking_library() -> None:
     out = _run(
         """
         import sys, kv
@@ -61,7 +61,8 @@ def test_checks_are_on_by_default_and_beartype_loads_on_first_use() -> None:
         """
     )
     assert out == "False"
-    assert _run(CHECK).startswith("ArgumentTypeError True")
+    # The checks are kv's own (kv._hints): beartype is not imported by a checked call either.
+    assert _run(CHECK).startswith("ArgumentTypeError False")
 
 
 @pytest.mark.parametrize("word", ["0", "false", "off", "no"])
@@ -363,3 +364,115 @@ async def test_a_hint_that_cannot_be_resolved_is_left_unchecked() -> None:
         await store.put([MARKER])  # type: ignore[arg-type]
     assert MARKER not in str(caught.value)
     assert caught.value.store == "HalfResolvable"
+
+
+# --- kv's own checks (kv._hints): every key, first mapping key, every parameter kind -----
+
+
+@pytest.mark.parametrize("kind", ["memory", "minimal-wrapper"])
+@pytest.mark.parametrize("position", [0, 1, 4])
+async def test_every_key_of_a_bulk_call_is_checked(kind: str, position: int) -> None:
+    store, store_name = _make_store(kind)
+    keys: list[object] = ["a", "b", "c", "d", "e"]
+    keys[position] = 7
+    with pytest.raises(ArgumentTypeError) as caught:
+        await store.get_many(keys)
+    assert str(caught.value) == (
+        "get_many() parameter 'keys' must be Sequence[str]; got a list holding an int"
+        f" (collection='dc', store={store_name})"
+    )
+    values: list[object] = [{"a": 1}] * 5
+    values[position] = [MARKER]
+    with pytest.raises(ArgumentTypeError) as caught:
+        await store.put_many(["a", "b", "c", "d", "e"], values)
+    assert caught.value.message == (
+        "put_many() parameter 'values' must be Sequence[Mapping[str, Any]]; got a list holding"
+        " a list"
+    )
+
+
+async def test_a_value_has_its_first_key_checked_and_the_store_rule_checks_the_rest() -> None:
+    store = kv.connect("memory://")
+    with pytest.raises(ArgumentTypeError) as caught:
+        await store.put("k", {1: MARKER})  # type: ignore[dict-item]
+    assert caught.value.message == (
+        "put() parameter 'value' must be Mapping[str, Any]; got a dict holding an int"
+    )
+    with pytest.raises(kv.SerializationError) as refused:
+        await store.put("k", {"a": 1, 2: MARKER})  # type: ignore[dict-item]
+    assert MARKER not in _all_text(refused.value)
+
+
+class Shapes:
+    """Every kind of parameter, on a plain (not async) method."""
+
+    store_name = "shapes"
+
+    @typechecked
+    def mixed(
+        self, a: int, /, b: str, *rest: float, c: bytes = b"", **more: bool
+    ) -> tuple[object, ...]:
+        return (a, b, rest, c, more)
+
+
+def test_a_checked_method_keeps_every_kind_of_parameter() -> None:
+    import inspect
+
+    shapes = Shapes()
+    assert shapes.mixed(1, "b", 1.5, 2, c=b"x", flag=True) == (
+        1,
+        "b",
+        (1.5, 2),
+        b"x",
+        {"flag": True},
+    )
+    plain = inspect.signature(Shapes.mixed.__wrapped__)  # type: ignore[attr-defined]
+    checked = inspect.signature(Shapes.mixed, follow_wrapped=False)
+    assert [(p.name, p.kind, p.default) for p in checked.parameters.values()] == [
+        (p.name, p.kind, p.default) for p in plain.parameters.values()
+    ]
+    bad_calls: list[tuple[Callable[[], object], str, str]] = [
+        (lambda: shapes.mixed("1", "b"), "a", "int; got a str"),  # type: ignore[arg-type]
+        (lambda: shapes.mixed(1, 2), "b", "str; got an int"),  # type: ignore[arg-type]
+        (lambda: shapes.mixed(1, "b", 2.5, "x"), "rest", "float; got a str"),  # type: ignore[arg-type]
+        (lambda: shapes.mixed(1, "b", c="x"), "c", "bytes; got a str"),  # type: ignore[arg-type]
+        (lambda: shapes.mixed(1, "b", flag=1), "more", "bool; got an int"),  # type: ignore[arg-type]
+    ]
+    for call, name, expected in bad_calls:
+        with pytest.raises(ArgumentTypeError) as caught:
+            call()
+        assert caught.value.message == f"mixed() parameter {name!r} must be {expected}"
+        assert caught.value.store == "shapes"
+    # A call that does not fit the signature gets Python's own error, as the plain method does.
+    unfit: list[tuple[tuple[object, ...], dict[str, object]]] = [
+        ((1,), {}),
+        ((), {"a": 1, "b": "b"}),
+        ((1, "b"), {"b": "b"}),
+    ]
+    for args, kwargs in unfit:
+        with pytest.raises(TypeError) as plain_error:
+            Shapes.mixed.__wrapped__(shapes, *args, **kwargs)  # type: ignore[attr-defined]
+        with pytest.raises(TypeError) as checked_error:
+            shapes.mixed(*args, **kwargs)  # type: ignore[arg-type]
+        assert str(checked_error.value) == str(plain_error.value)
+        assert str(checked_error.value).startswith("Shapes.mixed() ")
+
+
+def test_the_first_checked_call_costs_under_30_ms_more_than_later_ones() -> None:
+    """Processor time in a fresh process (wall time would count the machine's load)."""
+    out = _run(
+        """
+        import time, anyio, kv
+        async def main():
+            store = kv.connect("memory://")
+            costs = []
+            for _ in range(20):
+                start = time.process_time()
+                await store.get("k")
+                await store.put("k", {"a": 1}, ttl=60)
+                costs.append(time.process_time() - start)
+            print(costs[0] - sorted(costs)[10])
+        anyio.run(main)
+        """
+    )
+    assert float(out) < 0.030
