@@ -1,7 +1,7 @@
 """Finding conformance hooks: by scheme, by store class, and loud failures.
 
-Registrations are made the way an installed distribution makes them: a
-``*.dist-info`` folder with ``entry_points.txt``, on ``sys.path``.
+Hooks are named by a plugin's declaration (``StorePlugin.conformance``); the
+fake plugins here are registered in code, in the shared registry.
 """
 
 from __future__ import annotations
@@ -77,14 +77,14 @@ def test_no_hooks_for_core_stores() -> None:
     assert hooks_for_scheme("memory") is None
     found = find_hooks(kv.MemoryStore())
     assert found.hooks is None
-    assert "no kv.conformance entry point is named 'memory'" in found.description
+    assert "the plugin of 'memory' declares none" in found.description
 
 
-def test_store_class_is_matched_through_its_factory() -> None:
+def test_store_class_is_matched_through_its_declaration() -> None:
     from kv_disk.store import DiskStore
 
     class MyDiskStore(DiskStore):
-        """A subclass: found through its base class's factory."""
+        """A subclass: found through its base class's declaration."""
 
     assert schemes_of_store_type(DiskStore) == ("disk",)
     assert schemes_of_store_type(MyDiskStore) == ("disk",)
@@ -101,7 +101,7 @@ def test_a_class_no_plugin_builds_is_explained() -> None:
     assert "'memory'" in found.description
     assert find_hooks(object()).description == (
         "no conformance hooks for this store: no kv.stores plugin builds object, so no"
-        " kv.conformance hooks apply (set kv_scheme on the test class, or override"
+        " conformance hooks apply (set kv_scheme on the test class, or override"
         " corrupt_entry() and reopen_store())"
     )
 
@@ -115,13 +115,20 @@ def test_an_explicit_scheme_wins() -> None:
     assert find_hooks(store, scheme="memory").hooks is hooks_for_scheme("disk")
 
 
-def _install(site: Path, distribution: str, entry_points: dict[str, str]) -> None:
-    """Make ``distribution`` look installed in ``site``, with ``kv.conformance`` entry points."""
-    info = site / f"{distribution.replace('-', '_')}-1.0.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {distribution}\nVersion: 1.0\n")
-    lines = "".join(f"{name} = {value}\n" for name, value in entry_points.items())
-    (info / "entry_points.txt").write_text(f"[kv.conformance]\n{lines}")
+def _install(site: Path, distribution: str, hooks: dict[str, str]) -> None:
+    """Register, for each scheme, a plugin whose declaration names ``hooks[scheme]``."""
+    from kv.plugin import StorePlugin
+    from kv.stores.memory import MEMORY_CAPABILITIES, MemoryOptions
+
+    for scheme, target in hooks.items():
+        plugin = StorePlugin(
+            store="kv.stores.memory:MemoryStore",
+            options=MemoryOptions,
+            capabilities=MEMORY_CAPABILITIES,
+            description=distribution,
+            conformance=target,
+        )
+        kv.registry.register(scheme, plugin)
 
 
 @pytest.fixture
@@ -162,18 +169,9 @@ def test_a_registration_that_cannot_load_is_an_error_not_a_skip(site: Path) -> N
             sync: f"{module}:SYNC_HOOKS",
         },
     )
-    with pytest.raises(ConformanceHookError, match=f"entry point '{missing}' of fake-hooks"):
+    with pytest.raises(ConformanceHookError, match=f"hooks of the '{missing}' plugin"):
         hooks_for_scheme(missing)
     with pytest.raises(ConformanceHookError, match="has no async corrupt_entry"):
         hooks_for_scheme(wrong)
     with pytest.raises(ConformanceHookError, match="has no async corrupt_entry"):
         hooks_for_scheme(sync)
-
-
-def test_two_distributions_for_one_scheme_is_an_error(site: Path) -> None:
-    module = (site / "module_name").read_text()
-    scheme = _scheme()
-    _install(site, "fake-hooks-one", {scheme: f"{module}:HOOKS"})
-    _install(site, "fake-hooks-two", {scheme: f"{module}:Hooks"})
-    with pytest.raises(ConformanceHookError, match="Several distributions"):
-        hooks_for_scheme(scheme)

@@ -1,8 +1,8 @@
 """``pytest --kv-url`` runs the damaged-data and persistence tests through plugin hooks.
 
 The two tests need the backend itself (to damage an entry, to open a second
-store on the same location); plugins supply that through ``kv.conformance``
-entry points (:mod:`kv_conformance.hooks`). Each URL run below is a separate
+store on the same location); plugins supply that through the hooks their
+declaration names (:mod:`kv_conformance.hooks`). Each URL run below is a separate
 pytest process, as ``kv check`` starts one.
 """
 
@@ -138,15 +138,12 @@ def test_redis_url_runs_the_corrupt_and_persistence_tests(
 
 
 def test_url_without_hooks_skips_with_the_reason(tmp_path: Path) -> None:
-    # memory:// registers no kv.conformance hooks (and is not persistent).
+    # memory:// declares no conformance hooks (and is not persistent).
     result = run_url_suite(tmp_path, "memory://")
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "4 skipped" in result.stdout, output  # two tests, two default_collection passes
-    assert (
-        "no conformance hooks for this store: no kv.conformance entry point is named 'memory'"
-        in output
-    )
+    assert "no conformance hooks for this store: the plugin of 'memory' declares none" in output
     assert "the store does not declare 'persistent'" in output
 
 
@@ -157,23 +154,20 @@ from dataclasses import replace
 
 from kv.discovery import registry
 from kv.plugin import StorePlugin
-from kv.stores.memory import MemoryStore
+from kv.stores.memory import MemoryOptions, MemoryStore
 
 
 class KeptStore(MemoryStore):
     capabilities = replace(MemoryStore.capabilities, persistent=True)
 
-    @classmethod
-    def from_url(cls, url, **options):
-        return cls()
-
 
 registry.register(
+    "kept",
     StorePlugin(
-        schemes=("kept",),
-        factory="kv_kept_plugin:KeptStore.from_url",
+        store="kv_kept_plugin:KeptStore",
+        options=MemoryOptions,
         capabilities=KeptStore.capabilities,
-    )
+    ),
 )
 '''
 
@@ -187,20 +181,21 @@ def test_persistent_store_without_hooks_skips_both_with_the_reason(tmp_path: Pat
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "4 skipped" in result.stdout, output  # two tests, two default_collection passes
-    reason = "no conformance hooks for this store: no kv.conformance entry point is named 'kept'"
+    reason = "no conformance hooks for this store: the plugin of 'kept' declares none"
     assert output.count(reason) == 2, output
 
 
 THIRD_PARTY = '''
-"""A third-party plugin: store, kv.stores declaration and kv.conformance hooks in one module.
+"""A third-party plugin: store, declaration and conformance hooks in one module.
 
-Its factory is a function and its store_name differs from its scheme, so the
-suite can find its hooks only by the --kv-url scheme.
+Its store_name differs from its scheme, so the suite finds its hooks by the
+--kv-url scheme.
 """
 
 from kv.capabilities import Capabilities
 from kv.entry import StoredEntry
-from kv.plugin import StorePlugin, hookimpl
+from kv.options import CommonOptions
+from kv.plugin import StorePlugin
 from kv.store import BaseStore
 
 CAPABILITIES = Capabilities(persistent=True)
@@ -225,14 +220,17 @@ class ShelfStore(BaseStore):
     async def _delete_entry(self, collection, key):
         return SHELF.pop((self.location, collection, key), None) is not None
 
+    @classmethod
+    def from_url(cls, url, /, **options):
+        return cls(url.location)
 
-def make_store(url, **options):
-    return ShelfStore(url.location)
 
-
-@hookimpl
-def kv_store_plugins():
-    return [StorePlugin(schemes=("shelf",), factory="kv_shelf:make_store", capabilities=CAPABILITIES)]
+PLUGIN = StorePlugin(
+    store="kv_shelf:ShelfStore",
+    options=CommonOptions,
+    capabilities=CAPABILITIES,
+    conformance="kv_shelf:HOOKS",
+)
 
 
 class Hooks:
@@ -257,8 +255,6 @@ def test_third_party_plugin_hooks_are_found_by_the_url_scheme(tmp_path: Path) ->
     info.mkdir(parents=True)
     (site / "kv_shelf.py").write_text(THIRD_PARTY)
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: kv-shelf\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(
-        "[kv.stores]\nshelf = kv_shelf\n\n[kv.conformance]\nshelf = kv_shelf:HOOKS\n"
-    )
+    (info / "entry_points.txt").write_text("[kv.stores]\nshelf = kv_shelf:PLUGIN\n")
     env = {**os.environ, "PYTHONPATH": str(site)}
     assert_hook_tests_pass(run_url_suite(tmp_path, "shelf://scratch", env=env))

@@ -114,19 +114,23 @@ def kv_command(*args: str, cwd: Path, path: Path | None = None) -> subprocess.Co
 
 
 PLUGIN = """
-from kv.capabilities import Capabilities
-from kv.plugin import StorePlugin, hookimpl
+from dataclasses import replace
 
-@hookimpl
-def kv_store_plugins():
-    return [
-        StorePlugin(schemes=("asynconly",), factory="fakekv.factory:asyncio_only",
-                    capabilities=Capabilities(asyncio_only=True), description="fake"),
-        StorePlugin(schemes=("quietasync",), factory="fakekv.factory:asyncio_only",
-                    capabilities=Capabilities(), description="declares it on the class only"),
-        StorePlugin(schemes=("leaky",), factory="fakekv.factory:leaky",
-                    capabilities=Capabilities(), description="raises with the URL"),
-    ]
+from kv.plugin import StorePlugin
+from kv.stores.memory import MEMORY_CAPABILITIES, MemoryOptions
+
+ASYNCIO_ONLY = StorePlugin(
+    store="fakekv.factory:AsyncioOnlyStore",
+    options=MemoryOptions,
+    capabilities=replace(MEMORY_CAPABILITIES, asyncio_only=True),
+    description="fake",
+)
+LEAKY = StorePlugin(
+    store="fakekv.factory:LeakyStore",
+    options=MemoryOptions,
+    capabilities=MEMORY_CAPABILITIES,
+    description="raises with the URL",
+)
 """
 
 FACTORY = """
@@ -140,24 +144,21 @@ class AsyncioOnlyStore(MemoryStore):
     store_name = "asynconly"
 
 
-def asyncio_only(url, **options):
-    return AsyncioOnlyStore()
-
-
-def leaky(url, **options):
-    raise RuntimeError("client cannot use " + url.render(hide_password=False))
+class LeakyStore(MemoryStore):
+    @classmethod
+    def from_url(cls, url, /, **options):
+        raise RuntimeError("client cannot use " + url.render(hide_password=False))
 """
 
 
 @pytest.fixture
 def fake_plugins(tmp_path: Path) -> Path:
-    """A folder holding a fake distribution with three schemes, for PYTHONPATH."""
+    """A folder holding a fake distribution with two schemes, for PYTHONPATH."""
     root = tmp_path / "site"
     info = root / "kv_fake-1.0.dist-info"
     info.mkdir(parents=True)
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: kv-fake\nVersion: 1.0\n")
-    schemes = ("asynconly", "quietasync", "leaky")
-    lines = "\n".join(f"{scheme} = fakekv.plugin" for scheme in schemes)
+    lines = "asynconly = fakekv.plugin:ASYNCIO_ONLY\nleaky = fakekv.plugin:LEAKY"
     (info / "entry_points.txt").write_text(f"[kv.stores]\n{lines}\n")
     package = root / "fakekv"
     package.mkdir()
@@ -210,7 +211,7 @@ def test_cli_redacts_a_plugin_exception_quoting_the_url(fake_plugins: Path, tmp_
 # --- kv check -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("scheme", ["asynconly", "quietasync"])
+@pytest.mark.parametrize("scheme", ["asynconly"])
 def test_check_refuses_trio_for_an_asyncio_only_store(
     scheme: str, fake_plugins: Path, tmp_path: Path
 ) -> None:

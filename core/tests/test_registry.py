@@ -1,13 +1,17 @@
 """Plugin discovery: lazy by scheme, isolated failures, conflicts and choices.
 
 Each test installs fake distributions into a temporary ``sys.path`` folder
-(``*.dist-info`` with ``entry_points.txt``), the same layout pip and uv write.
+(``*.dist-info`` with ``entry_points.txt``), the same layout pip and uv write;
+each names a ``StorePlugin`` declaration in a light module and a store class
+in a module that imports a stand-in for a client library.
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import textwrap
+import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,24 +21,21 @@ import kv
 from kv.discovery import PluginRegistry
 
 PLUGIN_TEMPLATE = """
-from kv.capabilities import Capabilities
-from kv.plugin import StorePlugin, hookimpl
+from kv.plugin import StorePlugin
+from kv.stores.memory import MEMORY_CAPABILITIES, MemoryOptions
 
-@hookimpl
-def kv_store_plugins():
-    return [StorePlugin(schemes={schemes!r}, factory={factory!r}, capabilities=Capabilities(),
-                        description="fake")]
+PLUGIN = StorePlugin(
+    store={store!r}, options=MemoryOptions, capabilities=MEMORY_CAPABILITIES, description="fake"
+)
 """
 
-FACTORY_TEMPLATE = """
+STORE_TEMPLATE = """
 import {heavy}  # stands for a client library
 
-def make(url, **options):
-    from kv.stores.memory import MemoryStore
-    store = MemoryStore(**options)
-    store.made_by = {name!r}
-    store.url = url
-    return store
+from kv.stores.memory import MemoryStore
+
+class FakeStore(MemoryStore):
+    made_by = {name!r}
 """
 
 Installer = Callable[..., None]
@@ -52,26 +53,24 @@ def install(tmp_path: Path) -> Iterator[Installer]:
         *,
         package: str,
         broken: bool = False,
-        declare: tuple[str, ...] | None = None,
+        target: str = "PLUGIN",
     ) -> None:
         info = tmp_path / f"{dist.replace('-', '_')}-1.2.3.dist-info"
         info.mkdir()
         (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
-        lines = "\n".join(f"{scheme} = {package}.plugin" for scheme in schemes)
+        value = f"{package}.plugin" + (f":{target}" if target else "")
+        lines = "\n".join(f"{scheme} = {value}" for scheme in schemes)
         (info / "entry_points.txt").write_text(f"[kv.stores]\n{lines}\n")
         pkg = tmp_path / package
         pkg.mkdir()
         (pkg / "__init__.py").write_text("")
         heavy = f"{package}_heavy"
         (tmp_path / f"{heavy}.py").write_text("LOADED = True\n")
-        plugin_source = PLUGIN_TEMPLATE.format(
-            schemes=declare if declare is not None else schemes,
-            factory=f"{package}.factory:make",
-        )
+        plugin_source = PLUGIN_TEMPLATE.format(store=f"{package}.factory:FakeStore")
         if broken:
             plugin_source = "raise RuntimeError('this plugin is broken')\n"
         (pkg / "plugin.py").write_text(textwrap.dedent(plugin_source))
-        (pkg / "factory.py").write_text(FACTORY_TEMPLATE.format(heavy=heavy, name=dist))
+        (pkg / "factory.py").write_text(STORE_TEMPLATE.format(heavy=heavy, name=dist))
         added_modules.extend([package, f"{package}.plugin", f"{package}.factory", heavy])
 
     yield _install
@@ -85,9 +84,9 @@ def test_lazy_lookup_imports_only_the_requested_plugin(install: Installer) -> No
     install("kv-beta", ("beta",), package="beta_pkg")
     registry = PluginRegistry()
     plugin = registry.resolve("alpha")
-    assert plugin.schemes == ("alpha",)
+    assert plugin.store == "alpha_pkg.factory:FakeStore"
     assert "alpha_pkg.plugin" in sys.modules
-    assert "alpha_pkg.factory" not in sys.modules, "the factory is imported only to build a store"
+    assert "alpha_pkg.factory" not in sys.modules, "the store is imported only to build a store"
     assert "beta_pkg.plugin" not in sys.modules
     store = kv.connect("alpha://?max_entries=3", registry=registry)
     assert store.made_by == "kv-alpha"  # type: ignore[attr-defined]
@@ -115,7 +114,7 @@ def test_broken_plugin_breaks_only_its_own_schemes(install: Installer) -> None:
         registry.resolve("broken")
     assert "kv-broken" in str(caught.value)
     assert "this plugin is broken" in str(caught.value)
-    assert registry.resolve("fine").schemes == ("fine",)
+    assert registry.resolve("fine").store == "fine_pkg.factory:FakeStore"
     assert kv.connect("memory://", registry=registry) is not None
     infos = {info.scheme: info for info in registry.plugins()}
     assert infos["broken"].plugin is None
@@ -123,16 +122,26 @@ def test_broken_plugin_breaks_only_its_own_schemes(install: Installer) -> None:
     assert infos["fine"].plugin is not None
 
 
-def test_entry_point_for_an_undeclared_scheme(install: Installer) -> None:
-    install("kv-liar", ("liar",), package="liar_pkg", declare=("other",))
-    with pytest.raises(kv.PluginLoadError, match="does not declare it"):
+def test_entry_point_naming_something_else_than_a_declaration(install: Installer) -> None:
+    install("kv-liar", ("liar",), package="liar_pkg", target="NO_SUCH_NAME")
+    with pytest.raises(kv.PluginLoadError, match="failed to import"):
         PluginRegistry().resolve("liar")
+    install("kv-module", ("module",), package="module_pkg", target="")
+    with pytest.raises(kv.PluginLoadError, match="must name a kv.plugin.StorePlugin"):
+        PluginRegistry().resolve("module")
+
+
+def test_one_declaration_serves_several_schemes(install: Installer) -> None:
+    install("kv-alpha", ("alpha", "alpha+tls"), package="alpha_pkg")
+    registry = PluginRegistry()
+    assert registry.resolve("alpha") is registry.resolve("alpha+tls")
 
 
 def test_unknown_scheme_lists_schemes_and_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kv.discovery import KNOWN_PLUGINS
+    import kv.discovery
 
-    monkeypatch.setitem(KNOWN_PLUGINS, "notinstalled", "kv-notinstalled")
+    index = {**kv.discovery.first_party_plugins(), "notinstalled": "kv-notinstalled"}
+    monkeypatch.setattr(kv.discovery, "first_party_plugins", lambda: index)
     registry = PluginRegistry()
     with pytest.raises(kv.UnknownSchemeError) as caught:
         registry.resolve("notinstalled")
@@ -142,6 +151,25 @@ def test_unknown_scheme_lists_schemes_and_install_hint(monkeypatch: pytest.Monke
     with pytest.raises(kv.UnknownSchemeError) as caught:
         registry.resolve("nonesuch")
     assert "pip install" not in str(caught.value)
+
+
+def test_install_hints_name_only_workspace_distributions() -> None:
+    """The index is generated from the plugins' entry points and is up to date."""
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, str(root / "scripts" / "plugin-index"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    import kv.discovery
+
+    names = {
+        tomllib.loads(path.read_text())["project"]["name"]
+        for path in root.glob("plugins/*/pyproject.toml")
+    }
+    assert set(kv.discovery.first_party_plugins().values()) <= names
 
 
 def test_two_distributions_claiming_a_scheme_is_an_error_naming_both(
@@ -188,27 +216,29 @@ def test_disabled_distribution_is_hidden(
 
 
 def test_register_in_code() -> None:
-    from kv.capabilities import Capabilities
-    from kv.plugin import StorePlugin
+    from kv.stores.plugins import MEMORY
 
     registry = PluginRegistry()
-    plugin = StorePlugin(("inproc",), "kv.stores.factories:memory_from_url", Capabilities())
-    registry.register(plugin)
+    registry.register(("inproc", "inproc+x"), MEMORY)
     assert isinstance(kv.connect("inproc://", registry=registry), kv.MemoryStore)
+    assert isinstance(kv.connect("inproc+x://", registry=registry), kv.MemoryStore)
     with pytest.raises(kv.PluginConflictError):
-        registry.register(plugin)
-    registry.register(plugin, replace=True)
+        registry.register("inproc", MEMORY)
+    registry.register("inproc", MEMORY, replace=True)
     registry.unregister("inproc")
     with pytest.raises(kv.UnknownSchemeError):
         registry.resolve("inproc")
 
 
-def test_factory_that_cannot_be_imported() -> None:
+def test_store_that_cannot_be_imported() -> None:
     from kv.capabilities import Capabilities
+    from kv.options import CommonOptions
     from kv.plugin import StorePlugin
 
     registry = PluginRegistry()
-    registry.register(StorePlugin(("ghost",), "no_such_module_xyz:make", Capabilities()))
+    registry.register(
+        "ghost", StorePlugin("no_such_module_xyz:Store", CommonOptions, Capabilities())
+    )
     with pytest.raises(kv.PluginLoadError, match="client library"):
         kv.connect("ghost://", registry=registry)
 
@@ -220,26 +250,33 @@ def test_builtin_schemes_come_from_kv_core_entry_points() -> None:
     assert {"memory", "null"} <= registry.schemes()
 
 
-def test_factory_with_a_wrong_signature_is_a_plugin_error() -> None:
+def test_store_class_must_match_its_declaration() -> None:
     from kv.capabilities import Capabilities
-    from kv.plugin import StorePlugin
-
-    registry = PluginRegistry()
-    registry.register(StorePlugin(("nokw",), "kv.stores.memory:MemoryStore", Capabilities()))
-    with pytest.raises(kv.PluginLoadError, match=r"must accept \(url, \*\*options\)"):
-        kv.connect("nokw://", registry=registry)
-
-
-def test_type_error_inside_a_factory_is_not_hidden() -> None:
-    from kv.capabilities import Capabilities
+    from kv.options import CommonOptions
     from kv.plugin import StorePlugin
 
     registry = PluginRegistry()
     registry.register(
-        StorePlugin(("buggy",), "kv.stores.factories:memory_from_url", Capabilities())
+        "nofrom", StorePlugin("kv.errors:KeyValueError", CommonOptions, Capabilities())
     )
+    with pytest.raises(kv.PluginLoadError, match=r"has no from_url\(\)"):
+        kv.connect("nofrom://", registry=registry)
+    registry.register(
+        "othercaps", StorePlugin("kv.stores.memory:MemoryStore", CommonOptions, Capabilities())
+    )
+    with pytest.raises(kv.PluginLoadError, match="other capabilities"):
+        kv.connect("othercaps://", registry=registry)
+
+
+def test_bad_option_values_are_option_errors() -> None:
+    from kv.stores.plugins import MEMORY
+
+    registry = PluginRegistry()
+    registry.register("buggy", MEMORY)
     with pytest.raises(kv.InvalidOptionError):
         kv.connect("buggy://", registry=registry, max_entries=[1])
+    with pytest.raises(kv.InvalidOptionError, match="max_entries must be a whole number"):
+        kv.connect("buggy://?max_entries=0", registry=registry)
 
 
 def test_registry_attribute_is_the_shared_registry() -> None:

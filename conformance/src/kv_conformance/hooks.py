@@ -9,41 +9,36 @@ plugin knows how to do:
   object on the same location as the first.
 
 A plugin offers both through one object in its own package that implements
-:class:`ConformanceHooks`, registered in the ``kv.conformance`` entry-point
-group under each URL scheme it serves (the entry-point name is the scheme, as
-in ``kv.stores``)::
+:class:`ConformanceHooks`, named by its declaration::
 
-    [project.entry-points."kv.conformance"]
-    disk = "kv_disk.conformance:HOOKS"
+    PLUGIN = StorePlugin(..., conformance="kv_disk.conformance:HOOKS")
 
 The suite then runs both tests for every store of the plugin: in the plugin's
 own ``StoreConformance`` subclass, with ``pytest --kv-url URL`` and with
-``kv check URL``. Lookups are lazy and by name: only the module registered
-for the store's scheme is imported, and only when one of the two tests runs.
+``kv check URL``. The hooks module is imported only when one of the two
+tests runs.
 
 The scheme is the URL's under ``--kv-url``. For a store a test class built
-itself, it is the scheme whose ``kv.stores`` factory builds the store's class
-(or a base class of it), else the scheme equal to the class's ``store_name``,
+itself, it is the scheme whose declaration names the store's class (or a
+base class of it), else the scheme equal to the class's ``store_name``,
 unless the test class sets ``kv_scheme``.
 
-A registration that cannot be loaded, or names an object without both
-methods, raises :class:`ConformanceHookError` (the test fails): only a plugin
-that registers nothing has its two tests skipped, with that reason.
+Hooks that cannot be loaded, or an object without both methods, raise
+:class:`ConformanceHookError` (the test fails): only a plugin that declares
+none has its two tests skipped, with that reason.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-import re
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Protocol, runtime_checkable
 
 import kv
+from kv.plugin import StorePlugin
 
 __all__ = [
-    "ENTRY_POINT_GROUP",
     "ConformanceHookError",
     "ConformanceHooks",
     "HookLookup",
@@ -52,17 +47,14 @@ __all__ = [
     "schemes_of_store_type",
 ]
 
-ENTRY_POINT_GROUP = "kv.conformance"
-"""The entry-point group in which plugins register their :class:`ConformanceHooks`."""
-
 
 @runtime_checkable
 class ConformanceHooks(Protocol):
     """What the suite needs from a plugin to test damaged data and persistence.
 
     Implement it in the plugin's package (``kv_<backend>/conformance.py``),
-    importing only what the plugin already depends on, and register the
-    object in the ``kv.conformance`` entry-point group (see the module docs).
+    importing only what the plugin already depends on, and name the object
+    in the plugin's declaration (see the module docs).
     Both methods run in the test's event loop (asyncio or trio).
     """
 
@@ -94,7 +86,7 @@ class ConformanceHooks(Protocol):
 
 
 class ConformanceHookError(RuntimeError):
-    """A ``kv.conformance`` entry point cannot be loaded, or its object is not usable.
+    """A plugin's conformance hooks cannot be loaded, or the object is not usable.
 
     Raised (and so failing the test) instead of skipping: a plugin that
     registers hooks means the tests to run.
@@ -116,54 +108,14 @@ class HookLookup:
     description: str
 
 
-def _normalize(distribution: str) -> str:
-    return re.sub(r"[-_.]+", "-", distribution.strip()).lower()
-
-
-def _distribution(entry_point: EntryPoint) -> str:
-    dist = entry_point.dist
-    if dist is None:
-        return "<unknown distribution>"
-    name: str = dist.metadata["Name"] or dist.name
-    return name
-
-
-def _registered(scheme: str) -> list[EntryPoint]:
-    """The distinct ``kv.conformance`` entry points named ``scheme``."""
-    found: dict[tuple[str, str], EntryPoint] = {}
-    for entry_point in entry_points(group=ENTRY_POINT_GROUP, name=scheme):
-        found.setdefault((_normalize(_distribution(entry_point)), entry_point.value), entry_point)
-    return list(found.values())
-
-
-def _pick(scheme: str, candidates: list[EntryPoint]) -> EntryPoint:
-    """One of several registrations: the one of the distribution serving ``scheme``."""
-    if len(candidates) == 1:
-        return candidates[0]
-    from kv.discovery import registry
-
+def _load(scheme: str, plugin: StorePlugin) -> ConformanceHooks | None:
+    where = f"conformance hooks of the {scheme!r} plugin ({plugin.conformance})"
     try:
-        origin = _normalize(registry.origin(scheme))
-    except kv.KeyValueError:
-        origin = ""
-    chosen = [ep for ep in candidates if _normalize(_distribution(ep)) == origin]
-    if len(chosen) == 1:
-        return chosen[0]
-    listed = ", ".join(f"{_distribution(ep)} ({ep.value})" for ep in candidates)
-    message = (
-        f"Several distributions register {ENTRY_POINT_GROUP} hooks for {scheme!r}: {listed};"
-        " none of them is the distribution that serves the scheme"
-    )
-    raise ConformanceHookError(message)
-
-
-def _load(scheme: str, entry_point: EntryPoint) -> ConformanceHooks:
-    where = f"{ENTRY_POINT_GROUP} entry point {scheme!r} of {_distribution(entry_point)}"
-    try:
-        loaded: object = entry_point.load()
-    except Exception as error:
-        message = f"Cannot load the {where} ({entry_point.value}): {error}"
-        raise ConformanceHookError(message) from error
+        loaded = plugin.load_conformance()
+    except kv.KeyValueError as error:
+        raise ConformanceHookError(f"Cannot load the {where}: {error}") from error
+    if loaded is None:
+        return None
     if isinstance(loaded, type):
         loaded = loaded()
     if not isinstance(loaded, ConformanceHooks) or not all(
@@ -171,8 +123,8 @@ def _load(scheme: str, entry_point: EntryPoint) -> ConformanceHooks:
         for name in ("corrupt_entry", "reopen_store")
     ):
         message = (
-            f"The {where} names {entry_point.value}, which has no async corrupt_entry()"
-            " and reopen_store() (see kv_conformance.hooks.ConformanceHooks)"
+            f"The {where} has no async corrupt_entry() and reopen_store()"
+            " (see kv_conformance.hooks.ConformanceHooks)"
         )
         raise ConformanceHookError(message)
     return loaded
@@ -180,47 +132,39 @@ def _load(scheme: str, entry_point: EntryPoint) -> ConformanceHooks:
 
 @functools.cache
 def _lookup_scheme(scheme: str) -> HookLookup:
-    candidates = _registered(scheme)
-    if not candidates:
-        return HookLookup(None, f"no {ENTRY_POINT_GROUP} entry point is named {scheme!r}")
-    entry_point = _pick(scheme, candidates)
-    hooks = _load(scheme, entry_point)
-    where = f"the {scheme!r} hooks of {_distribution(entry_point)} ({entry_point.value})"
-    return HookLookup(hooks, where)
+    from kv.discovery import registry
+
+    try:
+        plugin = registry.resolve(scheme)
+    except kv.KeyValueError as error:
+        return HookLookup(None, f"the {scheme!r} plugin cannot be found: {error}")
+    hooks = _load(scheme, plugin)
+    if hooks is None:
+        return HookLookup(None, f"the {scheme!r} plugin declares no conformance hooks")
+    origin = registry.origin(scheme)
+    return HookLookup(hooks, f"the {scheme!r} hooks of {origin} ({plugin.conformance})")
 
 
 def hooks_for_scheme(scheme: str) -> ConformanceHooks | None:
-    """The hooks registered for the URL scheme ``scheme``, or ``None``.
+    """The conformance hooks the plugin serving ``scheme`` declares, or ``None``.
 
     Raises:
-        ConformanceHookError: the registered object cannot be imported or does
-            not implement :class:`ConformanceHooks`, or two distributions
-            register the scheme and neither serves it.
+        ConformanceHookError: the declared object cannot be imported or does
+            not implement :class:`ConformanceHooks`.
     """
     return _lookup_scheme(scheme.lower()).hooks
-
-
-def _factory_targets(factory: str) -> set[tuple[str, str]]:
-    """``(module, qualname)`` pairs a ``"module:Class.method"`` factory may build."""
-    module, _, attribute = factory.partition(":")
-    module, attribute = module.strip(), attribute.strip()
-    targets = {(module, attribute)}
-    if "." in attribute:
-        targets.add((module, attribute.rpartition(".")[0]))
-    return targets
 
 
 _TYPE_SCHEMES: dict[type[Any], tuple[str, ...]] = {}
 
 
 def schemes_of_store_type(store_type: type[Any]) -> tuple[str, ...]:
-    """The schemes whose ``kv.stores`` factory builds ``store_type`` or its nearest base.
+    """The schemes whose plugin's store class is ``store_type`` or its nearest base.
 
-    Matches each registered factory (``"kv_disk.store:DiskStore.from_url"``)
-    against the classes of ``store_type``'s MRO, most specific first. A factory
-    that is a function names no class: then a class whose ``store_name`` is a
-    registered scheme counts. Imports the light plugin modules (as ``kv
-    plugins`` does), never a client library.
+    Matches each declaration's ``store`` (``"kv_disk.store:DiskStore"``)
+    against the classes of ``store_type``'s MRO, most specific first; failing
+    that, a class whose ``store_name`` is a registered scheme counts. Loads
+    the light declarations (as ``kv plugins`` does), never a client library.
     """
     cached = _TYPE_SCHEMES.get(store_type)
     if cached is not None:
@@ -228,14 +172,14 @@ def schemes_of_store_type(store_type: type[Any]) -> tuple[str, ...]:
     from kv.discovery import registry
 
     declared = [
-        (info.scheme, _factory_targets(info.plugin.factory))
+        (info.scheme, tuple(part.strip() for part in info.plugin.store.partition(":")[::2]))
         for info in registry.plugins()
         if info.plugin is not None
     ]
     found: tuple[str, ...] = ()
     for klass in store_type.__mro__:
         name = (klass.__module__, klass.__qualname__)
-        found = tuple(scheme for scheme, targets in declared if name in targets)
+        found = tuple(scheme for scheme, target in declared if target == name)
         if found:
             break
     if not found:
@@ -274,13 +218,13 @@ def find_hooks(store: object, *, scheme: str | None = None) -> HookLookup:
     if tried:
         names = ", ".join(repr(s) for s in tried)
         reason = (
-            f"no {ENTRY_POINT_GROUP} entry point is named {names} (its plugin registers"
-            " none; see 'Conformance hooks' in docs/plugin-authors.md)"
+            f"the plugin of {names} declares none (StorePlugin.conformance; see"
+            " 'Conformance hooks' in docs/plugin-authors.md)"
         )
     else:
         reason = (
             f"no kv.stores plugin builds {type(store).__qualname__}, so no"
-            f" {ENTRY_POINT_GROUP} hooks apply (set kv_scheme on the test class, or"
+            " conformance hooks apply (set kv_scheme on the test class, or"
             " override corrupt_entry() and reopen_store())"
         )
     return HookLookup(None, f"no conformance hooks for this store: {reason}")

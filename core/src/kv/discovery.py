@@ -1,14 +1,22 @@
 """Finding the plugin for a URL scheme.
 
 Plugins are found through the ``kv.stores`` entry-point group, where each
-entry point's name is a URL scheme and its value a light plugin module (see
-:mod:`kv.plugin`). Lookups are lazy and by name: opening ``redis://`` reads
-the entry-point metadata, imports only the module registered as ``redis`` and,
-when the store is built, its factory. Listing plugins imports the light
-modules, never a client library.
+entry point's name is a URL scheme and its value the plugin's
+:class:`~kv.plugin.StorePlugin` declaration (see :mod:`kv.plugin`). Lookups
+are lazy and by name, as SQLAlchemy finds dialects: opening ``redis://`` reads
+the entry-point metadata, loads only the declaration registered as ``redis``
+and, when the store is built, its store class. Listing plugins loads the
+light declarations, never a client library.
 
-Failures are isolated: a plugin module that cannot be imported breaks only
-the schemes it serves, with :class:`~kv.errors.PluginLoadError`.
+This uses :func:`importlib.metadata.entry_points` directly. pluggy's
+``load_setuptools_entrypoints`` was the other candidate; it does not fit:
+it registers one object under one name only (a declaration serving
+``redis`` and ``rediss`` would be refused), it silently skips a second
+distribution claiming a scheme (kv reports the conflict instead), and one
+plugin that fails to import aborts the whole load (kv isolates it).
+
+Failures are isolated: a declaration that cannot be imported breaks only the
+schemes that name it, with :class:`~kv.errors.PluginLoadError`.
 
 When two distributions claim one scheme, opening it raises
 :class:`~kv.errors.PluginConflictError` naming both, unless a choice was made,
@@ -17,61 +25,41 @@ either with :meth:`PluginRegistry.prefer` or with an environment variable
 other than a letter or digit replaced by ``_``: ``KV_PLUGIN_REDIS_CLUSTER``).
 
 ``KV_DISABLE_PLUGINS`` (comma-separated distribution names) hides plugins.
+
+When no installed plugin serves a scheme, the error names the first-party
+distribution to install, from ``plugin_index.json`` (generated from the
+workspace's entry points by ``scripts/plugin-index``, so it names only
+distributions that exist).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass
-from types import ModuleType
-from typing import TYPE_CHECKING
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 
-from kv._entry_points import FoundEntryPoint, scan_group
 from kv.errors import PluginConflictError, PluginLoadError, UnknownSchemeError
 from kv.plugin import StorePlugin
 
-if TYPE_CHECKING:
-    import pluggy
-
-EntryPoint = FoundEntryPoint
-
-__all__ = ["ENTRY_POINT_GROUP", "KNOWN_PLUGINS", "PluginInfo", "PluginRegistry", "registry"]
+__all__ = ["ENTRY_POINT_GROUP", "PluginInfo", "PluginRegistry", "first_party_plugins", "registry"]
 
 ENTRY_POINT_GROUP = "kv.stores"
 
-KNOWN_PLUGINS: dict[str, str] = {
-    "redis": "kv-redis",
-    "rediss": "kv-redis",
-    "redis+unix": "kv-redis",
-    "redis+cluster": "kv-redis",
-    "valkey": "kv-valkey",
-    "valkeys": "kv-valkey",
-    "valkey+cluster": "kv-valkey",
-    "memcached": "kv-memcached",
-    "postgresql": "kv-postgresql",
-    "postgres": "kv-postgresql",
-    "disk": "kv-disk",
-    "file": "kv-filetree",
-    "rocksdb": "kv-rocksdb",
-    "duckdb": "kv-duckdb",
-    "chdb": "kv-chdb",
-    "keyring": "kv-keyring",
-    "winreg": "kv-windows-registry",
-    "dynamodb": "kv-dynamodb",
-    "s3": "kv-s3",
-    "mongodb": "kv-mongodb",
-    "elasticsearch": "kv-elasticsearch",
-    "opensearch": "kv-opensearch",
-    "vault": "kv-vault",
-    "aerospike": "kv-aerospike",
-    "firestore": "kv-firestore",
-}
-"""First-party schemes and the distribution to install for each (for error hints)."""
-
 _LOCAL = "<registered in this process>"
+_INDEX = Path(__file__).with_name("plugin_index.json")
+
+
+def first_party_plugins() -> dict[str, str]:
+    """Scheme -> the first-party distribution that serves it (for install hints)."""
+    try:
+        index: dict[str, str] = json.loads(_INDEX.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return index
 
 
 @dataclass(frozen=True)
@@ -85,25 +73,29 @@ class PluginInfo:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class _Found:
+    """An entry point of the group, with the distribution that declares it."""
+
+    entry_point: EntryPoint
+    distribution: str
+    version: str
+
+    @property
+    def scheme(self) -> str:
+        return self.entry_point.name
+
+    @property
+    def target(self) -> str:
+        return self.entry_point.value
+
+
 def _env_name(scheme: str) -> str:
     return "KV_PLUGIN_" + re.sub(r"[^A-Za-z0-9]", "_", scheme).upper()
 
 
-def _distribution_of(entry_point: EntryPoint) -> tuple[str, str]:
-    return entry_point.distribution, entry_point.version
-
-
-def _scan_with_importlib(group: str, scheme: str) -> list[FoundEntryPoint]:
-    """The slow, complete lookup, used only when the fast scan finds nothing."""
-    from importlib.metadata import entry_points
-
-    found = []
-    for entry_point in entry_points(group=group, name=scheme):
-        dist = entry_point.dist
-        name = (dist.metadata["Name"] or dist.name) if dist is not None else "<unknown>"
-        version = dist.version if dist is not None else ""
-        found.append(FoundEntryPoint(entry_point.name, entry_point.value, name, version))
-    return found
+def _normalize(distribution: str) -> str:
+    return re.sub(r"[-_.]+", "-", distribution.strip()).lower()
 
 
 def _disabled() -> frozenset[str]:
@@ -111,8 +103,11 @@ def _disabled() -> frozenset[str]:
     return frozenset(_normalize(part) for part in text.split(",") if part.strip())
 
 
-def _normalize(distribution: str) -> str:
-    return re.sub(r"[-_.]+", "-", distribution.strip()).lower()
+def _found(entry_point: EntryPoint) -> _Found:
+    dist = entry_point.dist
+    if dist is None:  # pragma: no cover - entry points always come from a distribution here
+        return _Found(entry_point, "<unknown>", "")
+    return _Found(entry_point, dist.metadata["Name"] or dist.name, dist.version)
 
 
 class PluginRegistry:
@@ -127,70 +122,70 @@ class PluginRegistry:
         self._local: dict[str, StorePlugin] = {}
         self._resolved: dict[str, tuple[StorePlugin, str]] = {}
         self._preferred: dict[str, str] = {}
-        self._manager: pluggy.PluginManager | None = None
-        self._scanned: list[FoundEntryPoint] | None = None
+        self._loaded: dict[tuple[str, str], StorePlugin] = {}
 
     # --- registration in code --------------------------------------------------
 
-    def register(self, plugin: StorePlugin, *, replace: bool = False) -> None:
-        """Register a plugin in this process (for applications and tests).
+    def register(
+        self, schemes: str | tuple[str, ...], plugin: StorePlugin, *, replace: bool = False
+    ) -> None:
+        """Register a plugin for ``schemes`` in this process (for applications and tests).
 
         Raises:
             PluginConflictError: a scheme is already registered in this process
                 and ``replace`` is false.
         """
+        names = (schemes,) if isinstance(schemes, str) else schemes
         with self._lock:
-            for scheme in plugin.schemes:
-                if scheme in self._local and not replace:
+            for scheme in names:
+                if scheme.lower() in self._local and not replace:
                     raise PluginConflictError(
                         f"Scheme {scheme!r} is already registered in this process;"
                         " pass replace=True to override it"
                     )
-            for scheme in plugin.schemes:
-                self._local[scheme] = plugin
-                self._resolved.pop(scheme, None)
+            for scheme in names:
+                self._local[scheme.lower()] = plugin
+                self._resolved.pop(scheme.lower(), None)
 
     def unregister(self, scheme: str) -> None:
         """Forget a scheme registered with :meth:`register` and any cached lookup."""
         with self._lock:
-            self._local.pop(scheme, None)
-            self._resolved.pop(scheme, None)
+            self._local.pop(scheme.lower(), None)
+            self._resolved.pop(scheme.lower(), None)
 
     def prefer(self, scheme: str, distribution: str) -> None:
         """Choose which distribution serves ``scheme`` when several claim it."""
         with self._lock:
-            self._preferred[scheme] = _normalize(distribution)
-            self._resolved.pop(scheme, None)
-
-    # --- lookup ------------------------------------------------------------------
+            self._preferred[scheme.lower()] = _normalize(distribution)
+            self._resolved.pop(scheme.lower(), None)
 
     def refresh(self) -> None:
         """Forget every lookup, so distributions installed since are seen."""
         with self._lock:
-            self._scanned = None
             self._resolved.clear()
+            self._loaded.clear()
 
-    def _entry_points(self, scheme: str | None = None) -> list[EntryPoint]:
-        if self._scanned is None:
-            self._scanned = scan_group(self.group)
-        found = [ep for ep in self._scanned if scheme is None or ep.name == scheme]
-        if scheme is not None and not found:
-            found = _scan_with_importlib(self.group, scheme)
+    # --- lookup ------------------------------------------------------------------
+
+    def _entry_points(self, scheme: str | None = None) -> list[_Found]:
+        selected = (
+            entry_points(group=self.group)
+            if scheme is None
+            else entry_points(group=self.group, name=scheme)
+        )
         disabled = _disabled()
-        unique: dict[tuple[str, str, str], EntryPoint] = {}
-        for entry_point in found:
-            dist_name, _ = _distribution_of(entry_point)
-            if _normalize(dist_name) in disabled:
+        unique: dict[tuple[str, str, str], _Found] = {}
+        for entry_point in selected:
+            found = _found(entry_point)
+            if _normalize(found.distribution) in disabled:
                 continue
-            unique.setdefault(
-                (entry_point.name, _normalize(dist_name), entry_point.value), entry_point
-            )
+            unique.setdefault((found.scheme, _normalize(found.distribution), found.target), found)
         return list(unique.values())
 
-    def _pick(self, scheme: str, candidates: list[EntryPoint]) -> EntryPoint:
-        by_dist: dict[str, EntryPoint] = {}
-        for entry_point in candidates:
-            by_dist.setdefault(_normalize(_distribution_of(entry_point)[0]), entry_point)
+    def _pick(self, scheme: str, candidates: list[_Found]) -> _Found:
+        by_dist: dict[str, _Found] = {}
+        for found in candidates:
+            by_dist.setdefault(_normalize(found.distribution), found)
         if len(by_dist) == 1:
             return next(iter(by_dist.values()))
         chosen = self._preferred.get(scheme) or _normalize(os.environ.get(_env_name(scheme), ""))
@@ -208,74 +203,35 @@ class PluginRegistry:
             f" kv.registry.prefer({scheme!r}, <distribution>)"
         )
 
-    def _manager_or_new(self) -> pluggy.PluginManager:
-        if self._manager is None:
-            import pluggy
-
-            from kv.plugin import PROJECT_NAME, StoreHookSpecs
-
-            manager = pluggy.PluginManager(PROJECT_NAME)
-            manager.add_hookspecs(StoreHookSpecs)
-            self._manager = manager
-        return self._manager
-
-    def _declarations(self, entry_point: EntryPoint) -> list[StorePlugin]:
-        """Import an entry point's module, register it with pluggy, ask its hook."""
-        dist_name, _ = _distribution_of(entry_point)
+    def _load(self, found: _Found) -> StorePlugin:
+        """Load an entry point's declaration (once per distribution and target)."""
+        cache_key = (_normalize(found.distribution), found.target)
+        plugin = self._loaded.get(cache_key)
+        if plugin is not None:
+            return plugin
         try:
-            module = entry_point.load()
+            loaded = found.entry_point.load()
         except Exception as error:
             raise PluginLoadError(
-                f"Plugin module {entry_point.value!r} of {dist_name} failed to import:"
+                f"The plugin {found.target!r} of {found.distribution} failed to import:"
                 f" {type(error).__name__}: {error}"
             ) from error
-        manager = self._manager_or_new()
-        plugin_name = f"{dist_name}:{getattr(module, '__name__', entry_point.value)}"
-        registered = manager.get_plugin(plugin_name)
-        if registered is None:
-            try:
-                manager.register(module, name=plugin_name)
-            except Exception as error:
-                raise PluginLoadError(
-                    f"Plugin module {entry_point.value!r} of {dist_name} is not a valid kv plugin:"
-                    f" {error}"
-                ) from error
-        hook = manager.subset_hook_caller(
-            "kv_store_plugins",
-            remove_plugins=[p for p in manager.get_plugins() if p is not module],
-        )
-        try:
-            results: list[Sequence[StorePlugin]] = hook()
-        except Exception as error:
+        if not isinstance(loaded, StorePlugin):
             raise PluginLoadError(
-                f"Plugin module {entry_point.value!r} of {dist_name} failed to declare its stores:"
-                f" {type(error).__name__}: {error}"
-            ) from error
-        declarations = [plugin for result in results for plugin in result]
-        if not declarations or not all(isinstance(p, StorePlugin) for p in declarations):
-            raise PluginLoadError(
-                f"Plugin module {entry_point.value!r} of {dist_name} must return StorePlugin"
-                " declarations from its kv_store_plugins hook"
+                f"The {self.group} entry point {found.scheme!r} of {found.distribution} must name"
+                f" a kv.plugin.StorePlugin, not a {type(loaded).__name__}"
             )
-        return declarations
-
-    def _from_entry_point(self, scheme: str, entry_point: EntryPoint) -> StorePlugin:
-        for plugin in self._declarations(entry_point):
-            if scheme in plugin.schemes:
-                return plugin
-        dist_name, _ = _distribution_of(entry_point)
-        raise PluginLoadError(
-            f"{dist_name} registers scheme {scheme!r}, but its plugin module does not declare it"
-        )
+        self._loaded[cache_key] = loaded
+        return loaded
 
     def resolve(self, scheme: str) -> StorePlugin:
-        """Return the plugin serving ``scheme``, importing only its plugin module.
+        """Return the plugin serving ``scheme``, importing only its declaration.
 
         Raises:
             UnknownSchemeError: no installed plugin serves ``scheme``; the message
-                lists the known schemes and, for first-party ones, what to install.
+                lists the installed schemes and, for first-party ones, what to install.
             PluginConflictError: two distributions serve it and none was chosen.
-            PluginLoadError: the plugin module cannot be imported or is invalid.
+            PluginLoadError: the declaration cannot be imported or is invalid.
         """
         scheme = scheme.lower()
         with self._lock:
@@ -288,9 +244,8 @@ class PluginRegistry:
                 candidates = self._entry_points(scheme)
                 if not candidates:
                     raise self._unknown(scheme)
-                entry_point = self._pick(scheme, candidates)
-                plugin = self._from_entry_point(scheme, entry_point)
-                origin = _distribution_of(entry_point)[0]
+                found = self._pick(scheme, candidates)
+                plugin, origin = self._load(found), found.distribution
             self._resolved[scheme] = (plugin, origin)
             return plugin
 
@@ -301,9 +256,8 @@ class PluginRegistry:
 
     def _unknown(self, scheme: str) -> UnknownSchemeError:
         known = sorted(self.schemes())
-        hint = ""
-        if scheme in KNOWN_PLUGINS:
-            hint = f" Install it with: pip install {KNOWN_PLUGINS[scheme]}."
+        distribution = first_party_plugins().get(scheme)
+        hint = f" Install it with: pip install {distribution}." if distribution else ""
         listed = ", ".join(known) if known else "none"
         return UnknownSchemeError(
             f"No installed kv plugin handles the {scheme!r} scheme.{hint}"
@@ -314,40 +268,27 @@ class PluginRegistry:
 
     def schemes(self) -> set[str]:
         """Every scheme an installed or registered plugin claims (imports nothing)."""
-        return {ep.name for ep in self._entry_points()} | set(self._local)
+        return {found.scheme for found in self._entry_points()} | set(self._local)
 
     def plugins(self) -> list[PluginInfo]:
         """Every scheme with its distribution, version and declaration.
 
-        Imports the light plugin modules (never a client library). A plugin
-        that fails to load is listed with its error instead of breaking the list.
+        Loads the light declarations (never a client library). A plugin that
+        fails to load is listed with its error instead of breaking the list.
         """
         infos: list[PluginInfo] = []
-        modules: dict[str, list[StorePlugin] | PluginLoadError] = {}
-        for entry_point in sorted(self._entry_points(), key=lambda ep: ep.name):
-            dist_name, version = _distribution_of(entry_point)
-            cache_key = f"{dist_name}|{entry_point.value}"
-            if cache_key not in modules:
-                try:
-                    modules[cache_key] = self._declarations(entry_point)
-                except PluginLoadError as error:
-                    modules[cache_key] = error
-            declared = modules[cache_key]
-            if isinstance(declared, PluginLoadError):
-                infos.append(PluginInfo(entry_point.name, dist_name, version, None, str(declared)))
+        for found in sorted(self._entry_points(), key=lambda item: item.scheme):
+            try:
+                plugin = self._load(found)
+            except PluginLoadError as error:
+                infos.append(
+                    PluginInfo(found.scheme, found.distribution, found.version, None, str(error))
+                )
                 continue
-            match = next((p for p in declared if entry_point.name in p.schemes), None)
-            problem = None if match else "the plugin module does not declare this scheme"
-            infos.append(PluginInfo(entry_point.name, dist_name, version, match, problem))
+            infos.append(PluginInfo(found.scheme, found.distribution, found.version, plugin))
         for scheme, plugin in sorted(self._local.items()):
             infos.append(PluginInfo(scheme, _LOCAL, "", plugin))
         return infos
-
-    def loaded_modules(self) -> list[ModuleType]:
-        """Plugin modules imported so far (for diagnostics)."""
-        if self._manager is None:
-            return []
-        return [p for p in self._manager.get_plugins() if isinstance(p, ModuleType)]
 
 
 registry = PluginRegistry()

@@ -1,16 +1,33 @@
-"""Store options from a URL's query and from keywords, validated in one place.
+"""Store options, declared once in a dataclass and read from URLs and keywords.
 
-A plugin describes its options as a dataclass; :func:`parse_options` fills it
-from the URL query (text) and the keyword arguments of ``kv.connect`` (which
-win), converts text to each field's type, and rejects unknown names and bad
-values with :class:`~kv.errors.InvalidOptionError`::
+A plugin declares each option once, as a field of a :class:`StoreOptions`
+subclass (every subclass is a frozen, keyword-only dataclass: no decorator
+needed). The field's annotation is its type, its default the default, its
+``check`` the validation, and the class docstring's ``Attributes:`` section
+its documentation. Everything else is derived from that class: URL query
+parsing, the store's keyword arguments, ``from_url`` and the ``kv plugins``
+listing::
 
-    @dataclass
-    class RedisOptions:
-        db: int = 0
-        ssl_ca_certs: str | None = None
+    class DuckDBOptions(CommonOptions):
+        '''Options of ``duckdb://``.
 
-    options = parse_options(url, keywords, RedisOptions, store="redis")
+        Attributes:
+            path: The database file, or ``:memory:``.
+            table: The table that holds the entries.
+        '''
+
+        positional = "path"  # DuckDBStore("kv.duckdb") means path="kv.duckdb"
+        path: str = option(check=checks.local_path)
+        table: str = option("kv_entries", check=checks.sql_identifier)
+
+        @classmethod
+        def from_location(cls, url: StoreURL) -> dict[str, object]:
+            return {"path": url.local_path(kind="database path")}
+
+:func:`parse_options` does the conversion: it fills a dataclass from the URL
+query (text) and keyword arguments (which win), converts text to each field's
+type, and rejects unknown names and bad values with
+:class:`~kv.errors.InvalidOptionError`.
 
 Errors name the option but never show the value of a secret one (see
 :func:`kv.url.is_secret_option`: ``password``, ``ssl_password``, ``token``,
@@ -26,32 +43,238 @@ other declared type (a client object, say) are passed through as given.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar, overload
 
-from kv.errors import InvalidOptionError
+from typing_extensions import Self, dataclass_transform
+
+from kv.errors import InvalidOptionError, InvalidURLError
 from kv.url import StoreURL, is_secret_option
 
-__all__ = ["CommonOptions", "parse_options"]
+__all__ = [
+    "CommonOptions",
+    "OptionInfo",
+    "StoreOptions",
+    "option",
+    "parse_options",
+]
 
 T = TypeVar("T")
 
+_CHECK = "kv.check"
+
+
+@overload
+def option(*, check: Callable[[Any], object] | None = None) -> Any: ...
+@overload
+def option(default: T, *, check: Callable[[Any], object] | None = None) -> T: ...
+def option(
+    default: Any = dataclasses.MISSING, *, check: Callable[[Any], object] | None = None
+) -> Any:
+    """A store option with a validation ``check`` (and a ``default``, if not required).
+
+    ``check(value)`` returns the value to keep (it may normalise it: a path
+    to ``str``) or raises :class:`ValueError`, :class:`TypeError` or
+    :class:`~kv.errors.InvalidOptionError` with a message that names the
+    option. It runs whenever the options are built: from a URL, from keywords,
+    or by calling the options class directly.
+    """
+    metadata = {_CHECK: check} if check is not None else {}
+    return dataclasses.field(default=default, metadata=metadata)
+
 
 @dataclasses.dataclass(frozen=True)
-class CommonOptions:
+class OptionInfo:
+    """One option as ``kv plugins`` shows it."""
+
+    name: str
+    type: str
+    default: str | None
+    """The default's repr; ``None`` when the option is required."""
+    doc: str
+
+
+@dataclass_transform(
+    kw_only_default=True, frozen_default=True, field_specifiers=(option, dataclasses.field)
+)
+class StoreOptions:
+    """Base of every store's options: each subclass is a frozen, keyword-only dataclass.
+
+    Class attributes a subclass may set:
+
+    * ``positional``: the option a store's first positional argument fills
+      (``DuckDBStore("kv.duckdb")``), or ``None``.
+
+    Class methods a subclass may override:
+
+    * :meth:`from_location`: the options a URL gives between ``://`` and
+      ``?`` (a path, hosts, a database number); by default a URL may have none.
+    """
+
+    positional: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        dataclasses.dataclass(frozen=True, kw_only=True)(cls)
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):  # type: ignore[arg-type]
+            check = field.metadata.get(_CHECK)
+            if check is None:
+                continue
+            value = getattr(self, field.name)
+            try:
+                checked = check(value)
+            except InvalidOptionError:
+                raise
+            except (ValueError, TypeError) as error:
+                raise _check_failed(field.name, error) from None
+            if checked is not value:
+                object.__setattr__(self, field.name, checked)
+
+    @classmethod
+    def from_location(cls, url: StoreURL) -> Mapping[str, object]:
+        """The options given by ``url``'s location (host, port, path, user).
+
+        Raises:
+            InvalidURLError: the URL names a location this store does not take.
+        """
+        if url.location not in ("", "/") or url.username is not None or url.password is not None:
+            raise InvalidURLError(
+                f"{url.scheme}:// takes no host or path, only query options (got {url})"
+            )
+        return {}
+
+    @classmethod
+    def from_url(cls, url: StoreURL, keywords: Mapping[str, object], *, store: str) -> Self:
+        """The options ``url`` names (location and query), overridden by ``keywords``.
+
+        Raises:
+            InvalidURLError: the URL's location does not fit the store.
+            InvalidOptionError: an unknown option or a bad value.
+        """
+        located = {**cls.from_location(url), **keywords}
+        return parse_options(url, located, cls, store=store)
+
+    @classmethod
+    def build(cls, given: object, keywords: Mapping[str, object], *, store: str) -> Self:
+        """The options of a store constructor call: ``Store(given, **keywords)``.
+
+        ``given`` is an instance of this class (then ``keywords`` must be
+        empty), ``None``, or the value of the :attr:`positional` option.
+
+        Raises:
+            InvalidOptionError: an unknown option, a bad value, or a positional
+                argument for a store that takes none.
+        """
+        if isinstance(given, cls):
+            if keywords:
+                raise InvalidOptionError(
+                    f"Pass either an options object or keywords, not both (got"
+                    f" {', '.join(sorted(keywords))})",
+                    store=store,
+                )
+            return given
+        if given is not None:
+            if cls.positional is None:
+                raise InvalidOptionError(
+                    f"{store} takes options as keywords only, not a positional"
+                    f" {type(given).__name__}",
+                    store=store,
+                )
+            if cls.positional in keywords:
+                raise InvalidOptionError(
+                    f"Option {cls.positional!r} is given twice (positionally and as a keyword)",
+                    store=store,
+                )
+            keywords = {cls.positional: given, **keywords}
+        return parse_options(None, keywords, cls, store=store)
+
+    @classmethod
+    def describe(cls) -> list[OptionInfo]:
+        """Every option: name, type, default and the docstring's description."""
+        docs = _attribute_docs(cls)
+        infos: list[OptionInfo] = []
+        for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+            if field.default is not dataclasses.MISSING:
+                default: str | None = repr(field.default)
+            elif field.default_factory is not dataclasses.MISSING:
+                default = repr(field.default_factory())
+            else:
+                default = None
+            annotation = field.type if isinstance(field.type, str) else _type_name(field.type)
+            infos.append(OptionInfo(field.name, annotation, default, docs.get(field.name, "")))
+        return infos
+
+
+def _type_name(annotation: object) -> str:
+    return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+
+
+def _attribute_docs(cls: type) -> dict[str, str]:
+    """``name: text`` lines of the ``Attributes:`` sections of ``cls`` and its bases."""
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        text = inspect.cleandoc(klass.__dict__.get("__doc__") or "")
+        section = False
+        current: str | None = None
+        for line in text.splitlines():
+            if not line.strip():
+                continue
+            if not line.startswith(" "):
+                section = line.strip() == "Attributes:"
+                current = None
+                continue
+            if not section:
+                continue
+            stripped = line.strip()
+            name, colon, rest = stripped.partition(":")
+            if (
+                colon
+                and line.startswith("    ")
+                and not line.startswith("     ")
+                and (name.isidentifier())
+            ):
+                current = name
+                docs[name] = rest.strip()
+            elif current is not None:
+                docs[current] = f"{docs[current]} {stripped}"
+    return docs
+
+
+class CommonOptions(StoreOptions):
     """Options every store built on :class:`~kv.store.BaseStore` understands.
 
-    Plugin option dataclasses subclass this, so these names mean the same on
-    every URL: ``?default_collection=`` and, for stores that reclaim expired
-    entries, ``?sweep_interval=`` (seconds, or ``none``) and ``?sweep_limit=``.
+    Plugin option classes subclass this, so these names mean the same on
+    every URL. ``sweep_interval`` and ``sweep_limit`` apply to stores that
+    reclaim expired entries (:class:`~kv.store.CullMixin`); others ignore them.
+
+    Attributes:
+        default_collection: The collection used when a call passes no collection.
+        sweep_interval: Seconds between sweeps of expired entries during
+            writes, or ``none`` to sweep only on ``cull()``.
+        sweep_limit: Most expired entries one sweep removes.
     """
 
     default_collection: str | None = None
-    sweep_interval: float | None = 60.0
-    sweep_limit: int = 500
+    sweep_interval: float | None = option(60.0, check=lambda value: _sweep_interval(value))
+    sweep_limit: int = option(500, check=lambda value: _sweep_limit(value))
+
+
+def _sweep_interval(value: float | None) -> float | None:
+    if value is not None and not value > 0:
+        raise ValueError(f"sweep_interval must be None or > 0 seconds, not {value!r}")
+    return value
+
+
+def _sweep_limit(value: int) -> int:
+    if value < 1:
+        raise ValueError(f"sweep_limit must be >= 1, not {value!r}")
+    return value
 
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -196,6 +419,15 @@ def _unknown(name: str, known: Mapping[str, object], store: str, where: str) -> 
 
 
 _SHOWN_TYPES = (str, int, float, bool, type(None), Path)
+
+
+def _check_failed(name: str, error: Exception) -> InvalidOptionError:
+    """A check's own message (it names the option), unless the option holds a secret."""
+    if is_secret_option(name):
+        return InvalidOptionError(
+            f"Option {name!r} has an invalid value (not shown: the option holds a secret)"
+        )
+    return InvalidOptionError(str(error))
 
 
 def _invalid(name: str, value: object, error: ValueError, store: str) -> InvalidOptionError:

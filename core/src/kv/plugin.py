@@ -1,98 +1,147 @@
-"""How a plugin declares its stores, and the hooks kv calls.
+"""How a plugin declares its store: one :class:`StorePlugin`, named by entry points.
 
-A plugin distribution names a light module in the ``kv.stores`` entry-point
-group, once per URL scheme it serves (the entry-point name *is* the scheme)::
+A plugin distribution declares each URL scheme it serves once, as an entry
+point in the ``kv.stores`` group whose name is the scheme and whose value is
+the plugin's declaration::
 
     [project.entry-points."kv.stores"]
-    redis = "kv_redis.plugin"
-    rediss = "kv_redis.plugin"
+    duckdb = "kv_duckdb.plugin:PLUGIN"
 
-That module imports nothing heavy. It implements the ``kv_store_plugins``
-hook, returning :class:`StorePlugin` declarations whose ``factory`` is a
-``"module:attribute"`` string, imported only when a URL is opened::
+The declaration lives in a light module (it imports kv and the options class,
+never the client library) and says everything kv needs before the store is
+built::
 
-    from kv.plugin import StorePlugin, hookimpl
+    PLUGIN = StorePlugin(
+        store="kv_duckdb.store:DuckDBStore",
+        options=DuckDBOptions,
+        capabilities=DUCKDB_CAPABILITIES,
+        description="One DuckDB table, queryable with SQL",
+        conformance="kv_duckdb.conformance:HOOKS",
+    )
 
-    @hookimpl
-    def kv_store_plugins() -> list[StorePlugin]:
-        return [StorePlugin(
-            schemes=("redis", "rediss"),
-            factory="kv_redis.store:RedisStore.from_url",
-            capabilities=REDIS_CAPABILITIES,
-            description="Redis over TCP or TLS",
-        )]
-
-The factory is called as ``factory(url: StoreURL, **options)`` and returns
-the store; it does not connect (stores connect lazily).
+Several schemes may name the same declaration (``redis``, ``rediss``, ...).
+The store class is imported only when a URL of the plugin is opened, and is
+built with its ``from_url(url, **options)`` class method (which
+:class:`~kv.store.BaseStore` derives from the options class).
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-import pluggy
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kv.capabilities import Capabilities
 from kv.errors import PluginLoadError
 
 if TYPE_CHECKING:
+    from kv.options import StoreOptions
     from kv.protocols import Store
+    from kv.url import StoreURL
 
-__all__ = ["PROJECT_NAME", "StorePlugin", "hookimpl", "hookspec"]
+__all__ = ["StoreClass", "StorePlugin", "lazy_exports"]
 
-PROJECT_NAME = "kv"
-hookspec = pluggy.HookspecMarker(PROJECT_NAME)
-hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
-Factory = Callable[..., "Store"]
+class StoreClass(Protocol):
+    """What a declaration's ``store`` names: a class built from a URL."""
+
+    capabilities: Capabilities
+
+    def from_url(self, url: StoreURL, /, **options: Any) -> Store:
+        """Build the store (without connecting) from a parsed URL and keyword options."""
+        ...
+
+
+def _import(target: str, what: str) -> Any:
+    """Import ``"module:attribute.path"``."""
+    module_name, _, attribute = target.partition(":")
+    try:
+        found: Any = importlib.import_module(module_name)
+        for part in filter(None, attribute.split(".")):
+            found = getattr(found, part)
+    except ImportError as error:
+        raise PluginLoadError(
+            f"Cannot import the {what} {target!r}: {error} (is the backend's client library"
+            " installed?)"
+        ) from error
+    except AttributeError as error:
+        raise PluginLoadError(f"The {what} {target!r} does not exist: {error}") from error
+    return found
 
 
 @dataclass(frozen=True)
 class StorePlugin:
-    """A declaration of the stores a plugin offers.
+    """The declaration of a plugin's store, named by its ``kv.stores`` entry points.
 
     Attributes:
-        schemes: URL schemes served (each also an entry-point name).
-        factory: ``"module:attribute"`` of ``factory(url, **options)``.
-        capabilities: What the store can do (the store class uses the same value).
+        store: ``"module:Class"`` of the store class, imported on first use; the
+            class has a ``from_url(url, **options)`` class method.
+        options: The store's options class (a :class:`~kv.options.StoreOptions`
+            subclass, importable without the client library); ``kv plugins``
+            lists its options.
+        capabilities: What the store can do (the store class has the same value).
         description: One line for ``kv plugins``.
+        conformance: ``"module:attribute"`` of the plugin's
+            :class:`kv_conformance.hooks.ConformanceHooks` (test support: the
+            damaged-data and persistence tests), or ``None``.
     """
 
-    schemes: tuple[str, ...]
-    factory: str
+    store: str
+    options: type[StoreOptions]
     capabilities: Capabilities
     description: str = ""
+    conformance: str | None = None
 
-    def load_factory(self) -> Factory:
-        """Import and return the factory.
+    def load_store(self) -> StoreClass:
+        """Import the store class and check it matches this declaration.
 
         Raises:
-            PluginLoadError: the module or attribute cannot be imported.
+            PluginLoadError: it cannot be imported, has no ``from_url``, or
+                declares other capabilities.
         """
-        module_name, _, attribute = self.factory.partition(":")
-        try:
-            target: Any = importlib.import_module(module_name)
-            for part in attribute.split("."):
-                target = getattr(target, part)
-        except ImportError as error:
+        store_class = _import(self.store, "store class")
+        if not callable(getattr(store_class, "from_url", None)):
+            raise PluginLoadError(f"The store class {self.store!r} has no from_url() class method")
+        declared = getattr(store_class, "capabilities", None)
+        if declared != self.capabilities:
             raise PluginLoadError(
-                f"Cannot import the store for {', '.join(self.schemes)}: {error}"
-                " (is the backend's client library installed?)"
-            ) from error
-        except AttributeError as error:
-            raise PluginLoadError(
-                f"Plugin factory {self.factory!r} does not exist: {error}"
-            ) from error
-        factory: Factory = target
-        return factory
+                f"The store class {self.store!r} declares other capabilities than its plugin:"
+                f" {declared} against {self.capabilities}"
+            )
+        result: StoreClass = store_class
+        return result
+
+    def open(self, url: StoreURL, /, **options: object) -> Store:
+        """Build the store ``url`` names (it connects lazily, on first use)."""
+        return self.load_store().from_url(url, **options)
+
+    def load_conformance(self) -> object | None:
+        """Import the conformance hooks object, if the plugin has one."""
+        if self.conformance is None:
+            return None
+        hooks: object = _import(self.conformance, "conformance hooks")
+        return hooks
 
 
-class StoreHookSpecs:
-    """The hooks a kv plugin module may implement."""
+def lazy_exports(package: str, names: Mapping[str, str]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` that imports ``names`` from their modules on first use.
 
-    @hookspec
-    def kv_store_plugins(self) -> Sequence[StorePlugin]:  # type: ignore[empty-body]
-        """Return the store declarations of this plugin."""
+    A plugin package whose ``__init__`` must stay light (its declaration is
+    imported by ``kv plugins`` and by every lookup of its schemes) exports its
+    store this way::
+
+        __getattr__ = lazy_exports(__name__, {"DuckDBStore": "kv_duckdb.store"})
+
+    Args:
+        package: The package's ``__name__`` (for the error message).
+        names: Attribute name -> module that defines it.
+    """
+
+    def __getattr__(name: str) -> Any:
+        module_name = names.get(name)
+        if module_name is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(module_name), name)
+
+    return __getattr__

@@ -15,6 +15,11 @@ A plugin writes only the calls to its backend, as a handful of ``_hooks``;
   :class:`~kv.errors.StoreTimeoutError`; a plugin maps its client's
   exceptions in :meth:`BaseStore._translate_error`.
 
+Options are declared once, in a :class:`~kv.options.CommonOptions` subclass
+named by the store's ``Options`` class attribute; the constructor
+(``Store(options)`` or ``Store(**keywords)``) and :meth:`BaseStore.from_url`
+are derived from it, and the built options are ``store.options``.
+
 Hooks a plugin must write::
 
     async def _get_entry(self, collection, key) -> StoredEntry | None
@@ -49,7 +54,9 @@ from kv.errors import (
     UnsupportedOperationError,
 )
 from kv.names import DEFAULT_COLLECTION, validate_collection, validate_key, validate_keys
+from kv.options import CommonOptions
 from kv.ttl import validate_ttl
+from kv.url import StoreURL
 from kv.values import dump_value, load_value, validate_values
 
 if TYPE_CHECKING:
@@ -95,9 +102,15 @@ class BaseStore:
     """Base class of every kv store: the rules, lifecycle and error handling.
 
     Args:
-        default_collection: The collection used when a call passes
-            ``collection=None``. Defaults to ``"default_collection"``, as in
-            py-key-value.
+        options: An instance of the store's ``Options`` class, or (when that
+            class names a ``positional`` option) that option's value.
+        **keywords: Options by name, validated by the ``Options`` class;
+            ``default_collection`` is the collection used when a call passes
+            ``collection=None`` (default ``"default_collection"``, as in
+            py-key-value).
+
+    Raises:
+        InvalidOptionError: an unknown option or a bad value.
     """
 
     capabilities: Capabilities = Capabilities()
@@ -105,6 +118,13 @@ class BaseStore:
 
     store_name: ClassVar[str] = ""
     """Short name used in error messages; defaults to the class name."""
+
+    Options: ClassVar[type[CommonOptions]] = CommonOptions
+    """The store's options class: its fields are the constructor's keywords and
+    the URL's query options."""
+
+    options: CommonOptions
+    """The options this store was built with."""
 
     _has_collection_setup: ClassVar[bool] = False
     _next_sweep: float = float("inf")
@@ -133,7 +153,14 @@ class BaseStore:
                     " add or remove the matching mixin"
                 )
 
-    def __init__(self, *, default_collection: str | None = None) -> None:
+    def __init__(self, options: CommonOptions | None = None, /, **keywords: object) -> None:
+        try:
+            built = type(self).Options.build(options, keywords, store=self.store_name)
+        except KeyValueError as error:
+            error.add_context(store=self.store_name)
+            raise
+        self.options = built
+        default_collection = built.default_collection
         if default_collection is None:
             default_collection = DEFAULT_COLLECTION
         try:
@@ -142,9 +169,27 @@ class BaseStore:
             raise InvalidOptionError(
                 f"default_collection is invalid: {error.message}", store=self.store_name
             ) from None
+        if isinstance(self, CullMixin):
+            self.configure_sweep(interval=built.sweep_interval, limit=built.sweep_limit)
         self._ready = False
         self._setup_lock: anyio.Lock | None = None
         self._ready_collections: set[str] = set()
+
+    @classmethod
+    def from_url(cls, url: StoreURL, /, **keywords: object) -> Self:
+        """Build the store a URL names: its location and query, overridden by ``keywords``.
+
+        Raises:
+            InvalidURLError: the URL's location does not fit this store.
+            InvalidOptionError: an unknown option or a bad value.
+        """
+        parsed = StoreURL.parse(url)
+        try:
+            options = cls.Options.from_url(parsed, keywords, store=cls.store_name)
+        except KeyValueError as error:
+            error.add_context(store=cls.store_name)
+            raise
+        return cls(options)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} default_collection={self.default_collection!r}>"
@@ -609,8 +654,25 @@ class EnumerateKeysMixin(BaseStore, abstract=True):
         finally:
             await _close_iterator(pages)
 
-    def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
-        """Yield the keys of ``collection`` in pages of about ``page_size``."""
+    async def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
+        """Yield the keys of ``collection`` in pages of about ``page_size``.
+
+        The default pages by key (keyset pagination) with :meth:`_key_page`;
+        a store whose backend walks with a cursor (Redis ``SCAN``) overrides
+        this instead.
+        """
+        after: str | None = None
+        while True:
+            page = await self._key_page(collection, after, page_size)
+            if page:
+                yield page
+            if len(page) < page_size:
+                return
+            after = page[-1]
+
+    async def _key_page(self, collection: str, after: str | None, limit: int) -> Sequence[str]:
+        """Up to ``limit`` live keys of ``collection`` sorting after ``after``
+        (``None``: from the first), in the store's order."""
         raise NotImplementedError
 
 
@@ -654,8 +716,24 @@ class EnumerateCollectionsMixin(BaseStore, abstract=True):
         finally:
             await _close_iterator(pages)
 
-    def _collection_pages(self, page_size: int) -> AsyncIterator[Sequence[str]]:
-        """Yield collection names in pages of about ``page_size``."""
+    async def _collection_pages(self, page_size: int) -> AsyncIterator[Sequence[str]]:
+        """Yield collection names in pages of about ``page_size``.
+
+        The default pages by name with :meth:`_collection_page`; a store whose
+        backend walks with a cursor overrides this instead.
+        """
+        after: str | None = None
+        while True:
+            page = await self._collection_page(after, page_size)
+            if page:
+                yield page
+            if len(page) < page_size:
+                return
+            after = page[-1]
+
+    async def _collection_page(self, after: str | None, limit: int) -> Sequence[str]:
+        """Up to ``limit`` names of collections holding live entries, sorting after
+        ``after`` (``None``: from the first), in the store's order."""
         raise NotImplementedError
 
 

@@ -40,7 +40,6 @@ DEFAULT_MAX_CONNECTIONS = 100
 CertReqs = Literal["required", "optional", "none"]
 
 
-@dataclass(frozen=True)
 class RespOptions(CommonOptions):
     """Options of the Redis and Valkey stores, from the URL query or keywords.
 

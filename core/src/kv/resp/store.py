@@ -257,7 +257,7 @@ class RespStore(
         self._where = f"{store} at {target.describe()}" if target is not None else store
 
     @classmethod
-    def from_url(cls, url: StoreURL, **options: object) -> Self:
+    def from_url(cls, url: StoreURL, /, **options: object) -> Self:
         """Build a store from a URL and keyword options (the plugin's factory).
 
         Raises:

@@ -15,8 +15,9 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 
+from kv.capabilities import Capabilities
 from kv.entry import StoredEntry
-from kv.errors import InvalidOptionError
+from kv.options import CommonOptions, option
 from kv.store import (
     BaseStore,
     CullMixin,
@@ -25,9 +26,36 @@ from kv.store import (
     EnumerateCollectionsMixin,
     EnumerateKeysMixin,
 )
-from kv.stores.builtin_plugin import MEMORY_CAPABILITIES
 
-__all__ = ["MEMORY_CAPABILITIES", "MemoryStore"]
+__all__ = ["MEMORY_CAPABILITIES", "MemoryOptions", "MemoryStore"]
+
+MEMORY_CAPABILITIES = Capabilities(
+    enumerate_keys=True,
+    enumerate_collections=True,
+    destroy=True,
+    destroy_collection=True,
+    cull=True,
+    native_ttl=True,
+)
+"""What :class:`MemoryStore` can do (``bounded`` too, with ``max_entries``)."""
+
+
+def _max_entries(value: int | None) -> int | None:
+    if value is not None and (type(value) is not int or value < 1):
+        raise ValueError(f"max_entries must be a whole number >= 1, not {value!r}")
+    return value
+
+
+class MemoryOptions(CommonOptions):
+    """Options of ``memory://``.
+
+    Attributes:
+        max_entries: Most entries a collection keeps; the least recently used
+            entry is evicted beyond that (``none``: unbounded).
+    """
+
+    max_entries: int | None = option(None, check=_max_entries)
+
 
 _clock = time.time
 
@@ -46,23 +74,20 @@ class MemoryStore(
 ):
     """A store held in memory, optionally bounded per collection (LRU).
 
-    Args:
-        max_entries: Most entries a collection keeps; the least recently used
-            entry is evicted beyond that. ``None`` (default) means unbounded.
-        default_collection: Collection used when ``collection=None``.
+    Options (keywords or a :class:`MemoryOptions`): ``max_entries`` (most
+    entries a collection keeps, least recently used evicted beyond that;
+    ``None``, the default, means unbounded), ``default_collection`` and the
+    sweep options.
     """
 
     capabilities = MEMORY_CAPABILITIES
     store_name = "memory"
+    Options = MemoryOptions
+    options: MemoryOptions
 
-    def __init__(
-        self, *, max_entries: int | None = None, default_collection: str | None = None
-    ) -> None:
-        super().__init__(default_collection=default_collection)
-        if max_entries is not None and (type(max_entries) is not int or max_entries < 1):
-            raise InvalidOptionError(
-                f"max_entries must be a whole number >= 1, not {max_entries!r}", store="memory"
-            )
+    def __init__(self, options: MemoryOptions | None = None, /, **keywords: object) -> None:
+        super().__init__(options, **keywords)
+        max_entries = self.options.max_entries
         self.max_entries = max_entries
         if max_entries is not None:
             self.capabilities = replace(MEMORY_CAPABILITIES, bounded=True)

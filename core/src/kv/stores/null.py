@@ -7,11 +7,14 @@ to switch caching off, or in tests of code that must cope with misses.
 
 from __future__ import annotations
 
+from kv.capabilities import Capabilities
 from kv.entry import StoredEntry
 from kv.store import BaseStore
-from kv.stores.builtin_plugin import NULL_CAPABILITIES
 
 __all__ = ["NULL_CAPABILITIES", "NullStore"]
+
+NULL_CAPABILITIES = Capabilities()
+"""``null://`` offers none of the optional capabilities."""
 
 
 class NullStore(BaseStore):

@@ -10,9 +10,10 @@ when a ``sqlite://`` URL is opened, through the ``factory`` string.
 from __future__ import annotations
 
 from kv.capabilities import Capabilities
-from kv.plugin import StorePlugin, hookimpl
+from kv.options import CommonOptions
+from kv.plugin import StorePlugin
 
-__all__ = ["SQLITE_CAPABILITIES", "kv_store_plugins"]
+__all__ = ["SQLITE_CAPABILITIES", "PLUGIN"]
 
 SQLITE_CAPABILITIES = Capabilities(
     enumerate_keys=True,
@@ -26,14 +27,11 @@ SQLITE_CAPABILITIES = Capabilities(
 """What :class:`kv_sqlite.store.SQLiteStore` can do (its class uses this value)."""
 
 
-@hookimpl
-def kv_store_plugins() -> list[StorePlugin]:
-    """Declare the ``sqlite://`` scheme."""
-    return [
-        StorePlugin(
-            schemes=("sqlite",),
-            factory="kv_sqlite.store:SQLiteStore.from_url",
-            capabilities=SQLITE_CAPABILITIES,
-            description="One SQLite database file (standard library sqlite3), or :memory:",
-        )
-    ]
+PLUGIN = StorePlugin(
+    store="kv_sqlite.store:SQLiteStore",
+    options=CommonOptions,
+    capabilities=SQLITE_CAPABILITIES,
+    description="One SQLite database file (standard library sqlite3), or :memory:",
+    conformance="kv_sqlite.conformance:HOOKS",
+)
+"""The declaration the ``kv.stores`` entry points of this distribution name."""

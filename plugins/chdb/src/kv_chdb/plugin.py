@@ -7,9 +7,10 @@ library) and :mod:`kv_chdb.store` are imported when a ``chdb://`` URL is opened.
 from __future__ import annotations
 
 from kv.capabilities import Capabilities
-from kv.plugin import StorePlugin, hookimpl
+from kv.options import CommonOptions
+from kv.plugin import StorePlugin
 
-__all__ = ["CHDB_CAPABILITIES", "kv_store_plugins"]
+__all__ = ["CHDB_CAPABILITIES", "PLUGIN"]
 
 CHDB_CAPABILITIES = Capabilities(
     enumerate_keys=True,
@@ -23,14 +24,11 @@ CHDB_CAPABILITIES = Capabilities(
 """What :class:`kv_chdb.store.ChDBStore` can do (its class uses this value)."""
 
 
-@hookimpl
-def kv_store_plugins() -> list[StorePlugin]:
-    """Declare the ``chdb://`` scheme."""
-    return [
-        StorePlugin(
-            schemes=("chdb",),
-            factory="kv_chdb.store:ChDBStore.from_url",
-            capabilities=CHDB_CAPABILITIES,
-            description="A table of embedded ClickHouse (chDB) in a directory, one per process",
-        )
-    ]
+PLUGIN = StorePlugin(
+    store="kv_chdb.store:ChDBStore",
+    options=CommonOptions,
+    capabilities=CHDB_CAPABILITIES,
+    description="A table of embedded ClickHouse (chDB) in a directory, one per process",
+    conformance="kv_chdb.conformance:HOOKS",
+)
+"""The declaration the ``kv.stores`` entry points of this distribution name."""

@@ -50,7 +50,6 @@ import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -130,7 +129,6 @@ def _next_version() -> int:
         return _last_version
 
 
-@dataclass(frozen=True)
 class ChDBOptions(CommonOptions):
     """Options of ``chdb://``, from the URL query or keywords of ``kv.connect``.
 

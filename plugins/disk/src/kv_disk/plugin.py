@@ -8,9 +8,10 @@ imports only ``kv.capabilities`` and ``kv.plugin``. The store module (and
 from __future__ import annotations
 
 from kv.capabilities import Capabilities
-from kv.plugin import StorePlugin, hookimpl
+from kv.options import CommonOptions
+from kv.plugin import StorePlugin
 
-__all__ = ["DISK_CAPABILITIES", "kv_store_plugins"]
+__all__ = ["DISK_CAPABILITIES", "PLUGIN"]
 
 DISK_CAPABILITIES = Capabilities(
     enumerate_keys=True,
@@ -25,14 +26,11 @@ DISK_CAPABILITIES = Capabilities(
 also ``bounded``)."""
 
 
-@hookimpl
-def kv_store_plugins() -> list[StorePlugin]:
-    """Declare the ``disk://`` scheme."""
-    return [
-        StorePlugin(
-            schemes=("disk",),
-            factory="kv_disk.store:DiskStore.from_url",
-            capabilities=DISK_CAPABILITIES,
-            description="A directory in diskcache's format (py-key-value DiskStore), no pickle",
-        )
-    ]
+PLUGIN = StorePlugin(
+    store="kv_disk.store:DiskStore",
+    options=CommonOptions,
+    capabilities=DISK_CAPABILITIES,
+    description="A directory in diskcache's format (py-key-value DiskStore), no pickle",
+    conformance="kv_disk.conformance:HOOKS",
+)
+"""The declaration the ``kv.stores`` entry points of this distribution name."""

@@ -29,7 +29,7 @@ import os
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Literal, TypeVar
 
 from kv.blocking import BlockingCalls
@@ -65,7 +65,6 @@ DEFAULT_TIMEOUT = 10.0
 """Seconds a call waits for another connection's lock before failing."""
 
 
-@dataclass(frozen=True)
 class DiskOptions(CommonOptions):
     """Options of ``disk://``, from the URL query or keywords of ``kv.connect``.
 

@@ -7,9 +7,10 @@ It imports only ``kv.capabilities`` and ``kv.plugin``; duckdb and
 from __future__ import annotations
 
 from kv.capabilities import Capabilities
-from kv.plugin import StorePlugin, hookimpl
+from kv.options import CommonOptions
+from kv.plugin import StorePlugin
 
-__all__ = ["DUCKDB_CAPABILITIES", "kv_store_plugins"]
+__all__ = ["DUCKDB_CAPABILITIES", "PLUGIN"]
 
 DUCKDB_CAPABILITIES = Capabilities(
     enumerate_keys=True,
@@ -24,14 +25,11 @@ DUCKDB_CAPABILITIES = Capabilities(
 a ``:memory:`` store is not ``persistent``)."""
 
 
-@hookimpl
-def kv_store_plugins() -> list[StorePlugin]:
-    """Declare the ``duckdb://`` scheme."""
-    return [
-        StorePlugin(
-            schemes=("duckdb",),
-            factory="kv_duckdb.store:DuckDBStore.from_url",
-            capabilities=DUCKDB_CAPABILITIES,
-            description="One DuckDB table, queryable with SQL (a file or :memory:)",
-        )
-    ]
+PLUGIN = StorePlugin(
+    store="kv_duckdb.store:DuckDBStore",
+    options=CommonOptions,
+    capabilities=DUCKDB_CAPABILITIES,
+    description="One DuckDB table, queryable with SQL (a file or :memory:)",
+    conformance="kv_duckdb.conformance:HOOKS",
+)
+"""The declaration the ``kv.stores`` entry points of this distribution name."""

@@ -43,7 +43,7 @@ import os
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -114,7 +114,6 @@ _COLUMNS = {
 _LOCK_MESSAGE = "Could not set lock on file"
 
 
-@dataclass(frozen=True)
 class DuckDBOptions(CommonOptions):
     """Options of ``duckdb://``, from the URL query or keywords of ``kv.connect``.
 

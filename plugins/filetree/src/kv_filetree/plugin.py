@@ -8,9 +8,10 @@ imported only when a ``file://`` URL is opened.
 from __future__ import annotations
 
 from kv.capabilities import Capabilities
-from kv.plugin import StorePlugin, hookimpl
+from kv.options import CommonOptions
+from kv.plugin import StorePlugin
 
-__all__ = ["FILETREE_CAPABILITIES", "kv_store_plugins"]
+__all__ = ["FILETREE_CAPABILITIES", "PLUGIN"]
 
 FILETREE_CAPABILITIES = Capabilities(
     enumerate_keys=True,
@@ -24,14 +25,11 @@ FILETREE_CAPABILITIES = Capabilities(
 """What :class:`kv_filetree.store.FileTreeStore` can do (its class uses this value)."""
 
 
-@hookimpl
-def kv_store_plugins() -> list[StorePlugin]:
-    """Declare the ``file://`` scheme."""
-    return [
-        StorePlugin(
-            schemes=("file",),
-            factory="kv_filetree.store:FileTreeStore.from_url",
-            capabilities=FILETREE_CAPABILITIES,
-            description="One JSON file per entry, a folder per collection (py-key-value FileTree)",
-        )
-    ]
+PLUGIN = StorePlugin(
+    store="kv_filetree.store:FileTreeStore",
+    options=CommonOptions,
+    capabilities=FILETREE_CAPABILITIES,
+    description="One JSON file per entry, a folder per collection (py-key-value FileTree)",
+    conformance="kv_filetree.conformance:HOOKS",
+)
+"""The declaration the ``kv.stores`` entry points of this distribution name."""

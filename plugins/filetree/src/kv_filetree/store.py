@@ -25,7 +25,6 @@ import os
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
 from typing import TypeVar
 
 from kv.blocking import BlockingCalls
@@ -49,7 +48,6 @@ __all__ = ["FILETREE_CAPABILITIES", "FileTreeOptions", "FileTreeStore"]
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
 class FileTreeOptions(CommonOptions):
     """Options of ``file://``, from the URL query or keywords of ``kv.connect``.
 

@@ -8,9 +8,10 @@ scheme never imports :mod:`keyring` or :mod:`kv_keyring.store`.
 from __future__ import annotations
 
 from kv.capabilities import Capabilities
-from kv.plugin import StorePlugin, hookimpl
+from kv.options import CommonOptions
+from kv.plugin import StorePlugin
 
-__all__ = ["KEYRING_CAPABILITIES", "kv_store_plugins"]
+__all__ = ["KEYRING_CAPABILITIES", "PLUGIN"]
 
 KEYRING_CAPABILITIES = Capabilities(
     enumerate_keys=True,
@@ -29,14 +30,11 @@ split a value across more than ``max_chunks`` entries also sets
 """
 
 
-@hookimpl
-def kv_store_plugins() -> list[StorePlugin]:
-    """Declare the ``keyring://`` scheme."""
-    return [
-        StorePlugin(
-            schemes=("keyring",),
-            factory="kv_keyring.store:KeyringStore.from_url",
-            capabilities=KEYRING_CAPABILITIES,
-            description="The operating system's keyring (keyring library), one service per store",
-        )
-    ]
+PLUGIN = StorePlugin(
+    store="kv_keyring.store:KeyringStore",
+    options=CommonOptions,
+    capabilities=KEYRING_CAPABILITIES,
+    description="The operating system's keyring (keyring library), one service per store",
+    conformance="kv_keyring.conformance:HOOKS",
+)
+"""The declaration the ``kv.stores`` entry points of this distribution name."""

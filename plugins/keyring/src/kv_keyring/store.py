@@ -18,7 +18,7 @@ import math
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -79,7 +79,6 @@ _ENVELOPE = 512
 _MAX_SERVICE_LENGTH = 256
 
 
-@dataclass(frozen=True)
 class KeyringOptions(CommonOptions):
     """Options of ``keyring://``, from the URL query or keywords of ``kv.connect``.
 

@@ -9,9 +9,10 @@ plugins or resolving the scheme never imports asyncpg or
 from __future__ import annotations
 
 from kv.capabilities import Capabilities
-from kv.plugin import StorePlugin, hookimpl
+from kv.options import CommonOptions
+from kv.plugin import StorePlugin
 
-__all__ = ["POSTGRESQL_CAPABILITIES", "kv_store_plugins"]
+__all__ = ["POSTGRESQL_CAPABILITIES", "PLUGIN"]
 
 POSTGRESQL_CAPABILITIES = Capabilities(
     enumerate_keys=True,
@@ -26,14 +27,11 @@ POSTGRESQL_CAPABILITIES = Capabilities(
 """What :class:`kv_postgresql.store.PostgreSQLStore` can do (its class uses this value)."""
 
 
-@hookimpl
-def kv_store_plugins() -> list[StorePlugin]:
-    """Declare the ``postgresql://`` and ``postgres://`` schemes."""
-    return [
-        StorePlugin(
-            schemes=("postgresql", "postgres"),
-            factory="kv_postgresql.store:PostgreSQLStore.from_url",
-            capabilities=POSTGRESQL_CAPABILITIES,
-            description="One PostgreSQL table (asyncpg), py-key-value's layout",
-        )
-    ]
+PLUGIN = StorePlugin(
+    store="kv_postgresql.store:PostgreSQLStore",
+    options=CommonOptions,
+    capabilities=POSTGRESQL_CAPABILITIES,
+    description="One PostgreSQL table (asyncpg), py-key-value's layout",
+    conformance="kv_postgresql.conformance:HOOKS",
+)
+"""The declaration the ``kv.stores`` entry points of this distribution name."""

@@ -35,7 +35,7 @@ import asyncio
 import hashlib
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
 
 import asyncpg
@@ -100,7 +100,6 @@ DEFAULT_PORT = 5432
 SSLMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
 
-@dataclass(frozen=True)
 class PostgreSQLOptions(CommonOptions):
     """Options of ``postgresql://``, from the URL query or keywords of ``kv.connect``.
 

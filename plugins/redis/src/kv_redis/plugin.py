@@ -9,9 +9,10 @@ never imports redis-py or :mod:`kv_redis.store`.
 from __future__ import annotations
 
 from kv.capabilities import Capabilities
-from kv.plugin import StorePlugin, hookimpl
+from kv.options import CommonOptions
+from kv.plugin import StorePlugin
 
-__all__ = ["REDIS_CAPABILITIES", "REDIS_SCHEMES", "kv_store_plugins"]
+__all__ = ["REDIS_CAPABILITIES", "REDIS_SCHEMES", "PLUGIN"]
 
 REDIS_CAPABILITIES = Capabilities(
     enumerate_keys=True,
@@ -29,14 +30,11 @@ REDIS_SCHEMES = ("redis", "rediss", "redis+unix", "redis+cluster")
 """The URL schemes kv-redis serves."""
 
 
-@hookimpl
-def kv_store_plugins() -> list[StorePlugin]:
-    """Declare the Redis schemes."""
-    return [
-        StorePlugin(
-            schemes=REDIS_SCHEMES,
-            factory="kv_redis.store:RedisStore.from_url",
-            capabilities=REDIS_CAPABILITIES,
-            description="Redis (redis-py asyncio): TCP, TLS, Unix socket or cluster",
-        )
-    ]
+PLUGIN = StorePlugin(
+    store="kv_redis.store:RedisStore",
+    options=CommonOptions,
+    capabilities=REDIS_CAPABILITIES,
+    description="Redis (redis-py asyncio): TCP, TLS, Unix socket or cluster",
+    conformance="kv_redis.conformance:HOOKS",
+)
+"""The declaration the ``kv.stores`` entry points of this distribution name."""

@@ -7,9 +7,10 @@ It imports only ``kv.capabilities`` and ``kv.plugin``; rocksdict and
 from __future__ import annotations
 
 from kv.capabilities import Capabilities
-from kv.plugin import StorePlugin, hookimpl
+from kv.options import CommonOptions
+from kv.plugin import StorePlugin
 
-__all__ = ["ROCKSDB_CAPABILITIES", "kv_store_plugins"]
+__all__ = ["ROCKSDB_CAPABILITIES", "PLUGIN"]
 
 ROCKSDB_CAPABILITIES = Capabilities(
     enumerate_keys=True,
@@ -23,14 +24,11 @@ ROCKSDB_CAPABILITIES = Capabilities(
 """What :class:`kv_rocksdb.store.RocksDBStore` can do (its class uses this value)."""
 
 
-@hookimpl
-def kv_store_plugins() -> list[StorePlugin]:
-    """Declare the ``rocksdb://`` scheme."""
-    return [
-        StorePlugin(
-            schemes=("rocksdb",),
-            factory="kv_rocksdb.store:RocksDBStore.from_url",
-            capabilities=ROCKSDB_CAPABILITIES,
-            description="A RocksDB database directory (rocksdict), one process at a time",
-        )
-    ]
+PLUGIN = StorePlugin(
+    store="kv_rocksdb.store:RocksDBStore",
+    options=CommonOptions,
+    capabilities=ROCKSDB_CAPABILITIES,
+    description="A RocksDB database directory (rocksdict), one process at a time",
+    conformance="kv_rocksdb.conformance:HOOKS",
+)
+"""The declaration the ``kv.stores`` entry points of this distribution name."""

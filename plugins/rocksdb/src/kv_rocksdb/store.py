@@ -37,7 +37,6 @@ import json
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -90,7 +89,6 @@ _COLLECTION_END = ":;"
 _LOCK_MESSAGES = ("Resource temporarily unavailable", "lock hold by current process")
 
 
-@dataclass(frozen=True)
 class RocksDBOptions(CommonOptions):
     """Options of ``rocksdb://``, from the URL query or keywords of ``kv.connect``.
 

@@ -9,9 +9,10 @@ Named by the ``kv.stores`` entry points of this distribution (``valkey``,
 from __future__ import annotations
 
 from kv.capabilities import Capabilities
-from kv.plugin import StorePlugin, hookimpl
+from kv.options import CommonOptions
+from kv.plugin import StorePlugin
 
-__all__ = ["VALKEY_CAPABILITIES", "VALKEY_SCHEMES", "kv_store_plugins"]
+__all__ = ["VALKEY_CAPABILITIES", "VALKEY_SCHEMES", "PLUGIN"]
 
 VALKEY_CAPABILITIES = Capabilities(
     enumerate_keys=True,
@@ -29,14 +30,11 @@ VALKEY_SCHEMES = ("valkey", "valkeys", "valkey+cluster")
 """The URL schemes kv-valkey serves."""
 
 
-@hookimpl
-def kv_store_plugins() -> list[StorePlugin]:
-    """Declare the Valkey schemes."""
-    return [
-        StorePlugin(
-            schemes=VALKEY_SCHEMES,
-            factory="kv_valkey.store:ValkeyStore.from_url",
-            capabilities=VALKEY_CAPABILITIES,
-            description="Valkey (valkey-py asyncio): TCP, TLS or cluster",
-        )
-    ]
+PLUGIN = StorePlugin(
+    store="kv_valkey.store:ValkeyStore",
+    options=CommonOptions,
+    capabilities=VALKEY_CAPABILITIES,
+    description="Valkey (valkey-py asyncio): TCP, TLS or cluster",
+    conformance="kv_valkey.conformance:HOOKS",
+)
+"""The declaration the ``kv.stores`` entry points of this distribution name."""

@@ -9,9 +9,10 @@ off Windows gives a clear :class:`~kv.errors.StoreSetupError`.
 from __future__ import annotations
 
 from kv.capabilities import Capabilities
-from kv.plugin import StorePlugin, hookimpl
+from kv.options import CommonOptions
+from kv.plugin import StorePlugin
 
-__all__ = ["WINREG_CAPABILITIES", "kv_store_plugins"]
+__all__ = ["WINREG_CAPABILITIES", "PLUGIN"]
 
 WINREG_CAPABILITIES = Capabilities(
     enumerate_keys=True,
@@ -25,14 +26,11 @@ WINREG_CAPABILITIES = Capabilities(
 """What :class:`kv_windows_registry.store.WindowsRegistryStore` can do."""
 
 
-@hookimpl
-def kv_store_plugins() -> list[StorePlugin]:
-    """Declare the ``winreg://`` scheme."""
-    return [
-        StorePlugin(
-            schemes=("winreg",),
-            factory="kv_windows_registry.store:WindowsRegistryStore.from_url",
-            capabilities=WINREG_CAPABILITIES,
-            description="The Windows registry (standard library winreg); Windows only",
-        )
-    ]
+PLUGIN = StorePlugin(
+    store="kv_windows_registry.store:WindowsRegistryStore",
+    options=CommonOptions,
+    capabilities=WINREG_CAPABILITIES,
+    description="The Windows registry (standard library winreg); Windows only",
+    conformance="kv_windows_registry.conformance:HOOKS",
+)
+"""The declaration the ``kv.stores`` entry points of this distribution name."""

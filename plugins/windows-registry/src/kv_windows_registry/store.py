@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
 from typing import TypeVar
 
 from kv.blocking import BlockingCalls
@@ -66,7 +65,6 @@ DEFAULT_PATH = "Software\\kv"
 _MAX_SEGMENT = 255
 
 
-@dataclass(frozen=True)
 class WindowsRegistryOptions(CommonOptions):
     """Options of ``winreg://``, from the URL query or keywords of ``kv.connect``.
 
