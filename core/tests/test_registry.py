@@ -11,11 +11,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import tomllib
 
 import kv
 from kv.discovery import PluginRegistry
@@ -127,7 +127,7 @@ def test_entry_point_naming_something_else_than_a_declaration(install: Installer
     with pytest.raises(kv.PluginLoadError, match="failed to import"):
         PluginRegistry().resolve("liar")
     install("kv-module", ("module",), package="module_pkg", target="")
-    with pytest.raises(kv.PluginLoadError, match="must name a kv.plugin.StorePlugin"):
+    with pytest.raises(kv.PluginLoadError, match=r"must name a kv\.plugin\.StorePlugin"):
         PluginRegistry().resolve("module")
 
 

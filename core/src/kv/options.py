@@ -246,6 +246,18 @@ def _attribute_docs(cls: type) -> dict[str, str]:
     return docs
 
 
+def _sweep_interval(value: float | None) -> float | None:
+    if value is not None and not value > 0:
+        raise ValueError(f"sweep_interval must be None or > 0 seconds, not {value!r}")
+    return value
+
+
+def _sweep_limit(value: int) -> int:
+    if value < 1:
+        raise ValueError(f"sweep_limit must be >= 1, not {value!r}")
+    return value
+
+
 class CommonOptions(StoreOptions):
     """Options every store built on :class:`~kv.store.BaseStore` understands.
 
@@ -261,20 +273,8 @@ class CommonOptions(StoreOptions):
     """
 
     default_collection: str | None = None
-    sweep_interval: float | None = option(60.0, check=lambda value: _sweep_interval(value))
-    sweep_limit: int = option(500, check=lambda value: _sweep_limit(value))
-
-
-def _sweep_interval(value: float | None) -> float | None:
-    if value is not None and not value > 0:
-        raise ValueError(f"sweep_interval must be None or > 0 seconds, not {value!r}")
-    return value
-
-
-def _sweep_limit(value: int) -> int:
-    if value < 1:
-        raise ValueError(f"sweep_limit must be >= 1, not {value!r}")
-    return value
+    sweep_interval: float | None = option(60.0, check=_sweep_interval)
+    sweep_limit: int = option(500, check=_sweep_limit)
 
 
 _TRUE = frozenset({"1", "true", "yes", "on"})

@@ -138,10 +138,10 @@ def lazy_exports(package: str, names: Mapping[str, str]) -> Callable[[str], Any]
         names: Attribute name -> module that defines it.
     """
 
-    def __getattr__(name: str) -> Any:
+    def lazy_attribute(name: str) -> Any:
         module_name = names.get(name)
         if module_name is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         return getattr(importlib.import_module(module_name), name)
 
-    return __getattr__
+    return lazy_attribute

@@ -13,7 +13,7 @@ from kv.capabilities import Capabilities
 from kv.options import CommonOptions
 from kv.plugin import StorePlugin
 
-__all__ = ["SQLITE_CAPABILITIES", "PLUGIN"]
+__all__ = ["PLUGIN", "SQLITE_CAPABILITIES"]
 
 SQLITE_CAPABILITIES = Capabilities(
     enumerate_keys=True,
