@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from kv_wrappers.single_collection import SingleCollectionWrapper
     from kv_wrappers.statistics import StatisticsWrapper
     from kv_wrappers.timeout import TimeoutWrapper
+    from kv_wrappers.transform import ValueTransformWrapper
     from kv_wrappers.ttl_clamp import TTLClampWrapper
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "StatisticsWrapper",
     "TTLClampWrapper",
     "TimeoutWrapper",
+    "ValueTransformWrapper",
     "capabilities_of",
 ]
 
@@ -80,6 +82,7 @@ _LAZY: dict[str, str] = {
     "TTLClampWrapper": "ttl_clamp",
     "RoutingWrapper": "routing",
     "CollectionRoutingWrapper": "routing",
+    "ValueTransformWrapper": "transform",
 }
 """Wrapper name -> the module of ``kv_wrappers`` that defines it."""
 

@@ -5,49 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from kv.errors import KeyValueError
-from kv.values import dump_value
 from kv_wrappers._naming import default_collection_of
 
 __all__ = [
     "check_keys_argument",
     "check_put_many_lengths",
     "collection_name",
-    "dump_with_context",
-    "with_context",
 ]
 
 
 def collection_name(store: object, collection: str | None) -> str:
     """The collection a call is about, for messages: ``None`` means the store's default."""
     return default_collection_of(store) if collection is None else collection
-
-
-def with_context(
-    error: KeyValueError, *, store: str, collection: str | None, key: str | None
-) -> KeyValueError:
-    """Fill in the context of ``error`` that is not known yet, and return it."""
-    error.add_context(store=store, collection=collection, key=key)
-    return error
-
-
-def dump_with_context(
-    value: Mapping[str, Any], *, wrapper: Any, collection: str | None, key: str | None
-) -> str:
-    """``dump_value(value)``; its errors name ``wrapper``, the collection and the key.
-
-    ``wrapper`` is the wrapper refusing the value (its ``key_value`` tells the
-    default collection, looked up only when there is an error).
-    """
-    try:
-        return dump_value(value)
-    except KeyValueError as error:
-        raise with_context(
-            error,
-            store=type(wrapper).__name__,
-            collection=collection_name(wrapper.key_value, collection),
-            key=key,
-        ) from None
 
 
 def check_keys_argument(keys: Sequence[str]) -> None:

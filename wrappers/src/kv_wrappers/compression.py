@@ -28,27 +28,15 @@ import base64
 import binascii
 import gzip
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, SupportsFloat
+from typing import Any
 
 import kv
-from kv._typecheck import typechecked
 from kv.capabilities import Capabilities
-from kv.errors import (
-    DeserializationError,
-    EntryTooLargeError,
-    InvalidOptionError,
-    KeyValueError,
-)
-from kv.values import load_value
-from kv_wrappers._support import (
-    check_put_many_lengths,
-    collection_name,
-    dump_with_context,
-    with_context,
-)
-from kv_wrappers.base import BaseWrapper
+from kv.errors import DeserializationError, EntryTooLargeError, InvalidOptionError
+from kv.values import dump_value, load_value
+from kv_wrappers.transform import ValueTransformWrapper
 
 __all__ = [
     "COMPRESSED_DATA_KEY",
@@ -71,7 +59,7 @@ _CHUNK = 256 * 1024
 """Bytes of output decompressed per step."""
 
 
-class CompressionWrapper(BaseWrapper):
+class CompressionWrapper(ValueTransformWrapper):
     """Compress large values with gzip before they reach the wrapped store.
 
     Args:
@@ -125,15 +113,10 @@ class CompressionWrapper(BaseWrapper):
 
     # --- the format ------------------------------------------------------------------
 
-    def _encode(
-        self, value: Mapping[str, Any], collection: str | None, key: str | None
+    def _encode_value(
+        self, value: Mapping[str, Any], *, key: str, collection: str | None
     ) -> Mapping[str, Any]:
-        text = dump_with_context(
-            value,
-            wrapper=self,
-            collection=collection,
-            key=key,
-        )
+        text = dump_value(value)
         if len(text) < self.min_size_to_compress and COMPRESSED_DATA_KEY not in value:
             return value
         limit = self.max_decompressed_size
@@ -143,9 +126,6 @@ class CompressionWrapper(BaseWrapper):
                 f" ({limit}) lets this wrapper read back; nothing was written",
                 size=len(text),
                 limit=limit,
-                store=type(self).__name__,
-                collection=collection_name(self.key_value, collection),
-                key=key,
             )
         packed = gzip.compress(text.encode("ascii"), compresslevel=self.compression_level, mtime=0)
         return {
@@ -154,81 +134,12 @@ class CompressionWrapper(BaseWrapper):
             COMPRESSION_ALGORITHM_KEY: _ALGORITHM,
         }
 
-    def _decode(
-        self, stored: dict[str, Any] | None, collection: str | None, key: str
-    ) -> dict[str, Any] | None:
-        if stored is None or COMPRESSED_DATA_KEY not in stored:
+    def _decode_value(
+        self, stored: dict[str, Any], *, key: str, collection: str | None
+    ) -> dict[str, Any]:
+        if COMPRESSED_DATA_KEY not in stored:
             return stored
-        try:
-            return _decompress(stored, self.max_decompressed_size)
-        except KeyValueError as error:
-            raise with_context(
-                error,
-                store=type(self).__name__,
-                collection=collection_name(self.key_value, collection),
-                key=key,
-            ) from None
-
-    # --- the protocol ------------------------------------------------------------------
-
-    @typechecked
-    async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
-        """Return the value of ``key``, decompressed."""
-        return self._decode(await self.key_value.get(key, collection=collection), collection, key)
-
-    @typechecked
-    async def ttl(
-        self, key: str, *, collection: str | None = None
-    ) -> tuple[dict[str, Any] | None, float | None]:
-        """Return ``(value, remaining seconds)``, the value decompressed."""
-        stored, remaining = await self.key_value.ttl(key, collection=collection)
-        return self._decode(stored, collection, key), remaining
-
-    @typechecked
-    async def get_many(
-        self, keys: Sequence[str], *, collection: str | None = None
-    ) -> list[dict[str, Any] | None]:
-        """Return the values of ``keys``, decompressed, in order."""
-        stored = await self.key_value.get_many(keys, collection=collection)
-        return [self._decode(value, collection, key) for key, value in zip(keys, stored)]
-
-    @typechecked
-    async def ttl_many(
-        self, keys: Sequence[str], *, collection: str | None = None
-    ) -> list[tuple[dict[str, Any] | None, float | None]]:
-        """Return ``(value, remaining seconds)`` for each key, values decompressed."""
-        stored = await self.key_value.ttl_many(keys, collection=collection)
-        return [
-            (self._decode(value, collection, key), remaining)
-            for key, (value, remaining) in zip(keys, stored)
-        ]
-
-    @typechecked
-    async def put(
-        self,
-        key: str,
-        value: Mapping[str, Any],
-        *,
-        collection: str | None = None,
-        ttl: SupportsFloat | None = None,
-    ) -> None:
-        """Store ``value``, compressed when it is large enough."""
-        encoded = self._encode(value, collection, key)
-        await self.key_value.put(key, encoded, collection=collection, ttl=ttl)
-
-    @typechecked
-    async def put_many(
-        self,
-        keys: Sequence[str],
-        values: Sequence[Mapping[str, Any]],
-        *,
-        collection: str | None = None,
-        ttl: SupportsFloat | None = None,
-    ) -> None:
-        """Store several values, each compressed when it is large enough."""
-        check_put_many_lengths(keys, values)
-        encoded = [self._encode(value, collection, key) for key, value in zip(keys, values)]
-        await self.key_value.put_many(keys, encoded, collection=collection, ttl=ttl)
+        return _decompress(stored, self.max_decompressed_size)
 
 
 class _TooLargeError(Exception):

@@ -17,12 +17,11 @@ from __future__ import annotations
 import base64
 import binascii
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, SupportsFloat
+from typing import Any
 
 import kv
-from kv._typecheck import typechecked
 from kv.capabilities import Capabilities
 from kv.errors import (
     CorruptedDataError,
@@ -33,13 +32,7 @@ from kv.errors import (
     KeyValueError,
 )
 from kv.values import dump_value, load_value
-from kv_wrappers._support import (
-    check_put_many_lengths,
-    collection_name,
-    dump_with_context,
-    with_context,
-)
-from kv_wrappers.base import BaseWrapper
+from kv_wrappers.transform import ValueTransformWrapper
 
 try:
     from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -104,7 +97,7 @@ def _largest_plain_size(limit: int) -> int:
     return low
 
 
-class FernetEncryptionWrapper(BaseWrapper):
+class FernetEncryptionWrapper(ValueTransformWrapper):
     """Encrypt every value with Fernet before it reaches the wrapped store.
 
     Give either ``fernet`` or both ``source_material`` and ``salt``.
@@ -171,49 +164,32 @@ class FernetEncryptionWrapper(BaseWrapper):
 
     # --- the format ----------------------------------------------------------------
 
-    def _context(self, error: KeyValueError, collection: str | None, key: str) -> KeyValueError:
-        return with_context(
-            error,
-            store=type(self).__name__,
-            collection=collection_name(self.key_value, collection),
-            key=key,
-        )
-
-    def _encrypt(
-        self, value: Mapping[str, Any], collection: str | None, key: str
+    def _encode_value(
+        self, value: Mapping[str, Any], *, key: str, collection: str | None
     ) -> dict[str, Any]:
-        text = dump_with_context(
-            value,
-            wrapper=self,
-            collection=collection,
-            key=key,
-        )
+        text = dump_value(value)
         try:
             token = self._fernet.encrypt(text.encode("ascii"))
         except Exception as error:
-            raise self._context(
-                EncryptionError(f"The value could not be encrypted: {type(error).__name__}"),
-                collection,
-                key,
+            raise EncryptionError(
+                f"The value could not be encrypted: {type(error).__name__}"
             ) from None
         return {
             ENCRYPTED_DATA_KEY: base64.b64encode(token).decode("ascii"),
             ENCRYPTION_VERSION_KEY: ENCRYPTION_VERSION,
         }
 
-    def _decrypt(
-        self, stored: dict[str, Any] | None, collection: str | None, key: str
+    def _decode_value(
+        self, stored: dict[str, Any], *, key: str, collection: str | None
     ) -> dict[str, Any] | None:
-        if stored is None:
-            return None
         if ENCRYPTED_DATA_KEY not in stored and not self.require_encryption:
             return stored
         try:
             return self._open_envelope(stored)
-        except DecryptionError as error:
+        except DecryptionError:
             if not self.raise_on_decryption_error:
                 return None
-            raise self._context(error, collection, key) from None
+            raise
 
     def _open_envelope(self, envelope: dict[str, Any]) -> dict[str, Any]:
         if ENCRYPTED_DATA_KEY not in envelope:
@@ -249,66 +225,3 @@ class FernetEncryptionWrapper(BaseWrapper):
             return load_value(plain)
         except KeyValueError as error:
             raise CorruptedDataError(f"The decrypted value is not a JSON object: {error}") from None
-
-    # --- the protocol ----------------------------------------------------------------
-
-    @typechecked
-    async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
-        """Return the value of ``key``, decrypted."""
-        return self._decrypt(await self.key_value.get(key, collection=collection), collection, key)
-
-    @typechecked
-    async def ttl(
-        self, key: str, *, collection: str | None = None
-    ) -> tuple[dict[str, Any] | None, float | None]:
-        """Return ``(value, remaining seconds)``, the value decrypted."""
-        stored, remaining = await self.key_value.ttl(key, collection=collection)
-        value = self._decrypt(stored, collection, key)
-        return (value, remaining) if value is not None else (None, None)
-
-    @typechecked
-    async def get_many(
-        self, keys: Sequence[str], *, collection: str | None = None
-    ) -> list[dict[str, Any] | None]:
-        """Return the values of ``keys``, decrypted, in order."""
-        stored = await self.key_value.get_many(keys, collection=collection)
-        return [self._decrypt(value, collection, key) for key, value in zip(keys, stored)]
-
-    @typechecked
-    async def ttl_many(
-        self, keys: Sequence[str], *, collection: str | None = None
-    ) -> list[tuple[dict[str, Any] | None, float | None]]:
-        """Return ``(value, remaining seconds)`` for each key, values decrypted."""
-        stored = await self.key_value.ttl_many(keys, collection=collection)
-        results: list[tuple[dict[str, Any] | None, float | None]] = []
-        for key, (encrypted, remaining) in zip(keys, stored):
-            value = self._decrypt(encrypted, collection, key)
-            results.append((value, remaining) if value is not None else (None, None))
-        return results
-
-    @typechecked
-    async def put(
-        self,
-        key: str,
-        value: Mapping[str, Any],
-        *,
-        collection: str | None = None,
-        ttl: SupportsFloat | None = None,
-    ) -> None:
-        """Store ``value`` encrypted."""
-        encrypted = self._encrypt(value, collection, key)
-        await self.key_value.put(key, encrypted, collection=collection, ttl=ttl)
-
-    @typechecked
-    async def put_many(
-        self,
-        keys: Sequence[str],
-        values: Sequence[Mapping[str, Any]],
-        *,
-        collection: str | None = None,
-        ttl: SupportsFloat | None = None,
-    ) -> None:
-        """Store several values, each encrypted."""
-        check_put_many_lengths(keys, values)
-        encrypted = [self._encrypt(value, collection, key) for key, value in zip(keys, values)]
-        await self.key_value.put_many(keys, encrypted, collection=collection, ttl=ttl)

@@ -8,23 +8,15 @@ bytes is written. Reads are never filtered.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, SupportsFloat
+from typing import Any
 
 import kv
-from kv._typecheck import typechecked
 from kv.capabilities import Capabilities
-from kv.errors import EntryTooLargeError, EntryTooSmallError, InvalidOptionError, KeyValueError
-from kv.names import validate_collection, validate_key
-from kv.ttl import validate_ttl
-from kv_wrappers._support import (
-    check_put_many_lengths,
-    collection_name,
-    dump_with_context,
-    with_context,
-)
-from kv_wrappers.base import BaseWrapper
+from kv.errors import EntryTooLargeError, EntryTooSmallError, InvalidOptionError
+from kv.values import dump_value
+from kv_wrappers.transform import DROP, Encoded, ValueTransformWrapper
 
 __all__ = ["LimitSizeWrapper"]
 
@@ -37,7 +29,7 @@ def _check_limit(name: str, limit: object) -> int | None:
     return limit
 
 
-class LimitSizeWrapper(BaseWrapper):
+class LimitSizeWrapper(ValueTransformWrapper):
     """Only write values whose JSON size is within ``[min_size, max_size]`` bytes.
 
     Args:
@@ -87,79 +79,25 @@ class LimitSizeWrapper(BaseWrapper):
         limit = self.max_size if inner is None else min(inner, self.max_size)
         return replace(capabilities, max_value_size=limit)
 
-    def _fits(self, value: Mapping[str, Any], collection: str | None, key: str) -> bool:
-        """Whether ``value`` is within the limits; raises if told to."""
-        size = len(dump_with_context(value, wrapper=self, collection=collection, key=key))
-        error: KeyValueError | None = None
+    def _encode_value(
+        self, value: Mapping[str, Any], *, key: str, collection: str | None
+    ) -> Encoded:
+        """``value`` itself if its size is within the limits, else ``DROP`` or an error."""
+        size = len(dump_value(value))
         if self.min_size is not None and size < self.min_size:
             if not self.raise_on_too_small:
-                return False
-            error = EntryTooSmallError(
+                return DROP
+            raise EntryTooSmallError(
                 f"The value is {size} bytes of JSON; at least {self.min_size} are required",
                 size=size,
                 limit=self.min_size,
             )
-        elif self.max_size is not None and size > self.max_size:
+        if self.max_size is not None and size > self.max_size:
             if not self.raise_on_too_large:
-                return False
-            error = EntryTooLargeError(
+                return DROP
+            raise EntryTooLargeError(
                 f"The value is {size} bytes of JSON; at most {self.max_size} are allowed",
                 size=size,
                 limit=self.max_size,
             )
-        if error is not None:
-            raise with_context(
-                error,
-                store=type(self).__name__,
-                collection=collection_name(self.key_value, collection),
-                key=key,
-            )
-        return True
-
-    @typechecked
-    async def put(
-        self,
-        key: str,
-        value: Mapping[str, Any],
-        *,
-        collection: str | None = None,
-        ttl: SupportsFloat | None = None,
-    ) -> None:
-        """Store ``value`` if its size is within the limits."""
-        if self._fits(value, collection, key):
-            await self.key_value.put(key, value, collection=collection, ttl=ttl)
-            return
-        # Dropped: still refuse what the store would have refused.
-        validate_key(key)
-        if collection is not None:
-            validate_collection(collection)
-        validate_ttl(ttl)
-
-    @typechecked
-    async def put_many(
-        self,
-        keys: Sequence[str],
-        values: Sequence[Mapping[str, Any]],
-        *,
-        collection: str | None = None,
-        ttl: SupportsFloat | None = None,
-    ) -> None:
-        """Store the values whose size is within the limits; check all first."""
-        check_put_many_lengths(keys, values)
-        kept = [
-            index
-            for index, (key, value) in enumerate(zip(keys, values))
-            if self._fits(value, collection, key)
-        ]
-        if len(kept) == len(keys):
-            await self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
-            return
-        for key in keys:
-            validate_key(key)
-        if collection is not None:
-            validate_collection(collection)
-        validate_ttl(ttl)
-        if kept:
-            await self.key_value.put_many(
-                [keys[i] for i in kept], [values[i] for i in kept], collection=collection, ttl=ttl
-            )
+        return value

@@ -1,0 +1,230 @@
+"""``ValueTransformWrapper``: the base of wrappers that change values on the way in and out.
+
+A value-transform wrapper (compression, encryption, size limits, ...) writes
+only how one value is transformed, as two hooks::
+
+    def _encode_value(self, value, *, key, collection) -> Mapping | DROP
+    def _decode_value(self, stored, *, key, collection) -> dict | None
+
+:class:`ValueTransformWrapper` does everything that must be the same for each
+of them, once:
+
+* applies the hooks to ``get``/``ttl``/``put`` and to their bulk forms, with
+  results in input order; ``delete`` and the optional capabilities pass
+  through as in :class:`~kv_wrappers.base.BaseWrapper`;
+* ``put_many`` encodes every value before anything is written, so a value
+  that is refused leaves the store untouched;
+* one error path: a kv error raised by a hook (``dump_value``'s
+  ``SerializationError`` included) gets this wrapper's name, the collection
+  (the wrapped store's default when ``None``) and the key filled in, and is
+  raised without the hook's traceback chain;
+* a value the encoder returns :data:`DROP` for is not written, silently; the
+  call still refuses a bad key, collection or TTL as the store would, and the
+  other values of a ``put_many`` are written;
+* a missing value (``None``) is never handed to the decoder; a value the
+  decoder reads as ``None`` is missing, with no TTL (``ttl`` gives
+  ``(None, None)``);
+* a wrapper that overrides only one hook pays nothing on the other side: its
+  reads (or writes) go straight to the wrapped store.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Final, Literal, SupportsFloat, TypeAlias
+
+from kv._typecheck import typechecked
+from kv.errors import KeyValueError
+from kv.names import validate_collection, validate_key
+from kv.ttl import validate_ttl
+from kv_wrappers._support import check_put_many_lengths, collection_name
+from kv_wrappers.base import BaseWrapper
+
+__all__ = ["DROP", "Drop", "Encoded", "ValueTransformWrapper"]
+
+
+class Drop(enum.Enum):
+    """The type of :data:`DROP`."""
+
+    DROP = "DROP"
+
+
+DROP: Final = Drop.DROP
+"""What ``_encode_value`` returns for a value that is not to be written."""
+
+Encoded: TypeAlias = "Mapping[str, Any] | Literal[Drop.DROP]"
+"""What ``_encode_value`` returns: the value to store, or :data:`DROP`."""
+
+
+class ValueTransformWrapper(BaseWrapper):
+    """A wrapper that transforms each value before writing and after reading.
+
+    Subclasses override :meth:`_encode_value`, :meth:`_decode_value` or both;
+    the defaults leave values unchanged.
+
+    Args:
+        key_value: The store (or wrapper) to wrap.
+    """
+
+    _encodes: ClassVar[bool] = False
+    """Whether the class overrides ``_encode_value`` (else writes pass through)."""
+    _decodes: ClassVar[bool] = False
+    """Whether the class overrides ``_decode_value`` (else reads pass through)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._encodes = cls._encode_value is not ValueTransformWrapper._encode_value
+        cls._decodes = cls._decode_value is not ValueTransformWrapper._decode_value
+
+    # --- the hooks -------------------------------------------------------------------
+
+    def _encode_value(
+        self, value: Mapping[str, Any], *, key: str, collection: str | None
+    ) -> Encoded:
+        """The form of ``value`` to store under ``key``, or :data:`DROP` to skip it.
+
+        Raise a kv error (without context: the caller fills it in) to refuse
+        the value; nothing of a ``put_many`` is written then.
+        """
+        return value
+
+    def _decode_value(
+        self, stored: dict[str, Any], *, key: str, collection: str | None
+    ) -> dict[str, Any] | None:
+        """The value of ``key`` from its stored form (``None``: read as missing).
+
+        Raise a kv error (without context: the caller fills it in) for a
+        stored form that cannot be read.
+        """
+        return stored
+
+    # --- the one error path ------------------------------------------------------------
+
+    def _named(self, error: KeyValueError, key: str, collection: str | None) -> KeyValueError:
+        """``error`` with this wrapper, the collection and ``key`` filled in where unknown."""
+        error.add_context(
+            store=type(self).__name__,
+            collection=collection_name(self.key_value, collection),
+            key=key,
+        )
+        return error
+
+    def _encoded(self, value: Mapping[str, Any], key: str, collection: str | None) -> Encoded:
+        try:
+            return self._encode_value(value, key=key, collection=collection)
+        except KeyValueError as error:
+            raise self._named(error, key, collection) from None
+
+    def _decoded(
+        self, stored: dict[str, Any] | None, key: str, collection: str | None
+    ) -> dict[str, Any] | None:
+        if stored is None:
+            return None
+        try:
+            return self._decode_value(stored, key=key, collection=collection)
+        except KeyValueError as error:
+            raise self._named(error, key, collection) from None
+
+    # --- the protocol ------------------------------------------------------------------
+
+    @typechecked
+    async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
+        """Return the value of ``key``, decoded."""
+        stored = await self.key_value.get(key, collection=collection)
+        if not self._decodes:
+            return stored
+        return self._decoded(stored, key, collection)
+
+    @typechecked
+    async def ttl(
+        self, key: str, *, collection: str | None = None
+    ) -> tuple[dict[str, Any] | None, float | None]:
+        """Return ``(value, remaining seconds)``, the value decoded."""
+        if not self._decodes:
+            return await self.key_value.ttl(key, collection=collection)
+        stored, remaining = await self.key_value.ttl(key, collection=collection)
+        value = self._decoded(stored, key, collection)
+        return (None, None) if value is None else (value, remaining)
+
+    @typechecked
+    async def get_many(
+        self, keys: Sequence[str], *, collection: str | None = None
+    ) -> list[dict[str, Any] | None]:
+        """Return the values of ``keys``, decoded, in order."""
+        stored = await self.key_value.get_many(keys, collection=collection)
+        if not self._decodes:
+            return stored
+        return [self._decoded(value, key, collection) for key, value in zip(keys, stored)]
+
+    @typechecked
+    async def ttl_many(
+        self, keys: Sequence[str], *, collection: str | None = None
+    ) -> list[tuple[dict[str, Any] | None, float | None]]:
+        """Return ``(value, remaining seconds)`` for each key, values decoded, in order."""
+        stored = await self.key_value.ttl_many(keys, collection=collection)
+        if not self._decodes:
+            return stored
+        results: list[tuple[dict[str, Any] | None, float | None]] = []
+        for key, (encoded, remaining) in zip(keys, stored):
+            value = self._decoded(encoded, key, collection)
+            results.append((None, None) if value is None else (value, remaining))
+        return results
+
+    @typechecked
+    async def put(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> None:
+        """Store ``value`` encoded (not at all if the encoder drops it)."""
+        if self._encodes:
+            encoded = self._encoded(value, key, collection)
+            if encoded is DROP:
+                _check_call([key], collection, ttl)
+                return
+            value = encoded
+        await self.key_value.put(key, value, collection=collection, ttl=ttl)
+
+    @typechecked
+    async def put_many(
+        self,
+        keys: Sequence[str],
+        values: Sequence[Mapping[str, Any]],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> None:
+        """Store several values, each encoded; every value is encoded before any is written."""
+        if not self._encodes:
+            await self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
+            return
+        check_put_many_lengths(keys, values)
+        kept_keys: list[str] = []
+        kept: list[Mapping[str, Any]] = []
+        for key, value in zip(keys, values):
+            encoded = self._encoded(value, key, collection)
+            if encoded is not DROP:
+                kept_keys.append(key)
+                kept.append(encoded)
+        if len(kept) < len(keys):
+            _check_call(keys, collection, ttl)
+            if kept:
+                await self.key_value.put_many(kept_keys, kept, collection=collection, ttl=ttl)
+            return
+        unchanged = all(new is old for new, old in zip(kept, values))
+        await self.key_value.put_many(
+            keys, values if unchanged else kept, collection=collection, ttl=ttl
+        )
+
+
+def _check_call(keys: Sequence[str], collection: str | None, ttl: SupportsFloat | None) -> None:
+    """Refuse what the store would have refused, for a write that was dropped."""
+    for key in keys:
+        validate_key(key)
+    if collection is not None:
+        validate_collection(collection)
+    validate_ttl(ttl)
