@@ -79,9 +79,10 @@ def option(
 
     ``check(value)`` returns the value to keep (it may normalise it: a path
     to ``str``) or raises :class:`ValueError`, :class:`TypeError` or
-    :class:`~kv.errors.InvalidOptionError` with a message that names the
-    option. It runs whenever the options are built: from a URL, from keywords,
-    or by calling the options class directly.
+    :class:`~kv.errors.InvalidOptionError`; a message that starts with "must"
+    gets the option's name in front (:mod:`kv.checks` has the common checks).
+    It runs whenever the options are built: from a URL, from keywords, or by
+    calling the options class directly.
     """
     metadata = {_CHECK: check} if check is not None else {}
     return dataclasses.field(default=default, metadata=metadata)
@@ -422,12 +423,14 @@ _SHOWN_TYPES = (str, int, float, bool, type(None), Path)
 
 
 def _check_failed(name: str, error: Exception) -> InvalidOptionError:
-    """A check's own message (it names the option), unless the option holds a secret."""
+    """A check's own message, unless the option holds a secret; a message that starts
+    with "must" gets the option's name in front."""
     if is_secret_option(name):
         return InvalidOptionError(
             f"Option {name!r} has an invalid value (not shown: the option holds a secret)"
         )
-    return InvalidOptionError(str(error))
+    message = str(error)
+    return InvalidOptionError(f"{name} {message}" if message.startswith("must") else message)
 
 
 def _invalid(name: str, value: object, error: ValueError, store: str) -> InvalidOptionError:

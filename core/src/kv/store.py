@@ -153,7 +153,7 @@ class BaseStore:
                     " add or remove the matching mixin"
                 )
 
-    def __init__(self, options: CommonOptions | None = None, /, **keywords: object) -> None:
+    def __init__(self, options: object = None, /, **keywords: object) -> None:
         try:
             built = type(self).Options.build(options, keywords, store=self.store_name)
         except KeyValueError as error:

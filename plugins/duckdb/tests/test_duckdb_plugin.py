@@ -61,8 +61,8 @@ def raw_query(path: Path, sql: str, params: Sequence[object] = ()) -> list[tuple
 def test_scheme_resolves_through_the_entry_point() -> None:
     plugin = registry.resolve("duckdb")
     assert isinstance(plugin, StorePlugin)
-    assert plugin.schemes == ("duckdb",)
-    assert plugin.factory == "kv_duckdb.store:DuckDBStore.from_url"
+    assert plugin.store == "kv_duckdb.store:DuckDBStore"
+    assert plugin.options is DuckDBStore.Options
     assert plugin.capabilities == DUCKDB_CAPABILITIES
     assert registry.origin("duckdb") == "kv-duckdb"
 

@@ -7,34 +7,20 @@ Open it by URL once the distribution is installed::
     store = kv.connect("duckdb:///var/lib/app/kv.duckdb")
     await store.put("alice", {"name": "Alice"}, collection="users", ttl=3600)
 
-or build it directly with ``DuckDBStore(path="kv.duckdb")``. This module stays
-light: the store is imported from :mod:`kv_duckdb.store` on first access.
+or build it directly with ``DuckDBStore("kv.duckdb", table="cache")``. The
+store (and duckdb) is imported on first access to :class:`DuckDBStore`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from kv.plugin import lazy_exports
+from kv_duckdb.plugin import DUCKDB_CAPABILITIES, DuckDBOptions
 
 if TYPE_CHECKING:
-    from kv_duckdb.plugin import DUCKDB_CAPABILITIES
-    from kv_duckdb.store import DuckDBOptions, DuckDBStore
+    from kv_duckdb.store import DuckDBStore
 
 __all__ = ["DUCKDB_CAPABILITIES", "DuckDBOptions", "DuckDBStore"]
 
-_LAZY = {
-    "DUCKDB_CAPABILITIES": "kv_duckdb.plugin",
-    "DuckDBOptions": "kv_duckdb.store",
-    "DuckDBStore": "kv_duckdb.store",
-}
-
-
-def __getattr__(name: str) -> Any:
-    """Import the store module on first use of one of its names."""
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'kv_duckdb' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, {"DuckDBStore": "kv_duckdb.store"})

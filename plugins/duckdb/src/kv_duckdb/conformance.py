@@ -1,10 +1,10 @@
 """kv-conformance hooks of ``duckdb://``: damage an entry, reopen a store.
 
-Registered in the ``kv.conformance`` entry-point group, so the conformance
-suite runs its damaged-data and persistence tests on DuckDB stores (files and
-``:memory:``), in the plugin's own tests and under ``pytest --kv-url
-duckdb://...`` or ``kv check`` (see :mod:`kv_conformance.hooks`). Test
-support only: a store never imports this module.
+Named by the plugin's declaration, so the conformance suite runs its
+damaged-data and persistence tests on DuckDB stores (files and ``:memory:``),
+in the plugin's own tests and under ``pytest --kv-url duckdb://...`` or ``kv
+check`` (see :mod:`kv_conformance.hooks`). Test support only: a store never
+imports this module.
 """
 
 from __future__ import annotations
@@ -69,15 +69,8 @@ class DuckDBConformanceHooks:
         duck = _duckdb_store(store)
         if duck.path == MEMORY_PATH:
             return None  # a private in-memory database ends with its store
-        fresh = DuckDBStore(
-            duck.path,
-            table=duck.table,
-            default_collection=duck.default_collection,
-            lock_timeout=duck.lock_timeout,
-        )
-        fresh.configure_sweep(interval=duck.sweep_interval, limit=duck.sweep_limit)
-        return fresh
+        return DuckDBStore(duck.options)
 
 
 HOOKS = DuckDBConformanceHooks()
-"""The object the ``kv.conformance`` entry point ``duckdb`` names."""
+"""The object the plugin's declaration names."""

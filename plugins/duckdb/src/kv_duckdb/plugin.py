@@ -1,16 +1,24 @@
-"""The plugin module of kv-duckdb: what kv imports to learn about ``duckdb://``.
+"""The declaration of ``duckdb://``: capabilities, options and store class in one place.
 
-It imports only ``kv.capabilities`` and ``kv.plugin``; duckdb and
-:mod:`kv_duckdb.store` are imported when a ``duckdb://`` URL is opened.
+Named by this distribution's ``kv.stores`` entry point. It imports only kv:
+listing plugins or resolving the scheme never imports duckdb or
+:mod:`kv_duckdb.store`.
 """
 
 from __future__ import annotations
 
-from kv.capabilities import Capabilities
-from kv.options import CommonOptions
-from kv.plugin import StorePlugin
+from collections.abc import Mapping
 
-__all__ = ["DUCKDB_CAPABILITIES", "PLUGIN"]
+from kv import checks
+from kv.capabilities import Capabilities
+from kv.options import CommonOptions, option
+from kv.plugin import StorePlugin
+from kv.url import StoreURL
+
+__all__ = ["DUCKDB_CAPABILITIES", "MEMORY_PATH", "PLUGIN", "DuckDBOptions"]
+
+MEMORY_PATH = ":memory:"
+"""The path of a private in-memory database."""
 
 DUCKDB_CAPABILITIES = Capabilities(
     enumerate_keys=True,
@@ -21,15 +29,43 @@ DUCKDB_CAPABILITIES = Capabilities(
     native_ttl=False,
     persistent=True,
 )
-"""What :class:`kv_duckdb.store.DuckDBStore` can do (its class uses this value;
-a ``:memory:`` store is not ``persistent``)."""
+"""What :class:`kv_duckdb.store.DuckDBStore` can do (a ``:memory:`` store is not
+``persistent``)."""
+
+
+class DuckDBOptions(CommonOptions):
+    """Options of ``duckdb://``, from the URL or keywords of ``DuckDBStore`` / ``kv.connect``.
+
+    Attributes:
+        path: The database file (the URL's path), or ``:memory:`` for a private
+            in-memory database.
+        table: The table that holds the entries: a letter or ``_`` followed by
+            up to 62 letters, digits or ``_``. ``destroy()`` empties only it.
+        lock_timeout: Seconds to keep retrying when another process has the
+            database file open.
+    """
+
+    positional = "path"
+    path: str = option(check=checks.local_path)
+    table: str = option("kv_entries", check=checks.sql_identifier)
+    lock_timeout: float = option(5.0, check=checks.seconds)
+
+    @classmethod
+    def from_location(cls, url: StoreURL) -> Mapping[str, object]:
+        """``duckdb:///absolute.duckdb``, ``duckdb://relative.duckdb`` or ``duckdb://:memory:``."""
+        forms = (
+            "duckdb:///absolute/path.duckdb",
+            "duckdb://relative/path.duckdb",
+            "duckdb://:memory:",
+        )
+        return {"path": url.local_path(kind="database path", forms=forms)}
 
 
 PLUGIN = StorePlugin(
     store="kv_duckdb.store:DuckDBStore",
-    options=CommonOptions,
+    options=DuckDBOptions,
     capabilities=DUCKDB_CAPABILITIES,
     description="One DuckDB table, queryable with SQL (a file or :memory:)",
     conformance="kv_duckdb.conformance:HOOKS",
 )
-"""The declaration the ``kv.stores`` entry points of this distribution name."""
+"""The declaration the ``kv.stores`` entry point ``duckdb`` names."""

@@ -40,9 +40,8 @@ URL forms::
 from __future__ import annotations
 
 import os
-import re
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -56,15 +55,13 @@ from kv.dirlock import DirectoryBusyError
 from kv.entry import StoredEntry
 from kv.errors import (
     DeserializationError,
-    InvalidOptionError,
     KeyValueError,
     StoreConnectionError,
     StoreError,
     StoreSetupError,
     StoreTimeoutError,
 )
-from kv.locking import check_lock_timeout, open_when_unlocked
-from kv.options import CommonOptions, parse_options
+from kv.locking import open_when_unlocked
 from kv.store import (
     BaseStore,
     CullMixin,
@@ -73,33 +70,17 @@ from kv.store import (
     EnumerateCollectionsMixin,
     EnumerateKeysMixin,
 )
-from kv.url import StoreURL
-from kv_duckdb.plugin import DUCKDB_CAPABILITIES
+from kv_duckdb.plugin import DUCKDB_CAPABILITIES, MEMORY_PATH, DuckDBOptions
 
-__all__ = [
-    "DEFAULT_LOCK_TIMEOUT",
-    "DEFAULT_TABLE",
-    "DUCKDB_CAPABILITIES",
-    "MEMORY_PATH",
-    "DuckDBOptions",
-    "DuckDBStore",
-]
+__all__ = ["DEFAULT_TABLE", "DUCKDB_CAPABILITIES", "MEMORY_PATH", "DuckDBOptions", "DuckDBStore"]
 
 T = TypeVar("T")
 
 DEFAULT_TABLE = "kv_entries"
 """The table entries are kept in, unless the ``table`` option names another."""
 
-DEFAULT_LOCK_TIMEOUT = 5.0
-"""Seconds to wait for another process to release the database file."""
-
-MEMORY_PATH = ":memory:"
-"""The path of a private in-memory database."""
-
 LOCK_SUFFIX = ".kv-lock"
 """kv's lock file sits beside the database file, named after it with this suffix."""
-
-_TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 _COLUMNS = {
     "collection": "VARCHAR",
@@ -112,20 +93,6 @@ _COLUMNS = {
 """The columns (and DuckDB types) an existing table must have."""
 
 _LOCK_MESSAGE = "Could not set lock on file"
-
-
-class DuckDBOptions(CommonOptions):
-    """Options of ``duckdb://``, from the URL query or keywords of ``kv.connect``.
-
-    Attributes:
-        table: The table that holds the entries: a letter or ``_`` followed by
-            up to 62 letters, digits or ``_``. ``destroy()`` empties only it.
-        lock_timeout: Seconds to keep retrying when another process has the
-            database file open.
-    """
-
-    table: str = DEFAULT_TABLE
-    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
 
 
 class _Statements:
@@ -221,11 +188,9 @@ class DuckDBStore(
     and does not declare ``persistent``. Every DuckDB call runs in a worker
     thread, one at a time.
 
-    Args:
-        path: The database file (``":memory:"`` for a private in-memory database).
-        table: The table holding the entries (see :class:`DuckDBOptions`).
-        default_collection: Collection used when ``collection=None``.
-        lock_timeout: Seconds to retry while another process holds the file.
+    Options (keywords, or a :class:`~kv_duckdb.plugin.DuckDBOptions`): ``path``
+    (the first positional argument), ``table``, ``lock_timeout``,
+    ``default_collection`` and the sweep options.
 
     Raises:
         InvalidOptionError: an empty path, a bad table name or lock timeout, or
@@ -235,50 +200,22 @@ class DuckDBStore(
     capabilities = DUCKDB_CAPABILITIES
     store_name = "duckdb"
 
+    Options = DuckDBOptions
+    options: DuckDBOptions
+
     def __init__(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        table: str = DEFAULT_TABLE,
-        default_collection: str | None = None,
-        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        self, options: DuckDBOptions | str | os.PathLike[str] | None = None, /, **keywords: object
     ) -> None:
-        super().__init__(default_collection=default_collection)
-        self.path: str = _check_path(path)
-        self.table: str = _check_table(table)
-        self.lock_timeout: float = check_lock_timeout(lock_timeout, store="duckdb")
+        super().__init__(options, **keywords)
+        self.path = self.options.path
+        self.table = self.options.table
+        self.lock_timeout = self.options.lock_timeout
         if self.path == MEMORY_PATH:
             self.capabilities = replace(DUCKDB_CAPABILITIES, persistent=False)
         self._sql = _Statements(self.table)
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._lock_token: str | None = None
         self._calls = BlockingCalls(max_threads=1)
-
-    @classmethod
-    def from_url(cls, url: StoreURL, **options: object) -> DuckDBStore:
-        """Build a store from ``duckdb://PATH[?table=T&lock_timeout=S&default_collection=C]``.
-
-        Raises:
-            InvalidURLError: the URL has no path, or has a user or password.
-            InvalidOptionError: an unknown option or a bad value.
-        """
-        path = url.local_path(
-            kind="database path",
-            forms=(
-                "duckdb:///absolute/path.duckdb",
-                "duckdb://relative/path.duckdb",
-                "duckdb://:memory:",
-            ),
-        )
-        parsed = parse_options(url, options, DuckDBOptions, store=cls.store_name)
-        store = cls(
-            path,
-            table=parsed.table,
-            default_collection=parsed.default_collection,
-            lock_timeout=parsed.lock_timeout,
-        )
-        store.configure_sweep(interval=parsed.sweep_interval, limit=parsed.sweep_limit)
-        return store
 
     def __repr__(self) -> str:
         return f"<DuckDBStore path={self.path!r} table={self.table!r}>"
@@ -405,31 +342,15 @@ class DuckDBStore(
 
     # --- capabilities ------------------------------------------------------------
 
-    async def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
-        # Keyset pagination: each page starts after the last key of the one
-        # before, in key order (UTF-8 byte order), so every page costs the same.
-        after = ""  # keys are never empty, so every key sorts after ""
-        while True:
-            rows = await self._fetch(
-                self._sql.key_page, (collection, after, time.time(), page_size)
-            )
-            page = [row[0] for row in rows]
-            if page:
-                yield page
-            if len(page) < page_size:
-                return
-            after = page[-1]
+    async def _key_page(self, collection: str, after: str | None, limit: int) -> Sequence[str]:
+        # Keyset pagination in key order (UTF-8 byte order): every page costs the
+        # same. Keys are never empty, so every key sorts after "".
+        rows = await self._fetch(self._sql.key_page, (collection, after or "", time.time(), limit))
+        return [row[0] for row in rows]
 
-    async def _collection_pages(self, page_size: int) -> AsyncIterator[Sequence[str]]:
-        after = ""
-        while True:
-            rows = await self._fetch(self._sql.collection_page, (after, time.time(), page_size))
-            page = [row[0] for row in rows]
-            if page:
-                yield page
-            if len(page) < page_size:
-                return
-            after = page[-1]
+    async def _collection_page(self, after: str | None, limit: int) -> Sequence[str]:
+        rows = await self._fetch(self._sql.collection_page, (after or "", time.time(), limit))
+        return [row[0] for row in rows]
 
     async def _destroy(self) -> bool:
         return await self._run(partial(_count, self._sql.destroy, ())) > 0
@@ -494,20 +415,6 @@ def _count(sql: str, parameters: Sequence[object], connection: duckdb.DuckDBPyCo
     return int(row[0]) if row else 0
 
 
-def _check_path(path: object) -> str:
-    if isinstance(path, os.PathLike):
-        path = os.fspath(path)
-    if not isinstance(path, str):
-        raise InvalidOptionError(
-            f"path must be a str or os.PathLike[str], not {type(path).__name__}", store="duckdb"
-        )
-    if not path:
-        raise InvalidOptionError(
-            "path must not be empty (use ':memory:' for an in-memory database)", store="duckdb"
-        )
-    return path
-
-
 def _close_and_release(connection: duckdb.DuckDBPyConnection, token: str | None) -> None:
     """Close the connection, then let another process have the file."""
     try:
@@ -520,16 +427,6 @@ def _close_and_release(connection: duckdb.DuckDBPyConnection, token: str | None)
 def _is_lock_error(error: Exception) -> bool:
     """Whether opening failed because another process holds the file's lock."""
     return isinstance(error, duckdb.IOException) and _LOCK_MESSAGE in str(error)
-
-
-def _check_table(table: object) -> str:
-    if not isinstance(table, str) or _TABLE_NAME.fullmatch(table) is None:
-        raise InvalidOptionError(
-            "table must be a letter or '_' followed by at most 62 letters, digits or '_',"
-            f" not {table!r}",
-            store="duckdb",
-        )
-    return table
 
 
 def _entry(key: str, value: object, expires_at: object) -> StoredEntry:

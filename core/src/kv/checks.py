@@ -1,0 +1,66 @@
+"""Validation checks shared by store options: paths, SQL identifiers, durations.
+
+Use them as the ``check`` of an option (see :func:`kv.options.option`)::
+
+    class DuckDBOptions(CommonOptions):
+        path: str = option(check=checks.local_path)
+        table: str = option("kv_entries", check=checks.sql_identifier)
+        lock_timeout: float = option(5.0, check=checks.seconds)
+
+Each returns the value to keep (normalised: a path becomes ``str``, a
+number of seconds ``float``) or raises :class:`ValueError` with a message
+that starts with "must": the options class puts the option's name in front
+("table must be a letter or '_' ...").
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+
+__all__ = ["local_path", "positive_seconds", "seconds", "sql_identifier"]
+
+_SQL_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+def local_path(value: object) -> str:
+    """A non-empty file or directory path (``str`` or ``os.PathLike[str]``), as ``str``."""
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str):
+        raise TypeError(f"must be a str or os.PathLike[str], not {type(value).__name__}")
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+def sql_identifier(value: object) -> str:
+    """A table or index name safe to quote into SQL: a letter or ``_``, then up to
+    62 letters, digits or ``_`` (PostgreSQL's limit, the strictest of the engines)."""
+    if not isinstance(value, str) or _SQL_IDENTIFIER.fullmatch(value) is None:
+        shown = repr(value) if isinstance(value, str) else f"a {type(value).__name__}"
+        raise ValueError(
+            f"must be a letter or '_' followed by at most 62 letters, digits or '_', not {shown}"
+        )
+    return value
+
+
+def seconds(value: object) -> float:
+    """A finite number of seconds ``>= 0`` (a lock timeout, say), as ``float``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"must be a number of seconds, not {type(value).__name__}")
+    number = float(value)
+    if not (number >= 0 and math.isfinite(number)):
+        raise ValueError(f"must be a finite number of seconds >= 0, not {value!r}")
+    return number
+
+
+def positive_seconds(value: object) -> float | None:
+    """``None`` (no limit) or a finite number of seconds ``> 0``, as ``float``."""
+    if value is None:
+        return None
+    number = seconds(value)
+    if number == 0:
+        raise ValueError("must be None or a number of seconds > 0, not 0")
+    return number
