@@ -139,3 +139,40 @@ def test_option_errors_never_show_a_secret(url: str, keywords: dict[str, object]
 def test_ordinary_option_error_still_shows_the_text() -> None:
     with pytest.raises(InvalidOptionError, match="'client' = 'abc'"):
         parse_options(StoreURL.parse("x://?client=abc"), {}, WithSecrets, store="s")
+
+
+def test_declared_options_hide_secrets_in_repr_and_check_values() -> None:
+    from kv import checks
+    from kv.options import CommonOptions, option
+
+    class Declared(CommonOptions):
+        """Options of a test store.
+
+        Attributes:
+            path: Where the data lives.
+            password: The server's password.
+            table: The table.
+        """
+
+        positional = "path"
+        path: str = option(check=checks.local_path)
+        password: str | None = None
+        table: str = option("kv", check=checks.sql_identifier)
+
+    built = Declared.build("data", {"password": "s3cret"}, store="test")
+    assert built.path == "data"
+    assert "s3cret" not in repr(built)
+    assert "password=***" in repr(built)
+    with pytest.raises(InvalidOptionError, match="table must be a letter"):
+        Declared(path="data", table="no spaces")
+    with pytest.raises(InvalidOptionError, match="path must not be empty"):
+        Declared.build("", {}, store="test")
+    with pytest.raises(InvalidOptionError, match="given twice"):
+        Declared.build("data", {"path": "other"}, store="test")
+    with pytest.raises(InvalidOptionError, match="Missing required option"):
+        Declared.build(None, {}, store="test")
+    url = StoreURL.parse("test://?path=here&table=t2")
+    assert Declared.from_url(url, {"table": "t3"}, store="test").table == "t3"
+    assert {info.name: info.doc for info in Declared.describe()}["password"] == (
+        "The server's password."
+    )

@@ -105,6 +105,9 @@ class OptionInfo:
 class StoreOptions:
     """Base of every store's options: each subclass is a frozen, keyword-only dataclass.
 
+    Its ``repr()`` shows the value of a secret option (see
+    :func:`kv.url.is_secret_option`) as ``***``.
+
     Class attributes a subclass may set:
 
     * ``positional``: the option a store's first positional argument fills
@@ -120,7 +123,16 @@ class StoreOptions:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        dataclasses.dataclass(frozen=True, kw_only=True)(cls)
+        dataclasses.dataclass(frozen=True, kw_only=True, repr=False)(cls)
+
+    def __repr__(self) -> str:
+        """Every option, the value of a secret one (``password``, ...) as ``***``."""
+        shown = []
+        for field in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, field.name)
+            text = "***" if is_secret_option(field.name) and value is not None else repr(value)
+            shown.append(f"{field.name}={text}")
+        return f"{type(self).__name__}({', '.join(shown)})"
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):  # type: ignore[arg-type]
