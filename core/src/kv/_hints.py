@@ -53,8 +53,22 @@ class HintCheck(NamedTuple):
     """``None`` when the value fits, else its culprits."""
 
 
+_COMPILED: dict[object, HintCheck | None] = {}
+"""Checks compiled so far, by hint: methods share a handful of hints."""
+
+
 def compile_hint(hint: object) -> HintCheck | None:
     """The check of ``hint``, or ``None`` when it checks nothing (``Any``, unknown forms)."""
+    try:
+        return _COMPILED[hint]
+    except KeyError:
+        check = _COMPILED[hint] = _compile(hint)
+        return check
+    except TypeError:  # an unhashable hint (Annotated metadata, say): not kept
+        return _compile(hint)
+
+
+def _compile(hint: object) -> HintCheck | None:
     if hint is Any or hint is object:
         return None
     if hint is None or hint is _NONE_TYPE:
