@@ -71,6 +71,7 @@ __all__ = [
     "EnumerateCollectionsMixin",
     "EnumerateKeysMixin",
     "check_limit",
+    "collect_names",
 ]
 
 DEFAULT_PAGE_SIZE = 1000
@@ -87,6 +88,23 @@ def check_limit(limit: int | None) -> int | None:
         shown = limit if type(limit) is int else f"a {type(limit).__name__}"
         raise ValueError(f"limit must be None or an int >= 0, not {shown}")
     return limit
+
+
+async def collect_names(walk: AsyncGenerator[str, None], limit: int | None) -> list[str]:
+    """The first ``limit`` names ``walk`` yields (all when ``None``); closes ``walk``.
+
+    ``keys()`` and ``collections()`` of stores and wrappers are this over
+    their ``iter_*`` walk, so they fetch no more pages than ``limit`` needs.
+    """
+    found: list[str] = []
+    async with contextlib.aclosing(walk):
+        if limit == 0:
+            return found
+        async for name in walk:
+            found.append(name)
+            if limit is not None and len(found) >= limit:
+                break
+    return found
 
 
 def _check_page_size(page_size: int | None) -> int:
@@ -368,6 +386,23 @@ class BaseStore:
         if self._has_collection_setup and collection not in self._ready_collections:
             await self._ensure_collection(collection)
 
+    async def _walk(
+        self, pages: AsyncIterator[Sequence[str]], collection: str | None
+    ) -> AsyncGenerator[str, None]:
+        """The names of ``pages``, one by one; a failing page becomes a kv error."""
+        try:
+            while True:
+                try:
+                    page = await pages.__anext__()
+                except StopAsyncIteration:
+                    break
+                except Exception as error:
+                    self._raise(error, collection, None)
+                for name in page:
+                    yield name
+        finally:
+            await _close_iterator(pages)
+
     # --- the protocol --------------------------------------------------------------
 
     @typechecked
@@ -619,16 +654,7 @@ class EnumerateKeysMixin(BaseStore, abstract=True):
 
         Entries that expired but were not yet reclaimed may be listed.
         """
-        limit = check_limit(limit)
-        found: list[str] = []
-        if limit == 0:
-            return found
-        async with contextlib.aclosing(self.iter_keys(collection)) as walk:
-            async for key in walk:
-                found.append(key)
-                if limit is not None and len(found) >= limit:
-                    break
-        return found
+        return await collect_names(self.iter_keys(collection), check_limit(limit))
 
     async def iter_keys(
         self, collection: str | None = None, *, page_size: int | None = None
@@ -640,19 +666,8 @@ class EnumerateKeysMixin(BaseStore, abstract=True):
             await self._prepare(name)
         except Exception as error:
             self._raise(error, collection, None)
-        pages = self._key_pages(name, size)
-        try:
-            while True:
-                try:
-                    page = await pages.__anext__()
-                except StopAsyncIteration:
-                    break
-                except Exception as error:
-                    self._raise(error, name, None)
-                for key in page:
-                    yield key
-        finally:
-            await _close_iterator(pages)
+        async for key in self._walk(self._key_pages(name, size), name):
+            yield key
 
     async def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
         """Yield the keys of ``collection`` in pages of about ``page_size``.
@@ -683,16 +698,7 @@ class EnumerateCollectionsMixin(BaseStore, abstract=True):
     @typechecked
     async def collections(self, *, limit: int | None = None) -> list[str]:
         """Return the names of the collections that hold entries."""
-        limit = check_limit(limit)
-        found: list[str] = []
-        if limit == 0:
-            return found
-        async with contextlib.aclosing(self.iter_collections()) as walk:
-            async for name in walk:
-                found.append(name)
-                if limit is not None and len(found) >= limit:
-                    break
-        return found
+        return await collect_names(self.iter_collections(), check_limit(limit))
 
     async def iter_collections(self, *, page_size: int | None = None) -> AsyncGenerator[str, None]:
         """Walk every collection name, fetched ``page_size`` at a time."""
@@ -702,19 +708,8 @@ class EnumerateCollectionsMixin(BaseStore, abstract=True):
                 await self._setup_now()
         except Exception as error:
             self._raise(error, None, None)
-        pages = self._collection_pages(size)
-        try:
-            while True:
-                try:
-                    page = await pages.__anext__()
-                except StopAsyncIteration:
-                    break
-                except Exception as error:
-                    self._raise(error, None, None)
-                for name in page:
-                    yield name
-        finally:
-            await _close_iterator(pages)
+        async for name in self._walk(self._collection_pages(size), None):
+            yield name
 
     async def _collection_pages(self, page_size: int) -> AsyncIterator[Sequence[str]]:
         """Yield collection names in pages of about ``page_size``.
