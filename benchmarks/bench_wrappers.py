@@ -2,14 +2,15 @@
 
 Run: ``uv run python benchmarks/bench_wrappers.py`` (add ``--quick`` for a short run).
 
-Every one of the 18 wrappers of kv-wrappers is put over a ``memory://`` store
-(two memory stores for fallback, routing and the pass-through cache) and timed
-on ``get`` of a present key and ``put`` of a small value, beside
-``memory://`` alone in the same run: each round times the bare store and
-every wrapper once, in turn, and the fastest round of each counts, so the
-machine's noise hits all alike. "added" is the wrapper's time minus the bare
-store's. A wrapper whose module is missing is listed as such, so the script
-runs while wrappers are being written.
+Every one of the 18 wrappers of kv-wrappers (and the value-transform base
+alone) is put over a ``memory://`` store (two memory stores for fallback,
+routing and the pass-through cache) and timed on ``get`` of a present key
+and ``put`` of a small value, beside ``memory://`` alone in the same run:
+each round times the bare store and every wrapper once, in turn, and the
+fastest round of each counts, so the machine's noise hits all alike.
+"added" is the wrapper's time minus the bare store's. A wrapper whose module
+is missing is listed as such, so the script runs while wrappers are being
+written.
 
 Prints a Markdown table for docs/performance.md.
 """
@@ -56,6 +57,13 @@ def _routing(cls: Any) -> Any:
 # (label, module, class name, factory, note)
 CASES: list[tuple[str, str, str, Factory, str]] = [
     ("BaseWrapper", "base", "BaseWrapper", lambda cls: cls(_memory()), ""),
+    (
+        "ValueTransformWrapper",
+        "transform",
+        "ValueTransformWrapper",
+        lambda cls: cls(_memory()),
+        "the value-transform base alone, no hooks",
+    ),
     (
         "CompressionWrapper",
         "compression",

@@ -8,6 +8,7 @@ wrapper, collection and key in every error, and drops what the encoder drops.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -226,3 +227,20 @@ async def test_limit_size_errors_still_name_the_key_through_the_base() -> None:
         "c",
         "LimitSizeWrapper",
     )
+
+
+async def test_the_example_in_the_docs_works() -> None:
+    docs = Path(__file__).resolve().parents[2] / "docs" / "wrappers.md"
+    section = docs.read_text(encoding="utf-8").split("## Writing a value-transform wrapper", 1)[1]
+    source = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(source, str(docs), "exec"), namespace)  # the docs page's own example
+    inner = kv.connect("memory://")
+    store = namespace["Reversed"](inner)
+    await store.put_many(["a", "b"], [{"v": 1}, {"v": 2}], collection="c")
+    assert await inner.get("a", collection="c") == {FIELD: "}1:" + '"v"{'}
+    assert await store.get_many(["b", "a"], collection="c") == [{"v": 2}, {"v": 1}]
+    await inner.put("plain", {"v": 3}, collection="c")
+    with pytest.raises(DeserializationError) as caught:
+        await store.get("plain", collection="c")
+    assert (caught.value.key, caught.value.store) == ("plain", "Reversed")

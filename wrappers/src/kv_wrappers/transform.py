@@ -53,7 +53,7 @@ class Drop(enum.Enum):
 DROP: Final = Drop.DROP
 """What ``_encode_value`` returns for a value that is not to be written."""
 
-Encoded: TypeAlias = "Mapping[str, Any] | Literal[Drop.DROP]"
+Encoded: TypeAlias = Mapping[str, Any] | Literal[Drop.DROP]
 """What ``_encode_value`` returns: the value to store, or :data:`DROP`."""
 
 
