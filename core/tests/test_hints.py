@@ -82,8 +82,13 @@ def test_culprits_are_the_value_then_the_innermost_item_at_fault() -> None:
     assert keys.find(None) == (None,)
     values = compile_hint(Sequence[Mapping[str, Any]])
     assert values is not None
-    nested = [{"a": 1}, {1: 2}]
+    nested = [{1: 2}, {"a": 1}]
     assert values.find(nested) == (nested, 1)
+    later = [{"a": 1}, [2]]
+    assert values.find(later) == (later, [2])
+    # Every item must be a mapping, but only the first one's first key is looked at
+    # (the store's rules check every key of every value).
+    assert values.find([{"a": 1}, {1: 2}]) is None
     optional = compile_hint(Sequence[str] | None)
     assert optional is not None
     assert optional.find(bad) == (bad, 7)

@@ -12,9 +12,11 @@ wrappers use, and a few more:
   ``NewType`` and a bound or constrained ``TypeVar``;
 * generic containers: a sequence, set or other collection has each item
   checked (``Sequence[str]``); a mapping has its first key and value checked
-  (``Mapping[str, Any]``; the store's own rules check the rest); a fixed
-  ``tuple[X, Y]`` its length and items; ``type[X]``, ``Callable[...]`` and any
-  other generic class only their class.
+  (``Mapping[str, Any]``; the store's own rules check the rest), and in a
+  collection of mappings every item is checked to be a mapping but only the
+  first one's first key; a fixed ``tuple[X, Y]`` has its length and items
+  checked; ``type[X]``, ``Callable[...]`` and any other generic class only
+  their class.
 
 A hint it does not understand (``Any``, a forward reference, a protocol that is
 not runtime-checkable, ...) gives no check at all rather than a false error.
@@ -27,7 +29,7 @@ from __future__ import annotations
 import collections.abc
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 __all__ = ["Culprits", "HintCheck", "compile_hint"]
@@ -36,6 +38,7 @@ Culprits = tuple[object, ...]
 """The value that broke a hint, then the innermost item at fault (if inside)."""
 
 Find = Callable[[object], "Culprits | None"]
+FindEach = Callable[[Iterable[object]], "Culprits | None"]
 
 _NONE_TYPE = type(None)
 _SAMPLES: tuple[object, ...] = (None, False, 0, 0.0, 0j, "", b"", (), [], {})
@@ -51,6 +54,8 @@ class HintCheck(NamedTuple):
     """Exact types that fit the hint whatever their content."""
     find: Find
     """``None`` when the value fits, else its culprits."""
+    each: FindEach | None = None
+    """Culprits of the first of many items that does not fit, in one call (optional)."""
 
 
 _COMPILED: dict[object, HintCheck | None] = {}
@@ -122,7 +127,36 @@ def _class(cls: type) -> HintCheck | None:
     def find(value: object) -> Culprits | None:
         return None if isinstance(value, accepted) else (value,)
 
-    return HintCheck(frozenset(fast), find)
+    return HintCheck(frozenset(fast), find, _each_str if accepted == (str,) else None)
+
+
+def _each_str(items: Iterable[object]) -> Culprits | None:
+    try:
+        "".join(items)  # type: ignore[arg-type]  # every item a str: one pass, in C
+    except TypeError:
+        for item in items:
+            if not isinstance(item, str):
+                return (item,)
+    return None
+
+
+def _each(check: HintCheck) -> FindEach:
+    """``check.each``, else a loop over the items that calls ``check.find`` as needed."""
+    if check.each is not None:
+        return check.each
+    fast, find = check.fast, check.find
+
+    def each(items: Iterable[object]) -> Culprits | None:
+        if fast.issuperset(map(type, items)):
+            return None  # every item's type fits outright: one pass, in C
+        for item in items:
+            if type(item) not in fast:
+                bad = find(item)
+                if bad is not None:
+                    return bad
+        return None
+
+    return each
 
 
 def _union(arms: tuple[object, ...]) -> HintCheck | None:
@@ -180,17 +214,13 @@ def _collection(origin: type, item: HintCheck | None) -> HintCheck:
     exact = frozenset(kind for kind in (list, tuple, set, frozenset) if issubclass(kind, origin))
     if item is None:
         return HintCheck(exact, _class_finder(origin, exact))
-    item_fast, item_find = item
+    each = _each(item)
 
     def find(value: object) -> Culprits | None:
         if type(value) not in exact and not isinstance(value, origin):
             return (value,)
-        for element in value:  # type: ignore[attr-defined]
-            if type(element) not in item_fast:
-                bad = item_find(element)
-                if bad is not None:
-                    return (value, bad[-1])
-        return None
+        bad = each(value)  # type: ignore[arg-type]
+        return None if bad is None else (value, bad[-1])
 
     return HintCheck(frozenset(), find)
 
@@ -199,6 +229,31 @@ def _mapping(origin: type, key: HintCheck | None, item: HintCheck | None) -> Hin
     exact = frozenset({dict}) if issubclass(dict, origin) else frozenset()
     if key is None and item is None:
         return HintCheck(exact, _class_finder(origin, exact))
+
+    if item is None and key is not None:  # Mapping[str, Any], the common case
+        key_fast, key_find = key.fast, key.find
+
+        def find_key(value: object) -> Culprits | None:
+            if type(value) not in exact and not isinstance(value, origin):
+                return (value,)
+            for first in value:  # type: ignore[attr-defined]
+                if type(first) not in key_fast and key_find(first) is not None:
+                    return (value, first)
+                break
+            return None
+
+        def each_key(values: Iterable[object]) -> Culprits | None:
+            # Every item a mapping (one pass, in C when all are dicts), then the
+            # first one's first key: the store's rules check every key anyway.
+            if not exact.issuperset(map(type, values)):
+                for value in values:
+                    if type(value) not in exact and not isinstance(value, origin):
+                        return (value,)
+            for value in values:
+                return find_key(value)
+            return None
+
+        return HintCheck(frozenset(), find_key, each_key)
 
     def find(value: object) -> Culprits | None:
         if type(value) not in exact and not isinstance(value, origin):

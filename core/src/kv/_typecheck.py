@@ -128,7 +128,7 @@ def _check(func: F) -> F:
         check = compile_hint(hints[name]) if name in hints else None
         if check is None:
             continue
-        closure[f"_kv_f{index}_"], closure[f"_kv_c{index}_"] = check
+        closure[f"_kv_f{index}_"], closure[f"_kv_c{index}_"] = check.fast, check.find
         if kind is kinds.VAR_POSITIONAL or kind is kinds.VAR_KEYWORD:
             items = name if kind is kinds.VAR_POSITIONAL else f"{name}.values()"
             body += [f"for _kv_item_ in {items}:"]
