@@ -1,11 +1,10 @@
 """kv-conformance hooks of ``postgresql://``: damage an entry, reopen a store.
 
-Registered in the ``kv.conformance`` entry-point group, so the conformance
-suite runs its damaged-data and persistence tests on PostgreSQL stores, in
-the plugin's own tests and under ``pytest --kv-url postgresql://...`` or ``kv
-check`` (see :mod:`kv_conformance.hooks`). Test support only: a store never
-imports this module.
-"""
+Named by the plugin's declaration, so the conformance suite runs its
+damaged-data and persistence tests on PostgreSQL stores, in the plugin's own
+tests and under ``pytest --kv-url postgresql://...`` or ``kv check`` (see
+:mod:`kv_conformance.hooks`). Test support only: a store never imports this
+module."""
 
 from __future__ import annotations
 
@@ -68,26 +67,10 @@ class PostgreSQLConformanceHooks:
 
     async def reopen_store(self, store: AsyncKeyValue) -> AsyncKeyValue | None:
         """A new store object on the same server, database and table, with the same options."""
-        postgresql = _postgresql_store(store)
-        fresh = PostgreSQLStore(
-            pool=_user_pool(postgresql),
-            table=postgresql.table,
-            schema=postgresql.schema,
-            create_table=postgresql.create_table,
-            min_size=postgresql.min_size,
-            max_size=postgresql.max_size,
-            connect_timeout=postgresql.connect_timeout,
-            command_timeout=postgresql.command_timeout,
-            default_collection=postgresql.default_collection,
-            sweep_interval=postgresql.sweep_interval,
-            sweep_limit=postgresql.sweep_limit,
-        )
-        # The connection arguments (hosts, user, password, database, TLS) as the
-        # first store parsed them: never rebuilt into a URL holding the password.
-        fresh._connect_args = dict(postgresql._connect_args)
-        fresh._where = postgresql._where
-        return fresh
+        # The same options (connection, password, table, pool, sweep): never a URL
+        # rebuilt with the password in it.
+        return PostgreSQLStore(_postgresql_store(store).options)
 
 
 HOOKS = PostgreSQLConformanceHooks()
-"""The object the ``kv.conformance`` entry point ``postgresql`` names."""
+"""The object the plugin's declaration names."""

@@ -1,7 +1,8 @@
-"""The SQL of one store: its table, validated and quoted, and every statement.
+"""The SQL of one store: its table, quoted, and every statement.
 
-Only validated identifiers (always double-quoted) and ``$n`` placeholders are
-put into SQL text; every key, collection, value and time is a bound parameter.
+Only identifiers validated by the options (:func:`kv.checks.sql_identifier`),
+always double-quoted, and ``$n`` placeholders are put into SQL text; every
+key, collection, value and time is a bound parameter.
 Times travel as seconds since the epoch (``to_timestamp`` / ``date_part``), so
 no ``datetime`` is built on either side.
 
@@ -27,48 +28,23 @@ read back. A table created by py-key-value (``JSONB``) is used as it is.
 from __future__ import annotations
 
 import hashlib
-import re
-
-from kv.errors import InvalidOptionError
 
 __all__ = [
     "COLUMNS_QUERY",
-    "DEFAULT_TABLE",
     "MAX_IDENTIFIER",
     "REQUIRED_COLUMNS",
     "VALUE_TYPES",
     "Statements",
-    "check_identifier",
     "create_statements",
     "index_name",
     "quote",
 ]
 
-DEFAULT_TABLE = "kv_store"
-"""The table entries are kept in, unless the ``table`` option names another
-(py-key-value's default, so both libraries share it out of the box)."""
-
 MAX_IDENTIFIER = 63
 """PostgreSQL's identifier length limit, in bytes."""
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-
 VALUE_TYPES = ("json", "jsonb", "text")
 """Types of the ``value`` column this store reads and writes."""
-
-
-def check_identifier(name: object, what: str) -> str:
-    """Return ``name`` if it is a letter or ``_`` then up to 62 letters, digits or ``_``.
-
-    Raises:
-        InvalidOptionError: anything else (it is spliced into SQL, quoted).
-    """
-    if not isinstance(name, str) or _IDENTIFIER.fullmatch(name) is None:
-        raise InvalidOptionError(
-            f"{what} must be a letter or '_' followed by up to 62 letters, digits or '_',"
-            f" not {name!r}"
-        )
-    return name
 
 
 def quote(name: str) -> str:

@@ -21,7 +21,7 @@ the server is back. ``put_many`` writes rows in sorted key order, so crossed
 calls cannot deadlock; names too long for the primary key's index are stored
 as tokens (:mod:`kv_postgresql.names`).
 
-URL forms::
+URL forms (the options are declared in :class:`kv_postgresql.plugin.PostgreSQLOptions`)::
 
     postgresql://user:password@host:5432/database
     postgres://host1,host2:5433/database?table=cache&schema=app
@@ -35,16 +35,13 @@ import asyncio
 import hashlib
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import field
-from typing import Any, Literal
+from typing import Any
 
 import asyncpg
 from asyncpg import exceptions as pg
 
 from kv.entry import StoredEntry
 from kv.errors import (
-    InvalidOptionError,
-    InvalidURLError,
     KeyValueError,
     ReadOnlyError,
     SerializationError,
@@ -54,7 +51,6 @@ from kv.errors import (
     StoreTimeoutError,
 )
 from kv.loops import PerLoop
-from kv.options import CommonOptions, parse_options
 from kv.store import (
     BaseStore,
     CullMixin,
@@ -74,7 +70,13 @@ from kv_postgresql.names import (
     unwrap_value,
     wrap_value,
 )
-from kv_postgresql.plugin import POSTGRESQL_CAPABILITIES
+from kv_postgresql.plugin import (
+    DEFAULT_PORT,
+    DEFAULT_TABLE,
+    POSTGRESQL_CAPABILITIES,
+    PostgreSQLOptions,
+    SSLMode,
+)
 from kv_postgresql.pool import (
     ConnectionPool,
     PoolAdapter,
@@ -84,56 +86,20 @@ from kv_postgresql.pool import (
 )
 from kv_postgresql.sql import (
     COLUMNS_QUERY,
-    DEFAULT_TABLE,
     REQUIRED_COLUMNS,
     Statements,
-    check_identifier,
     create_statements,
     index_name,
     quote,
 )
 
-__all__ = ["DEFAULT_PORT", "DEFAULT_TABLE", "PostgreSQLOptions", "PostgreSQLStore", "SSLMode"]
-
-DEFAULT_PORT = 5432
-
-SSLMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
-
-
-class PostgreSQLOptions(CommonOptions):
-    """Options of ``postgresql://``, from the URL query or keywords of ``kv.connect``.
-
-    Attributes:
-        table: The table holding the entries (a letter or ``_``, then up to 62
-            letters, digits or ``_``; always quoted, so case-sensitive).
-        schema: The table's schema (default: the connection's ``search_path``).
-        create_table: Create the table and its index if missing (otherwise a
-            missing table is a :class:`~kv.errors.StoreSetupError`).
-        host: Host name or Unix socket directory, instead of the URL's hosts.
-        sslmode: libpq's ``sslmode`` (``disable`` ... ``verify-full``).
-        password: The password, instead of the URL's (``?password=``, as libpq
-            accepts it). Never shown: not in ``repr``, messages or logs.
-        min_size: Connections opened at setup (idle ones stay open for reuse).
-        max_size: Most connections the pool opens.
-        connect_timeout: Seconds to establish a connection.
-        command_timeout: Seconds one statement may take (``none``: no limit).
-        pool: An asyncpg pool to use instead of making one (keyword only; the
-            store never closes it).
-        default_collection, sweep_interval, sweep_limit: see
-            :class:`~kv.options.CommonOptions`.
-    """
-
-    table: str = DEFAULT_TABLE
-    schema: str | None = None
-    create_table: bool = True
-    host: str | None = None
-    sslmode: SSLMode | None = None
-    password: str | None = field(default=None, repr=False)
-    min_size: int = 1
-    max_size: int = 10
-    connect_timeout: float = 10.0
-    command_timeout: float | None = 30.0
-    pool: asyncpg.Pool | None = None
+__all__ = [
+    "DEFAULT_PORT",
+    "DEFAULT_TABLE",
+    "PostgreSQLOptions",
+    "PostgreSQLStore",
+    "SSLMode",
+]
 
 
 async def _columns(connection: asyncpg.Connection, table: str) -> dict[str, str]:
@@ -183,69 +149,40 @@ class PostgreSQLStore(
     Nothing is connected until the first call (or :meth:`setup`); the pool is
     created then, and the table and its index if they are missing.
 
-    Args:
-        url: ``postgresql://[user[:password]@][host[:port][,...]][/database]``
-            without a query (give options as keywords), or ``None`` for
-            libpq's defaults (``PGHOST``, ``PGUSER``, ...).
-        pool: An asyncpg pool to use (left open by :meth:`close`).
-        table, schema, create_table, host, sslmode, password, min_size, max_size,
-        connect_timeout, command_timeout: see :class:`PostgreSQLOptions`.
-        default_collection: Collection used when ``collection=None``.
-        sweep_interval, sweep_limit: how often writes reclaim expired rows.
+    Options (keywords, or a :class:`~kv_postgresql.plugin.PostgreSQLOptions`):
+    the connection (``user``, ``password``, ``hosts``, ``port``, ``database``,
+    ``host``, ``sslmode``; or a ``postgresql://`` URL without query as the
+    first argument, for libpq's defaults none), ``table``, ``schema``,
+    ``create_table``, the pool (``min_size``, ``max_size``, ``connect_timeout``,
+    ``command_timeout``, or ``pool``: an asyncpg pool, left open by
+    :meth:`close`), ``default_collection`` and the sweep options.
 
     Raises:
-        InvalidOptionError: a bad table or schema name, or a bad option value.
+        InvalidOptionError: a bad table or schema name, a bad option value, or
+            a URL with a query.
         InvalidURLError: a URL that is not ``postgresql://`` or ``postgres://``.
     """
 
     capabilities = POSTGRESQL_CAPABILITIES
     store_name = "postgresql"
 
+    Options = PostgreSQLOptions
+    options: PostgreSQLOptions
+
     def __init__(
-        self,
-        url: str | StoreURL | None = None,
-        *,
-        pool: asyncpg.Pool | None = None,
-        table: str = DEFAULT_TABLE,
-        schema: str | None = None,
-        create_table: bool = True,
-        host: str | None = None,
-        sslmode: SSLMode | None = None,
-        password: str | None = None,
-        min_size: int = 1,
-        max_size: int = 10,
-        connect_timeout: float = 10.0,
-        command_timeout: float | None = 30.0,
-        default_collection: str | None = None,
-        sweep_interval: float | None = 60.0,
-        sweep_limit: int = 500,
+        self, options: PostgreSQLOptions | str | StoreURL | None = None, /, **keywords: object
     ) -> None:
-        super().__init__(default_collection=default_collection)
-        self.configure_sweep(interval=sweep_interval, limit=sweep_limit)
-        self.table: str = check_identifier(table, "table")
-        self.schema: str | None = None if schema is None else check_identifier(schema, "schema")
-        self.create_table = create_table
-        if type(min_size) is not int or type(max_size) is not int or not 0 <= min_size <= max_size:
-            raise InvalidOptionError(
-                f"min_size and max_size must be ints with 0 <= min_size <= max_size >= 1,"
-                f" not {min_size!r} and {max_size!r}"
-            )
-        if max_size < 1:
-            raise InvalidOptionError(f"max_size must be >= 1, not {max_size!r}")
-        if not 0 < connect_timeout < float("inf"):
-            raise InvalidOptionError(
-                f"connect_timeout must be > 0 seconds, not {connect_timeout!r}"
-            )
-        if command_timeout is not None and not 0 < command_timeout < float("inf"):
-            raise InvalidOptionError(
-                f"command_timeout must be None or > 0 seconds, not {command_timeout!r}"
-            )
+        super().__init__(options, **keywords)
+        self.table, self.schema = self.options.table, self.options.schema
+        self.create_table = self.options.create_table
+        self.min_size, self.max_size = self.options.min_size, self.options.max_size
+        self.connect_timeout = self.options.connect_timeout
+        self.command_timeout = self.options.command_timeout
         # The password is kept as a callable that asyncpg calls when it connects, so no
         # repr of the store, its attributes or asyncpg's parameters shows it.
-        self._connect_args = _connect_args(url, host=host, sslmode=sslmode, password=password)
+        self._connect_args = _connect_args(self.options)
         self._where = _describe(self._connect_args)
-        self.min_size, self.max_size = min_size, max_size
-        self.connect_timeout, self.command_timeout = connect_timeout, command_timeout
+        pool = self.options.pool
         self._adapter = None if pool is None else PoolAdapter(pool)
         # One pool per event loop: an asyncpg connection works only in the loop that made it.
         self._pools: PerLoop[ConnectionPool] = PerLoop(
@@ -257,37 +194,6 @@ class PostgreSQLStore(
             else f"{quote(self.schema)}.{quote(self.table)}"
         )
         self._sql = Statements(self.qualified_table)
-
-    @classmethod
-    def from_url(cls, url: StoreURL, **options: object) -> PostgreSQLStore:
-        """Build a store from a ``postgresql://`` or ``postgres://`` URL.
-
-        This is the factory named in the plugin declaration; ``kv.connect``
-        calls it with the parsed URL and its keyword options (which win over
-        the query).
-
-        Raises:
-            InvalidURLError: a malformed URL.
-            InvalidOptionError: an unknown option or a bad value.
-        """
-        parsed = parse_options(url, options, PostgreSQLOptions, store=cls.store_name)
-        return cls(
-            url.without_query(),
-            pool=parsed.pool,
-            table=parsed.table,
-            schema=parsed.schema,
-            create_table=parsed.create_table,
-            host=parsed.host,
-            sslmode=parsed.sslmode,
-            password=parsed.password,
-            min_size=parsed.min_size,
-            max_size=parsed.max_size,
-            connect_timeout=parsed.connect_timeout,
-            command_timeout=parsed.command_timeout,
-            default_collection=parsed.default_collection,
-            sweep_interval=parsed.sweep_interval,
-            sweep_limit=parsed.sweep_limit,
-        )
 
     def __repr__(self) -> str:
         return f"<PostgreSQLStore {self._where} table={self.qualified_table}>"
@@ -449,25 +355,29 @@ class PostgreSQLStore(
 
     async def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
         stored = stored_collection(collection)
-        after = ""  # every stored key sorts after the empty string
-        while True:
-            pool = await self._connections()
-            rows = await pool.fetch(
-                self._sql.key_page, stored, after, time.time(), page_size, TOKEN
-            )
-            if rows:
-                # The second column is the original of a key stored as a token.
-                yield [decode_name(row[0] if row[1] is None else row[1]) for row in rows]
-            if len(rows) < page_size:
-                return
-            after = rows[-1][0]
+        async for page in self._keyset_pages(self._sql.key_page, page_size, stored):
+            yield page
 
     async def _collection_pages(self, page_size: int) -> AsyncIterator[Sequence[str]]:
-        after = ""
+        async for page in self._keyset_pages(self._sql.collection_page, page_size):
+            yield page
+
+    async def _keyset_pages(
+        self, statement: str, page_size: int, *first: object
+    ) -> AsyncIterator[Sequence[str]]:
+        """Pages of names from a page query, each after the last *stored* name of the one before.
+
+        Not the base store's ``_key_page`` hook, which continues after the last
+        name returned: a stored name is not always the encoding of the name it
+        is read as (a row another writer stored as ``"\\x01zz"`` reads as
+        ``"zz"``), so continuing after ``"zz"`` would skip the keys between them.
+        """
+        after = ""  # every stored name sorts after the empty string
         while True:
             pool = await self._connections()
-            rows = await pool.fetch(self._sql.collection_page, after, time.time(), page_size, TOKEN)
+            rows = await pool.fetch(statement, *first, after, time.time(), page_size, TOKEN)
             if rows:
+                # The second column is the original of a name stored as a token.
                 yield [decode_name(row[0] if row[1] is None else row[1]) for row in rows]
             if len(rows) < page_size:
                 return
@@ -544,46 +454,28 @@ class PostgreSQLStore(
         return None
 
 
-def _connect_args(
-    url: str | StoreURL | None,
-    *,
-    host: str | None,
-    sslmode: str | None,
-    password: str | None = None,
-) -> dict[str, Any]:
-    """asyncpg's connection arguments from a URL without query."""
+def _connect_args(options: PostgreSQLOptions) -> dict[str, Any]:
+    """asyncpg's connection arguments (the password as a :class:`Secret`)."""
     args: dict[str, Any] = {}
-    if url is not None:
-        parsed = StoreURL.parse(url)
-        if parsed.base_scheme not in ("postgresql", "postgres") or parsed.variant is not None:
-            raise InvalidURLError(f"Not a postgresql:// or postgres:// URL: {parsed}")
-        if parsed.query_items:
-            raise InvalidOptionError(
-                "Give options as keywords of PostgreSQLStore (or use kv.connect / from_url,"
-                " which read the URL query)"
-            )
-        hosts = parsed.hosts
-        if hosts:
-            args["host"] = [item.name for item in hosts]
-            args["port"] = [item.port or DEFAULT_PORT for item in hosts]
-        if parsed.username is not None:
-            args["user"] = parsed.username
-        if parsed.password is not None:
-            args["password"] = Secret(parsed.password)
-        database = parsed.path.lstrip("/")
-        if "/" in database:
-            raise InvalidURLError(f"A PostgreSQL URL's path is one database name (got {parsed})")
-        if database:
-            args["database"] = database
-    if host is not None:  # a host name or Unix socket directory instead of the URL's
-        ports = args.pop("port", None)
-        args["host"] = host
-        if ports is not None and len(ports) == 1:
+    ports = options.port
+    if options.host is not None:  # a host name or Unix socket directory instead of hosts
+        args["host"] = options.host
+        if len(ports) == 1:
             args["port"] = ports[0]
-    if sslmode is not None:
-        args["ssl"] = sslmode
-    if password is not None:  # the option wins over the URL's password
-        args["password"] = Secret(password)
+    elif options.hosts:
+        args["host"] = list(options.hosts)
+        if ports:
+            args["port"] = list(ports) if len(ports) == len(options.hosts) else ports[0]
+    elif ports:
+        args["port"] = ports[0]
+    if options.user is not None:
+        args["user"] = options.user
+    if options.password is not None:
+        args["password"] = Secret(options.password)
+    if options.database is not None:
+        args["database"] = options.database
+    if options.sslmode is not None:
+        args["ssl"] = options.sslmode
     return args
 
 
