@@ -18,11 +18,11 @@ from kv_conformance.servers import ServerProcess
 
 
 def _load(module: str) -> ModuleType:
-    """Load a helper module shared with the other RESP plugin's tests (by path)."""
+    """Load a helper module shared with kv-valkey's tests, from kv-resp's tests (by path)."""
     name = f"kv_resp_tests_{module}"
     if name in sys.modules:
         return sys.modules[name]
-    path = Path(__file__).parent / f"{module}.py"
+    path = Path(__file__).parents[2] / "resp" / "tests" / f"{module}.py"
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None
     assert spec.loader is not None
@@ -38,13 +38,13 @@ checks = _load("resp_checks")
 
 @pytest.fixture(scope="session")
 def resp_checks() -> ModuleType:
-    """The checks shared with kv-valkey's tests (``resp_checks.py``)."""
+    """The checks shared with kv-valkey's tests (``plugins/resp/tests/resp_checks.py``)."""
     return checks
 
 
 @pytest.fixture(scope="session")
 def resp_servers() -> ModuleType:
-    """The server helpers shared with kv-valkey's tests (``resp_servers.py``)."""
+    """The server helpers shared with kv-valkey's tests (``plugins/resp/tests/resp_servers.py``)."""
     return servers
 
 

@@ -23,10 +23,10 @@ import redis.asyncio
 
 import kv
 from kv import registry
-from kv.resp import RespTarget
 from kv_conformance.servers import ServerProcess, free_port
 from kv_redis.plugin import REDIS_CAPABILITIES, REDIS_SCHEMES
 from kv_redis.store import RedisStore
+from kv_resp import RespTarget
 
 pytestmark = [pytest.mark.anyio, pytest.mark.kv_server]
 
@@ -78,7 +78,7 @@ def test_plugin_module_is_light() -> None:
         for scheme in ("redis", "rediss", "redis+unix", "redis+cluster"):
             registry.resolve(scheme)
         registry.plugins()
-        heavy = ("kv_redis.store", "redis", "kv.resp")
+        heavy = ("kv_redis.store", "redis", "kv_resp.store")
         print(",".join(sorted(name for name in heavy if name in sys.modules)))
         """
     )

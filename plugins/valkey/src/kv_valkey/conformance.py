@@ -1,16 +1,15 @@
-"""kv-conformance hooks of the Valkey schemes (see :mod:`kv.resp.conformance`).
+"""kv-conformance hooks of the Valkey schemes (see :mod:`kv_resp.conformance`).
 
-Registered in the ``kv.conformance`` entry-point group under ``valkey``,
-``valkeys`` and ``valkey+cluster``. Test support only: a store never imports
-this module.
+Named by the plugin's declaration (all three Valkey schemes). Test support
+only: a store never imports this module.
 """
 
 from __future__ import annotations
 
-from kv.resp.conformance import RespConformanceHooks
+from kv_resp.conformance import RespConformanceHooks
 from kv_valkey.store import ValkeyStore
 
 __all__ = ["HOOKS"]
 
 HOOKS = RespConformanceHooks(ValkeyStore)
-"""The object the ``kv.conformance`` entry points of the Valkey schemes name."""
+"""The object the plugin's declaration names."""

@@ -1,18 +1,18 @@
-"""The plugin module of kv-valkey: what kv imports to learn about the Valkey schemes.
+"""The declaration of the Valkey schemes: capabilities, options and store class in one place.
 
 Named by the ``kv.stores`` entry points of this distribution (``valkey``,
-``valkeys``, ``valkey+cluster``). It imports only ``kv.capabilities`` and
-``kv.plugin``: listing plugins or resolving a scheme never imports the
-``valkey`` client or :mod:`kv_valkey.store`.
+``valkeys``, ``valkey+cluster``). It imports only kv and kv-resp's options:
+listing plugins or resolving a scheme never imports the ``valkey`` client or
+:mod:`kv_valkey.store`.
 """
 
 from __future__ import annotations
 
 from kv.capabilities import Capabilities
-from kv.options import CommonOptions
 from kv.plugin import StorePlugin
+from kv_resp.options import RespOptions, RespSchemes
 
-__all__ = ["VALKEY_CAPABILITIES", "VALKEY_SCHEMES", "PLUGIN"]
+__all__ = ["PLUGIN", "VALKEY_CAPABILITIES", "VALKEY_SCHEMES", "VALKEY_URL_SCHEMES", "ValkeyOptions"]
 
 VALKEY_CAPABILITIES = Capabilities(
     enumerate_keys=True,
@@ -26,13 +26,18 @@ VALKEY_CAPABILITIES = Capabilities(
 )
 """What :class:`kv_valkey.store.ValkeyStore` can do (its class uses this value)."""
 
-VALKEY_SCHEMES = ("valkey", "valkeys", "valkey+cluster")
+VALKEY_URL_SCHEMES = RespSchemes(plain="valkey", tls="valkeys", cluster="valkey+cluster")
+"""What each scheme of kv-valkey means (TCP, TLS, cluster)."""
+
+VALKEY_SCHEMES = VALKEY_URL_SCHEMES.all()
 """The URL schemes kv-valkey serves."""
 
+ValkeyOptions = RespOptions
+"""The options of the Valkey schemes: kv-resp's, shared with kv-redis."""
 
 PLUGIN = StorePlugin(
     store="kv_valkey.store:ValkeyStore",
-    options=CommonOptions,
+    options=RespOptions,
     capabilities=VALKEY_CAPABILITIES,
     description="Valkey (valkey-py asyncio): TCP, TLS or cluster",
     conformance="kv_valkey.conformance:HOOKS",

@@ -1,6 +1,6 @@
 """``valkey://``, ``valkeys://``, ``valkey+cluster://``: kv on Valkey.
 
-The store is :class:`kv.resp.RespStore` (shared with kv-redis) driven by the
+The store is :class:`kv_resp.RespStore` (kv-resp, shared with kv-redis) driven by the
 ``valkey`` client's asyncio API: :class:`valkey.asyncio.Valkey` for a
 standalone server (TCP or TLS) and :class:`valkey.asyncio.ValkeyCluster` for
 a cluster. See ``docs/plugins/valkey.md`` for the URL forms, options, the
@@ -15,13 +15,11 @@ from valkey.asyncio.cluster import ClusterNode
 from valkey.asyncio.retry import Retry
 from valkey.backoff import ExponentialBackoff
 
-from kv.resp import RespDriver, RespErrors, RespOptions, RespSchemes, RespStore
-from kv_valkey.plugin import VALKEY_CAPABILITIES
+from kv_resp.driver import RespDriver, RespErrors
+from kv_resp.store import RespStore
+from kv_valkey.plugin import VALKEY_CAPABILITIES, VALKEY_URL_SCHEMES, ValkeyOptions
 
 __all__ = ["VALKEY_DRIVER", "ValkeyOptions", "ValkeyStore"]
-
-ValkeyOptions = RespOptions
-"""The options of the Valkey schemes (see :class:`kv.resp.RespOptions`)."""
 
 
 def _retry(retries: int) -> Retry:
@@ -52,7 +50,7 @@ VALKEY_DRIVER = RespDriver(
         response=(exceptions.ResponseError,),
     ),
 )
-"""The ``valkey`` client, as :class:`kv.resp.RespStore` uses it."""
+"""The ``valkey`` client, as :class:`kv_resp.RespStore` uses it."""
 
 
 class ValkeyStore(RespStore):
@@ -62,10 +60,10 @@ class ValkeyStore(RespStore):
     directly: ``ValkeyStore("valkeys://cache:6380/0", ssl_ca_certs="ca.pem",
     namespace="app")``, or ``ValkeyStore(client=valkey.asyncio.Valkey(...))``
     to use a client you configured (it is never closed by the store).
-    Options: :class:`kv.resp.RespOptions`.
+    Options: :class:`kv_resp.RespOptions` (alias :data:`kv_valkey.ValkeyOptions`).
     """
 
     capabilities = VALKEY_CAPABILITIES
     store_name = "valkey"
     driver = VALKEY_DRIVER
-    schemes = RespSchemes(plain="valkey", tls="valkeys", cluster="valkey+cluster")
+    schemes = VALKEY_URL_SCHEMES

@@ -1,6 +1,6 @@
-"""kv.resp without a server: key layout, glob escaping, TTL rounding, URL targets.
+"""kv-resp without a server: key layout, glob escaping, TTL rounding, URL targets.
 
-The stores built on kv.resp are tested against real servers in
+The stores built on kv-resp are tested against real servers in
 plugins/redis and plugins/valkey.
 """
 
@@ -11,7 +11,8 @@ import itertools
 import pytest
 
 from kv.errors import InvalidOptionError, InvalidURLError
-from kv.resp import (
+from kv.url import Host, StoreURL
+from kv_resp import (
     RespKeyLayout,
     RespOptions,
     RespSchemes,
@@ -20,7 +21,6 @@ from kv.resp import (
     parse_target,
     ttl_milliseconds,
 )
-from kv.url import Host, StoreURL
 
 NAMES = ["a", "a:b", "a::b", "::", ":", "%", "%3A", "a%25b", "x\x00y", "鍵", "k" * 300, "*?[]\\"]
 

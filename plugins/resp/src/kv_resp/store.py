@@ -1,11 +1,11 @@
 """``RespStore``: the store of kv-redis and kv-valkey, written once.
 
 A plugin subclasses :class:`RespStore` and sets three class attributes: its
-:class:`~kv.resp.driver.RespDriver` (client classes and exceptions), its
-:class:`~kv.resp.options.RespSchemes` and its capabilities. Everything else
+:class:`~kv_resp.driver.RespDriver` (client classes and exceptions), its
+:class:`~kv_resp.options.RespSchemes` and its capabilities. Everything else
 is here:
 
-* one string key per entry (:mod:`kv.resp.keys`), holding the entry's JSON
+* one string key per entry (:mod:`kv_resp.keys`), holding the entry's JSON
   document; native expiry with ``SET ... PX`` in milliseconds, rounded up so
   a sub-second TTL is never 0;
 * ``get_many`` is one ``MGET``; ``put_many`` one round trip (``MSET``
@@ -44,27 +44,12 @@ import contextlib
 import math
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import fields, replace
 from typing import Any, ClassVar, TypeVar
 
-from typing_extensions import Self
-
 from kv.entry import StoredEntry, decode_document, encode_document
-from kv.errors import DeserializationError, InvalidOptionError, KeyValueError, StoreTimeoutError
+from kv.errors import DeserializationError, KeyValueError, StoreTimeoutError
 from kv.loops import PerLoop
 from kv.names import compound_key
-from kv.options import parse_options
-from kv.resp.driver import RespDriver, build_client, translate_error
-from kv.resp.keys import RespKeyLayout
-from kv.resp.options import (
-    CONNECTION_OPTIONS,
-    DEFAULT_PORT,
-    RespOptions,
-    RespSchemes,
-    RespTarget,
-    parse_target,
-    validate_options,
-)
 from kv.store import (
     BaseStore,
     DestroyCollectionMixin,
@@ -73,12 +58,13 @@ from kv.store import (
     EnumerateKeysMixin,
 )
 from kv.url import StoreURL
+from kv_resp.driver import RespDriver, build_client, translate_error
+from kv_resp.keys import RespKeyLayout
+from kv_resp.options import DEFAULT_PORT, RespOptions, RespSchemes, RespTarget, parse_target
 
 __all__ = ["RespStore", "ttl_milliseconds"]
 
 T = TypeVar("T")
-
-_DEFAULTS = {f.name: f.default for f in fields(RespOptions)}
 
 _UNLIMITED = sys.maxsize
 """The number of call slots of a store without ``max_connections``."""
@@ -201,12 +187,12 @@ class RespStore(
     Subclasses set :attr:`driver`, :attr:`schemes`, ``capabilities`` and
     ``store_name``. Nothing connects until the first call.
 
-    Args:
-        url: Where the server is (see :mod:`kv.resp.options` for the forms);
-            default ``<plain scheme>://localhost:6379/0``.
-        **options: The fields of :class:`~kv.resp.options.RespOptions`; they
-            override the URL's query. ``client=`` passes an existing asyncio
-            client instead of a URL.
+    Options (a URL first, keywords, or a :class:`~kv_resp.options.RespOptions`):
+    ``RedisStore("rediss://cache:6380/0", namespace="app")`` means what
+    ``kv.connect`` means with the same URL and keywords (the URL's query and
+    user info are options too); ``RedisStore(client=...)`` uses an existing
+    asyncio client instead of a URL. Without either, the store connects to
+    ``<plain scheme>://localhost:6379/0``.
 
     Raises:
         InvalidURLError: the URL does not fit the plugin's forms.
@@ -218,53 +204,30 @@ class RespStore(
     schemes: ClassVar[RespSchemes]
     """The URL schemes served (set by the plugin)."""
 
-    def __init__(self, url: str | StoreURL | None = None, **options: object) -> None:
-        store = self.store_name
-        parsed_url = None if url is None else StoreURL.parse(url)
-        parsed = parse_options(parsed_url, options, RespOptions, store=store)
-        super().__init__(default_collection=parsed.default_collection)
-        validate_options(parsed, store=store)
-        client = parsed.client
+    Options = RespOptions
+    options: RespOptions
+
+    def __init__(
+        self, options: RespOptions | str | StoreURL | None = None, /, **keywords: object
+    ) -> None:
+        super().__init__(options, **keywords)
+        parsed = self.options
         target: RespTarget | None = None
-        if client is not None:
-            _check_client_alone(parsed, parsed_url, store)
-        else:
-            if parsed_url is None:
-                parsed_url = StoreURL.parse(f"{self.schemes.plain}://localhost:{DEFAULT_PORT}/0")
-            parsed = replace(
-                parsed,
-                username=parsed.username if parsed.username is not None else parsed_url.username,
-                password=parsed.password if parsed.password is not None else parsed_url.password,
-            )
-            target = parse_target(parsed_url, self.schemes, parsed)
-        try:
-            layout = RespKeyLayout(parsed.namespace)
-        except KeyValueError as error:
-            error.add_context(store=store)
-            raise
-        self.options: RespOptions = parsed
-        """The validated options (the password is not shown in its repr)."""
+        if parsed.client is None:
+            url = parsed.url or f"{self.schemes.plain}://localhost:{DEFAULT_PORT}/0"
+            target = parse_target(StoreURL.parse(url), self.schemes, parsed)
         self.target: RespTarget | None = target
         """What the store connects to; ``None`` when it was given a client."""
-        self.layout: RespKeyLayout = layout
+        self.layout: RespKeyLayout = RespKeyLayout(parsed.namespace)
         """The store's key layout (namespace and patterns)."""
-        self._prefix = layout.prefix
-        self._user_client: Any = client
+        self._prefix = self.layout.prefix
+        self._user_client: Any = parsed.client
         self._timeout = parsed.socket_timeout
         self._clients: PerLoop[_LoopClient] = PerLoop(
             self._connect, close=_disconnect, close_with_loop=True
         )
-        self._where = f"{store} at {target.describe()}" if target is not None else store
-
-    @classmethod
-    def from_url(cls, url: StoreURL, /, **options: object) -> Self:
-        """Build a store from a URL and keyword options (the plugin's factory).
-
-        Raises:
-            InvalidURLError: the URL does not fit the plugin's forms.
-            InvalidOptionError: an unknown option or a bad value.
-        """
-        return cls(url, **options)
+        where = self.store_name
+        self._where = f"{where} at {target.describe()}" if target is not None else where
 
     def __repr__(self) -> str:
         namespace = "" if self.layout.namespace is None else f" namespace={self.layout.namespace!r}"
@@ -582,18 +545,3 @@ async def _disconnect(here: _LoopClient) -> None:
     """Close a loop's client, in its loop, unless the user passed it in."""
     if here.owned:
         await here.client.aclose()
-
-
-def _check_client_alone(options: RespOptions, url: StoreURL | None, store: str) -> None:
-    if isinstance(options.client, str):
-        raise InvalidOptionError(
-            "client must be an asyncio client object, passed as a keyword", store=store
-        )
-    if url is not None:
-        raise InvalidOptionError("Give either a URL or a client, not both", store=store)
-    given = sorted(name for name in CONNECTION_OPTIONS if getattr(options, name) != _DEFAULTS[name])
-    if given:
-        raise InvalidOptionError(
-            f"{', '.join(given)} cannot be combined with a client (configure the client)",
-            store=store,
-        )

@@ -1,8 +1,11 @@
-"""URL forms and options of the RESP stores (Redis, Valkey), validated in one place.
+"""URL forms and options of the RESP stores (Redis, Valkey), declared once.
 
-A plugin names its schemes with :class:`RespSchemes`; :func:`parse_target`
-turns a URL and the parsed :class:`RespOptions` into a :class:`RespTarget`
-(what to connect to), without connecting::
+:class:`RespOptions` is the options class of kv-redis and kv-valkey: each
+option's type, default, check and documentation, from which the stores'
+keywords, URL queries, ``from_url`` and ``kv plugins`` are derived. A plugin
+names its schemes with :class:`RespSchemes`; :func:`parse_target` turns the
+options' ``url`` into a :class:`RespTarget` (what to connect to), without
+connecting::
 
     redis://[user[:password]@]host[:port][/db][?option=value...]
     rediss://...                                   TLS
@@ -12,12 +15,18 @@ turns a URL and the parsed :class:`RespOptions` into a :class:`RespTarget`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from kv.errors import InvalidOptionError, InvalidURLError
-from kv.options import CommonOptions
+from typing_extensions import Self
+
+from kv import checks
+from kv.errors import InvalidOptionError, InvalidURLError, KeyValueError
+from kv.names import validate_collection
+from kv.options import CommonOptions, option
 from kv.url import Host, StoreURL
 
 __all__ = [
@@ -28,7 +37,6 @@ __all__ = [
     "RespSchemes",
     "RespTarget",
     "parse_target",
-    "validate_options",
 ]
 
 DEFAULT_PORT = 6379
@@ -40,13 +48,58 @@ DEFAULT_MAX_CONNECTIONS = 100
 CertReqs = Literal["required", "optional", "none"]
 
 
-class RespOptions(CommonOptions):
-    """Options of the Redis and Valkey stores, from the URL query or keywords.
+def _database(value: int | None) -> int | None:
+    if value is not None and value < 0:
+        raise ValueError(f"must be a database number >= 0, not {value}")
+    return value
 
-    ``sweep_interval`` and ``sweep_limit`` (from :class:`CommonOptions`) have
-    no effect: the server expires entries itself.
+
+def _retries(value: int) -> int:
+    if value < 0:
+        raise ValueError(f"must be >= 0, not {value}")
+    return value
+
+
+def _max_connections(value: int | None) -> int | None:
+    if value is not None and value < 1:
+        raise ValueError(f"must be >= 1, not {value}")
+    return value
+
+
+def _file(value: str | None) -> str | None:
+    if value is not None and not Path(value).is_file():
+        raise ValueError(f"must name an existing file, not {value!r}")
+    return value
+
+
+def _directory(value: str | None) -> str | None:
+    if value is not None and not Path(value).is_dir():
+        raise ValueError(f"must name an existing directory, not {value!r}")
+    return value
+
+
+def _namespace(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return validate_collection(value)
+    except KeyValueError as error:
+        raise InvalidOptionError(f"namespace is invalid: {error.message}") from None
+
+
+class RespOptions(CommonOptions):
+    """Options of the Redis and Valkey stores, from the URL or keywords.
+
+    The URL is the stores' first positional argument (``RedisStore(url,
+    **options)`` means what ``kv.connect(url, **options)`` means); keywords
+    override its query and its user and password. ``sweep_interval`` and
+    ``sweep_limit`` (from :class:`CommonOptions`) have no effect: the server
+    expires entries itself.
 
     Attributes:
+        url: Where the server is: the URL's scheme, hosts and path
+            (``redis://host:port/db``), without user, password or query
+            (those become options). Default: ``<scheme>://localhost:6379/0``.
         namespace: Keys of this store start with ``namespace:``; the store owns
             (lists, destroys) only those. Default: none, py-key-value's layout.
         db: Database number (standalone servers only); also the URL path ``/N``.
@@ -74,33 +127,88 @@ class RespOptions(CommonOptions):
             limit (a connection per concurrent call).
         client_name: Name shown by ``CLIENT LIST``.
         client: An existing asyncio client (keyword only). The store uses it
-            as is and never closes it; connection options must not be given.
+            as is and never closes it; a URL and connection options must not
+            be given.
     """
 
-    namespace: str | None = None
-    db: int | None = None
+    positional = "url"
+    url: str | None = None
+    namespace: str | None = option(None, check=_namespace)
+    db: int | None = option(None, check=_database)
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     ssl: bool | None = None
-    ssl_ca_certs: str | None = None
-    ssl_ca_path: str | None = None
-    ssl_certfile: str | None = None
-    ssl_keyfile: str | None = None
+    ssl_ca_certs: str | None = option(None, check=_file)
+    ssl_ca_path: str | None = option(None, check=_directory)
+    ssl_certfile: str | None = option(None, check=_file)
+    ssl_keyfile: str | None = option(None, check=_file)
     ssl_password: str | None = field(default=None, repr=False)
     ssl_cert_reqs: CertReqs = "required"
     ssl_check_hostname: bool = True
-    socket_timeout: float | None = 5.0
-    socket_connect_timeout: float | None = 5.0
-    retries: int = 1
-    max_connections: int | None = DEFAULT_MAX_CONNECTIONS
+    socket_timeout: float | None = option(5.0, check=checks.positive_seconds)
+    socket_connect_timeout: float | None = option(5.0, check=checks.positive_seconds)
+    retries: int = option(1, check=_retries)
+    max_connections: int | None = option(DEFAULT_MAX_CONNECTIONS, check=_max_connections)
     client_name: str | None = None
     client: object | None = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.ssl_keyfile is not None and self.ssl_certfile is None:
+            raise InvalidOptionError("ssl_keyfile needs ssl_certfile (the client certificate)")
+        if self.client is None:
+            return
+        if isinstance(self.client, str):
+            raise InvalidOptionError("client must be an asyncio client object, passed as a keyword")
+        if self.url is not None:
+            raise InvalidOptionError("Give either a URL or a client, not both")
+        given = sorted(
+            name for name in CONNECTION_OPTIONS if getattr(self, name) != _DEFAULTS[name]
+        )
+        if given:
+            raise InvalidOptionError(
+                f"{', '.join(given)} cannot be combined with a client (configure the client)"
+            )
+
+    @classmethod
+    def from_location(cls, url: StoreURL) -> Mapping[str, object]:
+        """The URL's scheme, hosts and path as ``url``; its user and password.
+
+        The user and password of the URL's query win over its user info (and
+        keywords over both), as they always did.
+        """
+        location = dataclasses.replace(url, username=None, password=None, query_items=())
+        located: dict[str, object] = {"url": location.render()}
+        query = url.query
+        if url.username is not None and "username" not in query:
+            located["username"] = url.username
+        if url.password is not None and "password" not in query:
+            located["password"] = url.password
+        return located
+
+    @classmethod
+    def build(cls, given: object, keywords: Mapping[str, object], *, store: str) -> Self:
+        """As :meth:`StoreOptions.build`, but a URL (positional or ``url=``) means all of it.
+
+        ``RedisStore("rediss://u:pw@cache/0?ssl_ca_certs=ca.pem", namespace="n")``
+        is ``RedisStore.from_url(...)``: the URL's query and user info become
+        options too, not just its location.
+        """
+        if given is None and isinstance(keywords.get("url"), str | StoreURL):
+            given = keywords["url"]
+            keywords = {name: value for name, value in keywords.items() if name != "url"}
+        if isinstance(given, str | StoreURL):
+            return cls.from_url(StoreURL.parse(given), keywords, store=store)
+        return super().build(given, keywords, store=store)
+
+
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(RespOptions)}
 
 CONNECTION_OPTIONS = frozenset(
     f.name
-    for f in fields(RespOptions)
-    if f.name not in {f.name for f in fields(CommonOptions)} | {"namespace", "client"}
+    for f in dataclasses.fields(RespOptions)
+    if f.name
+    not in {f.name for f in dataclasses.fields(CommonOptions)} | {"url", "namespace", "client"}
 )
 """Options that describe how to connect (meaningless with a ``client``)."""
 
@@ -111,7 +219,6 @@ _TLS_OPTIONS = (
     "ssl_keyfile",
     "ssl_password",
 )
-_FILE_OPTIONS = ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile")
 
 
 @dataclass(frozen=True)
@@ -167,37 +274,6 @@ class RespTarget:
         if self.kind == "cluster":
             return "cluster " + ",".join(str(host) for host in self.hosts) + tls
         return f"{self.hosts[0]}/{self.db}{tls}"
-
-
-def validate_options(options: RespOptions, *, store: str) -> None:
-    """Check option values that their types do not cover.
-
-    Raises:
-        InvalidOptionError: a negative ``db``, a timeout <= 0, ``retries`` < 0,
-            ``max_connections`` < 1, a TLS file that does not exist.
-    """
-
-    def fail(message: str) -> InvalidOptionError:
-        return InvalidOptionError(message, store=store)
-
-    if options.db is not None and options.db < 0:
-        raise fail(f"db must be a database number >= 0, not {options.db}")
-    for name in ("socket_timeout", "socket_connect_timeout"):
-        value = getattr(options, name)
-        if value is not None and not value > 0:
-            raise fail(f"{name} must be > 0 seconds or none, not {value!r}")
-    if options.retries < 0:
-        raise fail(f"retries must be >= 0, not {options.retries}")
-    if options.max_connections is not None and options.max_connections < 1:
-        raise fail(f"max_connections must be >= 1, not {options.max_connections}")
-    for name in _FILE_OPTIONS:
-        value = getattr(options, name)
-        if value is not None and not Path(value).is_file():
-            raise fail(f"{name}: no such file {value!r}")
-    if options.ssl_ca_path is not None and not Path(options.ssl_ca_path).is_dir():
-        raise fail(f"ssl_ca_path: no such directory {options.ssl_ca_path!r}")
-    if options.ssl_keyfile is not None and options.ssl_certfile is None:
-        raise fail("ssl_keyfile needs ssl_certfile (the client certificate)")
 
 
 def _db_from_path(url: StoreURL) -> int | None:

@@ -1,21 +1,19 @@
 """kv-conformance hooks shared by the RESP stores: damage an entry, reopen a store.
 
-kv-redis and kv-valkey register :class:`RespConformanceHooks` for their own
-store class in the ``kv.conformance`` entry-point group, so the conformance
-suite runs its damaged-data and persistence tests on them, in the plugins'
-own tests and under ``pytest --kv-url`` or ``kv check`` (see
-:mod:`kv_conformance.hooks`). Test support only: a store never imports this
-module, and neither does this module import kv-conformance.
+kv-redis and kv-valkey each name a :class:`RespConformanceHooks` for their own
+store class in their plugin's declaration, so the conformance suite runs its
+damaged-data and persistence tests on them, in the plugins' own tests and
+under ``pytest --kv-url`` or ``kv check`` (see :mod:`kv_conformance.hooks`).
+Test support only: a store never imports this module, and neither does this
+module import kv-conformance.
 """
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Generic, TypeVar
 
 from kv.protocols import AsyncKeyValue
-from kv.resp.options import CONNECTION_OPTIONS
-from kv.resp.store import RespStore
+from kv_resp.store import RespStore
 
 __all__ = ["RespConformanceHooks"]
 
@@ -60,23 +58,4 @@ class RespConformanceHooks(Generic[S]):
         A store built on a user's client gets the same client (which neither
         store closes).
         """
-        resp = self._own(store)
-        options = {f.name: getattr(resp.options, f.name) for f in fields(resp.options) if f.init}
-        client = options.pop("client")
-        target = resp.target
-        if target is None:
-            kept = {
-                name: value for name, value in options.items() if name not in CONNECTION_OPTIONS
-            }
-            return self.store_class(client=client, **kept)
-        schemes = self.store_class.schemes
-        if target.kind == "unix" and schemes.unix is not None:
-            url = f"{schemes.unix}://{target.path}"
-            options["db"] = target.db
-        elif target.kind == "cluster":
-            url = f"{schemes.cluster}://" + ",".join(str(host) for host in target.hosts)
-            options["db"] = None
-        else:
-            url = f"{schemes.tls if target.tls else schemes.plain}://{target.hosts[0]}"
-            options["db"] = target.db
-        return self.store_class(url, **options)
+        return self.store_class(self._own(store).options)

@@ -16,8 +16,8 @@ import anyio
 import pytest
 
 import kv
-from kv.resp import RespStore
 from kv_conformance.servers import ServerProcess
+from kv_resp import RespStore
 
 
 async def command_calls(raw: Any) -> dict[str, int]:

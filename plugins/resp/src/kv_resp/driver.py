@@ -5,7 +5,7 @@ share one API: the same constructor arguments, commands, pipelines, cluster
 client and exception tree, under different names. A plugin describes its
 library once as a :class:`RespDriver` (classes, a retry policy, exception
 classes); :func:`build_client` and :func:`translate_error` do the rest, so
-neither this module nor anything else in kv-core imports a client library.
+nothing in kv-resp imports a client library.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from kv.errors import (
     StoreError,
     StoreTimeoutError,
 )
-from kv.resp.options import RespOptions, RespTarget
+from kv_resp.options import RespOptions, RespTarget
 
 __all__ = ["ExceptionTypes", "RespDriver", "RespErrors", "build_client", "translate_error"]
 
@@ -87,7 +87,7 @@ class RespDriver:
 def build_client(driver: RespDriver, target: RespTarget, options: RespOptions) -> Any:
     """A new client of ``driver``'s library for ``target`` (it connects on first use).
 
-    This is the client :class:`~kv.resp.RespStore` uses, so a benchmark's raw
+    This is the client :class:`~kv_resp.RespStore` uses, so a benchmark's raw
     client built here matches the store's. Its connection pool is unbounded:
     ``options.max_connections`` is enforced by the store itself, which makes
     callers beyond it wait instead of being refused (redis-py's own pool

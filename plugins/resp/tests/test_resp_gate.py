@@ -1,4 +1,4 @@
-"""The call gate of kv.resp's store: calls beyond the limit wait, in order, never lost.
+"""The call gate of kv-resp's store: calls beyond the limit wait, in order, never lost.
 
 Pure asyncio, no server: the gate is the part of ``RespStore`` that decides
 when a call may start; what a server answers is tested by kv-redis and
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from kv.resp.store import _FIRST_SLOTS, _LoopClient
+from kv_resp.store import _FIRST_SLOTS, _LoopClient
 
 
 def _gate(limit: int | None) -> _LoopClient:
