@@ -60,8 +60,8 @@ from typing import Any
 
 import kv
 from kv._typecheck import typecheck_enabled
-from kv.resp import build_client
 from kv_conformance.servers import ServerProcess
+from kv_resp import build_client
 
 COLLECTION = "load"
 BATCH = 10
@@ -460,8 +460,8 @@ def load_module(name: str, path: Path) -> ModuleType:
 
 
 def resp_servers() -> ModuleType:
-    """plugins/redis/tests/resp_servers.py: standalone and 3-master cluster servers."""
-    return load_module("kv_resp_tests_resp_servers", ROOT / "plugins/redis/tests/resp_servers.py")
+    """plugins/resp/tests/resp_servers.py: standalone and 3-master cluster servers."""
+    return load_module("kv_resp_tests_resp_servers", ROOT / "plugins/resp/tests/resp_servers.py")
 
 
 @contextmanager

@@ -15,7 +15,7 @@ library (same connection settings), in one run, alternating:
 * delete_many (100 keys, per key): ``store.delete_many`` vs raw ``DEL``.
 
 The raw client is built with exactly the store's connection settings
-(:func:`kv.resp.build_client`). The two sides alternate in short chunks and
+(:func:`kv_resp.build_client`). The two sides alternate in short chunks and
 each figure is the median over the chunks, so background load hits both
 alike.
 """
@@ -34,8 +34,8 @@ from typing import Any
 
 import kv
 from kv._typecheck import typecheck_enabled
-from kv.resp import build_client
 from kv_conformance.servers import ServerProcess
+from kv_resp import build_client
 
 BATCH = 100
 VALUE: dict[str, Any] = {"name": "Alice", "age": 30, "tags": ["a", "b"], "active": True}

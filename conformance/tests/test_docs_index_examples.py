@@ -120,11 +120,11 @@ def test_the_page_has_examples() -> None:
 
 
 def _load_resp_servers() -> ModuleType:
-    """kv-redis's test server helpers (TLS files, server binaries), by path."""
+    """kv-resp's test server helpers (TLS files, server binaries), by path."""
     name = "kv_resp_tests_resp_servers"  # the name the plugins' conftests use
     if name in sys.modules:
         return sys.modules[name]
-    path = ROOT / "plugins" / "redis" / "tests" / "resp_servers.py"
+    path = ROOT / "plugins" / "resp" / "tests" / "resp_servers.py"
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None
     assert spec.loader is not None
