@@ -293,6 +293,22 @@ async def test_enumeration_is_ordered_and_paged(
     assert walked == [*names, "paged"]
 
 
+async def test_pages_continue_after_the_stored_name_not_the_name_read(
+    store: PostgreSQLStore, raw_pg: asyncpg.Connection, table: str
+) -> None:
+    """A row another writer stored as ``"\\x01zz"`` reads as ``"zz"``; the next page
+    starts after the stored name, so the keys sorting between the two are listed."""
+    await store.put_many(["a", "b", "c"], [{}] * 3, collection="c")
+    await store.put("k", {}, collection="a")
+    insert = f'INSERT INTO "{table}" (collection, key, value) VALUES ($1, $2, $3)'
+    await raw_pg.execute(insert, "c", "\x01zz", "{}")  # as py-key-value stores it
+    await raw_pg.execute(insert, "\x01zz", "k", "{}")
+    keys = [key async for key in store.iter_keys("c", page_size=1)]
+    assert sorted(keys) == ["a", "b", "c", "zz"]
+    collections = [name async for name in store.iter_collections(page_size=1)]
+    assert sorted(collections) == ["a", "c", "zz"]
+
+
 async def test_expired_rows_are_hidden_then_culled(
     store: PostgreSQLStore, raw_pg: asyncpg.Connection, table: str
 ) -> None:
@@ -480,6 +496,37 @@ def test_url_forms() -> None:
         None,
         7,
     )
+
+
+def test_options_are_declared_once_and_reopen_the_same_store() -> None:
+    from kv_postgresql.plugin import PLUGIN, PostgreSQLOptions
+
+    store = PostgreSQLStore(
+        "postgresql://app:pw-9a1f@h1,h2:5433/db", table="x", sweep_interval=None, sweep_limit=7
+    )
+    assert isinstance(store.options, PostgreSQLOptions)
+    assert (store.sweep_interval, store.sweep_limit) == (None, 7)
+    assert "pw-9a1f" not in repr(store.options)
+    assert "password=***" in repr(store.options)
+    again = PostgreSQLStore(store.options)
+    assert again.options == store.options
+    args, again_args = dict(store._connect_args), dict(again._connect_args)
+    assert args.pop("password")() == again_args.pop("password")() == "pw-9a1f"
+    assert (
+        args
+        == again_args
+        == {
+            "host": ["h1", "h2"],
+            "port": [5432, 5433],
+            "user": "app",
+            "database": "db",
+        }
+    )
+    assert (again.table, again.sweep_interval, again.sweep_limit) == ("x", None, 7)
+    listed = {info.name: info for info in PLUGIN.options.describe()}
+    assert PLUGIN.options is PostgreSQLStore.Options
+    for name in ("user", "password", "hosts", "port", "database", "table", "pool"):
+        assert listed[name].doc, name
 
 
 @pytest.mark.parametrize(
