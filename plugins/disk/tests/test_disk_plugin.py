@@ -41,7 +41,8 @@ def rows(database: Path, sql: str, params: tuple[object, ...] = ()) -> list[tupl
 def test_scheme_resolves_through_the_entry_point() -> None:
     plugin = registry.resolve("disk")
     assert isinstance(plugin, StorePlugin)
-    assert plugin.factory == "kv_disk.store:DiskStore.from_url"
+    assert plugin.store == "kv_disk.store:DiskStore"
+    assert plugin.options is DiskStore.Options
     assert plugin.capabilities is DISK_CAPABILITIES
     assert registry.origin("disk") == "kv-disk"
 

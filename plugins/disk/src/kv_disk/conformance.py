@@ -1,10 +1,10 @@
 """kv-conformance hooks of ``disk://``: damage an entry, reopen a store.
 
-Registered in the ``kv.conformance`` entry-point group, so the conformance
-suite runs its damaged-data and persistence tests on disk stores, in the
-plugin's own tests and under ``pytest --kv-url disk://...`` or ``kv check``
-(see :mod:`kv_conformance.hooks`). Test support only: a store never imports
-this module.
+Named by the plugin's declaration, so the conformance suite runs its
+damaged-data and persistence tests on disk stores, in the plugin's own tests
+and under ``pytest --kv-url disk://...`` or ``kv check`` (see
+:mod:`kv_conformance.hooks`). Test support only: a store never imports this
+module.
 """
 
 from __future__ import annotations
@@ -61,17 +61,8 @@ class DiskConformanceHooks:
 
     async def reopen_store(self, store: AsyncKeyValue) -> AsyncKeyValue | None:
         """A new store object on the same directory, with the same options."""
-        disk = _disk_store(store)
-        return DiskStore(
-            disk.directory,
-            layout=disk.layout,
-            max_size=disk.max_size,
-            timeout=disk.timeout,
-            default_collection=disk.default_collection,
-            sweep_interval=disk.sweep_interval,
-            sweep_limit=disk.sweep_limit,
-        )
+        return DiskStore(_disk_store(store).options)
 
 
 HOOKS = DiskConformanceHooks()
-"""The object the ``kv.conformance`` entry point ``disk`` names."""
+"""The object the plugin's declaration names."""

@@ -1,17 +1,28 @@
-"""The plugin module of kv-disk: what kv imports to learn about ``disk://``.
+"""The declaration of ``disk://``: capabilities, options and store class in one place.
 
-Named by the ``kv.stores`` entry point (``disk = "kv_disk.plugin"``); it
-imports only ``kv.capabilities`` and ``kv.plugin``. The store module (and
-:mod:`sqlite3`) is imported only when a ``disk://`` URL is opened.
+Named by this distribution's ``kv.stores`` entry point. It imports only kv:
+listing plugins or resolving the scheme never imports :mod:`sqlite3` or
+:mod:`kv_disk.store`.
 """
 
 from __future__ import annotations
 
-from kv.capabilities import Capabilities
-from kv.options import CommonOptions
-from kv.plugin import StorePlugin
+import os
+from collections.abc import Mapping
+from typing import Literal
 
-__all__ = ["DISK_CAPABILITIES", "PLUGIN"]
+from kv import checks
+from kv.capabilities import Capabilities
+from kv.options import CommonOptions, option
+from kv.plugin import StorePlugin
+from kv.url import StoreURL
+
+__all__ = ["DEFAULT_TIMEOUT", "DISK_CAPABILITIES", "PLUGIN", "DiskOptions", "LayoutName"]
+
+LayoutName = Literal["single", "per-collection"]
+
+DEFAULT_TIMEOUT = 10.0
+"""Seconds a call waits for another connection's lock before failing."""
 
 DISK_CAPABILITIES = Capabilities(
     enumerate_keys=True,
@@ -26,11 +37,60 @@ DISK_CAPABILITIES = Capabilities(
 also ``bounded``)."""
 
 
+def _directory(value: object) -> str:
+    """A non-empty path without NUL, made absolute (against today's working directory)."""
+    path = checks.local_path(value)
+    if "\x00" in path:
+        raise ValueError("must not contain NUL")
+    return os.path.abspath(path)
+
+
+def _layout(value: object) -> str:
+    if value not in ("single", "per-collection"):
+        shown = repr(value) if isinstance(value, str) else f"a {type(value).__name__}"
+        raise ValueError(f"must be 'single' or 'per-collection', not {shown}")
+    return str(value)
+
+
+def _max_size(value: int | None) -> int | None:
+    if value is not None and value < 1:
+        raise ValueError(f"must be None or a number of bytes >= 1, not {value!r}")
+    return value
+
+
+class DiskOptions(CommonOptions):
+    """Options of ``disk://``, from the URL or keywords of ``DiskStore`` / ``kv.connect``.
+
+    Attributes:
+        directory: The cache directory (the URL's path), made absolute when
+            the store is built.
+        layout: ``"single"`` (one cache for every collection, py-key-value's
+            ``DiskStore``) or ``"per-collection"`` (a cache folder per
+            collection, py-key-value's ``MultiDiskStore``).
+        max_size: Evict the least recently stored entries once the cache
+            (each cache, per collection) uses more than this many bytes on
+            disk; ``None``: unbounded. Counted as diskcache counts its
+            ``size_limit``: database pages in use plus value files.
+        timeout: Seconds to wait for another process's lock.
+    """
+
+    positional = "directory"
+    directory: str = option(check=_directory)
+    layout: LayoutName = option("single", check=_layout)
+    max_size: int | None = option(None, check=_max_size)
+    timeout: float = option(DEFAULT_TIMEOUT, check=checks.seconds)
+
+    @classmethod
+    def from_location(cls, url: StoreURL) -> Mapping[str, object]:
+        """``disk:///absolute/dir``, ``disk://relative/dir`` or ``disk:///C:/dir``."""
+        return {"directory": url.local_path(windows_drive=True)}
+
+
 PLUGIN = StorePlugin(
     store="kv_disk.store:DiskStore",
-    options=CommonOptions,
+    options=DiskOptions,
     capabilities=DISK_CAPABILITIES,
     description="A directory in diskcache's format (py-key-value DiskStore), no pickle",
     conformance="kv_disk.conformance:HOOKS",
 )
-"""The declaration the ``kv.stores`` entry points of this distribution name."""
+"""The declaration the ``kv.stores`` entry point ``disk`` names."""

@@ -15,32 +15,24 @@ URL forms::
     disk:///srv/cache?layout=per-collection   (one cache folder per collection)
     disk:///srv/cache?max_size=104857600      (evict beyond 100 MiB)
 
-Options (query or keywords of ``kv.connect``): ``layout`` (``single`` or
-``per-collection``), ``max_size`` (bytes), ``timeout`` (seconds to wait for
-another process's lock), ``default_collection``, ``sweep_interval``,
-``sweep_limit``.
+Options (query or keywords; see :class:`~kv_disk.plugin.DiskOptions`):
+``layout`` (``single`` or ``per-collection``), ``max_size`` (bytes),
+``timeout`` (seconds to wait for another process's lock),
+``default_collection``, ``sweep_interval``, ``sweep_limit``.
 """
 
 from __future__ import annotations
 
-import functools
-import math
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from kv.blocking import BlockingCalls
 from kv.entry import StoredEntry
-from kv.errors import (
-    DeserializationError,
-    InvalidOptionError,
-    KeyValueError,
-    StoreConnectionError,
-)
-from kv.options import CommonOptions, parse_options
+from kv.errors import DeserializationError, KeyValueError, StoreConnectionError
 from kv.store import (
     BaseStore,
     CullMixin,
@@ -49,39 +41,14 @@ from kv.store import (
     EnumerateCollectionsMixin,
     EnumerateKeysMixin,
 )
-from kv.url import StoreURL
 from kv_disk.cachefile import Fetched
-from kv_disk.errors import translate_sqlite_error
+from kv_disk.errors import translate_disk_error
 from kv_disk.layouts import Layout, PerCollectionLayout, SingleLayout
-from kv_disk.plugin import DISK_CAPABILITIES
+from kv_disk.plugin import DEFAULT_TIMEOUT, DISK_CAPABILITIES, DiskOptions, LayoutName
 
 __all__ = ["DEFAULT_TIMEOUT", "DISK_CAPABILITIES", "DiskOptions", "DiskStore", "LayoutName"]
 
 T = TypeVar("T")
-
-LayoutName = Literal["single", "per-collection"]
-
-DEFAULT_TIMEOUT = 10.0
-"""Seconds a call waits for another connection's lock before failing."""
-
-
-class DiskOptions(CommonOptions):
-    """Options of ``disk://``, from the URL query or keywords of ``kv.connect``.
-
-    Attributes:
-        layout: ``"single"`` (one cache for every collection, py-key-value's
-            ``DiskStore``) or ``"per-collection"`` (a cache folder per
-            collection, py-key-value's ``MultiDiskStore``).
-        max_size: Evict the least recently stored entries once the cache
-            (each cache, per collection) uses more than this many bytes on
-            disk; ``None``: unbounded. Counted as diskcache counts its
-            ``size_limit``: database pages in use plus value files.
-        timeout: Seconds to wait for another process's lock.
-    """
-
-    layout: LayoutName = "single"
-    max_size: int | None = None
-    timeout: float = DEFAULT_TIMEOUT
 
 
 class DiskStore(
@@ -98,15 +65,9 @@ class DiskStore(
     are created then if missing. Every SQLite call runs in a worker thread,
     one at a time for this store.
 
-    Args:
-        directory: The cache directory.
-        layout: ``"single"`` or ``"per-collection"`` (see :class:`DiskOptions`).
-        max_size: Size limit in bytes with eviction (the store is then ``bounded``).
-        timeout: Seconds to wait for another connection's lock.
-        default_collection: Collection used when ``collection=None``.
-        sweep_interval: Seconds between sweeps of expired entries during
-            writes (``None``: only on ``cull()``).
-        sweep_limit: Most expired entries one sweep removes.
+    Options (keywords, or a :class:`~kv_disk.plugin.DiskOptions`): ``directory``
+    (the first positional argument), ``layout``, ``max_size`` (the store is
+    then ``bounded``), ``timeout``, ``default_collection`` and the sweep options.
 
     Raises:
         InvalidOptionError: an empty directory, an unknown layout, a bad size
@@ -116,52 +77,22 @@ class DiskStore(
     capabilities = DISK_CAPABILITIES
     store_name = "disk"
 
+    Options = DiskOptions
+    options: DiskOptions
+
     def __init__(
-        self,
-        directory: str | os.PathLike[str],
-        *,
-        layout: LayoutName = "single",
-        max_size: int | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        default_collection: str | None = None,
-        sweep_interval: float | None = 60.0,
-        sweep_limit: int = 500,
+        self, options: DiskOptions | str | os.PathLike[str] | None = None, /, **keywords: object
     ) -> None:
-        super().__init__(default_collection=default_collection)
-        self.directory: str = _check_directory(directory)
-        if layout not in ("single", "per-collection"):
-            raise InvalidOptionError(
-                f"layout must be 'single' or 'per-collection', not {layout!r}", store="disk"
-            )
-        self.layout: LayoutName = layout
-        self.max_size: int | None = _check_max_size(max_size)
-        self.timeout: float = _check_timeout(timeout)
+        super().__init__(options, **keywords)
+        self.directory: str = self.options.directory
+        self.layout: LayoutName = self.options.layout
+        self.max_size: int | None = self.options.max_size
+        self.timeout: float = self.options.timeout
         if self.max_size is not None:
             self.capabilities = replace(DISK_CAPABILITIES, bounded=True)
-        self.configure_sweep(interval=sweep_interval, limit=sweep_limit)
         self._calls = BlockingCalls(max_threads=1)
         self._lock = threading.Lock()
         self._layout: Layout | None = None
-
-    @classmethod
-    def from_url(cls, url: StoreURL, **options: object) -> DiskStore:
-        """Build a store from ``disk://PATH[?layout=...&max_size=...&timeout=...]``.
-
-        Raises:
-            InvalidURLError: the URL has no path, or has a user or password.
-            InvalidOptionError: an unknown option or a bad value.
-        """
-        path = url.local_path(windows_drive=True)
-        parsed = parse_options(url, options, DiskOptions, store=cls.store_name)
-        return cls(
-            path,
-            layout=parsed.layout,
-            max_size=parsed.max_size,
-            timeout=parsed.timeout,
-            default_collection=parsed.default_collection,
-            sweep_interval=parsed.sweep_interval,
-            sweep_limit=parsed.sweep_limit,
-        )
 
     def __repr__(self) -> str:
         size = "" if self.max_size is None else f" max_size={self.max_size}"
@@ -243,29 +174,13 @@ class DiskStore(
 
     # --- capabilities --------------------------------------------------------------
 
-    async def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
-        after: str | None = None
-        while True:
-            page = await self._run(
-                functools.partial(_key_page, collection, after, time.time(), page_size)
-            )
-            if page:
-                yield page
-            if len(page) < page_size:
-                return
-            after = page[-1]
+    async def _key_page(self, collection: str, after: str | None, limit: int) -> Sequence[str]:
+        now = time.time()
+        return await self._run(lambda layout: layout.key_page(collection, after, now, limit))
 
-    async def _collection_pages(self, page_size: int) -> AsyncIterator[Sequence[str]]:
-        after: str | None = None
-        while True:
-            page = await self._run(
-                functools.partial(_collection_page, after, time.time(), page_size)
-            )
-            if page:
-                yield page
-            if len(page) < page_size:
-                return
-            after = page[-1]
+    async def _collection_page(self, after: str | None, limit: int) -> Sequence[str]:
+        now = time.time()
+        return await self._run(lambda layout: layout.collection_names(after, now, limit))
 
     async def _destroy(self) -> bool:
         now = time.time()
@@ -282,17 +197,7 @@ class DiskStore(
 
     def _translate_error(self, error: Exception) -> KeyValueError | None:
         """Map :mod:`sqlite3` exceptions to kv errors (``None``: let the base decide)."""
-        return translate_sqlite_error(error, self.directory, self.timeout)
-
-
-def _key_page(
-    collection: str, after: str | None, now: float, limit: int, layout: Layout
-) -> list[str]:
-    return layout.key_page(collection, after, now, limit)
-
-
-def _collection_page(after: str | None, now: float, limit: int, layout: Layout) -> list[str]:
-    return layout.collection_names(after, now, limit)
+        return translate_disk_error(error, self.directory, self.timeout)
 
 
 def _checked(fetched: Fetched | None, key: str) -> StoredEntry | None:
@@ -300,41 +205,3 @@ def _checked(fetched: Fetched | None, key: str) -> StoredEntry | None:
     if isinstance(fetched, str):
         raise DeserializationError(fetched, key=key)
     return fetched
-
-
-def _check_directory(directory: object) -> str:
-    if isinstance(directory, os.PathLike):
-        directory = os.fspath(directory)
-    if not isinstance(directory, str):
-        raise InvalidOptionError(
-            f"directory must be a str or os.PathLike[str], not {type(directory).__name__}",
-            store="disk",
-        )
-    if not directory:
-        raise InvalidOptionError("directory must not be empty", store="disk")
-    if "\x00" in directory:
-        raise InvalidOptionError("directory must not contain NUL", store="disk")
-    return os.path.abspath(directory)
-
-
-def _check_max_size(max_size: object) -> int | None:
-    if max_size is None:
-        return None
-    if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
-        raise InvalidOptionError(
-            f"max_size must be None or a number of bytes >= 1, not {max_size!r}", store="disk"
-        )
-    return max_size
-
-
-def _check_timeout(timeout: object) -> float:
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise InvalidOptionError(
-            f"timeout must be a number of seconds, not {type(timeout).__name__}", store="disk"
-        )
-    seconds = float(timeout)
-    if not (seconds >= 0 and math.isfinite(seconds)):
-        raise InvalidOptionError(
-            f"timeout must be a finite number of seconds >= 0, not {timeout!r}", store="disk"
-        )
-    return seconds

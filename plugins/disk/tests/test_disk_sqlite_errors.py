@@ -1,4 +1,4 @@
-"""Real sqlite3 exceptions become kv errors that never quote stored data."""
+"""Real sqlite3 exceptions become kv errors that never quote stored data (kv_disk.errors)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from kv.errors import (
     StoreSetupError,
     StoreTimeoutError,
 )
-from kv.sqlite_errors import SQLITE_BUSY, sqlite_error_code, translate_sqlite_error
+from kv_disk.errors import SQLITE_BUSY, sqlite_error_code, translate_sqlite_error
 
 
 def raised(call: object) -> sqlite3.Error:
