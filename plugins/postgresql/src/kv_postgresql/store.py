@@ -149,13 +149,14 @@ class PostgreSQLStore(
     Nothing is connected until the first call (or :meth:`setup`); the pool is
     created then, and the table and its index if they are missing.
 
-    Options (keywords, or a :class:`~kv_postgresql.plugin.PostgreSQLOptions`):
-    the connection (``user``, ``password``, ``hosts``, ``port``, ``database``,
-    ``host``, ``sslmode``; or a ``postgresql://`` URL without query as the
-    first argument, for libpq's defaults none), ``table``, ``schema``,
-    ``create_table``, the pool (``min_size``, ``max_size``, ``connect_timeout``,
-    ``command_timeout``, or ``pool``: an asyncpg pool, left open by
-    :meth:`close`), ``default_collection`` and the sweep options.
+    Options (keywords, or a :class:`~kv_postgresql.plugin.PostgreSQLOptions`,
+    where each is documented): where to connect (a ``postgresql://`` URL
+    without query as the first argument, and/or ``user``, ``password``,
+    ``hosts``, ``port``, ``database``, ``host``, ``sslmode``; none: libpq's
+    defaults), ``table``, ``schema``, ``create_table``, the connections
+    (``min_size``, ``max_size``, ``connect_timeout``, ``command_timeout``, or
+    ``pool``: an asyncpg pool, left open by :meth:`close`),
+    ``default_collection`` and the sweep options.
 
     Raises:
         InvalidOptionError: a bad table or schema name, a bad option value, or
