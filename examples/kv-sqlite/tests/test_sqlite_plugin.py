@@ -72,8 +72,8 @@ def raw_execute(path: Path, sql: str, params: tuple[object, ...] = ()) -> int:
 def test_scheme_resolves_through_the_entry_point() -> None:
     plugin = registry.resolve("sqlite")
     assert isinstance(plugin, StorePlugin)
-    assert plugin.schemes == ("sqlite",)
-    assert plugin.factory == "kv_sqlite.store:SQLiteStore.from_url"
+    assert plugin.store == "kv_sqlite.store:SQLiteStore"
+    assert plugin.options is SQLiteStore.Options
     assert plugin.capabilities == SQLITE_CAPABILITIES
     assert registry.origin("sqlite") == "kv-sqlite"
     assert "sqlite" in registry.schemes()

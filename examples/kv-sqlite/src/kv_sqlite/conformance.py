@@ -1,14 +1,11 @@
 """kv-conformance hooks of ``sqlite://``: damage an entry, reopen a store.
 
 The conformance suite cannot damage a stored entry or open a second store on
-the same file by itself: this module does both, for SQLite. It is registered
-in the ``kv.conformance`` entry-point group (the name is the scheme), so the
-suite's damaged-data and persistence tests run on SQLite stores in the
-plugin's own tests and under ``pytest --kv-url sqlite://...`` or ``kv check``
-(see :mod:`kv_conformance.hooks`)::
-
-    [project.entry-points."kv.conformance"]
-    sqlite = "kv_sqlite.conformance:HOOKS"
+the same file by itself: this module does both, for SQLite. It is named by the
+plugin's declaration (``conformance="kv_sqlite.conformance:HOOKS"`` in
+:mod:`kv_sqlite.plugin`), so the suite's damaged-data and persistence tests
+run on SQLite stores in the plugin's own tests and under ``pytest --kv-url
+sqlite://...`` or ``kv check`` (see :mod:`kv_conformance.hooks`).
 
 It imports only what the plugin already depends on, and a store never
 imports it.
@@ -19,7 +16,8 @@ from __future__ import annotations
 import sqlite3
 
 from kv.protocols import AsyncKeyValue
-from kv_sqlite.store import MEMORY_PATH, SQLiteStore
+from kv_sqlite.plugin import MEMORY_PATH
+from kv_sqlite.store import SQLiteStore
 
 __all__ = ["HOOKS", "SQLiteConformanceHooks"]
 
@@ -66,17 +64,12 @@ class SQLiteConformanceHooks:
             raw.close()
 
     async def reopen_store(self, store: AsyncKeyValue) -> AsyncKeyValue | None:
-        """A new store object on the same database file and table (``None`` for ``:memory:``)."""
+        """A new store object with the same options (``None`` for ``:memory:``)."""
         sqlite = _sqlite_store(store)
         if sqlite.path == MEMORY_PATH:
             return None
-        return SQLiteStore(
-            sqlite.path,
-            table=sqlite.table,
-            default_collection=sqlite.default_collection,
-            timeout=sqlite.timeout,
-        )
+        return SQLiteStore(sqlite.options)
 
 
 HOOKS = SQLiteConformanceHooks()
-"""The object the ``kv.conformance`` entry point ``sqlite`` names."""
+"""The object the plugin's declaration names."""

@@ -1,19 +1,29 @@
-"""The plugin module of kv-sqlite: what kv imports to learn about ``sqlite://``.
+"""The declaration of ``sqlite://``: capabilities, options and store class in one place.
 
-It is named by the ``kv.stores`` entry point of this distribution
-(``sqlite = "kv_sqlite.plugin"``) and imports only ``kv.capabilities`` and
-``kv.plugin``: listing plugins or resolving the scheme never imports
-:mod:`sqlite3` or :mod:`kv_sqlite.store`. The store module is imported only
-when a ``sqlite://`` URL is opened, through the ``factory`` string.
+Named by this distribution's ``kv.stores`` entry point::
+
+    [project.entry-points."kv.stores"]
+    sqlite = "kv_sqlite.plugin:PLUGIN"
+
+It imports only kv: listing plugins or resolving the scheme never imports
+:mod:`sqlite3` or :mod:`kv_sqlite.store`, which is imported when a
+``sqlite://`` URL is opened.
 """
 
 from __future__ import annotations
 
-from kv.capabilities import Capabilities
-from kv.options import CommonOptions
-from kv.plugin import StorePlugin
+from collections.abc import Mapping
 
-__all__ = ["PLUGIN", "SQLITE_CAPABILITIES"]
+from kv import checks
+from kv.capabilities import Capabilities
+from kv.options import CommonOptions, option
+from kv.plugin import StorePlugin
+from kv.url import StoreURL
+
+__all__ = ["MEMORY_PATH", "PLUGIN", "SQLITE_CAPABILITIES", "SQLiteOptions"]
+
+MEMORY_PATH = ":memory:"
+"""The path of a private in-memory database."""
 
 SQLITE_CAPABILITIES = Capabilities(
     enumerate_keys=True,
@@ -24,14 +34,48 @@ SQLITE_CAPABILITIES = Capabilities(
     native_ttl=False,
     persistent=True,
 )
-"""What :class:`kv_sqlite.store.SQLiteStore` can do (its class uses this value)."""
+"""What :class:`kv_sqlite.store.SQLiteStore` can do (a ``:memory:`` store is not
+``persistent``)."""
+
+
+def _table(value: object) -> str:
+    """A table name safe to quote into SQL that SQLite does not reserve."""
+    table = checks.sql_identifier(value)
+    if table.lower().startswith("sqlite_"):
+        raise ValueError(f"must not start with 'sqlite_' (SQLite reserves it), not {table!r}")
+    return table
+
+
+class SQLiteOptions(CommonOptions):
+    """Options of ``sqlite://``, from the URL or keywords of ``SQLiteStore`` / ``kv.connect``.
+
+    Attributes:
+        path: The database file (the URL's path), or ``:memory:`` for a private
+            in-memory database.
+        table: The table that holds the entries: a letter or ``_`` followed by
+            up to 62 letters, digits or ``_``. Several stores can share one
+            file with different tables; ``destroy()`` empties only its own.
+        timeout: Seconds to wait for another connection's lock before a call
+            fails with ``StoreTimeoutError``.
+    """
+
+    positional = "path"
+    path: str = option(check=checks.local_path)
+    table: str = option("kv_entries", check=_table)
+    timeout: float = option(5.0, check=checks.seconds)
+
+    @classmethod
+    def from_location(cls, url: StoreURL) -> Mapping[str, object]:
+        """``sqlite:///absolute.db``, ``sqlite://relative.db`` or ``sqlite://:memory:``."""
+        forms = ("sqlite:///absolute/path.db", "sqlite://relative/path.db", "sqlite://:memory:")
+        return {"path": url.local_path(kind="database path", forms=forms, windows_drive=True)}
 
 
 PLUGIN = StorePlugin(
     store="kv_sqlite.store:SQLiteStore",
-    options=CommonOptions,
+    options=SQLiteOptions,
     capabilities=SQLITE_CAPABILITIES,
     description="One SQLite database file (standard library sqlite3), or :memory:",
     conformance="kv_sqlite.conformance:HOOKS",
 )
-"""The declaration the ``kv.stores`` entry points of this distribution name."""
+"""The declaration the ``kv.stores`` entry point ``sqlite`` names."""

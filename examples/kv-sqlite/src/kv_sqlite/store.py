@@ -26,32 +26,27 @@ URL forms::
     sqlite://relative/path/kv.db      (relative to the working directory)
     sqlite://:memory:                 (private to the store; lost on close)
     sqlite:///srv/kv.db?table=cache&timeout=10&default_collection=app
+
+The options are declared once, in :class:`kv_sqlite.plugin.SQLiteOptions`;
+the store reads them from ``self.options``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
 from anyio import to_thread
 
 from kv.entry import StoredEntry
-from kv.errors import (
-    DeserializationError,
-    InvalidOptionError,
-    KeyValueError,
-    StoreConnectionError,
-)
-from kv.options import parse_options
-from kv.sqlite_errors import translate_sqlite_error
+from kv.errors import DeserializationError, KeyValueError, StoreConnectionError
 from kv.store import (
     BaseStore,
     CullMixin,
@@ -60,52 +55,19 @@ from kv.store import (
     EnumerateCollectionsMixin,
     EnumerateKeysMixin,
 )
-from kv.url import StoreURL
-from kv_sqlite.plugin import SQLITE_CAPABILITIES
+from kv_sqlite.errors import translate_sqlite_error
+from kv_sqlite.plugin import MEMORY_PATH, SQLITE_CAPABILITIES, SQLiteOptions
 
-__all__ = [
-    "DEFAULT_TABLE",
-    "DEFAULT_TIMEOUT",
-    "MEMORY_PATH",
-    "SQLITE_CAPABILITIES",
-    "SQLiteOptions",
-    "SQLiteStore",
-]
+__all__ = ["DEFAULT_TABLE", "MEMORY_PATH", "SQLITE_CAPABILITIES", "SQLiteOptions", "SQLiteStore"]
 
 T = TypeVar("T")
 
 DEFAULT_TABLE = "kv_entries"
 """The table entries are kept in, unless the ``table`` option names another."""
 
-DEFAULT_TIMEOUT = 5.0
-"""Seconds a call waits for a lock held by another connection before failing."""
-
-MEMORY_PATH = ":memory:"
-"""The path of a private in-memory database."""
-
-_TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-
 _CHUNK = 500
 """Keys per ``IN (...)`` list: far below SQLite's bound-variable limit (999 in
 builds before 3.32), with room for the other parameters of the statement."""
-
-
-@dataclass(frozen=True)
-class SQLiteOptions:
-    """Options of ``sqlite://``, from the URL query or keywords of ``kv.connect``.
-
-    Attributes:
-        table: The table that holds the entries: a letter or ``_`` followed by
-            up to 62 letters, digits or ``_``. Several stores can share one
-            file with different tables; ``destroy()`` empties only its own.
-        default_collection: Collection used when a call passes ``collection=None``.
-        timeout: Seconds to wait for another connection's lock before a call
-            fails with :class:`~kv.errors.StoreTimeoutError`.
-    """
-
-    table: str = DEFAULT_TABLE
-    default_collection: str | None = None
-    timeout: float = DEFAULT_TIMEOUT
 
 
 class _Statements:
@@ -182,11 +144,9 @@ class SQLiteStore(
     store keeps its entries only until it is closed and does not declare
     ``persistent``.
 
-    Args:
-        path: The database file (``":memory:"`` for a private in-memory database).
-        table: The table holding the entries (see :class:`SQLiteOptions`).
-        default_collection: Collection used when ``collection=None``.
-        timeout: Seconds to wait for another connection's lock.
+    Options (keywords, or a :class:`~kv_sqlite.plugin.SQLiteOptions`): ``path``
+    (the first positional argument), ``table``, ``timeout``,
+    ``default_collection`` and the sweep options.
 
     Raises:
         InvalidOptionError: an empty path, a bad table name or timeout, or an
@@ -196,48 +156,21 @@ class SQLiteStore(
     capabilities = SQLITE_CAPABILITIES
     store_name = "sqlite"
 
+    Options = SQLiteOptions
+    options: SQLiteOptions
+
     def __init__(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        table: str = DEFAULT_TABLE,
-        default_collection: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
+        self, options: SQLiteOptions | str | os.PathLike[str] | None = None, /, **keywords: object
     ) -> None:
-        super().__init__(default_collection=default_collection)
-        self.path: str = _check_path(path)
-        self.table: str = _check_table(table)
-        self.timeout: float = _check_timeout(timeout)
+        super().__init__(options, **keywords)
+        self.path = self.options.path
+        self.table = self.options.table
+        self.timeout = self.options.timeout
         if self.path == MEMORY_PATH:
             self.capabilities = replace(SQLITE_CAPABILITIES, persistent=False)
         self._sql = _Statements(self.table)
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
-
-    @classmethod
-    def from_url(cls, url: StoreURL, **options: object) -> SQLiteStore:
-        """Build a store from ``sqlite://PATH[?table=T&timeout=S&default_collection=C]``.
-
-        This is the factory named in the plugin declaration; ``kv.connect``
-        calls it with the parsed URL and its keyword options (which win over
-        the query).
-
-        Raises:
-            InvalidURLError: the URL has no path, or has a user or password.
-            InvalidOptionError: an unknown option or a bad value.
-        """
-        path = url.local_path(
-            kind="database path",
-            forms=("sqlite:///absolute/path.db", "sqlite://relative/path.db", "sqlite://:memory:"),
-            windows_drive=True,
-        )
-        parsed = parse_options(url, options, SQLiteOptions, store=cls.store_name)
-        return cls(
-            path,
-            table=parsed.table,
-            default_collection=parsed.default_collection,
-            timeout=parsed.timeout,
-        )
 
     def __repr__(self) -> str:
         return f"<SQLiteStore path={self.path!r} table={self.table!r}>"
@@ -386,29 +319,16 @@ class SQLiteStore(
 
     # --- capabilities ------------------------------------------------------------
 
-    async def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
-        # Keyset pagination: each page starts after the last key of the one
-        # before, so a page costs the same however deep the walk is.
-        after = ""  # keys are never empty, so every key sorts after ""
-        while True:
-            params = (collection, after, time.time(), page_size)
-            page = await self._run(_first_column(self._sql.key_page, params))
-            if page:
-                yield page
-            if len(page) < page_size:
-                return
-            after = page[-1]
+    async def _key_page(self, collection: str, after: str | None, limit: int) -> Sequence[str]:
+        # Keyset pagination: a page starts after the last key of the one before,
+        # so it costs the same however deep the walk is. Keys are never empty,
+        # so every key sorts after "".
+        params = (collection, after or "", time.time(), limit)
+        return await self._run(_first_column(self._sql.key_page, params))
 
-    async def _collection_pages(self, page_size: int) -> AsyncIterator[Sequence[str]]:
-        after = ""
-        while True:
-            params = (after, time.time(), page_size)
-            page = await self._run(_first_column(self._sql.collection_page, params))
-            if page:
-                yield page
-            if len(page) < page_size:
-                return
-            after = page[-1]
+    async def _collection_page(self, after: str | None, limit: int) -> Sequence[str]:
+        params = (after or "", time.time(), limit)
+        return await self._run(_first_column(self._sql.collection_page, params))
 
     async def _destroy(self) -> bool:
         sql = self._sql.destroy
@@ -445,48 +365,6 @@ class SQLiteStore(
 
 
 # --- helpers -----------------------------------------------------------------------
-
-
-def _check_path(path: object) -> str:
-    if isinstance(path, os.PathLike):
-        path = os.fspath(path)
-    if not isinstance(path, str):
-        raise InvalidOptionError(
-            f"path must be a str or os.PathLike[str], not {type(path).__name__}", store="sqlite"
-        )
-    if not path:
-        raise InvalidOptionError(
-            "path must not be empty (use ':memory:' for an in-memory database)", store="sqlite"
-        )
-    return path
-
-
-def _check_table(table: object) -> str:
-    if not isinstance(table, str) or _TABLE_NAME.fullmatch(table) is None:
-        raise InvalidOptionError(
-            f"table must be a letter or '_' followed by at most 62 letters, digits or '_',"
-            f" not {table!r}",
-            store="sqlite",
-        )
-    if table.lower().startswith("sqlite_"):
-        raise InvalidOptionError(
-            f"table names starting with 'sqlite_' are reserved by SQLite (got {table!r})",
-            store="sqlite",
-        )
-    return table
-
-
-def _check_timeout(timeout: object) -> float:
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise InvalidOptionError(
-            f"timeout must be a number of seconds, not {type(timeout).__name__}", store="sqlite"
-        )
-    seconds = float(timeout)
-    if not 0 <= seconds < float("inf"):
-        raise InvalidOptionError(
-            f"timeout must be a finite number of seconds >= 0, not {timeout!r}", store="sqlite"
-        )
-    return seconds
 
 
 def _chunks(keys: list[str]) -> Iterator[list[str]]:
