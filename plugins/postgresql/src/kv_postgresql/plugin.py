@@ -7,7 +7,7 @@ never imports asyncpg or :mod:`kv_postgresql.store`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from kv import checks
@@ -51,23 +51,15 @@ POSTGRESQL_CAPABILITIES = Capabilities(
 """What :class:`kv_postgresql.store.PostgreSQLStore` can do."""
 
 
-def _at_least(minimum: int) -> Callable[[int], int]:
-    def check(value: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise ValueError(f"must be an int >= {minimum}, not {value!r}")
-        return value
-
-    return check
-
-
 def _optional_identifier(value: str | None) -> str | None:
     return None if value is None else checks.sql_identifier(value)
 
 
-def _ports(value: tuple[int, ...]) -> tuple[int, ...]:
-    if any(isinstance(port, bool) or not 0 < port < 65536 for port in value):
+def _ports(value: object) -> tuple[int, ...]:
+    ports = (value,) if isinstance(value, int) else value  # port=5433 for every host
+    if not isinstance(ports, tuple) or any(type(p) is not int or not 0 < p < 65536 for p in ports):
         raise ValueError(f"must be port numbers from 1 to 65535, not {value!r}")
-    return value
+    return ports
 
 
 def _pool(value: object) -> object:
@@ -118,17 +110,19 @@ class PostgreSQLOptions(CommonOptions):
     table: str = option(DEFAULT_TABLE, check=checks.sql_identifier)
     schema: str | None = option(None, check=_optional_identifier)
     create_table: bool = True
-    min_size: int = option(1, check=_at_least(0))
-    max_size: int = option(10, check=_at_least(1))
+    min_size: int = 1
+    max_size: int = 10
     connect_timeout: float = option(10.0, check=checks.positive_seconds)
     command_timeout: float | None = option(30.0, check=checks.positive_seconds)
     pool: Any = option(None, check=_pool)
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.min_size > self.max_size:
+        low, high = self.min_size, self.max_size
+        if type(low) is not int or type(high) is not int or not 0 <= low <= high or high < 1:
             raise InvalidOptionError(
-                f"min_size must be <= max_size, not {self.min_size} > {self.max_size}"
+                "min_size and max_size must be ints with 0 <= min_size <= max_size >= 1,"
+                f" not {low!r} and {high!r}"
             )
         if len(self.port) > 1 and len(self.port) != len(self.hosts):
             raise InvalidOptionError(
