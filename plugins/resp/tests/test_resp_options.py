@@ -14,7 +14,7 @@ import pytest
 from kv.capabilities import Capabilities
 from kv.errors import InvalidOptionError, InvalidURLError
 from kv.url import StoreURL
-from kv_resp import RespDriver, RespErrors, RespOptions, RespSchemes, RespStore
+from kv_resp import RespDriver, RespErrors, RespSchemes, RespStore
 
 _NONE: tuple[type[BaseException], ...] = ()
 
