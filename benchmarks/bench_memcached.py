@@ -1,6 +1,7 @@
 """memcached:// beside raw aiomcache doing the same work, against a real memcached.
 
-Run: ``uv run python benchmarks/bench_memcached.py`` (``--quick`` for a short run).
+Run: ``uv run python benchmarks/bench_memcached.py`` (``--quick`` for a short run,
+``--trio`` to time memcached:// under trio too).
 
 Starts a memcached on a free loopback port (``memcached`` must be installed),
 then measures, in one run, per operation:
@@ -13,7 +14,11 @@ then measures, in one run, per operation:
 * put_many (100 keys): ``store.put_many`` (one pipelined round trip) vs 100
   aiomcache ``set`` calls (aiomcache has no multi-set).
 
-Raw and kv runs alternate, best of several rounds each. Prints a Markdown table.
+py-key-value's MemcachedStore (on aiomcache) does the same calls in the same
+run (its put_many is one aiomcache ``set`` per key). Raw, kv and py-key-value
+runs alternate, best of several rounds each. With ``--trio`` the store's four
+calls are timed again under trio (aiomcache and py-key-value run under asyncio
+only). Prints Markdown tables.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import aiomcache
+import anyio
 
 import kv
 from kv._typecheck import typecheck_enabled
@@ -44,21 +50,23 @@ def memcached(port: int, directory: Path) -> list[str]:
     return argv + (["-u", "root"] if os.geteuid() == 0 else [])
 
 
+Run = Callable[[], Awaitable[None]]
+
+
 async def best_us(
-    pairs: list[tuple[Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]],
-    operations: int,
-    rounds: int,
-) -> list[tuple[float, float]]:
-    """Best microseconds per operation of (raw, kv) for each pair, runs interleaved."""
-    best = [[float("inf"), float("inf")] for _ in pairs]
+    groups: list[tuple[Run, ...]], operations: int, rounds: int
+) -> list[tuple[float, ...]]:
+    """Best microseconds per operation of each side (raw, kv, ...) of each group,
+    runs interleaved."""
+    best = [[float("inf")] * len(group) for group in groups]
     for _ in range(rounds):
-        for index, pair in enumerate(pairs):
-            for side, run in enumerate(pair):
+        for index, group in enumerate(groups):
+            for side, run in enumerate(group):
                 start = time.perf_counter()
                 await run()
                 elapsed = (time.perf_counter() - start) / operations * 1e6
                 best[index][side] = min(best[index][side], elapsed)
-    return [(raw, ours) for raw, ours in best]
+    return [tuple(sides) for sides in best]
 
 
 def document(collection: str, key: str, value: dict[str, Any]) -> bytes:
@@ -74,9 +82,17 @@ def document(collection: str, key: str, value: dict[str, Any]) -> bytes:
     ).encode()
 
 
-async def measure(port: int, loops: int, rounds: int) -> list[tuple[str, float, float]]:
+NAMES = ["get", "put", f"get_many (per key, {BATCH} keys)", f"put_many (per key, {BATCH} keys)"]
+
+
+async def measure(port: int, loops: int, rounds: int) -> list[tuple[str, float, float, float]]:
+    """(operation, raw µs, kv µs, py-key-value µs) rows, under asyncio."""
+    from key_value.aio.stores.memcached import MemcachedStore as PyKVMemcachedStore
+
     store = kv.connect(f"memcached://127.0.0.1:{port}")
     client = aiomcache.Client("127.0.0.1", port, pool_size=8)
+    pykv = PyKVMemcachedStore(host="127.0.0.1", port=port)
+    await pykv.setup()
     keys = [f"key-{i}" for i in range(BATCH)]
     values = [{"name": "Alice", "n": i} for i in range(BATCH)]
     raw_keys = [f"bench::{key}".encode() for key in keys]
@@ -118,31 +134,101 @@ async def measure(port: int, loops: int, rounds: int) -> list[tuple[str, float, 
         for _ in range(batches):
             await store.put_many(keys, values, collection="bench")
 
+    async def pykv_get() -> None:
+        for _ in range(loops):
+            await pykv.get("key-7", collection="bench")
+
+    async def pykv_put() -> None:
+        for _ in range(loops):
+            await pykv.put("key-7", values[7], collection="bench")
+
+    async def pykv_get_many() -> None:
+        for _ in range(batches):
+            await pykv.get_many(keys, collection="bench")
+
+    async def pykv_put_many() -> None:
+        for _ in range(batches):
+            await pykv.put_many(keys, values, collection="bench")
+
     try:
-        single = await best_us([(raw_get, kv_get), (raw_put, kv_put)], loops, rounds)
+        single = await best_us(
+            [(raw_get, kv_get, pykv_get), (raw_put, kv_put, pykv_put)], loops, rounds
+        )
         bulk = await best_us(
-            [(raw_get_many, kv_get_many), (raw_put_many, kv_put_many)], batches * BATCH, rounds
+            [
+                (raw_get_many, kv_get_many, pykv_get_many),
+                (raw_put_many, kv_put_many, pykv_put_many),
+            ],
+            batches * BATCH,
+            rounds,
         )
     finally:
         await store.close()
         await client.close()
-    names = ["get", "put", f"get_many (per key, {BATCH} keys)", f"put_many (per key, {BATCH} keys)"]
-    return [(name, raw, ours) for name, (raw, ours) in zip(names, single + bulk)]
+        await pykv.close()
+    return [(name, raw, ours, theirs) for name, (raw, ours, theirs) in zip(NAMES, single + bulk)]
+
+
+async def measure_kv(port: int, loops: int, rounds: int) -> list[float]:
+    """kv's µs per operation of the four calls, in the running event loop (trio)."""
+    store = kv.connect(f"memcached://127.0.0.1:{port}")
+    keys = [f"key-{i}" for i in range(BATCH)]
+    values = [{"name": "Alice", "n": i} for i in range(BATCH)]
+    await store.put_many(keys, values, collection="bench")
+    batches = max(1, loops // BATCH)
+
+    async def kv_get() -> None:
+        for _ in range(loops):
+            await store.get("key-7", collection="bench")
+
+    async def kv_put() -> None:
+        for _ in range(loops):
+            await store.put("key-7", values[7], collection="bench")
+
+    async def kv_get_many() -> None:
+        for _ in range(batches):
+            await store.get_many(keys, collection="bench")
+
+    async def kv_put_many() -> None:
+        for _ in range(batches):
+            await store.put_many(keys, values, collection="bench")
+
+    try:
+        single = await best_us([(kv_get,), (kv_put,)], loops, rounds)
+        bulk = await best_us([(kv_get_many,), (kv_put_many,)], batches * BATCH, rounds)
+    finally:
+        await store.close()
+    return [sides[0] for sides in single + bulk]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="fewer loops, for a smoke run")
+    parser.add_argument("--trio", action="store_true", help="time memcached:// under trio too")
     args = parser.parse_args()
     loops, rounds = (500, 3) if args.quick else (5_000, 7)
     with ServerProcess("memcached-bench", memcached, stop_signal=signal.SIGKILL) as server:
         rows = asyncio.run(measure(server.port, loops, rounds))
+        trio_rows = (
+            anyio.run(measure_kv, server.port, loops, rounds, backend="trio") if args.trio else []
+        )
     checks = "on" if typecheck_enabled() else "off (KV_TYPECHECK=0)"
     print(f"Python {sys.version.split()[0]}, memcached on loopback, type checks {checks}\n")
-    print("| operation | aiomcache + json (µs) | memcached:// (µs) | ratio |")
-    print("|---|---:|---:|---:|")
-    for name, raw, ours in rows:
-        print(f"| {name} | {raw:,.1f} | {ours:,.1f} | {ours / raw:.2f}x |")
+    print(
+        "| operation | aiomcache + json (µs) | memcached:// (µs) | ratio"
+        " | py-key-value (µs) | ratio |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, raw, ours, theirs in rows:
+        print(
+            f"| {name} | {raw:,.1f} | {ours:,.1f} | {ours / raw:.2f}x"
+            f" | {theirs:,.1f} | {theirs / raw:.2f}x |"
+        )
+    if trio_rows:
+        print("\n| operation | memcached:// under asyncio (µs) | under trio (µs) |")
+        print("|---|---:|---:|")
+        for (name, _, ours, _), under_trio in zip(rows, trio_rows):
+            print(f"| {name} | {ours:,.1f} | {under_trio:,.1f} |")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The kv conformance suite against real memcached servers.
 
-Run twice: on one server (opened by URL, as a user would) and on two servers,
-where keys are spread by rendezvous hashing. The servers are emptied with
+Run on one server (opened by URL, as a user would) and on two servers, where
+keys are spread by rendezvous hashing; both under asyncio and under trio. The servers are emptied with
 ``flush_all`` after each test: the tests own them.
 """
 
@@ -57,6 +57,22 @@ class TestMemcachedTwoServers(StoreConformance):
         yield store
         await store.close()
         mc.flush(*memcached_pair)
+
+
+class TestMemcachedStoreTrio(TestMemcachedStore):
+    """The suite on one server, under trio."""
+
+    @pytest.fixture
+    def anyio_backend(self) -> str:
+        return "trio"
+
+
+class TestMemcachedTwoServersTrio(TestMemcachedTwoServers):
+    """The suite on two servers (bulk calls to both at once), under trio."""
+
+    @pytest.fixture
+    def anyio_backend(self) -> str:
+        return "trio"
 
 
 def test_conformance_hooks_are_registered() -> None:

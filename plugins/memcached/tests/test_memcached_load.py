@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.kv_server]
 
 @pytest.fixture
 def anyio_backend() -> str:
-    """aiomcache runs under asyncio only."""
+    """These tests drive the store with asyncio itself (trio: test_memcached_protocol.py)."""
     return "asyncio"
 
 
@@ -32,9 +32,10 @@ def _descriptors() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
-def test_capabilities_say_asyncio_only() -> None:
-    assert MemcachedStore.capabilities.asyncio_only
-    assert MemcachedStore(max_item_size=2 * 1024 * 1024).capabilities.asyncio_only
+def test_capabilities_do_not_say_asyncio_only() -> None:
+    """The store speaks the protocol itself over anyio: it runs under trio too."""
+    assert not MemcachedStore.capabilities.asyncio_only
+    assert not MemcachedStore(max_item_size=2 * 1024 * 1024).capabilities.asyncio_only
 
 
 async def _in_flight(store: MemcachedStore, count: int = 1000) -> None:

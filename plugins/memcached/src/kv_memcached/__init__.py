@@ -10,7 +10,7 @@ Open it by URL once the distribution is installed::
 or build it directly with ``MemcachedStore(servers=["127.0.0.1:11211"])``.
 This package module stays light: the store is imported on first access, so
 ``import kv_memcached.plugin`` (what kv does to list plugins) never imports
-aiomcache.
+the store or its protocol module.
 """
 
 from __future__ import annotations

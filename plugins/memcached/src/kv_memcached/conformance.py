@@ -10,8 +10,6 @@ imports this module.
 
 from __future__ import annotations
 
-import aiomcache
-
 from kv.protocols import AsyncKeyValue
 from kv_memcached.keys import memcached_key
 from kv_memcached.store import MemcachedStore
@@ -35,7 +33,7 @@ class MemcachedConformanceHooks:
     """
 
     async def corrupt_entry(self, store: AsyncKeyValue, collection: str, key: str) -> bool:
-        """Overwrite the item with bytes that are not JSON, with a raw aiomcache client.
+        """Overwrite the item with bytes that are not JSON (a plain ``set``, no expiry).
 
         The item is written on the server the store's hashing picks for it.
         """
@@ -43,14 +41,10 @@ class MemcachedConformanceHooks:
         await memcached.setup()
         mkey = memcached_key(collection, key)
         server = (await memcached._servers()).pick(mkey)
-        client = aiomcache.Client(server.host, server.port)
-        try:
-            if await client.get(mkey) is None:
-                return False
-            stored: bool = await client.set(mkey, b'\xff{"not": "closed')
-            return stored
-        finally:
-            await client.close()
+        if not await server.get_many((mkey,)):
+            return False
+        replies = await server.set_many(((mkey, b'\xff{"not": "closed', 0),))
+        return replies == [b"STORED"]
 
     async def reopen_store(self, store: AsyncKeyValue) -> AsyncKeyValue | None:
         """``None``: memcached stores are not persistent."""

@@ -1,80 +1,260 @@
-"""Memcached's text protocol over aiomcache's connection pool, one server at a time.
+"""Memcached's text protocol, over kv-memcached's own connection pool, one server at a time.
 
-kv-memcached uses aiomcache for its connections (a pool of asyncio streams per
-server) and sends its own commands over them, because it needs what
-aiomcache's command methods do not do:
+kv-memcached speaks the protocol itself (no client library), because it needs
+what the Python clients do not give through their public API:
 
-* **pipelining**: ``put_many``/``delete_many`` write every command in one go
+* **pipelining**: ``put_many``/``delete_many`` send every command in one go
   and then read the replies, one round trip per server; ``get_many`` sends
   every key in one write;
-* **a broken connection is never reused**: any error or cancellation in the
-  middle of a reply discards the connection (aiomcache's own commands return a
-  half-read connection to the pool when cancelled, and spin on a connection
-  closed by the server);
+* **a broken connection is never reused**: any error, timeout or
+  cancellation in the middle of a reply closes the connection;
 * **a stale connection is retried once**: a connection that the server closed
   while it sat in the pool (a restarted server) fails on first use; the
   command is sent again on a new connection if nothing had been read yet;
+* **callers are served first come, first served**: a caller takes one of
+  ``max_connections`` call slots (a FIFO :class:`anyio.Semaphore`) before a
+  connection, so a caller that has waited is never overtaken by a newcomer;
 * **errors name the server** and become kv errors:
   :class:`~kv.errors.StoreConnectionError` (refused, reset, closed, name not
   resolved) and :class:`~kv.errors.StoreTimeoutError` (no answer within the
   store's timeout).
+
+It runs under asyncio and trio. Under asyncio a connection is a pair of
+asyncio streams and a command's timeout is one loop timer that aborts the
+connection when it fires: anyio's socket streams and cancel scopes cost about
+20 µs more per round trip there (measured with ``bench_memcached.py``). Under
+any other event loop (trio) a connection is an anyio socket stream
+(:func:`anyio.connect_tcp`) and the timeout is :func:`anyio.fail_after`.
+Connections belong to the event loop that opened them: the store keeps one
+:class:`MemcachedServer` per server and per running loop
+(:class:`kv.loops.PerLoop`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
-from aiomcache.pool import Connection, MemcachePool
+import anyio
+import anyio.abc
 
 from kv.errors import StoreConnectionError, StoreError, StoreTimeoutError
 
-__all__ = ["KEYS_PER_GET", "MemcachedServer", "ProtocolError"]
+__all__ = [
+    "KEYS_PER_GET",
+    "AnyioConnection",
+    "Connection",
+    "MemcachedServer",
+    "ProtocolError",
+    "StreamConnection",
+]
 
 T = TypeVar("T")
 
 KEYS_PER_GET = 500
 """Keys per ``get`` line; longer lists are sent as several lines in one write."""
 
-_END = b"END\r\n"
+SEND_AHEAD = 64 * 1024
+"""Requests up to this size are sent whole before the replies are read, on
+connections whose sends wait for the peer (anyio's).
+
+A larger request is sent while the replies are read: a server that is
+blocked writing replies nobody reads stops reading the rest of the request,
+so sending it all first could wait forever."""
+
+MAX_LINE = 64 * 1024
+"""Longest reply line accepted (a ``VALUE`` line holds a 250-byte key)."""
+
 _CRLF = b"\r\n"
+_RECEIVE = 64 * 1024
+_RECEIVE_LARGE = 1024 * 1024
+
+_BROKEN = (
+    OSError,
+    EOFError,
+    anyio.EndOfStream,
+    anyio.BrokenResourceError,
+    anyio.ClosedResourceError,
+)
+"""What a refused, reset or closed connection raises (asyncio's and anyio's)."""
 
 
 class ProtocolError(StoreError):
     """Memcached answered something this client does not expect."""
 
 
-class _ExpiredError(Exception):
-    """Set on a connection's reader when a command's time is up."""
+class Connection:
+    """One TCP connection to a memcached server: what a command needs of it.
 
+    ``replied`` tells whether any reply byte was read since the connection
+    was handed to the current command (a command is only retried before);
+    ``expired`` whether :meth:`expire` broke it.
+    """
 
-def _expire(reader: asyncio.StreamReader) -> None:
-    if reader.exception() is None:
-        reader.set_exception(_ExpiredError())
+    __slots__ = ("expired", "replied")
 
-
-class _Progress:
-    """Whether any reply was read yet (a command is only retried before that)."""
-
-    __slots__ = ("replied",)
+    sends_ahead: ClassVar[bool] = True
+    """Whether :meth:`send` returns without waiting for the peer to read."""
 
     def __init__(self) -> None:
         self.replied = False
+        self.expired = False
+
+    async def send(self, data: bytes) -> None:
+        """Send ``data`` whole."""
+        raise NotImplementedError
+
+    async def read_line(self) -> bytes:
+        """The next line, without its ``\\r\\n``."""
+        raise NotImplementedError
+
+    async def read_exactly(self, size: int) -> bytes:
+        """The next ``size`` bytes."""
+        raise NotImplementedError
+
+    def expire(self) -> None:
+        """Break the connection now, from a timer: its pending read fails."""
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        """Close at once, even in a cancelled scope."""
+        raise NotImplementedError
 
 
-Command = Callable[[Connection, _Progress], Awaitable[T]]
+class StreamConnection(Connection):
+    """A connection made of asyncio streams (under asyncio).
+
+    A send only buffers: asyncio's transport writes in the background.
+    """
+
+    __slots__ = ("_reader", "_writer")
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        super().__init__()
+        self._reader = reader
+        self._writer = writer
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> StreamConnection:
+        """Connect to ``host:port``."""
+        reader, writer = await asyncio.open_connection(host, port, limit=MAX_LINE)
+        return cls(reader, writer)
+
+    async def send(self, data: bytes) -> None:
+        self._writer.write(data)
+
+    async def read_line(self) -> bytes:
+        try:
+            line = await self._reader.readuntil(_CRLF)
+        except asyncio.IncompleteReadError as error:
+            self.replied = self.replied or bool(error.partial)
+            raise
+        except asyncio.LimitOverrunError:
+            raise ProtocolError(f"Memcached sent a line longer than {MAX_LINE} bytes") from None
+        self.replied = True
+        return line[:-2]
+
+    async def read_exactly(self, size: int) -> bytes:
+        try:
+            data = await self._reader.readexactly(size)
+        except asyncio.IncompleteReadError as error:
+            self.replied = self.replied or bool(error.partial)
+            raise
+        self.replied = True
+        return data
+
+    def expire(self) -> None:
+        self.expired = True
+        self._writer.transport.abort()  # the pending read ends with IncompleteReadError
+
+    async def aclose(self) -> None:
+        self._writer.transport.abort()
+
+
+class AnyioConnection(Connection):
+    """A connection on an anyio socket stream (under trio), with its read buffer.
+
+    A send waits until the peer has taken the bytes.
+    """
+
+    __slots__ = ("_buffer", "_position", "_stream")
+
+    sends_ahead = False
+
+    def __init__(self, stream: anyio.abc.ByteStream) -> None:
+        super().__init__()
+        self._stream = stream
+        self._buffer = b""
+        self._position = 0
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> AnyioConnection:
+        """Connect to ``host:port``."""
+        return cls(await anyio.connect_tcp(host, port))
+
+    async def send(self, data: bytes) -> None:
+        await self._stream.send(data)
+
+    async def _receive(self, size: int = _RECEIVE) -> bytes:
+        chunk = await self._stream.receive(size)
+        self.replied = True
+        return chunk
+
+    async def read_line(self) -> bytes:
+        buffer, start = self._buffer, self._position
+        end = buffer.find(_CRLF, start)
+        while end < 0:
+            if len(buffer) - start > MAX_LINE:
+                raise ProtocolError(f"Memcached sent a line longer than {MAX_LINE} bytes")
+            searched = len(buffer) - start - 1  # a \r\n may straddle two chunks
+            buffer = buffer[start:] + await self._receive()
+            start = 0
+            end = buffer.find(_CRLF, max(searched, 0))
+        self._buffer, self._position = buffer, end + 2
+        self.replied = True
+        return buffer[start:end]
+
+    async def read_exactly(self, size: int) -> bytes:
+        buffer, start = self._buffer, self._position
+        end = start + size
+        if end <= len(buffer):
+            self._position = end
+            return buffer[start:end]
+        parts = [buffer[start:]]
+        missing = size - len(parts[0])
+        while missing > 0:
+            chunk = await self._receive(min(max(missing, _RECEIVE), _RECEIVE_LARGE))
+            parts.append(chunk)
+            missing -= len(chunk)
+        data = b"".join(parts)
+        # The last chunk may hold the start of the next reply: keep it buffered.
+        self._buffer, self._position = data, size
+        return data[:size]
+
+    def expire(self) -> None:  # pragma: no cover - timeouts use cancel scopes here
+        raise NotImplementedError("anyio connections time out with cancel scopes")
+
+    async def aclose(self) -> None:
+        await anyio.aclose_forcefully(self._stream)
+
+
+Command = Callable[[Connection], Awaitable[T]]
 
 
 class MemcachedServer:
     """One memcached server: a connection pool and the commands kv needs.
 
+    Made in the event loop that uses it (its semaphore and connections belong
+    to that loop).
+
     Args:
         host: Host name or address.
         port: TCP port.
         max_connections: Most connections open to this server at once.
-        timeout: Seconds a command may take, connecting included (``None``: no limit).
+        timeout: Seconds a command may take, and separately seconds waiting
+            for a connection (connecting included) may take (``None``: no limit).
     """
 
     def __init__(
@@ -84,90 +264,106 @@ class MemcachedServer:
         self.port = port
         self.name = f"{host}:{port}" if ":" not in host else f"[{host}]:{port}"
         self.timeout = timeout
-        self._pool = MemcachePool(host, port, minsize=1, maxsize=max_connections)
-        # Callers take a slot, first come first served, before the pool: the
-        # pool's own wait lets a newcomer take a connection ahead of a caller
-        # that has waited, so under load some callers starved until their
-        # timeout. With one slot per connection the pool never makes anyone wait.
-        self._slots = asyncio.Semaphore(max_connections)
+        self._idle: list[Connection] = []
+        # One slot per connection, taken first come first served: a caller
+        # holding a slot always finds an idle connection or room for a new one.
+        self._slots = anyio.Semaphore(max_connections)
+        self._closed = False
+        try:
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:  # trio, or another loop that anyio runs on
+            self._loop = None
 
     def __repr__(self) -> str:
         return f"<MemcachedServer {self.name}>"
 
     async def close(self) -> None:
-        """Close the idle connections (connections in use close when released)."""
-        await self._pool.clear()
+        """Close the idle connections; connections in use close when their call ends."""
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            await connection.aclose()
 
     # --- running a command -----------------------------------------------------------
 
     async def _run(self, command: Command[T]) -> T:
         """Run ``command`` on a pooled connection: once more on a fresh one if a stale
         connection failed before any reply, within ``timeout`` per attempt."""
-        timeout = self.timeout
         retried = False
         while True:
             connection = await self._acquire()
-            progress = _Progress()
-            # A timer, not asyncio.timeout(): it costs a fifth as much per call. When
-            # it fires it fails the pending read, which discards the connection.
-            timer = (
-                None
-                if timeout is None
-                else asyncio.get_running_loop().call_later(timeout, _expire, connection.reader)
-            )
             try:
-                return await command(connection, progress)
-            except _ExpiredError:
-                _discard(connection, ConnectionAbortedError("timed out"))
-                raise self._timeout_error() from None
-            except (OSError, EOFError) as error:  # refused, reset, closed mid-reply
-                _discard(connection, error)
-                if retried or progress.replied:
+                result = await self._timed(command, connection)
+            except BaseException as error:  # a half-read reply: never reuse the connection
+                await connection.aclose()
+                if connection.expired or (isinstance(error, TimeoutError) and self._loop is None):
+                    raise self._timeout_error() from None  # the timer's or fail_after's
+                if not isinstance(error, _BROKEN):  # a bad reply, a cancellation
+                    raise
+                if retried or connection.replied:  # refused, reset, closed mid-reply
                     raise self._connection_error(error) from error
-                retried = True
-            except BaseException as error:  # a half-read reply: never reuse it
-                _discard(connection, error)
-                raise
+                retried = True  # a stale pooled connection: once more, on a new one
+            else:
+                if self._closed:
+                    await connection.aclose()
+                else:
+                    self._idle.append(connection)
+                return result
             finally:
-                if timer is not None:
-                    timer.cancel()
-                self._pool.release(connection)
                 self._slots.release()
 
-    async def _acquire(self) -> Connection:
-        """A call slot, then a connection from the pool, within ``timeout`` in all.
-
-        The caller owns the slot until ``_run`` releases it with the connection.
-        """
+    async def _timed(self, command: Command[T], connection: Connection) -> T:
+        """``command(connection)`` within ``timeout``."""
         timeout = self.timeout
+        if timeout is None:
+            return await command(connection)
+        loop = self._loop
+        if loop is None:
+            with anyio.fail_after(timeout):
+                return await command(connection)
+        # A loop timer, not a cancel scope: it costs a fifth as much per call. When
+        # it fires it aborts the connection, which fails the pending read.
+        timer = loop.call_later(timeout, connection.expire)
+        try:
+            return await command(connection)
+        finally:
+            timer.cancel()
+
+    async def _acquire(self) -> Connection:
+        """A call slot, then an idle or new connection, within ``timeout`` each.
+
+        The caller owns the slot until ``_run`` releases it.
+        """
         slots = self._slots
         try:
-            if timeout is None or not slots.locked():
-                await slots.acquire()  # a free slot: no wait
-            elif sys.version_info >= (3, 11):
-                async with asyncio.timeout(timeout):
+            slots.acquire_nowait()  # a free slot: nobody is waiting, so no wait
+        except anyio.WouldBlock:
+            try:
+                with anyio.fail_after(self.timeout):
                     await slots.acquire()
-            else:  # pragma: no cover - Python 3.10
-                await asyncio.wait_for(slots.acquire(), timeout)
-        except (asyncio.TimeoutError, TimeoutError):
-            raise self._timeout_error() from None
+            except TimeoutError:
+                raise self._timeout_error() from None
+        idle = self._idle
+        if idle:
+            connection = idle.pop()
+            connection.replied = False
+            return connection
         try:
-            idle: asyncio.Queue[Connection] | None = getattr(self._pool, "_pool", None)
-            if timeout is None or (idle is not None and not idle.empty()):
-                return await self._pool.acquire()  # an idle connection: no wait
-            if sys.version_info >= (3, 11):
-                async with asyncio.timeout(timeout):
-                    return await self._pool.acquire()
-            return await asyncio.wait_for(self._pool.acquire(), timeout)
-        except (asyncio.TimeoutError, TimeoutError):
-            slots.release()
-            raise self._timeout_error() from None
-        except (OSError, EOFError) as error:
-            slots.release()
-            raise self._connection_error(error) from error
+            return await self._open()
         except BaseException:
             slots.release()
             raise
+
+    async def _open(self) -> Connection:
+        """A new connection, within ``timeout``."""
+        kind = StreamConnection if self._loop is not None else AnyioConnection
+        try:
+            with anyio.fail_after(self.timeout) as scope:
+                return await kind.open(self.host, self.port)
+        except OSError as error:
+            if isinstance(error, TimeoutError) and scope.cancelled_caught:
+                raise self._timeout_error() from None
+            raise self._connection_error(error) from error
 
     def _timeout_error(self) -> StoreTimeoutError:
         return StoreTimeoutError(
@@ -175,8 +371,11 @@ class MemcachedServer:
         )
 
     def _connection_error(self, error: BaseException) -> StoreConnectionError:
-        if isinstance(error, asyncio.IncompleteReadError):
+        if isinstance(error, (EOFError, anyio.EndOfStream, anyio.ClosedResourceError)):
             reason = "the server closed the connection"
+        elif isinstance(error, anyio.BrokenResourceError):
+            cause = error.__cause__
+            reason = str(cause) if cause is not None and str(cause) else "the connection broke"
         else:
             reason = str(error) or type(error).__name__
         return StoreConnectionError(f"Memcached server {self.name}: {reason}")
@@ -191,14 +390,13 @@ class MemcachedServer:
         ]
         request = b"".join(lines)
 
-        async def command(connection: Connection, progress: _Progress) -> dict[bytes, bytes]:
-            connection.writer.write(request)
+        async def replies(connection: Connection) -> dict[bytes, bytes]:
             found: dict[bytes, bytes] = {}
             for _ in lines:
-                await _read_values(connection.reader, found, progress)
+                await _read_values(connection, found, self.name)
             return found
 
-        return await self._run(command)
+        return await self._run(lambda connection: _exchange(connection, request, replies))
 
     async def set_many(self, items: Sequence[tuple[bytes, bytes, int]]) -> list[bytes]:
         """Store ``(key, value, exptime)`` items in order, in one round trip.
@@ -213,17 +411,16 @@ class MemcachedServer:
             parts.append(_CRLF)
         request = b"".join(parts)
 
-        async def command(connection: Connection, progress: _Progress) -> list[bytes]:
-            connection.writer.write(request)
-            replies: list[bytes] = []
+        async def replies(connection: Connection) -> list[bytes]:
+            lines: list[bytes] = []
             for _ in items:
-                line = await _read_line(connection.reader, progress)
+                line = await connection.read_line()
                 if line != b"STORED" and not line.startswith(b"SERVER_ERROR "):
                     raise ProtocolError(f"Memcached server {self.name} answered set with {line!r}")
-                replies.append(line)
-            return replies
+                lines.append(line)
+            return lines
 
-        return await self._run(command)
+        return await self._run(lambda connection: _exchange(connection, request, replies))
 
     async def take_many(self, keys: Sequence[bytes]) -> tuple[dict[bytes, bytes], list[bool]]:
         """Read, then delete, ``keys`` in one round trip.
@@ -237,16 +434,13 @@ class MemcachedServer:
         ]
         request = b"".join(lines) + b"".join(b"delete " + key + _CRLF for key in keys)
 
-        async def command(
-            connection: Connection, progress: _Progress
-        ) -> tuple[dict[bytes, bytes], list[bool]]:
-            connection.writer.write(request)
+        async def replies(connection: Connection) -> tuple[dict[bytes, bytes], list[bool]]:
             found: dict[bytes, bytes] = {}
             for _ in lines:
-                await _read_values(connection.reader, found, progress)
+                await _read_values(connection, found, self.name)
             deleted: list[bool] = []
             for _ in keys:
-                line = await _read_line(connection.reader, progress)
+                line = await connection.read_line()
                 if line not in (b"DELETED", b"NOT_FOUND"):
                     raise ProtocolError(
                         f"Memcached server {self.name} answered delete with {line!r}"
@@ -254,35 +448,47 @@ class MemcachedServer:
                 deleted.append(line == b"DELETED")
             return found, deleted
 
-        return await self._run(command)
+        return await self._run(lambda connection: _exchange(connection, request, replies))
 
 
-def _discard(connection: Connection, error: BaseException) -> None:
-    """Mark ``connection`` broken: the pool closes it on release."""
-    if connection.reader.exception() is None:
-        reason = error if isinstance(error, Exception) else ConnectionAbortedError(repr(error))
-        connection.reader.set_exception(reason)
+async def _exchange(
+    connection: Connection, request: bytes, replies: Callable[[Connection], Awaitable[T]]
+) -> T:
+    """Send ``request`` and read its replies (both at once for a large request on a
+    connection whose sends wait for the peer)."""
+    if connection.sends_ahead or len(request) <= SEND_AHEAD:
+        await connection.send(request)
+        return await replies(connection)
+
+    async def send() -> None:
+        with contextlib.suppress(*_BROKEN):  # the reading side fails too, and says why
+            await connection.send(request)
+
+    result: list[T] = []
+    failed: list[BaseException] = []
+    # Nothing is raised inside the task group (it would wrap it in an exception group).
+    async with anyio.create_task_group() as group:
+        group.start_soon(send)
+        try:
+            result.append(await replies(connection))
+        except BaseException as error:
+            failed.append(error)
+            group.cancel_scope.cancel()
+    if failed:
+        raise failed[0]
+    return result[0]
 
 
-async def _read_line(reader: asyncio.StreamReader, progress: _Progress) -> bytes:
-    line = await reader.readuntil(_CRLF)
-    progress.replied = True
-    return line[:-2]
-
-
-async def _read_values(
-    reader: asyncio.StreamReader, found: dict[bytes, bytes], progress: _Progress
-) -> None:
+async def _read_values(connection: Connection, found: dict[bytes, bytes], server: str) -> None:
     """Read one ``get`` reply (``VALUE`` blocks up to ``END``) into ``found``."""
     while True:
-        line = await reader.readuntil(_CRLF)
-        progress.replied = True
-        if line == _END:
+        line = await connection.read_line()
+        if line == b"END":
             return
         parts = line.split()
         if len(parts) < 4 or parts[0] != b"VALUE" or not parts[3].isdigit():
-            raise ProtocolError(f"Memcached answered get with {line[:80]!r}")
-        data = await reader.readexactly(int(parts[3]) + 2)
+            raise ProtocolError(f"Memcached server {server} answered get with {line[:80]!r}")
+        data = await connection.read_exactly(int(parts[3]) + 2)
         if data[-2:] != _CRLF:
-            raise ProtocolError("Memcached sent a value without its line end")
+            raise ProtocolError(f"Memcached server {server} sent a value without its line end")
         found[parts[1]] = data[:-2]

@@ -11,6 +11,8 @@ With several servers, every key lives on one of them, chosen by rendezvous
 hashing of the memcached key (:mod:`kv_memcached.ring`). Bulk calls send one
 pipelined request per server, to all servers at once.
 
+The store speaks memcached's text protocol itself, with its own connection
+pool (:mod:`kv_memcached.protocol`), under asyncio and trio.
 Connections belong to the event loop that opened them, so the store keeps
 one set of connection pools per running loop (:class:`kv.loops.PerLoop`): one
 store object serves successive ``asyncio.run()`` calls, and a loop's
@@ -25,11 +27,12 @@ URL forms::
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TypeVar
+
+import anyio
 
 from kv.entry import StoredEntry, decode_document, encode_document
 from kv.errors import (
@@ -70,7 +73,6 @@ _MIN_ITEM_SIZE = 8 * 1024
 _MAX_ITEM_SIZE = 1024 * 1024 * 1024  # memcached's own upper bound for -I
 
 
-@dataclass(frozen=True)
 class MemcachedOptions(CommonOptions):
     """Options of ``memcached://``, from the URL query or keywords of ``kv.connect``.
 
@@ -173,7 +175,7 @@ class MemcachedStore(BaseStore):
         )
 
     @classmethod
-    def from_url(cls, url: StoreURL, **options: object) -> MemcachedStore:
+    def from_url(cls, url: StoreURL, /, **options: object) -> MemcachedStore:
         """Build a store from ``memcached://host[:port][,host[:port]...][?options]``.
 
         Raises:
@@ -354,8 +356,18 @@ async def _all(calls: Iterable[Awaitable[T]]) -> list[T]:
     pending = list(calls)
     if len(pending) == 1:
         return [await pending[0]]
-    results = await asyncio.gather(*pending, return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return [result for result in results if not isinstance(result, BaseException)]
+    results: dict[int, T] = {}
+    errors: dict[int, Exception] = {}
+
+    async def run(index: int, call: Awaitable[T]) -> None:
+        try:
+            results[index] = await call
+        except Exception as error:  # kept, so the other calls are not cancelled
+            errors[index] = error
+
+    async with anyio.create_task_group() as group:
+        for index, call in enumerate(pending):
+            group.start_soon(run, index, call)
+    if errors:
+        raise errors[min(errors)]
+    return [results[index] for index in range(len(pending))]
