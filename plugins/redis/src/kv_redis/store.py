@@ -16,39 +16,22 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
 from kv_redis.plugin import REDIS_CAPABILITIES, REDIS_URL_SCHEMES, RedisOptions
-from kv_resp.driver import RespDriver, RespErrors
+from kv_resp.driver import redis_py_driver
 from kv_resp.store import RespStore
 
 __all__ = ["REDIS_DRIVER", "RedisOptions", "RedisStore"]
 
 
-def _retry(retries: int) -> Retry:
-    # Broken connections only: a command that timed out is not sent again, so a
-    # caller waits socket_timeout at most, not (retries + 1) times it.
-    return Retry(
-        ExponentialBackoff(cap=0.5, base=0.02),
-        retries,
-        supported_errors=(exceptions.ConnectionError,),
-    )
-
-
-REDIS_DRIVER = RespDriver(
-    library="redis-py",
+REDIS_DRIVER = redis_py_driver(
+    "redis-py",
     client=Redis,
     cluster_client=RedisCluster,
     cluster_node=ClusterNode,
-    retry=_retry,
-    errors=RespErrors(
-        base=(exceptions.RedisError, exceptions.RedisClusterException),
-        connection=(exceptions.ConnectionError,),
-        timeout=(exceptions.TimeoutError,),
-        authentication=(exceptions.AuthenticationError, exceptions.AuthorizationError),
-        cluster=(exceptions.ClusterError, exceptions.RedisClusterException),
-        read_only=(exceptions.ReadOnlyError,),
-        out_of_memory=(exceptions.OutOfMemoryError,),
-        no_permission=(exceptions.NoPermissionError,),
-        response=(exceptions.ResponseError,),
-    ),
+    retry=Retry,
+    backoff=ExponentialBackoff,
+    exceptions=exceptions,
+    error=exceptions.RedisError,
+    cluster_error=exceptions.RedisClusterException,
 )
 """redis-py, as :class:`kv_resp.RespStore` uses it."""
 

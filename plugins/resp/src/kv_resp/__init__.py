@@ -19,7 +19,7 @@ A plugin is then a declaration (``options=RespOptions``) and a few lines::
     class RedisStore(RespStore):
         capabilities = REDIS_CAPABILITIES
         store_name = "redis"
-        driver = REDIS_DRIVER
+        driver = REDIS_DRIVER  # redis_py_driver("redis-py", client=Redis, ...)
         schemes = RespSchemes("redis", "rediss", "redis+cluster", unix="redis+unix")
 """
 
@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kv.plugin import lazy_exports
-from kv_resp.driver import RespDriver, RespErrors, build_client, translate_error
+from kv_resp.driver import RespDriver, RespErrors, build_client, redis_py_driver, translate_error
 from kv_resp.keys import RespKeyLayout, escape_glob
 from kv_resp.options import (
     DEFAULT_MAX_CONNECTIONS,
@@ -55,6 +55,7 @@ __all__ = [
     "build_client",
     "escape_glob",
     "parse_target",
+    "redis_py_driver",
     "translate_error",
     "ttl_milliseconds",
 ]

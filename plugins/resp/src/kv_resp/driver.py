@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from kv.errors import (
@@ -24,7 +25,14 @@ from kv.errors import (
 )
 from kv_resp.options import RespOptions, RespTarget
 
-__all__ = ["ExceptionTypes", "RespDriver", "RespErrors", "build_client", "translate_error"]
+__all__ = [
+    "ExceptionTypes",
+    "RespDriver",
+    "RespErrors",
+    "build_client",
+    "redis_py_driver",
+    "translate_error",
+]
 
 ExceptionTypes = tuple[type[BaseException], ...]
 
@@ -82,6 +90,62 @@ class RespDriver:
     cluster_node: Callable[[str, int], Any]
     retry: Callable[[int], Any]
     errors: RespErrors
+
+
+def redis_py_driver(
+    library: str,
+    *,
+    client: Callable[..., Any],
+    cluster_client: type[Any],
+    cluster_node: Callable[[str, int], Any],
+    retry: Callable[..., Any],
+    backoff: Callable[..., Any],
+    exceptions: ModuleType,
+    error: type[BaseException],
+    cluster_error: type[BaseException],
+) -> RespDriver:
+    """The driver of redis-py or a fork with its API (``valkey``), from its names.
+
+    Args:
+        library: Name of the library, for messages.
+        client: The standalone asyncio client class (``redis.asyncio.Redis``).
+        cluster_client: The asyncio cluster client class.
+        cluster_node: The cluster's seed node class (``redis.asyncio.cluster.ClusterNode``).
+        retry: The asyncio ``Retry`` class (``redis.asyncio.retry.Retry``).
+        backoff: The ``ExponentialBackoff`` class (``redis.backoff``).
+        exceptions: The library's ``exceptions`` module (the classes whose
+            names the forks share: ``ConnectionError``, ``ResponseError``, ...).
+        error: The root of the library's exceptions (``RedisError``).
+        cluster_error: The root of its cluster exceptions (``RedisClusterException``).
+    """
+
+    def retry_policy(retries: int) -> Any:
+        # Broken connections only: a command that timed out is not sent again,
+        # so a caller waits socket_timeout at most, not (retries + 1) times it.
+        return retry(
+            backoff(cap=0.5, base=0.02),
+            retries,
+            supported_errors=(exceptions.ConnectionError,),
+        )
+
+    return RespDriver(
+        library=library,
+        client=client,
+        cluster_client=cluster_client,
+        cluster_node=cluster_node,
+        retry=retry_policy,
+        errors=RespErrors(
+            base=(error, cluster_error),
+            connection=(exceptions.ConnectionError,),
+            timeout=(exceptions.TimeoutError,),
+            authentication=(exceptions.AuthenticationError, exceptions.AuthorizationError),
+            cluster=(exceptions.ClusterError, cluster_error),
+            read_only=(exceptions.ReadOnlyError,),
+            out_of_memory=(exceptions.OutOfMemoryError,),
+            no_permission=(exceptions.NoPermissionError,),
+            response=(exceptions.ResponseError,),
+        ),
+    )
 
 
 def build_client(driver: RespDriver, target: RespTarget, options: RespOptions) -> Any:

@@ -15,40 +15,23 @@ from valkey.asyncio.cluster import ClusterNode
 from valkey.asyncio.retry import Retry
 from valkey.backoff import ExponentialBackoff
 
-from kv_resp.driver import RespDriver, RespErrors
+from kv_resp.driver import redis_py_driver
 from kv_resp.store import RespStore
 from kv_valkey.plugin import VALKEY_CAPABILITIES, VALKEY_URL_SCHEMES, ValkeyOptions
 
 __all__ = ["VALKEY_DRIVER", "ValkeyOptions", "ValkeyStore"]
 
 
-def _retry(retries: int) -> Retry:
-    # Broken connections only: a command that timed out is not sent again, so a
-    # caller waits socket_timeout at most, not (retries + 1) times it.
-    return Retry(
-        ExponentialBackoff(cap=0.5, base=0.02),
-        retries,
-        supported_errors=(exceptions.ConnectionError,),
-    )
-
-
-VALKEY_DRIVER = RespDriver(
-    library="valkey-py",
+VALKEY_DRIVER = redis_py_driver(
+    "valkey-py",
     client=Valkey,
     cluster_client=ValkeyCluster,
     cluster_node=ClusterNode,
-    retry=_retry,
-    errors=RespErrors(
-        base=(exceptions.ValkeyError, exceptions.ValkeyClusterException),
-        connection=(exceptions.ConnectionError,),
-        timeout=(exceptions.TimeoutError,),
-        authentication=(exceptions.AuthenticationError, exceptions.AuthorizationError),
-        cluster=(exceptions.ClusterError, exceptions.ValkeyClusterException),
-        read_only=(exceptions.ReadOnlyError,),
-        out_of_memory=(exceptions.OutOfMemoryError,),
-        no_permission=(exceptions.NoPermissionError,),
-        response=(exceptions.ResponseError,),
-    ),
+    retry=Retry,
+    backoff=ExponentialBackoff,
+    exceptions=exceptions,
+    error=exceptions.ValkeyError,
+    cluster_error=exceptions.ValkeyClusterException,
 )
 """The ``valkey`` client, as :class:`kv_resp.RespStore` uses it."""
 
