@@ -1,17 +1,43 @@
-"""kv's own lock on a database: one process at a time, stores of a process together.
+"""kv's own lock on a database, and waiting for it: one process at a time.
 
-An embedded engine's own lock cannot be waited for cleanly: a failed open
+Embedded engines (RocksDB, DuckDB, chDB) let one process at a time open a
+database, but their own lock cannot be waited for cleanly: a failed open
 reports the lock only vaguely (chDB), rewrites files on its way out
 (rocksdict), or reads a file that the holder is still writing as it closes
 (DuckDB); and the holder may let go between the failure and any look at its
 lock, so "was that the lock?" has no reliable answer after the fact. kv
-therefore takes its own lock first: an exclusive ``flock`` (on Windows
-``msvcrt.locking``) on a lock file (``DIRECTORY/kv.lock``, or
-``FILE.kv-lock`` beside a one-file database), held from before the engine is
-opened until after it is closed. A kv process that finds it taken knows for
-certain that another process has the database, and never touches the engine
-meanwhile. Stores of one process on one database share one hold (counted);
-the lock dies with its process, so a killed process frees it.
+therefore takes its own lock first, with :func:`acquire`: an exclusive lock
+on a lock file (``DIRECTORY/kv.lock``, or ``FILE.kv-lock`` beside a one-file
+database), held from before the engine is opened until after it is closed
+(:func:`release`). A kv process that finds it taken knows for certain that
+another process has the database, and never touches the engine meanwhile.
+
+* The attempt never waits: a held lock is :class:`DirectoryBusyError` at once.
+* Stores of one process on one database share one hold, counted: the lock
+  is let go when the last of them releases it, from any thread.
+* The lock dies with its process, so a killed process frees it.
+* It works on Linux, macOS and Windows.
+
+The lock is :class:`filelock.FileLock` (``flock`` on Unix, ``LockFileEx``
+on Windows), one object per lock file, built so that it keeps exactly those
+rules: ``thread_local=False`` (holds are taken and given back in worker
+threads, not always the same one; filelock counts them), every attempt with
+``blocking=False``, ``fallback_to_soft=False`` (on a file system without
+``flock`` a soft lock would outlive a killed holder: fail instead) and
+``preserve_lock_file=True`` (the lock file stays, on Windows too).
+
+:func:`open_when_unlocked` opens an engine, retrying while another process
+holds it (kv's lock, or the engine's own lock held by a program that is not
+kv) until the store's ``lock_timeout`` (checked by :func:`kv.checks.seconds`)
+has passed::
+
+    async def _open(self) -> None:
+        self._db = await open_when_unlocked(
+            lambda: self._calls.finish(self._connect),  # acquire(), then open the engine
+            is_locked=lambda error: isinstance(error, DirectoryBusyError),
+            lock_timeout=self.lock_timeout,
+            locked_error=lambda error: self._locked_error(),
+        )
 
 Used by kv-chdb, kv-duckdb and kv-rocksdb.
 """
@@ -19,10 +45,17 @@ Used by kv-chdb, kv-duckdb and kv-rocksdb.
 from __future__ import annotations
 
 import os
-import sys
 import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
-__all__ = ["LOCK_FILE", "DirectoryBusyError", "acquire", "release"]
+import anyio
+from filelock import FileLock, Timeout
+
+__all__ = ["LOCK_FILE", "DirectoryBusyError", "acquire", "open_when_unlocked", "release"]
+
+T = TypeVar("T")
 
 LOCK_FILE = "kv.lock"
 """The lock file's name inside the database directory."""
@@ -33,8 +66,11 @@ class DirectoryBusyError(Exception):
 
 
 _guard = threading.Lock()
-_held: dict[str, tuple[int, int]] = {}
-"""Lock file (real path) -> (its descriptor, stores holding it)."""
+_locks: dict[str, FileLock] = {}
+"""Lock file (real path) -> its lock, while this process holds it."""
+
+if hasattr(os, "register_at_fork"):  # a forked child holds nothing: it starts afresh
+    os.register_at_fork(after_in_child=_locks.clear)
 
 
 def acquire(directory: str, name: str = LOCK_FILE) -> str:
@@ -51,64 +87,81 @@ def acquire(directory: str, name: str = LOCK_FILE) -> str:
 
     Raises:
         DirectoryBusyError: another process holds the lock.
-        OSError: the lock file cannot be opened.
+        OSError: the lock file cannot be opened or locked.
     """
     token = os.path.realpath(os.path.join(directory, name))
     with _guard:
-        held = _held.get(token)
-        if held is not None:
-            _held[token] = (held[0], held[1] + 1)
-            return token
-        fd = os.open(token, os.O_RDWR | os.O_CREAT, 0o600)
+        lock = _locks.get(token)
+        if lock is None:
+            lock = FileLock(
+                token,
+                mode=0o600,
+                thread_local=False,
+                fallback_to_soft=False,
+                preserve_lock_file=True,
+            )
         try:
-            locked = _try_lock(fd)
-        except BaseException:
-            os.close(fd)
-            raise
-        if not locked:
-            os.close(fd)
-            raise DirectoryBusyError(f"another process holds {token!r}")
-        _held[token] = (fd, 1)
+            lock.acquire(blocking=False)  # held already by this process: counted
+        except Timeout:
+            raise DirectoryBusyError(f"another process holds {token!r}") from None
+        _locks[token] = lock
         return token
 
 
 def release(token: str) -> None:
     """Give back one hold taken by :func:`acquire`; the last one unlocks the directory."""
     with _guard:
-        fd, count = _held[token]
-        if count > 1:
-            _held[token] = (fd, count - 1)
-            return
-        del _held[token]
-    try:
-        _unlock(fd)
-    finally:
-        os.close(fd)  # closing the descriptor releases the lock in any case
-
-
-if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _try_lock(fd: int) -> bool:
+        lock = _locks[token]
         try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
+            lock.release()
+        finally:
+            if not lock.is_locked:
+                del _locks[token]
 
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
 
-else:
-    import fcntl
+async def open_when_unlocked(
+    open_once: Callable[[], Awaitable[T]],
+    *,
+    is_locked: Callable[[Exception], bool],
+    lock_timeout: float,
+    locked_error: Callable[[Exception], BaseException],
+    first_delay: float = 0.005,
+    max_delay: float = 0.1,
+) -> T:
+    """Call ``open_once`` until it succeeds, retrying while the engine is locked.
 
-    def _try_lock(fd: int) -> bool:
+    Args:
+        open_once: One attempt to open the engine (typically a blocking call run
+            in a worker thread that takes :func:`acquire` first); its result is
+            returned.
+        is_locked: Whether an exception ``open_once`` raised means "another
+            holder has the lock" (:class:`DirectoryBusyError`, or the engine's
+            own lock error). Any other exception propagates at once.
+        lock_timeout: Seconds to keep retrying (``0`` tries once).
+        locked_error: Builds the error raised (without exception chaining) when
+            the engine is still locked after ``lock_timeout`` seconds; it receives
+            the last lock exception.
+        first_delay: Seconds to pause after the first failed attempt; the pause
+            doubles after each attempt up to ``max_delay`` and never passes the
+            deadline.
+        max_delay: The longest pause between two attempts.
+
+    Returns:
+        What ``open_once`` returned.
+
+    Raises:
+        BaseException: ``locked_error(...)`` once the time is up, or whatever
+            ``open_once`` raised that ``is_locked`` does not recognise.
+    """
+    deadline = time.monotonic() + lock_timeout
+    delay = first_delay
+    while True:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
+            return await open_once()
+        except Exception as error:
+            if not is_locked(error):
+                raise
+            if time.monotonic() >= deadline:
+                raise locked_error(error) from None
+        await anyio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, max_delay)

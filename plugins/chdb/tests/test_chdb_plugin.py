@@ -136,7 +136,8 @@ async def test_sql_injection_in_names_and_values_is_stored_literally(
 def test_scheme_resolves_through_the_entry_point() -> None:
     plugin = registry.resolve("chdb")
     assert isinstance(plugin, StorePlugin)
-    assert plugin.factory == "kv_chdb.store:ChDBStore.from_url"
+    assert plugin.store == "kv_chdb.store:ChDBStore"
+    assert plugin.options is ChDBStore.Options
     assert plugin.capabilities == CHDB_CAPABILITIES
     assert ChDBStore.capabilities is CHDB_CAPABILITIES
     assert registry.origin("chdb") == "kv-chdb"

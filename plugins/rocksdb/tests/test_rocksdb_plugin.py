@@ -63,8 +63,8 @@ def raw_items(path: Path) -> dict[Any, Any]:
 def test_scheme_resolves_through_the_entry_point() -> None:
     plugin = registry.resolve("rocksdb")
     assert isinstance(plugin, StorePlugin)
-    assert plugin.schemes == ("rocksdb",)
-    assert plugin.factory == "kv_rocksdb.store:RocksDBStore.from_url"
+    assert plugin.store == "kv_rocksdb.store:RocksDBStore"
+    assert plugin.options is RocksDBStore.Options
     assert plugin.capabilities == ROCKSDB_CAPABILITIES
     assert registry.origin("rocksdb") == "kv-rocksdb"
 
@@ -166,7 +166,7 @@ def test_constructor_validates_too(tmp_path: Path) -> None:
     with pytest.raises(kv.InvalidOptionError):
         RocksDBStore("")
     with pytest.raises(kv.InvalidOptionError):
-        RocksDBStore(tmp_path, lock_timeout="5")  # type: ignore[arg-type]
+        RocksDBStore(tmp_path, lock_timeout="soon")
     with pytest.raises(kv.InvalidOptionError):
         RocksDBStore(tmp_path, sync=1)  # type: ignore[arg-type]
 

@@ -1,10 +1,10 @@
 """kv-conformance hooks of ``chdb://``: damage an entry, reopen a store.
 
-Registered in the ``kv.conformance`` entry-point group, so the conformance
-suite runs its damaged-data and persistence tests on chDB stores, in the
-plugin's own tests and under ``pytest --kv-url chdb://...`` or ``kv check``
-(see :mod:`kv_conformance.hooks`). Test support only: a store never imports
-this module.
+Named by the plugin's declaration, so the conformance suite runs its
+damaged-data and persistence tests on chDB stores, in the plugin's own tests
+and under ``pytest --kv-url chdb://...`` or ``kv check`` (see
+:mod:`kv_conformance.hooks`). Test support only: a store never imports this
+module.
 """
 
 from __future__ import annotations
@@ -71,16 +71,8 @@ class ChDBConformanceHooks:
 
     async def reopen_store(self, store: AsyncKeyValue) -> AsyncKeyValue | None:
         """A new store object on the same directory and table, with the same options."""
-        chdb = _chdb_store(store)
-        fresh = ChDBStore(
-            chdb.path,
-            table=chdb.table,
-            default_collection=chdb.default_collection,
-            lock_timeout=chdb.lock_timeout,
-        )
-        fresh.configure_sweep(interval=chdb.sweep_interval, limit=chdb.sweep_limit)
-        return fresh
+        return ChDBStore(_chdb_store(store).options)
 
 
 HOOKS = ChDBConformanceHooks()
-"""The object the ``kv.conformance`` entry point ``chdb`` names."""
+"""The object the plugin's declaration names."""

@@ -1,16 +1,24 @@
-"""The plugin module of kv-chdb: what kv imports to learn about ``chdb://``.
+"""The declaration of ``chdb://``: capabilities, options and store class in one place.
 
-It imports only ``kv.capabilities`` and ``kv.plugin``; chDB (a large native
-library) and :mod:`kv_chdb.store` are imported when a ``chdb://`` URL is opened.
+Named by this distribution's ``kv.stores`` entry point. It imports only kv:
+listing plugins or resolving the scheme never imports chDB (a large native
+library) or :mod:`kv_chdb.store`.
 """
 
 from __future__ import annotations
 
-from kv.capabilities import Capabilities
-from kv.options import CommonOptions
-from kv.plugin import StorePlugin
+from collections.abc import Mapping
 
-__all__ = ["CHDB_CAPABILITIES", "PLUGIN"]
+from kv import checks
+from kv.capabilities import Capabilities
+from kv.options import CommonOptions, option
+from kv.plugin import StorePlugin
+from kv.url import StoreURL
+
+__all__ = ["CHDB_CAPABILITIES", "DEFAULT_TABLE", "PLUGIN", "ChDBOptions"]
+
+DEFAULT_TABLE = "kv_entries"
+"""The table entries are kept in, unless the ``table`` option names another."""
 
 CHDB_CAPABILITIES = Capabilities(
     enumerate_keys=True,
@@ -21,14 +29,48 @@ CHDB_CAPABILITIES = Capabilities(
     native_ttl=False,
     persistent=True,
 )
-"""What :class:`kv_chdb.store.ChDBStore` can do (its class uses this value)."""
+"""What :class:`kv_chdb.store.ChDBStore` can do."""
+
+
+def _chdb_directory(value: object) -> str:
+    """A database directory chDB reads as a plain path: no ``?``, no ``file:``, not ``:memory:``."""
+    path = checks.local_path(value)
+    if "?" in path or path.startswith("file:") or path == ":memory:":
+        raise ValueError(
+            "must be a directory without '?' (chDB reads those as connection options),"
+            f" not {path!r}"
+        )
+    return path
+
+
+class ChDBOptions(CommonOptions):
+    """Options of ``chdb://``, from the URL or keywords of ``ChDBStore`` / ``kv.connect``.
+
+    Attributes:
+        path: The database directory (the URL's path): one per process. It may
+            not contain ``?`` or start with ``file:``, and is not ``:memory:``.
+        table: The table that holds the entries: a letter or ``_`` followed by
+            up to 62 letters, digits or ``_``. ``destroy()`` empties only it.
+        lock_timeout: Seconds to keep retrying when another process has the
+            directory open.
+    """
+
+    positional = "path"
+    path: str = option(check=_chdb_directory)
+    table: str = option(DEFAULT_TABLE, check=checks.sql_identifier)
+    lock_timeout: float = option(5.0, check=checks.seconds)
+
+    @classmethod
+    def from_location(cls, url: StoreURL) -> Mapping[str, object]:
+        """``chdb:///absolute/dir`` or ``chdb://relative/dir``."""
+        return {"path": url.local_path()}
 
 
 PLUGIN = StorePlugin(
     store="kv_chdb.store:ChDBStore",
-    options=CommonOptions,
+    options=ChDBOptions,
     capabilities=CHDB_CAPABILITIES,
     description="A table of embedded ClickHouse (chDB) in a directory, one per process",
     conformance="kv_chdb.conformance:HOOKS",
 )
-"""The declaration the ``kv.stores`` entry points of this distribution name."""
+"""The declaration the ``kv.stores`` entry point ``chdb`` names."""

@@ -49,7 +49,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -59,19 +59,16 @@ from chdb.session import Session
 
 from kv import dirlock
 from kv.blocking import BlockingCalls
-from kv.dirlock import DirectoryBusyError
+from kv.dirlock import DirectoryBusyError, open_when_unlocked
 from kv.entry import StoredEntry, decode_document, encode_document
 from kv.errors import (
     DeserializationError,
-    InvalidOptionError,
     KeyValueError,
     StoreConnectionError,
     StoreError,
     StoreSetupError,
     StoreTimeoutError,
 )
-from kv.locking import check_lock_timeout, open_when_unlocked
-from kv.options import CommonOptions, parse_options
 from kv.store import (
     BaseStore,
     CullMixin,
@@ -80,27 +77,12 @@ from kv.store import (
     EnumerateCollectionsMixin,
     EnumerateKeysMixin,
 )
-from kv.url import StoreURL
-from kv_chdb.plugin import CHDB_CAPABILITIES
+from kv_chdb.plugin import CHDB_CAPABILITIES, DEFAULT_TABLE, ChDBOptions
 from kv_chdb.sql import escape_parameter, json_list, json_rows
 
-__all__ = [
-    "CHDB_CAPABILITIES",
-    "DEFAULT_LOCK_TIMEOUT",
-    "DEFAULT_TABLE",
-    "ChDBOptions",
-    "ChDBStore",
-]
+__all__ = ["CHDB_CAPABILITIES", "DEFAULT_TABLE", "ChDBOptions", "ChDBStore"]
 
 T = TypeVar("T")
-
-DEFAULT_TABLE = "kv_entries"
-"""The table entries are kept in, unless the ``table`` option names another."""
-
-DEFAULT_LOCK_TIMEOUT = 5.0
-"""Seconds to wait for another process to release the directory."""
-
-_TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 _COLUMNS = {
     "collection": "String",
@@ -127,20 +109,6 @@ def _next_version() -> int:
     with _versions:
         _last_version = max(time.time_ns(), _last_version + 1)
         return _last_version
-
-
-class ChDBOptions(CommonOptions):
-    """Options of ``chdb://``, from the URL query or keywords of ``kv.connect``.
-
-    Attributes:
-        table: The table that holds the entries: a letter or ``_`` followed by
-            up to 62 letters, digits or ``_``. ``destroy()`` empties only it.
-        lock_timeout: Seconds to keep retrying when another process has the
-            directory open.
-    """
-
-    table: str = DEFAULT_TABLE
-    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
 
 
 class _Statements:
@@ -227,11 +195,10 @@ class ChDBStore(
     and the table are created then if missing. Every chDB call runs in a
     worker thread, one at a time per store.
 
-    Args:
-        path: The database directory (one per process; see the module docs).
-        table: The table holding the entries (see :class:`ChDBOptions`).
-        default_collection: Collection used when ``collection=None``.
-        lock_timeout: Seconds to retry while another process holds the directory.
+    Options (keywords, or a :class:`~kv_chdb.plugin.ChDBOptions`): ``path``
+    (the first positional argument; one directory per process, see the module
+    docs), ``table``, ``lock_timeout``, ``default_collection`` and the sweep
+    options.
 
     Raises:
         InvalidOptionError: an empty path or one with ``?``, a bad table name
@@ -241,41 +208,20 @@ class ChDBStore(
     capabilities = CHDB_CAPABILITIES
     store_name = "chdb"
 
+    Options = ChDBOptions
+    options: ChDBOptions
+
     def __init__(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        table: str = DEFAULT_TABLE,
-        default_collection: str | None = None,
-        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        self, options: ChDBOptions | str | os.PathLike[str] | None = None, /, **keywords: object
     ) -> None:
-        super().__init__(default_collection=default_collection)
-        self.path: str = _check_path(path)
-        self.table: str = _check_table(table)
-        self.lock_timeout: float = check_lock_timeout(lock_timeout, store="chdb")
+        super().__init__(options, **keywords)
+        self.path = self.options.path
+        self.table = self.options.table
+        self.lock_timeout = self.options.lock_timeout
         self._sql = _Statements(self.table)
         self._session: Session | None = None
         self._lock_token: str | None = None
         self._calls = BlockingCalls(max_threads=1)
-
-    @classmethod
-    def from_url(cls, url: StoreURL, **options: object) -> ChDBStore:
-        """Build a store from ``chdb://PATH[?table=T&lock_timeout=S&default_collection=C]``.
-
-        Raises:
-            InvalidURLError: the URL has no path, or has a user or password.
-            InvalidOptionError: an unknown option or a bad value.
-        """
-        path = url.local_path()
-        parsed = parse_options(url, options, ChDBOptions, store=cls.store_name)
-        store = cls(
-            path,
-            table=parsed.table,
-            default_collection=parsed.default_collection,
-            lock_timeout=parsed.lock_timeout,
-        )
-        store.configure_sweep(interval=parsed.sweep_interval, limit=parsed.sweep_limit)
-        return store
 
     def __repr__(self) -> str:
         return f"<ChDBStore path={self.path!r} table={self.table!r}>"
@@ -436,39 +382,17 @@ class ChDBStore(
 
     # --- enumeration -------------------------------------------------------------
 
-    async def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
+    async def _key_page(self, collection: str, after: str | None, limit: int) -> Sequence[str]:
         # Keyset pagination in byte order: each page starts after the last key.
-        after = ""  # keys are never empty, so every key sorts after ""
-        while True:
-            rows = await self._rows(
-                self._sql.key_page,
-                {
-                    "collection": collection,
-                    "after": after,
-                    "now": time.time(),
-                    "limit": page_size,
-                },
-            )
-            page = [row["key"] for row in rows]
-            if page:
-                yield page
-            if len(page) < page_size:
-                return
-            after = page[-1]
+        # Keys are never empty, so every key sorts after "".
+        parameters = {"collection": collection, "after": after or "", "limit": limit}
+        rows = await self._rows(self._sql.key_page, {**parameters, "now": time.time()})
+        return [row["key"] for row in rows]
 
-    async def _collection_pages(self, page_size: int) -> AsyncIterator[Sequence[str]]:
-        after = ""
-        while True:
-            rows = await self._rows(
-                self._sql.collection_page,
-                {"after": after, "now": time.time(), "limit": page_size},
-            )
-            page = [row["collection"] for row in rows]
-            if page:
-                yield page
-            if len(page) < page_size:
-                return
-            after = page[-1]
+    async def _collection_page(self, after: str | None, limit: int) -> Sequence[str]:
+        parameters = {"after": after or "", "now": time.time(), "limit": limit}
+        rows = await self._rows(self._sql.collection_page, parameters)
+        return [row["collection"] for row in rows]
 
     # --- destroy and cull --------------------------------------------------------
 
@@ -586,29 +510,3 @@ def _status_locked(path: str) -> bool:
         return False
     finally:
         os.close(descriptor)
-
-
-def _check_path(path: object) -> str:
-    if isinstance(path, os.PathLike):
-        path = os.fspath(path)
-    if not isinstance(path, str) or not path:
-        raise InvalidOptionError(
-            "path must be a non-empty str or os.PathLike[str] naming a directory", store="chdb"
-        )
-    if "?" in path or path.startswith("file:") or path == ":memory:":
-        raise InvalidOptionError(
-            f"path must be a directory without '?' (chDB reads those as connection"
-            f" options), not {path!r}",
-            store="chdb",
-        )
-    return path
-
-
-def _check_table(table: object) -> str:
-    if not isinstance(table, str) or _TABLE_NAME.fullmatch(table) is None:
-        raise InvalidOptionError(
-            "table must be a letter or '_' followed by at most 62 letters, digits or '_',"
-            f" not {table!r}",
-            store="chdb",
-        )
-    return table

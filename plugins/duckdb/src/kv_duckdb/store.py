@@ -51,7 +51,7 @@ import duckdb
 
 from kv import dirlock
 from kv.blocking import BlockingCalls
-from kv.dirlock import DirectoryBusyError
+from kv.dirlock import DirectoryBusyError, open_when_unlocked
 from kv.entry import StoredEntry
 from kv.errors import (
     DeserializationError,
@@ -61,7 +61,6 @@ from kv.errors import (
     StoreSetupError,
     StoreTimeoutError,
 )
-from kv.locking import open_when_unlocked
 from kv.store import (
     BaseStore,
     CullMixin,

@@ -1,10 +1,10 @@
 """kv-conformance hooks of ``rocksdb://``: damage an entry, reopen a store.
 
-Registered in the ``kv.conformance`` entry-point group, so the conformance
-suite runs its damaged-data and persistence tests on RocksDB stores, in the
-plugin's own tests and under ``pytest --kv-url rocksdb://...`` or ``kv check``
-(see :mod:`kv_conformance.hooks`). Test support only: a store never imports
-this module.
+Named by the plugin's declaration, so the conformance suite runs its
+damaged-data and persistence tests on RocksDB stores, in the plugin's own tests
+and under ``pytest --kv-url rocksdb://...`` or ``kv check`` (see
+:mod:`kv_conformance.hooks`). Test support only: a store never imports this
+module.
 """
 
 from __future__ import annotations
@@ -51,16 +51,8 @@ class RocksDBConformanceHooks:
 
     async def reopen_store(self, store: AsyncKeyValue) -> AsyncKeyValue | None:
         """A new store object on the same directory, with the same options."""
-        rocksdb = _rocksdb_store(store)
-        fresh = RocksDBStore(
-            rocksdb.path,
-            default_collection=rocksdb.default_collection,
-            lock_timeout=rocksdb.lock_timeout,
-            sync=rocksdb.sync,
-        )
-        fresh.configure_sweep(interval=rocksdb.sweep_interval, limit=rocksdb.sweep_limit)
-        return fresh
+        return RocksDBStore(_rocksdb_store(store).options)
 
 
 HOOKS = RocksDBConformanceHooks()
-"""The object the ``kv.conformance`` entry point ``rocksdb`` names."""
+"""The object the plugin's declaration names."""

@@ -1,16 +1,21 @@
-"""The plugin module of kv-rocksdb: what kv imports to learn about ``rocksdb://``.
+"""The declaration of ``rocksdb://``: capabilities, options and store class in one place.
 
-It imports only ``kv.capabilities`` and ``kv.plugin``; rocksdict and
-:mod:`kv_rocksdb.store` are imported when a ``rocksdb://`` URL is opened.
+Named by this distribution's ``kv.stores`` entry point. It imports only kv:
+listing plugins or resolving the scheme never imports rocksdict or
+:mod:`kv_rocksdb.store`.
 """
 
 from __future__ import annotations
 
-from kv.capabilities import Capabilities
-from kv.options import CommonOptions
-from kv.plugin import StorePlugin
+from collections.abc import Mapping
 
-__all__ = ["ROCKSDB_CAPABILITIES", "PLUGIN"]
+from kv import checks
+from kv.capabilities import Capabilities
+from kv.options import CommonOptions, option
+from kv.plugin import StorePlugin
+from kv.url import StoreURL
+
+__all__ = ["PLUGIN", "ROCKSDB_CAPABILITIES", "RocksDBOptions"]
 
 ROCKSDB_CAPABILITIES = Capabilities(
     enumerate_keys=True,
@@ -21,14 +26,36 @@ ROCKSDB_CAPABILITIES = Capabilities(
     native_ttl=False,
     persistent=True,
 )
-"""What :class:`kv_rocksdb.store.RocksDBStore` can do (its class uses this value)."""
+"""What :class:`kv_rocksdb.store.RocksDBStore` can do."""
+
+
+class RocksDBOptions(CommonOptions):
+    """Options of ``rocksdb://``, from the URL or keywords of ``RocksDBStore`` / ``kv.connect``.
+
+    Attributes:
+        path: The database directory (the URL's path).
+        lock_timeout: Seconds to keep retrying when another process (or
+            another store in this process) has the database open.
+        sync: Sync the write-ahead log to disk on every write, so a write
+            that returned survives a power loss, not only a process crash.
+    """
+
+    positional = "path"
+    path: str = option(check=checks.local_path)
+    lock_timeout: float = option(5.0, check=checks.seconds)
+    sync: bool = False
+
+    @classmethod
+    def from_location(cls, url: StoreURL) -> Mapping[str, object]:
+        """``rocksdb:///absolute/dir`` or ``rocksdb://relative/dir``."""
+        return {"path": url.local_path()}
 
 
 PLUGIN = StorePlugin(
     store="kv_rocksdb.store:RocksDBStore",
-    options=CommonOptions,
+    options=RocksDBOptions,
     capabilities=ROCKSDB_CAPABILITIES,
     description="A RocksDB database directory (rocksdict), one process at a time",
     conformance="kv_rocksdb.conformance:HOOKS",
 )
-"""The declaration the ``kv.stores`` entry points of this distribution name."""
+"""The declaration the ``kv.stores`` entry point ``rocksdb`` names."""

@@ -36,7 +36,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -45,20 +45,17 @@ from rocksdict import DbClosedError, Options, Rdict, RdictIter, WriteBatch, Writ
 
 from kv import dirlock
 from kv.blocking import BlockingCalls
-from kv.dirlock import DirectoryBusyError
+from kv.dirlock import DirectoryBusyError, open_when_unlocked
 from kv.entry import StoredEntry, decode_document, encode_document, parse_timestamp
 from kv.errors import (
     DeserializationError,
-    InvalidOptionError,
     KeyValueError,
     StoreConnectionError,
     StoreError,
     StoreSetupError,
     StoreTimeoutError,
 )
-from kv.locking import check_lock_timeout, open_when_unlocked
 from kv.names import compound_key, compound_prefix, split_compound_key
-from kv.options import CommonOptions, parse_options
 from kv.store import (
     BaseStore,
     CullMixin,
@@ -67,15 +64,11 @@ from kv.store import (
     EnumerateCollectionsMixin,
     EnumerateKeysMixin,
 )
-from kv.url import StoreURL
-from kv_rocksdb.plugin import ROCKSDB_CAPABILITIES
+from kv_rocksdb.plugin import ROCKSDB_CAPABILITIES, RocksDBOptions
 
-__all__ = ["DEFAULT_LOCK_TIMEOUT", "ROCKSDB_CAPABILITIES", "RocksDBOptions", "RocksDBStore"]
+__all__ = ["ROCKSDB_CAPABILITIES", "RocksDBOptions", "RocksDBStore"]
 
 T = TypeVar("T")
-
-DEFAULT_LOCK_TIMEOUT = 5.0
-"""Seconds to wait for another process to release the database."""
 
 _BATCH = 10_000
 """Most deletes one write batch of ``destroy``/``cull`` holds."""
@@ -87,20 +80,6 @@ _COLLECTION_END = ":;"
 """Appended to an escaped collection, the first text after all its keys."""
 
 _LOCK_MESSAGES = ("Resource temporarily unavailable", "lock hold by current process")
-
-
-class RocksDBOptions(CommonOptions):
-    """Options of ``rocksdb://``, from the URL query or keywords of ``kv.connect``.
-
-    Attributes:
-        lock_timeout: Seconds to keep retrying when another process (or
-            another store in this process) has the database open.
-        sync: Sync the write-ahead log to disk on every write, so a write
-            that returned survives a power loss, not only a process crash.
-    """
-
-    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
-    sync: bool = False
 
 
 class _PickleRefusedError(Exception):
@@ -129,57 +108,32 @@ class RocksDBStore(
     is created then if missing. Every rocksdict call runs in a worker thread,
     one at a time.
 
-    Args:
-        path: The database directory.
-        default_collection: Collection used when ``collection=None``.
-        lock_timeout: Seconds to retry while another process holds the database.
-        sync: Sync the write-ahead log on every write.
+    Options (keywords, or a :class:`~kv_rocksdb.plugin.RocksDBOptions`):
+    ``path`` (the first positional argument), ``lock_timeout``, ``sync``,
+    ``default_collection`` and the sweep options.
 
     Raises:
-        InvalidOptionError: an empty path, a bad ``lock_timeout``, or an
-            invalid default collection.
+        InvalidOptionError: an empty path, a bad ``lock_timeout`` or ``sync``,
+            or an invalid default collection.
     """
 
     capabilities = ROCKSDB_CAPABILITIES
     store_name = "rocksdb"
 
+    Options = RocksDBOptions
+    options: RocksDBOptions
+
     def __init__(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        default_collection: str | None = None,
-        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
-        sync: bool = False,
+        self, options: RocksDBOptions | str | os.PathLike[str] | None = None, /, **keywords: object
     ) -> None:
-        super().__init__(default_collection=default_collection)
-        self.path: str = _check_path(path)
-        self.lock_timeout: float = check_lock_timeout(lock_timeout, store="rocksdb")
-        if not isinstance(sync, bool):
-            raise InvalidOptionError("sync must be True or False", store=self.store_name)
-        self.sync: bool = sync
+        super().__init__(options, **keywords)
+        self.path = self.options.path
+        self.lock_timeout = self.options.lock_timeout
+        self.sync = self.options.sync
         self._db: Rdict | None = None
         self._lock_token: str | None = None
         self._calls = BlockingCalls(max_threads=1)
         self._sweep_from: str = ""
-
-    @classmethod
-    def from_url(cls, url: StoreURL, **options: object) -> RocksDBStore:
-        """Build a store from ``rocksdb://PATH[?lock_timeout=S&sync=B&default_collection=C]``.
-
-        Raises:
-            InvalidURLError: the URL has no path, or has a user or password.
-            InvalidOptionError: an unknown option or a bad value.
-        """
-        path = url.local_path()
-        parsed = parse_options(url, options, RocksDBOptions, store=cls.store_name)
-        store = cls(
-            path,
-            default_collection=parsed.default_collection,
-            lock_timeout=parsed.lock_timeout,
-            sync=parsed.sync,
-        )
-        store.configure_sweep(interval=parsed.sweep_interval, limit=parsed.sweep_limit)
-        return store
 
     def __repr__(self) -> str:
         return f"<RocksDBStore path={self.path!r}>"
@@ -328,28 +282,14 @@ class RocksDBStore(
 
     # --- enumeration -------------------------------------------------------------
 
-    async def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
+    async def _key_page(self, collection: str, after: str | None, limit: int) -> Sequence[str]:
         # Keyset pagination over the collection's prefix, in key order: each
         # page seeks to just after the last key of the one before.
-        prefix = compound_prefix(collection)
-        after: str | None = None
-        while True:
-            names, done = await self._run(partial(_key_page, prefix, after, page_size))
-            if names:
-                yield names
-            if done:
-                return
-            after = names[-1]
+        return await self._run(partial(_key_page, compound_prefix(collection), after, limit))
 
-    async def _collection_pages(self, page_size: int) -> AsyncIterator[Sequence[str]]:
-        after: str | None = None
-        while True:
-            found, done = await self._run(partial(_collection_page, after, page_size))
-            if found:
-                yield [name for _, name in found]
-            if done:
-                return
-            after = found[-1][0]
+    async def _collection_page(self, after: str | None, limit: int) -> Sequence[str]:
+        escaped = None if after is None else compound_prefix(after)[: -len("::")]
+        return await self._run(partial(_collection_page, escaped, limit))
 
     # --- destroy and cull --------------------------------------------------------
 
@@ -454,17 +394,6 @@ class RocksDBStore(
 # --- helpers -----------------------------------------------------------------------
 
 
-def _check_path(path: object) -> str:
-    if isinstance(path, os.PathLike):
-        path = os.fspath(path)
-    if not isinstance(path, str) or not path:
-        raise InvalidOptionError(
-            "path must be a non-empty str or os.PathLike[str] naming a directory",
-            store="rocksdb",
-        )
-    return path
-
-
 def _check_not_raw_mode(directory: Path) -> None:
     """Refuse a database rocksdict created in raw mode (other key order and encoding)."""
     config = directory / "rocksdict-config.json"
@@ -501,49 +430,45 @@ def _is_lock_error(error: Exception) -> bool:
     return type(error) is Exception and any(part in message for part in _LOCK_MESSAGES)
 
 
-def _key_page(prefix: str, after: str | None, page_size: int, db: Rdict) -> tuple[list[str], bool]:
-    """One page of live keys after ``after``; and whether the walk is done."""
+def _key_page(prefix: str, after: str | None, limit: int, db: Rdict) -> list[str]:
+    """Up to ``limit`` live keys (without the prefix) after ``after``."""
     now = time.time()
     names: list[str] = []
     iterator = db.iter()
     iterator.seek(prefix if after is None else prefix + after)
     for ckey, stored in _walk(iterator):
         if not ckey.startswith(prefix):
-            return names, True
+            break
         name = ckey[len(prefix) :]
-        if name == after or _is_expired(stored, now):
-            continue
-        names.append(name)
-        if len(names) >= page_size:
-            return names, False
-    return names, True
+        if name != after and not _is_expired(stored, now):
+            names.append(name)
+            if len(names) >= limit:
+                break
+    return names
 
 
-def _collection_page(
-    after: str | None, page_size: int, db: Rdict
-) -> tuple[list[tuple[str, str]], bool]:
-    """One page of ``(escaped, original)`` names of collections with a live entry.
+def _collection_page(after: str | None, limit: int, db: Rdict) -> list[str]:
+    """Up to ``limit`` names of collections with a live entry, after the escaped ``after``.
 
     A skip scan: once a collection is decided, the iterator seeks past all of
     its keys (its escaped name followed by ``":;"``).
     """
     now = time.time()
-    found: list[tuple[str, str]] = []
+    found: list[str] = []
     iterator = db.iter()
     iterator.seek("" if after is None else after + _COLLECTION_END)
-    while True:
+    while len(found) < limit:
         current = _current(iterator)
         if current is None:
-            return found, True
+            break
         escaped, separator, _ = current[0].partition("::")
         if not separator:  # not a compound key: not ours
             iterator.next()
             continue
         if _has_live_entry(iterator, escaped + "::", now):
-            found.append((escaped, split_compound_key(escaped + "::")[0]))
-            if len(found) >= page_size:
-                return found, False
+            found.append(split_compound_key(escaped + "::")[0])
         iterator.seek(escaped + _COLLECTION_END)
+    return found
 
 
 def _get_one(db: Rdict, key: str, ckey: str) -> Any:
