@@ -50,7 +50,8 @@ def entry_files(root: Path) -> list[Path]:
 def test_scheme_resolves_through_the_entry_point() -> None:
     plugin = registry.resolve("file")
     assert isinstance(plugin, StorePlugin)
-    assert plugin.factory == "kv_filetree.store:FileTreeStore.from_url"
+    assert plugin.store == "kv_filetree.store:FileTreeStore"
+    assert plugin.options is FileTreeStore.Options
     assert plugin.capabilities is FILETREE_CAPABILITIES
     assert registry.origin("file") == "kv-filetree"
     assert FileTreeStore.capabilities is FILETREE_CAPABILITIES

@@ -1,10 +1,10 @@
 """kv-conformance hooks of ``file://``: damage an entry, reopen a store.
 
-Registered in the ``kv.conformance`` entry-point group, so the conformance
-suite runs its damaged-data and persistence tests on file-tree stores, in the
-plugin's own tests and under ``pytest --kv-url file://...`` or ``kv check``
-(see :mod:`kv_conformance.hooks`). Test support only: a store never imports
-this module.
+Named by the plugin's declaration, so the conformance suite runs its
+damaged-data and persistence tests on file-tree stores, in the plugin's own
+tests and under ``pytest --kv-url file://...`` or ``kv check`` (see
+:mod:`kv_conformance.hooks`). Test support only: a store never imports this
+module.
 """
 
 from __future__ import annotations
@@ -43,15 +43,8 @@ class FileTreeConformanceHooks:
 
     async def reopen_store(self, store: AsyncKeyValue) -> AsyncKeyValue | None:
         """A new store object on the same folder, with the same options."""
-        tree = _tree_store(store)
-        return FileTreeStore(
-            tree.directory,
-            fsync=tree.fsync,
-            default_collection=tree.default_collection,
-            sweep_interval=tree.sweep_interval,
-            sweep_limit=tree.sweep_limit,
-        )
+        return FileTreeStore(_tree_store(store).options)
 
 
 HOOKS = FileTreeConformanceHooks()
-"""The object the ``kv.conformance`` entry point ``file`` names."""
+"""The object the plugin's declaration names."""

@@ -1,17 +1,21 @@
-"""The plugin module of kv-filetree: what kv imports to learn about ``file://``.
+"""The declaration of ``file://``: capabilities, options and store class in one place.
 
-Named by the ``kv.stores`` entry point (``file = "kv_filetree.plugin"``); it
-imports only ``kv.capabilities`` and ``kv.plugin``. The store module is
-imported only when a ``file://`` URL is opened.
+Named by this distribution's ``kv.stores`` entry point. It imports only kv:
+listing plugins or resolving the scheme never imports :mod:`kv_filetree.store`.
 """
 
 from __future__ import annotations
 
-from kv.capabilities import Capabilities
-from kv.options import CommonOptions
-from kv.plugin import StorePlugin
+import os
+from collections.abc import Mapping
 
-__all__ = ["FILETREE_CAPABILITIES", "PLUGIN"]
+from kv import checks
+from kv.capabilities import Capabilities
+from kv.options import CommonOptions, option
+from kv.plugin import StorePlugin
+from kv.url import StoreURL
+
+__all__ = ["FILETREE_CAPABILITIES", "PLUGIN", "FileTreeOptions"]
 
 FILETREE_CAPABILITIES = Capabilities(
     enumerate_keys=True,
@@ -25,11 +29,39 @@ FILETREE_CAPABILITIES = Capabilities(
 """What :class:`kv_filetree.store.FileTreeStore` can do (its class uses this value)."""
 
 
+def _directory(value: object) -> str:
+    """A non-empty path without NUL, made absolute (against today's working directory)."""
+    path = checks.local_path(value)
+    if "\x00" in path:
+        raise ValueError("must not contain NUL")
+    return os.path.abspath(path)
+
+
+class FileTreeOptions(CommonOptions):
+    """Options of ``file://``, from the URL or keywords of ``FileTreeStore`` / ``kv.connect``.
+
+    Attributes:
+        directory: The root folder (the URL's path), made absolute when the
+            store is built.
+        fsync: Flush every written file to disk before it replaces the entry
+            (durable across a power cut; about twice as slow to write).
+    """
+
+    positional = "directory"
+    directory: str = option(check=_directory)
+    fsync: bool = True
+
+    @classmethod
+    def from_location(cls, url: StoreURL) -> Mapping[str, object]:
+        """``file:///absolute/dir``, ``file://relative/dir`` or ``file:///C:/dir``."""
+        return {"directory": url.local_path(windows_drive=True)}
+
+
 PLUGIN = StorePlugin(
     store="kv_filetree.store:FileTreeStore",
-    options=CommonOptions,
+    options=FileTreeOptions,
     capabilities=FILETREE_CAPABILITIES,
     description="One JSON file per entry, a folder per collection (py-key-value FileTree)",
     conformance="kv_filetree.conformance:HOOKS",
 )
-"""The declaration the ``kv.stores`` entry points of this distribution name."""
+"""The declaration the ``kv.stores`` entry point ``file`` names."""

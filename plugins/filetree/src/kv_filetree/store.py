@@ -15,8 +15,8 @@ URL forms::
     file://relative/dir                 (relative to the working directory)
     file:///srv/kv?fsync=false          (faster writes, not flushed to disk)
 
-Options (query or keywords of ``kv.connect``): ``fsync``,
-``default_collection``, ``sweep_interval``, ``sweep_limit``.
+Options (query or keywords; see :class:`~kv_filetree.plugin.FileTreeOptions`):
+``fsync``, ``default_collection``, ``sweep_interval``, ``sweep_limit``.
 """
 
 from __future__ import annotations
@@ -29,8 +29,7 @@ from typing import TypeVar
 
 from kv.blocking import BlockingCalls
 from kv.entry import StoredEntry
-from kv.errors import InvalidOptionError, StoreConnectionError
-from kv.options import CommonOptions, parse_options
+from kv.errors import StoreConnectionError
 from kv.store import (
     BaseStore,
     CullMixin,
@@ -39,24 +38,12 @@ from kv.store import (
     EnumerateCollectionsMixin,
     EnumerateKeysMixin,
 )
-from kv.url import StoreURL
-from kv_filetree.plugin import FILETREE_CAPABILITIES
+from kv_filetree.plugin import FILETREE_CAPABILITIES, FileTreeOptions
 from kv_filetree.tree import FileTree
 
 __all__ = ["FILETREE_CAPABILITIES", "FileTreeOptions", "FileTreeStore"]
 
 T = TypeVar("T")
-
-
-class FileTreeOptions(CommonOptions):
-    """Options of ``file://``, from the URL query or keywords of ``kv.connect``.
-
-    Attributes:
-        fsync: Flush every written file to disk before it replaces the entry
-            (durable across a power cut; about twice as slow to write).
-    """
-
-    fsync: bool = True
 
 
 class FileTreeStore(
@@ -73,13 +60,9 @@ class FileTreeStore(
     if missing. File operations run in a worker thread, one call at a time
     for this store.
 
-    Args:
-        directory: The root folder.
-        fsync: Flush each written file before it replaces the entry.
-        default_collection: Collection used when ``collection=None``.
-        sweep_interval: Seconds between sweeps of expired files during
-            writes (``None``: only on ``cull()``).
-        sweep_limit: Most expired files one sweep removes.
+    Options (keywords, or a :class:`~kv_filetree.plugin.FileTreeOptions`):
+    ``directory`` (the first positional argument), ``fsync``,
+    ``default_collection`` and the sweep options.
 
     Raises:
         InvalidOptionError: an empty directory or bad sweep settings.
@@ -88,44 +71,21 @@ class FileTreeStore(
     capabilities = FILETREE_CAPABILITIES
     store_name = "file"
 
+    Options = FileTreeOptions
+    options: FileTreeOptions
+
     def __init__(
         self,
-        directory: str | os.PathLike[str],
-        *,
-        fsync: bool = True,
-        default_collection: str | None = None,
-        sweep_interval: float | None = 60.0,
-        sweep_limit: int = 500,
+        options: FileTreeOptions | str | os.PathLike[str] | None = None,
+        /,
+        **keywords: object,
     ) -> None:
-        super().__init__(default_collection=default_collection)
-        self.directory: str = _check_directory(directory)
-        if not isinstance(fsync, bool):
-            raise InvalidOptionError(
-                f"fsync must be a bool, not {type(fsync).__name__}", store="file"
-            )
-        self.fsync: bool = fsync
-        self.configure_sweep(interval=sweep_interval, limit=sweep_limit)
+        super().__init__(options, **keywords)
+        self.directory: str = self.options.directory
+        self.fsync: bool = self.options.fsync
         self._calls = BlockingCalls(max_threads=1)
         self._lock = threading.Lock()
         self._tree: FileTree | None = None
-
-    @classmethod
-    def from_url(cls, url: StoreURL, **options: object) -> FileTreeStore:
-        """Build a store from ``file://PATH[?fsync=false&default_collection=C]``.
-
-        Raises:
-            InvalidURLError: the URL has no path, or has a user or password.
-            InvalidOptionError: an unknown option or a bad value.
-        """
-        path = url.local_path(windows_drive=True)
-        parsed = parse_options(url, options, FileTreeOptions, store=cls.store_name)
-        return cls(
-            path,
-            fsync=parsed.fsync,
-            default_collection=parsed.default_collection,
-            sweep_interval=parsed.sweep_interval,
-            sweep_limit=parsed.sweep_limit,
-        )
 
     def __repr__(self) -> str:
         return f"<FileTreeStore directory={self.directory!r}>"
@@ -190,6 +150,10 @@ class FileTreeStore(
 
     # --- capabilities --------------------------------------------------------------
 
+    # One listing per walk, cut into pages: a folder cannot be listed from a
+    # given name on, so the one-page hooks (_key_page) would list it again
+    # for every page.
+
     async def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
         names = await self._run(lambda tree: tree.key_names(collection))
         for start in range(0, len(names), page_size):
@@ -208,18 +172,3 @@ class FileTreeStore(
 
     async def _cull(self, now: float, limit: int | None) -> int:
         return await self._run(lambda tree: tree.cull(now, limit))
-
-
-def _check_directory(directory: object) -> str:
-    if isinstance(directory, os.PathLike):
-        directory = os.fspath(directory)
-    if not isinstance(directory, str):
-        raise InvalidOptionError(
-            f"directory must be a str or os.PathLike[str], not {type(directory).__name__}",
-            store="file",
-        )
-    if not directory:
-        raise InvalidOptionError("directory must not be empty", store="file")
-    if "\x00" in directory:
-        raise InvalidOptionError("directory must not contain NUL", store="file")
-    return os.path.abspath(directory)
