@@ -1,10 +1,10 @@
 """kv-conformance hooks of ``winreg://``: damage an entry, reopen a store.
 
-Registered in the ``kv.conformance`` entry-point group, so the conformance
-suite runs its damaged-data and persistence tests on registry stores, in the
-plugin's own tests and under ``pytest --kv-url winreg://...`` or ``kv check``
-(see :mod:`kv_conformance.hooks`). Runs on Windows only, like the store.
-Test support only: a store never imports this module.
+Named by the plugin's declaration, so the conformance suite runs its
+damaged-data and persistence tests on registry stores, in the plugin's own
+tests and under ``pytest --kv-url winreg://...`` or ``kv check`` (see
+:mod:`kv_conformance.hooks`). Runs on Windows only, like the store. Test
+support only: a store never imports this module.
 """
 
 from __future__ import annotations
@@ -53,16 +53,8 @@ class WindowsRegistryConformanceHooks:
 
     async def reopen_store(self, store: AsyncKeyValue) -> AsyncKeyValue | None:
         """A new store object on the same registry key, with the same options."""
-        registry = _registry_store(store)
-        fresh = WindowsRegistryStore(
-            registry.path,
-            hive=registry.hive,
-            legacy_names=registry.legacy_names,
-            default_collection=registry.default_collection,
-        )
-        fresh.configure_sweep(interval=registry.sweep_interval, limit=registry.sweep_limit)
-        return fresh
+        return WindowsRegistryStore(_registry_store(store).options)
 
 
 HOOKS = WindowsRegistryConformanceHooks()
-"""The object the ``kv.conformance`` entry point ``winreg`` names."""
+"""The object the plugin's declaration names."""

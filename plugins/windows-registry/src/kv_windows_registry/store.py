@@ -18,14 +18,7 @@ from typing import TypeVar
 
 from kv.blocking import BlockingCalls
 from kv.entry import StoredEntry, encode_document
-from kv.errors import (
-    InvalidOptionError,
-    InvalidURLError,
-    KeyValueError,
-    StoreConnectionError,
-    StoreError,
-)
-from kv.options import CommonOptions, parse_options
+from kv.errors import KeyValueError, StoreConnectionError, StoreError
 from kv.store import (
     BaseStore,
     CullMixin,
@@ -34,10 +27,16 @@ from kv.store import (
     EnumerateCollectionsMixin,
     EnumerateKeysMixin,
 )
-from kv.url import StoreURL
 from kv_windows_registry.api import RegistryKey, load_winreg
 from kv_windows_registry.engine import RegistryEngine
-from kv_windows_registry.plugin import WINREG_CAPABILITIES
+from kv_windows_registry.plugin import (
+    DEFAULT_HIVE,
+    DEFAULT_PATH,
+    HIVES,
+    WINREG_CAPABILITIES,
+    WindowsRegistryOptions,
+    parse_location,
+)
 
 __all__ = [
     "DEFAULT_HIVE",
@@ -50,63 +49,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-HIVES = {
-    "HKCU": "HKEY_CURRENT_USER",
-    "HKEY_CURRENT_USER": "HKEY_CURRENT_USER",
-    "HKLM": "HKEY_LOCAL_MACHINE",
-    "HKEY_LOCAL_MACHINE": "HKEY_LOCAL_MACHINE",
-}
-"""Hive names accepted in URLs (any case), and the hive each stands for."""
-
-DEFAULT_HIVE = "HKEY_CURRENT_USER"
-DEFAULT_PATH = "Software\\kv"
-"""The root key of ``winreg://`` without a path (py-key-value's is ``Software\\py-key-value``)."""
-
-_MAX_SEGMENT = 255
-
-
-class WindowsRegistryOptions(CommonOptions):
-    """Options of ``winreg://``, from the URL query or keywords of ``kv.connect``.
-
-    Attributes:
-        legacy_names: Also find entries py-key-value wrote under unmapped
-            names when kv's mapped names differ (names with upper-case
-            letters or other characters kv escapes).
-    """
-
-    legacy_names: bool = True
-
-
-def parse_location(location: str) -> tuple[str, str]:
-    """``(hive, path)`` from a URL location ``HIVE/SEG/SEG`` (``/`` or ``\\`` separated).
-
-    An empty location is ``HKEY_CURRENT_USER\\Software\\kv``; a hive alone
-    gets the path ``Software\\kv``.
-
-    Raises:
-        InvalidURLError: an unknown hive, or an empty or unusable path segment.
-    """
-    parts = location.replace("\\", "/").strip("/").split("/") if location.strip("/\\") else []
-    if not parts:
-        return DEFAULT_HIVE, DEFAULT_PATH
-    hive = HIVES.get(parts[0].upper())
-    if hive is None:
-        raise InvalidURLError(
-            f"winreg:// needs a hive first: HKCU or HKLM (or their long names), not {parts[0]!r}"
-        )
-    segments = parts[1:]
-    if not segments:
-        return hive, DEFAULT_PATH
-    for segment in segments:
-        if not segment:
-            raise InvalidURLError("winreg:// paths cannot have empty segments ('//')")
-        if len(segment) > _MAX_SEGMENT or not segment.isprintable():
-            raise InvalidURLError(
-                f"registry key names are at most {_MAX_SEGMENT} printable characters"
-                f" (got {segment[:40]!r})"
-            )
-    return hive, "\\".join(segments)
-
 
 class WindowsRegistryStore(
     EnumerateKeysMixin,
@@ -118,12 +60,11 @@ class WindowsRegistryStore(
 ):
     """A kv store under one Windows registry key.
 
-    Args:
-        path: The root key under the hive (default ``Software\\kv``).
-        hive: ``"HKEY_CURRENT_USER"`` (default) or ``"HKEY_LOCAL_MACHINE"``
-            (or ``HKCU``/``HKLM``).
-        legacy_names: Also read py-key-value's unmapped names.
-        default_collection: The collection used when none is given.
+    Options (keywords, or a
+    :class:`~kv_windows_registry.plugin.WindowsRegistryOptions`): ``path``
+    (the first positional argument; default ``Software\\kv``), ``hive``
+    (default ``HKEY_CURRENT_USER``), ``legacy_names``, ``default_collection``
+    and the sweep options.
 
     Raises:
         InvalidOptionError: a bad hive or path.
@@ -133,56 +74,19 @@ class WindowsRegistryStore(
     capabilities = WINREG_CAPABILITIES
     store_name = "winreg"
 
+    Options = WindowsRegistryOptions
+    options: WindowsRegistryOptions
+
     def __init__(
-        self,
-        path: str = DEFAULT_PATH,
-        *,
-        hive: str = DEFAULT_HIVE,
-        legacy_names: bool = True,
-        default_collection: str | None = None,
+        self, options: WindowsRegistryOptions | str | None = None, /, **keywords: object
     ) -> None:
-        super().__init__(default_collection=default_collection)
-        if not isinstance(hive, str) or hive.upper() not in HIVES:
-            raise InvalidOptionError(
-                f"hive must be HKEY_CURRENT_USER or HKEY_LOCAL_MACHINE, not {hive!r}",
-                store=self.store_name,
-            )
-        if not isinstance(path, str):
-            raise InvalidOptionError("path must be a str", store=self.store_name)
-        try:
-            _, checked = parse_location(f"HKCU/{path}")
-        except InvalidURLError as error:
-            raise InvalidOptionError(error.message, store=self.store_name) from None
-        self.hive = HIVES[hive.upper()]
-        self.path = checked
-        self.legacy_names = bool(legacy_names)
+        super().__init__(options, **keywords)
+        self.hive = self.options.hive
+        self.path = self.options.path
+        self.legacy_names = self.options.legacy_names
         self._api = load_winreg()  # StoreSetupError off Windows
         self._calls = BlockingCalls(max_threads=1)
         self._engine: RegistryEngine | None = None
-
-    @classmethod
-    def from_url(cls, url: StoreURL, **options: object) -> WindowsRegistryStore:
-        """Build a store from ``winreg://HIVE/PATH[?legacy_names=false&...]``.
-
-        Raises:
-            InvalidURLError: the URL has a user or password, or a bad hive or path.
-            InvalidOptionError: an unknown option or a bad value.
-            StoreSetupError: not on Windows.
-        """
-        if url.username is not None or url.password is not None:
-            raise InvalidURLError(
-                f"winreg:// takes a hive and a key path, not a user or password (got {url})"
-            )
-        hive, path = parse_location(url.location)
-        parsed = parse_options(url, options, WindowsRegistryOptions, store=cls.store_name)
-        store = cls(
-            path,
-            hive=hive,
-            legacy_names=parsed.legacy_names,
-            default_collection=parsed.default_collection,
-        )
-        store.configure_sweep(interval=parsed.sweep_interval, limit=parsed.sweep_limit)
-        return store
 
     def __repr__(self) -> str:
         return f"<WindowsRegistryStore {self.hive}\\{self.path}>"
