@@ -75,35 +75,58 @@ def _resolved_hints(func: Callable[..., Any]) -> dict[str, Any]:
 def _check(func: F) -> F:
     """``func`` behind a wrapper of the same signature that checks its arguments.
 
-    The wrapper is generated source: each checked parameter gets one test of
-    ``type(argument)`` against the exact types its hint accepts outright, and
-    only otherwise calls the compiled check (:func:`kv._hints.compile_hint`).
-    Return values are not checked. A coroutine function's wrapper is a
+    The wrapper is generated source (see :func:`_wrapper_lines`), compiled
+    once. Return values are not checked. A coroutine function's wrapper is a
     coroutine function that awaits it (no other coroutine in between).
     """
     import functools
     import inspect
 
-    from kv._hints import compile_hint
-
     signature = inspect.signature(func)
-    hints = _resolved_hints(func)
     closure: dict[str, object] = {
         "_kv_func_": func,
         "_kv_fail_": _failure(func.__name__, signature),
         "_kv_single_": _SINGLE_ITEMS,
     }
-    everything = "{" + ", ".join(f"{name!r}: {name}" for name in signature.parameters) + "}"
-
-    def test(index: int, name: str, value: str) -> list[str]:
-        return [
-            f"if type({value}) not in _kv_f{index}_:",
-            f"    _kv_bad_ = _kv_c{index}_({value})",
-            "    if _kv_bad_ is not None:",
-            f"        raise _kv_fail_({name!r}, _kv_bad_, {everything})",
+    is_async = inspect.iscoroutinefunction(func)
+    parameters, body = _wrapper_lines(signature, _resolved_hints(func), closure, is_async)
+    source = "\n".join(
+        [
+            f"def _kv_build_({', '.join(closure)}):",
+            f"    {'async ' if is_async else ''}def _kv_checked_({', '.join(parameters)}):",
+            *("        " + line for line in body),
+            "    return _kv_checked_",
         ]
+    )
+    namespace: dict[str, Any] = {}
+    code = compile(source, f"<kv type checks of {func.__qualname__}>", "exec")
+    exec(code, namespace)  # noqa: S102 - generated from parameter names only
+    checked: F = namespace["_kv_build_"](**closure)
+    functools.update_wrapper(checked, func)
+    return checked
+
+
+def _wrapper_lines(
+    signature: inspect.Signature,
+    hints: dict[str, Any],
+    closure: dict[str, object],
+    is_async: bool,
+) -> tuple[list[str], list[str]]:
+    """The wrapper's parameter list and body; what they name is added to ``closure``.
+
+    Each checked parameter gets one test of ``type(argument)`` against the
+    exact types its hint accepts outright (a set lookup), and only otherwise
+    a call of the compiled check (:func:`kv._hints.compile_hint`); a failed
+    check raises ``_kv_fail_(name, culprits, arguments)``. Defaults are the
+    function's own objects. A ``keys`` parameter refuses a single ``str``
+    (or ``bytes``) after the type checks, as ``Sequence[str]`` takes one.
+    """
+    import inspect
+
+    from kv._hints import compile_hint
 
     kinds = inspect.Parameter
+    everything = "{" + ", ".join(f"{name!r}: {name}" for name in signature.parameters) + "}"
     parameters: list[str] = []
     call: list[str] = []
     body: list[str] = []
@@ -129,35 +152,26 @@ def _check(func: F) -> F:
         if check is None:
             continue
         closure[f"_kv_f{index}_"], closure[f"_kv_c{index}_"] = check.fast, check.find
+        value, indent = name, ""
         if kind is kinds.VAR_POSITIONAL or kind is kinds.VAR_KEYWORD:
             items = name if kind is kinds.VAR_POSITIONAL else f"{name}.values()"
-            body += [f"for _kv_item_ in {items}:"]
-            body += ["    " + line for line in test(index, name, "_kv_item_")]
-        else:
-            body += test(index, name, name)
+            body.append(f"for _kv_item_ in {items}:")
+            value, indent = "_kv_item_", "    "
+        body += [
+            f"{indent}if type({value}) not in _kv_f{index}_:",
+            f"{indent}    _kv_bad_ = _kv_c{index}_({value})",
+            f"{indent}    if _kv_bad_ is not None:",
+            f"{indent}        raise _kv_fail_({name!r}, _kv_bad_, {everything})",
+        ]
     if previous is kinds.POSITIONAL_ONLY:
         parameters.append("/")
-    if "keys" in signature.parameters:  # after the type checks: a str passes Sequence[str]
+    if "keys" in signature.parameters:
         body += [
             "if isinstance(keys, _kv_single_):",
             f"    raise _kv_fail_('keys', (keys,), {everything})",
         ]
-    is_async = inspect.iscoroutinefunction(func)
     body.append(f"return {'await ' if is_async else ''}_kv_func_({', '.join(call)})")
-    source = "\n".join(
-        [
-            f"def _kv_build_({', '.join(closure)}):",
-            f"    {'async ' if is_async else ''}def _kv_checked_({', '.join(parameters)}):",
-            *("        " + line for line in body),
-            "    return _kv_checked_",
-        ]
-    )
-    namespace: dict[str, Any] = {}
-    code = compile(source, f"<kv type checks of {func.__qualname__}>", "exec")
-    exec(code, namespace)  # noqa: S102 - generated from parameter names only
-    checked: F = namespace["_kv_build_"](**closure)
-    functools.update_wrapper(checked, func)
-    return checked
+    return parameters, body
 
 
 def _a(thing: object) -> str:
