@@ -176,3 +176,21 @@ def test_declared_options_hide_secrets_in_repr_and_check_values() -> None:
     assert {info.name: info.doc for info in Declared.describe()}["password"] == (
         "The server's password."
     )
+
+
+def test_the_query_wins_over_the_location_and_keywords_over_both() -> None:
+    from collections.abc import Mapping
+
+    from kv.options import CommonOptions
+
+    class Located(CommonOptions):
+        host: str = "default"
+
+        @classmethod
+        def from_location(cls, url: StoreURL) -> Mapping[str, object]:
+            return {"host": url.location}
+
+    url = StoreURL.parse("x://from-location?host=from-query")
+    assert Located.from_url(url, {}, store="x").host == "from-query"
+    assert Located.from_url(url, {"host": "from-keyword"}, store="x").host == "from-keyword"
+    assert Located.from_url(StoreURL.parse("x://here"), {}, store="x").host == "here"

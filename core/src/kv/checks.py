@@ -62,5 +62,5 @@ def positive_seconds(value: object) -> float | None:
         return None
     number = seconds(value)
     if number == 0:
-        raise ValueError("must be None or a number of seconds > 0, not 0")
+        raise ValueError("must be a number of seconds > 0, not 0")
     return number

@@ -164,14 +164,16 @@ class StoreOptions:
 
     @classmethod
     def from_url(cls, url: StoreURL, keywords: Mapping[str, object], *, store: str) -> Self:
-        """The options ``url`` names (location and query), overridden by ``keywords``.
+        """The options ``url`` names: its location, then its query (which wins), then
+        ``keywords`` (which win over both).
 
         Raises:
             InvalidURLError: the URL's location does not fit the store.
             InvalidOptionError: an unknown option or a bad value.
         """
-        located = {**cls.from_location(url), **keywords}
-        return parse_options(url, located, cls, store=store)
+        # The location gives way to the query, and both to the keywords.
+        location = {k: v for k, v in cls.from_location(url).items() if k not in url.query}
+        return parse_options(url, {**location, **keywords}, cls, store=store)
 
     @classmethod
     def build(cls, given: object, keywords: Mapping[str, object], *, store: str) -> Self:
