@@ -19,15 +19,16 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
-
-from typing_extensions import Self
+from typing import TYPE_CHECKING, Literal
 
 from kv import checks
 from kv.errors import InvalidOptionError, InvalidURLError, KeyValueError
 from kv.names import validate_collection
 from kv.options import CommonOptions, option
 from kv.url import Host, StoreURL
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # kv-core's dependency, for type checking only
 
 __all__ = [
     "CONNECTION_OPTIONS",
