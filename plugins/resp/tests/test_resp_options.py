@@ -120,4 +120,6 @@ def test_the_url_must_fit_the_schemes() -> None:
     with pytest.raises(InvalidURLError):
         _Store("x://h")
     with pytest.raises(InvalidURLError):
+        _Store("r://h?url=r://other")
+    with pytest.raises(InvalidURLError):
         _Store("r://h/1", db=2)

@@ -175,15 +175,16 @@ class RespOptions(CommonOptions):
     def from_location(cls, url: StoreURL) -> Mapping[str, object]:
         """The URL's scheme, hosts and path as ``url``; its user and password.
 
-        The user and password of the URL's query win over its user info (and
-        keywords over both), as they always did.
+        Raises:
+            InvalidURLError: the query names ``url`` (the URL is the location).
         """
+        if "url" in url.query:
+            raise InvalidURLError(f"{url} names a url in its query; give the server as the URL")
         location = dataclasses.replace(url, username=None, password=None, query_items=())
         located: dict[str, object] = {"url": location.render()}
-        query = url.query
-        if url.username is not None and "username" not in query:
+        if url.username is not None:
             located["username"] = url.username
-        if url.password is not None and "password" not in query:
+        if url.password is not None:
             located["password"] = url.password
         return located
 
