@@ -82,16 +82,22 @@ def _environment(cache: Path, cached: bool, checks: str) -> dict[str, str]:
     return env
 
 
+def _run(command: list[str], env: dict[str, str]) -> str:
+    """Run ``command``; its output, or an error quoting what it printed."""
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{command} exited {result.returncode}: {result.stderr[-2000:]}")
+    return result.stdout
+
+
 def _wall_ms(command: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(command, env=env, check=True, capture_output=True)
+    _run(command, env)
     return (time.perf_counter() - start) * 1000
 
 
 def _first_call(env: dict[str, str]) -> tuple[float, float]:
-    out = subprocess.run(
-        [sys.executable, "-c", FIRST_CALL], env=env, check=True, capture_output=True, text=True
-    ).stdout.split()
+    out = _run([sys.executable, "-c", FIRST_CALL], env).split()
     return float(out[0]), float(out[1])
 
 
@@ -107,7 +113,7 @@ def measure(runs: int, cache: Path, cached: bool, url: str | None) -> dict[str, 
         env = _environment(cache, cached, checks)
         _first_call(env)
         if url is not None:  # and writes the key that `kv get` reads
-            subprocess.run([*kv_command, "put", url, "k", '{"a": 1}'], env=env, check=True)
+            _run([*kv_command, "put", url, "k", '{"a": 1}'], env)
     for _ in range(runs):
         for mode, checks in MODES.items():
             env = _environment(cache, cached, checks)
