@@ -1,10 +1,10 @@
 """kv-conformance hooks of ``keyring://``: damage an entry, reopen a store.
 
-Registered in the ``kv.conformance`` entry-point group, so the conformance
-suite runs its damaged-data and persistence tests on keyring stores, in the
-plugin's own tests and under ``pytest --kv-url keyring://...`` or ``kv
-check`` (see :mod:`kv_conformance.hooks`). Test support only: a store never
-imports this module.
+Named by the plugin's declaration, so the conformance suite runs its
+damaged-data and persistence tests on keyring stores, in the plugin's own
+tests and under ``pytest --kv-url keyring://...`` or ``kv check`` (see
+:mod:`kv_conformance.hooks`). Test support only: a store never imports this
+module.
 
 Under ``--kv-url`` the store uses the system's keyring: point it at a
 scratch service name.
@@ -52,20 +52,8 @@ class KeyringConformanceHooks:
 
     async def reopen_store(self, store: AsyncKeyValue) -> AsyncKeyValue | None:
         """A new store object on the same service and backend, with the same options."""
-        ring = _keyring_store(store)
-        fresh = KeyringStore(
-            ring.service,
-            backend=ring._backend_option,
-            max_value_chars=ring.max_value_chars,
-            max_chunks=ring.max_chunks,
-            lock_path=ring._lock_option,
-            lock_timeout=ring.lock_timeout,
-            legacy_names=ring.legacy_names,
-            default_collection=ring.default_collection,
-        )
-        fresh.configure_sweep(interval=ring.sweep_interval, limit=ring.sweep_limit)
-        return fresh
+        return KeyringStore(_keyring_store(store).options)
 
 
 HOOKS = KeyringConformanceHooks()
-"""The object the ``kv.conformance`` entry point ``keyring`` names."""
+"""The object the plugin's declaration names."""

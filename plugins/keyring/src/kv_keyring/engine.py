@@ -2,9 +2,9 @@
 
 :class:`KeyringEngine` does everything a :class:`~kv_keyring.store.KeyringStore`
 hook needs as one blocking call, which the store runs in a worker thread
-while holding the keyring lock (shared for reads, exclusive for writes). It
-keeps three things consistent under that lock: the entries, the index of
-each collection and the list of collections (see :mod:`kv_keyring.index`).
+while holding the keyring lock. It keeps three things consistent under that
+lock: the entries, the index of each collection and the list of collections
+(see :mod:`kv_keyring.index`).
 """
 
 from __future__ import annotations
