@@ -30,10 +30,12 @@ makes a test slower, never wrong:
   in ``temp`` and a ``cull()``.
 
 A plugin whose engine lets one process open a database at a time subclasses
-:class:`ExclusiveProcessTests` and names its URL and store class::
+:class:`ExclusiveProcessTests` and names its URL and store class, and the
+script of a process that holds the database without kv::
 
     class TestRocksDBProcesses(ExclusiveProcessTests):
         store_class = RocksDBStore
+        raw_holder = HOLD_RAW_DATABASE
 
         def url(self, tmp_path: Path) -> str:
             return f"rocksdb://{tmp_path}/db"
@@ -42,6 +44,7 @@ A plugin whose engine lets one process open a database at a time subclasses
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
 import queue
@@ -58,6 +61,7 @@ import anyio.to_thread
 import pytest
 
 import kv
+from kv.url import StoreURL
 
 __all__ = [
     "DEADLINE",
@@ -343,8 +347,13 @@ class ExclusiveProcessTests:
     a clear ``StoreTimeoutError`` having written nothing. Two processes that
     open and close the database again and again, racing each other, both
     finish. A process killed mid-run loses none of the writes that returned.
-    Subclass it, set ``store_class`` and define :meth:`url`; lower
-    ``locked_count``, ``kill_after`` and ``race_cycles`` for a slow engine.
+    A process that holds the database with the engine's own client, outside
+    kv, is waited for too (``raw_holder``). And one store object serves one
+    ``asyncio.run()`` after another, the way a sync program uses it, its
+    database opened in one event loop and closed and reopened in others.
+    Subclass it, set ``store_class`` and ``raw_holder`` and define
+    :meth:`url`; lower ``locked_count``, ``kill_after`` and ``race_cycles``
+    for a slow engine.
 
     The first process holds the database until the test tells it to let go
     (a line on its stdin), so these tests depend on no timing.
@@ -359,6 +368,10 @@ class ExclusiveProcessTests:
     """The last acknowledged write index before the writer is killed."""
     race_cycles: ClassVar[int] = 40
     """Open-write-close cycles each of two racing writers runs."""
+    raw_holder: ClassVar[str | None] = None
+    """A Python script that opens the database at ``sys.argv[1]`` (the URL's
+    path) with the engine's own client, not kv, prints ``held``, and closes it
+    once it reads a line on stdin; ``None`` skips that test."""
 
     def url(self, tmp_path: Path) -> str:
         """The store URL of a fresh database under ``tmp_path``."""
@@ -368,6 +381,12 @@ class ExclusiveProcessTests:
     def anyio_backend(self) -> str:
         """The tests' async runtime."""
         return "asyncio"
+
+    def connect(self, url: str, **options: Any) -> Any:
+        """A store of ``store_class`` on ``url``, built by ``kv.connect``."""
+        store = kv.connect(url, **options)
+        assert isinstance(store, self.store_class)
+        return store
 
     async def read_all(self, url: str) -> dict[str, object]:
         """Every entry the writers wrote at ``url``."""
@@ -427,6 +446,56 @@ class ExclusiveProcessTests:
             **expected_entries("R", count),
             **expected_entries("S", count),
         }
+
+    async def test_a_process_outside_kv_holding_the_database_is_waited_for(
+        self, tmp_path: Path
+    ) -> None:
+        """The engine's own lock, held by a program that is not kv: wait, or fail clearly."""
+        if self.raw_holder is None:
+            pytest.skip("the plugin names no raw_holder script")
+        url = self.url(tmp_path)
+        path = StoreURL.parse(url).local_path()
+        holder = Writer([sys.executable, "-c", self.raw_holder, path])
+        try:
+            holder.wait_for("held")
+            store = self.connect(url, lock_timeout=0.3)
+            with pytest.raises(kv.StoreTimeoutError) as caught:
+                await store.put("k", {"v": 1})
+            assert "locked by another process" in str(caught.value)
+            waiting = self.connect(url, lock_timeout=DEADLINE)
+            async with anyio.create_task_group() as group:
+                group.start_soon(waiting.put, "k", {"v": 2})
+                await anyio.to_thread.run_sync(holder.signal)  # the holder lets go
+            code, output = holder.finish()
+            assert code == 0, output
+            assert await waiting.get("k") == {"v": 2}
+            await waiting.close()
+        finally:
+            holder.kill()
+
+    def test_one_store_across_successive_asyncio_runs_with_calls_in_flight(
+        self, tmp_path: Path
+    ) -> None:
+        """A sync program calls ``asyncio.run()`` per request, many calls in flight each."""
+        store = self.connect(self.url(tmp_path))
+        written: list[str] = []
+
+        async def request(round_number: int, in_flight: int) -> None:
+            keys = [f"r{round_number}-{i:04d}" for i in range(in_flight)]
+            await asyncio.gather(
+                *(store.put(key, {"i": i}, collection="loops") for i, key in enumerate(keys))
+            )
+            written.extend(keys)
+            got = await asyncio.gather(*(store.get(key, collection="loops") for key in keys))
+            assert got == [{"i": i} for i in range(in_flight)]
+            assert await store.keys("loops") == sorted(written)
+
+        asyncio.run(request(0, 1000))  # the first use: 1000 calls wait for one open
+        for round_number in range(1, 10):
+            asyncio.run(request(round_number, 100))
+        asyncio.run(store.close())
+        asyncio.run(request(10, 100))  # reopened in yet another loop
+        asyncio.run(store.close())
 
     async def test_killed_process_loses_no_acknowledged_write(self, tmp_path: Path) -> None:
         url = self.url(tmp_path)

@@ -1,21 +1,20 @@
 """ClickHouse (chDB) lets one process open a directory, and runs once per process.
 
 :class:`kv_conformance.processes.ExclusiveProcessTests` runs real writer
-processes on one ``chdb://`` directory (fewer writes: chDB is slower per put).
+processes on one ``chdb://`` directory (fewer writes: chDB is slower per put),
+a chDB session outside kv holding it, and one store across successive
+``asyncio.run()`` calls.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-import anyio
-import anyio.to_thread
 import pytest
 
 import kv
 from kv_chdb.store import ChDBStore
-from kv_conformance.processes import DEADLINE, ExclusiveProcessTests, Writer
+from kv_conformance.processes import ExclusiveProcessTests
 
 pytestmark = pytest.mark.anyio
 
@@ -25,10 +24,21 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+HOLD_RAW_SESSION = """
+import sys
+from chdb.session import Session
+session = Session(sys.argv[1])
+print("held", flush=True)
+sys.stdin.readline()
+session.close()
+"""
+
+
 class TestChDBProcesses(ExclusiveProcessTests):
     """Two writer processes on one chDB directory (a slower engine: fewer writes)."""
 
     store_class = ChDBStore
+    raw_holder = HOLD_RAW_SESSION
     locked_count = 200
     kill_after = 100
 
@@ -64,35 +74,3 @@ async def test_a_store_on_another_path_is_told_why(tmp_path: Path) -> None:
     finally:
         await first.close()
         await second.close()
-
-
-HOLD_RAW_SESSION = """
-import sys
-from chdb.session import Session
-session = Session(sys.argv[1])
-print("held", flush=True)
-sys.stdin.readline()
-session.close()
-"""
-
-
-async def test_a_process_outside_kv_holding_clickhouse_is_waited_for(tmp_path: Path) -> None:
-    """ClickHouse's own lock, held by a chDB user that is not kv: wait, or fail clearly."""
-    path = tmp_path / "db"
-    holder = Writer([sys.executable, "-c", HOLD_RAW_SESSION, str(path)])
-    try:
-        holder.wait_for("held")
-        store = ChDBStore(path, lock_timeout=0.3)
-        with pytest.raises(kv.StoreTimeoutError) as caught:
-            await store.put("k", {"v": 1})
-        assert "locked by another process" in str(caught.value)
-        waiting = ChDBStore(path, lock_timeout=DEADLINE)
-        async with anyio.create_task_group() as group:
-            group.start_soon(waiting.put, "k", {"v": 2})
-            await anyio.to_thread.run_sync(holder.signal)  # the holder lets go
-        code, output = holder.finish()
-        assert code == 0, output
-        assert await waiting.get("k") == {"v": 2}
-        await waiting.close()
-    finally:
-        holder.kill()

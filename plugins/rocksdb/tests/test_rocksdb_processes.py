@@ -1,8 +1,10 @@
 """RocksDB lets one process open a database at a time: two real processes on one path.
 
 The shared tests (:class:`kv_conformance.processes.ExclusiveProcessTests`) check
-that the second process waits for the lock or fails clearly, and that no
-acknowledged write is lost; here also a second store object in this process.
+that the second process waits for the lock or fails clearly, that no
+acknowledged write is lost, that a rocksdict user outside kv is waited for, and
+one store across successive ``asyncio.run()`` calls; here also a second store
+object in this process.
 """
 
 from __future__ import annotations
@@ -10,12 +12,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import anyio
-import anyio.to_thread
 import pytest
 
 import kv
-from kv_conformance.processes import DEADLINE, ExclusiveProcessTests, Writer
+from kv_conformance.processes import ExclusiveProcessTests, Writer
 from kv_rocksdb.store import RocksDBStore
 
 pytestmark = pytest.mark.anyio
@@ -26,10 +26,23 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+HOLD_RAW_DATABASE = """
+import sys
+from rocksdict import Options, Rdict
+options = Options()
+options.create_if_missing(True)
+db = Rdict(sys.argv[1], options=options)
+print("held", flush=True)
+sys.stdin.readline()
+db.close()
+"""
+
+
 class TestRocksDBProcesses(ExclusiveProcessTests):
     """Two writer processes on one RocksDB database."""
 
     store_class = RocksDBStore
+    raw_holder = HOLD_RAW_DATABASE
 
     def url(self, tmp_path: Path) -> str:
         return f"rocksdb://{tmp_path}/db"
@@ -48,40 +61,6 @@ async def test_second_store_in_the_same_process_is_told_so(tmp_path: Path) -> No
     finally:
         await first.close()
         await second.close()
-
-
-HOLD_RAW_DATABASE = """
-import sys
-from rocksdict import Options, Rdict
-options = Options()
-options.create_if_missing(True)
-db = Rdict(sys.argv[1], options=options)
-print("held", flush=True)
-sys.stdin.readline()
-db.close()
-"""
-
-
-async def test_a_process_outside_kv_holding_rocksdb_is_waited_for(tmp_path: Path) -> None:
-    """RocksDB's own lock, held by a rocksdict user that is not kv: wait, or fail clearly."""
-    path = tmp_path / "db"
-    holder = Writer([sys.executable, "-c", HOLD_RAW_DATABASE, str(path)])
-    try:
-        holder.wait_for("held")
-        store = RocksDBStore(path, lock_timeout=0.3)
-        with pytest.raises(kv.StoreTimeoutError) as caught:
-            await store.put("k", {"v": 1})
-        assert "locked by another process" in str(caught.value)
-        waiting = RocksDBStore(path, lock_timeout=DEADLINE)
-        async with anyio.create_task_group() as group:
-            group.start_soon(waiting.put, "k", {"v": 2})
-            await anyio.to_thread.run_sync(holder.signal)  # the holder lets go
-        code, output = holder.finish()
-        assert code == 0, output
-        assert await waiting.get("k") == {"v": 2}
-        await waiting.close()
-    finally:
-        holder.kill()
 
 
 async def test_stores_of_one_process_hold_kv_lock_together(tmp_path: Path) -> None:
