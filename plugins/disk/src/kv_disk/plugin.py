@@ -76,7 +76,7 @@ class DiskOptions(CommonOptions):
 
     positional = "directory"
     directory: str = option(check=_directory)
-    layout: LayoutName = option("single", check=_layout)
+    layout: Literal["single", "per-collection"] = option("single", check=_layout)
     max_size: int | None = option(None, check=_max_size)
     timeout: float = option(DEFAULT_TIMEOUT, check=checks.seconds)
 
