@@ -68,6 +68,7 @@ MAX_LINE = 64 * 1024
 """Longest reply line accepted (a ``VALUE`` line holds a 250-byte key)."""
 
 _CRLF = b"\r\n"
+_END = b"END\r\n"
 _RECEIVE = 64 * 1024
 _RECEIVE_LARGE = 1024 * 1024
 
@@ -88,30 +89,31 @@ class ProtocolError(StoreError):
 class Connection:
     """One TCP connection to a memcached server: what a command needs of it.
 
-    ``replied`` tells whether any reply byte was read since the connection
-    was handed to the current command (a command is only retried before);
-    ``expired`` whether :meth:`expire` broke it.
+    Reads go through two callables with the contract of asyncio's
+    :class:`~asyncio.StreamReader` (called directly on the hot path):
+    ``readuntil(b"\\r\\n")`` returns the next line, its ``\\r\\n`` included, and
+    ``readexactly(size)`` the next ``size`` bytes. A command sets ``replied``
+    once it has read a whole reply line (it is only retried before);
+    ``expired`` tells whether :meth:`expire` broke the connection.
     """
 
-    __slots__ = ("expired", "replied")
+    __slots__ = ("expired", "readexactly", "readuntil", "replied")
 
     sends_ahead: ClassVar[bool] = True
     """Whether :meth:`send` returns without waiting for the peer to read."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        readuntil: Callable[[bytes], Awaitable[bytes]],
+        readexactly: Callable[[int], Awaitable[bytes]],
+    ) -> None:
+        self.readuntil = readuntil
+        self.readexactly = readexactly
         self.replied = False
         self.expired = False
 
     async def send(self, data: bytes) -> None:
         """Send ``data`` whole."""
-        raise NotImplementedError
-
-    async def read_line(self) -> bytes:
-        """The next line, without its ``\\r\\n``."""
-        raise NotImplementedError
-
-    async def read_exactly(self, size: int) -> bytes:
-        """The next ``size`` bytes."""
         raise NotImplementedError
 
     def expire(self) -> None:
@@ -132,7 +134,7 @@ class StreamConnection(Connection):
     __slots__ = ("_reader", "_writer")
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        super().__init__()
+        super().__init__(reader.readuntil, reader.readexactly)
         self._reader = reader
         self._writer = writer
 
@@ -144,26 +146,6 @@ class StreamConnection(Connection):
 
     async def send(self, data: bytes) -> None:
         self._writer.write(data)
-
-    async def read_line(self) -> bytes:
-        try:
-            line = await self._reader.readuntil(_CRLF)
-        except asyncio.IncompleteReadError as error:
-            self.replied = self.replied or bool(error.partial)
-            raise
-        except asyncio.LimitOverrunError:
-            raise ProtocolError(f"Memcached sent a line longer than {MAX_LINE} bytes") from None
-        self.replied = True
-        return line[:-2]
-
-    async def read_exactly(self, size: int) -> bytes:
-        try:
-            data = await self._reader.readexactly(size)
-        except asyncio.IncompleteReadError as error:
-            self.replied = self.replied or bool(error.partial)
-            raise
-        self.replied = True
-        return data
 
     def expire(self) -> None:
         self.expired = True
@@ -184,7 +166,7 @@ class AnyioConnection(Connection):
     sends_ahead = False
 
     def __init__(self, stream: anyio.abc.ByteStream) -> None:
-        super().__init__()
+        super().__init__(self._readuntil, self._readexactly)
         self._stream = stream
         self._buffer = b""
         self._position = 0
@@ -197,26 +179,21 @@ class AnyioConnection(Connection):
     async def send(self, data: bytes) -> None:
         await self._stream.send(data)
 
-    async def _receive(self, size: int = _RECEIVE) -> bytes:
-        chunk = await self._stream.receive(size)
-        self.replied = True
-        return chunk
-
-    async def read_line(self) -> bytes:
+    async def _readuntil(self, separator: bytes) -> bytes:
         buffer, start = self._buffer, self._position
-        end = buffer.find(_CRLF, start)
+        end = buffer.find(separator, start)
         while end < 0:
             if len(buffer) - start > MAX_LINE:
                 raise ProtocolError(f"Memcached sent a line longer than {MAX_LINE} bytes")
-            searched = len(buffer) - start - 1  # a \r\n may straddle two chunks
-            buffer = buffer[start:] + await self._receive()
+            searched = len(buffer) - start - len(separator) + 1  # it may straddle two chunks
+            buffer = buffer[start:] + await self._stream.receive(_RECEIVE)
             start = 0
-            end = buffer.find(_CRLF, max(searched, 0))
-        self._buffer, self._position = buffer, end + 2
-        self.replied = True
+            end = buffer.find(separator, max(searched, 0))
+        end += len(separator)
+        self._buffer, self._position = buffer, end
         return buffer[start:end]
 
-    async def read_exactly(self, size: int) -> bytes:
+    async def _readexactly(self, size: int) -> bytes:
         buffer, start = self._buffer, self._position
         end = start + size
         if end <= len(buffer):
@@ -225,7 +202,7 @@ class AnyioConnection(Connection):
         parts = [buffer[start:]]
         missing = size - len(parts[0])
         while missing > 0:
-            chunk = await self._receive(min(max(missing, _RECEIVE), _RECEIVE_LARGE))
+            chunk = await self._stream.receive(min(max(missing, _RECEIVE), _RECEIVE_LARGE))
             parts.append(chunk)
             missing -= len(chunk)
         data = b"".join(parts)
@@ -412,9 +389,11 @@ class MemcachedServer:
         request = b"".join(parts)
 
         async def replies(connection: Connection) -> list[bytes]:
+            readuntil = connection.readuntil
             lines: list[bytes] = []
             for _ in items:
-                line = await connection.read_line()
+                line = (await readuntil(_CRLF))[:-2]
+                connection.replied = True
                 if line != b"STORED" and not line.startswith(b"SERVER_ERROR "):
                     raise ProtocolError(f"Memcached server {self.name} answered set with {line!r}")
                 lines.append(line)
@@ -438,9 +417,11 @@ class MemcachedServer:
             found: dict[bytes, bytes] = {}
             for _ in lines:
                 await _read_values(connection, found, self.name)
+            readuntil = connection.readuntil
             deleted: list[bool] = []
             for _ in keys:
-                line = await connection.read_line()
+                line = (await readuntil(_CRLF))[:-2]
+                connection.replied = True
                 if line not in (b"DELETED", b"NOT_FOUND"):
                     raise ProtocolError(
                         f"Memcached server {self.name} answered delete with {line!r}"
@@ -481,14 +462,16 @@ async def _exchange(
 
 async def _read_values(connection: Connection, found: dict[bytes, bytes], server: str) -> None:
     """Read one ``get`` reply (``VALUE`` blocks up to ``END``) into ``found``."""
+    readuntil, readexactly = connection.readuntil, connection.readexactly
     while True:
-        line = await connection.read_line()
-        if line == b"END":
+        line = await readuntil(_CRLF)
+        connection.replied = True
+        if line == _END:
             return
         parts = line.split()
         if len(parts) < 4 or parts[0] != b"VALUE" or not parts[3].isdigit():
             raise ProtocolError(f"Memcached server {server} answered get with {line[:80]!r}")
-        data = await connection.read_exactly(int(parts[3]) + 2)
+        data = await readexactly(int(parts[3]) + 2)
         if data[-2:] != _CRLF:
             raise ProtocolError(f"Memcached server {server} sent a value without its line end")
         found[parts[1]] = data[:-2]
