@@ -14,7 +14,9 @@ handshakes (events), never by sleeps.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -310,6 +312,31 @@ async def test_callers_are_served_in_arrival_order(
     assert len(overtaken) == callers * calls
     percentile_99 = sorted(overtaken)[len(overtaken) * 99 // 100]
     assert percentile_99 <= 2 * callers, f"1 % of the calls were overtaken {percentile_99} times"
+
+
+def test_successive_trio_runs_keep_no_descriptors(memcached_server: ServerProcess, mc: Any) -> None:
+    """One store across 20 ``trio.run()`` calls: each run's connections close with it."""
+    store = kv.connect(mc.url_of(memcached_server))
+
+    async def handler() -> None:
+        async with anyio.create_task_group() as group:
+            for i in range(20):
+                group.start_soon(store.put, f"fd{i}", {"i": i})
+        assert await store.get("fd3") == {"i": 3}
+
+    def descriptors() -> int:
+        gc.collect()
+        return len(os.listdir("/proc/self/fd"))
+
+    for _ in range(3):
+        anyio.run(handler, backend="trio")
+    before = descriptors()
+    for _ in range(20):
+        anyio.run(handler, backend="trio")
+    after = descriptors()
+    anyio.run(store.close, backend="trio")
+    mc.flush(memcached_server)
+    assert after - before <= 4, f"{after - before} more descriptors after 20 runs"
 
 
 def test_no_client_library_is_imported() -> None:
