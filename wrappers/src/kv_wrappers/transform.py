@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Final, Literal, SupportsFloat, TypeAlias
+from typing import Any, ClassVar, Final, Literal, NoReturn, SupportsFloat, TypeAlias
 
 from kv._typecheck import typechecked
 from kv.errors import KeyValueError
@@ -101,40 +101,43 @@ class ValueTransformWrapper(BaseWrapper):
 
     # --- the one error path ------------------------------------------------------------
 
-    def _named(self, error: KeyValueError, key: str, collection: str | None) -> KeyValueError:
-        """``error`` with this wrapper, the collection and ``key`` filled in where unknown."""
+    def _raise(self, error: KeyValueError, key: str | None, collection: str | None) -> NoReturn:
+        """Raise a hook's ``error`` naming this wrapper, the collection and ``key``."""
         error.add_context(
             store=type(self).__name__,
             collection=collection_name(self.key_value, collection),
             key=key,
         )
-        return error
+        raise error from None
 
-    def _encoded(self, value: Mapping[str, Any], key: str, collection: str | None) -> Encoded:
+    def _decode_all(
+        self, keys: Sequence[str], stored: Sequence[dict[str, Any] | None], collection: str | None
+    ) -> list[dict[str, Any] | None]:
+        values: list[dict[str, Any] | None] = []
+        key: str | None = None
         try:
-            return self._encode_value(value, key=key, collection=collection)
+            for key, value in zip(keys, stored):
+                values.append(
+                    None
+                    if value is None
+                    else self._decode_value(value, key=key, collection=collection)
+                )
         except KeyValueError as error:
-            raise self._named(error, key, collection) from None
+            self._raise(error, key, collection)
+        return values
 
-    def _decoded(
-        self, stored: dict[str, Any] | None, key: str, collection: str | None
-    ) -> dict[str, Any] | None:
-        if stored is None:
-            return None
-        try:
-            return self._decode_value(stored, key=key, collection=collection)
-        except KeyValueError as error:
-            raise self._named(error, key, collection) from None
-
-    # --- the protocol ------------------------------------------------------------------
+    # --- the protocol: the wrapped store's calls with the hooks around them -------------
 
     @typechecked
     async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
         """Return the value of ``key``, decoded."""
         stored = await self.key_value.get(key, collection=collection)
-        if not self._decodes:
+        if stored is None or not self._decodes:
             return stored
-        return self._decoded(stored, key, collection)
+        try:
+            return self._decode_value(stored, key=key, collection=collection)
+        except KeyValueError as error:
+            self._raise(error, key, collection)
 
     @typechecked
     async def ttl(
@@ -143,8 +146,12 @@ class ValueTransformWrapper(BaseWrapper):
         """Return ``(value, remaining seconds)``, the value decoded."""
         if not self._decodes:
             return await self.key_value.ttl(key, collection=collection)
-        stored, remaining = await self.key_value.ttl(key, collection=collection)
-        value = self._decoded(stored, key, collection)
+        value, remaining = await self.key_value.ttl(key, collection=collection)
+        if value is not None:
+            try:
+                value = self._decode_value(value, key=key, collection=collection)
+            except KeyValueError as error:
+                self._raise(error, key, collection)
         return (None, None) if value is None else (value, remaining)
 
     @typechecked
@@ -155,7 +162,7 @@ class ValueTransformWrapper(BaseWrapper):
         stored = await self.key_value.get_many(keys, collection=collection)
         if not self._decodes:
             return stored
-        return [self._decoded(value, key, collection) for key, value in zip(keys, stored)]
+        return self._decode_all(keys, stored, collection)
 
     @typechecked
     async def ttl_many(
@@ -165,11 +172,11 @@ class ValueTransformWrapper(BaseWrapper):
         stored = await self.key_value.ttl_many(keys, collection=collection)
         if not self._decodes:
             return stored
-        results: list[tuple[dict[str, Any] | None, float | None]] = []
-        for key, (encoded, remaining) in zip(keys, stored):
-            value = self._decoded(encoded, key, collection)
-            results.append((None, None) if value is None else (value, remaining))
-        return results
+        values = self._decode_all(keys, [value for value, _ in stored], collection)
+        return [
+            (None, None) if value is None else (value, remaining)
+            for value, (_, remaining) in zip(values, stored)
+        ]
 
     @typechecked
     async def put(
@@ -182,7 +189,10 @@ class ValueTransformWrapper(BaseWrapper):
     ) -> None:
         """Store ``value`` encoded (not at all if the encoder drops it)."""
         if self._encodes:
-            encoded = self._encoded(value, key, collection)
+            try:
+                encoded = self._encode_value(value, key=key, collection=collection)
+            except KeyValueError as error:
+                self._raise(error, key, collection)
             if encoded is DROP:
                 _check_call([key], collection, ttl)
                 return
@@ -205,11 +215,15 @@ class ValueTransformWrapper(BaseWrapper):
         check_put_many_lengths(keys, values)
         kept_keys: list[str] = []
         kept: list[Mapping[str, Any]] = []
-        for key, value in zip(keys, values):
-            encoded = self._encoded(value, key, collection)
-            if encoded is not DROP:
-                kept_keys.append(key)
-                kept.append(encoded)
+        key: str | None = None
+        try:
+            for key, value in zip(keys, values):
+                encoded = self._encode_value(value, key=key, collection=collection)
+                if encoded is not DROP:
+                    kept_keys.append(key)
+                    kept.append(encoded)
+        except KeyValueError as error:
+            self._raise(error, key, collection)
         if len(kept) < len(keys):
             _check_call(keys, collection, ttl)
             if kept:
