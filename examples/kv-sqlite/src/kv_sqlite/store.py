@@ -13,7 +13,9 @@ the epoch (``expires_at`` is ``NULL`` for entries that never expire). Keys and
 collections are stored as they are, NUL and all: they only ever travel as
 bound parameters. SQLite has no expiry of its own, so expired rows stay
 hidden (the base store checks ``expires_at`` on every read, enumeration
-filters them) until :meth:`~kv.store.CullMixin.cull` deletes them.
+filters them) until :meth:`~kv.store.CullMixin.cull`, or the bounded sweep
+that follows writes (the ``sweep_interval`` and ``sweep_limit`` options),
+deletes them.
 
 The standard library :mod:`sqlite3` is blocking, so every call runs in a
 worker thread (:func:`anyio.to_thread.run_sync`) on one connection, guarded
