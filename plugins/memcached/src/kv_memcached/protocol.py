@@ -281,7 +281,7 @@ class MemcachedServer:
                     raise self._connection_error(error) from error
                 retried = True  # a stale pooled connection: once more, on a new one
             else:
-                if self._closed:
+                if connection.expired or self._closed:  # timed out after its last read
                     await connection.aclose()
                 else:
                     self._idle.append(connection)
