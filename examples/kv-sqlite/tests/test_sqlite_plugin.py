@@ -239,7 +239,7 @@ def test_longest_table_name_is_accepted() -> None:
         ("sqlite://:memory:", {"timeout": -1}),
         ("sqlite://:memory:", {"timeout": float("inf")}),
         ("sqlite://:memory:", {"default_collection": ""}),
-        ("sqlite://:memory:", {"path": "other.db"}),
+        ("sqlite://:memory:", {"path": ""}),
     ],
 )
 def test_bad_options_are_invalid_option_errors(url: str, options: dict[str, Any]) -> None:
