@@ -147,6 +147,90 @@ def test_a_one_file_database_has_its_own_lock_file(tmp_path: Path) -> None:
     dirlock.release(other)
 
 
+# --- opening an engine under the lock: open_locked, close_and_release -----------------------
+
+
+class FakeEngine:
+    """An engine that records what happened to it."""
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+        log.append("open")
+
+    def close(self) -> None:
+        self.log.append("close")
+
+
+def ready(engine: FakeEngine) -> None:
+    """Prepare nothing."""
+
+
+def test_an_engine_opens_under_the_lock_and_closes_before_letting_go(tmp_path: Path) -> None:
+    log: list[str] = []
+
+    def prepare(engine: FakeEngine) -> None:
+        assert taken_elsewhere(tmp_path)  # opened and prepared under the lock
+        log.append("prepare")
+
+    engine, token = dirlock.open_locked(
+        lambda: FakeEngine(log), prepare=prepare, close=FakeEngine.close, directory=str(tmp_path)
+    )
+    assert token is not None
+    assert log == ["open", "prepare"]
+    dirlock.close_and_release(FakeEngine.close, engine, token)
+    assert log == ["open", "prepare", "close"]
+    assert not taken_elsewhere(tmp_path)
+
+
+def test_a_failed_prepare_closes_the_engine_and_lets_go(tmp_path: Path) -> None:
+    log: list[str] = []
+
+    def prepare(engine: FakeEngine) -> None:
+        raise ValueError("wrong layout")
+
+    with pytest.raises(ValueError, match="wrong layout"):
+        dirlock.open_locked(
+            lambda: FakeEngine(log),
+            prepare=prepare,
+            close=FakeEngine.close,
+            directory=str(tmp_path),
+        )
+    assert log == ["open", "close"]
+    assert not taken_elsewhere(tmp_path)
+
+
+def test_a_failed_open_lets_go_and_a_busy_lock_opens_nothing(tmp_path: Path) -> None:
+    def fail() -> FakeEngine:
+        raise OSError("cannot open")
+
+    with pytest.raises(OSError, match="cannot open"):
+        dirlock.open_locked(fail, prepare=ready, close=FakeEngine.close, directory=str(tmp_path))
+    assert not taken_elsewhere(tmp_path)
+    log: list[str] = []
+    holder = Holder(tmp_path)
+    try:
+        with pytest.raises(dirlock.DirectoryBusyError):
+            dirlock.open_locked(
+                lambda: FakeEngine(log),
+                prepare=ready,
+                close=FakeEngine.close,
+                directory=str(tmp_path),
+            )
+    finally:
+        holder.let_go()
+    assert log == []
+
+
+def test_no_directory_takes_no_lock(tmp_path: Path) -> None:
+    log: list[str] = []
+    engine, token = dirlock.open_locked(
+        lambda: FakeEngine(log), prepare=ready, close=FakeEngine.close, directory=None
+    )
+    assert token is None
+    dirlock.close_and_release(FakeEngine.close, engine, token)
+    assert log == ["open", "close"]
+
+
 # --- waiting for it: open_when_unlocked ----------------------------------------------------
 
 

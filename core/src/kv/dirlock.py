@@ -11,6 +11,9 @@ on a lock file (``DIRECTORY/kv.lock``, or ``FILE.kv-lock`` beside a one-file
 database), held from before the engine is opened until after it is closed
 (:func:`release`). A kv process that finds it taken knows for certain that
 another process has the database, and never touches the engine meanwhile.
+:func:`open_locked` and :func:`close_and_release` do the whole sequence:
+lock, open and prepare the engine (giving everything back if a step fails);
+close it, then let go.
 
 * The attempt never waits: a held lock is :class:`DirectoryBusyError` at once.
 * Stores of one process on one database share one hold, counted: the lock
@@ -33,11 +36,22 @@ has passed::
 
     async def _open(self) -> None:
         self._db = await open_when_unlocked(
-            lambda: self._calls.finish(self._connect),  # acquire(), then open the engine
+            lambda: self._calls.finish(self._connect),
             is_locked=lambda error: isinstance(error, DirectoryBusyError),
             lock_timeout=self.lock_timeout,
             locked_error=lambda error: self._locked_error(),
         )
+
+    def _connect(self) -> Rdict:  # in a worker thread
+        db, self._lock_token = open_locked(
+            self._open_db, prepare=self._prepare_db, close=Rdict.close, directory=self.path
+        )
+        return db
+
+    async def _close(self) -> None:
+        db, self._db = self._db, None
+        if db is not None:
+            await self._calls.finish(close_and_release, Rdict.close, db, self._lock_token)
 
 Used by kv-chdb, kv-duckdb and kv-rocksdb.
 """
@@ -53,7 +67,15 @@ from typing import TypeVar
 import anyio
 from filelock import FileLock, Timeout
 
-__all__ = ["LOCK_FILE", "DirectoryBusyError", "acquire", "open_when_unlocked", "release"]
+__all__ = [
+    "LOCK_FILE",
+    "DirectoryBusyError",
+    "acquire",
+    "close_and_release",
+    "open_locked",
+    "open_when_unlocked",
+    "release",
+]
 
 T = TypeVar("T")
 
@@ -117,6 +139,62 @@ def release(token: str) -> None:
         finally:
             if not lock.is_locked:
                 del _locks[token]
+
+
+def open_locked(
+    open_engine: Callable[[], T],
+    *,
+    prepare: Callable[[T], object],
+    close: Callable[[T], object],
+    directory: str | None,
+    name: str = LOCK_FILE,
+) -> tuple[T, str | None]:
+    """Take kv's lock, then open and prepare the engine (a blocking call: run it in a thread).
+
+    A step that fails gives back what the steps before it took: a failed open
+    releases the lock; a failed ``prepare`` closes the engine, then releases
+    the lock.
+
+    Args:
+        open_engine: Opens the engine; called once the lock is held.
+        prepare: Readies the opened engine (creates a table, checks its
+            layout, sets options).
+        close: Closes the engine.
+        directory: The folder of the lock file (see :func:`acquire`), or
+            ``None`` to take no lock (a private in-memory database).
+        name: The lock file's name.
+
+    Returns:
+        The engine, and the token to pass to :func:`close_and_release`
+        (``None`` without a lock).
+
+    Raises:
+        DirectoryBusyError: another process holds the lock.
+        Exception: what ``open_engine`` or ``prepare`` raised.
+    """
+    token = None if directory is None else acquire(directory, name)
+    try:
+        engine = open_engine()
+        try:
+            prepare(engine)
+        except BaseException:
+            close(engine)
+            raise
+    except BaseException:
+        if token is not None:
+            release(token)
+        raise
+    return engine, token
+
+
+def close_and_release(close: Callable[[T], object], engine: T, token: str | None) -> None:
+    """Close an engine :func:`open_locked` opened, then give back its hold (even if
+    closing failed): a blocking call, run it in a thread."""
+    try:
+        close(engine)
+    finally:
+        if token is not None:
+            release(token)
 
 
 async def open_when_unlocked(

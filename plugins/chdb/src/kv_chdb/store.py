@@ -281,28 +281,26 @@ class ChDBStore(
                 ClickHouse's own lock held by a process outside kv).
         """
         Path(self.path).mkdir(parents=True, exist_ok=True)
-        token = dirlock.acquire(self.path)
-        try:
-            try:
-                session = Session(self.path)  # type: ignore[no-untyped-call]
-            except RuntimeError as error:  # chDB raises a plain RuntimeError here
-                if _OTHER_PATH not in str(error) and _status_locked(self.path):
-                    # ClickHouse's own lock, held by a process that is not kv
-                    raise DirectoryBusyError(str(error)) from None
-                raise ChdbError(str(error)) from None
-            try:
-                _query(self._sql.create_table, {}, session)
-                self._check_layout(session)
-            except BaseException:
-                _close_session(session)
-                raise
-        except BaseException:
-            dirlock.release(token)
-            raise
-        self._lock_token = token
+        session, self._lock_token = dirlock.open_locked(
+            self._new_session,
+            prepare=self._prepare_session,
+            close=_close_session,
+            directory=self.path,
+        )
         return session
 
-    def _check_layout(self, session: Session) -> None:
+    def _new_session(self) -> Session:
+        try:
+            return Session(self.path)  # type: ignore[no-untyped-call]
+        except RuntimeError as error:  # chDB raises a plain RuntimeError here
+            if _OTHER_PATH not in str(error) and _status_locked(self.path):
+                # ClickHouse's own lock, held by a process that is not kv
+                raise DirectoryBusyError(str(error)) from None
+            raise ChdbError(str(error)) from None
+
+    def _prepare_session(self, session: Session) -> None:
+        """Create the table if missing, and check its layout."""
+        _query(self._sql.create_table, {}, session)
         rows = _query_rows(self._sql.columns, {"table": self.table}, session)
         columns = {row["name"]: row["type"] for row in rows}
         wrong = [name for name, kind in _COLUMNS.items() if columns.get(name) != kind]
@@ -317,7 +315,7 @@ class ChDBStore(
         session, self._session = self._session, None
         token, self._lock_token = self._lock_token, None
         if session is not None:
-            await self._calls.finish(_close_and_release, session, token)
+            await self._calls.finish(dirlock.close_and_release, _close_session, session, token)
 
     # --- entries -----------------------------------------------------------------
 
@@ -468,15 +466,6 @@ def _query(sql: str, parameters: Mapping[str, object], session: Session) -> byte
 
 def _close_session(session: Session) -> None:
     session.close()  # type: ignore[no-untyped-call]
-
-
-def _close_and_release(session: Session, token: str | None) -> None:
-    """Close the session, then let another process have the directory."""
-    try:
-        _close_session(session)
-    finally:
-        if token is not None:
-            dirlock.release(token)
 
 
 def _query_rows(

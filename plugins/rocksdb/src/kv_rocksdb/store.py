@@ -175,36 +175,33 @@ class RocksDBStore(
         Raises:
             DirectoryBusyError: another kv process has the directory.
         """
-        directory = Path(self.path)
-        directory.mkdir(parents=True, exist_ok=True)
-        token = dirlock.acquire(self.path)
-        try:
-            _check_not_raw_mode(directory)
-            options = Options()
-            options.create_if_missing(True)
-            options.set_keep_log_file_num(5)
-            db = Rdict(self.path, options=options)
-            try:
-                db.set_loads(_refuse_loads)
-                db.set_dumps(_refuse_dumps)
-                if self.sync:
-                    write_options = WriteOptions()
-                    write_options.sync = True
-                    db.set_write_options(write_options)
-            except BaseException:
-                db.close()
-                raise
-        except BaseException:
-            dirlock.release(token)
-            raise
-        self._lock_token = token
+        Path(self.path).mkdir(parents=True, exist_ok=True)
+        db, self._lock_token = dirlock.open_locked(
+            self._open_db, prepare=self._prepare_db, close=_close_db, directory=self.path
+        )
         return db
+
+    def _open_db(self) -> Rdict:
+        _check_not_raw_mode(Path(self.path))
+        options = Options()
+        options.create_if_missing(True)
+        options.set_keep_log_file_num(5)
+        return Rdict(self.path, options=options)
+
+    def _prepare_db(self, db: Rdict) -> None:
+        """Refuse pickle both ways; sync the write-ahead log if asked."""
+        db.set_loads(_refuse_loads)
+        db.set_dumps(_refuse_dumps)
+        if self.sync:
+            write_options = WriteOptions()
+            write_options.sync = True
+            db.set_write_options(write_options)
 
     async def _close(self) -> None:
         db, self._db = self._db, None
         token, self._lock_token = self._lock_token, None
         if db is not None:
-            await self._calls.finish(_close_and_release, db, token)
+            await self._calls.finish(dirlock.close_and_release, _close_db, db, token)
 
     # --- entries -----------------------------------------------------------------
 
@@ -414,15 +411,6 @@ def _check_not_raw_mode(directory: Path) -> None:
 
 def _close_db(db: Rdict) -> None:
     db.close()
-
-
-def _close_and_release(db: Rdict, token: str | None) -> None:
-    """Close the database, then let another process have the directory."""
-    try:
-        _close_db(db)
-    finally:
-        if token is not None:
-            dirlock.release(token)
 
 
 def _is_lock_error(error: Exception) -> bool:
