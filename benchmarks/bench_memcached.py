@@ -83,6 +83,41 @@ def document(collection: str, key: str, value: dict[str, Any]) -> bytes:
 
 
 NAMES = ["get", "put", f"get_many (per key, {BATCH} keys)", f"put_many (per key, {BATCH} keys)"]
+KEYS = [f"key-{i}" for i in range(BATCH)]
+VALUES = [{"name": "Alice", "n": i} for i in range(BATCH)]
+
+
+def store_runs(store: Any, loops: int) -> tuple[Run, Run, Run, Run]:
+    """get, put, get_many and put_many runs of a store with py-key-value's API (kv's too)."""
+    batches = max(1, loops // BATCH)
+
+    async def get() -> None:
+        for _ in range(loops):
+            await store.get("key-7", collection="bench")
+
+    async def put() -> None:
+        for _ in range(loops):
+            await store.put("key-7", VALUES[7], collection="bench")
+
+    async def get_many() -> None:
+        for _ in range(batches):
+            await store.get_many(KEYS, collection="bench")
+
+    async def put_many() -> None:
+        for _ in range(batches):
+            await store.put_many(KEYS, VALUES, collection="bench")
+
+    return get, put, get_many, put_many
+
+
+async def best_of_calls(
+    sides: list[tuple[Run, Run, Run, Run]], loops: int, rounds: int
+) -> list[tuple[float, ...]]:
+    """Best µs per operation of each side, per call (get, put, get_many, put_many)."""
+    single = await best_us([tuple(side[i] for side in sides) for i in (0, 1)], loops, rounds)
+    operations = max(1, loops // BATCH) * BATCH
+    bulk = await best_us([tuple(side[i] for side in sides) for i in (2, 3)], operations, rounds)
+    return single + bulk
 
 
 async def measure(port: int, loops: int, rounds: int) -> list[tuple[str, float, float, float]]:
@@ -93,10 +128,8 @@ async def measure(port: int, loops: int, rounds: int) -> list[tuple[str, float, 
     client = aiomcache.Client("127.0.0.1", port, pool_size=8)
     pykv = PyKVMemcachedStore(host="127.0.0.1", port=port)
     await pykv.setup()
-    keys = [f"key-{i}" for i in range(BATCH)]
-    values = [{"name": "Alice", "n": i} for i in range(BATCH)]
-    raw_keys = [f"bench::{key}".encode() for key in keys]
-    await store.put_many(keys, values, collection="bench")
+    raw_keys = [f"bench::{key}".encode() for key in KEYS]
+    await store.put_many(KEYS, VALUES, collection="bench")
     loads = json.loads
     batches = max(1, loops // BATCH)
 
@@ -104,101 +137,41 @@ async def measure(port: int, loops: int, rounds: int) -> list[tuple[str, float, 
         for _ in range(loops):
             loads(await client.get(b"bench::key-7"))["value"]  # type: ignore[arg-type]
 
-    async def kv_get() -> None:
-        for _ in range(loops):
-            await store.get("key-7", collection="bench")
-
     async def raw_put() -> None:
         for _ in range(loops):
-            await client.set(b"bench::key-7", document("bench", "key-7", values[7]))
-
-    async def kv_put() -> None:
-        for _ in range(loops):
-            await store.put("key-7", values[7], collection="bench")
+            await client.set(b"bench::key-7", document("bench", "key-7", VALUES[7]))
 
     async def raw_get_many() -> None:
         for _ in range(batches):
             found = await client.multi_get(*raw_keys)
             [loads(raw)["value"] for raw in found if raw is not None]
 
-    async def kv_get_many() -> None:
-        for _ in range(batches):
-            await store.get_many(keys, collection="bench")
-
     async def raw_put_many() -> None:
         for _ in range(batches):
-            for key, raw_key, value in zip(keys, raw_keys, values):
+            for key, raw_key, value in zip(KEYS, raw_keys, VALUES):
                 await client.set(raw_key, document("bench", key, value))
 
-    async def kv_put_many() -> None:
-        for _ in range(batches):
-            await store.put_many(keys, values, collection="bench")
-
-    async def pykv_get() -> None:
-        for _ in range(loops):
-            await pykv.get("key-7", collection="bench")
-
-    async def pykv_put() -> None:
-        for _ in range(loops):
-            await pykv.put("key-7", values[7], collection="bench")
-
-    async def pykv_get_many() -> None:
-        for _ in range(batches):
-            await pykv.get_many(keys, collection="bench")
-
-    async def pykv_put_many() -> None:
-        for _ in range(batches):
-            await pykv.put_many(keys, values, collection="bench")
-
+    raw = (raw_get, raw_put, raw_get_many, raw_put_many)
     try:
-        single = await best_us(
-            [(raw_get, kv_get, pykv_get), (raw_put, kv_put, pykv_put)], loops, rounds
-        )
-        bulk = await best_us(
-            [
-                (raw_get_many, kv_get_many, pykv_get_many),
-                (raw_put_many, kv_put_many, pykv_put_many),
-            ],
-            batches * BATCH,
-            rounds,
+        best = await best_of_calls(
+            [raw, store_runs(store, loops), store_runs(pykv, loops)], loops, rounds
         )
     finally:
         await store.close()
         await client.close()
         await pykv.close()
-    return [(name, raw, ours, theirs) for name, (raw, ours, theirs) in zip(NAMES, single + bulk)]
+    return [(name, raw, ours, theirs) for name, (raw, ours, theirs) in zip(NAMES, best)]
 
 
 async def measure_kv(port: int, loops: int, rounds: int) -> list[float]:
     """kv's µs per operation of the four calls, in the running event loop (trio)."""
     store = kv.connect(f"memcached://127.0.0.1:{port}")
-    keys = [f"key-{i}" for i in range(BATCH)]
-    values = [{"name": "Alice", "n": i} for i in range(BATCH)]
-    await store.put_many(keys, values, collection="bench")
-    batches = max(1, loops // BATCH)
-
-    async def kv_get() -> None:
-        for _ in range(loops):
-            await store.get("key-7", collection="bench")
-
-    async def kv_put() -> None:
-        for _ in range(loops):
-            await store.put("key-7", values[7], collection="bench")
-
-    async def kv_get_many() -> None:
-        for _ in range(batches):
-            await store.get_many(keys, collection="bench")
-
-    async def kv_put_many() -> None:
-        for _ in range(batches):
-            await store.put_many(keys, values, collection="bench")
-
+    await store.put_many(KEYS, VALUES, collection="bench")
     try:
-        single = await best_us([(kv_get,), (kv_put,)], loops, rounds)
-        bulk = await best_us([(kv_get_many,), (kv_put_many,)], batches * BATCH, rounds)
+        best = await best_of_calls([store_runs(store, loops)], loops, rounds)
     finally:
         await store.close()
-    return [sides[0] for sides in single + bulk]
+    return [sides[0] for sides in best]
 
 
 def main() -> None:
