@@ -66,6 +66,16 @@ class Capabilities:
     returns_defaults: bool = False
     asyncio_only: bool = False
 
+    @classmethod
+    def every_operation(cls, **behaviour: bool | int | None) -> Capabilities:
+        """All five optional operations, plus the ``behaviour`` flags given.
+
+        The capabilities of a store built on :class:`kv.store.FullStore`::
+
+            DUCKDB_CAPABILITIES = Capabilities.every_operation(persistent=True)
+        """
+        return cls(**dict.fromkeys(OPTIONAL_OPERATIONS, True), **behaviour)  # type: ignore[arg-type]
+
     def flags(self) -> list[str]:
         """Names of the capabilities that are set, in declaration order."""
         return [f.name for f in fields(self) if getattr(self, f.name) is True]

@@ -70,6 +70,7 @@ __all__ = [
     "DestroyMixin",
     "EnumerateCollectionsMixin",
     "EnumerateKeysMixin",
+    "FullStore",
     "check_limit",
     "collect_names",
 ]
@@ -847,3 +848,16 @@ class CullMixin(BaseStore, abstract=True):
         ``limit`` bounds how many one call removes (``None``: all of them).
         """
         raise NotImplementedError
+
+
+class FullStore(
+    EnumerateKeysMixin,
+    EnumerateCollectionsMixin,
+    DestroyMixin,
+    DestroyCollectionMixin,
+    CullMixin,
+    BaseStore,
+    abstract=True,
+):
+    """A base with every optional operation: the store writes the hooks of all five
+    mixins and declares ``Capabilities.every_operation(...)``."""

@@ -18,25 +18,11 @@ from dataclasses import replace
 from kv.capabilities import Capabilities
 from kv.entry import StoredEntry
 from kv.options import CommonOptions, option
-from kv.store import (
-    BaseStore,
-    CullMixin,
-    DestroyCollectionMixin,
-    DestroyMixin,
-    EnumerateCollectionsMixin,
-    EnumerateKeysMixin,
-)
+from kv.store import FullStore
 
 __all__ = ["MEMORY_CAPABILITIES", "MemoryOptions", "MemoryStore"]
 
-MEMORY_CAPABILITIES = Capabilities(
-    enumerate_keys=True,
-    enumerate_collections=True,
-    destroy=True,
-    destroy_collection=True,
-    cull=True,
-    native_ttl=True,
-)
+MEMORY_CAPABILITIES = Capabilities.every_operation(native_ttl=True)
 """What :class:`MemoryStore` can do (``bounded`` too, with ``max_entries``)."""
 
 
@@ -64,14 +50,7 @@ _clock = time.time
 _Slot = str | tuple[str, float]
 
 
-class MemoryStore(
-    EnumerateKeysMixin,
-    EnumerateCollectionsMixin,
-    DestroyMixin,
-    DestroyCollectionMixin,
-    CullMixin,
-    BaseStore,
-):
+class MemoryStore(FullStore):
     """A store held in memory, optionally bounded per collection (LRU).
 
     Options (keywords or a :class:`MemoryOptions`): ``max_entries`` (most

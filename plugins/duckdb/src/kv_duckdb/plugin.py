@@ -20,15 +20,7 @@ __all__ = ["DUCKDB_CAPABILITIES", "MEMORY_PATH", "PLUGIN", "DuckDBOptions"]
 MEMORY_PATH = ":memory:"
 """The path of a private in-memory database."""
 
-DUCKDB_CAPABILITIES = Capabilities(
-    enumerate_keys=True,
-    enumerate_collections=True,
-    destroy=True,
-    destroy_collection=True,
-    cull=True,
-    native_ttl=False,
-    persistent=True,
-)
+DUCKDB_CAPABILITIES = Capabilities.every_operation(persistent=True)
 """What :class:`kv_duckdb.store.DuckDBStore` can do (a ``:memory:`` store is not
 ``persistent``)."""
 

@@ -61,14 +61,7 @@ from kv.errors import (
     StoreSetupError,
     StoreTimeoutError,
 )
-from kv.store import (
-    BaseStore,
-    CullMixin,
-    DestroyCollectionMixin,
-    DestroyMixin,
-    EnumerateCollectionsMixin,
-    EnumerateKeysMixin,
-)
+from kv.store import FullStore
 from kv_duckdb.plugin import DUCKDB_CAPABILITIES, MEMORY_PATH, DuckDBOptions
 
 __all__ = ["DEFAULT_TABLE", "DUCKDB_CAPABILITIES", "MEMORY_PATH", "DuckDBOptions", "DuckDBStore"]
@@ -171,14 +164,7 @@ class _Statements:
         )
 
 
-class DuckDBStore(
-    EnumerateKeysMixin,
-    EnumerateCollectionsMixin,
-    DestroyMixin,
-    DestroyCollectionMixin,
-    CullMixin,
-    BaseStore,
-):
+class DuckDBStore(FullStore):
     """A kv store in one DuckDB table.
 
     Nothing is opened until the first call (or :meth:`setup`); the parent
