@@ -182,7 +182,7 @@ class RocksDBStore(
         return db
 
     def _open_db(self) -> Rdict:
-        _check_not_raw_mode(Path(self.path))
+        _refuse_raw_mode(Path(self.path))
         options = Options()
         options.create_if_missing(True)
         options.set_keep_log_file_num(5)
@@ -391,7 +391,7 @@ class RocksDBStore(
 # --- helpers -----------------------------------------------------------------------
 
 
-def _check_not_raw_mode(directory: Path) -> None:
+def _refuse_raw_mode(directory: Path) -> None:
     """Refuse a database rocksdict created in raw mode (other key order and encoding)."""
     config = directory / "rocksdict-config.json"
     try:
