@@ -484,32 +484,19 @@ class BaseStore:
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[dict[str, Any] | None]:
         """Return the values of ``keys`` in input order, ``None`` where absent."""
-        key: str | None = None
-        try:
-            collection = self._collection(collection)
-            keys = _validate_keys(keys)
-            if not keys:
-                return []
-            await self._prepare(collection)
-            entries = await self._get_entries(collection, keys)
-            _check_result_length(entries, keys)
-            now = _now()
-            results: list[dict[str, Any] | None] = []
-            handed_out: set[int] = set()
-            for key, entry in zip(keys, entries):  # noqa: B007 - key names errors
-                if entry is None or (entry.expires_at is not None and entry.expires_at <= now):
-                    results.append(None)
-                else:
-                    results.append(_fresh_value(entry, handed_out))
-            return results
-        except Exception as error:
-            self._raise(error, collection, key)
+        return [value for value, _ in await self._read_many(keys, collection)]
 
     @typechecked
     async def ttl_many(
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[tuple[dict[str, Any] | None, float | None]]:
         """Return ``(value, remaining seconds)`` for each key, in input order."""
+        return await self._read_many(keys, collection)
+
+    async def _read_many(
+        self, keys: Sequence[str], collection: str | None
+    ) -> list[tuple[dict[str, Any] | None, float | None]]:
+        """``(value, remaining seconds)`` of each key, in input order: one bulk read."""
         key: str | None = None
         try:
             collection = self._collection(collection)
