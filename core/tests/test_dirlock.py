@@ -4,6 +4,7 @@ and opening a locked engine retries until ``lock_timeout``, then fails clearly."
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
 import threading
@@ -136,6 +137,34 @@ def test_a_killed_holder_frees_the_lock(tmp_path: Path) -> None:
         holder.kill()
     token = dirlock.acquire(str(tmp_path))
     dirlock.release(token)
+
+
+FORK = """
+import os, sys
+from kv import dirlock
+token = dirlock.acquire(sys.argv[1])
+child = os.fork()
+if child == 0:  # the child holds nothing: the parent's hold is the parent's
+    try:
+        dirlock.acquire(sys.argv[1])
+    except dirlock.DirectoryBusyError:
+        os._exit(7)
+    os._exit(5)
+print(os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]))
+dirlock.release(token)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork() is POSIX only")
+def test_a_forked_child_does_not_share_its_parents_hold(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", FORK, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=DEADLINE,
+    )
+    assert result.stdout.strip() == "7"
 
 
 def test_a_one_file_database_has_its_own_lock_file(tmp_path: Path) -> None:
