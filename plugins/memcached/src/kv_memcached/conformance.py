@@ -1,11 +1,11 @@
-"""kv-conformance hooks of ``memcached://``: damage an entry.
+"""kv-conformance hooks of ``memcached://``: damage an entry, reopen a store.
 
-Registered in the ``kv.conformance`` entry-point group, so the conformance
-suite runs its damaged-data test on memcached stores, in the plugin's own
-tests and under ``pytest --kv-url memcached://...`` or ``kv check`` (see
-:mod:`kv_conformance.hooks`). Memcached keeps nothing across restarts, so
-there is no persistence test to support. Test support only: a store never
-imports this module.
+Named by the plugin's declaration, so the conformance suite runs its
+damaged-data test on memcached stores, in the plugin's own tests and under
+``pytest --kv-url memcached://...`` or ``kv check`` (see
+:mod:`kv_conformance.hooks`). Memcached keeps nothing across restarts, so the
+store is not ``persistent`` and the suite skips its persistence test. Test
+support only: a store never imports this module.
 """
 
 from __future__ import annotations
@@ -47,10 +47,13 @@ class MemcachedConformanceHooks:
         return replies == [b"STORED"]
 
     async def reopen_store(self, store: AsyncKeyValue) -> AsyncKeyValue | None:
-        """``None``: memcached stores are not persistent."""
-        _memcached_store(store)
-        return None
+        """A new store object on the same servers with the same options.
+
+        It sees what the first one wrote while the servers keep running (the
+        store is not ``persistent``: nothing survives a server's restart).
+        """
+        return MemcachedStore(_memcached_store(store).options)
 
 
 HOOKS = MemcachedConformanceHooks()
-"""The object the ``kv.conformance`` entry point ``memcached`` names."""
+"""The object the plugin's declaration names."""

@@ -35,19 +35,19 @@ from typing import TypeVar
 import anyio
 
 from kv.entry import StoredEntry, decode_document, encode_document
-from kv.errors import (
-    DeserializationError,
-    EntryTooLargeError,
-    InvalidOptionError,
-    InvalidURLError,
-    StoreError,
-)
+from kv.errors import DeserializationError, EntryTooLargeError, StoreError
 from kv.loops import PerLoop
-from kv.options import CommonOptions, parse_options
 from kv.store import BaseStore
-from kv.url import StoreURL
 from kv_memcached.keys import exptime, memcached_key
-from kv_memcached.plugin import DEFAULT_MAX_ITEM_SIZE, ITEM_RESERVE, MEMCACHED_CAPABILITIES
+from kv_memcached.plugin import (
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_ITEM_SIZE,
+    DEFAULT_PORT,
+    DEFAULT_TIMEOUT,
+    ITEM_RESERVE,
+    MEMCACHED_CAPABILITIES,
+    MemcachedOptions,
+)
 from kv_memcached.protocol import MemcachedServer
 from kv_memcached.ring import Ring
 
@@ -61,57 +61,8 @@ __all__ = [
 
 T = TypeVar("T")
 
-DEFAULT_PORT = 11211
-DEFAULT_TIMEOUT = 5.0
-"""Seconds one call to one server may take, connecting included."""
-DEFAULT_MAX_CONNECTIONS = 8
-"""Connections per server, at most."""
-
 _ITEM_HEADER = 64
 """Bytes memcached needs per item besides key and value (measured: 59 on 1.6)."""
-_MIN_ITEM_SIZE = 8 * 1024
-_MAX_ITEM_SIZE = 1024 * 1024 * 1024  # memcached's own upper bound for -I
-
-
-class MemcachedOptions(CommonOptions):
-    """Options of ``memcached://``, from the URL query or keywords of ``kv.connect``.
-
-    Attributes:
-        max_item_size: The servers' item size limit in bytes (memcached's
-            ``-I``, 1 MiB by default). Values up to this minus 1024 bytes are
-            accepted; larger ones raise :class:`~kv.errors.EntryTooLargeError`.
-        max_connections: Connections per server, at most.
-        timeout: Seconds one call to one server may take (``none``: no limit).
-
-    ``sweep_interval`` and ``sweep_limit`` are accepted and unused: memcached
-    expires entries by itself.
-    """
-
-    max_item_size: int = DEFAULT_MAX_ITEM_SIZE
-    max_connections: int = DEFAULT_MAX_CONNECTIONS
-    timeout: float | None = DEFAULT_TIMEOUT
-
-
-def _parse_server(server: str | tuple[str, int]) -> tuple[str, int]:
-    """``"host[:port]"`` (IPv6 in brackets) or ``(host, port)`` -> ``(host, port)``."""
-    if isinstance(server, str):
-        try:
-            hosts = StoreURL.parse(f"memcached://{server.strip()}").hosts
-        except InvalidURLError as error:
-            raise InvalidOptionError(f"Server {server!r} is not host[:port]: {error}") from None
-        if len(hosts) != 1 or not hosts[0].name:
-            raise InvalidOptionError(f"Server {server!r} is not one host[:port]")
-        return hosts[0].name, hosts[0].port if hosts[0].port is not None else DEFAULT_PORT
-    if (
-        not isinstance(server, tuple)
-        or len(server) != 2
-        or not isinstance(server[0], str)
-        or not server[0]
-        or type(server[1]) is not int
-        or not 0 < server[1] < 65536
-    ):
-        raise InvalidOptionError(f"Server {server!r} is not a (host, port) pair")
-    return server
 
 
 class MemcachedStore(BaseStore):
@@ -122,12 +73,10 @@ class MemcachedStore(BaseStore):
     its keys fail with :class:`~kv.errors.StoreConnectionError` until it is
     back (nothing is rerouted, so no stale copy is ever read).
 
-    Args:
-        servers: ``"host:port"`` strings or ``(host, port)`` pairs.
-        default_collection: Collection used when ``collection=None``.
-        max_item_size: The servers' item size limit (``-I``), in bytes.
-        max_connections: Connections per server, at most.
-        timeout: Seconds one call to one server may take (``None``: no limit).
+    Options (keywords, or a :class:`~kv_memcached.plugin.MemcachedOptions`):
+    ``servers`` (the first positional argument: ``"host:port"`` strings or
+    ``(host, port)`` pairs), ``max_item_size``, ``max_connections``,
+    ``timeout`` and ``default_collection``.
 
     Raises:
         InvalidOptionError: no server, a bad server, or a bad option value.
@@ -136,69 +85,26 @@ class MemcachedStore(BaseStore):
     capabilities = MEMCACHED_CAPABILITIES
     store_name = "memcached"
 
+    Options = MemcachedOptions
+    options: MemcachedOptions
+
     def __init__(
         self,
-        servers: Sequence[str | tuple[str, int]] = ("127.0.0.1:11211",),
-        *,
-        default_collection: str | None = None,
-        max_item_size: int = DEFAULT_MAX_ITEM_SIZE,
-        max_connections: int = DEFAULT_MAX_CONNECTIONS,
-        timeout: float | None = DEFAULT_TIMEOUT,
+        options: MemcachedOptions | Sequence[str | tuple[str, int]] | str | None = None,
+        /,
+        **keywords: object,
     ) -> None:
-        super().__init__(default_collection=default_collection)
-        if isinstance(servers, str):
-            servers = [part for part in servers.split(",") if part.strip()]
-        addresses = [_parse_server(server) for server in servers]
-        if not addresses:
-            raise InvalidOptionError("A memcached store needs at least one server")
-        if len(set(addresses)) != len(addresses):
-            raise InvalidOptionError("A memcached server is listed twice")
-        if type(max_item_size) is not int or not _MIN_ITEM_SIZE <= max_item_size <= _MAX_ITEM_SIZE:
-            raise InvalidOptionError(
-                f"max_item_size must be an int from {_MIN_ITEM_SIZE} to {_MAX_ITEM_SIZE} bytes,"
-                f" not {max_item_size!r}"
-            )
-        if type(max_connections) is not int or max_connections < 1:
-            raise InvalidOptionError(f"max_connections must be >= 1, not {max_connections!r}")
-        if timeout is not None and not 0 < timeout < float("inf"):
-            raise InvalidOptionError(f"timeout must be None or > 0 seconds, not {timeout!r}")
-        self.addresses: tuple[tuple[str, int], ...] = tuple(addresses)
-        self.max_item_size = max_item_size
-        self.max_connections = max_connections
-        self.timeout = timeout
-        if max_item_size != DEFAULT_MAX_ITEM_SIZE:
+        super().__init__(options, **keywords)
+        self.addresses: tuple[tuple[str, int], ...] = self.options.addresses
+        self.max_item_size = self.options.max_item_size
+        self.max_connections = self.options.max_connections
+        self.timeout = self.options.timeout
+        if self.max_item_size != DEFAULT_MAX_ITEM_SIZE:
             self.capabilities = replace(
-                MEMCACHED_CAPABILITIES, max_value_size=max_item_size - ITEM_RESERVE
+                MEMCACHED_CAPABILITIES, max_value_size=self.max_item_size - ITEM_RESERVE
             )
         self._rings: PerLoop[Ring[MemcachedServer]] = PerLoop(
             self._connect, close=_close_ring, close_with_loop=True
-        )
-
-    @classmethod
-    def from_url(cls, url: StoreURL, /, **options: object) -> MemcachedStore:
-        """Build a store from ``memcached://host[:port][,host[:port]...][?options]``.
-
-        Raises:
-            InvalidURLError: the URL has a user, password or path.
-            InvalidOptionError: an unknown option or a bad value.
-        """
-        if url.username is not None or url.password is not None:
-            raise InvalidURLError(
-                f"memcached:// takes no user or password (got {url}); memcached's text"
-                " protocol has no authentication"
-            )
-        if url.path not in ("", "/"):
-            raise InvalidURLError(f"memcached:// takes no path (got {url})")
-        servers = [
-            (host.name, host.port if host.port is not None else DEFAULT_PORT) for host in url.hosts
-        ]
-        parsed = parse_options(url, options, MemcachedOptions, store=cls.store_name)
-        return cls(
-            servers or [("127.0.0.1", DEFAULT_PORT)],
-            default_collection=parsed.default_collection,
-            max_item_size=parsed.max_item_size,
-            max_connections=parsed.max_connections,
-            timeout=parsed.timeout,
         )
 
     def __repr__(self) -> str:
