@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import statistics
 from typing import Any
 
 import pytest
@@ -156,13 +157,24 @@ async def test_callers_are_served_in_arrival_order(
 ) -> None:
     """Waiting callers take connections first come, first served.
 
-    Forty callers each make fifty calls back to back through two connections.
-    Served in arrival order, a call is overtaken by about the calls already
-    waiting when it arrived (under forty; the order in which finished tasks
-    resume adds a few, so the bound is twice that). aiomcache's pool alone lets a
-    newcomer take a released connection ahead of a caller that has waited, so
-    some calls were overtaken about 1,900 times and, under load, ran into the
-    store's timeout. Counted in calls, not seconds: it holds on a busy machine.
+    Forty callers each make fifty calls back to back through two connections
+    (two call slots). Served in arrival order, a call is overtaken by about
+    the calls already waiting when it arrived (under forty; the order in
+    which finished tasks resume adds a few). One call is made before the
+    callers start, so the store's one-time setup and this loop's servers are
+    ready: otherwise the callers' first calls pass those steps one loop turn
+    at a time, and on a loaded machine one was overtaken 85 times. The
+    bounds leave room for a busy machine: the 99th percentile of overtakes
+    is at most twice the callers, the maximum ten times. A pool that is not
+    first come, first served fails both: with the slots replaced by a plain
+    counter (a released slot goes back to the count, and a waiter looks
+    again on its next loop turn, after the caller that released it has
+    already taken it back) some calls were overtaken about 1,900 times, as
+    with aiomcache's pool before the slots, where under load such calls ran
+    into the store's timeout. A very high slot count shows nothing: the
+    slots are also the connection limit, so every caller gets a connection
+    of its own and nobody waits. Counted in calls, not seconds: it holds on
+    a busy machine.
     """
     store = kv.connect(f"{mc.url_of(memcached_server)}?max_connections=2")
     assert isinstance(store, MemcachedStore)
@@ -179,8 +191,12 @@ async def test_callers_are_served_in_arrival_order(
             finished += 1
 
     try:
+        # The store's setup and this loop's servers, before the callers line up.
+        await store.put("fair-warm-up", {"call": 0}, collection="fair")
         await asyncio.gather(*(caller(number) for number in range(callers)))
     finally:
         await store.close()
     assert len(overtaken) == callers * calls
-    assert max(overtaken) <= 2 * callers, f"a call was overtaken {max(overtaken)} times"
+    percentile_99 = statistics.quantiles(overtaken, n=100, method="inclusive")[98]
+    assert percentile_99 <= 2 * callers, f"99th percentile of overtakes: {percentile_99:g}"
+    assert max(overtaken) <= 10 * callers, f"a call was overtaken {max(overtaken)} times"
