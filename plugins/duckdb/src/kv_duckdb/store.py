@@ -240,29 +240,23 @@ class DuckDBStore(FullStore):
         Raises:
             DirectoryBusyError: another kv process has the file.
         """
-        token = None
+        directory = None
+        file = Path(self.path)
         if self.path != MEMORY_PATH:
-            file = Path(self.path)
             file.parent.mkdir(parents=True, exist_ok=True)
-            token = dirlock.acquire(str(file.parent), file.name + LOCK_SUFFIX)
-        try:
-            connection = duckdb.connect(self.path)
-            try:
-                connection.execute(self._sql.create_table)
-                self._check_layout(connection)
-                for statement in self._sql.create_indexes:
-                    connection.execute(statement)
-            except BaseException:
-                connection.close()
-                raise
-        except BaseException:
-            if token is not None:
-                dirlock.release(token)
-            raise
-        self._lock_token = token
+            directory = str(file.parent)
+        connection, self._lock_token = dirlock.open_locked(
+            partial(duckdb.connect, self.path),
+            prepare=self._prepare_connection,
+            close=_close_connection,
+            directory=directory,
+            name=file.name + LOCK_SUFFIX,
+        )
         return connection
 
-    def _check_layout(self, connection: duckdb.DuckDBPyConnection) -> None:
+    def _prepare_connection(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """Create the table if missing, check its layout, create its indexes."""
+        connection.execute(self._sql.create_table)
         columns = {row[0]: row[1] for row in connection.execute(self._sql.describe).fetchall()}
         wrong = [name for name, kind in _COLUMNS.items() if columns.get(name) != kind]
         if wrong:
@@ -271,12 +265,16 @@ class DuckDBStore(FullStore):
                 f" (columns {', '.join(wrong)} missing or of another type); choose another"
                 " 'table'"
             )
+        for statement in self._sql.create_indexes:
+            connection.execute(statement)
 
     async def _close(self) -> None:
         connection, self._connection = self._connection, None
         token, self._lock_token = self._lock_token, None
         if connection is not None:
-            await self._calls.finish(_close_and_release, connection, token)
+            await self._calls.finish(
+                dirlock.close_and_release, _close_connection, connection, token
+            )
 
     # --- entries -----------------------------------------------------------------
 
@@ -400,13 +398,8 @@ def _count(sql: str, parameters: Sequence[object], connection: duckdb.DuckDBPyCo
     return int(row[0]) if row else 0
 
 
-def _close_and_release(connection: duckdb.DuckDBPyConnection, token: str | None) -> None:
-    """Close the connection, then let another process have the file."""
-    try:
-        connection.close()
-    finally:
-        if token is not None:
-            dirlock.release(token)
+def _close_connection(connection: duckdb.DuckDBPyConnection) -> None:
+    connection.close()
 
 
 def _is_lock_error(error: Exception) -> bool:
