@@ -17,7 +17,7 @@ of them, once:
 * one error path: a kv error raised by a hook (``dump_value``'s
   ``SerializationError`` included) gets this wrapper's name, the collection
   (the wrapped store's default when ``None``) and the key filled in, and is
-  raised without the hook's traceback chain;
+  raised with no chained exception (``from None``);
 * a value the encoder returns :data:`DROP` for is not written, silently; the
   call still refuses a bad key, collection or TTL as the store would, and the
   other values of a ``put_many`` are written;
