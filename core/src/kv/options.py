@@ -52,11 +52,13 @@ from typing import Any, ClassVar, TypeVar, overload
 
 from typing_extensions import Self, dataclass_transform
 
+from kv.checks import local_path
 from kv.errors import InvalidOptionError, InvalidURLError
 from kv.url import StoreURL, is_secret_option
 
 __all__ = [
     "CommonOptions",
+    "LocalPathOptions",
     "OptionInfo",
     "StoreOptions",
     "option",
@@ -458,3 +460,32 @@ def _invalid(name: str, value: object, error: ValueError, store: str) -> Invalid
             f"Option {name!r} got {type(value).__name__}: {error}", store=store
         )
     return InvalidOptionError(f"Option {name!r} = {value!r}: {error}", store=store)
+
+
+class LocalPathOptions(CommonOptions):
+    """Options of a store kept in a local file or directory, named by ``path``.
+
+    The URL's path is the ``path`` option (``scheme:///absolute``,
+    ``scheme://relative``), and so is the store's first positional argument.
+    A subclass says what the path is with the class attributes ``path_kind``
+    (for messages: ``"directory"``, ``"database path"``), ``path_forms``
+    (example URLs for the message when the path is missing) and
+    ``windows_drive`` (read ``scheme:///C:/dir`` as ``C:/dir``).
+
+    Attributes:
+        path: The file or directory (the URL's path).
+    """
+
+    positional = "path"
+    path_kind: ClassVar[str] = "directory"
+    path_forms: ClassVar[tuple[str, ...]] = ()
+    windows_drive: ClassVar[bool] = False
+    path: str = option(check=local_path)
+
+    @classmethod
+    def from_location(cls, url: StoreURL) -> Mapping[str, object]:
+        """The URL's path, as ``path``."""
+        path = url.local_path(
+            kind=cls.path_kind, forms=cls.path_forms, windows_drive=cls.windows_drive
+        )
+        return {"path": path}

@@ -7,28 +7,17 @@ library) or :mod:`kv_chdb.store`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from kv import checks
 from kv.capabilities import Capabilities
-from kv.options import CommonOptions, option
+from kv.options import LocalPathOptions, option
 from kv.plugin import StorePlugin
-from kv.url import StoreURL
 
 __all__ = ["CHDB_CAPABILITIES", "DEFAULT_TABLE", "PLUGIN", "ChDBOptions"]
 
 DEFAULT_TABLE = "kv_entries"
 """The table entries are kept in, unless the ``table`` option names another."""
 
-CHDB_CAPABILITIES = Capabilities(
-    enumerate_keys=True,
-    enumerate_collections=True,
-    destroy=True,
-    destroy_collection=True,
-    cull=True,
-    native_ttl=False,
-    persistent=True,
-)
+CHDB_CAPABILITIES = Capabilities.every_operation(persistent=True)
 """What :class:`kv_chdb.store.ChDBStore` can do."""
 
 
@@ -43,7 +32,7 @@ def _chdb_directory(value: object) -> str:
     return path
 
 
-class ChDBOptions(CommonOptions):
+class ChDBOptions(LocalPathOptions):
     """Options of ``chdb://``, from the URL or keywords of ``ChDBStore`` / ``kv.connect``.
 
     Attributes:
@@ -55,15 +44,9 @@ class ChDBOptions(CommonOptions):
             directory open.
     """
 
-    positional = "path"
     path: str = option(check=_chdb_directory)
     table: str = option(DEFAULT_TABLE, check=checks.sql_identifier)
     lock_timeout: float = option(5.0, check=checks.seconds)
-
-    @classmethod
-    def from_location(cls, url: StoreURL) -> Mapping[str, object]:
-        """``chdb:///absolute/dir`` or ``chdb://relative/dir``."""
-        return {"path": url.local_path()}
 
 
 PLUGIN = StorePlugin(

@@ -70,12 +70,7 @@ from kv.errors import (
     StoreTimeoutError,
 )
 from kv.store import (
-    BaseStore,
-    CullMixin,
-    DestroyCollectionMixin,
-    DestroyMixin,
-    EnumerateCollectionsMixin,
-    EnumerateKeysMixin,
+    FullStore,
 )
 from kv_chdb.plugin import CHDB_CAPABILITIES, DEFAULT_TABLE, ChDBOptions
 from kv_chdb.sql import escape_parameter, json_list, json_rows
@@ -181,14 +176,7 @@ class _Statements:
         self.optimize = sql("OPTIMIZE TABLE {table} FINAL")
 
 
-class ChDBStore(
-    EnumerateKeysMixin,
-    EnumerateCollectionsMixin,
-    DestroyMixin,
-    DestroyCollectionMixin,
-    CullMixin,
-    BaseStore,
-):
+class ChDBStore(FullStore):
     """A kv store in one table of chDB's embedded ClickHouse.
 
     Nothing is opened until the first call (or :meth:`setup`); the directory

@@ -7,13 +7,10 @@ listing plugins or resolving the scheme never imports duckdb or
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from kv import checks
 from kv.capabilities import Capabilities
-from kv.options import CommonOptions, option
+from kv.options import LocalPathOptions, option
 from kv.plugin import StorePlugin
-from kv.url import StoreURL
 
 __all__ = ["DUCKDB_CAPABILITIES", "MEMORY_PATH", "PLUGIN", "DuckDBOptions"]
 
@@ -25,7 +22,7 @@ DUCKDB_CAPABILITIES = Capabilities.every_operation(persistent=True)
 ``persistent``)."""
 
 
-class DuckDBOptions(CommonOptions):
+class DuckDBOptions(LocalPathOptions):
     """Options of ``duckdb://``, from the URL or keywords of ``DuckDBStore`` / ``kv.connect``.
 
     Attributes:
@@ -37,20 +34,14 @@ class DuckDBOptions(CommonOptions):
             database file open.
     """
 
-    positional = "path"
-    path: str = option(check=checks.local_path)
+    path_kind = "database path"
+    path_forms = (
+        "duckdb:///absolute/path.duckdb",
+        "duckdb://relative/path.duckdb",
+        "duckdb://:memory:",
+    )
     table: str = option("kv_entries", check=checks.sql_identifier)
     lock_timeout: float = option(5.0, check=checks.seconds)
-
-    @classmethod
-    def from_location(cls, url: StoreURL) -> Mapping[str, object]:
-        """``duckdb:///absolute.duckdb``, ``duckdb://relative.duckdb`` or ``duckdb://:memory:``."""
-        forms = (
-            "duckdb:///absolute/path.duckdb",
-            "duckdb://relative/path.duckdb",
-            "duckdb://:memory:",
-        )
-        return {"path": url.local_path(kind="database path", forms=forms)}
 
 
 PLUGIN = StorePlugin(

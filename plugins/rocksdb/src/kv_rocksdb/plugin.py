@@ -7,29 +7,18 @@ listing plugins or resolving the scheme never imports rocksdict or
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from kv import checks
 from kv.capabilities import Capabilities
-from kv.options import CommonOptions, option
+from kv.options import LocalPathOptions, option
 from kv.plugin import StorePlugin
-from kv.url import StoreURL
 
 __all__ = ["PLUGIN", "ROCKSDB_CAPABILITIES", "RocksDBOptions"]
 
-ROCKSDB_CAPABILITIES = Capabilities(
-    enumerate_keys=True,
-    enumerate_collections=True,
-    destroy=True,
-    destroy_collection=True,
-    cull=True,
-    native_ttl=False,
-    persistent=True,
-)
+ROCKSDB_CAPABILITIES = Capabilities.every_operation(persistent=True)
 """What :class:`kv_rocksdb.store.RocksDBStore` can do."""
 
 
-class RocksDBOptions(CommonOptions):
+class RocksDBOptions(LocalPathOptions):
     """Options of ``rocksdb://``, from the URL or keywords of ``RocksDBStore`` / ``kv.connect``.
 
     Attributes:
@@ -40,15 +29,8 @@ class RocksDBOptions(CommonOptions):
             that returned survives a power loss, not only a process crash.
     """
 
-    positional = "path"
-    path: str = option(check=checks.local_path)
     lock_timeout: float = option(5.0, check=checks.seconds)
     sync: bool = False
-
-    @classmethod
-    def from_location(cls, url: StoreURL) -> Mapping[str, object]:
-        """``rocksdb:///absolute/dir`` or ``rocksdb://relative/dir``."""
-        return {"path": url.local_path()}
 
 
 PLUGIN = StorePlugin(

@@ -57,12 +57,7 @@ from kv.errors import (
 )
 from kv.names import compound_key, compound_prefix, split_compound_key
 from kv.store import (
-    BaseStore,
-    CullMixin,
-    DestroyCollectionMixin,
-    DestroyMixin,
-    EnumerateCollectionsMixin,
-    EnumerateKeysMixin,
+    FullStore,
 )
 from kv_rocksdb.plugin import ROCKSDB_CAPABILITIES, RocksDBOptions
 
@@ -94,14 +89,7 @@ def _refuse_dumps(_value: Any) -> bytes:
     raise _PickleRefusedError("refused to pickle a Python object")
 
 
-class RocksDBStore(
-    EnumerateKeysMixin,
-    EnumerateCollectionsMixin,
-    DestroyMixin,
-    DestroyCollectionMixin,
-    CullMixin,
-    BaseStore,
-):
+class RocksDBStore(FullStore):
     """A kv store in one RocksDB database directory.
 
     Nothing is opened until the first call (or :meth:`setup`); the directory
