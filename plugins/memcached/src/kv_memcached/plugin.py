@@ -17,10 +17,8 @@ from kv.plugin import StorePlugin
 from kv.url import Host, StoreURL
 
 __all__ = [
-    "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_MAX_ITEM_SIZE",
     "DEFAULT_PORT",
-    "DEFAULT_TIMEOUT",
     "ITEM_RESERVE",
     "MEMCACHED_CAPABILITIES",
     "PLUGIN",
@@ -30,21 +28,12 @@ __all__ = [
 DEFAULT_PORT = 11211
 """The port of a server that names none."""
 
-DEFAULT_TIMEOUT = 5.0
-"""Seconds one call to one server may take, connecting included."""
-
-DEFAULT_MAX_CONNECTIONS = 8
-"""Connections per server, at most."""
-
 DEFAULT_MAX_ITEM_SIZE = 1024 * 1024
 """Memcached's default item size limit (``-I 1m``), in bytes."""
 
 ITEM_RESERVE = 1024
 """Bytes of an item kept for the stored document's fields, the key and the
 server's item header: the largest value is the item size limit minus this."""
-
-_ITEM_SIZES = (8 * 1024, 1024 * 1024 * 1024)
-"""The ``max_item_size`` accepted: from 8 KiB to memcached's own upper bound for ``-I``."""
 
 MEMCACHED_CAPABILITIES = Capabilities(
     native_ttl=True,
@@ -107,7 +96,7 @@ def _address(server: str) -> tuple[str, int]:
 
 
 def _max_item_size(value: object) -> int:
-    low, high = _ITEM_SIZES
+    low, high = 8 * 1024, 1024 * 1024 * 1024  # 1 GiB: memcached's own upper bound for -I
     if type(value) is not int or not low <= value <= high:
         raise ValueError(f"must be an int from {low} to {high} bytes, not {value!r}")
     return value
@@ -142,8 +131,8 @@ class MemcachedOptions(CommonOptions):
     positional = "servers"
     servers: tuple[str, ...] = option((f"127.0.0.1:{DEFAULT_PORT}",), check=_servers)
     max_item_size: int = option(DEFAULT_MAX_ITEM_SIZE, check=_max_item_size)
-    max_connections: int = option(DEFAULT_MAX_CONNECTIONS, check=_max_connections)
-    timeout: float | None = option(DEFAULT_TIMEOUT, check=checks.positive_seconds)
+    max_connections: int = option(8, check=_max_connections)
+    timeout: float | None = option(5.0, check=checks.positive_seconds)
 
     @property
     def addresses(self) -> tuple[tuple[str, int], ...]:

@@ -40,10 +40,8 @@ from kv.loops import PerLoop
 from kv.store import BaseStore
 from kv_memcached.keys import exptime, memcached_key
 from kv_memcached.plugin import (
-    DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_ITEM_SIZE,
     DEFAULT_PORT,
-    DEFAULT_TIMEOUT,
     ITEM_RESERVE,
     MEMCACHED_CAPABILITIES,
     MemcachedOptions,
@@ -51,13 +49,7 @@ from kv_memcached.plugin import (
 from kv_memcached.protocol import MemcachedServer
 from kv_memcached.ring import Ring
 
-__all__ = [
-    "DEFAULT_MAX_CONNECTIONS",
-    "DEFAULT_PORT",
-    "DEFAULT_TIMEOUT",
-    "MemcachedOptions",
-    "MemcachedStore",
-]
+__all__ = ["DEFAULT_PORT", "MemcachedOptions", "MemcachedStore"]
 
 T = TypeVar("T")
 
