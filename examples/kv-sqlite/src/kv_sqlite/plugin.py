@@ -12,28 +12,17 @@ It imports only kv: listing plugins or resolving the scheme never imports
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from kv import checks
 from kv.capabilities import Capabilities
-from kv.options import CommonOptions, option
+from kv.options import LocalPathOptions, option
 from kv.plugin import StorePlugin
-from kv.url import StoreURL
 
 __all__ = ["MEMORY_PATH", "PLUGIN", "SQLITE_CAPABILITIES", "SQLiteOptions"]
 
 MEMORY_PATH = ":memory:"
 """The path of a private in-memory database."""
 
-SQLITE_CAPABILITIES = Capabilities(
-    enumerate_keys=True,
-    enumerate_collections=True,
-    destroy=True,
-    destroy_collection=True,
-    cull=True,
-    native_ttl=False,
-    persistent=True,
-)
+SQLITE_CAPABILITIES = Capabilities.every_operation(persistent=True)
 """What :class:`kv_sqlite.store.SQLiteStore` can do (a ``:memory:`` store is not
 ``persistent``)."""
 
@@ -46,7 +35,7 @@ def _table(value: object) -> str:
     return table
 
 
-class SQLiteOptions(CommonOptions):
+class SQLiteOptions(LocalPathOptions):
     """Options of ``sqlite://``, from the URL or keywords of ``SQLiteStore`` / ``kv.connect``.
 
     Attributes:
@@ -59,16 +48,11 @@ class SQLiteOptions(CommonOptions):
             fails with ``StoreTimeoutError``.
     """
 
-    positional = "path"
-    path: str = option(check=checks.local_path)
+    path_kind = "database path"
+    path_forms = ("sqlite:///absolute/path.db", "sqlite://relative/path.db", "sqlite://:memory:")
+    windows_drive = True
     table: str = option("kv_entries", check=_table)
     timeout: float = option(5.0, check=checks.seconds)
-
-    @classmethod
-    def from_location(cls, url: StoreURL) -> Mapping[str, object]:
-        """``sqlite:///absolute.db``, ``sqlite://relative.db`` or ``sqlite://:memory:``."""
-        forms = ("sqlite:///absolute/path.db", "sqlite://relative/path.db", "sqlite://:memory:")
-        return {"path": url.local_path(kind="database path", forms=forms, windows_drive=True)}
 
 
 PLUGIN = StorePlugin(

@@ -50,12 +50,7 @@ from anyio import to_thread
 from kv.entry import StoredEntry
 from kv.errors import DeserializationError, KeyValueError, StoreConnectionError
 from kv.store import (
-    BaseStore,
-    CullMixin,
-    DestroyCollectionMixin,
-    DestroyMixin,
-    EnumerateCollectionsMixin,
-    EnumerateKeysMixin,
+    FullStore,
 )
 from kv_sqlite.errors import translate_sqlite_error
 from kv_sqlite.plugin import MEMORY_PATH, SQLITE_CAPABILITIES, SQLiteOptions
@@ -131,14 +126,7 @@ class _Statements:
         )
 
 
-class SQLiteStore(
-    EnumerateKeysMixin,
-    EnumerateCollectionsMixin,
-    DestroyMixin,
-    DestroyCollectionMixin,
-    CullMixin,
-    BaseStore,
-):
+class SQLiteStore(FullStore):
     """A kv store in one SQLite database file.
 
     Nothing is opened until the first call (or :meth:`setup`); the parent

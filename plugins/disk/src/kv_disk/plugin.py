@@ -24,15 +24,7 @@ LayoutName = Literal["single", "per-collection"]
 DEFAULT_TIMEOUT = 10.0
 """Seconds a call waits for another connection's lock before failing."""
 
-DISK_CAPABILITIES = Capabilities(
-    enumerate_keys=True,
-    enumerate_collections=True,
-    destroy=True,
-    destroy_collection=True,
-    cull=True,
-    native_ttl=False,
-    persistent=True,
-)
+DISK_CAPABILITIES = Capabilities.every_operation(persistent=True)
 """What :class:`kv_disk.store.DiskStore` can do (a store with ``max_size`` is
 also ``bounded``)."""
 

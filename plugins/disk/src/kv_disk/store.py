@@ -34,12 +34,7 @@ from kv.blocking import BlockingCalls
 from kv.entry import StoredEntry
 from kv.errors import DeserializationError, KeyValueError, StoreConnectionError
 from kv.store import (
-    BaseStore,
-    CullMixin,
-    DestroyCollectionMixin,
-    DestroyMixin,
-    EnumerateCollectionsMixin,
-    EnumerateKeysMixin,
+    FullStore,
 )
 from kv_disk.cachefile import Fetched
 from kv_disk.errors import translate_disk_error
@@ -51,14 +46,7 @@ __all__ = ["DEFAULT_TIMEOUT", "DISK_CAPABILITIES", "DiskOptions", "DiskStore", "
 T = TypeVar("T")
 
 
-class DiskStore(
-    EnumerateKeysMixin,
-    EnumerateCollectionsMixin,
-    DestroyMixin,
-    DestroyCollectionMixin,
-    CullMixin,
-    BaseStore,
-):
+class DiskStore(FullStore):
     """A kv store in one directory, in the format of py-key-value's DiskStore.
 
     Nothing is opened until the first call; the directory and ``cache.db``

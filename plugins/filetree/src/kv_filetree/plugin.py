@@ -17,15 +17,7 @@ from kv.url import StoreURL
 
 __all__ = ["FILETREE_CAPABILITIES", "PLUGIN", "FileTreeOptions"]
 
-FILETREE_CAPABILITIES = Capabilities(
-    enumerate_keys=True,
-    enumerate_collections=True,
-    destroy=True,
-    destroy_collection=True,
-    cull=True,
-    native_ttl=False,
-    persistent=True,
-)
+FILETREE_CAPABILITIES = Capabilities.every_operation(persistent=True)
 """What :class:`kv_filetree.store.FileTreeStore` can do (its class uses this value)."""
 
 

@@ -31,12 +31,7 @@ from kv.blocking import BlockingCalls
 from kv.entry import StoredEntry
 from kv.errors import StoreConnectionError
 from kv.store import (
-    BaseStore,
-    CullMixin,
-    DestroyCollectionMixin,
-    DestroyMixin,
-    EnumerateCollectionsMixin,
-    EnumerateKeysMixin,
+    FullStore,
 )
 from kv_filetree.plugin import FILETREE_CAPABILITIES, FileTreeOptions
 from kv_filetree.tree import FileTree
@@ -46,14 +41,7 @@ __all__ = ["FILETREE_CAPABILITIES", "FileTreeOptions", "FileTreeStore"]
 T = TypeVar("T")
 
 
-class FileTreeStore(
-    EnumerateKeysMixin,
-    EnumerateCollectionsMixin,
-    DestroyMixin,
-    DestroyCollectionMixin,
-    CullMixin,
-    BaseStore,
-):
+class FileTreeStore(FullStore):
     """A kv store of JSON files, a folder per collection, a file per entry.
 
     Nothing is touched until the first call; the root folder is created then

@@ -38,15 +38,7 @@ MIN_VALUE_CHARS = 256
 
 _MAX_SERVICE_LENGTH = 256
 
-KEYRING_CAPABILITIES = Capabilities(
-    enumerate_keys=True,
-    enumerate_collections=True,
-    destroy=True,
-    destroy_collection=True,
-    cull=True,
-    native_ttl=False,
-    persistent=True,
-)
+KEYRING_CAPABILITIES = Capabilities.every_operation(persistent=True)
 """What :class:`kv_keyring.store.KeyringStore` can do (its class uses this value).
 
 An instance whose keyring limits the size of one entry and that may not

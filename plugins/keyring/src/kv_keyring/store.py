@@ -40,12 +40,7 @@ from kv.errors import (
 )
 from kv.names import hashed_name
 from kv.store import (
-    BaseStore,
-    CullMixin,
-    DestroyCollectionMixin,
-    DestroyMixin,
-    EnumerateCollectionsMixin,
-    EnumerateKeysMixin,
+    FullStore,
 )
 from kv_keyring.blobs import BlobIO
 from kv_keyring.engine import KeyringEngine
@@ -78,14 +73,7 @@ _LOCK_POLL_SECONDS = 0.005
 """How often a call waiting for the keyring lock tries again."""
 
 
-class KeyringStore(
-    EnumerateKeysMixin,
-    EnumerateCollectionsMixin,
-    DestroyMixin,
-    DestroyCollectionMixin,
-    CullMixin,
-    BaseStore,
-):
+class KeyringStore(FullStore):
     """A kv store in the keyring, under one service name.
 
     Options (keywords, or a :class:`~kv_keyring.plugin.KeyringOptions`):

@@ -38,16 +38,8 @@ DEFAULT_TABLE = "kv_store"
 
 SSLMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
-POSTGRESQL_CAPABILITIES = Capabilities(
-    enumerate_keys=True,
-    enumerate_collections=True,
-    destroy=True,
-    destroy_collection=True,
-    cull=True,
-    native_ttl=False,
-    persistent=True,
-    asyncio_only=True,  # asyncpg is an asyncio library
-)
+# asyncpg is an asyncio library: asyncio_only.
+POSTGRESQL_CAPABILITIES = Capabilities.every_operation(persistent=True, asyncio_only=True)
 """What :class:`kv_postgresql.store.PostgreSQLStore` can do."""
 
 

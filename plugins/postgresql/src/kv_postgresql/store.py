@@ -52,12 +52,7 @@ from kv.errors import (
 )
 from kv.loops import PerLoop
 from kv.store import (
-    BaseStore,
-    CullMixin,
-    DestroyCollectionMixin,
-    DestroyMixin,
-    EnumerateCollectionsMixin,
-    EnumerateKeysMixin,
+    FullStore,
 )
 from kv.url import StoreURL
 from kv_postgresql.names import (
@@ -136,14 +131,7 @@ async def _close_pool(pool: ConnectionPool) -> None:
     await pool.close()
 
 
-class PostgreSQLStore(
-    EnumerateKeysMixin,
-    EnumerateCollectionsMixin,
-    DestroyMixin,
-    DestroyCollectionMixin,
-    CullMixin,
-    BaseStore,
-):
+class PostgreSQLStore(FullStore):
     """A kv store in one PostgreSQL table.
 
     Nothing is connected until the first call (or :meth:`setup`); the pool is

@@ -26,15 +26,7 @@ __all__ = [
     "parse_location",
 ]
 
-WINREG_CAPABILITIES = Capabilities(
-    enumerate_keys=True,
-    enumerate_collections=True,
-    destroy=True,
-    destroy_collection=True,
-    cull=True,
-    native_ttl=False,
-    persistent=True,
-)
+WINREG_CAPABILITIES = Capabilities.every_operation(persistent=True)
 """What :class:`kv_windows_registry.store.WindowsRegistryStore` can do."""
 
 HIVES = {

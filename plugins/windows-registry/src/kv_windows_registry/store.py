@@ -20,12 +20,7 @@ from kv.blocking import BlockingCalls
 from kv.entry import StoredEntry, encode_document
 from kv.errors import KeyValueError, StoreConnectionError, StoreError
 from kv.store import (
-    BaseStore,
-    CullMixin,
-    DestroyCollectionMixin,
-    DestroyMixin,
-    EnumerateCollectionsMixin,
-    EnumerateKeysMixin,
+    FullStore,
 )
 from kv_windows_registry.api import RegistryKey, load_winreg
 from kv_windows_registry.engine import RegistryEngine
@@ -50,14 +45,7 @@ __all__ = [
 T = TypeVar("T")
 
 
-class WindowsRegistryStore(
-    EnumerateKeysMixin,
-    EnumerateCollectionsMixin,
-    DestroyMixin,
-    DestroyCollectionMixin,
-    CullMixin,
-    BaseStore,
-):
+class WindowsRegistryStore(FullStore):
     """A kv store under one Windows registry key.
 
     Options (keywords, or a
