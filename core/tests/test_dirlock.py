@@ -398,8 +398,8 @@ class LockOptions(CommonOptions):
         wait: The same check under another name.
     """
 
-    lock_timeout: float = option(5.0, check=checks.seconds)
-    wait: float = option(1.0, check=checks.seconds)
+    lock_timeout: float = option(default=5.0, check=checks.seconds)
+    wait: float = option(default=1.0, check=checks.seconds)
 
 
 @pytest.mark.parametrize(("value", "expected"), [(0, 0.0), (2, 2.0), (0.25, 0.25)])

@@ -157,7 +157,7 @@ def test_declared_options_hide_secrets_in_repr_and_check_values() -> None:
         positional = "path"
         path: str = option(check=checks.local_path)
         password: str | None = None
-        table: str = option("kv", check=checks.sql_identifier)
+        table: str = option(default="kv", check=checks.sql_identifier)
 
     built = Declared.build("data", {"password": "s3cret"}, store="test")
     assert built.path == "data"

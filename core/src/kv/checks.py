@@ -4,8 +4,8 @@ Use them as the ``check`` of an option (see :func:`kv.options.option`)::
 
     class DuckDBOptions(CommonOptions):
         path: str = option(check=checks.local_path)
-        table: str = option("kv_entries", check=checks.sql_identifier)
-        lock_timeout: float = option(5.0, check=checks.seconds)
+        table: str = option(default="kv_entries", check=checks.sql_identifier)
+        lock_timeout: float = option(default=5.0, check=checks.seconds)
 
 Each returns the value to keep (normalised: a path becomes ``str``, a
 number of seconds ``float``) or raises :class:`ValueError` with a message
@@ -60,7 +60,9 @@ def positive_seconds(value: object) -> float | None:
     """``None`` (no limit) or a finite number of seconds ``> 0``, as ``float``."""
     if value is None:
         return None
-    number = seconds(value)
-    if number == 0:
-        raise ValueError("must be a number of seconds > 0, not 0")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"must be a number of seconds, not {type(value).__name__}")
+    number = float(value)
+    if not (number > 0 and math.isfinite(number)):
+        raise ValueError(f"must be a finite number of seconds > 0, not {value!r}")
     return number

@@ -18,7 +18,7 @@ listing::
 
         positional = "path"  # DuckDBStore("kv.duckdb") means path="kv.duckdb"
         path: str = option(check=checks.local_path)
-        table: str = option("kv_entries", check=checks.sql_identifier)
+        table: str = option(default="kv_entries", check=checks.sql_identifier)
 
         @classmethod
         def from_location(cls, url: StoreURL) -> dict[str, object]:
@@ -73,11 +73,14 @@ _CHECK = "kv.check"
 @overload
 def option(*, check: Callable[[Any], object] | None = None) -> Any: ...
 @overload
-def option(default: T, *, check: Callable[[Any], object] | None = None) -> T: ...
+def option(*, default: T, check: Callable[[Any], object] | None = None) -> T: ...
 def option(
-    default: Any = dataclasses.MISSING, *, check: Callable[[Any], object] | None = None
+    *, default: Any = dataclasses.MISSING, check: Callable[[Any], object] | None = None
 ) -> Any:
     """A store option with a validation ``check`` (and a ``default``, if not required).
+
+    ``default`` is a keyword, as the dataclass machinery of type checkers
+    expects of a field specifier (``option(default=5.0, check=checks.seconds)``).
 
     ``check(value)`` returns the value to keep (it may normalise it: a path
     to ``str``) or raises :class:`ValueError`, :class:`TypeError` or
@@ -290,8 +293,8 @@ class CommonOptions(StoreOptions):
     """
 
     default_collection: str | None = None
-    sweep_interval: float | None = option(60.0, check=_sweep_interval)
-    sweep_limit: int = option(500, check=_sweep_limit)
+    sweep_interval: float | None = option(default=60.0, check=_sweep_interval)
+    sweep_limit: int = option(default=500, check=_sweep_limit)
 
 
 _TRUE = frozenset({"1", "true", "yes", "on"})

@@ -40,7 +40,7 @@ class MemoryOptions(CommonOptions):
             entry is evicted beyond that (``none``: unbounded).
     """
 
-    max_entries: int | None = option(None, check=_max_entries)
+    max_entries: int | None = option(default=None, check=_max_entries)
 
 
 _clock = time.time

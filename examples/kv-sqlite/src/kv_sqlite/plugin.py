@@ -51,8 +51,8 @@ class SQLiteOptions(LocalPathOptions):
     path_kind = "database path"
     path_forms = ("sqlite:///absolute/path.db", "sqlite://relative/path.db", "sqlite://:memory:")
     windows_drive = True
-    table: str = option("kv_entries", check=_table)
-    timeout: float = option(5.0, check=checks.seconds)
+    table: str = option(default="kv_entries", check=_table)
+    timeout: float = option(default=5.0, check=checks.seconds)
 
 
 PLUGIN = StorePlugin(

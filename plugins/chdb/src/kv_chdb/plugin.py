@@ -45,8 +45,8 @@ class ChDBOptions(LocalPathOptions):
     """
 
     path: str = option(check=_chdb_directory)
-    table: str = option(DEFAULT_TABLE, check=checks.sql_identifier)
-    lock_timeout: float = option(5.0, check=checks.seconds)
+    table: str = option(default=DEFAULT_TABLE, check=checks.sql_identifier)
+    lock_timeout: float = option(default=5.0, check=checks.seconds)
 
 
 PLUGIN = StorePlugin(

@@ -68,9 +68,9 @@ class DiskOptions(CommonOptions):
 
     positional = "directory"
     directory: str = option(check=_directory)
-    layout: Literal["single", "per-collection"] = option("single", check=_layout)
-    max_size: int | None = option(None, check=_max_size)
-    timeout: float = option(DEFAULT_TIMEOUT, check=checks.seconds)
+    layout: Literal["single", "per-collection"] = option(default="single", check=_layout)
+    max_size: int | None = option(default=None, check=_max_size)
+    timeout: float = option(default=DEFAULT_TIMEOUT, check=checks.seconds)
 
     @classmethod
     def from_location(cls, url: StoreURL) -> Mapping[str, object]:

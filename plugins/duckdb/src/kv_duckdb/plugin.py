@@ -40,8 +40,8 @@ class DuckDBOptions(LocalPathOptions):
         "duckdb://relative/path.duckdb",
         "duckdb://:memory:",
     )
-    table: str = option("kv_entries", check=checks.sql_identifier)
-    lock_timeout: float = option(5.0, check=checks.seconds)
+    table: str = option(default="kv_entries", check=checks.sql_identifier)
+    lock_timeout: float = option(default=5.0, check=checks.seconds)
 
 
 PLUGIN = StorePlugin(

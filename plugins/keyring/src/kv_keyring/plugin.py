@@ -95,12 +95,12 @@ class KeyringOptions(CommonOptions):
     """
 
     positional = "service"
-    service: str = option(DEFAULT_SERVICE, check=_service)
-    backend: Any = option(None, check=_backend)
-    max_value_chars: int | None = option(None, check=_between(MIN_VALUE_CHARS, 1 << 40))
-    max_chunks: int = option(DEFAULT_MAX_CHUNKS, check=_between(1, 100_000))
+    service: str = option(default=DEFAULT_SERVICE, check=_service)
+    backend: Any = option(default=None, check=_backend)
+    max_value_chars: int | None = option(default=None, check=_between(MIN_VALUE_CHARS, 1 << 40))
+    max_chunks: int = option(default=DEFAULT_MAX_CHUNKS, check=_between(1, 100_000))
     lock_path: Path | None = None
-    lock_timeout: float = option(30.0, check=checks.seconds)
+    lock_timeout: float = option(default=30.0, check=checks.seconds)
     legacy_names: bool = True
 
     @classmethod

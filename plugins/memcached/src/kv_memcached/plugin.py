@@ -129,10 +129,10 @@ class MemcachedOptions(CommonOptions):
     """
 
     positional = "servers"
-    servers: tuple[str, ...] = option((f"127.0.0.1:{DEFAULT_PORT}",), check=_servers)
-    max_item_size: int = option(DEFAULT_MAX_ITEM_SIZE, check=_max_item_size)
-    max_connections: int = option(8, check=_max_connections)
-    timeout: float | None = option(5.0, check=checks.positive_seconds)
+    servers: tuple[str, ...] = option(default=(f"127.0.0.1:{DEFAULT_PORT}",), check=_servers)
+    max_item_size: int = option(default=DEFAULT_MAX_ITEM_SIZE, check=_max_item_size)
+    max_connections: int = option(default=8, check=_max_connections)
+    timeout: float | None = option(default=5.0, check=checks.positive_seconds)
 
     @property
     def addresses(self) -> tuple[tuple[str, int], ...]:

@@ -95,18 +95,18 @@ class PostgreSQLOptions(CommonOptions):
     user: str | None = None
     password: str | None = None  # repr() shows it as *** (a secret option)
     hosts: tuple[str, ...] = ()
-    port: tuple[int, ...] = option((), check=_ports)
+    port: tuple[int, ...] = option(default=(), check=_ports)
     database: str | None = None
     host: str | None = None
     sslmode: SSLMode | None = None
-    table: str = option(DEFAULT_TABLE, check=checks.sql_identifier)
-    schema: str | None = option(None, check=_optional_identifier)
+    table: str = option(default=DEFAULT_TABLE, check=checks.sql_identifier)
+    schema: str | None = option(default=None, check=_optional_identifier)
     create_table: bool = True
     min_size: int = 1
     max_size: int = 10
-    connect_timeout: float = option(10.0, check=checks.positive_seconds)
-    command_timeout: float | None = option(30.0, check=checks.positive_seconds)
-    pool: Any = option(None, check=_pool)
+    connect_timeout: float = option(default=10.0, check=checks.positive_seconds)
+    command_timeout: float | None = option(default=30.0, check=checks.positive_seconds)
+    pool: Any = option(default=None, check=_pool)
 
     def __post_init__(self) -> None:
         super().__post_init__()

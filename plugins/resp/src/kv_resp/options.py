@@ -134,22 +134,22 @@ class RespOptions(CommonOptions):
 
     positional = "url"
     url: str | None = None
-    namespace: str | None = option(None, check=_namespace)
-    db: int | None = option(None, check=_database)
+    namespace: str | None = option(default=None, check=_namespace)
+    db: int | None = option(default=None, check=_database)
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     ssl: bool | None = None
-    ssl_ca_certs: str | None = option(None, check=_file)
-    ssl_ca_path: str | None = option(None, check=_directory)
-    ssl_certfile: str | None = option(None, check=_file)
-    ssl_keyfile: str | None = option(None, check=_file)
+    ssl_ca_certs: str | None = option(default=None, check=_file)
+    ssl_ca_path: str | None = option(default=None, check=_directory)
+    ssl_certfile: str | None = option(default=None, check=_file)
+    ssl_keyfile: str | None = option(default=None, check=_file)
     ssl_password: str | None = field(default=None, repr=False)
     ssl_cert_reqs: CertReqs = "required"
     ssl_check_hostname: bool = True
-    socket_timeout: float | None = option(5.0, check=checks.positive_seconds)
-    socket_connect_timeout: float | None = option(5.0, check=checks.positive_seconds)
-    retries: int = option(1, check=_retries)
-    max_connections: int | None = option(DEFAULT_MAX_CONNECTIONS, check=_max_connections)
+    socket_timeout: float | None = option(default=5.0, check=checks.positive_seconds)
+    socket_connect_timeout: float | None = option(default=5.0, check=checks.positive_seconds)
+    retries: int = option(default=1, check=_retries)
+    max_connections: int | None = option(default=DEFAULT_MAX_CONNECTIONS, check=_max_connections)
     client_name: str | None = None
     client: object | None = field(default=None, repr=False)
 

@@ -29,7 +29,7 @@ class RocksDBOptions(LocalPathOptions):
             that returned survives a power loss, not only a process crash.
     """
 
-    lock_timeout: float = option(5.0, check=checks.seconds)
+    lock_timeout: float = option(default=5.0, check=checks.seconds)
     sync: bool = False
 
 

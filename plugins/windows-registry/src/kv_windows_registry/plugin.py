@@ -107,8 +107,8 @@ class WindowsRegistryOptions(CommonOptions):
     """
 
     positional = "path"
-    path: str = option(DEFAULT_PATH, check=_key_path)
-    hive: str = option(DEFAULT_HIVE, check=_hive)
+    path: str = option(default=DEFAULT_PATH, check=_key_path)
+    hive: str = option(default=DEFAULT_HIVE, check=_hive)
     legacy_names: bool = True
 
     @classmethod
