@@ -25,7 +25,7 @@ import kv
 from kv._typecheck import typechecked
 from kv.capabilities import OPTIONAL_OPERATIONS, Capabilities
 from kv.errors import UnsupportedOperationError
-from kv.store import check_limit
+from kv.store import check_limit, collect_names
 
 __all__ = ["BaseWrapper", "capabilities_of"]
 
@@ -250,16 +250,7 @@ class _KeysPassThrough:
     @typechecked
     async def keys(self, collection: str | None = None, *, limit: int | None = None) -> list[str]:
         """Return the keys of ``collection`` (all when ``limit`` is ``None``)."""
-        check_limit(limit)
-        found: list[str] = []
-        if limit == 0:
-            return found
-        async with contextlib.aclosing(self.iter_keys(collection)) as walk:
-            async for key in walk:
-                found.append(key)
-                if limit is not None and len(found) >= limit:
-                    break
-        return found
+        return await collect_names(self.iter_keys(collection), check_limit(limit))
 
     async def iter_keys(
         self, collection: str | None = None, *, page_size: int | None = None
@@ -280,16 +271,7 @@ class _CollectionsPassThrough:
     @typechecked
     async def collections(self, *, limit: int | None = None) -> list[str]:
         """Return the collection names (all when ``limit`` is ``None``)."""
-        check_limit(limit)
-        found: list[str] = []
-        if limit == 0:
-            return found
-        async with contextlib.aclosing(self.iter_collections()) as walk:
-            async for name in walk:
-                found.append(name)
-                if limit is not None and len(found) >= limit:
-                    break
-        return found
+        return await collect_names(self.iter_collections(), check_limit(limit))
 
     async def iter_collections(self, *, page_size: int | None = None) -> AsyncGenerator[str, None]:
         """Walk every collection name."""
