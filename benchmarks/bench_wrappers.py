@@ -229,7 +229,7 @@ async def measure(
         if await store.get(KEY) is None:  # the read-only wrapper ignored the put
             await store.key_value.put(KEY, VALUE)
         assert await store.get(KEY) == VALUE
-        await time_loop(store, "get", 100)  # warm up: beartype checks, caches
+        await time_loop(store, "get", 100)  # warm up: type checks, caches
         await time_loop(store, "put", 100)
     best: dict[str, dict[str, float]] = {label: {} for label, _, _ in stores}
     for _ in range(rounds):

@@ -160,7 +160,7 @@ async def measure(
             await store.delete_many(keys, collection=collection)
             await raw.mset(refill)
 
-    await kv_get()  # warm up: connections, beartype
+    await kv_get()  # warm up: connections, type checks
     rows = [
         ("get", raw_get, kv_get, loops),
         ("put", raw_put, kv_put, loops),
