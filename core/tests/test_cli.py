@@ -34,6 +34,24 @@ def test_plugins_lists_builtin_schemes() -> None:
     assert rows["null"]["distribution"] == "kv-core"
 
 
+def test_plugins_shows_one_plugins_options_from_its_declaration() -> None:
+    code, out, _ = run("plugins", "memory")
+    assert code == 0
+    lines = out.splitlines()
+    option_rows = lines[lines.index(next(line for line in lines if line.startswith("OPTION"))) :]
+    assert option_rows[1].startswith("max_entries")  # the store's own options first
+    assert "evicted" in out  # the meaning, from the options class's docstring
+    assert any(row.startswith("default_collection") for row in option_rows)
+    code, out, _ = run("plugins", "memory", "--json")
+    (row,) = json.loads(out)
+    options = {option["name"]: option for option in row["options"]}
+    assert options["max_entries"]["default"] == "None"
+    assert options["sweep_limit"]["type"] == "int"
+    code, _, err = run("plugins", "nosuchscheme")
+    assert code == 2
+    assert "nosuchscheme" in err
+
+
 def test_get_of_missing_key_exits_1() -> None:
     code, _, err = run("get", "memory://", "nope")
     assert code == 1

@@ -216,10 +216,13 @@ class StoreOptions:
 
     @classmethod
     def describe(cls) -> list[OptionInfo]:
-        """Every option: name, type, default and the docstring's description."""
+        """Every option: name, type, default and the docstring's description (the
+        store's own options first, then those every store has)."""
         docs = _attribute_docs(cls)
         infos: list[OptionInfo] = []
-        for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+        common = {field.name for field in dataclasses.fields(CommonOptions)}
+        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        for field in sorted(fields, key=lambda field: field.name in common):
             if field.default is not dataclasses.MISSING:
                 default: str | None = repr(field.default)
             elif field.default_factory is not dataclasses.MISSING:
