@@ -13,34 +13,37 @@ usual case, are kept as they are, so names stay py-key-value's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar, Literal, NoReturn, SupportsFloat
+import contextlib
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from typing import Any, ClassVar, Literal, NoReturn, SupportsFloat, cast
 from urllib.parse import unquote
 
+import kv
 from kv._typecheck import typechecked
 from kv.errors import InvalidKeyError, InvalidOptionError, KeyValueError
-from kv.names import (
-    DEFAULT_COLLECTION,
-    declared_default_collection,
-    validate_collection,
-    validate_key,
-)
-from kv_wrappers.base import BaseWrapper
+from kv.names import validate_collection, validate_key
+from kv_wrappers._support import check_keys_argument
+from kv_wrappers.base import BaseWrapper, _iter_keys_of
 
 __all__ = [
     "SEPARATOR",
     "RenamingWrapper",
+    "check_collection_option",
     "check_prefix",
     "check_separator",
-    "default_collection_of",
+    "delete_headed",
     "escape_head",
     "map_keys",
+    "renamed_names",
     "split_joined",
     "strip_head",
 ]
 
 SEPARATOR = "__"
 """py-key-value's separator between a prefix or collection and the rest."""
+
+DELETE_CHUNK = 1000
+"""How many keys :func:`delete_headed` deletes in one ``delete_many``."""
 
 
 def _percent(character: str) -> str:
@@ -88,14 +91,49 @@ def strip_head(head: str, physical: str) -> str | None:
     return None
 
 
+async def renamed_names(
+    walk: AsyncGenerator[str, None], rename: Callable[[str], str | None]
+) -> AsyncGenerator[str, None]:
+    """The names of ``walk`` as ``rename`` gives them, skipping those it gives ``None``.
+
+    ``walk`` is closed however the caller stops.
+    """
+    async with contextlib.aclosing(walk) as names:
+        async for name in names:
+            renamed = rename(name)
+            if renamed is not None:
+                yield renamed
+
+
+async def delete_headed(store: object, collection: str | None, head: str) -> int:
+    """Delete the keys of ``collection`` in ``store`` that are ``head`` plus more.
+
+    The keys are listed first, then deleted ``delete_many`` by ``delete_many``
+    (:data:`DELETE_CHUNK` keys each). Returns how many existed.
+    """
+    async with contextlib.aclosing(_iter_keys_of(store, collection, None)) as walk:
+        doomed = [physical async for physical in walk if strip_head(head, physical) is not None]
+    deleter = cast(kv.AsyncKeyValue, store)
+    deleted = 0
+    for start in range(0, len(doomed), DELETE_CHUNK):
+        chunk = doomed[start : start + DELETE_CHUNK]
+        deleted += await deleter.delete_many(chunk, collection=collection)
+    return deleted
+
+
 def check_prefix(prefix: object) -> str:
     """A prefix is a non-empty str that encodes as UTF-8."""
     if not isinstance(prefix, str):
         raise InvalidOptionError(f"prefix must be a str, not {type(prefix).__name__}")
+    return check_collection_option(prefix, "prefix")
+
+
+def check_collection_option(name: str, option: str) -> str:
+    """``name`` if it is a valid collection name, else an error naming ``option``."""
     try:
-        return validate_collection(prefix)
+        return validate_collection(name)
     except InvalidKeyError as error:
-        raise InvalidOptionError(f"prefix is invalid: {error.message}") from None
+        raise InvalidOptionError(f"{option} is invalid: {error.message}") from None
 
 
 def check_separator(separator: object) -> str:
@@ -111,20 +149,9 @@ def check_separator(separator: object) -> str:
     return separator
 
 
-def default_collection_of(store: object) -> str:
-    """The collection ``store`` uses for ``collection=None``.
-
-    Read from the store's ``default_collection`` attribute; wrappers without
-    one are looked through (their ``key_value``). Falls back to
-    ``"default_collection"``, every kv store's default.
-    """
-    return declared_default_collection(store) or DEFAULT_COLLECTION
-
-
 def map_keys(keys: Sequence[str], rename: Callable[[str], str]) -> list[str]:
     """Validate ``keys`` and rename each one (refusing a single ``str`` as keys)."""
-    if isinstance(keys, (str, bytes)):
-        raise TypeError("keys must be a sequence of str, not a single str")
+    check_keys_argument(keys)
     return [rename(validate_key(key)) for key in keys]
 
 
@@ -139,12 +166,12 @@ class RenamingWrapper(BaseWrapper):
     renamed: ClassVar[Literal["key", "collection"] | None] = None
     """Which name of an error :meth:`_reraise` gives back (``None``: neither)."""
 
-    def _key(self, key: str) -> str:
-        """The stored name of ``key``."""
+    def _key(self, key: str, collection: str | None) -> str:
+        """The stored name of ``key`` of the caller's ``collection``."""
         return key
 
-    def _keys(self, keys: Sequence[str]) -> Sequence[str]:
-        """The stored names of ``keys``, in order."""
+    def _keys(self, keys: Sequence[str], collection: str | None) -> Sequence[str]:
+        """The stored names of ``keys`` of the caller's ``collection``, in order."""
         return keys
 
     def _collection(self, collection: str | None) -> str | None:
@@ -174,7 +201,7 @@ class RenamingWrapper(BaseWrapper):
     @typechecked
     async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
         """Return the value of ``key``, stored under its renamed name."""
-        physical, where = self._key(key), self._collection(collection)
+        physical, where = self._key(key, collection), self._collection(collection)
         try:
             return await self.key_value.get(physical, collection=where)
         except KeyValueError as error:
@@ -185,7 +212,7 @@ class RenamingWrapper(BaseWrapper):
         self, key: str, *, collection: str | None = None
     ) -> tuple[dict[str, Any] | None, float | None]:
         """Return ``(value, remaining seconds)`` of ``key``, stored under its renamed name."""
-        physical, where = self._key(key), self._collection(collection)
+        physical, where = self._key(key, collection), self._collection(collection)
         try:
             return await self.key_value.ttl(physical, collection=where)
         except KeyValueError as error:
@@ -201,7 +228,7 @@ class RenamingWrapper(BaseWrapper):
         ttl: SupportsFloat | None = None,
     ) -> None:
         """Store ``value`` for ``key`` under the renamed names."""
-        physical, where = self._key(key), self._collection(collection)
+        physical, where = self._key(key, collection), self._collection(collection)
         try:
             await self.key_value.put(physical, value, collection=where, ttl=ttl)
         except KeyValueError as error:
@@ -210,7 +237,7 @@ class RenamingWrapper(BaseWrapper):
     @typechecked
     async def delete(self, key: str, *, collection: str | None = None) -> bool:
         """Delete ``key``, stored under its renamed name."""
-        physical, where = self._key(key), self._collection(collection)
+        physical, where = self._key(key, collection), self._collection(collection)
         try:
             return await self.key_value.delete(physical, collection=where)
         except KeyValueError as error:
@@ -221,7 +248,7 @@ class RenamingWrapper(BaseWrapper):
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[dict[str, Any] | None]:
         """Return the values of ``keys``, in order."""
-        physical, where = self._keys(keys), self._collection(collection)
+        physical, where = self._keys(keys, collection), self._collection(collection)
         try:
             return await self.key_value.get_many(physical, collection=where)
         except KeyValueError as error:
@@ -232,7 +259,7 @@ class RenamingWrapper(BaseWrapper):
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[tuple[dict[str, Any] | None, float | None]]:
         """Return ``(value, remaining seconds)`` for each of ``keys``, in order."""
-        physical, where = self._keys(keys), self._collection(collection)
+        physical, where = self._keys(keys, collection), self._collection(collection)
         try:
             return await self.key_value.ttl_many(physical, collection=where)
         except KeyValueError as error:
@@ -248,7 +275,7 @@ class RenamingWrapper(BaseWrapper):
         ttl: SupportsFloat | None = None,
     ) -> None:
         """Store several values under the renamed names."""
-        physical, where = self._keys(keys), self._collection(collection)
+        physical, where = self._keys(keys, collection), self._collection(collection)
         try:
             await self.key_value.put_many(physical, values, collection=where, ttl=ttl)
         except KeyValueError as error:
@@ -257,7 +284,7 @@ class RenamingWrapper(BaseWrapper):
     @typechecked
     async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
         """Delete ``keys``; return how many existed."""
-        physical, where = self._keys(keys), self._collection(collection)
+        physical, where = self._keys(keys, collection), self._collection(collection)
         try:
             return await self.key_value.delete_many(physical, collection=where)
         except KeyValueError as error:

@@ -1,17 +1,29 @@
-"""Small helpers of the wrappers that change values or refuse calls."""
+"""Small helpers shared by several wrappers: checks of arguments, names for messages, counts."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from kv_wrappers._naming import default_collection_of
+from kv.names import DEFAULT_COLLECTION, declared_default_collection
 
 __all__ = [
     "check_keys_argument",
     "check_put_many_lengths",
     "collection_name",
+    "count_found",
+    "default_collection_of",
 ]
+
+
+def default_collection_of(store: object) -> str:
+    """The collection ``store`` uses for ``collection=None``.
+
+    Read from the store's ``default_collection`` attribute; wrappers without
+    one are looked through (their ``key_value``). Falls back to
+    ``"default_collection"``, every kv store's default.
+    """
+    return declared_default_collection(store) or DEFAULT_COLLECTION
 
 
 def collection_name(store: object, collection: str | None) -> str:
@@ -31,3 +43,8 @@ def check_put_many_lengths(keys: Sequence[str], values: Sequence[Mapping[str, An
         raise ValueError(
             f"put_many got {len(keys)} keys but {len(values)} values; nothing was written"
         )
+
+
+def count_found(values: Sequence[object]) -> int:
+    """How many of a bulk read's ``values`` were found (are not ``None``)."""
+    return sum(1 for value in values if value is not None)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import replace
-from typing import Any, ClassVar, SupportsFloat, cast
+from typing import Any, ClassVar, Literal, SupportsFloat, cast
 
 import kv
 from kv._typecheck import typechecked
@@ -27,7 +27,7 @@ from kv.capabilities import OPTIONAL_OPERATIONS, Capabilities
 from kv.errors import UnsupportedOperationError
 from kv.store import check_limit, collect_names
 
-__all__ = ["BaseWrapper", "capabilities_of"]
+__all__ = ["BaseWrapper", "capabilities_of", "close_walk"]
 
 _PROTOCOLS: dict[str, type] = {
     "enumerate_keys": kv.EnumerateKeys,
@@ -211,36 +211,43 @@ class BaseWrapper:
         return int(removed or 0)
 
 
-async def _iter_keys_of(
+def _iter_keys_of(
     store: object, collection: str | None, page_size: int | None
 ) -> AsyncGenerator[str, None]:
     """Walk the keys of any store: ``iter_keys`` if it has it, else ``keys()``."""
-    walk = getattr(store, "iter_keys", None)
-    if walk is not None:
-        async with contextlib.aclosing(walk(collection, page_size=page_size)) as keys:
-            async for key in keys:
-                yield key
-        return
-    lister = getattr(store, "keys", None)
-    if lister is None:
-        raise UnsupportedOperationError("The wrapped store cannot list keys")
-    for key in await lister(collection, limit=None):
-        yield key
+    return _walk_names(store, "keys", (collection,), page_size)
 
 
-async def _iter_collections_of(store: object, page_size: int | None) -> AsyncGenerator[str, None]:
-    """Walk the collections of any store."""
-    walk = getattr(store, "iter_collections", None)
+def _iter_collections_of(store: object, page_size: int | None) -> AsyncGenerator[str, None]:
+    """Walk the collections of any store (``iter_collections``, else ``collections()``)."""
+    return _walk_names(store, "collections", (), page_size)
+
+
+async def _walk_names(
+    store: object,
+    names: Literal["keys", "collections"],
+    args: tuple[str | None, ...],
+    page_size: int | None,
+) -> AsyncGenerator[str, None]:
+    """Walk ``store``'s ``iter_<names>(*args)``, else the list of its ``<names>(*args)``."""
+    walk = getattr(store, f"iter_{names}", None)
     if walk is not None:
-        async with contextlib.aclosing(walk(page_size=page_size)) as names:
-            async for name in names:
+        async with contextlib.aclosing(walk(*args, page_size=page_size)) as walked:
+            async for name in walked:
                 yield name
         return
-    lister = getattr(store, "collections", None)
+    lister = getattr(store, names, None)
     if lister is None:
-        raise UnsupportedOperationError("The wrapped store cannot list collections")
-    for name in await lister(limit=None):
+        raise UnsupportedOperationError(f"The wrapped store cannot list {names}")
+    for name in await lister(*args, limit=None):
         yield name
+
+
+async def close_walk(walk: AsyncIterator[str]) -> None:
+    """Close ``walk`` if it can be closed (async generators can; a plain iterator may not)."""
+    close = getattr(walk, "aclose", None)
+    if close is not None:
+        await close()
 
 
 # --- the methods a wrapper gains for each capability it offers ----------------------
@@ -256,15 +263,12 @@ class _KeysPassThrough:
         self, collection: str | None = None, *, page_size: int | None = None
     ) -> AsyncGenerator[str, None]:
         """Walk every key of ``collection``."""
-        wrapper = cast(BaseWrapper, self)
-        walk = wrapper._pass_iter_keys(collection, page_size)
+        walk = cast(BaseWrapper, self)._pass_iter_keys(collection, page_size)
         try:
             async for key in walk:
                 yield key
         finally:
-            close = getattr(walk, "aclose", None)
-            if close is not None:
-                await close()
+            await close_walk(walk)
 
 
 class _CollectionsPassThrough:
@@ -275,15 +279,12 @@ class _CollectionsPassThrough:
 
     async def iter_collections(self, *, page_size: int | None = None) -> AsyncGenerator[str, None]:
         """Walk every collection name."""
-        wrapper = cast(BaseWrapper, self)
-        walk = wrapper._pass_iter_collections(page_size)
+        walk = cast(BaseWrapper, self)._pass_iter_collections(page_size)
         try:
             async for name in walk:
                 yield name
         finally:
-            close = getattr(walk, "aclose", None)
-            if close is not None:
-                await close()
+            await close_walk(walk)
 
 
 class _DestroyPassThrough:

@@ -24,8 +24,8 @@ from typing import Any, SupportsFloat, TypeVar
 import kv
 from kv._typecheck import typechecked
 from kv.errors import InvalidOptionError, KeyValueError
-from kv_wrappers._support import collection_name
-from kv_wrappers.base import BaseWrapper
+from kv_wrappers._support import collection_name, count_found
+from kv_wrappers.base import BaseWrapper, close_walk
 
 __all__ = ["LOGGER_NAME", "LoggingWrapper"]
 
@@ -308,9 +308,7 @@ class LoggingWrapper(BaseWrapper):
                 count += 1
                 yield name
         finally:
-            close = getattr(walk, "aclose", None)
-            if close is not None:
-                await close()
+            await close_walk(walk)
         if enabled:
             extra = {"count": count}
             self._emit(
@@ -355,7 +353,7 @@ def _to_json(fields: dict[str, Any]) -> str:
 
 
 def _hits(values: Sequence[object]) -> dict[str, Any]:
-    hits = sum(1 for value in values if value is not None)
+    hits = count_found(values)
     return {"hits": hits, "misses": len(values) - hits}
 
 

@@ -37,7 +37,7 @@ import kv
 from kv._typecheck import typechecked
 from kv.errors import InvalidOptionError, InvalidTTLError, KeyValueOperationError
 from kv.ttl import validate_ttl
-from kv_wrappers._naming import default_collection_of
+from kv_wrappers._support import default_collection_of
 from kv_wrappers.base import BaseWrapper, _offers
 
 __all__ = ["CACHE_MARKER", "DEFAULT_MAXIMUM_TTL", "PassthroughCacheWrapper"]

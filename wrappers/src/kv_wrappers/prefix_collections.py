@@ -21,17 +21,19 @@ from collections.abc import AsyncGenerator
 from typing import cast
 
 import kv
-from kv.errors import InvalidKeyError, InvalidOptionError, KeyValueError
+from kv.errors import KeyValueError
 from kv.names import validate_collection
 from kv_wrappers._capabilities import offered_by
 from kv_wrappers._naming import (
     SEPARATOR,
     RenamingWrapper,
+    check_collection_option,
     check_prefix,
-    default_collection_of,
     escape_head,
+    renamed_names,
     strip_head,
 )
+from kv_wrappers._support import default_collection_of
 from kv_wrappers.base import _iter_collections_of, _iter_keys_of
 
 __all__ = ["PrefixCollectionsWrapper"]
@@ -60,10 +62,9 @@ class PrefixCollectionsWrapper(RenamingWrapper):
         self.prefix = check_prefix(prefix)
         if default_collection is None:
             default_collection = default_collection_of(key_value)
-        try:
-            self.default_collection: str = validate_collection(default_collection)
-        except InvalidKeyError as error:
-            raise InvalidOptionError(f"default_collection is invalid: {error.message}") from None
+        self.default_collection: str = check_collection_option(
+            default_collection, "default_collection"
+        )
         self._head = escape_head(self.prefix) + SEPARATOR
         self._default = self._head + self.default_collection
         super().__init__(key_value)
@@ -92,25 +93,13 @@ class PrefixCollectionsWrapper(RenamingWrapper):
             offered.add("destroy")  # destroy only this prefix's collections
         return frozenset(offered) & self.passes_through
 
-    async def _pass_iter_keys(
+    def _pass_iter_keys(
         self, collection: str | None, page_size: int | None
     ) -> AsyncGenerator[str, None]:
-        walk = _iter_keys_of(self.key_value, self._collection(collection), page_size)
-        try:
-            async for key in walk:
-                yield key
-        finally:
-            await walk.aclose()
+        return _iter_keys_of(self.key_value, self._collection(collection), page_size)
 
-    async def _pass_iter_collections(self, page_size: int | None) -> AsyncGenerator[str, None]:
-        walk = _iter_collections_of(self.key_value, page_size)
-        try:
-            async for physical in walk:
-                logical = self._logical(physical)
-                if logical is not None:
-                    yield logical
-        finally:
-            await walk.aclose()
+    def _pass_iter_collections(self, page_size: int | None) -> AsyncGenerator[str, None]:
+        return renamed_names(_iter_collections_of(self.key_value, page_size), self._logical)
 
     async def _pass_destroy(self) -> bool:
         mine = [name async for name in self._pass_iter_collections(None)]

@@ -26,15 +26,15 @@ from kv_wrappers._naming import (
     SEPARATOR,
     RenamingWrapper,
     check_prefix,
+    delete_headed,
     escape_head,
     map_keys,
+    renamed_names,
     strip_head,
 )
 from kv_wrappers.base import _iter_collections_of, _iter_keys_of
 
 __all__ = ["PrefixKeysWrapper"]
-
-_DELETE_CHUNK = 1000
 
 
 class PrefixKeysWrapper(RenamingWrapper):
@@ -60,14 +60,11 @@ class PrefixKeysWrapper(RenamingWrapper):
 
     # --- names -------------------------------------------------------------------
 
-    def _key(self, key: str) -> str:
+    def _key(self, key: str, collection: str | None) -> str:
         return self._head + validate_key(key)
 
-    def _keys(self, keys: Sequence[str]) -> list[str]:
-        return map_keys(keys, self._rename)
-
-    def _rename(self, key: str) -> str:
-        return self._head + key
+    def _keys(self, keys: Sequence[str], collection: str | None) -> list[str]:
+        return map_keys(keys, self._head.__add__)
 
     def _logical(self, physical: str) -> str | None:
         return strip_head(self._head, physical)
@@ -85,17 +82,10 @@ class PrefixKeysWrapper(RenamingWrapper):
             offered.add("cull")
         return frozenset(offered) & self.passes_through
 
-    async def _pass_iter_keys(
+    def _pass_iter_keys(
         self, collection: str | None, page_size: int | None
     ) -> AsyncGenerator[str, None]:
-        walk = _iter_keys_of(self.key_value, collection, page_size)
-        try:
-            async for physical in walk:
-                logical = self._logical(physical)
-                if logical is not None:
-                    yield logical
-        finally:
-            await walk.aclose()
+        return renamed_names(_iter_keys_of(self.key_value, collection, page_size), self._logical)
 
     async def _holds_mine(self, collection: str) -> bool:
         walk = self._pass_iter_keys(collection, None)
@@ -116,21 +106,7 @@ class PrefixKeysWrapper(RenamingWrapper):
             await walk.aclose()
 
     async def _delete_mine(self, collection: str | None) -> int:
-        mine = [physical async for physical in self._physical_keys(collection)]
-        deleted = 0
-        for start in range(0, len(mine), _DELETE_CHUNK):
-            chunk = mine[start : start + _DELETE_CHUNK]
-            deleted += await self.key_value.delete_many(chunk, collection=collection)
-        return deleted
-
-    async def _physical_keys(self, collection: str | None) -> AsyncGenerator[str, None]:
-        walk = _iter_keys_of(self.key_value, collection, None)
-        try:
-            async for physical in walk:
-                if self._logical(physical) is not None:
-                    yield physical
-        finally:
-            await walk.aclose()
+        return await delete_headed(self.key_value, collection, self._head)
 
     async def _pass_destroy(self) -> bool:
         collections = [name async for name in self._pass_iter_collections(None)]

@@ -18,37 +18,33 @@ translated back: ``keys(c)`` lists the keys of collection ``c``,
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any, NoReturn, SupportsFloat, cast
+import functools
+from collections.abc import AsyncGenerator, Sequence
+from typing import NoReturn, cast
 
 import kv
-from kv._typecheck import typechecked
-from kv.errors import InvalidKeyError, InvalidOptionError, KeyValueError
+from kv.errors import KeyValueError
 from kv.names import validate_collection, validate_key
 from kv_wrappers._capabilities import offered_by
 from kv_wrappers._naming import (
     SEPARATOR,
+    RenamingWrapper,
+    check_collection_option,
     check_separator,
-    default_collection_of,
+    delete_headed,
     escape_head,
     map_keys,
+    renamed_names,
     split_joined,
+    strip_head,
 )
-from kv_wrappers.base import BaseWrapper, _iter_keys_of
+from kv_wrappers._support import default_collection_of
+from kv_wrappers.base import _iter_keys_of
 
 __all__ = ["SingleCollectionWrapper"]
 
-_DELETE_CHUNK = 1000
 
-
-def _valid_collection_option(name: str, what: str) -> str:
-    try:
-        return validate_collection(name)
-    except InvalidKeyError as error:
-        raise InvalidOptionError(f"{what} is invalid: {error.message}") from None
-
-
-class SingleCollectionWrapper(BaseWrapper):
+class SingleCollectionWrapper(RenamingWrapper):
     """Keep every collection's entries in one collection of the wrapped store.
 
     Args:
@@ -72,10 +68,10 @@ class SingleCollectionWrapper(BaseWrapper):
         default_collection: str | None = None,
         separator: str | None = None,
     ) -> None:
-        self.single_collection = _valid_collection_option(single_collection, "single_collection")
+        self.single_collection = check_collection_option(single_collection, "single_collection")
         if default_collection is None:
             default_collection = default_collection_of(key_value)
-        self.default_collection: str = _valid_collection_option(
+        self.default_collection: str = check_collection_option(
             default_collection, "default_collection"
         )
         self.separator = SEPARATOR if separator is None else check_separator(separator)
@@ -101,112 +97,21 @@ class SingleCollectionWrapper(BaseWrapper):
     def _split(self, physical: str) -> tuple[str, str] | None:
         return split_joined(physical, self.separator)
 
+    def _key(self, key: str, collection: str | None) -> str:
+        return self._head_of(collection) + validate_key(key)
+
+    def _keys(self, keys: Sequence[str], collection: str | None) -> list[str]:
+        return map_keys(keys, self._head_of(collection).__add__)
+
+    def _collection(self, collection: str | None) -> str:
+        return self.single_collection
+
     def _reraise(self, error: KeyValueError) -> NoReturn:
         if error.collection == self.single_collection:
             split = None if error.key is None else self._split(error.key)
             if split is not None:
                 error.collection, error.key = split
         raise error
-
-    # --- the protocol ----------------------------------------------------------------
-
-    @typechecked
-    async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
-        """Return the value of ``key`` in ``collection``."""
-        physical = self._head_of(collection) + validate_key(key)
-        try:
-            return await self.key_value.get(physical, collection=self.single_collection)
-        except KeyValueError as error:
-            self._reraise(error)
-
-    @typechecked
-    async def ttl(
-        self, key: str, *, collection: str | None = None
-    ) -> tuple[dict[str, Any] | None, float | None]:
-        """Return ``(value, remaining seconds)`` of ``key`` in ``collection``."""
-        physical = self._head_of(collection) + validate_key(key)
-        try:
-            return await self.key_value.ttl(physical, collection=self.single_collection)
-        except KeyValueError as error:
-            self._reraise(error)
-
-    @typechecked
-    async def put(
-        self,
-        key: str,
-        value: Mapping[str, Any],
-        *,
-        collection: str | None = None,
-        ttl: SupportsFloat | None = None,
-    ) -> None:
-        """Store ``value`` under ``key`` in ``collection``."""
-        physical = self._head_of(collection) + validate_key(key)
-        try:
-            await self.key_value.put(physical, value, collection=self.single_collection, ttl=ttl)
-        except KeyValueError as error:
-            self._reraise(error)
-
-    @typechecked
-    async def delete(self, key: str, *, collection: str | None = None) -> bool:
-        """Delete ``key`` from ``collection``."""
-        physical = self._head_of(collection) + validate_key(key)
-        try:
-            return await self.key_value.delete(physical, collection=self.single_collection)
-        except KeyValueError as error:
-            self._reraise(error)
-
-    @typechecked
-    async def get_many(
-        self, keys: Sequence[str], *, collection: str | None = None
-    ) -> list[dict[str, Any] | None]:
-        """Return the values of ``keys`` in ``collection``, in order."""
-        head = self._head_of(collection)
-        physical = map_keys(keys, head.__add__)
-        try:
-            return await self.key_value.get_many(physical, collection=self.single_collection)
-        except KeyValueError as error:
-            self._reraise(error)
-
-    @typechecked
-    async def ttl_many(
-        self, keys: Sequence[str], *, collection: str | None = None
-    ) -> list[tuple[dict[str, Any] | None, float | None]]:
-        """Return ``(value, remaining seconds)`` for each key of ``collection``."""
-        head = self._head_of(collection)
-        physical = map_keys(keys, head.__add__)
-        try:
-            return await self.key_value.ttl_many(physical, collection=self.single_collection)
-        except KeyValueError as error:
-            self._reraise(error)
-
-    @typechecked
-    async def put_many(
-        self,
-        keys: Sequence[str],
-        values: Sequence[Mapping[str, Any]],
-        *,
-        collection: str | None = None,
-        ttl: SupportsFloat | None = None,
-    ) -> None:
-        """Store several values in ``collection``."""
-        head = self._head_of(collection)
-        physical = map_keys(keys, head.__add__)
-        try:
-            await self.key_value.put_many(
-                physical, values, collection=self.single_collection, ttl=ttl
-            )
-        except KeyValueError as error:
-            self._reraise(error)
-
-    @typechecked
-    async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
-        """Delete ``keys`` from ``collection``; return how many existed."""
-        head = self._head_of(collection)
-        physical = map_keys(keys, head.__add__)
-        try:
-            return await self.key_value.delete_many(physical, collection=self.single_collection)
-        except KeyValueError as error:
-            self._reraise(error)
 
     # --- capabilities ------------------------------------------------------------------
 
@@ -224,17 +129,11 @@ class SingleCollectionWrapper(BaseWrapper):
     def _walk(self, page_size: int | None) -> AsyncGenerator[str, None]:
         return _iter_keys_of(self.key_value, self.single_collection, page_size)
 
-    async def _pass_iter_keys(
+    def _pass_iter_keys(
         self, collection: str | None, page_size: int | None
     ) -> AsyncGenerator[str, None]:
         head = self._head_of(collection)
-        walk = self._walk(page_size)
-        try:
-            async for physical in walk:
-                if physical.startswith(head) and len(physical) > len(head):
-                    yield physical[len(head) :]
-        finally:
-            await walk.aclose()
+        return renamed_names(self._walk(page_size), functools.partial(strip_head, head))
 
     async def _pass_iter_collections(self, page_size: int | None) -> AsyncGenerator[str, None]:
         seen: set[str] = set()
@@ -254,17 +153,4 @@ class SingleCollectionWrapper(BaseWrapper):
 
     async def _pass_destroy_collection(self, collection: str) -> bool:
         head = self._head_of(collection)
-        walk = self._walk(None)
-        try:
-            doomed = [
-                physical
-                async for physical in walk
-                if physical.startswith(head) and len(physical) > len(head)
-            ]
-        finally:
-            await walk.aclose()
-        deleted = 0
-        for start in range(0, len(doomed), _DELETE_CHUNK):
-            chunk = doomed[start : start + _DELETE_CHUNK]
-            deleted += await self.key_value.delete_many(chunk, collection=self.single_collection)
-        return deleted > 0
+        return await delete_headed(self.key_value, self.single_collection, head) > 0

@@ -25,7 +25,7 @@ from typing import Any, SupportsFloat
 
 import kv
 from kv._typecheck import typechecked
-from kv_wrappers._naming import default_collection_of
+from kv_wrappers._support import count_found, default_collection_of
 from kv_wrappers.base import BaseWrapper
 
 __all__ = [
@@ -137,9 +137,10 @@ class KVStoreStatistics:
         self.collections.clear()
 
 
-def _hits_and_misses(found: Sequence[object]) -> tuple[int, int]:
-    hits = sum(1 for value in found if value is not None)
-    return hits, len(found) - hits
+def _count_hits(counter: BaseHitMissStatistics, hits: int, total: int) -> None:
+    """Count ``total`` operations on ``counter``: ``hits`` hits, the others misses."""
+    counter.increment_hit(increment=hits)
+    counter.increment_miss(increment=total - hits)
 
 
 class StatisticsWrapper(BaseWrapper):
@@ -162,19 +163,17 @@ class StatisticsWrapper(BaseWrapper):
         """The wrapped store's default collection (where ``None`` is counted)."""
         return self._default
 
-    def _of(self, collection: str | None) -> KVStoreCollectionStatistics:
-        return self.statistics.get_collection(self._default if collection is None else collection)
+    def _counted(self, collection: str | None, total: int) -> KVStoreCollectionStatistics:
+        """The counters of ``collection``, ``total`` operations added to its count."""
+        stats = self.statistics.get_collection(self._default if collection is None else collection)
+        stats.count += total
+        return stats
 
     @typechecked
     async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
         """Return the value of ``key``; count a get hit or miss."""
         value = await self.key_value.get(key, collection=collection)
-        stats = self._of(collection)
-        stats.count += 1
-        if value is None:
-            stats.get.increment_miss()
-        else:
-            stats.get.increment_hit()
+        _count_hits(self._counted(collection, 1).get, int(value is not None), 1)
         return value
 
     @typechecked
@@ -183,12 +182,7 @@ class StatisticsWrapper(BaseWrapper):
     ) -> tuple[dict[str, Any] | None, float | None]:
         """Return ``(value, remaining seconds)``; count a ttl hit or miss."""
         result = await self.key_value.ttl(key, collection=collection)
-        stats = self._of(collection)
-        stats.count += 1
-        if result[0] is None:
-            stats.ttl.increment_miss()
-        else:
-            stats.ttl.increment_hit()
+        _count_hits(self._counted(collection, 1).ttl, int(result[0] is not None), 1)
         return result
 
     @typechecked
@@ -202,20 +196,13 @@ class StatisticsWrapper(BaseWrapper):
     ) -> None:
         """Store ``value``; count a put."""
         await self.key_value.put(key, value, collection=collection, ttl=ttl)
-        stats = self._of(collection)
-        stats.count += 1
-        stats.put.increment()
+        self._counted(collection, 1).put.increment()
 
     @typechecked
     async def delete(self, key: str, *, collection: str | None = None) -> bool:
         """Delete ``key``; count a delete hit (it existed) or miss."""
         existed = await self.key_value.delete(key, collection=collection)
-        stats = self._of(collection)
-        stats.count += 1
-        if existed:
-            stats.delete.increment_hit()
-        else:
-            stats.delete.increment_miss()
+        _count_hits(self._counted(collection, 1).delete, int(existed), 1)
         return existed
 
     @typechecked
@@ -224,11 +211,7 @@ class StatisticsWrapper(BaseWrapper):
     ) -> list[dict[str, Any] | None]:
         """Return the values of ``keys``; count a get hit or miss per key."""
         values = await self.key_value.get_many(keys, collection=collection)
-        hits, misses = _hits_and_misses(values)
-        stats = self._of(collection)
-        stats.count += len(values)
-        stats.get.increment_hit(increment=hits)
-        stats.get.increment_miss(increment=misses)
+        _count_hits(self._counted(collection, len(values)).get, count_found(values), len(values))
         return values
 
     @typechecked
@@ -237,11 +220,8 @@ class StatisticsWrapper(BaseWrapper):
     ) -> list[tuple[dict[str, Any] | None, float | None]]:
         """Return ``(value, remaining seconds)`` per key; count a ttl hit or miss per key."""
         results = await self.key_value.ttl_many(keys, collection=collection)
-        hits, misses = _hits_and_misses([value for value, _ in results])
-        stats = self._of(collection)
-        stats.count += len(results)
-        stats.ttl.increment_hit(increment=hits)
-        stats.ttl.increment_miss(increment=misses)
+        hits = count_found([value for value, _ in results])
+        _count_hits(self._counted(collection, len(results)).ttl, hits, len(results))
         return results
 
     @typechecked
@@ -255,16 +235,11 @@ class StatisticsWrapper(BaseWrapper):
     ) -> None:
         """Store several values; count one put per key."""
         await self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
-        stats = self._of(collection)
-        stats.count += len(keys)
-        stats.put.increment(increment=len(keys))
+        self._counted(collection, len(keys)).put.increment(increment=len(keys))
 
     @typechecked
     async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
         """Delete ``keys``; count a delete hit per key that existed, a miss per other key."""
         deleted = await self.key_value.delete_many(keys, collection=collection)
-        stats = self._of(collection)
-        stats.count += len(keys)
-        stats.delete.increment_hit(increment=deleted)
-        stats.delete.increment_miss(increment=len(keys) - deleted)
+        _count_hits(self._counted(collection, len(keys)).delete, deleted, len(keys))
         return deleted

@@ -41,8 +41,8 @@ import anyio
 import kv
 from kv._typecheck import typechecked
 from kv.errors import InvalidOptionError, StoreTimeoutError
-from kv_wrappers._naming import default_collection_of
-from kv_wrappers.base import BaseWrapper
+from kv_wrappers._support import default_collection_of
+from kv_wrappers.base import BaseWrapper, close_walk
 
 __all__ = ["TimeoutWrapper"]
 
@@ -220,9 +220,7 @@ class TimeoutWrapper(BaseWrapper):
                     raise self._expired(operation, collection, None, scope, writes=False)
                 yield name
         finally:
-            close = getattr(walk, "aclose", None)
-            if close is not None:
-                await close()
+            await close_walk(walk)
 
     async def _pass_destroy(self) -> bool:
         return await self._limit(super()._pass_destroy, "destroy", None, None, writes=True)
