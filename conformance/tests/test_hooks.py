@@ -10,6 +10,7 @@ import importlib
 import sys
 import uuid
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -19,6 +20,9 @@ from kv_conformance.hooks import (
     ConformanceHooks,
     find_hooks,
     hooks_for_scheme,
+    options_reopen_problem,
+    reopen_hook,
+    reopen_with_options,
     schemes_of_store_type,
 )
 
@@ -52,6 +56,11 @@ class Hooks:
         return None
 
 
+class CorruptOnly:
+    async def corrupt_entry(self, store, collection, key):
+        return False
+
+
 class SyncHooks:
     def corrupt_entry(self, store, collection, key):
         return False
@@ -60,9 +69,19 @@ class SyncHooks:
         return None
 
 
+class SyncReopen:
+    async def corrupt_entry(self, store, collection, key):
+        return False
+
+    def reopen_store(self, store):
+        return None
+
+
 HOOKS = Hooks()
+CORRUPT_ONLY = CorruptOnly()
 NOT_HOOKS = object()
 SYNC_HOOKS = SyncHooks()
+SYNC_REOPEN = SyncReopen()
 """
 
 
@@ -159,7 +178,7 @@ def test_a_registered_object_or_class_is_found(site: Path) -> None:
 
 def test_a_registration_that_cannot_load_is_an_error_not_a_skip(site: Path) -> None:
     module = (site / "module_name").read_text()
-    missing, wrong, sync = _scheme(), _scheme(), _scheme()
+    missing, wrong, sync, sync_reopen = _scheme(), _scheme(), _scheme(), _scheme()
     _install(
         site,
         "fake-hooks",
@@ -167,6 +186,7 @@ def test_a_registration_that_cannot_load_is_an_error_not_a_skip(site: Path) -> N
             missing: "no_such_module_kv:HOOKS",
             wrong: f"{module}:NOT_HOOKS",
             sync: f"{module}:SYNC_HOOKS",
+            sync_reopen: f"{module}:SYNC_REOPEN",
         },
     )
     with pytest.raises(ConformanceHookError, match=f"hooks of the '{missing}' plugin"):
@@ -175,3 +195,75 @@ def test_a_registration_that_cannot_load_is_an_error_not_a_skip(site: Path) -> N
         hooks_for_scheme(wrong)
     with pytest.raises(ConformanceHookError, match="has no async corrupt_entry"):
         hooks_for_scheme(sync)
+    with pytest.raises(ConformanceHookError, match="reopen_store\\(\\) that is not async"):
+        hooks_for_scheme(sync_reopen)
+
+
+def test_reopen_store_is_optional(site: Path) -> None:
+    module = (site / "module_name").read_text()
+    corrupt_only, both = _scheme(), _scheme()
+    _install(site, "fake-hooks", {corrupt_only: f"{module}:CORRUPT_ONLY", both: f"{module}:HOOKS"})
+    hooks = hooks_for_scheme(corrupt_only)
+    assert isinstance(hooks, ConformanceHooks)
+    assert reopen_hook(hooks) is None
+    assert reopen_hook(None) is None
+    assert reopen_hook(hooks_for_scheme(both)) == importlib.import_module(module).HOOKS.reopen_store
+
+
+def test_first_party_hooks_leave_reopening_to_the_default() -> None:
+    # Every first-party store is built from its options; memcached keeps its
+    # reopen_store for its own test (the suite never reopens it: not persistent).
+    for scheme in sorted(set(FIRST_PARTY) - {"memcached"}):
+        assert reopen_hook(hooks_for_scheme(scheme)) is None, scheme
+
+
+@pytest.mark.anyio
+async def test_default_reopen_builds_the_class_from_the_options(tmp_path: Path) -> None:
+    from kv_disk.store import DiskStore
+
+    class MyDiskStore(DiskStore):
+        """A subclass: reopened as itself."""
+
+    store = MyDiskStore(str(tmp_path / "cache"), layout="per-collection")
+    await store.put("kept", {"v": 1}, collection="test")
+    await store.close()
+    assert options_reopen_problem(store) is None
+    reopened = reopen_with_options(store)
+    assert type(reopened) is MyDiskStore
+    assert isinstance(reopened, MyDiskStore)
+    try:
+        assert reopened.options is store.options
+        assert await reopened.get("kept", collection="test") == {"v": 1}
+    finally:
+        await reopened.close()
+
+
+def test_default_reopen_needs_options_the_class_takes() -> None:
+    from kv_disk.store import DiskStore
+
+    assert reopen_with_options(object()) is None
+    assert options_reopen_problem(object()) == (
+        "object keeps no options object to reopen it with (store.options)"
+    )
+
+    class Mismatched(DiskStore):
+        """A store whose options are not its class's."""
+
+    store = Mismatched("unused")
+    store.options = cast(Any, kv.MemoryStore().options)
+    assert reopen_with_options(store) is None
+    assert options_reopen_problem(store) == (
+        "Mismatched.options is a MemoryOptions, not the DiskOptions its class takes"
+    )
+
+
+def test_a_class_that_refuses_its_options_is_an_error() -> None:
+    class Located(kv.MemoryStore):
+        """Built from a location, not from its options."""
+
+        def __init__(self, location: str, extra: int) -> None:
+            super().__init__()
+            self.location = location
+
+    with pytest.raises(ConformanceHookError, match="Cannot reopen a Located as Located"):
+        reopen_with_options(Located("here", 1))

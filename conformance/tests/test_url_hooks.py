@@ -148,7 +148,12 @@ def test_url_without_hooks_skips_with_the_reason(tmp_path: Path) -> None:
 
 
 PERSISTENT_PLUGIN = '''
-"""A persistent store whose plugin registers no conformance hooks."""
+"""Persistent stores whose plugins declare no conformance hooks.
+
+KeptStore is built on the kit and keeps its entries across store objects, so
+the suite reopens it as KeptStore(store.options). UnkeptStore keeps no
+options object (as a store not built on the kit), so it cannot be reopened.
+"""
 
 from dataclasses import replace
 
@@ -156,33 +161,69 @@ from kv.discovery import registry
 from kv.plugin import StorePlugin
 from kv.stores.memory import MemoryOptions, MemoryStore
 
+SHELF = {}  # collection -> entries, kept across KeptStore objects
+
 
 class KeptStore(MemoryStore):
     capabilities = replace(MemoryStore.capabilities, persistent=True)
 
+    def __init__(self, options=None, /, **keywords):
+        super().__init__(options, **keywords)
+        self._collections = SHELF
 
-registry.register(
-    "kept",
-    StorePlugin(
-        store="kv_kept_plugin:KeptStore",
-        options=MemoryOptions,
-        capabilities=KeptStore.capabilities,
-    ),
-)
+
+class UnkeptStore(MemoryStore):
+    capabilities = KeptStore.capabilities
+
+    def __init__(self, options=None, /, **keywords):
+        super().__init__(options, **keywords)
+        del self.options
+
+
+for scheme, store in (("kept", "KeptStore"), ("unkept", "UnkeptStore")):
+    registry.register(
+        scheme,
+        StorePlugin(
+            store=f"kv_kept_plugin:{store}",
+            options=MemoryOptions,
+            capabilities=KeptStore.capabilities,
+        ),
+    )
 '''
 
 
-def test_persistent_store_without_hooks_skips_both_with_the_reason(tmp_path: Path) -> None:
+def run_without_hooks(tmp_path: Path, url: str) -> subprocess.CompletedProcess[str]:
+    """The hook tests against ``url``, a store of :data:`PERSISTENT_PLUGIN`."""
     plugins = tmp_path / "site"
     plugins.mkdir()
     (plugins / "kv_kept_plugin.py").write_text(textwrap.dedent(PERSISTENT_PLUGIN))
     env = {**os.environ, "PYTHONPATH": str(plugins)}
-    result = run_url_suite(tmp_path, "kept://", "-p", "kv_kept_plugin", env=env)
+    return run_url_suite(tmp_path, url, "-p", "kv_kept_plugin", env=env)
+
+
+def test_persistent_store_without_hooks_is_reopened_with_its_options(tmp_path: Path) -> None:
+    result = run_without_hooks(tmp_path, "kept://")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "2 passed, 2 skipped" in result.stdout, output  # two default_collection passes
+    assert any(
+        line.startswith("PASSED") and "test_persistent_store_keeps_data_across_objects" in line
+        for line in output.splitlines()
+    ), output
+    reason = "no conformance hooks for this store: the plugin of 'kept' declares none"
+    assert output.count(reason) == 1, output  # the corruption test's, both passes in one line
+
+
+def test_persistent_store_without_hooks_or_options_skips_both_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    result = run_without_hooks(tmp_path, "unkept://")
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "4 skipped" in result.stdout, output  # two tests, two default_collection passes
-    reason = "no conformance hooks for this store: the plugin of 'kept' declares none"
+    reason = "no conformance hooks for this store: the plugin of 'unkept' declares none"
     assert output.count(reason) == 2, output
+    assert "; and UnkeptStore keeps no options object to reopen it with" in output, output
 
 
 THIRD_PARTY = '''

@@ -1,17 +1,22 @@
 """Conformance hooks: how the suite damages an entry or reopens a store, per plugin.
 
-Two tests of the suite have to reach behind a store's back, which only its
-plugin knows how to do:
+Two tests of the suite have to reach behind a store's back:
 
 * ``test_corrupt_entry_raises_deserialization_error`` overwrites one stored
   entry with bytes that are not a valid entry, directly in the backend;
 * ``test_persistent_store_keeps_data_across_objects`` opens a second store
   object on the same location as the first.
 
-A plugin offers both through one object in its own package that implements
-:class:`ConformanceHooks`, named by its declaration::
+Only the plugin knows how to damage an entry: it offers that through one
+object in its own package that implements :class:`ConformanceHooks`, named by
+its declaration::
 
     PLUGIN = StorePlugin(..., conformance="kv_disk.conformance:HOOKS")
+
+Reopening needs no code for a store built on the plugin kit: by default the
+suite builds ``type(store)(store.options)`` (see :func:`reopen_with_options`),
+with or without hooks. The hooks object may still have a ``reopen_store``
+method (see :class:`ConformanceHooks`), which is then used instead.
 
 The suite then runs both tests for every store of the plugin: in the plugin's
 own ``StoreConformance`` subclass, with ``pytest --kv-url URL`` and with
@@ -23,39 +28,61 @@ itself, it is the scheme whose declaration names the store's class (or a
 base class of it), else the scheme equal to the class's ``store_name``,
 unless the test class sets ``kv_scheme``.
 
-Hooks that cannot be loaded, or an object without both methods, raise
-:class:`ConformanceHookError` (the test fails): only a plugin that declares
-none has its two tests skipped, with that reason.
+Hooks that cannot be loaded, an object without an async ``corrupt_entry``,
+or a ``reopen_store`` that is not async raise :class:`ConformanceHookError`
+(the test fails). A plugin that declares none has its corruption test
+skipped, with that reason; its persistence test is skipped only when the
+store has no options to be reopened with either.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 import kv
+from kv.options import CommonOptions
 from kv.plugin import StorePlugin
 
 __all__ = [
     "ConformanceHookError",
     "ConformanceHooks",
     "HookLookup",
+    "ReopenHook",
     "find_hooks",
     "hooks_for_scheme",
+    "options_reopen_problem",
+    "reopen_hook",
+    "reopen_with_options",
     "schemes_of_store_type",
 ]
 
 
 @runtime_checkable
 class ConformanceHooks(Protocol):
-    """What the suite needs from a plugin to test damaged data and persistence.
+    """What the suite needs from a plugin to test damaged data (and, maybe, persistence).
 
     Implement it in the plugin's package (``kv_<backend>/conformance.py``),
     importing only what the plugin already depends on, and name the object
     in the plugin's declaration (see the module docs).
-    Both methods run in the test's event loop (asyncio or trio).
+
+    The object may also have an optional method, which the protocol cannot
+    spell (see :data:`ReopenHook`)::
+
+        async def reopen_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None
+
+    It returns a new store object on the same location as ``store``, with the
+    same options, or ``None`` if none can be made (the test is then skipped,
+    saying so). It is called after ``store`` was closed, for stores that
+    declare ``persistent``; the suite closes the new store when it is done.
+    Without it the suite reopens with :func:`reopen_with_options`, which is
+    all a store built on the plugin kit needs: give it only for a store whose
+    options alone do not name its location.
+
+    Every method runs in the test's event loop (asyncio or trio).
     """
 
     async def corrupt_entry(self, store: kv.AsyncKeyValue, collection: str, key: str) -> bool:
@@ -72,24 +99,69 @@ class ConformanceHooks(Protocol):
         """
         ...
 
-    async def reopen_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
-        """A new store object on the same location as ``store``, with the same options.
 
-        Called after ``store`` was closed, for stores that declare
-        ``persistent``. The suite closes the new store when it is done.
+ReopenHook = Callable[[kv.AsyncKeyValue], Awaitable["kv.AsyncKeyValue | None"]]
+"""The optional ``reopen_store`` method of :class:`ConformanceHooks`, bound."""
 
-        Returns:
-            The new store, or ``None`` if none can be made (the test is then
-            skipped, saying so).
-        """
-        ...
+
+def reopen_hook(hooks: ConformanceHooks | None) -> ReopenHook | None:
+    """The hooks' own ``reopen_store`` method, or ``None`` if they have none."""
+    method = getattr(hooks, "reopen_store", None)
+    return None if method is None else cast("ReopenHook", method)
+
+
+def options_reopen_problem(store: object) -> str | None:
+    """Why :func:`reopen_with_options` cannot reopen ``store``, or ``None`` if it can.
+
+    It can when ``store.options`` is a :class:`kv.options.CommonOptions`
+    (what the plugin kit's ``BaseStore`` keeps), of the class's ``Options``
+    when the class declares one.
+    """
+    name = type(store).__name__
+    options = getattr(store, "options", None)
+    if not isinstance(options, CommonOptions):
+        return f"{name} keeps no options object to reopen it with (store.options)"
+    declared = getattr(type(store), "Options", None)
+    if isinstance(declared, type) and not isinstance(options, declared):
+        shown = type(options).__name__
+        return f"{name}.options is a {shown}, not the {declared.__name__} its class takes"
+    return None
+
+
+def reopen_with_options(store: object) -> kv.AsyncKeyValue | None:
+    """The default ``reopen_store``: ``type(store)(store.options)``.
+
+    Returns:
+        The new store, or ``None`` if the store keeps no options its class
+        takes (:func:`options_reopen_problem` says why).
+
+    Raises:
+        ConformanceHookError: the class refuses its own options (its
+            constructor takes something else; give the plugin's hooks a
+            ``reopen_store``).
+    """
+    if options_reopen_problem(store) is not None:
+        return None
+    store_class: type[Any] = type(store)
+    name = store_class.__name__
+    try:
+        reopened = store_class(getattr(store, "options"))  # noqa: B009 - checked above
+    except TypeError as error:
+        message = (
+            f"Cannot reopen a {name} as {name}(store.options): {error}; give its"
+            " plugin's conformance hooks a reopen_store() (see"
+            " kv_conformance.hooks.ConformanceHooks)"
+        )
+        raise ConformanceHookError(message) from error
+    return cast("kv.AsyncKeyValue", reopened)
 
 
 class ConformanceHookError(RuntimeError):
-    """A plugin's conformance hooks cannot be loaded, or the object is not usable.
+    """A plugin's conformance hooks cannot be loaded, or are not usable.
 
     Raised (and so failing the test) instead of skipping: a plugin that
-    registers hooks means the tests to run.
+    registers hooks means the tests to run. Also raised when a store's class
+    refuses its own ``store.options`` (see :func:`reopen_with_options`).
     """
 
 
@@ -118,12 +190,17 @@ def _load(scheme: str, plugin: StorePlugin) -> ConformanceHooks | None:
         return None
     if isinstance(loaded, type):
         loaded = loaded()
-    if not isinstance(loaded, ConformanceHooks) or not all(
-        inspect.iscoroutinefunction(getattr(loaded, name))
-        for name in ("corrupt_entry", "reopen_store")
+    if not isinstance(loaded, ConformanceHooks) or not inspect.iscoroutinefunction(
+        loaded.corrupt_entry
     ):
         message = (
-            f"The {where} has no async corrupt_entry() and reopen_store()"
+            f"The {where} has no async corrupt_entry() (see kv_conformance.hooks.ConformanceHooks)"
+        )
+        raise ConformanceHookError(message)
+    reopen = getattr(loaded, "reopen_store", None)
+    if reopen is not None and not inspect.iscoroutinefunction(reopen):
+        message = (
+            f"The {where} has a reopen_store() that is not async"
             " (see kv_conformance.hooks.ConformanceHooks)"
         )
         raise ConformanceHookError(message)

@@ -8,7 +8,12 @@ from typing import Any
 import pytest
 
 import kv
-from kv_conformance.hooks import find_hooks
+from kv_conformance.hooks import (
+    find_hooks,
+    options_reopen_problem,
+    reopen_hook,
+    reopen_with_options,
+)
 from kv_conformance.support import Miss, capabilities_of
 
 __all__ = ["LifecycleTests"]
@@ -17,11 +22,12 @@ __all__ = ["LifecycleTests"]
 class LifecycleTests:
     """Stores work with and without ``async with`` and survive ``close()``.
 
-    Damaging an entry and reopening a store need the backend itself: the
-    defaults of :meth:`corrupt_entry` and :meth:`reopen_store` call the
-    plugin's registered :class:`~kv_conformance.hooks.ConformanceHooks` (the
-    ``kv.conformance`` entry point of the store's scheme), so a test class
-    needs no code for them. A class may still override either method.
+    Damaging an entry needs the backend itself: the default of
+    :meth:`corrupt_entry` calls the plugin's declared
+    :class:`~kv_conformance.hooks.ConformanceHooks` (found by the store's
+    scheme). The default of :meth:`reopen_store` calls their ``reopen_store``
+    if they have one, else builds ``type(store)(store.options)``. So a test
+    class needs no code for them; it may still override either method.
     """
 
     kv_scheme: str | None = None
@@ -45,19 +51,27 @@ class LifecycleTests:
     async def reopen_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
         """A new store object on the same location as ``store`` (after it is closed).
 
-        The default asks the plugin's registered conformance hooks; without
-        hooks it returns ``None`` and the persistence test is skipped.
+        The default asks the ``reopen_store`` of the plugin's conformance
+        hooks; without one it builds ``type(store)(store.options)``, or
+        returns ``None`` (the persistence test is then skipped) if the store
+        keeps no options its class takes.
         """
-        hooks = find_hooks(store, scheme=self.kv_scheme).hooks
-        if hooks is None:
-            return None
-        return await hooks.reopen_store(store)
+        reopen = reopen_hook(find_hooks(store, scheme=self.kv_scheme).hooks)
+        if reopen is not None:
+            return await reopen(store)
+        return reopen_with_options(store)
 
     def _kv_hook_skip_reason(self, store: kv.AsyncKeyValue, method: str, result: str) -> str:
         """Why ``method`` gave ``result`` (for the skip message)."""
         if getattr(type(self), method) is not getattr(LifecycleTests, method):
             return f"the test class's {method}() returned {result}"
         found = find_hooks(store, scheme=self.kv_scheme)
+        if method == "reopen_store" and reopen_hook(found.hooks) is None:
+            if found.hooks is None:
+                return f"{found.description}; and {options_reopen_problem(store)}"
+            return (
+                f"{found.description} have no reopen_store(), and {options_reopen_problem(store)}"
+            )
         if found.hooks is None:
             return found.description
         return f"{method}() of {found.description} returned {result}"

@@ -1,11 +1,12 @@
-"""kv-conformance hooks of ``sqlite://``: damage an entry, reopen a store.
+"""How kv-conformance damages an entry of a ``sqlite://`` store.
 
-The conformance suite cannot damage a stored entry or open a second store on
-the same file by itself: this module does both, for SQLite. It is named by the
-plugin's declaration (``conformance="kv_sqlite.conformance:HOOKS"`` in
-:mod:`kv_sqlite.plugin`), so the suite's damaged-data and persistence tests
-run on SQLite stores in the plugin's own tests and under ``pytest --kv-url
-sqlite://...`` or ``kv check`` (see :mod:`kv_conformance.hooks`).
+The conformance suite cannot damage a stored entry by itself: this module
+does it, for SQLite (the suite reopens a store by itself, as
+``SQLiteStore(store.options)``). It is named by the plugin's declaration
+(``conformance="kv_sqlite.conformance:HOOKS"`` in :mod:`kv_sqlite.plugin`),
+so the suite's damaged-data test runs on SQLite stores in the plugin's own
+tests and under ``pytest --kv-url sqlite://...`` or ``kv check`` (see
+:mod:`kv_conformance.hooks`).
 
 It imports only what the plugin already depends on, and a store never
 imports it.
@@ -22,12 +23,6 @@ from kv_sqlite.store import SQLiteStore
 __all__ = ["HOOKS", "SQLiteConformanceHooks"]
 
 
-def _sqlite_store(store: AsyncKeyValue) -> SQLiteStore:
-    if not isinstance(store, SQLiteStore):
-        raise TypeError(f"the sqlite:// conformance hooks need an SQLiteStore, not {type(store)}")
-    return store
-
-
 def _overwrite(connection: sqlite3.Connection, table: str, collection: str, key: str) -> bool:
     """Set the row's value to text that is not JSON; whether the row existed."""
     with connection:  # commits
@@ -39,11 +34,7 @@ def _overwrite(connection: sqlite3.Connection, table: str, collection: str, key:
 
 
 class SQLiteConformanceHooks:
-    """The conformance hooks of :class:`~kv_sqlite.store.SQLiteStore`.
-
-    Implements :class:`kv_conformance.hooks.ConformanceHooks` (structurally:
-    kv-conformance is not imported).
-    """
+    """The kv-conformance hooks of :class:`~kv_sqlite.store.SQLiteStore`."""
 
     async def corrupt_entry(self, store: AsyncKeyValue, collection: str, key: str) -> bool:
         """Overwrite the row's value with text that is not JSON, over a raw connection.
@@ -51,24 +42,21 @@ class SQLiteConformanceHooks:
         A private ``:memory:`` database is reached through the store's own
         connection instead.
         """
-        sqlite = _sqlite_store(store)
-        if sqlite.path == MEMORY_PATH:
-            await sqlite.setup()
-            return await sqlite._run(
-                lambda connection: _overwrite(connection, sqlite.table, collection, key)
+        if not isinstance(store, SQLiteStore):
+            raise TypeError(
+                f"the sqlite:// conformance hooks need an SQLiteStore, not {type(store)}"
             )
-        raw = sqlite3.connect(sqlite.path)
+        table = store.table
+        if store.path == MEMORY_PATH:
+            await store.setup()
+            return await store._run(
+                lambda connection: _overwrite(connection, table, collection, key)
+            )
+        raw = sqlite3.connect(store.path)
         try:
-            return _overwrite(raw, sqlite.table, collection, key)
+            return _overwrite(raw, table, collection, key)
         finally:
             raw.close()
-
-    async def reopen_store(self, store: AsyncKeyValue) -> AsyncKeyValue | None:
-        """A new store object with the same options (``None`` for ``:memory:``)."""
-        sqlite = _sqlite_store(store)
-        if sqlite.path == MEMORY_PATH:
-            return None
-        return SQLiteStore(sqlite.options)
 
 
 HOOKS = SQLiteConformanceHooks()

@@ -1,10 +1,7 @@
-"""kv-conformance hooks of ``chdb://``: damage an entry, reopen a store.
+"""How kv-conformance damages an entry of a ``chdb://`` store.
 
-Named by the plugin's declaration, so the conformance suite runs its
-damaged-data and persistence tests on chDB stores, in the plugin's own tests
-and under ``pytest --kv-url chdb://...`` or ``kv check`` (see
-:mod:`kv_conformance.hooks`). Test support only: a store never imports this
-module.
+Named by the plugin's declaration (see :mod:`kv_conformance.hooks`); only the
+suite imports it.
 """
 
 from __future__ import annotations
@@ -18,12 +15,6 @@ from kv_chdb.sql import escape_parameter, json_rows
 from kv_chdb.store import ChDBStore
 
 __all__ = ["HOOKS", "ChDBConformanceHooks"]
-
-
-def _chdb_store(store: AsyncKeyValue) -> ChDBStore:
-    if not isinstance(store, ChDBStore):
-        raise TypeError(f"the chdb:// conformance hooks need a ChDBStore, not {type(store)}")
-    return store
 
 
 def _insert_damaged(session: Session, table: str, collection: str, key: str) -> bool:
@@ -51,11 +42,7 @@ def _insert_damaged(session: Session, table: str, collection: str, key: str) -> 
 
 
 class ChDBConformanceHooks:
-    """The conformance hooks of :class:`~kv_chdb.store.ChDBStore`.
-
-    Implements :class:`kv_conformance.hooks.ConformanceHooks` (structurally:
-    kv-conformance is not imported).
-    """
+    """The kv-conformance hooks of :class:`~kv_chdb.store.ChDBStore`."""
 
     async def corrupt_entry(self, store: AsyncKeyValue, collection: str, key: str) -> bool:
         """Insert a newer row whose document is not JSON, through the store's own chDB session.
@@ -63,15 +50,11 @@ class ChDBConformanceHooks:
         chDB runs one embedded ClickHouse per process and path, so the raw
         query goes through the store's session (in its worker thread).
         """
-        chdb = _chdb_store(store)
-        await chdb.setup()
-        return await chdb._run(
-            lambda session: _insert_damaged(session, chdb.table, collection, key)
-        )
-
-    async def reopen_store(self, store: AsyncKeyValue) -> AsyncKeyValue | None:
-        """A new store object on the same directory and table, with the same options."""
-        return ChDBStore(_chdb_store(store).options)
+        if not isinstance(store, ChDBStore):
+            raise TypeError(f"the chdb:// conformance hooks need a ChDBStore, not {type(store)}")
+        await store.setup()
+        table = store.table
+        return await store._run(lambda session: _insert_damaged(session, table, collection, key))
 
 
 HOOKS = ChDBConformanceHooks()

@@ -1,10 +1,7 @@
-"""kv-conformance hooks of ``disk://``: damage an entry, reopen a store.
+"""How kv-conformance damages an entry of a ``disk://`` store.
 
-Named by the plugin's declaration, so the conformance suite runs its
-damaged-data and persistence tests on disk stores, in the plugin's own tests
-and under ``pytest --kv-url disk://...`` or ``kv check`` (see
-:mod:`kv_conformance.hooks`). Test support only: a store never imports this
-module.
+Named by the plugin's declaration (see :mod:`kv_conformance.hooks`); only the
+suite imports it.
 """
 
 from __future__ import annotations
@@ -21,12 +18,6 @@ __all__ = ["HOOKS", "DiskConformanceHooks"]
 _NOT_JSON = '{"not": "closed'
 
 
-def _disk_store(store: AsyncKeyValue) -> DiskStore:
-    if not isinstance(store, DiskStore):
-        raise TypeError(f"the disk:// conformance hooks need a DiskStore, not {type(store)}")
-    return store
-
-
 def _overwrite(database: Path, db_key: str) -> bool:
     """Set the raw row ``db_key`` of ``database`` to text that is not JSON."""
     raw = sqlite3.connect(database)
@@ -41,27 +32,20 @@ def _overwrite(database: Path, db_key: str) -> bool:
 
 
 class DiskConformanceHooks:
-    """The conformance hooks of :class:`~kv_disk.store.DiskStore`.
-
-    Implements :class:`kv_conformance.hooks.ConformanceHooks` (structurally:
-    kv-conformance is not imported).
-    """
+    """The kv-conformance hooks of :class:`~kv_disk.store.DiskStore`."""
 
     async def corrupt_entry(self, store: AsyncKeyValue, collection: str, key: str) -> bool:
         """Overwrite the entry's row with text that is not JSON, over a raw sqlite3 connection."""
-        disk = _disk_store(store)
-        if disk.layout == "single":
-            database, db_key = Path(disk.directory) / "cache.db", compound_key(collection, key)
+        if not isinstance(store, DiskStore):
+            raise TypeError(f"the disk:// conformance hooks need a DiskStore, not {type(store)}")
+        if store.layout == "single":
+            database, db_key = Path(store.directory) / "cache.db", compound_key(collection, key)
         else:
-            database = Path(disk.directory) / encode_path_segment(collection) / "cache.db"
+            database = Path(store.directory) / encode_path_segment(collection) / "cache.db"
             db_key = key
         if not database.is_file():
             return False
         return _overwrite(database, db_key)
-
-    async def reopen_store(self, store: AsyncKeyValue) -> AsyncKeyValue | None:
-        """A new store object on the same directory, with the same options."""
-        return DiskStore(_disk_store(store).options)
 
 
 HOOKS = DiskConformanceHooks()

@@ -1,10 +1,7 @@
-"""kv-conformance hooks of ``duckdb://``: damage an entry, reopen a store.
+"""How kv-conformance damages an entry of a ``duckdb://`` store (files and ``:memory:``).
 
-Named by the plugin's declaration, so the conformance suite runs its
-damaged-data and persistence tests on DuckDB stores (files and ``:memory:``),
-in the plugin's own tests and under ``pytest --kv-url duckdb://...`` or ``kv
-check`` (see :mod:`kv_conformance.hooks`). Test support only: a store never
-imports this module.
+Named by the plugin's declaration (see :mod:`kv_conformance.hooks`); only the
+suite imports it.
 """
 
 from __future__ import annotations
@@ -19,12 +16,6 @@ __all__ = ["HOOKS", "DuckDBConformanceHooks"]
 _NOT_AN_OBJECT = '"not an object"'
 
 
-def _duckdb_store(store: AsyncKeyValue) -> DuckDBStore:
-    if not isinstance(store, DuckDBStore):
-        raise TypeError(f"the duckdb:// conformance hooks need a DuckDBStore, not {type(store)}")
-    return store
-
-
 def _overwrite(
     connection: duckdb.DuckDBPyConnection, table: str, collection: str, key: str
 ) -> bool:
@@ -37,11 +28,7 @@ def _overwrite(
 
 
 class DuckDBConformanceHooks:
-    """The conformance hooks of :class:`~kv_duckdb.store.DuckDBStore`.
-
-    Implements :class:`kv_conformance.hooks.ConformanceHooks` (structurally:
-    kv-conformance is not imported).
-    """
+    """The kv-conformance hooks of :class:`~kv_duckdb.store.DuckDBStore`."""
 
     async def corrupt_entry(self, store: AsyncKeyValue, collection: str, key: str) -> bool:
         """Overwrite the row's value with JSON that is not an object.
@@ -51,25 +38,22 @@ class DuckDBConformanceHooks:
         reopens by itself). A private ``:memory:`` database can only be reached
         through the store's own connection.
         """
-        duck = _duckdb_store(store)
-        if duck.path == MEMORY_PATH:
-            await duck.setup()
-            return await duck._run(
-                lambda connection: _overwrite(connection, duck.table, collection, key)
+        if not isinstance(store, DuckDBStore):
+            raise TypeError(
+                f"the duckdb:// conformance hooks need a DuckDBStore, not {type(store)}"
             )
-        await duck.close()
-        raw = duckdb.connect(duck.path)
+        table = store.table
+        if store.path == MEMORY_PATH:
+            await store.setup()
+            return await store._run(
+                lambda connection: _overwrite(connection, table, collection, key)
+            )
+        await store.close()
+        raw = duckdb.connect(store.path)
         try:
-            return _overwrite(raw, duck.table, collection, key)
+            return _overwrite(raw, table, collection, key)
         finally:
             raw.close()
-
-    async def reopen_store(self, store: AsyncKeyValue) -> AsyncKeyValue | None:
-        """A new store object on the same database file and table (``None`` for ``:memory:``)."""
-        duck = _duckdb_store(store)
-        if duck.path == MEMORY_PATH:
-            return None  # a private in-memory database ends with its store
-        return DuckDBStore(duck.options)
 
 
 HOOKS = DuckDBConformanceHooks()

@@ -1,11 +1,8 @@
-"""kv-conformance hooks of ``memcached://``: damage an entry, reopen a store.
+"""How kv-conformance damages an entry of a ``memcached://`` store.
 
-Named by the plugin's declaration, so the conformance suite runs its
-damaged-data test on memcached stores, in the plugin's own tests and under
-``pytest --kv-url memcached://...`` or ``kv check`` (see
-:mod:`kv_conformance.hooks`). Memcached keeps nothing across restarts, so the
-store is not ``persistent`` and the suite skips its persistence test. Test
-support only: a store never imports this module.
+Named by the plugin's declaration (see :mod:`kv_conformance.hooks`); only the
+suite imports it. Memcached keeps nothing across restarts, so the store is
+not ``persistent`` and the suite skips its persistence test.
 """
 
 from __future__ import annotations
@@ -26,11 +23,7 @@ def _memcached_store(store: AsyncKeyValue) -> MemcachedStore:
 
 
 class MemcachedConformanceHooks:
-    """The conformance hooks of :class:`~kv_memcached.store.MemcachedStore`.
-
-    Implements :class:`kv_conformance.hooks.ConformanceHooks` (structurally:
-    kv-conformance is not imported).
-    """
+    """The kv-conformance hooks of :class:`~kv_memcached.store.MemcachedStore`."""
 
     async def corrupt_entry(self, store: AsyncKeyValue, collection: str, key: str) -> bool:
         """Overwrite the item with bytes that are not JSON (a plain ``set``, no expiry).
@@ -49,8 +42,9 @@ class MemcachedConformanceHooks:
     async def reopen_store(self, store: AsyncKeyValue) -> AsyncKeyValue | None:
         """A new store object on the same servers with the same options.
 
-        It sees what the first one wrote while the servers keep running (the
-        store is not ``persistent``: nothing survives a server's restart).
+        Kept for the plugin's own test of reopening: the suite never calls
+        it (the store is not ``persistent``), and would reopen the same way
+        without it.
         """
         return MemcachedStore(_memcached_store(store).options)
 

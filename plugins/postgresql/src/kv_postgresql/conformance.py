@@ -1,10 +1,9 @@
-"""kv-conformance hooks of ``postgresql://``: damage an entry, reopen a store.
+"""How kv-conformance damages an entry of a ``postgresql://`` store.
 
-Named by the plugin's declaration, so the conformance suite runs its
-damaged-data and persistence tests on PostgreSQL stores, in the plugin's own
-tests and under ``pytest --kv-url postgresql://...`` or ``kv check`` (see
-:mod:`kv_conformance.hooks`). Test support only: a store never imports this
-module."""
+Named by the plugin's declaration (see :mod:`kv_conformance.hooks`); only the
+suite imports it. The suite reopens a store with its options, never a URL
+rebuilt with the password in it.
+"""
 
 from __future__ import annotations
 
@@ -17,14 +16,6 @@ from kv_postgresql.store import PostgreSQLStore
 __all__ = ["HOOKS", "PostgreSQLConformanceHooks"]
 
 
-def _postgresql_store(store: AsyncKeyValue) -> PostgreSQLStore:
-    if not isinstance(store, PostgreSQLStore):
-        raise TypeError(
-            f"the postgresql:// conformance hooks need a PostgreSQLStore, not {type(store)}"
-        )
-    return store
-
-
 def _user_pool(store: PostgreSQLStore) -> asyncpg.Pool | None:
     """The pool the store was given (``None``: it makes its own connections)."""
     adapter = store._adapter
@@ -32,11 +23,7 @@ def _user_pool(store: PostgreSQLStore) -> asyncpg.Pool | None:
 
 
 class PostgreSQLConformanceHooks:
-    """The conformance hooks of :class:`~kv_postgresql.store.PostgreSQLStore`.
-
-    Implements :class:`kv_conformance.hooks.ConformanceHooks` (structurally:
-    kv-conformance is not imported).
-    """
+    """The kv-conformance hooks of :class:`~kv_postgresql.store.PostgreSQLStore`."""
 
     async def corrupt_entry(self, store: AsyncKeyValue, collection: str, key: str) -> bool:
         """Replace the row's value with JSON that is not an object, with a plain UPDATE.
@@ -45,7 +32,11 @@ class PostgreSQLConformanceHooks:
         connection arguments (or on the pool the store was given), outside the
         store's API.
         """
-        postgresql = _postgresql_store(store)
+        if not isinstance(store, PostgreSQLStore):
+            raise TypeError(
+                f"the postgresql:// conformance hooks need a PostgreSQLStore, not {type(store)}"
+            )
+        postgresql = store
         await postgresql.setup()  # the table exists
         statement = (
             f"UPDATE {postgresql.qualified_table} SET value = '[1, 2]'"  # noqa: S608 - the table name is validated and quoted by the store
@@ -64,12 +55,6 @@ class PostgreSQLConformanceHooks:
         finally:
             await connection.close()
         return status == "UPDATE 1"
-
-    async def reopen_store(self, store: AsyncKeyValue) -> AsyncKeyValue | None:
-        """A new store object on the same server, database and table, with the same options."""
-        # The same options (connection, password, table, pool, sweep): never a URL
-        # rebuilt with the password in it.
-        return PostgreSQLStore(_postgresql_store(store).options)
 
 
 HOOKS = PostgreSQLConformanceHooks()

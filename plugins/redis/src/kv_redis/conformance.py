@@ -1,7 +1,7 @@
 """kv-conformance hooks of the Redis schemes (see :mod:`kv_resp.conformance`).
 
-Named by the plugin's declaration (all four Redis schemes). Test support
-only: a store never imports this module.
+Named by the plugin's declaration (all four Redis schemes); only the suite
+imports it.
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
-"""kv-conformance hooks of ``winreg://``: damage an entry, reopen a store.
+"""How kv-conformance damages an entry of a ``winreg://`` store (on Windows, like the store).
 
-Named by the plugin's declaration, so the conformance suite runs its
-damaged-data and persistence tests on registry stores, in the plugin's own
-tests and under ``pytest --kv-url winreg://...`` or ``kv check`` (see
-:mod:`kv_conformance.hooks`). Runs on Windows only, like the store. Test
-support only: a store never imports this module.
+Named by the plugin's declaration (see :mod:`kv_conformance.hooks`); only the
+suite imports it.
 """
 
 from __future__ import annotations
@@ -17,24 +14,16 @@ from kv_windows_registry.store import WindowsRegistryStore
 __all__ = ["HOOKS", "WindowsRegistryConformanceHooks"]
 
 
-def _registry_store(store: AsyncKeyValue) -> WindowsRegistryStore:
-    if not isinstance(store, WindowsRegistryStore):
-        raise TypeError(
-            f"the winreg:// conformance hooks need a WindowsRegistryStore, not {type(store)}"
-        )
-    return store
-
-
 class WindowsRegistryConformanceHooks:
-    """The conformance hooks of :class:`~kv_windows_registry.store.WindowsRegistryStore`.
-
-    Implements :class:`kv_conformance.hooks.ConformanceHooks` (structurally:
-    kv-conformance is not imported).
-    """
+    """The kv-conformance hooks of :class:`~kv_windows_registry.store.WindowsRegistryStore`."""
 
     async def corrupt_entry(self, store: AsyncKeyValue, collection: str, key: str) -> bool:
         """Overwrite the entry's registry value with text that is not JSON, with :mod:`winreg`."""
-        registry = _registry_store(store)
+        if not isinstance(store, WindowsRegistryStore):
+            raise TypeError(
+                f"the winreg:// conformance hooks need a WindowsRegistryStore, not {type(store)}"
+            )
+        registry = store
         winreg = load_winreg()
         hive = (
             winreg.HKEY_CURRENT_USER
@@ -50,10 +39,6 @@ class WindowsRegistryConformanceHooks:
         except FileNotFoundError:
             return False
         return True
-
-    async def reopen_store(self, store: AsyncKeyValue) -> AsyncKeyValue | None:
-        """A new store object on the same registry key, with the same options."""
-        return WindowsRegistryStore(_registry_store(store).options)
 
 
 HOOKS = WindowsRegistryConformanceHooks()
