@@ -14,8 +14,8 @@ usual case, are kept as they are, so names stay py-key-value's.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
-from typing import Any, ClassVar, Literal, NoReturn, SupportsFloat, cast
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from typing import Any, ClassVar, Literal, NoReturn, SupportsFloat, TypeVar, cast
 from urllib.parse import unquote
 
 import kv
@@ -38,6 +38,8 @@ __all__ = [
     "split_joined",
     "strip_head",
 ]
+
+T = TypeVar("T")
 
 SEPARATOR = "__"
 """py-key-value's separator between a prefix or collection and the rest."""
@@ -196,16 +198,20 @@ class RenamingWrapper(BaseWrapper):
                     setattr(error, self.renamed, logical)
         raise error
 
+    async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Return ``call()`` (a call to the wrapped store), its errors naming the caller's names."""
+        try:
+            return await call()
+        except KeyValueError as error:
+            self._reraise(error)
+
     # --- the protocol ----------------------------------------------------------------
 
     @typechecked
     async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
         """Return the value of ``key``, stored under its renamed name."""
         physical, where = self._key(key, collection), self._collection(collection)
-        try:
-            return await self.key_value.get(physical, collection=where)
-        except KeyValueError as error:
-            self._reraise(error)
+        return await self._call(lambda: self.key_value.get(physical, collection=where))
 
     @typechecked
     async def ttl(
@@ -213,10 +219,7 @@ class RenamingWrapper(BaseWrapper):
     ) -> tuple[dict[str, Any] | None, float | None]:
         """Return ``(value, remaining seconds)`` of ``key``, stored under its renamed name."""
         physical, where = self._key(key, collection), self._collection(collection)
-        try:
-            return await self.key_value.ttl(physical, collection=where)
-        except KeyValueError as error:
-            self._reraise(error)
+        return await self._call(lambda: self.key_value.ttl(physical, collection=where))
 
     @typechecked
     async def put(
@@ -229,19 +232,13 @@ class RenamingWrapper(BaseWrapper):
     ) -> None:
         """Store ``value`` for ``key`` under the renamed names."""
         physical, where = self._key(key, collection), self._collection(collection)
-        try:
-            await self.key_value.put(physical, value, collection=where, ttl=ttl)
-        except KeyValueError as error:
-            self._reraise(error)
+        await self._call(lambda: self.key_value.put(physical, value, collection=where, ttl=ttl))
 
     @typechecked
     async def delete(self, key: str, *, collection: str | None = None) -> bool:
         """Delete ``key``, stored under its renamed name."""
         physical, where = self._key(key, collection), self._collection(collection)
-        try:
-            return await self.key_value.delete(physical, collection=where)
-        except KeyValueError as error:
-            self._reraise(error)
+        return await self._call(lambda: self.key_value.delete(physical, collection=where))
 
     @typechecked
     async def get_many(
@@ -249,10 +246,7 @@ class RenamingWrapper(BaseWrapper):
     ) -> list[dict[str, Any] | None]:
         """Return the values of ``keys``, in order."""
         physical, where = self._keys(keys, collection), self._collection(collection)
-        try:
-            return await self.key_value.get_many(physical, collection=where)
-        except KeyValueError as error:
-            self._reraise(error)
+        return await self._call(lambda: self.key_value.get_many(physical, collection=where))
 
     @typechecked
     async def ttl_many(
@@ -260,10 +254,7 @@ class RenamingWrapper(BaseWrapper):
     ) -> list[tuple[dict[str, Any] | None, float | None]]:
         """Return ``(value, remaining seconds)`` for each of ``keys``, in order."""
         physical, where = self._keys(keys, collection), self._collection(collection)
-        try:
-            return await self.key_value.ttl_many(physical, collection=where)
-        except KeyValueError as error:
-            self._reraise(error)
+        return await self._call(lambda: self.key_value.ttl_many(physical, collection=where))
 
     @typechecked
     async def put_many(
@@ -276,16 +267,12 @@ class RenamingWrapper(BaseWrapper):
     ) -> None:
         """Store several values under the renamed names."""
         physical, where = self._keys(keys, collection), self._collection(collection)
-        try:
-            await self.key_value.put_many(physical, values, collection=where, ttl=ttl)
-        except KeyValueError as error:
-            self._reraise(error)
+        await self._call(
+            lambda: self.key_value.put_many(physical, values, collection=where, ttl=ttl)
+        )
 
     @typechecked
     async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
         """Delete ``keys``; return how many existed."""
         physical, where = self._keys(keys, collection), self._collection(collection)
-        try:
-            return await self.key_value.delete_many(physical, collection=where)
-        except KeyValueError as error:
-            self._reraise(error)
+        return await self._call(lambda: self.key_value.delete_many(physical, collection=where))

@@ -21,7 +21,6 @@ from collections.abc import AsyncGenerator
 from typing import cast
 
 import kv
-from kv.errors import KeyValueError
 from kv.names import validate_collection
 from kv_wrappers._capabilities import offered_by
 from kv_wrappers._naming import (
@@ -111,8 +110,5 @@ class PrefixCollectionsWrapper(RenamingWrapper):
 
     async def _pass_destroy_collection(self, collection: str) -> bool:
         physical = self._collection(collection)
-        try:
-            destroyer = cast(kv.DestroyCollection, self.key_value)
-            return bool(await destroyer.destroy_collection(physical))
-        except KeyValueError as error:
-            self._reraise(error)
+        destroyer = cast(kv.DestroyCollection, self.key_value)
+        return bool(await self._call(lambda: destroyer.destroy_collection(physical)))
