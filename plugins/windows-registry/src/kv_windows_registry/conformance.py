@@ -23,14 +23,13 @@ class WindowsRegistryConformanceHooks:
             raise TypeError(
                 f"the winreg:// conformance hooks need a WindowsRegistryStore, not {type(store)}"
             )
-        registry = store
         winreg = load_winreg()
         hive = (
             winreg.HKEY_CURRENT_USER
-            if registry.hive == "HKEY_CURRENT_USER"
+            if store.hive == "HKEY_CURRENT_USER"
             else winreg.HKEY_LOCAL_MACHINE
         )
-        path = f"{registry.path}\\{collection_name(collection)}"
+        path = f"{store.path}\\{collection_name(collection)}"
         name = value_name(key)
         try:
             with winreg.OpenKey(hive, path, 0, winreg.KEY_READ | winreg.KEY_WRITE) as handle:
