@@ -56,7 +56,7 @@ class TestKeyringStore(StoreConformance):
         """Another service (name starting the same) on the same backend object and lock.
 
         The backend and lock path are the store's own options, copied as the
-        package's ``reopen_store`` hook does.
+        reopening with ``store.options`` does.
         """
         assert isinstance(store, KeyringStore)
         return KeyringStore(

@@ -44,7 +44,7 @@ class TestPostgreSQLStore(StoreConformance):
         """Another table (named like the store's one, plus a suffix) in the same database.
 
         The sibling connects with the store's own connection arguments (server,
-        user, database), copied as the package's ``reopen_store`` hook does, so
+        user, database), copied as reopening with ``store.options`` does, so
         no URL is rebuilt. Its table is emptied by the suite, not dropped: the
         test server is thrown away with its data directory.
         """
