@@ -55,7 +55,7 @@ class TestKeyringStore(StoreConformance):
     async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
         """Another service (name starting the same) on the same backend object and lock.
 
-        The backend and lock path are the store's own options, copied as the
+        The backend and lock path are the store's own options, copied as
         reopening with ``store.options`` does.
         """
         assert isinstance(store, KeyringStore)
