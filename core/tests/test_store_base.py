@@ -207,3 +207,45 @@ async def test_separate_entries_sharing_one_decoded_value_give_separate_copies()
     assert second is not None
     first["l"].append(2)
     assert second == {"l": [1]}
+
+
+async def test_a_store_that_writes_only_bulk_hooks_serves_single_calls() -> None:
+    """The single-key hooks call the bulk ones when only those are written."""
+    from collections.abc import Sequence
+
+    from kv.entry import StoredEntry
+    from kv.store import BaseStore
+
+    class BulkOnly(BaseStore):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rows: dict[tuple[str, str], StoredEntry] = {}
+            self.calls: list[str] = []
+
+        async def _get_entries(
+            self, collection: str, keys: Sequence[str]
+        ) -> Sequence[StoredEntry | None]:
+            self.calls.append("get_entries")
+            return [self.rows.get((collection, key)) for key in keys]
+
+        async def _put_entries(
+            self,
+            collection: str,
+            keys: Sequence[str],
+            entries: Sequence[StoredEntry],
+            ttl: float | None,
+        ) -> None:
+            self.calls.append("put_entries")
+            for key, entry in zip(keys, entries):
+                self.rows[(collection, key)] = entry
+
+        async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
+            self.calls.append("delete_entries")
+            return sum(self.rows.pop((collection, key), None) is not None for key in keys)
+
+    store = BulkOnly()
+    await store.put("k", {"v": 1})
+    assert await store.get("k") == {"v": 1}
+    assert await store.delete("k") is True
+    assert await store.delete("k") is False
+    assert store.calls == ["put_entries", "get_entries", "delete_entries", "delete_entries"]

@@ -28,7 +28,9 @@ Hooks a plugin must write::
 
 Optional hooks: ``_open``/``_close`` (lifecycle), ``_setup_collection``,
 ``_get_entries``/``_put_entries``/``_delete_entries`` (native bulk calls; the
-defaults loop), ``_translate_error``. Optional capabilities come from the
+defaults loop), ``_translate_error``. A store whose backend is bulk-first
+may write only the bulk hook of a pair: the single one then calls it with one
+key. Optional capabilities come from the
 mixins below, each with its own hook.
 """
 
@@ -158,6 +160,11 @@ class BaseStore:
         if not cls.__dict__.get("store_name"):
             cls.store_name = cls.__name__
         cls._has_collection_setup = cls._setup_collection is not BaseStore._setup_collection
+        for single, bulk, through_bulk in _BULK_FIRST:
+            if getattr(cls, single) is getattr(BaseStore, single) and getattr(
+                cls, bulk
+            ) is not getattr(BaseStore, bulk):
+                setattr(cls, single, through_bulk)  # a store that writes only the bulk hook
         if abstract:
             return
         caps = cls.capabilities
@@ -628,6 +635,30 @@ def _value_and_ttl(
     if expires_at <= now:
         return None, None
     return _fresh_value(entry, handed_out), expires_at - now
+
+
+async def _get_one_through_many(
+    store: BaseStore, collection: str, key: str
+) -> StoredEntry | None:
+    return (await store._get_entries(collection, [key]))[0]
+
+
+async def _put_one_through_many(
+    store: BaseStore, collection: str, key: str, entry: StoredEntry, ttl: float | None
+) -> None:
+    await store._put_entries(collection, [key], [entry], ttl)
+
+
+async def _delete_one_through_many(store: BaseStore, collection: str, key: str) -> bool:
+    return await store._delete_entries(collection, [key]) > 0
+
+
+_BULK_FIRST = (
+    ("_get_entry", "_get_entries", _get_one_through_many),
+    ("_put_entry", "_put_entries", _put_one_through_many),
+    ("_delete_entry", "_delete_entries", _delete_one_through_many),
+)
+"""Single-key hook, its bulk hook, and the single hook that calls the bulk one."""
 
 
 # --- optional capabilities ---------------------------------------------------------

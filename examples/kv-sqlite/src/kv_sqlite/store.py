@@ -288,9 +288,6 @@ class SQLiteStore(FullStore):
 
         await self._run(write)
 
-    async def _delete_entry(self, collection: str, key: str) -> bool:
-        return await self._delete_entries(collection, [key]) > 0
-
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         unique = list(dict.fromkeys(keys))
         template = self._sql.delete_many

@@ -322,11 +322,6 @@ class ChDBStore(FullStore):
         # Decoded per position: a duplicate key gets its own fresh value.
         return [_decode(found[key], key) if key in found else None for key in keys]
 
-    async def _put_entry(
-        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
-    ) -> None:
-        await self._put_entries(collection, [key], [entry], ttl)
-
     async def _put_entries(
         self,
         collection: str,
@@ -347,9 +342,6 @@ class ChDBStore(FullStore):
             for key, entry in latest.items()
         )
         await self._execute(self._sql.insert + rows)  # one INSERT for the batch
-
-    async def _delete_entry(self, collection: str, key: str) -> bool:
-        return await self._delete_entries(collection, [key]) > 0
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         parameters = {

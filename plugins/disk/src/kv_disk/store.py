@@ -129,9 +129,6 @@ class DiskStore(FullStore):
 
     # --- entries -------------------------------------------------------------------
 
-    async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
-        return (await self._get_entries(collection, [key]))[0]
-
     async def _get_entries(
         self, collection: str, keys: Sequence[str]
     ) -> Sequence[StoredEntry | None]:
@@ -152,9 +149,6 @@ class DiskStore(FullStore):
         ttl: float | None,
     ) -> None:
         await self._run(lambda layout: layout.put(collection, keys, entries))
-
-    async def _delete_entry(self, collection: str, key: str) -> bool:
-        return await self._delete_entries(collection, [key]) > 0
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         now = time.time()

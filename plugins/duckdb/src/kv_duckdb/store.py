@@ -314,9 +314,6 @@ class DuckDBStore(FullStore):
         )
         await self._run(partial(_execute, self._sql.put_many, params))
 
-    async def _delete_entry(self, collection: str, key: str) -> bool:
-        return await self._delete_entries(collection, [key]) > 0
-
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         unique = list(dict.fromkeys(keys))
         rows = await self._fetch(self._sql.delete_many, (collection, unique))

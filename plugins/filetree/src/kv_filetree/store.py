@@ -129,9 +129,6 @@ class FileTreeStore(FullStore):
     ) -> None:
         await self._run(lambda tree: tree.put(collection, keys, entries))
 
-    async def _delete_entry(self, collection: str, key: str) -> bool:
-        return await self._delete_entries(collection, [key]) > 0
-
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         now = time.time()
         return await self._run(lambda tree: tree.delete(collection, keys, now))

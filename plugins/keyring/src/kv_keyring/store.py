@@ -173,18 +173,10 @@ class KeyringStore(FullStore):
 
     # --- entries ---------------------------------------------------------------------
 
-    async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
-        return (await self._get_entries(collection, [key]))[0]
-
     async def _get_entries(
         self, collection: str, keys: Sequence[str]
     ) -> Sequence[StoredEntry | None]:
         return await self._run(lambda engine: engine.read_entries(collection, keys))
-
-    async def _put_entry(
-        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
-    ) -> None:
-        await self._put_entries(collection, [key], [entry], ttl)
 
     async def _put_entries(
         self,
@@ -198,9 +190,6 @@ class KeyringStore(FullStore):
             raise StoreConnectionError("The store was closed during the call")
         planned = engine.plan(collection, keys, entries)  # size errors before any write
         await self._run(lambda engine: engine.write_entries(collection, planned))
-
-    async def _delete_entry(self, collection: str, key: str) -> bool:
-        return await self._delete_entries(collection, [key]) > 0
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         now = time.time()

@@ -239,9 +239,6 @@ class RocksDBStore(FullStore):
             batch.put(compound_key(collection, key), document)
         await self._run(lambda db: db.write(batch))  # one atomic write
 
-    async def _delete_entry(self, collection: str, key: str) -> bool:
-        return await self._delete_entries(collection, [key]) > 0
-
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         ckeys = [compound_key(collection, key) for key in dict.fromkeys(keys)]
         now = time.time()

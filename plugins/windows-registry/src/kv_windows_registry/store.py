@@ -105,18 +105,10 @@ class WindowsRegistryStore(FullStore):
 
     # --- entries -------------------------------------------------------------------------
 
-    async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
-        return (await self._get_entries(collection, [key]))[0]
-
     async def _get_entries(
         self, collection: str, keys: Sequence[str]
     ) -> Sequence[StoredEntry | None]:
         return await self._run(lambda engine, root: engine.read_entries(root, collection, keys))
-
-    async def _put_entry(
-        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
-    ) -> None:
-        await self._put_entries(collection, [key], [entry], ttl)
 
     async def _put_entries(
         self,
@@ -130,9 +122,6 @@ class WindowsRegistryStore(FullStore):
             for key, entry in zip(keys, entries)
         ]
         await self._run(lambda engine, root: engine.write_entries(root, collection, documents))
-
-    async def _delete_entry(self, collection: str, key: str) -> bool:
-        return await self._delete_entries(collection, [key]) > 0
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         now = time.time()
