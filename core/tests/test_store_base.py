@@ -211,9 +211,7 @@ async def test_separate_entries_sharing_one_decoded_value_give_separate_copies()
 
 async def test_a_store_that_writes_only_bulk_hooks_serves_single_calls() -> None:
     """The single-key hooks call the bulk ones when only those are written."""
-    from collections.abc import Sequence
 
-    from kv.entry import StoredEntry
     from kv.store import BaseStore
 
     class BulkOnly(BaseStore):
