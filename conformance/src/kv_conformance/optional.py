@@ -11,6 +11,7 @@ import pytest
 
 import kv
 from kv.capabilities import OPTIONAL_OPERATIONS
+from kv.protocols import OPTIONAL_PROTOCOLS
 from kv_conformance.cases import ODD_NAMES
 from kv_conformance.support import (
     Miss,
@@ -23,13 +24,7 @@ from kv_conformance.support import (
 
 __all__ = ["CapabilityTests"]
 
-_PROTOCOLS: dict[str, type] = {
-    "enumerate_keys": kv.EnumerateKeys,
-    "enumerate_collections": kv.EnumerateCollections,
-    "destroy": kv.DestroyStore,
-    "destroy_collection": kv.DestroyCollection,
-    "cull": kv.Cull,
-}
+_PROTOCOLS = OPTIONAL_PROTOCOLS
 
 
 class CapabilityTests:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from kv.capabilities import Capabilities
 
 __all__ = [
+    "OPTIONAL_PROTOCOLS",
     "AsyncKeyValue",
     "Cull",
     "DestroyCollection",
@@ -183,3 +184,13 @@ class Cull(Protocol):
     async def cull(self) -> int:
         """Remove expired entries now; return how many were removed (if known)."""
         ...
+
+
+OPTIONAL_PROTOCOLS: dict[str, type] = {
+    "enumerate_keys": EnumerateKeys,
+    "enumerate_collections": EnumerateCollections,
+    "destroy": DestroyStore,
+    "destroy_collection": DestroyCollection,
+    "cull": Cull,
+}
+"""Capability flag -> the protocol a store offering it implements."""

@@ -25,17 +25,12 @@ import kv
 from kv._typecheck import typechecked
 from kv.capabilities import OPTIONAL_OPERATIONS, Capabilities
 from kv.errors import UnsupportedOperationError
+from kv.protocols import OPTIONAL_PROTOCOLS
 from kv.store import check_limit, collect_names
 
 __all__ = ["BaseWrapper", "capabilities_of", "close_walk"]
 
-_PROTOCOLS: dict[str, type] = {
-    "enumerate_keys": kv.EnumerateKeys,
-    "enumerate_collections": kv.EnumerateCollections,
-    "destroy": kv.DestroyStore,
-    "destroy_collection": kv.DestroyCollection,
-    "cull": kv.Cull,
-}
+_PROTOCOLS = OPTIONAL_PROTOCOLS
 
 
 def capabilities_of(store: object) -> Capabilities:
