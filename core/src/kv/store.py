@@ -637,9 +637,7 @@ def _value_and_ttl(
     return _fresh_value(entry, handed_out), expires_at - now
 
 
-async def _get_one_through_many(
-    store: BaseStore, collection: str, key: str
-) -> StoredEntry | None:
+async def _get_one_through_many(store: BaseStore, collection: str, key: str) -> StoredEntry | None:
     return (await store._get_entries(collection, [key]))[0]
 
 
