@@ -19,7 +19,7 @@ import math
 import os
 import re
 
-__all__ = ["local_path", "positive_seconds", "seconds", "sql_identifier"]
+__all__ = ["absolute_path", "local_path", "positive_seconds", "seconds", "sql_identifier"]
 
 _SQL_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
@@ -33,6 +33,15 @@ def local_path(value: object) -> str:
     if not value:
         raise ValueError("must not be empty")
     return value
+
+
+def absolute_path(value: object) -> str:
+    """A :func:`local_path` without NUL, made absolute (against the working directory
+    of the moment the options are built)."""
+    path = local_path(value)
+    if "\x00" in path:
+        raise ValueError("must not contain NUL")
+    return os.path.abspath(path)
 
 
 def sql_identifier(value: object) -> str:

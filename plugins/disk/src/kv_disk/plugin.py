@@ -7,7 +7,6 @@ listing plugins or resolving the scheme never imports :mod:`sqlite3` or
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Literal
 
@@ -27,14 +26,6 @@ DEFAULT_TIMEOUT = 10.0
 DISK_CAPABILITIES = Capabilities.every_operation(persistent=True)
 """What :class:`kv_disk.store.DiskStore` can do (a store with ``max_size`` is
 also ``bounded``)."""
-
-
-def _directory(value: object) -> str:
-    """A non-empty path without NUL, made absolute (against today's working directory)."""
-    path = checks.local_path(value)
-    if "\x00" in path:
-        raise ValueError("must not contain NUL")
-    return os.path.abspath(path)
 
 
 def _layout(value: object) -> str:
@@ -67,7 +58,7 @@ class DiskOptions(CommonOptions):
     """
 
     positional = "directory"
-    directory: str = option(check=_directory)
+    directory: str = option(check=checks.absolute_path)
     layout: Literal["single", "per-collection"] = option(default="single", check=_layout)
     max_size: int | None = option(default=None, check=_max_size)
     timeout: float = option(default=DEFAULT_TIMEOUT, check=checks.seconds)

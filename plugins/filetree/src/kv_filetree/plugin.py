@@ -6,7 +6,6 @@ listing plugins or resolving the scheme never imports :mod:`kv_filetree.store`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 from kv import checks
@@ -21,14 +20,6 @@ FILETREE_CAPABILITIES = Capabilities.every_operation(persistent=True)
 """What :class:`kv_filetree.store.FileTreeStore` can do (its class uses this value)."""
 
 
-def _directory(value: object) -> str:
-    """A non-empty path without NUL, made absolute (against today's working directory)."""
-    path = checks.local_path(value)
-    if "\x00" in path:
-        raise ValueError("must not contain NUL")
-    return os.path.abspath(path)
-
-
 class FileTreeOptions(CommonOptions):
     """Options of ``file://``, from the URL or keywords of ``FileTreeStore`` / ``kv.connect``.
 
@@ -40,7 +31,7 @@ class FileTreeOptions(CommonOptions):
     """
 
     positional = "directory"
-    directory: str = option(check=_directory)
+    directory: str = option(check=checks.absolute_path)
     fsync: bool = True
 
     @classmethod
