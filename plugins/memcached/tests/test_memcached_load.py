@@ -14,6 +14,7 @@ import os
 import statistics
 from typing import Any
 
+import anyio
 import pytest
 
 import kv
@@ -152,6 +153,7 @@ def test_descriptors_across_event_loops(
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
 async def test_callers_are_served_in_arrival_order(
     memcached_server: ServerProcess, mc: Any
 ) -> None:
@@ -193,7 +195,9 @@ async def test_callers_are_served_in_arrival_order(
     try:
         # The store's setup and this loop's servers, before the callers line up.
         await store.put("fair-warm-up", {"call": 0}, collection="fair")
-        await asyncio.gather(*(caller(number) for number in range(callers)))
+        async with anyio.create_task_group() as group:
+            for number in range(callers):
+                group.start_soon(caller, number)
     finally:
         await store.close()
     assert len(overtaken) == callers * calls

@@ -6,8 +6,8 @@ promises, each under both event loops: a timeout is a timeout, a stale pooled
 connection is retried once and only before any reply, a half-read or
 cancelled reply never reaches the next call, a garbled reply drops the
 connection, a request too large for the socket buffers is sent while its
-replies are read, callers take connections in arrival order, and no client
-library is imported. Misbehaving servers are small anyio listeners driven by
+replies are read, and no client library is imported (that callers take
+connections in arrival order, under both loops, is in test_memcached_load.py). Misbehaving servers are small anyio listeners driven by
 handshakes (events), never by sleeps.
 """
 
@@ -33,7 +33,6 @@ from anyio.streams.buffered import BufferedByteReceiveStream
 import kv
 from kv_conformance.servers import ServerProcess, free_port
 from kv_memcached.protocol import MemcachedServer
-from kv_memcached.store import MemcachedStore
 
 pytestmark = pytest.mark.anyio
 
@@ -273,45 +272,6 @@ async def test_a_hundred_thousand_keys_in_one_call(
     finally:
         await store.close()
         mc.flush(memcached_server)
-
-
-async def test_callers_are_served_in_arrival_order(
-    memcached_server: ServerProcess, mc: Any
-) -> None:
-    """Waiting callers take connections first come, first served (see
-    test_memcached_load.py for the asyncio version and the bound).
-
-    One call first, so that the callers do not also queue for the store's
-    first use in this event loop (kv.loops.PerLoop makes the servers once).
-    The bound holds for 99 % of the calls: a call whose reply the server
-    delays (a busy machine) is overtaken by every call the other connection
-    serves meanwhile, however fair the queue.
-    """
-    store = kv.connect(f"{mc.url_of(memcached_server)}?max_connections=2")
-    assert isinstance(store, MemcachedStore)
-    await store.put("warm", {"v": 1}, collection="fair")
-    callers, calls = 40, 50
-    finished = 0
-    overtaken: list[int] = []
-
-    async def caller(number: int) -> None:
-        nonlocal finished
-        for call in range(calls):
-            before = finished
-            await store.put(f"fair-{number}", {"call": call}, collection="fair")
-            overtaken.append(finished - before)
-            finished += 1
-
-    try:
-        async with anyio.create_task_group() as group:
-            for number in range(callers):
-                group.start_soon(caller, number)
-    finally:
-        await store.close()
-        mc.flush(memcached_server)
-    assert len(overtaken) == callers * calls
-    percentile_99 = sorted(overtaken)[len(overtaken) * 99 // 100]
-    assert percentile_99 <= 2 * callers, f"1 % of the calls were overtaken {percentile_99} times"
 
 
 def test_successive_trio_runs_keep_no_descriptors(memcached_server: ServerProcess, mc: Any) -> None:
