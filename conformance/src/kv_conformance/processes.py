@@ -72,7 +72,6 @@ __all__ = [
     "main",
     "read_collection",
     "run_together",
-    "start_writer",
     "writer_command",
 ]
 
@@ -125,7 +124,7 @@ def writer_command(
 
 
 class Writer:
-    """A running writer process, its output read as it comes (see :func:`start_writer`).
+    """A running writer process, its output read as it comes (see :func:`writer_command`).
 
     Its stdout lines are read by a thread, so :meth:`wait_for` keeps its
     deadline even when the process prints nothing; stderr is collected too, so
@@ -248,34 +247,6 @@ def _pump(stream: IO[str], put: Callable[[str | None], None]) -> None:
     put(None)
 
 
-def start_writer(
-    url: str,
-    prefix: str,
-    count: int,
-    *,
-    hold: bool = False,
-    wait_start: bool = False,
-    probe_lock: bool = False,
-    cycles: bool = False,
-    cull_every: int = 0,
-    **options: object,
-) -> Writer:
-    """Start one writer process; ``options`` are passed to ``kv.connect``."""
-    return Writer(
-        writer_command(
-            url,
-            prefix,
-            count,
-            hold=hold,
-            wait_start=wait_start,
-            probe_lock=probe_lock,
-            cycles=cycles,
-            cull_every=cull_every,
-            options=options,
-        )
-    )
-
-
 def run_together(
     url: str,
     prefixes: Sequence[str],
@@ -396,11 +367,15 @@ class ExclusiveProcessTests:
         self, tmp_path: Path
     ) -> None:
         url = self.url(tmp_path)
-        first = start_writer(url, "A", 1000, hold=True, lock_timeout=DEADLINE)
+        first = Writer(
+            writer_command(url, "A", 1000, hold=True, options={"lock_timeout": DEADLINE})
+        )
         second: Writer | None = None
         try:
             first.wait_for("done")  # A wrote everything and holds the database
-            second = start_writer(url, "B", 1000, probe_lock=True, lock_timeout=DEADLINE)
+            second = Writer(
+                writer_command(url, "B", 1000, probe_lock=True, options={"lock_timeout": DEADLINE})
+            )
             second.wait_for("locked")  # B found it locked; now B opens, waiting
             first.signal()  # A lets go
             code_a, out_a = first.finish()
@@ -421,10 +396,10 @@ class ExclusiveProcessTests:
         self, tmp_path: Path
     ) -> None:
         url = self.url(tmp_path)
-        first = start_writer(url, "A", self.locked_count, hold=True)
+        first = Writer(writer_command(url, "A", self.locked_count, hold=True))
         try:
             first.wait_for("done")  # A holds the database until it is told to let go
-            second = start_writer(url, "B", 10, lock_timeout=0.3)
+            second = Writer(writer_command(url, "B", 10, options={"lock_timeout": 0.3}))
             code_b, out_b = second.finish()
             first.signal()
             code_a, out_a = first.finish()
@@ -499,7 +474,7 @@ class ExclusiveProcessTests:
 
     async def test_killed_process_loses_no_acknowledged_write(self, tmp_path: Path) -> None:
         url = self.url(tmp_path)
-        writer = start_writer(url, "K", 100_000)
+        writer = Writer(writer_command(url, "K", 100_000))
         try:
             writer.wait_for(f"ok {entry_key('K', self.kill_after)}")
         finally:

@@ -73,8 +73,11 @@ class Capabilities:
         The capabilities of a store built on :class:`kv.store.FullStore`::
 
             DUCKDB_CAPABILITIES = Capabilities.every_operation(persistent=True)
+
+        An operation flag given as ``False`` leaves that one out
+        (``every_operation(cull=False, native_ttl=True)``).
         """
-        return cls(**dict.fromkeys(OPTIONAL_OPERATIONS, True), **behaviour)  # type: ignore[arg-type]
+        return cls(**{**dict.fromkeys(OPTIONAL_OPERATIONS, True), **behaviour})  # type: ignore[arg-type]
 
     def flags(self) -> list[str]:
         """Names of the capabilities that are set, in declaration order."""

@@ -18,8 +18,20 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
-__all__ = ["absolute_path", "local_path", "positive_seconds", "seconds", "sql_identifier"]
+T = TypeVar("T")
+
+__all__ = [
+    "absolute_path",
+    "local_path",
+    "optional",
+    "positive_int",
+    "positive_seconds",
+    "seconds",
+    "sql_identifier",
+]
 
 _SQL_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
@@ -75,3 +87,22 @@ def positive_seconds(value: object) -> float | None:
     if not (number > 0 and math.isfinite(number)):
         raise ValueError(f"must be a finite number of seconds > 0, not {value!r}")
     return number
+
+
+def positive_int(value: object) -> int:
+    """An ``int`` of at least 1 (not a ``bool``)."""
+    if type(value) is not int or value < 1:
+        raise ValueError(f"must be an int >= 1, not {value!r}")
+    return value
+
+
+def optional(check: Callable[[object], T]) -> Callable[[object], T | None]:
+    """``check``, letting ``None`` through.
+
+    For example ``option(default=None, check=optional(sql_identifier))``.
+    """
+
+    def check_unless_none(value: object) -> T | None:
+        return None if value is None else check(value)
+
+    return check_unless_none

@@ -24,15 +24,19 @@ from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
 from kv.errors import DeserializationError
-from kv.values import load_value
+from kv.values import load_object, load_value
 
 __all__ = [
     "DOCUMENT_VERSION",
     "StoredEntry",
     "decode_document",
+    "document_expiry",
+    "document_is_live",
+    "document_names_match",
     "encode_document",
     "entry_from_fields",
     "format_timestamp",
+    "parse_document",
     "parse_timestamp",
 ]
 
@@ -41,7 +45,6 @@ DOCUMENT_VERSION = 1
 
 _dump_name = json.JSONEncoder(ensure_ascii=True).encode
 _dump_value = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
-_decode = json.JSONDecoder().decode
 
 
 class StoredEntry(NamedTuple):
@@ -145,6 +148,18 @@ def entry_from_fields(document: dict[str, Any]) -> StoredEntry:
     )
 
 
+def parse_document(document: str | bytes | bytearray | memoryview) -> dict[str, Any]:
+    """Parse a stored JSON document into its fields, without building an entry.
+
+    For stores that read the names or the expiry of a document before its
+    value (see :func:`document_names_match` and :func:`document_is_live`).
+
+    Raises:
+        DeserializationError: the document is not JSON or not a JSON object.
+    """
+    return load_object(document, "Stored document")
+
+
 def decode_document(document: str | bytes | bytearray | memoryview) -> StoredEntry:
     """Parse a stored JSON document back into a :class:`StoredEntry`.
 
@@ -152,13 +167,36 @@ def decode_document(document: str | bytes | bytearray | memoryview) -> StoredEnt
         DeserializationError: the document is not JSON, not an object, or its
             fields have the wrong types. Stores add the key and collection.
     """
+    return entry_from_fields(parse_document(document))
+
+
+def document_names_match(document: dict[str, Any], collection: str, key: str) -> bool:
+    """Whether a parsed document is the entry of ``(collection, key)``.
+
+    A store whose backend compares names without case (Windows credentials,
+    the registry) has the names inside the document decide. A document without
+    names (none that kv or py-key-value writes) is taken as a match.
+    """
+    stored_collection: object = document.get("collection", collection)
+    stored_key: object = document.get("key", key)
+    return stored_collection == collection and stored_key == key
+
+
+def document_expiry(document: dict[str, Any]) -> float | None:
+    """The expiry (epoch seconds) of a parsed document, ``None`` if it has none.
+
+    Raises:
+        DeserializationError: the expiry is not a timestamp.
+    """
+    expires_at = document.get("expires_at")
+    return None if expires_at is None else parse_timestamp(expires_at)
+
+
+def document_is_live(document: dict[str, Any], now: float) -> bool:
+    """Whether a parsed document has not expired at ``now`` (a damaged expiry
+    counts as live, so that reading it reports the damage)."""
     try:
-        text = document if isinstance(document, str) else bytes(document).decode("utf-8")
-        decoded = _decode(text)
-    except (ValueError, UnicodeDecodeError, RecursionError) as error:
-        raise DeserializationError(f"Stored document is not valid JSON: {error}") from None
-    if type(decoded) is not dict:
-        raise DeserializationError(
-            f"Stored document is a JSON {type(decoded).__name__}, not an object"
-        )
-    return entry_from_fields(decoded)
+        expires_at = document_expiry(document)
+    except DeserializationError:
+        return True
+    return expires_at is None or expires_at > now

@@ -17,6 +17,9 @@ retry logic written against the standard library works for every backend.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypedDict
+
+from typing_extensions import Unpack
 
 __all__ = [
     "ArgumentTypeError",
@@ -67,6 +70,14 @@ def _name(name: object) -> str | None:
     if type(name) is str:
         return name
     return str.__str__(name) if isinstance(name, str) else None
+
+
+class ErrorContext(TypedDict, total=False):
+    """Where an error happened: the keywords every :class:`KeyValueOperationError` takes."""
+
+    store: str | None
+    collection: str | None
+    key: str | None
 
 
 class KeyValueError(Exception):
@@ -191,15 +202,9 @@ class InvalidTTLError(KeyValueOperationError, ValueError):
     """A TTL is not ``None`` and not a finite number of seconds greater than 0."""
 
     def __init__(
-        self,
-        message: str,
-        *,
-        ttl: object = None,
-        store: str | None = None,
-        collection: str | None = None,
-        key: str | None = None,
+        self, message: str, *, ttl: object = None, **context: Unpack[ErrorContext]
     ) -> None:
-        super().__init__(message, store=store, collection=collection, key=key)
+        super().__init__(message, **context)
         self.ttl = ttl
 
 
@@ -211,26 +216,17 @@ class ReadOnlyError(KeyValueOperationError):
         message: str = "The store is read-only",
         *,
         operation: str | None = None,
-        store: str | None = None,
-        collection: str | None = None,
-        key: str | None = None,
+        **context: Unpack[ErrorContext],
     ) -> None:
-        super().__init__(message, store=store, collection=collection, key=key)
+        super().__init__(message, **context)
         self.operation = operation
 
 
 class _SizeError(KeyValueOperationError):
     def __init__(
-        self,
-        message: str,
-        *,
-        size: int,
-        limit: int,
-        store: str | None = None,
-        collection: str | None = None,
-        key: str | None = None,
+        self, message: str, *, size: int, limit: int, **context: Unpack[ErrorContext]
     ) -> None:
-        super().__init__(message, store=store, collection=collection, key=key)
+        super().__init__(message, **context)
         self.size = size
         self.limit = limit
 
@@ -259,11 +255,9 @@ class MissingKeyError(KeyValueOperationError, KeyError):
         message: str = "No value is stored under the key",
         *,
         operation: str | None = None,
-        store: str | None = None,
-        collection: str | None = None,
-        key: str | None = None,
+        **context: Unpack[ErrorContext],
     ) -> None:
-        super().__init__(message, store=store, collection=collection, key=key)
+        super().__init__(message, **context)
         self.operation = operation
 
     def __str__(self) -> str:  # KeyError would quote the message otherwise

@@ -167,10 +167,7 @@ class PerLoop(Generic[T]):
             watched = self._watchers.get(loop)
             if watched is not None and watched[0] is token:  # still this loop's watcher
                 del self._watchers[loop]
-                resource = self._resources.pop(loop, None)
-                self._locks.pop(loop, None)
-                if loop is self._last_loop:
-                    self._last_loop, self._last = None, None
+                resource = self._drop(loop)
                 if resource is not None:
                     with contextlib.suppress(Exception):  # best effort, by contract
                         await self._close(resource)
@@ -182,11 +179,16 @@ class PerLoop(Generic[T]):
             # A closed loop never runs its generators again; drop them unstarted.
             self._watchers.pop(loop, None)
 
-    def _forget(self, loop: object) -> T | None:
+    def _drop(self, loop: object) -> T | None:
+        """Forget ``loop``'s resource and lock; return the resource."""
         resource = self._resources.pop(loop, None)
         self._locks.pop(loop, None)
         if loop is self._last_loop:
             self._last_loop, self._last = None, None
+        return resource
+
+    def _forget(self, loop: object) -> T | None:
+        resource = self._drop(loop)
         if resource is not None:
             with contextlib.suppress(Exception):  # best effort, by contract
                 self._discard(resource)

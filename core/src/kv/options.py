@@ -52,12 +52,14 @@ from typing import Any, ClassVar, TypeVar, overload
 
 from typing_extensions import Self, dataclass_transform
 
+from kv.capabilities import Capabilities
 from kv.checks import local_path
 from kv.errors import InvalidOptionError, InvalidURLError
 from kv.url import StoreURL, is_secret_option
 
 __all__ = [
     "CommonOptions",
+    "LocalOptions",
     "LocalPathOptions",
     "OptionInfo",
     "StoreOptions",
@@ -117,14 +119,21 @@ class StoreOptions:
 
     * ``positional``: the option a store's first positional argument fills
       (``DuckDBStore("kv.duckdb")``), or ``None``.
+    * ``url_positional``: when ``True`` (and ``positional`` is ``None``), the
+      first positional argument is a URL without query whose location gives
+      options (``PostgreSQLStore("postgresql://h/db", table="t")``); keywords
+      win over it. A query is refused there: it is ``kv.connect``'s job.
 
-    Class methods a subclass may override:
+    Methods a subclass may override:
 
     * :meth:`from_location`: the options a URL gives between ``://`` and
       ``?`` (a path, hosts, a database number); by default a URL may have none.
+    * :meth:`adjust_capabilities`: what a store with these options can do,
+      when that depends on an option (a size limit makes a store ``bounded``).
     """
 
     positional: ClassVar[str | None] = None
+    url_positional: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -167,6 +176,11 @@ class StoreOptions:
             )
         return {}
 
+    def adjust_capabilities(self, declared: Capabilities) -> Capabilities:
+        """What a store with these options can do, given what its class declares
+        (by default the declared capabilities, unchanged)."""
+        return declared
+
     @classmethod
     def from_url(cls, url: StoreURL, keywords: Mapping[str, object], *, store: str) -> Self:
         """The options ``url`` names: its location, then its query (which wins), then
@@ -199,6 +213,15 @@ class StoreOptions:
                     store=store,
                 )
             return given
+        if cls.url_positional and isinstance(given, str | StoreURL):
+            url = StoreURL.parse(given)
+            if url.query_items:
+                raise InvalidOptionError(
+                    f"Give options as keywords of {store} (or use kv.connect or from_url,"
+                    " which read the URL query)",
+                    store=store,
+                )
+            return parse_options(None, {**cls.from_location(url), **keywords}, cls, store=store)
         if given is not None:
             if cls.positional is None:
                 raise InvalidOptionError(
@@ -370,6 +393,9 @@ def _check_keyword(value: object, annotation: Any) -> object:
         return Path(value)
     if origin is tuple and isinstance(value, list | tuple):
         return tuple(value)
+    if origin is typing.Literal and value not in typing.get_args(inner):
+        choices = ", ".join(map(repr, typing.get_args(inner)))
+        raise ValueError(f"must be one of {choices}, not {value!r}")
     return value
 
 
@@ -468,30 +494,49 @@ def _invalid(name: str, value: object, error: ValueError, store: str) -> Invalid
     return InvalidOptionError(f"Option {name!r} = {value!r}: {error}", store=store)
 
 
-class LocalPathOptions(CommonOptions):
-    """Options of a store kept in a local file or directory, named by ``path``.
+class LocalOptions(CommonOptions):
+    """Options of a store kept in local files: the URL's path fills the option
+    named by ``positional`` (``path``, or ``directory`` in a subclass that declares it).
 
-    The URL's path is the ``path`` option (``scheme:///absolute``,
-    ``scheme://relative``), and so is the store's first positional argument.
-    A subclass says what the path is with the class attributes ``path_kind``
-    (for messages: ``"directory"``, ``"database path"``), ``path_forms``
-    (example URLs for the message when the path is missing) and
-    ``windows_drive`` (read ``scheme:///C:/dir`` as ``C:/dir``).
+    The URL's path is ``scheme:///absolute`` or ``scheme://relative``; the same
+    option is the store's first positional argument. A subclass declares that
+    option and may set the class attributes ``path_kind`` (for messages:
+    ``"directory"``, ``"database path"``), ``memory_path`` (the path that means
+    a private in-memory database, such as ``":memory:"``: such a store is not
+    ``persistent``) and ``windows_drive`` (on by default: read ``scheme:///C:/dir``
+    as ``C:/dir``, a Windows drive path).
+    """
+
+    positional: ClassVar[str | None] = "path"
+    path_kind: ClassVar[str] = "directory"
+    memory_path: ClassVar[str | None] = None
+    windows_drive: ClassVar[bool] = True
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether the path is the :attr:`memory_path` (nothing is kept on disk)."""
+        path = getattr(self, self.positional or "path", None)
+        return self.memory_path is not None and path == self.memory_path
+
+    def adjust_capabilities(self, declared: Capabilities) -> Capabilities:
+        """An in-memory store is not ``persistent``."""
+        return dataclasses.replace(declared, persistent=False) if self.in_memory else declared
+
+    @classmethod
+    def from_location(cls, url: StoreURL) -> Mapping[str, object]:
+        """The URL's path, as the ``positional`` option."""
+        forms = [f"{url.scheme}:///absolute/path", f"{url.scheme}://relative/path"]
+        if cls.memory_path is not None:
+            forms.append(f"{url.scheme}://{cls.memory_path}")
+        path = url.local_path(kind=cls.path_kind, forms=forms, windows_drive=cls.windows_drive)
+        return {cls.positional or "path": path}
+
+
+class LocalPathOptions(LocalOptions):
+    """:class:`LocalOptions` whose location is the option ``path``.
 
     Attributes:
         path: The file or directory (the URL's path).
     """
 
-    positional = "path"
-    path_kind: ClassVar[str] = "directory"
-    path_forms: ClassVar[tuple[str, ...]] = ()
-    windows_drive: ClassVar[bool] = False
     path: str = option(check=local_path)
-
-    @classmethod
-    def from_location(cls, url: StoreURL) -> Mapping[str, object]:
-        """The URL's path, as ``path``."""
-        path = url.local_path(
-            kind=cls.path_kind, forms=cls.path_forms, windows_drive=cls.windows_drive
-        )
-        return {"path": path}

@@ -85,6 +85,12 @@ class StorePlugin:
         conformance: ``"module:attribute"`` of the plugin's
             :class:`kv_conformance.hooks.ConformanceHooks` (test support: the
             damaged-data and persistence tests), or ``None``.
+        name: The store's short name in error messages (``store=...``);
+            default: the store's package without its ``kv_`` prefix
+            (``"kv_duckdb.store:DuckDBStore"`` is ``duckdb``).
+
+    A store class takes ``capabilities``, ``Options`` and ``store_name`` from
+    its declaration with ``class DuckDBStore(FullStore, plugin=PLUGIN)``.
     """
 
     store: str
@@ -92,6 +98,15 @@ class StorePlugin:
     capabilities: Capabilities
     description: str = ""
     conformance: str | None = None
+    name: str = ""
+
+    @property
+    def store_name(self) -> str:
+        """:attr:`name`, or the store's package without its ``kv_`` prefix."""
+        if self.name:
+            return self.name
+        package = self.store.partition(":")[0].partition(".")[0]
+        return package.removeprefix("kv_")
 
     def load_store(self) -> StoreClass:
         """Import the store class and check it matches this declaration.

@@ -64,6 +64,8 @@ from kv.values import dump_value, load_value, validate_values
 if TYPE_CHECKING:
     import anyio
 
+    from kv.plugin import StorePlugin
+
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "BaseStore",
@@ -151,12 +153,20 @@ class BaseStore:
     _next_sweep: float = float("inf")
     """When the next write sweeps expired entries (never, unless CullMixin)."""
 
-    def __init_subclass__(cls, *, abstract: bool = False, **kwargs: Any) -> None:
+    def __init_subclass__(
+        cls, *, abstract: bool = False, plugin: StorePlugin | None = None, **kwargs: Any
+    ) -> None:
         """Check, for concrete stores, that capabilities match the methods offered.
 
-        Pass ``abstract=True`` in the class statement of a mixin or partial base.
+        Pass ``abstract=True`` in the class statement of a mixin or partial base,
+        and ``plugin=PLUGIN`` (the plugin's :class:`~kv.plugin.StorePlugin`) to
+        take ``capabilities``, ``Options`` and ``store_name`` from the declaration.
         """
         super().__init_subclass__(**kwargs)
+        if plugin is not None:
+            cls.capabilities = plugin.capabilities
+            cls.Options = plugin.options  # type: ignore[assignment]
+            cls.store_name = plugin.store_name
         if not cls.__dict__.get("store_name"):
             cls.store_name = cls.__name__
         cls._has_collection_setup = cls._setup_collection is not BaseStore._setup_collection
@@ -186,6 +196,10 @@ class BaseStore:
             error.add_context(store=self.store_name)
             raise
         self.options = built
+        declared = type(self).capabilities
+        adjusted = built.adjust_capabilities(declared)
+        if adjusted != declared:
+            self.capabilities = adjusted
         default_collection = built.default_collection
         if default_collection is None:
             default_collection = DEFAULT_COLLECTION

@@ -32,7 +32,14 @@ from kv.errors import (
     SerializationError,
 )
 
-__all__ = ["MAX_VALUE_DEPTH", "dump_value", "load_value", "validate_values", "value_size"]
+__all__ = [
+    "MAX_VALUE_DEPTH",
+    "dump_value",
+    "load_object",
+    "load_value",
+    "validate_values",
+    "value_size",
+]
 
 MAX_VALUE_DEPTH = 64
 """Most levels of objects and arrays a value may nest, the value itself being level 1.
@@ -145,14 +152,22 @@ def load_value(text: str | bytes) -> dict[str, Any]:
     Raises:
         DeserializationError: the text is not JSON, or not a JSON object.
     """
+    return load_object(text, "Stored value")
+
+
+def load_object(text: str | bytes | bytearray | memoryview, what: str) -> dict[str, Any]:
+    """Parse JSON text (UTF-8 bytes or ``str``) that must be a JSON object.
+
+    Raises:
+        DeserializationError: naming ``what`` (``"Stored value"``), when the
+            text is not JSON or not a JSON object.
+    """
     try:
         loaded = _decode(text if isinstance(text, str) else bytes(text).decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
-        raise DeserializationError(f"Stored value is not valid JSON: {error}") from None
+        raise DeserializationError(f"{what} is not valid JSON: {error}") from None
     if type(loaded) is not dict:
-        raise DeserializationError(
-            f"Stored value is a JSON {type(loaded).__name__}, not a JSON object"
-        )
+        raise DeserializationError(f"{what} is a JSON {type(loaded).__name__}, not a JSON object")
     return loaded
 
 

@@ -38,7 +38,7 @@ class TestSQLiteStore(StoreConformance):
     async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
         """Another table in the same database file, open at the same time."""
         assert isinstance(store, SQLiteStore)
-        return SQLiteStore(store.path, table=f"{store.table}_sibling")
+        return SQLiteStore(store.options.path, table=f"{store.options.table}_sibling")
 
 
 def test_conformance_hooks_are_registered() -> None:

@@ -169,7 +169,7 @@ async def test_relative_path_is_relative_to_the_working_directory(
     monkeypatch.chdir(tmp_path)
     store = kv.connect("sqlite://sub/relative.db")
     assert isinstance(store, SQLiteStore)
-    assert store.path == "sub/relative.db"
+    assert store.options.path == "sub/relative.db"
     try:
         await store.put("k", {"v": 1})
     finally:
@@ -180,7 +180,7 @@ async def test_relative_path_is_relative_to_the_working_directory(
 async def test_memory_database_is_private_and_not_persistent() -> None:
     store = kv.connect("sqlite://:memory:")
     assert isinstance(store, SQLiteStore)
-    assert store.path == ":memory:"
+    assert store.options.path == ":memory:"
     assert not store.capabilities.persistent
     assert SQLiteStore.capabilities.persistent  # the class is unchanged
     await store.put("k", {"v": 1})
@@ -199,10 +199,14 @@ async def test_constructor_takes_a_path(tmp_path: Path) -> None:
 async def test_options_from_the_query_and_keywords(db_path: Path) -> None:
     store = kv.connect(f"sqlite://{db_path}?table=cache&timeout=2.5&default_collection=app")
     assert isinstance(store, SQLiteStore)
-    assert (store.table, store.timeout, store.default_collection) == ("cache", 2.5, "app")
+    assert (store.options.table, store.options.timeout, store.default_collection) == (
+        "cache",
+        2.5,
+        "app",
+    )
     keyword = kv.connect(f"sqlite://{db_path}?table=cache", table="other", timeout=1)
     assert isinstance(keyword, SQLiteStore)
-    assert (keyword.table, keyword.timeout) == ("other", 1.0)
+    assert (keyword.options.table, keyword.options.timeout) == ("other", 1.0)
     try:
         await store.put("k", {"v": 1})
         assert raw_rows(db_path, "cache") == [("app", "k", '{"v":1}')]
@@ -227,7 +231,7 @@ def test_bad_table_name_in_the_query_is_an_invalid_option() -> None:
 
 
 def test_longest_table_name_is_accepted() -> None:
-    assert SQLiteStore(":memory:", table="t" * 63).table == "t" * 63
+    assert SQLiteStore(":memory:", table="t" * 63).options.table == "t" * 63
 
 
 @pytest.mark.parametrize(
@@ -261,7 +265,7 @@ def test_empty_constructor_path_is_refused() -> None:
 
 def test_windows_drive_path_loses_its_leading_slash() -> None:
     store = SQLiteStore.from_url(kv.StoreURL.parse("sqlite:///C:/data/kv.db"))
-    assert store.path == "C:/data/kv.db"
+    assert store.options.path == "C:/data/kv.db"
 
 
 # --- names, values and damaged rows -------------------------------------------------

@@ -66,7 +66,7 @@ class TestChDBStore(StoreConformance):
     async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
         """Another table on the same path, open in this process at the same time."""
         assert isinstance(store, ChDBStore)
-        return ChDBStore(store.path, table=f"{store.table}_sibling")
+        return ChDBStore(store.options.path, table=f"{store.options.table}_sibling")
 
 
 def descriptors_but_chdb_thread_stats() -> int:

@@ -47,7 +47,7 @@ async def store(tmp_path: Path) -> AsyncIterator[ChDBStore]:
 
 def raw_rows(store: ChDBStore, sql: str) -> list[dict[str, Any]]:
     """Rows of ``sql`` over a raw session on the store's path (same process server)."""
-    raw = Session(store.path)
+    raw = Session(store.options.path)
     try:
         data = raw.query(sql, "JSONEachRow").bytes()
         return [json.loads(line) for line in data.splitlines() if line]
@@ -168,7 +168,11 @@ def test_plugin_module_is_light() -> None:
 def test_options_from_query_and_keywords(tmp_path: Path) -> None:
     store = kv.connect(f"chdb://{tmp_path}/db?table=cache&lock_timeout=2&default_collection=app")
     assert isinstance(store, ChDBStore)
-    assert (store.table, store.lock_timeout, store.default_collection) == ("cache", 2.0, "app")
+    assert (store.options.table, store.options.lock_timeout, store.default_collection) == (
+        "cache",
+        2.0,
+        "app",
+    )
     assert repr(store) == f"<ChDBStore path={str(tmp_path / 'db')!r} table='cache'>"
 
 

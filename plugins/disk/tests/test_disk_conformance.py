@@ -44,10 +44,10 @@ class TestDiskStore(StoreConformance):
         """A cache in a sibling directory (same parent, name starting the same), same layout."""
         assert isinstance(store, DiskStore)
         return DiskStore(
-            f"{store.directory}-sibling",
-            layout=store.layout,
-            max_size=store.max_size,
-            timeout=store.timeout,
+            f"{store.options.directory}-sibling",
+            layout=store.options.layout,
+            max_size=store.options.max_size,
+            timeout=store.options.timeout,
         )
 
 

@@ -96,11 +96,11 @@ def test_package_exports_lazily() -> None:
 def test_absolute_and_relative_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = kv.connect(f"disk://{tmp_path}/abs")
     assert isinstance(store, DiskStore)
-    assert store.directory == str(tmp_path / "abs")
+    assert store.options.directory == str(tmp_path / "abs")
     monkeypatch.chdir(tmp_path)
     relative = kv.connect("disk://sub/dir")
     assert isinstance(relative, DiskStore)
-    assert relative.directory == str(tmp_path / "sub" / "dir")
+    assert relative.options.directory == str(tmp_path / "sub" / "dir")
 
 
 async def test_nothing_is_created_before_first_use(tmp_path: Path) -> None:
@@ -117,12 +117,16 @@ def test_options_from_query_and_keywords(tmp_path: Path) -> None:
         "&default_collection=app&sweep_interval=none&sweep_limit=7"
     )
     assert isinstance(store, DiskStore)
-    assert (store.layout, store.max_size, store.timeout) == ("per-collection", 100000, 2.5)
+    assert (store.options.layout, store.options.max_size, store.options.timeout) == (
+        "per-collection",
+        100000,
+        2.5,
+    )
     assert store.default_collection == "app"
     assert (store.sweep_interval, store.sweep_limit) == (None, 7)
     keyword = kv.connect(f"disk://{tmp_path}?max_size=5", max_size=None, layout="single")
     assert isinstance(keyword, DiskStore)
-    assert (keyword.layout, keyword.max_size) == ("single", None)
+    assert (keyword.options.layout, keyword.options.max_size) == ("single", None)
 
 
 def test_bounded_only_with_a_size_limit(tmp_path: Path) -> None:
@@ -176,7 +180,7 @@ def test_constructor_checks_the_directory() -> None:
 
 def test_windows_drive_path_loses_its_leading_slash() -> None:
     store = DiskStore.from_url(kv.StoreURL.parse("disk:///C:/cache"))
-    assert store.directory.endswith("C:/cache")
+    assert store.options.directory.endswith("C:/cache")
 
 
 async def test_a_file_that_is_not_a_database_is_a_setup_error(tmp_path: Path) -> None:

@@ -86,7 +86,7 @@ async def test_pickled_value_in_the_row_is_never_loaded(store: DiskStore, tmp_pa
     marker = tmp_path / "pwned"
     payload = pickle.dumps(MarkerPayload(marker))
     tamper(
-        Path(store.directory) / "cache.db",
+        Path(store.options.directory) / "cache.db",
         "UPDATE Cache SET mode = 4, value = ? WHERE key = 'users::victim'",
         (sqlite3.Binary(payload),),
     )
@@ -96,7 +96,7 @@ async def test_pickled_value_in_the_row_is_never_loaded(store: DiskStore, tmp_pa
 
 async def test_pickled_value_in_a_file_is_never_loaded(store: DiskStore, tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
-    directory = Path(store.directory)
+    directory = Path(store.options.directory)
     (directory / "ab" / "cd").mkdir(parents=True)
     name = "ab/cd/" + "0" * 28 + ".val"
     (directory / name).write_bytes(pickle.dumps(MarkerPayload(marker)))
@@ -129,7 +129,7 @@ async def test_value_diskcache_pickled_itself_is_refused(tmp_path: Path) -> None
 
 async def test_pickled_key_is_refused(store: DiskStore, tmp_path: Path) -> None:
     tamper(
-        Path(store.directory) / "cache.db",
+        Path(store.options.directory) / "cache.db",
         "UPDATE Cache SET raw = 0 WHERE key = 'users::victim'",
         (),
     )
@@ -141,7 +141,7 @@ async def test_pickled_key_is_refused(store: DiskStore, tmp_path: Path) -> None:
 
 async def test_binary_value_file_is_refused(store: DiskStore) -> None:
     tamper(
-        Path(store.directory) / "cache.db",
+        Path(store.options.directory) / "cache.db",
         "UPDATE Cache SET mode = 2, value = NULL, filename = 'ab/cd/x.val'"
         " WHERE key = 'users::victim'",
         (),
@@ -152,7 +152,7 @@ async def test_binary_value_file_is_refused(store: DiskStore) -> None:
 @pytest.mark.parametrize("mode", [0, 5, -1, None])
 async def test_unknown_modes_are_refused(store: DiskStore, mode: object) -> None:
     tamper(
-        Path(store.directory) / "cache.db",
+        Path(store.options.directory) / "cache.db",
         "UPDATE Cache SET mode = ? WHERE key = 'users::victim'",
         (mode,),
     )
@@ -175,7 +175,7 @@ async def test_text_file_names_diskcache_never_makes_are_refused(
 ) -> None:
     (tmp_path / "outside.val").write_text('{"value": {"stolen": true}}')
     tamper(
-        Path(store.directory) / "cache.db",
+        Path(store.options.directory) / "cache.db",
         "UPDATE Cache SET mode = 3, value = NULL, filename = ? WHERE key = 'users::victim'",
         (filename,),
     )
@@ -191,7 +191,7 @@ async def test_symlinked_value_files_are_not_followed(
     secret.mkdir()
     name = "0" * 28 + ".val"
     (secret / name).write_text('{"value": {"stolen": true}}')
-    directory = Path(store.directory)
+    directory = Path(store.options.directory)
     if linked == "file":
         (directory / "ab" / "cd").mkdir(parents=True)
         (directory / "ab" / "cd" / name).symlink_to(secret / name)
@@ -222,7 +222,7 @@ async def test_damaged_raw_values_are_refused(
     store: DiskStore, value: object, message: str
 ) -> None:
     tamper(
-        Path(store.directory) / "cache.db",
+        Path(store.options.directory) / "cache.db",
         "UPDATE Cache SET value = ? WHERE key = 'users::victim'",
         (value,),
     )
@@ -231,7 +231,7 @@ async def test_damaged_raw_values_are_refused(
 
 async def test_non_numeric_expire_time_is_refused(store: DiskStore) -> None:
     tamper(
-        Path(store.directory) / "cache.db",
+        Path(store.options.directory) / "cache.db",
         "UPDATE Cache SET expire_time = 'tomorrow' WHERE key = 'users::victim'",
         (),
     )

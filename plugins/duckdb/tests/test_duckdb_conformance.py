@@ -38,7 +38,7 @@ class TestDuckDBStore(StoreConformance):
     async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
         """Another table in the same database file, open in this process at the same time."""
         assert isinstance(store, DuckDBStore)
-        return DuckDBStore(store.path, table=f"{store.table}_sibling")
+        return DuckDBStore(store.options.path, table=f"{store.options.table}_sibling")
 
 
 class TestDuckDBMemoryStore(StoreConformance):
@@ -61,7 +61,7 @@ class TestDuckDBMemoryStore(StoreConformance):
         ``:memory:`` stores never share one database.
         """
         assert isinstance(store, DuckDBStore)
-        return DuckDBStore(store.path, table=store.table)
+        return DuckDBStore(store.options.path, table=store.options.table)
 
 
 def test_conformance_hooks_are_registered() -> None:

@@ -119,7 +119,7 @@ async def test_relative_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.chdir(tmp_path)
     store = kv.connect("duckdb://sub/kv.duckdb")
     assert isinstance(store, DuckDBStore)
-    assert store.path == "sub/kv.duckdb"
+    assert store.options.path == "sub/kv.duckdb"
     try:
         await store.put("k", {"v": 1})
     finally:
@@ -149,11 +149,15 @@ def test_options_from_query_and_keywords(db_path: Path) -> None:
         f"duckdb://{db_path}?table=cache&lock_timeout=2.5&default_collection=app&sweep_limit=9"
     )
     assert isinstance(store, DuckDBStore)
-    assert (store.table, store.lock_timeout, store.default_collection) == ("cache", 2.5, "app")
+    assert (store.options.table, store.options.lock_timeout, store.default_collection) == (
+        "cache",
+        2.5,
+        "app",
+    )
     assert store.sweep_limit == 9
     overridden = kv.connect(f"duckdb://{db_path}?table=cache", table="other")
     assert isinstance(overridden, DuckDBStore)
-    assert overridden.table == "other"
+    assert overridden.options.table == "other"
     assert repr(store) == f"<DuckDBStore path={str(db_path)!r} table='cache'>"
 
 

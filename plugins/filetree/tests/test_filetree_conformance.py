@@ -42,7 +42,7 @@ class TestFileTreeStore(StoreConformance):
     async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
         """A tree in a sibling folder (same parent, name starting the same)."""
         assert isinstance(store, FileTreeStore)
-        return FileTreeStore(f"{store.directory}-sibling", fsync=store.fsync)
+        return FileTreeStore(f"{store.options.directory}-sibling", fsync=store.options.fsync)
 
 
 def test_conformance_hooks_are_registered() -> None:

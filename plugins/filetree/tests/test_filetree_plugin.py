@@ -93,11 +93,11 @@ def test_package_exports_lazily() -> None:
 def test_absolute_and_relative_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = kv.connect(f"file://{tmp_path}/abs")
     assert isinstance(store, FileTreeStore)
-    assert store.directory == str(tmp_path / "abs")
+    assert store.options.directory == str(tmp_path / "abs")
     monkeypatch.chdir(tmp_path)
     relative = kv.connect("file://sub/dir")
     assert isinstance(relative, FileTreeStore)
-    assert relative.directory == str(tmp_path / "sub" / "dir")
+    assert relative.options.directory == str(tmp_path / "sub" / "dir")
     assert repr(relative) == f"<FileTreeStore directory={str(tmp_path / 'sub' / 'dir')!r}>"
 
 
@@ -106,11 +106,11 @@ def test_options_from_query_and_keywords(tmp_path: Path) -> None:
         f"file://{tmp_path}?fsync=false&default_collection=app&sweep_interval=5&sweep_limit=9"
     )
     assert isinstance(store, FileTreeStore)
-    assert (store.fsync, store.default_collection) == (False, "app")
+    assert (store.options.fsync, store.default_collection) == (False, "app")
     assert (store.sweep_interval, store.sweep_limit) == (5.0, 9)
     keyword = kv.connect(f"file://{tmp_path}?fsync=false", fsync=True)
     assert isinstance(keyword, FileTreeStore)
-    assert keyword.fsync is True
+    assert keyword.options.fsync is True
 
 
 @pytest.mark.parametrize(
@@ -140,7 +140,7 @@ def test_constructor_checks_its_arguments() -> None:
 
 def test_windows_drive_path_loses_its_leading_slash() -> None:
     store = FileTreeStore.from_url(kv.StoreURL.parse("file:///C:/data"))
-    assert store.directory.endswith("C:/data")
+    assert store.options.directory.endswith("C:/data")
 
 
 # --- the layout on disk -------------------------------------------------------------------
@@ -158,7 +158,7 @@ async def test_documents_are_indented_and_keep_the_original_names(
     store: FileTreeStore,
 ) -> None:
     await store.put("alice", {"name": "Alice", "tags": ["x"]}, collection="users", ttl=60)
-    path = Path(store.directory) / "users" / "alice.json"
+    path = Path(store.options.directory) / "users" / "alice.json"
     text = path.read_text(encoding="utf-8")
     assert text.startswith('{\n  "collection": "users",\n')
     assert '\n  "value": {\n    "name": "Alice",' in text
@@ -170,7 +170,7 @@ async def test_documents_are_indented_and_keep_the_original_names(
 
 
 async def test_names_are_encoded_and_long_names_hashed(store: FileTreeStore) -> None:
-    root = Path(store.directory)
+    root = Path(store.options.directory)
     long_key = "k" * 1500
     await store.put("a/b:c.d", {"v": 1}, collection="odd name/..")
     await store.put(long_key, {"v": 2}, collection="odd name/..")
@@ -195,14 +195,14 @@ async def test_writes_leave_no_temporary_files(store: FileTreeStore) -> None:
     await store.put_many([f"k{i}" for i in range(50)], [{"i": i} for i in range(50)])
     for i in range(50):
         await store.put(f"k{i}", {"i": -i})
-    names = os.listdir(Path(store.directory) / "default_collection")
+    names = os.listdir(Path(store.options.directory) / "default_collection")
     assert sorted(names) == sorted(f"k{i}.json" for i in range(50))
 
 
 async def test_damaged_and_foreign_files(store: FileTreeStore) -> None:
     await store.put("bad", {"v": 1}, collection="c")
     await store.put("good", {"v": 2}, collection="c")
-    folder = Path(store.directory) / "c"
+    folder = Path(store.options.directory) / "c"
     for content, message in [
         (b"not json", "not a JSON document"),
         (b"[1, 2]", "not a JSON document"),
@@ -222,7 +222,7 @@ async def test_damaged_and_foreign_files(store: FileTreeStore) -> None:
 
 async def test_a_fifo_in_place_of_an_entry_does_not_hang(store: FileTreeStore) -> None:
     await store.put("good", {"v": 2}, collection="c")
-    os.mkfifo(Path(store.directory) / "c" / "pipe.json")
+    os.mkfifo(Path(store.options.directory) / "c" / "pipe.json")
     with anyio.fail_after(5), pytest.raises(kv.DeserializationError, match="regular file"):
         await store.get("pipe", collection="c")
     assert sorted(await store.keys("c")) == ["good"]
@@ -231,13 +231,13 @@ async def test_a_fifo_in_place_of_an_entry_does_not_hang(store: FileTreeStore) -
 
 
 async def test_a_folder_in_place_of_an_entry(store: FileTreeStore) -> None:
-    (Path(store.directory) / "c" / "dir.json").mkdir(parents=True)
+    (Path(store.options.directory) / "c" / "dir.json").mkdir(parents=True)
     with pytest.raises(kv.DeserializationError):
         await store.get("dir", collection="c")
 
 
 async def test_other_files_in_the_tree_are_ignored(store: FileTreeStore) -> None:
-    root = Path(store.directory)
+    root = Path(store.options.directory)
     await store.put("k", {"v": 1}, collection="c")
     (root / "c" / "notes.txt").write_text("hello")
     (root / "README").write_text("hello")
@@ -253,7 +253,7 @@ async def test_other_files_in_the_tree_are_ignored(store: FileTreeStore) -> None
 
 
 async def test_destroy_and_destroy_collection(store: FileTreeStore) -> None:
-    root = Path(store.directory)
+    root = Path(store.options.directory)
     await store.put("k", {"v": 1}, collection="a")
     await store.put("k", {"v": 2}, collection="b")
     (root / "keep.txt").write_text("not ours")
@@ -270,7 +270,7 @@ async def test_destroy_and_destroy_collection(store: FileTreeStore) -> None:
 
 
 async def test_cull_removes_expired_files_and_empty_folders(store: FileTreeStore) -> None:
-    root = Path(store.directory)
+    root = Path(store.options.directory)
     await store.put_many(["a", "b"], [{}, {}], collection="gone", ttl=0.1)
     await store.put_many(["a", "b"], [{}, {}], collection="mixed", ttl=0.1)
     await store.put("live", {"v": 1}, collection="mixed")
@@ -282,7 +282,7 @@ async def test_cull_removes_expired_files_and_empty_folders(store: FileTreeStore
 
 
 async def test_cull_removes_stale_leftovers_of_crashed_writes(store: FileTreeStore) -> None:
-    root = Path(store.directory)
+    root = Path(store.options.directory)
     await store.put("k", {"v": 1}, collection="c")
     old = (root / "c" / ".kv-tmp-0123456789abcdef", root / ".kv-trash-0123456789abcdef")
     old[0].write_text("{}")

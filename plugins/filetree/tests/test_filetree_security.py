@@ -75,7 +75,7 @@ async def test_traversal_names_stay_inside_the_root(
         assert await store.get(name, collection=name) == {"key": name}
     assert sorted(await store.keys("c")) == sorted(TRAVERSALS)
     assert set(TRAVERSALS) <= set(await store.collections())
-    root = Path(store.directory)
+    root = Path(store.options.directory)
     for path in tmp_path.rglob("*.json"):
         assert root in path.parents or outside in path.parents
     assert snapshot(outside) == before
@@ -89,7 +89,7 @@ async def test_symlinked_collection_folder_is_never_followed(
     store: FileTreeStore, outside: Path
 ) -> None:
     await store.put("mine", {"v": 1}, collection="own")
-    root = Path(store.directory)
+    root = Path(store.options.directory)
     (root / "c").symlink_to(outside, target_is_directory=True)
     before = snapshot(outside)
     with pytest.raises(PathSecurityError) as caught:
@@ -115,7 +115,7 @@ async def test_symlinked_collection_folder_is_never_followed(
 
 async def test_symlinked_entry_file_is_never_followed(store: FileTreeStore, outside: Path) -> None:
     await store.put("neighbour", {"v": 1}, collection="c")
-    folder = Path(store.directory) / "c"
+    folder = Path(store.options.directory) / "c"
     (folder / "k.json").symlink_to(outside / "k.json")
     before = snapshot(outside)
     with pytest.raises(PathSecurityError) as caught:
@@ -142,7 +142,7 @@ async def test_symlinked_root_entries_are_not_collections(
     store: FileTreeStore, outside: Path
 ) -> None:
     await store.put("k", {"v": 1}, collection="own")
-    root = Path(store.directory)
+    root = Path(store.options.directory)
     (root / "linked").symlink_to(outside, target_is_directory=True)
     (root / "linked-file.json").symlink_to(outside / "k.json")
     assert await store.collections() == ["own"]

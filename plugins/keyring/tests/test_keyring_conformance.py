@@ -60,13 +60,13 @@ class TestKeyringStore(StoreConformance):
         """
         assert isinstance(store, KeyringStore)
         return KeyringStore(
-            f"{store.service}-sibling",
+            f"{store.options.service}-sibling",
             backend=store._backend_option,
             max_value_chars=store.max_value_chars,
-            max_chunks=store.max_chunks,
+            max_chunks=store.options.max_chunks,
             lock_path=store._lock_option,
-            lock_timeout=store.lock_timeout,
-            legacy_names=store.legacy_names,
+            lock_timeout=store.options.lock_timeout,
+            legacy_names=store.options.legacy_names,
         )
 
     @pytest.mark.timeout(600)

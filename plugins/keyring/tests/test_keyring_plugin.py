@@ -79,9 +79,9 @@ def test_plugin_module_is_light() -> None:
 
 
 def test_url_forms(backend: PlaintextKeyring) -> None:
-    assert kv.connect("keyring://", backend=backend).service == "kv"  # type: ignore[attr-defined]
-    assert kv.connect("keyring://my-app", backend=backend).service == "my-app"  # type: ignore[attr-defined]
-    assert kv.connect("keyring://my%20app/", backend=backend).service == "my app"  # type: ignore[attr-defined]
+    assert kv.connect("keyring://", backend=backend).options.service == "kv"  # type: ignore[attr-defined]
+    assert kv.connect("keyring://my-app", backend=backend).options.service == "my-app"  # type: ignore[attr-defined]
+    assert kv.connect("keyring://my%20app/", backend=backend).options.service == "my app"  # type: ignore[attr-defined]
     with pytest.raises(kv.InvalidURLError):
         kv.connect("keyring://user:secret@service")
     store = kv.connect("keyring://svc?default_collection=tokens&sweep_interval=none")

@@ -42,11 +42,11 @@ def test_servers_from_url_keywords_and_positional_argument() -> None:
     assert store.options.servers == ("cache1:11300", "cache2:11211", "[::1]:11400")
     keyword = kv.connect("memcached://h", servers=["a:1", ("b", 2)])
     assert isinstance(keyword, MemcachedStore)
-    assert keyword.addresses == (("a", 1), ("b", 2))  # a keyword wins over the URL's hosts
+    assert keyword.options.addresses == (("a", 1), ("b", 2))  # a keyword wins over the URL's hosts
     query = kv.connect("memcached://h?servers=a:1,b")
     assert isinstance(query, MemcachedStore)
-    assert query.addresses == (("a", 1), ("b", 11211))
-    assert MemcachedStore(servers="x").addresses == (("x", 11211),)
+    assert query.options.addresses == (("a", 1), ("b", 11211))
+    assert MemcachedStore(servers="x").options.addresses == (("x", 11211),)
     assert MemcachedOptions(servers="a:1, [::1]").servers == ("a:1", "[::1]:11211")
 
 
@@ -54,7 +54,7 @@ def test_store_from_its_options_is_the_same_store() -> None:
     store = MemcachedStore(["a:1", "b"], max_item_size=2 * 1024 * 1024, timeout=None)
     again = MemcachedStore(store.options)
     assert again.options == store.options
-    assert (again.addresses, again.max_item_size, again.timeout) == (
+    assert (again.options.addresses, again.options.max_item_size, again.options.timeout) == (
         (("a", 1), ("b", 11211)),
         2 * 1024 * 1024,
         None,

@@ -406,7 +406,7 @@ async def test_a_cancelled_call_never_leaves_its_reply_to_the_next(
 def test_url_forms() -> None:
     store = kv.connect("memcached://cache1:11300,cache2,[::1]:11400")
     assert isinstance(store, MemcachedStore)
-    assert store.addresses == (("cache1", 11300), ("cache2", 11211), ("::1", 11400))
+    assert store.options.addresses == (("cache1", 11300), ("cache2", 11211), ("::1", 11400))
     assert repr(store) == "<MemcachedStore memcached://cache1:11300,cache2:11211,::1:11400>"
     default = kv.connect("memcached://")
     assert isinstance(default, MemcachedStore)
@@ -421,12 +421,12 @@ def test_url_forms() -> None:
     assert MemcachedStore.capabilities.max_value_size == 1024 * 1024 - 1024
     keyword = kv.connect("memcached://h?timeout=1", timeout=2)
     assert isinstance(keyword, MemcachedStore)
-    assert keyword.timeout == 2.0
+    assert keyword.options.timeout == 2.0
 
 
 def test_constructor_takes_servers() -> None:
     store = MemcachedStore(["a:1", ("b", 2)], timeout=None)
-    assert store.addresses == (("a", 1), ("b", 2))
+    assert store.options.addresses == (("a", 1), ("b", 2))
     assert MemcachedStore("a:1,b").addresses == (("a", 1), ("b", 11211))
 
 

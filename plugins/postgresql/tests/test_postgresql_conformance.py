@@ -49,7 +49,9 @@ class TestPostgreSQLStore(StoreConformance):
         test server is thrown away with its data directory.
         """
         assert isinstance(store, PostgreSQLStore)
-        sibling = PostgreSQLStore(table=f"{store.table}_sibling", schema=store.schema)
+        sibling = PostgreSQLStore(
+            table=f"{store.options.table}_sibling", schema=store.options.schema
+        )
         sibling._connect_args = dict(store._connect_args)
         sibling._where = store._where
         return sibling

@@ -483,14 +483,18 @@ def test_url_forms() -> None:
     defaults = kv.connect("postgresql://")
     assert isinstance(defaults, PostgreSQLStore)
     assert defaults._connect_args == {}
-    assert defaults.table == "kv_store"
+    assert defaults.options.table == "kv_store"
     options = kv.connect(
         "postgresql://h/db?min_size=0&max_size=3&connect_timeout=2&command_timeout=none"
         "&create_table=no&default_collection=app&sweep_interval=none&sweep_limit=7"
     )
     assert isinstance(options, PostgreSQLStore)
-    assert (options.min_size, options.max_size, options.connect_timeout) == (0, 3, 2.0)
-    assert (options.command_timeout, options.create_table) == (None, False)
+    assert (
+        options.options.min_size,
+        options.options.max_size,
+        options.options.connect_timeout,
+    ) == (0, 3, 2.0)
+    assert (options.options.command_timeout, options.options.create_table) == (None, False)
     assert (options.default_collection, options.sweep_interval, options.sweep_limit) == (
         "app",
         None,
@@ -522,7 +526,7 @@ def test_options_are_declared_once_and_reopen_the_same_store() -> None:
             "database": "db",
         }
     )
-    assert (again.table, again.sweep_interval, again.sweep_limit) == ("x", None, 7)
+    assert (again.options.table, again.sweep_interval, again.sweep_limit) == ("x", None, 7)
     listed = {info.name: info for info in PLUGIN.options.describe()}
     assert PLUGIN.options is PostgreSQLStore.Options
     for name in ("user", "password", "hosts", "port", "database", "table", "pool"):
@@ -555,7 +559,7 @@ def test_constructor_refuses_a_query_and_other_schemes() -> None:
         PostgreSQLStore("mysql://h/db")
     with pytest.raises(kv.InvalidURLError):
         PostgreSQLStore("postgresql://h/db/extra")
-    assert PostgreSQLStore("postgresql://h/db", table="x").table == "x"
+    assert PostgreSQLStore("postgresql://h/db", table="x").options.table == "x"
 
 
 def test_capabilities() -> None:

@@ -38,7 +38,7 @@ class TestRocksDBStore(StoreConformance):
     async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
         """A database in a sibling directory (same parent, name starting the same)."""
         assert isinstance(store, RocksDBStore)
-        return RocksDBStore(f"{store.path}-sibling", sync=store.sync)
+        return RocksDBStore(f"{store.options.path}-sibling", sync=store.options.sync)
 
 
 def test_conformance_hooks_are_registered() -> None:

@@ -121,7 +121,7 @@ async def test_relative_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.chdir(tmp_path)
     store = kv.connect("rocksdb://sub/db")
     assert isinstance(store, RocksDBStore)
-    assert store.path == "sub/db"
+    assert store.options.path == "sub/db"
     try:
         await store.put("k", {"v": 1})
     finally:
@@ -134,13 +134,13 @@ def test_options_from_query_and_keywords(db_path: Path) -> None:
         f"rocksdb://{db_path}?lock_timeout=2.5&sync=true&default_collection=app&sweep_limit=7"
     )
     assert isinstance(store, RocksDBStore)
-    assert store.lock_timeout == 2.5
-    assert store.sync is True
+    assert store.options.lock_timeout == 2.5
+    assert store.options.sync is True
     assert store.default_collection == "app"
     assert store.sweep_limit == 7
     overridden = kv.connect(f"rocksdb://{db_path}?lock_timeout=2.5", lock_timeout=9)
     assert isinstance(overridden, RocksDBStore)
-    assert overridden.lock_timeout == 9.0
+    assert overridden.options.lock_timeout == 9.0
     assert repr(store) == f"<RocksDBStore path={str(db_path)!r}>"
 
 

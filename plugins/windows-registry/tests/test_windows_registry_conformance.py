@@ -51,7 +51,9 @@ class TestWindowsRegistryStore(StoreConformance):
         """
         assert isinstance(store, WindowsRegistryStore)
         return WindowsRegistryStore(
-            f"{store.path}-sibling", hive=store.hive, legacy_names=store.legacy_names
+            f"{store.options.path}-sibling",
+            hive=store.options.hive,
+            legacy_names=store.options.legacy_names,
         )
 
 

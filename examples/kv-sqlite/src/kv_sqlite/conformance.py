@@ -17,7 +17,6 @@ from __future__ import annotations
 import sqlite3
 
 from kv.protocols import AsyncKeyValue
-from kv_sqlite.plugin import MEMORY_PATH
 from kv_sqlite.store import SQLiteStore
 
 __all__ = ["HOOKS", "SQLiteConformanceHooks"]
@@ -46,13 +45,13 @@ class SQLiteConformanceHooks:
             raise TypeError(
                 f"the sqlite:// conformance hooks need an SQLiteStore, not {type(store)}"
             )
-        table = store.table
-        if store.path == MEMORY_PATH:
+        table = store.options.table
+        if store.options.in_memory:
             await store.setup()
             return await store._run(
                 lambda connection: _overwrite(connection, table, collection, key)
             )
-        raw = sqlite3.connect(store.path)
+        raw = sqlite3.connect(store.options.path)
         try:
             return _overwrite(raw, table, collection, key)
         finally:

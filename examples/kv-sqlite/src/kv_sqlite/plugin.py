@@ -17,10 +17,7 @@ from kv.capabilities import Capabilities
 from kv.options import LocalPathOptions, option
 from kv.plugin import StorePlugin
 
-__all__ = ["MEMORY_PATH", "PLUGIN", "SQLITE_CAPABILITIES", "SQLiteOptions"]
-
-MEMORY_PATH = ":memory:"
-"""The path of a private in-memory database."""
+__all__ = ["PLUGIN", "SQLITE_CAPABILITIES", "SQLiteOptions"]
 
 SQLITE_CAPABILITIES = Capabilities.every_operation(persistent=True)
 """What :class:`kv_sqlite.store.SQLiteStore` can do (a ``:memory:`` store is not
@@ -49,8 +46,7 @@ class SQLiteOptions(LocalPathOptions):
     """
 
     path_kind = "database path"
-    path_forms = ("sqlite:///absolute/path.db", "sqlite://relative/path.db", "sqlite://:memory:")
-    windows_drive = True
+    memory_path = ":memory:"
     table: str = option(default="kv_entries", check=_table)
     timeout: float = option(default=5.0, check=checks.seconds)
 

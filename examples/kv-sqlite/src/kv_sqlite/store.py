@@ -41,7 +41,6 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -53,9 +52,9 @@ from kv.store import (
     FullStore,
 )
 from kv_sqlite.errors import translate_sqlite_error
-from kv_sqlite.plugin import MEMORY_PATH, SQLITE_CAPABILITIES, SQLiteOptions
+from kv_sqlite.plugin import PLUGIN, SQLITE_CAPABILITIES, SQLiteOptions
 
-__all__ = ["DEFAULT_TABLE", "MEMORY_PATH", "SQLITE_CAPABILITIES", "SQLiteOptions", "SQLiteStore"]
+__all__ = ["DEFAULT_TABLE", "SQLITE_CAPABILITIES", "SQLiteOptions", "SQLiteStore"]
 
 T = TypeVar("T")
 
@@ -126,7 +125,7 @@ class _Statements:
         )
 
 
-class SQLiteStore(FullStore):
+class SQLiteStore(FullStore, plugin=PLUGIN):
     """A kv store in one SQLite database file.
 
     Nothing is opened until the first call (or :meth:`setup`); the parent
@@ -143,27 +142,18 @@ class SQLiteStore(FullStore):
             invalid default collection.
     """
 
-    capabilities = SQLITE_CAPABILITIES
-    store_name = "sqlite"
-
-    Options = SQLiteOptions
     options: SQLiteOptions
 
     def __init__(
         self, options: SQLiteOptions | str | os.PathLike[str] | None = None, /, **keywords: object
     ) -> None:
         super().__init__(options, **keywords)
-        self.path = self.options.path
-        self.table = self.options.table
-        self.timeout = self.options.timeout
-        if self.path == MEMORY_PATH:
-            self.capabilities = replace(SQLITE_CAPABILITIES, persistent=False)
-        self._sql = _Statements(self.table)
+        self._sql = _Statements(self.options.table)
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
 
     def __repr__(self) -> str:
-        return f"<SQLiteStore path={self.path!r} table={self.table!r}>"
+        return f"<SQLiteStore path={self.options.path!r} table={self.options.table!r}>"
 
     # --- running SQL -------------------------------------------------------------
 
@@ -186,13 +176,16 @@ class SQLiteStore(FullStore):
         self._connection = await to_thread.run_sync(self._connect)
 
     def _connect(self) -> sqlite3.Connection:
-        in_memory = self.path == MEMORY_PATH
+        in_memory = self.options.in_memory
         if not in_memory:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            Path(self.options.path).parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: statements commit on their own unless a
         # transaction is begun explicitly (see _transaction).
         connection = sqlite3.connect(
-            self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
+            self.options.path,
+            timeout=self.options.timeout,
+            isolation_level=None,
+            check_same_thread=False,
         )
         try:
             if not in_memory:
@@ -348,7 +341,7 @@ class SQLiteStore(FullStore):
 
     def _translate_error(self, error: Exception) -> KeyValueError | None:
         """Map :mod:`sqlite3` exceptions to kv errors (``None``: let the base decide)."""
-        return translate_sqlite_error(error, self.path, self.timeout)
+        return translate_sqlite_error(error, self.options.path, self.options.timeout)
 
 
 # --- helpers -----------------------------------------------------------------------

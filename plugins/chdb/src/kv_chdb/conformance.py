@@ -53,7 +53,7 @@ class ChDBConformanceHooks:
         if not isinstance(store, ChDBStore):
             raise TypeError(f"the chdb:// conformance hooks need a ChDBStore, not {type(store)}")
         await store.setup()
-        table = store.table
+        table = store.options.table
         return await store._run(lambda session: _insert_damaged(session, table, collection, key))
 
 

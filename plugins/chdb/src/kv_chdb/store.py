@@ -72,7 +72,7 @@ from kv.errors import (
 from kv.store import (
     FullStore,
 )
-from kv_chdb.plugin import CHDB_CAPABILITIES, DEFAULT_TABLE, ChDBOptions
+from kv_chdb.plugin import CHDB_CAPABILITIES, DEFAULT_TABLE, PLUGIN, ChDBOptions
 from kv_chdb.sql import escape_parameter, json_list, json_rows
 
 __all__ = ["CHDB_CAPABILITIES", "DEFAULT_TABLE", "ChDBOptions", "ChDBStore"]
@@ -176,7 +176,7 @@ class _Statements:
         self.optimize = sql("OPTIMIZE TABLE {table} FINAL")
 
 
-class ChDBStore(FullStore):
+class ChDBStore(FullStore, plugin=PLUGIN):
     """A kv store in one table of chDB's embedded ClickHouse.
 
     Nothing is opened until the first call (or :meth:`setup`); the directory
@@ -193,26 +193,19 @@ class ChDBStore(FullStore):
             or lock timeout, or an invalid default collection.
     """
 
-    capabilities = CHDB_CAPABILITIES
-    store_name = "chdb"
-
-    Options = ChDBOptions
     options: ChDBOptions
 
     def __init__(
         self, options: ChDBOptions | str | os.PathLike[str] | None = None, /, **keywords: object
     ) -> None:
         super().__init__(options, **keywords)
-        self.path = self.options.path
-        self.table = self.options.table
-        self.lock_timeout = self.options.lock_timeout
-        self._sql = _Statements(self.table)
+        self._sql = _Statements(self.options.table)
         self._session: Session | None = None
         self._lock_token: str | None = None
         self._calls = BlockingCalls(max_threads=1)
 
     def __repr__(self) -> str:
-        return f"<ChDBStore path={self.path!r} table={self.table!r}>"
+        return f"<ChDBStore path={self.options.path!r} table={self.options.table!r}>"
 
     # --- running queries ---------------------------------------------------------
 
@@ -237,7 +230,7 @@ class ChDBStore(FullStore):
         self._session = await open_when_unlocked(
             self._open_once,
             is_locked=lambda error: isinstance(error, DirectoryBusyError),
-            lock_timeout=self.lock_timeout,
+            lock_timeout=self.options.lock_timeout,
             locked_error=lambda error: self._locked_error(),
             first_delay=0.01,
             max_delay=0.2,
@@ -250,15 +243,16 @@ class ChDBStore(FullStore):
             if _OTHER_PATH in str(error):
                 raise StoreSetupError(
                     f"chDB runs one embedded ClickHouse per process and it is open on"
-                    f" another path; close the stores using it before opening {self.path!r}"
+                    f" another path; close the stores using it before opening {self.options.path!r}"
                 ) from None
             raise
 
     def _locked_error(self) -> StoreTimeoutError:
         return StoreTimeoutError(
-            f"The chDB directory {self.path!r} is locked by another process: ClickHouse lets"
-            f" one process open it at a time (waited {self.lock_timeout:g} s; close the other"
-            " store, or raise 'lock_timeout' to wait longer)"
+            f"The chDB directory {self.options.path!r} is locked by another process:"
+            " ClickHouse lets one process open it at a time (waited"
+            f" {self.options.lock_timeout:g} s; close the other store, or raise"
+            " 'lock_timeout' to wait longer)"
         )
 
     def _connect(self) -> Session:
@@ -268,20 +262,20 @@ class ChDBStore(FullStore):
             DirectoryBusyError: another process has the directory (kv's lock, or
                 ClickHouse's own lock held by a process outside kv).
         """
-        Path(self.path).mkdir(parents=True, exist_ok=True)
+        Path(self.options.path).mkdir(parents=True, exist_ok=True)
         session, self._lock_token = dirlock.open_locked(
             self._new_session,
             prepare=self._prepare_session,
             close=_close_session,
-            directory=self.path,
+            directory=self.options.path,
         )
         return session
 
     def _new_session(self) -> Session:
         try:
-            return Session(self.path)  # type: ignore[no-untyped-call]
+            return Session(self.options.path)  # type: ignore[no-untyped-call]
         except RuntimeError as error:  # chDB raises a plain RuntimeError here
-            if _OTHER_PATH not in str(error) and _status_locked(self.path):
+            if _OTHER_PATH not in str(error) and _status_locked(self.options.path):
                 # ClickHouse's own lock, held by a process that is not kv
                 raise DirectoryBusyError(str(error)) from None
             raise ChdbError(str(error)) from None
@@ -289,13 +283,13 @@ class ChDBStore(FullStore):
     def _prepare_session(self, session: Session) -> None:
         """Create the table if missing, and check its layout."""
         _query(self._sql.create_table, {}, session)
-        rows = _query_rows(self._sql.columns, {"table": self.table}, session)
+        rows = _query_rows(self._sql.columns, {"table": self.options.table}, session)
         columns = {row["name"]: row["type"] for row in rows}
         wrong = [name for name, kind in _COLUMNS.items() if columns.get(name) != kind]
         if wrong:
             raise StoreSetupError(
-                f"The table {self.table!r} in {self.path!r} exists with another layout"
-                f" (columns {', '.join(wrong)} missing or of another type); choose another"
+                f"The table {self.options.table!r} in {self.options.path!r} exists with another"
+                f" layout (columns {', '.join(wrong)} missing or of another type); choose another"
                 " 'table'"
             )
 
@@ -426,8 +420,8 @@ class ChDBStore(FullStore):
         match = _CHDB_CODE.search(message)
         reason = f"ClickHouse error {match[1]} ({match[2]})" if match else "an unknown error"
         if "EmbeddedServer" in message:
-            return StoreSetupError(f"chDB could not start on {self.path!r}: {reason}")
-        return StoreError(f"chDB failed on table {self.table!r}: {reason}")
+            return StoreSetupError(f"chDB could not start on {self.options.path!r}: {reason}")
+        return StoreError(f"chDB failed on table {self.options.table!r}: {reason}")
 
 
 # --- helpers -----------------------------------------------------------------------

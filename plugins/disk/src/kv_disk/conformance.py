@@ -38,10 +38,13 @@ class DiskConformanceHooks:
         """Overwrite the entry's row with text that is not JSON, over a raw sqlite3 connection."""
         if not isinstance(store, DiskStore):
             raise TypeError(f"the disk:// conformance hooks need a DiskStore, not {type(store)}")
-        if store.layout == "single":
-            database, db_key = Path(store.directory) / "cache.db", compound_key(collection, key)
+        if store.options.layout == "single":
+            database, db_key = (
+                Path(store.options.directory) / "cache.db",
+                compound_key(collection, key),
+            )
         else:
-            database = Path(store.directory) / encode_path_segment(collection) / "cache.db"
+            database = Path(store.options.directory) / encode_path_segment(collection) / "cache.db"
             db_key = key
         if not database.is_file():
             return False

@@ -6,7 +6,7 @@ connection); :func:`translate_disk_error` is the store's hook, which adds
 what is special to a diskcache directory::
 
     def _translate_error(self, error: Exception) -> KeyValueError | None:
-        return translate_disk_error(error, self.directory, self.timeout)
+        return translate_disk_error(error, self.options.directory, self.options.timeout)
 """
 
 from __future__ import annotations

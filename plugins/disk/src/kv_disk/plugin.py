@@ -7,41 +7,24 @@ listing plugins or resolving the scheme never imports :mod:`sqlite3` or
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import replace
 from typing import Literal
 
 from kv import checks
 from kv.capabilities import Capabilities
-from kv.options import CommonOptions, option
+from kv.options import LocalOptions, option
 from kv.plugin import StorePlugin
-from kv.url import StoreURL
 
-__all__ = ["DEFAULT_TIMEOUT", "DISK_CAPABILITIES", "PLUGIN", "DiskOptions", "LayoutName"]
+__all__ = ["DISK_CAPABILITIES", "PLUGIN", "DiskOptions", "LayoutName"]
 
 LayoutName = Literal["single", "per-collection"]
-
-DEFAULT_TIMEOUT = 10.0
-"""Seconds a call waits for another connection's lock before failing."""
 
 DISK_CAPABILITIES = Capabilities.every_operation(persistent=True)
 """What :class:`kv_disk.store.DiskStore` can do (a store with ``max_size`` is
 also ``bounded``)."""
 
 
-def _layout(value: object) -> str:
-    if value not in ("single", "per-collection"):
-        shown = repr(value) if isinstance(value, str) else f"a {type(value).__name__}"
-        raise ValueError(f"must be 'single' or 'per-collection', not {shown}")
-    return str(value)
-
-
-def _max_size(value: int | None) -> int | None:
-    if value is not None and value < 1:
-        raise ValueError(f"must be None or a number of bytes >= 1, not {value!r}")
-    return value
-
-
-class DiskOptions(CommonOptions):
+class DiskOptions(LocalOptions):
     """Options of ``disk://``, from the URL or keywords of ``DiskStore`` / ``kv.connect``.
 
     Attributes:
@@ -59,14 +42,13 @@ class DiskOptions(CommonOptions):
 
     positional = "directory"
     directory: str = option(check=checks.absolute_path)
-    layout: Literal["single", "per-collection"] = option(default="single", check=_layout)
-    max_size: int | None = option(default=None, check=_max_size)
-    timeout: float = option(default=DEFAULT_TIMEOUT, check=checks.seconds)
+    layout: LayoutName = "single"
+    max_size: int | None = option(default=None, check=checks.optional(checks.positive_int))
+    timeout: float = option(default=10.0, check=checks.seconds)
 
-    @classmethod
-    def from_location(cls, url: StoreURL) -> Mapping[str, object]:
-        """``disk:///absolute/dir``, ``disk://relative/dir`` or ``disk:///C:/dir``."""
-        return {"directory": url.local_path(windows_drive=True)}
+    def adjust_capabilities(self, declared: Capabilities) -> Capabilities:
+        """A store with ``max_size`` is ``bounded``."""
+        return declared if self.max_size is None else replace(declared, bounded=True)
 
 
 PLUGIN = StorePlugin(

@@ -27,7 +27,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import TypeVar
 
 from kv.blocking import BlockingCalls
@@ -39,14 +38,14 @@ from kv.store import (
 from kv_disk.cachefile import Fetched
 from kv_disk.errors import translate_disk_error
 from kv_disk.layouts import Layout, PerCollectionLayout, SingleLayout
-from kv_disk.plugin import DEFAULT_TIMEOUT, DISK_CAPABILITIES, DiskOptions, LayoutName
+from kv_disk.plugin import DISK_CAPABILITIES, PLUGIN, DiskOptions, LayoutName
 
-__all__ = ["DEFAULT_TIMEOUT", "DISK_CAPABILITIES", "DiskOptions", "DiskStore", "LayoutName"]
+__all__ = ["DISK_CAPABILITIES", "DiskOptions", "DiskStore", "LayoutName"]
 
 T = TypeVar("T")
 
 
-class DiskStore(FullStore):
+class DiskStore(FullStore, plugin=PLUGIN):
     """A kv store in one directory, in the format of py-key-value's DiskStore.
 
     Nothing is opened until the first call; the directory and ``cache.db``
@@ -62,29 +61,21 @@ class DiskStore(FullStore):
             or timeout.
     """
 
-    capabilities = DISK_CAPABILITIES
-    store_name = "disk"
-
-    Options = DiskOptions
     options: DiskOptions
 
     def __init__(
         self, options: DiskOptions | str | os.PathLike[str] | None = None, /, **keywords: object
     ) -> None:
         super().__init__(options, **keywords)
-        self.directory: str = self.options.directory
-        self.layout: LayoutName = self.options.layout
-        self.max_size: int | None = self.options.max_size
-        self.timeout: float = self.options.timeout
-        if self.max_size is not None:
-            self.capabilities = replace(DISK_CAPABILITIES, bounded=True)
         self._calls = BlockingCalls(max_threads=1)
         self._lock = threading.Lock()
         self._layout: Layout | None = None
 
     def __repr__(self) -> str:
-        size = "" if self.max_size is None else f" max_size={self.max_size}"
-        return f"<DiskStore directory={self.directory!r} layout={self.layout!r}{size}>"
+        size = "" if self.options.max_size is None else f" max_size={self.options.max_size}"
+        return (
+            f"<DiskStore directory={self.options.directory!r} layout={self.options.layout!r}{size}>"
+        )
 
     # --- running blocking calls ----------------------------------------------------
 
@@ -104,8 +95,10 @@ class DiskStore(FullStore):
     # --- lifecycle -----------------------------------------------------------------
 
     async def _open(self) -> None:
-        kind = SingleLayout if self.layout == "single" else PerCollectionLayout
-        layout = kind(self.directory, timeout=self.timeout, max_size=self.max_size)
+        kind = SingleLayout if self.options.layout == "single" else PerCollectionLayout
+        layout = kind(
+            self.options.directory, timeout=self.options.timeout, max_size=self.options.max_size
+        )
         lock = self._lock
 
         def open_layout() -> None:
@@ -179,7 +172,7 @@ class DiskStore(FullStore):
 
     def _translate_error(self, error: Exception) -> KeyValueError | None:
         """Map :mod:`sqlite3` exceptions to kv errors (``None``: let the base decide)."""
-        return translate_disk_error(error, self.directory, self.timeout)
+        return translate_disk_error(error, self.options.directory, self.options.timeout)
 
 
 def _checked(fetched: Fetched | None, key: str) -> StoredEntry | None:

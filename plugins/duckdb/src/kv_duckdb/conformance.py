@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 
 from kv.protocols import AsyncKeyValue
-from kv_duckdb.store import MEMORY_PATH, DuckDBStore
+from kv_duckdb.store import DuckDBStore
 
 __all__ = ["HOOKS", "DuckDBConformanceHooks"]
 
@@ -42,14 +42,14 @@ class DuckDBConformanceHooks:
             raise TypeError(
                 f"the duckdb:// conformance hooks need a DuckDBStore, not {type(store)}"
             )
-        table = store.table
-        if store.path == MEMORY_PATH:
+        table = store.options.table
+        if store.options.in_memory:
             await store.setup()
             return await store._run(
                 lambda connection: _overwrite(connection, table, collection, key)
             )
         await store.close()
-        raw = duckdb.connect(store.path)
+        raw = duckdb.connect(store.options.path)
         try:
             return _overwrite(raw, table, collection, key)
         finally:

@@ -12,10 +12,7 @@ from kv.capabilities import Capabilities
 from kv.options import LocalPathOptions, option
 from kv.plugin import StorePlugin
 
-__all__ = ["DUCKDB_CAPABILITIES", "MEMORY_PATH", "PLUGIN", "DuckDBOptions"]
-
-MEMORY_PATH = ":memory:"
-"""The path of a private in-memory database."""
+__all__ = ["DUCKDB_CAPABILITIES", "PLUGIN", "DuckDBOptions"]
 
 DUCKDB_CAPABILITIES = Capabilities.every_operation(persistent=True)
 """What :class:`kv_duckdb.store.DuckDBStore` can do (a ``:memory:`` store is not
@@ -35,11 +32,7 @@ class DuckDBOptions(LocalPathOptions):
     """
 
     path_kind = "database path"
-    path_forms = (
-        "duckdb:///absolute/path.duckdb",
-        "duckdb://relative/path.duckdb",
-        "duckdb://:memory:",
-    )
+    memory_path = ":memory:"
     table: str = option(default="kv_entries", check=checks.sql_identifier)
     lock_timeout: float = option(default=5.0, check=checks.seconds)
 

@@ -42,7 +42,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -62,9 +61,9 @@ from kv.errors import (
     StoreTimeoutError,
 )
 from kv.store import FullStore
-from kv_duckdb.plugin import DUCKDB_CAPABILITIES, MEMORY_PATH, DuckDBOptions
+from kv_duckdb.plugin import DUCKDB_CAPABILITIES, PLUGIN, DuckDBOptions
 
-__all__ = ["DEFAULT_TABLE", "DUCKDB_CAPABILITIES", "MEMORY_PATH", "DuckDBOptions", "DuckDBStore"]
+__all__ = ["DEFAULT_TABLE", "DUCKDB_CAPABILITIES", "DuckDBOptions", "DuckDBStore"]
 
 T = TypeVar("T")
 
@@ -164,7 +163,7 @@ class _Statements:
         )
 
 
-class DuckDBStore(FullStore):
+class DuckDBStore(FullStore, plugin=PLUGIN):
     """A kv store in one DuckDB table.
 
     Nothing is opened until the first call (or :meth:`setup`); the parent
@@ -182,28 +181,19 @@ class DuckDBStore(FullStore):
             an invalid default collection.
     """
 
-    capabilities = DUCKDB_CAPABILITIES
-    store_name = "duckdb"
-
-    Options = DuckDBOptions
     options: DuckDBOptions
 
     def __init__(
         self, options: DuckDBOptions | str | os.PathLike[str] | None = None, /, **keywords: object
     ) -> None:
         super().__init__(options, **keywords)
-        self.path = self.options.path
-        self.table = self.options.table
-        self.lock_timeout = self.options.lock_timeout
-        if self.path == MEMORY_PATH:
-            self.capabilities = replace(DUCKDB_CAPABILITIES, persistent=False)
-        self._sql = _Statements(self.table)
+        self._sql = _Statements(self.options.table)
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._lock_token: str | None = None
         self._calls = BlockingCalls(max_threads=1)
 
     def __repr__(self) -> str:
-        return f"<DuckDBStore path={self.path!r} table={self.table!r}>"
+        return f"<DuckDBStore path={self.options.path!r} table={self.options.table!r}>"
 
     # --- running SQL -------------------------------------------------------------
 
@@ -223,14 +213,14 @@ class DuckDBStore(FullStore):
         self._connection = await open_when_unlocked(
             lambda: self._calls.finish(self._connect),
             is_locked=lambda error: isinstance(error, DirectoryBusyError) or _is_lock_error(error),
-            lock_timeout=self.lock_timeout,
+            lock_timeout=self.options.lock_timeout,
             locked_error=lambda error: self._locked_error(),
         )
 
     def _locked_error(self) -> StoreTimeoutError:
         return StoreTimeoutError(
-            f"The DuckDB database {self.path!r} is locked by another process: DuckDB lets"
-            f" one process open a file for writing (waited {self.lock_timeout:g} s; close"
+            f"The DuckDB database {self.options.path!r} is locked by another process: DuckDB lets"
+            f" one process open a file for writing (waited {self.options.lock_timeout:g} s; close"
             " the other store, or raise 'lock_timeout' to wait longer)"
         )
 
@@ -241,12 +231,12 @@ class DuckDBStore(FullStore):
             DirectoryBusyError: another kv process has the file.
         """
         directory = None
-        file = Path(self.path)
-        if self.path != MEMORY_PATH:
+        file = Path(self.options.path)
+        if not self.options.in_memory:
             file.parent.mkdir(parents=True, exist_ok=True)
             directory = str(file.parent)
         connection, self._lock_token = dirlock.open_locked(
-            partial(duckdb.connect, self.path),
+            partial(duckdb.connect, self.options.path),
             prepare=self._prepare_connection,
             close=_close_connection,
             directory=directory,
@@ -261,8 +251,8 @@ class DuckDBStore(FullStore):
         wrong = [name for name, kind in _COLUMNS.items() if columns.get(name) != kind]
         if wrong:
             raise StoreSetupError(
-                f"The table {self.table!r} in {self.path!r} exists with another layout"
-                f" (columns {', '.join(wrong)} missing or of another type); choose another"
+                f"The table {self.options.table!r} in {self.options.path!r} exists with another"
+                f" layout (columns {', '.join(wrong)} missing or of another type); choose another"
                 " 'table'"
             )
         for statement in self._sql.create_indexes:
@@ -360,20 +350,21 @@ class DuckDBStore(FullStore):
             if _LOCK_MESSAGE in message:
                 return self._locked_error()
             if "not a valid DuckDB database" in message:
-                return StoreSetupError(f"{self.path!r} is not a DuckDB database")
-            return StoreError(f"DuckDB I/O error on {self.path!r}: {message}")
+                return StoreSetupError(f"{self.options.path!r} is not a DuckDB database")
+            return StoreError(f"DuckDB I/O error on {self.options.path!r}: {message}")
         if isinstance(error, (duckdb.ConversionException, duckdb.InvalidInputException)):
             return DeserializationError(
-                f"DuckDB could not convert a value of table {self.table!r} ({type(error).__name__})"
+                f"DuckDB could not convert a value of table {self.options.table!r}"
+                f" ({type(error).__name__})"
             )
         if isinstance(error, duckdb.TransactionException):
             return StoreError(
-                f"Another connection changed the same rows of {self.table!r} at the same"
+                f"Another connection changed the same rows of {self.options.table!r} at the same"
                 f" time: {message}"
             )
         if isinstance(error, duckdb.OutOfMemoryException):
             return StoreError(f"DuckDB ran out of memory: {message}")
-        return StoreError(f"DuckDB failed on {self.path!r}: {message}")
+        return StoreError(f"DuckDB failed on {self.options.path!r}: {message}")
 
 
 # --- helpers -----------------------------------------------------------------------

@@ -24,7 +24,7 @@ class FileTreeConformanceHooks:
             raise TypeError(
                 f"the file:// conformance hooks need a FileTreeStore, not {type(store)}"
             )
-        folder = Path(store.directory) / encode_path_segment(collection)
+        folder = Path(store.options.directory) / encode_path_segment(collection)
         path = folder / f"{encode_path_segment(key)}.json"
         if not path.is_file():
             return False

@@ -6,13 +6,10 @@ listing plugins or resolving the scheme never imports :mod:`kv_filetree.store`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from kv import checks
 from kv.capabilities import Capabilities
-from kv.options import CommonOptions, option
+from kv.options import LocalOptions, option
 from kv.plugin import StorePlugin
-from kv.url import StoreURL
 
 __all__ = ["FILETREE_CAPABILITIES", "PLUGIN", "FileTreeOptions"]
 
@@ -20,7 +17,7 @@ FILETREE_CAPABILITIES = Capabilities.every_operation(persistent=True)
 """What :class:`kv_filetree.store.FileTreeStore` can do (its class uses this value)."""
 
 
-class FileTreeOptions(CommonOptions):
+class FileTreeOptions(LocalOptions):
     """Options of ``file://``, from the URL or keywords of ``FileTreeStore`` / ``kv.connect``.
 
     Attributes:
@@ -34,11 +31,6 @@ class FileTreeOptions(CommonOptions):
     directory: str = option(check=checks.absolute_path)
     fsync: bool = True
 
-    @classmethod
-    def from_location(cls, url: StoreURL) -> Mapping[str, object]:
-        """``file:///absolute/dir``, ``file://relative/dir`` or ``file:///C:/dir``."""
-        return {"directory": url.local_path(windows_drive=True)}
-
 
 PLUGIN = StorePlugin(
     store="kv_filetree.store:FileTreeStore",
@@ -46,5 +38,6 @@ PLUGIN = StorePlugin(
     capabilities=FILETREE_CAPABILITIES,
     description="One JSON file per entry, a folder per collection (py-key-value FileTree)",
     conformance="kv_filetree.conformance:HOOKS",
+    name="file",
 )
 """The declaration the ``kv.stores`` entry point ``file`` names."""

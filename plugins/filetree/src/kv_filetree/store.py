@@ -33,7 +33,7 @@ from kv.errors import StoreConnectionError
 from kv.store import (
     FullStore,
 )
-from kv_filetree.plugin import FILETREE_CAPABILITIES, FileTreeOptions
+from kv_filetree.plugin import FILETREE_CAPABILITIES, PLUGIN, FileTreeOptions
 from kv_filetree.tree import FileTree
 
 __all__ = ["FILETREE_CAPABILITIES", "FileTreeOptions", "FileTreeStore"]
@@ -41,7 +41,7 @@ __all__ = ["FILETREE_CAPABILITIES", "FileTreeOptions", "FileTreeStore"]
 T = TypeVar("T")
 
 
-class FileTreeStore(FullStore):
+class FileTreeStore(FullStore, plugin=PLUGIN):
     """A kv store of JSON files, a folder per collection, a file per entry.
 
     Nothing is touched until the first call; the root folder is created then
@@ -56,10 +56,6 @@ class FileTreeStore(FullStore):
         InvalidOptionError: an empty directory or bad sweep settings.
     """
 
-    capabilities = FILETREE_CAPABILITIES
-    store_name = "file"
-
-    Options = FileTreeOptions
     options: FileTreeOptions
 
     def __init__(
@@ -69,14 +65,12 @@ class FileTreeStore(FullStore):
         **keywords: object,
     ) -> None:
         super().__init__(options, **keywords)
-        self.directory: str = self.options.directory
-        self.fsync: bool = self.options.fsync
         self._calls = BlockingCalls(max_threads=1)
         self._lock = threading.Lock()
         self._tree: FileTree | None = None
 
     def __repr__(self) -> str:
-        return f"<FileTreeStore directory={self.directory!r}>"
+        return f"<FileTreeStore directory={self.options.directory!r}>"
 
     # --- running blocking calls ----------------------------------------------------
 
@@ -94,7 +88,7 @@ class FileTreeStore(FullStore):
         return await self._calls(locked)
 
     async def _open(self) -> None:
-        tree = FileTree(self.directory, fsync=self.fsync)
+        tree = FileTree(self.options.directory, fsync=self.options.fsync)
         await self._calls.finish(tree.open)
         self._tree = tree
 

@@ -32,9 +32,9 @@ class KeyringConformanceHooks:
 
         def overwrite() -> bool:
             backend = ring._resolve_backend()
-            if backend.get_password(ring.service, username) is None:
+            if backend.get_password(ring.options.service, username) is None:
                 return False
-            backend.set_password(ring.service, username, '{"not": "closed')
+            backend.set_password(ring.options.service, username, '{"not": "closed')
             return True
 
         return await ring._calls(overwrite)

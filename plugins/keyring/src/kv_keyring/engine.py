@@ -9,15 +9,17 @@ lock: the entries, the index of each collection and the list of collections
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from kv.entry import (
     StoredEntry,
+    document_expiry,
+    document_is_live,
+    document_names_match,
     encode_document,
     entry_from_fields,
-    parse_timestamp,
+    parse_document,
 )
 from kv.errors import DeserializationError, EntryTooLargeError
 from kv_keyring.blobs import BlobIO, parse_manifest
@@ -59,8 +61,8 @@ class KeyringEngine:
         try:
             head = self.blobs.get(entry_username(collection, key))
             if head is not None:
-                document = _parse_object(self.blobs.follow(head))
-                if _names(document, collection, key):
+                document = parse_document(self.blobs.follow(head))
+                if document_names_match(document, collection, key):
                     return entry_from_fields(document)
             legacy = self._legacy(collection, key)
             return None if legacy is None else entry_from_fields(legacy)
@@ -78,8 +80,8 @@ class KeyringEngine:
         text = self.blobs.get(username)
         if text is None:
             return None
-        document = _parse_object(text)
-        return document if _names(document, collection, key) else None
+        document = parse_document(text)
+        return document if document_names_match(document, collection, key) else None
 
     def live_keys(self, collection: str, now: float) -> list[str]:
         """The keys of ``collection`` that have not expired, sorted."""
@@ -181,7 +183,7 @@ class KeyringEngine:
         if legacy is not None:
             # Deleted too, or it would show through once kv's entry is gone.
             if not existed:
-                live = _is_unexpired(legacy, now)
+                live = document_is_live(legacy, now)
             legacy_name = legacy_username(collection, key)
             if legacy_name is not None:
                 self.blobs.delete_one(legacy_name)
@@ -203,16 +205,16 @@ class KeyringEngine:
     def _owns(self, head: str, collection: str, key: str) -> bool:
         """Whether the entry ``head`` belongs to the pair (a damaged one is taken as so)."""
         try:
-            return _names(_parse_object(self.blobs.follow(head)), collection, key)
+            return document_names_match(parse_document(self.blobs.follow(head)), collection, key)
         except DeserializationError:
             return True
 
     def _is_live(self, head: str, now: float) -> bool:
         try:
-            document = _parse_object(self.blobs.follow(head))
+            document = parse_document(self.blobs.follow(head))
         except DeserializationError:
             return True  # it existed; whether it expired cannot be told
-        return _is_unexpired(document, now)
+        return document_is_live(document, now)
 
     # --- expiry ------------------------------------------------------------------
 
@@ -248,7 +250,7 @@ class KeyringEngine:
             del index.keys[key]
             return False
         try:
-            expires_at = _expiry_of(_parse_object(self.blobs.follow(head)))
+            expires_at = document_expiry(parse_document(self.blobs.follow(head)))
         except DeserializationError:
             expires_at = now  # unreadable and recorded as expired: reclaim it
         if expires_at is not None and expires_at <= now:
@@ -348,40 +350,3 @@ def _recorded_expiry(old: KeyRecord | None, expires_at: float | None) -> float |
     if expires_at is None or expires_at >= recorded:
         return recorded
     return expires_at
-
-
-def _parse_object(text: str) -> dict[str, Any]:
-    try:
-        decoded = json.loads(text)
-    except ValueError:
-        raise DeserializationError("Stored document is not valid JSON") from None
-    if type(decoded) is not dict:
-        raise DeserializationError("Stored document is not a JSON object")
-    return decoded
-
-
-def _names(document: dict[str, Any], collection: str, key: str) -> bool:
-    """Whether ``document`` is the entry of ``(collection, key)``.
-
-    Case-insensitive keyrings (Windows, the keyrings.alt file backends) answer
-    for a username that differs only in case, which py-key-value's plain
-    usernames can produce; the names inside the document decide. A document
-    without names (none that kv or py-key-value writes) is taken as a match.
-    """
-    stored_collection: object = document.get("collection", collection)
-    stored_key: object = document.get("key", key)
-    return stored_collection == collection and stored_key == key
-
-
-def _expiry_of(document: dict[str, Any]) -> float | None:
-    expires_at = document.get("expires_at")
-    return None if expires_at is None else parse_timestamp(expires_at)
-
-
-def _is_unexpired(document: dict[str, Any], now: float) -> bool:
-    """Whether ``document`` has not expired at ``now`` (a damaged expiry counts as live)."""
-    try:
-        expires_at = _expiry_of(document)
-    except DeserializationError:
-        return True
-    return expires_at is None or expires_at > now

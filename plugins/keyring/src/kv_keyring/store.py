@@ -49,6 +49,7 @@ from kv_keyring.plugin import (
     DEFAULT_SERVICE,
     KEYRING_CAPABILITIES,
     MIN_VALUE_CHARS,
+    PLUGIN,
     KeyringOptions,
 )
 
@@ -73,7 +74,7 @@ _LOCK_POLL_SECONDS = 0.005
 """How often a call waiting for the keyring lock tries again."""
 
 
-class KeyringStore(FullStore):
+class KeyringStore(FullStore, plugin=PLUGIN):
     """A kv store in the keyring, under one service name.
 
     Options (keywords, or a :class:`~kv_keyring.plugin.KeyringOptions`):
@@ -86,24 +87,16 @@ class KeyringStore(FullStore):
         InvalidOptionError: an option has a bad value.
     """
 
-    capabilities = KEYRING_CAPABILITIES
-    store_name = "keyring"
-
-    Options = KeyringOptions
     options: KeyringOptions
 
     def __init__(self, options: KeyringOptions | str | None = None, /, **keywords: object) -> None:
         super().__init__(options, **keywords)
-        self.service: str = self.options.service
         self._backend_option: KeyringBackend | None = self.options.backend
         chars = self.options.max_value_chars
         self.max_value_chars = _platform_limit(self._backend_option) if chars is None else chars
-        self.max_chunks: int = self.options.max_chunks
-        self.lock_timeout: float = self.options.lock_timeout
         self._lock_option: Path | None = self.options.lock_path
-        self.legacy_names: bool = self.options.legacy_names
         if self.max_value_chars is not None:
-            capacity = self.max_value_chars * self.max_chunks
+            capacity = self.max_value_chars * self.options.max_chunks
             self.capabilities = replace(
                 KEYRING_CAPABILITIES, max_value_size=max(capacity - _ENVELOPE, 1)
             )
@@ -112,7 +105,7 @@ class KeyringStore(FullStore):
         self._lock: filelock.BaseFileLock | None = None
 
     def __repr__(self) -> str:
-        return f"<KeyringStore service={self.service!r}>"
+        return f"<KeyringStore service={self.options.service!r}>"
 
     # --- running blocking calls ------------------------------------------------------
 
@@ -132,13 +125,15 @@ class KeyringStore(FullStore):
 
     async def _open(self) -> None:
         backend = await self._calls(self._resolve_backend)
-        blobs = BlobIO(backend, self.service, self.max_value_chars)
+        blobs = BlobIO(backend, self.options.service, self.max_value_chars)
         self._engine = KeyringEngine(
-            blobs, max_chunks=self.max_chunks, legacy_names=self.legacy_names
+            blobs, max_chunks=self.options.max_chunks, legacy_names=self.options.legacy_names
         )
         # One lock object per store: it excludes other stores and other
         # processes alike (each holds its own descriptor of the lock file).
-        self._lock = filelock.FileLock(self._lock_path(backend), self.lock_timeout, mode=0o600)
+        self._lock = filelock.FileLock(
+            self._lock_path(backend), self.options.lock_timeout, mode=0o600
+        )
 
     def _resolve_backend(self) -> KeyringBackend:
         backend = self._backend_option
@@ -164,7 +159,7 @@ class KeyringStore(FullStore):
             return Path(f"{file_path}.kv-lock")
         from keyring.util import platform_
 
-        digest = hashed_name(self.service, length=25)[1:]
+        digest = hashed_name(self.options.service, length=25)[1:]
         return Path(platform_.data_root()) / "kv-locks" / f"{digest}.lock"
 
     async def _close(self) -> None:

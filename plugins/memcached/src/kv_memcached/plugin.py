@@ -8,6 +8,7 @@ or its protocol module.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from kv import checks
 from kv.capabilities import Capabilities
@@ -102,12 +103,6 @@ def _max_item_size(value: object) -> int:
     return value
 
 
-def _max_connections(value: object) -> int:
-    if type(value) is not int or value < 1:
-        raise ValueError(f"must be >= 1, not {value!r}")
-    return value
-
-
 class MemcachedOptions(CommonOptions):
     """Options of ``memcached://``, from the URL or keywords of ``MemcachedStore`` / ``kv.connect``.
 
@@ -131,8 +126,12 @@ class MemcachedOptions(CommonOptions):
     positional = "servers"
     servers: tuple[str, ...] = option(default=(f"127.0.0.1:{DEFAULT_PORT}",), check=_servers)
     max_item_size: int = option(default=DEFAULT_MAX_ITEM_SIZE, check=_max_item_size)
-    max_connections: int = option(default=8, check=_max_connections)
+    max_connections: int = option(default=8, check=checks.positive_int)
     timeout: float | None = option(default=5.0, check=checks.positive_seconds)
+
+    def adjust_capabilities(self, declared: Capabilities) -> Capabilities:
+        """The largest value follows ``max_item_size``."""
+        return replace(declared, max_value_size=self.max_item_size - ITEM_RESERVE)
 
     @property
     def addresses(self) -> tuple[tuple[str, int], ...]:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Iterable, Sequence
-from dataclasses import replace
 from typing import TypeVar
 
 import anyio
@@ -40,10 +39,8 @@ from kv.loops import PerLoop
 from kv.store import BaseStore
 from kv_memcached.keys import exptime, memcached_key
 from kv_memcached.plugin import (
-    DEFAULT_MAX_ITEM_SIZE,
     DEFAULT_PORT,
-    ITEM_RESERVE,
-    MEMCACHED_CAPABILITIES,
+    PLUGIN,
     MemcachedOptions,
 )
 from kv_memcached.protocol import MemcachedServer
@@ -57,7 +54,7 @@ _ITEM_HEADER = 64
 """Bytes memcached needs per item besides key and value (measured: 59 on 1.6)."""
 
 
-class MemcachedStore(BaseStore):
+class MemcachedStore(BaseStore, plugin=PLUGIN):
     """A kv store on one or more Memcached servers.
 
     Nothing is connected until the first call. Keys are spread over the
@@ -74,10 +71,6 @@ class MemcachedStore(BaseStore):
         InvalidOptionError: no server, a bad server, or a bad option value.
     """
 
-    capabilities = MEMCACHED_CAPABILITIES
-    store_name = "memcached"
-
-    Options = MemcachedOptions
     options: MemcachedOptions
 
     def __init__(
@@ -87,20 +80,12 @@ class MemcachedStore(BaseStore):
         **keywords: object,
     ) -> None:
         super().__init__(options, **keywords)
-        self.addresses: tuple[tuple[str, int], ...] = self.options.addresses
-        self.max_item_size = self.options.max_item_size
-        self.max_connections = self.options.max_connections
-        self.timeout = self.options.timeout
-        if self.max_item_size != DEFAULT_MAX_ITEM_SIZE:
-            self.capabilities = replace(
-                MEMCACHED_CAPABILITIES, max_value_size=self.max_item_size - ITEM_RESERVE
-            )
         self._rings: PerLoop[Ring[MemcachedServer]] = PerLoop(
             self._connect, close=_close_ring, close_with_loop=True
         )
 
     def __repr__(self) -> str:
-        servers = ",".join(f"{host}:{port}" for host, port in self.addresses)
+        servers = ",".join(f"{host}:{port}" for host, port in self.options.addresses)
         return f"<MemcachedStore memcached://{servers}>"
 
     # --- lifecycle -------------------------------------------------------------------
@@ -108,8 +93,13 @@ class MemcachedStore(BaseStore):
     async def _connect(self) -> Ring[MemcachedServer]:
         """The running loop's servers (connection pools connect on first use)."""
         servers = [
-            MemcachedServer(host, port, max_connections=self.max_connections, timeout=self.timeout)
-            for host, port in self.addresses
+            MemcachedServer(
+                host,
+                port,
+                max_connections=self.options.max_connections,
+                timeout=self.options.timeout,
+            )
+            for host, port in self.options.addresses
         ]
         return Ring(servers, [server.name for server in servers])
 
@@ -162,11 +152,11 @@ class MemcachedStore(BaseStore):
     ) -> tuple[bytes, bytes, int]:
         mkey = memcached_key(collection, key)
         document = encode_document(entry, collection=collection, key=key).encode("ascii")
-        room = self.max_item_size - _ITEM_HEADER - len(mkey)
+        room = self.options.max_item_size - _ITEM_HEADER - len(mkey)
         if len(document) > room:
             raise EntryTooLargeError(
                 f"The entry's document is {len(document)} bytes; a memcached item of this key"
-                f" holds at most {room} (max_item_size={self.max_item_size})",
+                f" holds at most {room} (max_item_size={self.options.max_item_size})",
                 size=len(document),
                 limit=room,
                 key=key,
@@ -207,9 +197,9 @@ class MemcachedStore(BaseStore):
             if "too large" in message:
                 raise EntryTooLargeError(
                     f"Memcached refused the entry as too large ({message}); its item size"
-                    f" limit is below max_item_size={self.max_item_size}",
+                    f" limit is below max_item_size={self.options.max_item_size}",
                     size=0,
-                    limit=self.max_item_size,
+                    limit=self.options.max_item_size,
                     key=key,
                 )
             raise StoreError(f"Memcached did not store the entry: {message}", key=key)

@@ -48,7 +48,7 @@ class PostgreSQLConformanceHooks:
             status: str = await pool.execute(statement, *arguments)
             return status == "UPDATE 1"
         connection = await asyncpg.connect(
-            **postgresql._connect_args, timeout=postgresql.connect_timeout
+            **postgresql._connect_args, timeout=postgresql.options.connect_timeout
         )
         try:
             status = await connection.execute(statement, *arguments)

@@ -8,7 +8,7 @@ never imports asyncpg or :mod:`kv_postgresql.store`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from kv import checks
 from kv.capabilities import Capabilities
@@ -17,17 +17,7 @@ from kv.options import CommonOptions, option
 from kv.plugin import StorePlugin
 from kv.url import StoreURL
 
-if TYPE_CHECKING:
-    from typing_extensions import Self  # kv-core's dependency; only for the annotation
-
-__all__ = [
-    "DEFAULT_PORT",
-    "DEFAULT_TABLE",
-    "PLUGIN",
-    "POSTGRESQL_CAPABILITIES",
-    "PostgreSQLOptions",
-    "SSLMode",
-]
+__all__ = ["PLUGIN", "POSTGRESQL_CAPABILITIES", "PostgreSQLOptions", "SSLMode"]
 
 DEFAULT_PORT = 5432
 """The port of a URL host that names none."""
@@ -41,10 +31,6 @@ SSLMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-
 # asyncpg is an asyncio library: asyncio_only.
 POSTGRESQL_CAPABILITIES = Capabilities.every_operation(persistent=True, asyncio_only=True)
 """What :class:`kv_postgresql.store.PostgreSQLStore` can do."""
-
-
-def _optional_identifier(value: str | None) -> str | None:
-    return None if value is None else checks.sql_identifier(value)
 
 
 def _ports(value: object) -> tuple[int, ...]:
@@ -92,6 +78,7 @@ class PostgreSQLOptions(CommonOptions):
             the store never closes it).
     """
 
+    url_positional = True  # PostgreSQLStore("postgresql://host/db", table="t")
     user: str | None = None
     password: str | None = None  # repr() shows it as *** (a secret option)
     hosts: tuple[str, ...] = ()
@@ -100,7 +87,7 @@ class PostgreSQLOptions(CommonOptions):
     host: str | None = None
     sslmode: SSLMode | None = None
     table: str = option(default=DEFAULT_TABLE, check=checks.sql_identifier)
-    schema: str | None = option(default=None, check=_optional_identifier)
+    schema: str | None = option(default=None, check=checks.optional(checks.sql_identifier))
     create_table: bool = True
     min_size: int = 1
     max_size: int = 10
@@ -144,26 +131,6 @@ class PostgreSQLOptions(CommonOptions):
         }
         # A query option wins over the location (``?password=`` over the URL's password).
         return {name: value for name, value in located.items() if name not in url.query}
-
-    @classmethod
-    def build(cls, given: object, keywords: Mapping[str, object], *, store: str) -> Self:
-        """The options of ``PostgreSQLStore(given, **keywords)``; ``given`` may also be
-        a URL without query, whose location the keywords override.
-
-        Raises:
-            InvalidURLError: ``given`` is not a ``postgresql://`` URL.
-            InvalidOptionError: the URL has a query, or a bad option.
-        """
-        if not isinstance(given, str | StoreURL):
-            return super().build(given, keywords, store=store)
-        url = StoreURL.parse(given)
-        if url.query_items:
-            raise InvalidOptionError(
-                "Give options as keywords of PostgreSQLStore (or use kv.connect / from_url,"
-                " which read the URL query)",
-                store=store,
-            )
-        return super().build(None, {**cls.from_location(url), **keywords}, store=store)
 
 
 PLUGIN = StorePlugin(

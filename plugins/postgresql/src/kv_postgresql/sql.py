@@ -37,6 +37,7 @@ __all__ = [
     "Statements",
     "create_statements",
     "index_name",
+    "qualified_name",
     "quote",
 ]
 
@@ -50,6 +51,11 @@ VALUE_TYPES = ("json", "jsonb", "text")
 def quote(name: str) -> str:
     """A double-quoted identifier (``name`` is validated, so it holds no quote)."""
     return f'"{name}"'
+
+
+def qualified_name(schema: str | None, table: str) -> str:
+    """The quoted ``schema.table`` (just ``table`` without a schema)."""
+    return quote(table) if schema is None else f"{quote(schema)}.{quote(table)}"
 
 
 def index_name(table: str) -> str:

@@ -68,7 +68,7 @@ from kv_postgresql.names import (
 from kv_postgresql.plugin import (
     DEFAULT_PORT,
     DEFAULT_TABLE,
-    POSTGRESQL_CAPABILITIES,
+    PLUGIN,
     PostgreSQLOptions,
     SSLMode,
 )
@@ -85,6 +85,7 @@ from kv_postgresql.sql import (
     Statements,
     create_statements,
     index_name,
+    qualified_name,
     quote,
 )
 
@@ -131,7 +132,7 @@ async def _close_pool(pool: ConnectionPool) -> None:
     await pool.close()
 
 
-class PostgreSQLStore(FullStore):
+class PostgreSQLStore(FullStore, plugin=PLUGIN):
     """A kv store in one PostgreSQL table.
 
     Nothing is connected until the first call (or :meth:`setup`); the pool is
@@ -152,21 +153,12 @@ class PostgreSQLStore(FullStore):
         InvalidURLError: a URL that is not ``postgresql://`` or ``postgres://``.
     """
 
-    capabilities = POSTGRESQL_CAPABILITIES
-    store_name = "postgresql"
-
-    Options = PostgreSQLOptions
     options: PostgreSQLOptions
 
     def __init__(
         self, options: PostgreSQLOptions | str | StoreURL | None = None, /, **keywords: object
     ) -> None:
         super().__init__(options, **keywords)
-        self.table, self.schema = self.options.table, self.options.schema
-        self.create_table = self.options.create_table
-        self.min_size, self.max_size = self.options.min_size, self.options.max_size
-        self.connect_timeout = self.options.connect_timeout
-        self.command_timeout = self.options.command_timeout
         # The password is kept as a callable that asyncpg calls when it connects, so no
         # repr of the store, its attributes or asyncpg's parameters shows it.
         self._connect_args = _connect_args(self.options)
@@ -177,11 +169,7 @@ class PostgreSQLStore(FullStore):
         self._pools: PerLoop[ConnectionPool] = PerLoop(
             self._make_pool, close=_close_pool, discard=ConnectionPool.discard
         )
-        self.qualified_table = (
-            quote(self.table)
-            if self.schema is None
-            else f"{quote(self.schema)}.{quote(self.table)}"
-        )
+        self.qualified_table = qualified_name(self.options.schema, self.options.table)
         self._sql = Statements(self.qualified_table)
 
     def __repr__(self) -> str:
@@ -197,18 +185,18 @@ class PostgreSQLStore(FullStore):
         """The running loop's pool, with ``min_size`` connections open."""
         pool = ConnectionPool(
             self._new_connection,
-            max_size=self.max_size,
-            wait_timeout=self.command_timeout,
-            close_timeout=self.connect_timeout,
+            max_size=self.options.max_size,
+            wait_timeout=self.options.command_timeout,
+            close_timeout=self.options.connect_timeout,
         )
-        await pool.start(self.min_size)
+        await pool.start(self.options.min_size)
         return pool
 
     async def _new_connection(self) -> asyncpg.Connection:
         return await asyncpg.connect(
             **self._connect_args,
-            timeout=self.connect_timeout,
-            command_timeout=self.command_timeout,
+            timeout=self.options.connect_timeout,
+            command_timeout=self.options.command_timeout,
         )
 
     async def _prepare_table(self, connection: asyncpg.Connection) -> Statements:
@@ -216,14 +204,16 @@ class PostgreSQLStore(FullStore):
         table = self.qualified_table
         columns = await _columns(connection, table)
         if not columns:
-            if not self.create_table:
+            if not self.options.create_table:
                 raise StoreSetupError(
                     f"Table {table} does not exist (create_table is off)", store=self.store_name
                 )
             digest = hashlib.sha256(f"kv:{table}".encode()).digest()
             lock = int.from_bytes(digest[:8], "big", signed=True)
             # The index is made in its table's schema.
-            create_table, create_index = create_statements(table, quote(index_name(self.table)))
+            create_table, create_index = create_statements(
+                table, quote(index_name(self.options.table))
+            )
             async with connection.transaction():
                 # Two stores creating the same table at once would collide in the catalog.
                 await connection.execute("SELECT pg_advisory_xact_lock($1)", lock)
@@ -419,7 +409,7 @@ class PostgreSQLStore(FullStore):
         if isinstance(error, asyncio.TimeoutError | TimeoutError):
             return StoreTimeoutError(
                 f"PostgreSQL {where} did not answer within the command timeout"
-                f" ({self.command_timeout} s)"
+                f" ({self.options.command_timeout} s)"
             )
         if isinstance(error, pg.QueryCanceledError | pg.LockNotAvailableError):
             return StoreTimeoutError(

@@ -8,22 +8,12 @@ redis-py or :mod:`kv_redis.store`.
 
 from __future__ import annotations
 
-from kv.capabilities import Capabilities
 from kv.plugin import StorePlugin
-from kv_resp.options import RespOptions, RespSchemes
+from kv_resp.options import RESP_CAPABILITIES, RespOptions, RespSchemes
 
 __all__ = ["PLUGIN", "REDIS_CAPABILITIES", "REDIS_SCHEMES", "REDIS_URL_SCHEMES", "RedisOptions"]
 
-REDIS_CAPABILITIES = Capabilities(
-    enumerate_keys=True,
-    enumerate_collections=True,
-    destroy=True,
-    destroy_collection=True,
-    cull=False,
-    native_ttl=True,
-    persistent=True,
-    asyncio_only=True,
-)
+REDIS_CAPABILITIES = RESP_CAPABILITIES
 """What :class:`kv_redis.store.RedisStore` can do (its class uses this value)."""
 
 REDIS_URL_SCHEMES = RespSchemes(

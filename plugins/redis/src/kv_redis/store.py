@@ -15,7 +15,7 @@ from redis.asyncio.cluster import ClusterNode
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
-from kv_redis.plugin import REDIS_CAPABILITIES, REDIS_URL_SCHEMES, RedisOptions
+from kv_redis.plugin import PLUGIN, REDIS_URL_SCHEMES, RedisOptions
 from kv_resp.driver import redis_py_driver
 from kv_resp.store import RespStore
 
@@ -36,7 +36,7 @@ REDIS_DRIVER = redis_py_driver(
 """redis-py, as :class:`kv_resp.RespStore` uses it."""
 
 
-class RedisStore(RespStore):
+class RedisStore(RespStore, plugin=PLUGIN):
     """A kv store on Redis: standalone (TCP, TLS, Unix socket) or a cluster.
 
     Build it from a URL (``kv.connect("redis://localhost:6379/0")``) or
@@ -46,7 +46,5 @@ class RedisStore(RespStore):
     Options: :class:`kv_resp.RespOptions` (alias :data:`kv_redis.RedisOptions`).
     """
 
-    capabilities = REDIS_CAPABILITIES
-    store_name = "redis"
     driver = REDIS_DRIVER
     schemes = REDIS_URL_SCHEMES

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from kv import checks
+from kv.capabilities import Capabilities
 from kv.errors import InvalidOptionError, InvalidURLError, KeyValueError
 from kv.names import validate_collection
 from kv.options import CommonOptions, option
@@ -34,6 +35,7 @@ __all__ = [
     "CONNECTION_OPTIONS",
     "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_PORT",
+    "RESP_CAPABILITIES",
     "RespOptions",
     "RespSchemes",
     "RespTarget",
@@ -45,6 +47,13 @@ DEFAULT_PORT = 6379
 
 DEFAULT_MAX_CONNECTIONS = 100
 """Calls of one store running at once in one event loop, by default."""
+
+# redis-py and valkey-py are asyncio libraries: asyncio_only. No cull(): the
+# server expires keys itself.
+RESP_CAPABILITIES = Capabilities.every_operation(
+    cull=False, native_ttl=True, persistent=True, asyncio_only=True
+)
+"""What a store of the RESP family (kv-redis, kv-valkey) can do."""
 
 CertReqs = Literal["required", "optional", "none"]
 

@@ -29,7 +29,7 @@ class RocksDBConformanceHooks:
                 f"the rocksdb:// conformance hooks need a RocksDBStore, not {type(store)}"
             )
         await store.close()
-        raw = Rdict(store.path)
+        raw = Rdict(store.options.path)
         try:
             db_key = compound_key(collection, key)
             if db_key not in raw:

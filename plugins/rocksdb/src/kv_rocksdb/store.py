@@ -59,7 +59,7 @@ from kv.names import compound_key, compound_prefix, split_compound_key
 from kv.store import (
     FullStore,
 )
-from kv_rocksdb.plugin import ROCKSDB_CAPABILITIES, RocksDBOptions
+from kv_rocksdb.plugin import PLUGIN, ROCKSDB_CAPABILITIES, RocksDBOptions
 
 __all__ = ["ROCKSDB_CAPABILITIES", "RocksDBOptions", "RocksDBStore"]
 
@@ -89,7 +89,7 @@ def _refuse_dumps(_value: Any) -> bytes:
     raise _PickleRefusedError("refused to pickle a Python object")
 
 
-class RocksDBStore(FullStore):
+class RocksDBStore(FullStore, plugin=PLUGIN):
     """A kv store in one RocksDB database directory.
 
     Nothing is opened until the first call (or :meth:`setup`); the directory
@@ -105,26 +105,19 @@ class RocksDBStore(FullStore):
             or an invalid default collection.
     """
 
-    capabilities = ROCKSDB_CAPABILITIES
-    store_name = "rocksdb"
-
-    Options = RocksDBOptions
     options: RocksDBOptions
 
     def __init__(
         self, options: RocksDBOptions | str | os.PathLike[str] | None = None, /, **keywords: object
     ) -> None:
         super().__init__(options, **keywords)
-        self.path = self.options.path
-        self.lock_timeout = self.options.lock_timeout
-        self.sync = self.options.sync
         self._db: Rdict | None = None
         self._lock_token: str | None = None
         self._calls = BlockingCalls(max_threads=1)
         self._sweep_from: str = ""
 
     def __repr__(self) -> str:
-        return f"<RocksDBStore path={self.path!r}>"
+        return f"<RocksDBStore path={self.options.path!r}>"
 
     # --- running rocksdict calls ------------------------------------------------
 
@@ -141,7 +134,7 @@ class RocksDBStore(FullStore):
         self._db = await open_when_unlocked(
             lambda: self._calls.finish(self._connect),
             is_locked=lambda error: isinstance(error, DirectoryBusyError) or _is_lock_error(error),
-            lock_timeout=self.lock_timeout,
+            lock_timeout=self.options.lock_timeout,
             locked_error=self._locked_error,
         )
 
@@ -152,8 +145,8 @@ class RocksDBStore(FullStore):
             else "another process"
         )
         return StoreTimeoutError(
-            f"The RocksDB database {self.path!r} is locked by {holder}: RocksDB lets one"
-            f" process open it at a time (waited {self.lock_timeout:g} s; close the other"
+            f"The RocksDB database {self.options.path!r} is locked by {holder}: RocksDB lets one"
+            f" process open it at a time (waited {self.options.lock_timeout:g} s; close the other"
             " store, or raise 'lock_timeout' to wait longer)"
         )
 
@@ -163,24 +156,24 @@ class RocksDBStore(FullStore):
         Raises:
             DirectoryBusyError: another kv process has the directory.
         """
-        Path(self.path).mkdir(parents=True, exist_ok=True)
+        Path(self.options.path).mkdir(parents=True, exist_ok=True)
         db, self._lock_token = dirlock.open_locked(
-            self._open_db, prepare=self._prepare_db, close=_close_db, directory=self.path
+            self._open_db, prepare=self._prepare_db, close=_close_db, directory=self.options.path
         )
         return db
 
     def _open_db(self) -> Rdict:
-        _refuse_raw_mode(Path(self.path))
+        _refuse_raw_mode(Path(self.options.path))
         options = Options()
         options.create_if_missing(True)
         options.set_keep_log_file_num(5)
-        return Rdict(self.path, options=options)
+        return Rdict(self.options.path, options=options)
 
     def _prepare_db(self, db: Rdict) -> None:
         """Refuse pickle both ways; sync the write-ahead log if asked."""
         db.set_loads(_refuse_loads)
         db.set_dumps(_refuse_dumps)
-        if self.sync:
+        if self.options.sync:
             write_options = WriteOptions()
             write_options.sync = True
             db.set_write_options(write_options)
@@ -362,15 +355,15 @@ class RocksDBStore(FullStore):
         if _is_lock_error(error):
             return self._locked_error(error)
         if message.startswith("Corruption"):
-            return StoreError(f"The RocksDB database {self.path!r} is damaged: {message}")
+            return StoreError(f"The RocksDB database {self.options.path!r} is damaged: {message}")
         if "comparator" in message or "raw mode" in message:
             return StoreSetupError(
-                f"{self.path!r} is not a RocksDB database in rocksdict's default encoding"
+                f"{self.options.path!r} is not a RocksDB database in rocksdict's default encoding"
                 f" (the one kv and py-key-value use): {message}"
             )
         if message.startswith("IO error") or "os error" in message:
-            return StoreError(f"RocksDB I/O error on {self.path!r}: {message}")
-        return StoreError(f"RocksDB failed on {self.path!r}: {message}")
+            return StoreError(f"RocksDB I/O error on {self.options.path!r}: {message}")
+        return StoreError(f"RocksDB failed on {self.options.path!r}: {message}")
 
 
 # --- helpers -----------------------------------------------------------------------

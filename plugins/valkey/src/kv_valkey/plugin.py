@@ -8,22 +8,12 @@ listing plugins or resolving a scheme never imports the ``valkey`` client or
 
 from __future__ import annotations
 
-from kv.capabilities import Capabilities
 from kv.plugin import StorePlugin
-from kv_resp.options import RespOptions, RespSchemes
+from kv_resp.options import RESP_CAPABILITIES, RespOptions, RespSchemes
 
 __all__ = ["PLUGIN", "VALKEY_CAPABILITIES", "VALKEY_SCHEMES", "VALKEY_URL_SCHEMES", "ValkeyOptions"]
 
-VALKEY_CAPABILITIES = Capabilities(
-    enumerate_keys=True,
-    enumerate_collections=True,
-    destroy=True,
-    destroy_collection=True,
-    cull=False,
-    native_ttl=True,
-    persistent=True,
-    asyncio_only=True,
-)
+VALKEY_CAPABILITIES = RESP_CAPABILITIES
 """What :class:`kv_valkey.store.ValkeyStore` can do (its class uses this value)."""
 
 VALKEY_URL_SCHEMES = RespSchemes(plain="valkey", tls="valkeys", cluster="valkey+cluster")

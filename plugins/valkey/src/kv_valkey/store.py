@@ -17,7 +17,7 @@ from valkey.backoff import ExponentialBackoff
 
 from kv_resp.driver import redis_py_driver
 from kv_resp.store import RespStore
-from kv_valkey.plugin import VALKEY_CAPABILITIES, VALKEY_URL_SCHEMES, ValkeyOptions
+from kv_valkey.plugin import PLUGIN, VALKEY_URL_SCHEMES, ValkeyOptions
 
 __all__ = ["VALKEY_DRIVER", "ValkeyOptions", "ValkeyStore"]
 
@@ -36,7 +36,7 @@ VALKEY_DRIVER = redis_py_driver(
 """The ``valkey`` client, as :class:`kv_resp.RespStore` uses it."""
 
 
-class ValkeyStore(RespStore):
+class ValkeyStore(RespStore, plugin=PLUGIN):
     """A kv store on Valkey: a standalone server (TCP, TLS) or a cluster.
 
     Build it from a URL (``kv.connect("valkey://localhost:6379/0")``) or
@@ -46,7 +46,5 @@ class ValkeyStore(RespStore):
     Options: :class:`kv_resp.RespOptions` (alias :data:`kv_valkey.ValkeyOptions`).
     """
 
-    capabilities = VALKEY_CAPABILITIES
-    store_name = "valkey"
     driver = VALKEY_DRIVER
     schemes = VALKEY_URL_SCHEMES

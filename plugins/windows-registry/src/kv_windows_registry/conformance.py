@@ -26,10 +26,10 @@ class WindowsRegistryConformanceHooks:
         winreg = load_winreg()
         hive = (
             winreg.HKEY_CURRENT_USER
-            if store.hive == "HKEY_CURRENT_USER"
+            if store.options.hive == "HKEY_CURRENT_USER"
             else winreg.HKEY_LOCAL_MACHINE
         )
-        path = f"{store.path}\\{collection_name(collection)}"
+        path = f"{store.options.path}\\{collection_name(collection)}"
         name = value_name(key)
         try:
             with winreg.OpenKey(hive, path, 0, winreg.KEY_READ | winreg.KEY_WRITE) as handle:

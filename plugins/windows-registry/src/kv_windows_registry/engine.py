@@ -19,7 +19,13 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from kv.entry import StoredEntry, entry_from_fields, parse_timestamp
+from kv.entry import (
+    StoredEntry,
+    document_is_live,
+    document_names_match,
+    entry_from_fields,
+    parse_document,
+)
 from kv.errors import DeserializationError
 from kv_windows_registry.api import ERROR_KEY_DELETED, ERROR_NO_MORE_ITEMS, RegistryKey, Winreg
 from kv_windows_registry.naming import (
@@ -112,7 +118,7 @@ class RegistryEngine:
                     continue  # damaged, at py-key-value's name: not provably this pair's
                 error.add_context(key=key)
                 raise
-            if document is not None and _names(document, collection, key):
+            if document is not None and document_names_match(document, collection, key):
                 try:
                     return entry_from_fields(document)
                 except DeserializationError as error:
@@ -141,14 +147,14 @@ class RegistryEngine:
             return None
         if kind != self.api.REG_SZ or not isinstance(data, str):
             raise DeserializationError("Stored registry value is not a REG_SZ string")
-        return _parse_object(data)
+        return parse_document(data)
 
     def live_keys(self, root: RegistryKey, collection: str, now: float) -> list[str]:
         """The keys of ``collection`` that have not expired, sorted."""
         keys: set[str] = set()
         for subkey in self._collection_subkeys(collection):
             for _, document in self._documents(root, subkey):
-                if document.get("collection", collection) == collection and _unexpired(
+                if document.get("collection", collection) == collection and document_is_live(
                     document, now
                 ):
                     keys.add(document["key"])
@@ -201,7 +207,7 @@ class RegistryEngine:
                 document = self._document(root, subkey, name)
             except DeserializationError:
                 continue  # not provably this pair's: left alone
-            if document is not None and _names(document, collection, key):
+            if document is not None and document_names_match(document, collection, key):
                 self._delete_value(root, subkey, name)
 
     def delete_entries(
@@ -218,9 +224,9 @@ class RegistryEngine:
                     if place > 0:
                         continue  # damaged, at py-key-value's name: left alone
                     document = {}  # damaged, at kv's own name: deleted
-                if document is None or not _names(document, collection, key):
+                if document is None or not document_names_match(document, collection, key):
                     continue
-                if not existed and _unexpired(document, now):
+                if not existed and document_is_live(document, now):
                     live += 1
                 existed = True
                 self._delete_value(root, subkey, name)
@@ -244,7 +250,7 @@ class RegistryEngine:
             expired = [
                 name
                 for name, document in self._documents(root, subkey)
-                if not _unexpired(document, now)
+                if not document_is_live(document, now)
             ]
             if limit is not None:
                 expired = expired[: limit - removed]
@@ -316,7 +322,7 @@ class RegistryEngine:
             if not name or kind != self.api.REG_SZ or not isinstance(data, str):
                 continue
             try:
-                document = _parse_object(data)
+                document = parse_document(data)
             except DeserializationError:
                 continue
             if "value" in document and isinstance(document.get("key"), str):
@@ -325,25 +331,24 @@ class RegistryEngine:
 
 def _values(api: Winreg, handle: RegistryKey) -> list[tuple[str, Any, int]]:
     _, count, _ = api.QueryInfoKey(handle)
-    items: list[tuple[str, Any, int]] = []
-    try:
-        # extend keeps the items read before an error
-        items.extend(api.EnumValue(handle, index) for index in range(count))
-    except OSError as error:  # fewer than counted: deleted meanwhile
-        if getattr(error, "winerror", ERROR_NO_MORE_ITEMS) != ERROR_NO_MORE_ITEMS:
-            raise
-    return items
+    return _enumerate(lambda index: api.EnumValue(handle, index), count)
 
 
 def _subkeys(api: Winreg, root: RegistryKey) -> list[str]:
     count, _, _ = api.QueryInfoKey(root)
-    names: list[str] = []
+    return _enumerate(lambda index: api.EnumKey(root, index), count)
+
+
+def _enumerate(read: Callable[[int], T], count: int) -> list[T]:
+    """``read(0)`` ... ``read(count - 1)``, or those read before the registry said
+    there are no more (the key lost items meanwhile)."""
+    items: list[T] = []
     try:
-        names.extend(api.EnumKey(root, index) for index in range(count))
-    except OSError as error:  # fewer than counted: deleted meanwhile
+        items.extend(read(index) for index in range(count))  # keeps what was read before an error
+    except OSError as error:
         if getattr(error, "winerror", ERROR_NO_MORE_ITEMS) != ERROR_NO_MORE_ITEMS:
             raise
-    return names
+    return items
 
 
 def _marker(api: Winreg, handle: RegistryKey) -> str | None:
@@ -355,34 +360,7 @@ def _marker(api: Winreg, handle: RegistryKey) -> str | None:
     if kind != api.REG_SZ or not isinstance(data, str):
         return None
     try:
-        name = _parse_object(data).get(MARKER_FIELD)
+        name = parse_document(data).get(MARKER_FIELD)
     except DeserializationError:
         return None
     return name if isinstance(name, str) else None
-
-
-def _parse_object(text: str) -> dict[str, Any]:
-    try:
-        decoded = json.loads(text)
-    except ValueError:
-        raise DeserializationError("Stored document is not valid JSON") from None
-    if type(decoded) is not dict:
-        raise DeserializationError("Stored document is not a JSON object")
-    return decoded
-
-
-def _names(document: dict[str, Any], collection: str, key: str) -> bool:
-    """Whether ``document`` is the entry of ``(collection, key)`` (registry names ignore case)."""
-    stored_collection: object = document.get("collection", collection)
-    stored_key: object = document.get("key", key)
-    return stored_collection == collection and stored_key == key
-
-
-def _unexpired(document: dict[str, Any], now: float) -> bool:
-    expires_at = document.get("expires_at")
-    if expires_at is None:
-        return True
-    try:
-        return parse_timestamp(expires_at) > now
-    except DeserializationError:
-        return True

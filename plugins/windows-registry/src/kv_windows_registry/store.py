@@ -28,7 +28,7 @@ from kv_windows_registry.plugin import (
     DEFAULT_HIVE,
     DEFAULT_PATH,
     HIVES,
-    WINREG_CAPABILITIES,
+    PLUGIN,
     WindowsRegistryOptions,
     parse_location,
 )
@@ -45,7 +45,7 @@ __all__ = [
 T = TypeVar("T")
 
 
-class WindowsRegistryStore(FullStore):
+class WindowsRegistryStore(FullStore, plugin=PLUGIN):
     """A kv store under one Windows registry key.
 
     Options (keywords, or a
@@ -59,25 +59,18 @@ class WindowsRegistryStore(FullStore):
         StoreSetupError: not on Windows.
     """
 
-    capabilities = WINREG_CAPABILITIES
-    store_name = "winreg"
-
-    Options = WindowsRegistryOptions
     options: WindowsRegistryOptions
 
     def __init__(
         self, options: WindowsRegistryOptions | str | None = None, /, **keywords: object
     ) -> None:
         super().__init__(options, **keywords)
-        self.hive = self.options.hive
-        self.path = self.options.path
-        self.legacy_names = self.options.legacy_names
         self._api = load_winreg()  # StoreSetupError off Windows
         self._calls = BlockingCalls(max_threads=1)
         self._engine: RegistryEngine | None = None
 
     def __repr__(self) -> str:
-        return f"<WindowsRegistryStore {self.hive}\\{self.path}>"
+        return f"<WindowsRegistryStore {self.options.hive}\\{self.options.path}>"
 
     # --- running blocking calls --------------------------------------------------------
 
@@ -92,9 +85,11 @@ class WindowsRegistryStore(FullStore):
 
     async def _open(self) -> None:
         hive = self._api.HKEY_LOCAL_MACHINE
-        if self.hive == "HKEY_CURRENT_USER":
+        if self.options.hive == "HKEY_CURRENT_USER":
             hive = self._api.HKEY_CURRENT_USER
-        engine = RegistryEngine(self._api, hive, self.path, legacy_names=self.legacy_names)
+        engine = RegistryEngine(
+            self._api, hive, self.options.path, legacy_names=self.options.legacy_names
+        )
         await self._calls.finish(engine.open)
         self._engine = engine
 
@@ -157,7 +152,7 @@ class WindowsRegistryStore(FullStore):
         """Map registry errors to kv errors (``None``: let the base decide)."""
         if isinstance(error, PermissionError):
             return StoreError(
-                f"Access to {self.hive}\\{self.path} is denied"
+                f"Access to {self.options.hive}\\{self.options.path} is denied"
                 " (HKEY_LOCAL_MACHINE needs administrator rights)"
             )
         return None
