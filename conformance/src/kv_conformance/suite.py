@@ -40,6 +40,7 @@ import pytest
 
 import kv
 from kv.names import DEFAULT_COLLECTION
+from kv_conformance.atomic import AtomicTests
 from kv_conformance.basics import BasicTests
 from kv_conformance.bulk import BulkTests
 from kv_conformance.concurrency import ConcurrencyTests
@@ -67,6 +68,7 @@ class StoreConformance(
     TTLTests,
     BulkTests,
     CapabilityTests,
+    AtomicTests,
     LifecycleTests,
     ConcurrencyTests,
     ResourceTests,

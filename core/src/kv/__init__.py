@@ -16,11 +16,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kv import errors
+from kv.atomic import AtomicKeyValue, Versioned
 from kv.capabilities import Capabilities
 from kv.connect import connect
 from kv.errors import (
     ArgumentTypeError,
     ArgumentValueError,
+    ConflictError,
     DeserializationError,
     EntryTooLargeError,
     InvalidKeyError,
@@ -67,8 +69,10 @@ __all__ = [
     "ArgumentTypeError",
     "ArgumentValueError",
     "AsyncKeyValue",
+    "AtomicKeyValue",
     "BaseStore",
     "Capabilities",
+    "ConflictError",
     "Cull",
     "DeserializationError",
     "DestroyCollection",
@@ -101,6 +105,7 @@ __all__ = [
     "StoreURL",
     "UnknownSchemeError",
     "UnsupportedOperationError",
+    "Versioned",
     "__version__",
     "connect",
     "errors",

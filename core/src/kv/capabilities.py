@@ -19,8 +19,18 @@ OPTIONAL_OPERATIONS: dict[str, str] = {
     "destroy": "destroy",
     "destroy_collection": "destroy_collection",
     "cull": "cull",
+    "atomic": "put_if_absent",
 }
-"""Capability flag -> the public method it stands for."""
+"""Capability flag -> the public method it stands for (``atomic`` stands for four:
+``put_if_absent``, ``get_versioned``, ``put_if_version``, ``delete_if_version``)."""
+
+_EVERY_OPERATION = (
+    "enumerate_keys",
+    "enumerate_collections",
+    "destroy",
+    "destroy_collection",
+    "cull",
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,9 @@ class Capabilities:
         destroy: ``destroy()`` deletes everything this store holds.
         destroy_collection: ``destroy_collection()`` deletes one collection.
         cull: ``cull()`` reclaims expired entries.
+        atomic: ``put_if_absent()``, ``get_versioned()``, ``put_if_version()``
+            and ``delete_if_version()``, each one atomic step of the backend
+            (see :mod:`kv.atomic`).
         native_ttl: the backend expires entries by itself (otherwise expired
             entries are hidden on read and reclaimed by ``cull``).
         persistent: entries outlive the process (a new store object on the
@@ -58,6 +71,7 @@ class Capabilities:
     destroy: bool = False
     destroy_collection: bool = False
     cull: bool = False
+    atomic: bool = False
     native_ttl: bool = False
     persistent: bool = False
     bounded: bool = False
@@ -68,16 +82,18 @@ class Capabilities:
 
     @classmethod
     def every_operation(cls, **behaviour: bool | int | None) -> Capabilities:
-        """All five optional operations, plus the ``behaviour`` flags given.
+        """The five optional operations of :class:`kv.store.FullStore` (all but
+        ``atomic``), plus the flags given.
 
         The capabilities of a store built on :class:`kv.store.FullStore`::
 
             DUCKDB_CAPABILITIES = Capabilities.every_operation(persistent=True)
 
         An operation flag given as ``False`` leaves that one out
-        (``every_operation(cull=False, native_ttl=True)``).
+        (``every_operation(cull=False, native_ttl=True)``); ``atomic=True``
+        adds the atomic operations.
         """
-        return cls(**{**dict.fromkeys(OPTIONAL_OPERATIONS, True), **behaviour})  # type: ignore[arg-type]
+        return cls(**{**dict.fromkeys(_EVERY_OPERATION, True), **behaviour})  # type: ignore[arg-type]
 
     def flags(self) -> list[str]:
         """Names of the capabilities that are set, in declaration order."""

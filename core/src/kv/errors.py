@@ -24,6 +24,7 @@ from typing_extensions import Unpack
 __all__ = [
     "ArgumentTypeError",
     "ArgumentValueError",
+    "ConflictError",
     "CorruptedDataError",
     "DecryptionError",
     "DeserializationError",
@@ -241,6 +242,11 @@ ValueTooLargeError = EntryTooLargeError
 
 class EntryTooSmallError(_SizeError):
     """An entry is smaller than a wrapper allows."""
+
+
+class ConflictError(KeyValueOperationError):
+    """An atomic update met a concurrent write every time it tried
+    (see :func:`kv.atomic.update`); nothing was written."""
 
 
 class MissingKeyError(KeyValueOperationError, KeyError):

@@ -19,12 +19,15 @@ from typing import TYPE_CHECKING, Any, Protocol, SupportsFloat, runtime_checkabl
 
 from typing_extensions import Self
 
+from kv.atomic import AtomicKeyValue
+
 if TYPE_CHECKING:
     from kv.capabilities import Capabilities
 
 __all__ = [
     "OPTIONAL_PROTOCOLS",
     "AsyncKeyValue",
+    "AtomicKeyValue",
     "Cull",
     "DestroyCollection",
     "DestroyStore",
@@ -192,5 +195,6 @@ OPTIONAL_PROTOCOLS: dict[str, type] = {
     "destroy": DestroyStore,
     "destroy_collection": DestroyCollection,
     "cull": Cull,
+    "atomic": AtomicKeyValue,
 }
 """Capability flag -> the protocol a store offering it implements."""

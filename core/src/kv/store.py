@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, SupportsFloat
 from typing_extensions import Self
 
 from kv._typecheck import typechecked
+from kv.atomic import Versioned
 from kv.capabilities import OPTIONAL_OPERATIONS, Capabilities
 from kv.entry import StoredEntry
 from kv.errors import (
@@ -68,6 +69,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
+    "AtomicMixin",
     "BaseStore",
     "CullMixin",
     "DestroyCollectionMixin",
@@ -877,6 +879,137 @@ class CullMixin(BaseStore, abstract=True):
 
         ``limit`` bounds how many one call removes (``None``: all of them).
         """
+        raise NotImplementedError
+
+
+class AtomicMixin(BaseStore, abstract=True):
+    """Adds the atomic operations (:mod:`kv.atomic`); the store writes four hooks.
+
+    Each hook is one atomic step of the backend (a conditional statement, a
+    script, a transaction, or a section no other writer can enter), never a
+    read followed by a separate write. The base validates the arguments,
+    builds the entry (``entry.created_at`` is "now") and hides expired
+    entries; a hook treats an entry whose ``expires_at`` is at or before
+    ``entry.created_at`` as absent. Versions are the store's own opaque
+    strings and must change whenever the stored entry changes, by any write.
+    """
+
+    @typechecked
+    async def put_if_absent(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> bool:
+        """Store ``value`` only if ``key`` has no live entry (an expired one counts as
+        absent); return whether it wrote."""
+        try:
+            collection, key, entry, seconds = await self._conditional_write(
+                key, value, collection, ttl
+            )
+            return bool(await self._put_entry_if_absent(collection, key, entry, seconds))
+        except Exception as error:
+            self._raise(error, collection, key)
+
+    @typechecked
+    async def get_versioned(self, key: str, *, collection: str | None = None) -> Versioned | None:
+        """Return the value, remaining TTL and version of ``key``; ``None`` if absent or expired."""
+        try:
+            collection = self._collection(collection)
+            key = validate_key(key)
+            await self._prepare(collection)
+            found = await self._get_versioned_entry(collection, key)
+            if found is None:
+                return None
+            entry, version = found
+            value, remaining = _value_and_ttl(entry, _now())
+            if value is None:
+                return None
+            return Versioned(value, remaining, version)
+        except Exception as error:
+            self._raise(error, collection, key)
+
+    @typechecked
+    async def put_if_version(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        version: str,
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> bool:
+        """Store ``value`` only if ``key``'s live entry still has ``version``; return
+        whether it wrote."""
+        try:
+            collection, key, entry, seconds = await self._conditional_write(
+                key, value, collection, ttl
+            )
+            return bool(await self._put_entry_if_version(collection, key, entry, seconds, version))
+        except Exception as error:
+            self._raise(error, collection, key)
+
+    @typechecked
+    async def delete_if_version(
+        self, key: str, version: str, *, collection: str | None = None
+    ) -> bool:
+        """Delete ``key`` only if its live entry still has ``version``; return whether it did."""
+        try:
+            collection = self._collection(collection)
+            key = validate_key(key)
+            await self._prepare(collection)
+            return bool(await self._delete_entry_if_version(collection, key, version, _now()))
+        except Exception as error:
+            self._raise(error, collection, key)
+
+    async def _conditional_write(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        collection: str | None,
+        ttl: SupportsFloat | None,
+    ) -> tuple[str, str, StoredEntry, float | None]:
+        collection = self._collection(collection)
+        key = validate_key(key)
+        seconds = None if ttl is None else validate_ttl(ttl)
+        value_json = dump_value(value)
+        self._check_size(value_json)
+        await self._prepare(collection)
+        now = _now()
+        return (
+            collection,
+            key,
+            StoredEntry(value_json, now, None if seconds is None else now + seconds),
+            seconds,
+        )
+
+    # --- the hooks ---------------------------------------------------------------
+
+    async def _put_entry_if_absent(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
+    ) -> bool:
+        """Write ``entry`` unless a live entry exists; return whether it wrote."""
+        raise NotImplementedError
+
+    async def _get_versioned_entry(
+        self, collection: str, key: str
+    ) -> tuple[StoredEntry, str] | None:
+        """The entry (expired or not: the base checks) and its version, or ``None``."""
+        raise NotImplementedError
+
+    async def _put_entry_if_version(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
+    ) -> bool:
+        """Write ``entry`` if the live entry has ``version``; return whether it wrote."""
+        raise NotImplementedError
+
+    async def _delete_entry_if_version(
+        self, collection: str, key: str, version: str, now: float
+    ) -> bool:
+        """Delete the entry if it is live at ``now`` and has ``version``; return
+        whether it deleted."""
         raise NotImplementedError
 
 

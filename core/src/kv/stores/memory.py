@@ -10,6 +10,7 @@ URL form: ``memory://`` or ``memory://?max_entries=1000&default_collection=x``.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
@@ -18,11 +19,11 @@ from dataclasses import replace
 from kv.capabilities import Capabilities
 from kv.entry import StoredEntry
 from kv.options import CommonOptions, option
-from kv.store import FullStore
+from kv.store import AtomicMixin, FullStore
 
 __all__ = ["MEMORY_CAPABILITIES", "MemoryOptions", "MemoryStore"]
 
-MEMORY_CAPABILITIES = Capabilities.every_operation(native_ttl=True)
+MEMORY_CAPABILITIES = Capabilities.every_operation(native_ttl=True, atomic=True)
 """What :class:`MemoryStore` can do (``bounded`` too, with ``max_entries``)."""
 
 
@@ -50,8 +51,12 @@ _clock = time.time
 _Slot = str | tuple[str, float]
 
 
-class MemoryStore(FullStore):
+class MemoryStore(AtomicMixin, FullStore):
     """A store held in memory, optionally bounded per collection (LRU).
+
+    Atomic operations are atomic by construction: no hook awaits between its
+    check and its write. Versions are numbers given out the first time
+    ``get_versioned`` reads an entry and forgotten by every write of it.
 
     Options (keywords or a :class:`MemoryOptions`): ``max_entries`` (most
     entries a collection keeps, least recently used evicted beyond that;
@@ -71,6 +76,10 @@ class MemoryStore(FullStore):
         if max_entries is not None:
             self.capabilities = replace(MEMORY_CAPABILITIES, bounded=True)
         self._collections: dict[str, dict[str, _Slot]] = {}
+        # collection -> key -> version, only for entries read by get_versioned
+        # since their last write (every write forgets the entry's version).
+        self._versions: dict[str, dict[str, int]] = {}
+        self._next_version = itertools.count(1)
 
     def __repr__(self) -> str:
         return f"<MemoryStore max_entries={self.max_entries} collections={len(self._collections)}>"
@@ -106,10 +115,14 @@ class MemoryStore(FullStore):
             table = self._table(collection)
         value_json = entry.json()
         table[key] = value_json if entry.expires_at is None else (value_json, entry.expires_at)
+        if self._versions:
+            self._forget_version(collection, key)
         if self.max_entries is not None:
             table.move_to_end(key)  # type: ignore[attr-defined]
             while len(table) > self.max_entries:
-                table.popitem(last=False)  # type: ignore[call-arg]
+                evicted, _ = table.popitem(last=False)  # type: ignore[call-arg]
+                if self._versions:
+                    self._forget_version(collection, evicted)
 
     async def _delete_entry(self, collection: str, key: str) -> bool:
         table = self._collections.get(collection)
@@ -118,6 +131,8 @@ class MemoryStore(FullStore):
         slot = table.pop(key, None)
         if slot is None:
             return False
+        if self._versions:
+            self._forget_version(collection, key)
         return isinstance(slot, str) or slot[1] > _clock()
 
     async def _get_entries(
@@ -142,10 +157,12 @@ class MemoryStore(FullStore):
     async def _destroy(self) -> bool:
         had_entries = any(self._collections.values())
         self._collections.clear()
+        self._versions.clear()
         return had_entries
 
     async def _destroy_collection(self, collection: str) -> bool:
         table = self._collections.pop(collection, None)
+        self._versions.pop(collection, None)
         return bool(table)
 
     async def _cull(self, now: float, limit: int | None) -> int:
@@ -158,9 +175,62 @@ class MemoryStore(FullStore):
                 expired = expired[: limit - removed]
             for key in expired:
                 del table[key]
+                if self._versions:
+                    self._forget_version(name, key)
             removed += len(expired)
             if not table:
                 del self._collections[name]
             if limit is not None and removed >= limit:
                 break
         return removed
+
+    # --- atomic operations -------------------------------------------------------
+
+    def _forget_version(self, collection: str, key: str) -> None:
+        versions = self._versions.get(collection)
+        if versions is not None and versions.pop(key, None) is not None and not versions:
+            del self._versions[collection]
+
+    def _live_version(self, collection: str, key: str, now: float) -> int | None:
+        """The version of a live entry (0: live, never read with its version), or ``None``."""
+        slot = self._collections.get(collection, {}).get(key)
+        if slot is None or (not isinstance(slot, str) and slot[1] <= now):
+            return None
+        return self._versions.get(collection, {}).get(key, 0)
+
+    async def _put_entry_if_absent(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
+    ) -> bool:
+        if self._live_version(collection, key, entry.created_at or _clock()) is not None:
+            return False
+        await self._put_entry(collection, key, entry, ttl)
+        return True
+
+    async def _get_versioned_entry(
+        self, collection: str, key: str
+    ) -> tuple[StoredEntry, str] | None:
+        entry = await self._get_entry(collection, key)
+        if entry is None:
+            return None
+        versions = self._versions.setdefault(collection, {})
+        version = versions.get(key)
+        if version is None:
+            version = versions[key] = next(self._next_version)
+        return entry, str(version)
+
+    async def _put_entry_if_version(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
+    ) -> bool:
+        current = self._live_version(collection, key, entry.created_at or _clock())
+        if not current or str(current) != version:
+            return False
+        await self._put_entry(collection, key, entry, ttl)
+        return True
+
+    async def _delete_entry_if_version(
+        self, collection: str, key: str, version: str, now: float
+    ) -> bool:
+        current = self._live_version(collection, key, now)
+        if not current or str(current) != version:
+            return False
+        return await self._delete_entry(collection, key)
