@@ -35,7 +35,7 @@ from typing import Any, Protocol, SupportsFloat, runtime_checkable
 
 from kv.errors import ConflictError
 
-__all__ = ["AtomicKeyValue", "Versioned", "update"]
+__all__ = ["AtomicKeyValue", "Versioned", "content_version", "update"]
 
 DEFAULT_ATTEMPTS = 100
 """How many times :func:`update` reads and tries to write before giving up."""
@@ -93,6 +93,26 @@ class AtomicKeyValue(Protocol):
     ) -> bool:
         """Delete ``key`` only if its entry still has ``version``; return whether it did."""
         ...
+
+
+def content_version(*parts: object) -> str:
+    """A version derived from what an entry stores (its text, write time, expiry).
+
+    For a store without a native version (a revision, a ``cas`` number): the
+    same parts give the same version, and a write changes at least the write
+    time, so a version from before it no longer matches. A SQL store can
+    register this function and compare it in the statement that writes::
+
+        connection.create_function("kv_version", 3, content_version, deterministic=True)
+        # UPDATE t SET ... WHERE ... AND kv_version(value, created_at, expires_at) = ?
+    """
+    import hashlib  # not at module level: ``import kv`` stays light
+
+    digest = hashlib.blake2b(digest_size=12)
+    for part in parts:
+        digest.update(repr(part).encode("utf-8", "surrogatepass"))
+        digest.update(b"\x00")
+    return digest.hexdigest()
 
 
 async def update(

@@ -19,7 +19,7 @@ from kv.plugin import StorePlugin
 
 __all__ = ["PLUGIN", "SQLITE_CAPABILITIES", "SQLiteOptions"]
 
-SQLITE_CAPABILITIES = Capabilities.every_operation(persistent=True)
+SQLITE_CAPABILITIES = Capabilities.every_operation(persistent=True, atomic=True)
 """What :class:`kv_sqlite.store.SQLiteStore` can do (a ``:memory:`` store is not
 ``persistent``)."""
 

@@ -46,11 +46,10 @@ from typing import TypeVar
 
 from anyio import to_thread
 
+from kv.atomic import content_version
 from kv.entry import StoredEntry
 from kv.errors import DeserializationError, KeyValueError, StoreConnectionError
-from kv.store import (
-    FullStore,
-)
+from kv.store import AtomicMixin, FullStore
 from kv_sqlite.errors import translate_sqlite_error
 from kv_sqlite.plugin import PLUGIN, SQLITE_CAPABILITIES, SQLiteOptions
 
@@ -116,6 +115,25 @@ class _Statements:
             " WHERE collection > ? AND (expires_at IS NULL OR expires_at > ?)"
             " ORDER BY collection LIMIT ?"
         )
+        # The atomic operations: each is one statement, its condition inside it.
+        # An expired row counts as absent; kv_version() is content_version().
+        self.put_if_absent = sql(
+            "INSERT INTO {table} (collection, key, value, created_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (collection, key) DO UPDATE SET"
+            " value = excluded.value, created_at = excluded.created_at,"
+            " expires_at = excluded.expires_at"
+            " WHERE {table}.expires_at IS NOT NULL AND {table}.expires_at <= excluded.created_at"
+        )
+        self.put_if_version = sql(
+            "UPDATE {table} SET value = ?, created_at = ?, expires_at = ?"
+            " WHERE collection = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)"
+            " AND kv_version(value, created_at, expires_at) = ?"
+        )
+        self.delete_if_version = sql(
+            "DELETE FROM {table}"
+            " WHERE collection = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)"
+            " AND kv_version(value, created_at, expires_at) = ?"
+        )
         self.destroy = sql("DELETE FROM {table}")
         self.destroy_collection = sql("DELETE FROM {table} WHERE collection = ?")
         self.cull = sql("DELETE FROM {table} WHERE expires_at <= ?")
@@ -125,7 +143,7 @@ class _Statements:
         )
 
 
-class SQLiteStore(FullStore, plugin=PLUGIN):
+class SQLiteStore(AtomicMixin, FullStore, plugin=PLUGIN):
     """A kv store in one SQLite database file.
 
     Nothing is opened until the first call (or :meth:`setup`); the parent
@@ -193,6 +211,7 @@ class SQLiteStore(FullStore, plugin=PLUGIN):
                 connection.execute("PRAGMA synchronous=NORMAL")
             connection.execute(self._sql.create_table)
             connection.execute(self._sql.create_index)
+            connection.create_function("kv_version", 3, content_version, deterministic=True)
         except BaseException:
             connection.close()
             raise
@@ -296,6 +315,46 @@ class SQLiteStore(FullStore, plugin=PLUGIN):
             return deleted
 
         return await self._run(delete)
+
+    # --- atomic operations -------------------------------------------------------
+
+    async def _put_entry_if_absent(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
+    ) -> bool:
+        sql = self._sql.put_if_absent
+        params = (collection, key, entry.json(), entry.created_at, entry.expires_at)
+        return await self._run(lambda connection: connection.execute(sql, params).rowcount > 0)
+
+    async def _get_versioned_entry(
+        self, collection: str, key: str
+    ) -> tuple[StoredEntry, str] | None:
+        sql = self._sql.get
+
+        def read(connection: sqlite3.Connection) -> tuple[object, object, object] | None:
+            row: tuple[object, object, object] | None = connection.execute(
+                sql, (collection, key)
+            ).fetchone()
+            return row
+
+        row = await self._run(read)
+        if row is None:
+            return None
+        return _entry_from_row(key, *row), content_version(*row)
+
+    async def _put_entry_if_version(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
+    ) -> bool:
+        sql = self._sql.put_if_version
+        now = entry.created_at
+        params = (entry.json(), now, entry.expires_at, collection, key, now, version)
+        return await self._run(lambda connection: connection.execute(sql, params).rowcount > 0)
+
+    async def _delete_entry_if_version(
+        self, collection: str, key: str, version: str, now: float
+    ) -> bool:
+        sql = self._sql.delete_if_version
+        params = (collection, key, now, version)
+        return await self._run(lambda connection: connection.execute(sql, params).rowcount > 0)
 
     # --- capabilities ------------------------------------------------------------
 
