@@ -45,9 +45,7 @@ def anyio_backend() -> str:
 
 async def test_claiming_one_key_fails_a_read_then_write_store() -> None:
     with pytest.raises(AssertionError, match="claims won"):
-        await AtomicTests().test_many_tasks_claim_one_key_and_exactly_one_wins(
-            ReadThenWriteStore()
-        )
+        await AtomicTests().test_many_tasks_claim_one_key_and_exactly_one_wins(ReadThenWriteStore())
 
 
 async def test_concurrent_updates_fail_a_read_then_write_store() -> None:

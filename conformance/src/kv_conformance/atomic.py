@@ -320,7 +320,12 @@ def _child(store: kv.AsyncKeyValue, count: int) -> tuple[list[str], dict[str, st
     options = getattr(store, "options", None)
     if options is None or not dataclasses.is_dataclass(options):
         pytest.skip("the store has no options to build it again in another process")
-    fields = {field.name: getattr(options, field.name) for field in dataclasses.fields(options)}
+    # Only what differs from the defaults: the twin is built from keywords.
+    fields = {
+        field.name: getattr(options, field.name)
+        for field in dataclasses.fields(options)
+        if field.default is dataclasses.MISSING or getattr(options, field.name) != field.default
+    }
     try:
         encoded = json.dumps(fields, default=_json_default)
     except TypeError as error:

@@ -29,7 +29,9 @@ DEFAULT_TABLE = "kv_store"
 SSLMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
 # asyncpg is an asyncio library: asyncio_only.
-POSTGRESQL_CAPABILITIES = Capabilities.every_operation(persistent=True, asyncio_only=True)
+POSTGRESQL_CAPABILITIES = Capabilities.every_operation(
+    persistent=True, asyncio_only=True, atomic=True
+)
 """What :class:`kv_postgresql.store.PostgreSQLStore` can do."""
 
 

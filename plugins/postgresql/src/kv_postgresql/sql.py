@@ -121,6 +121,28 @@ class Statements:
             f" FROM {t} WHERE collection > $1 AND {live.format('$2')}"
             " ORDER BY collection LIMIT $3"
         )
+        # The atomic operations: one statement each, the condition inside it. The
+        # version is the row's xmin (the transaction that wrote this row version):
+        # every write makes a new row version. A row that a concurrent statement
+        # changed is rechecked against its new version before it is written.
+        self.get_versioned = (
+            f"SELECT value, {times}, xmin::text FROM {t} WHERE collection = $1 AND key = $2"
+        )
+        self.put_if_absent = (
+            f"INSERT INTO {t} ({columns})"
+            f" VALUES ($1, $2, $3::{v}, $4, to_timestamp($5), to_timestamp($6)){upsert}"
+            f" WHERE {t}.expires_at <= to_timestamp($5) RETURNING true"
+        )
+        self.put_if_version = (
+            f"UPDATE {t} SET value = $3::{v}, ttl = $4, created_at = to_timestamp($5),"
+            " expires_at = to_timestamp($6)"
+            f" WHERE collection = $1 AND key = $2 AND xmin::text = $7 AND {live.format('$5')}"
+            " RETURNING true"
+        )
+        self.delete_if_version = (
+            f"DELETE FROM {t} WHERE collection = $1 AND key = $2 AND xmin::text = $3"
+            f" AND {live.format('$4')} RETURNING true"
+        )
         self.destroy = f"DELETE FROM {t}"
         self.destroy_collection = f"DELETE FROM {t} WHERE collection = $1"
         self.cull = f"DELETE FROM {t} WHERE expires_at <= to_timestamp($1)"

@@ -51,9 +51,7 @@ from kv.errors import (
     StoreTimeoutError,
 )
 from kv.loops import PerLoop
-from kv.store import (
-    FullStore,
-)
+from kv.store import AtomicMixin, FullStore
 from kv.url import StoreURL
 from kv_postgresql.names import (
     TOKEN,
@@ -132,7 +130,7 @@ async def _close_pool(pool: ConnectionPool) -> None:
     await pool.close()
 
 
-class PostgreSQLStore(FullStore, plugin=PLUGIN):
+class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
     """A kv store in one PostgreSQL table.
 
     Nothing is connected until the first call (or :meth:`setup`); the pool is
@@ -329,6 +327,64 @@ class PostgreSQLStore(FullStore, plugin=PLUGIN):
             time.time(),
         )
         return int(count or 0)
+
+    # --- atomic operations ------------------------------------------------------------
+
+    async def _put_entry_if_absent(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
+    ) -> bool:
+        return await self._write_if(self._sql.put_if_absent, collection, key, entry, ttl)
+
+    async def _get_versioned_entry(
+        self, collection: str, key: str
+    ) -> tuple[StoredEntry, str] | None:
+        stored = stored_collection(collection)
+        name = stored_key(key, stored)
+        pool = self._adapter or await self._pools.get()
+        row = await pool.fetchrow(self._sql.get_versioned, stored, name)
+        if row is None:
+            return None
+        if is_token(stored) or is_token(name):
+            return _unwrapped(row[0], row[1], row[2]), row[3]
+        return StoredEntry(row[0], row[1], row[2]), row[3]
+
+    async def _put_entry_if_version(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
+    ) -> bool:
+        return await self._write_if(self._sql.put_if_version, collection, key, entry, ttl, version)
+
+    async def _delete_entry_if_version(
+        self, collection: str, key: str, version: str, now: float
+    ) -> bool:
+        stored = stored_collection(collection)
+        pool = self._adapter or await self._pools.get()
+        statement = self._sql.delete_if_version
+        return bool(await pool.fetchval(statement, stored, stored_key(key, stored), version, now))
+
+    async def _write_if(
+        self,
+        statement: str,
+        collection: str,
+        key: str,
+        entry: StoredEntry,
+        ttl: float | None,
+        *version: str,
+    ) -> bool:
+        """Run a conditional write; whether it wrote (it returns a row if so)."""
+        stored = stored_collection(collection)
+        name = stored_key(key, stored)
+        pool = self._adapter or await self._pools.get()
+        wrote = await pool.fetchval(
+            statement,
+            stored,
+            name,
+            _row_value(entry.json(), collection, stored, key, name),
+            ttl,
+            entry.created_at,
+            entry.expires_at,
+            *version,
+        )
+        return bool(wrote)
 
     # --- optional capabilities ----------------------------------------------------------
 
