@@ -21,6 +21,8 @@ from kv_duckdb.store import DuckDBStore
 class TestDuckDBStore(StoreConformance):
     """Every behaviour of a kv store, on a fresh database file per test."""
 
+    shared_between_processes = False  # DuckDB lets one process open a file at a time
+
     @pytest.fixture(params=["asyncio", "trio"])
     def anyio_backend(self, request: pytest.FixtureRequest) -> str:
         """Run every test under asyncio and under trio."""

@@ -14,7 +14,7 @@ from kv.plugin import StorePlugin
 
 __all__ = ["DUCKDB_CAPABILITIES", "PLUGIN", "DuckDBOptions"]
 
-DUCKDB_CAPABILITIES = Capabilities.every_operation(persistent=True)
+DUCKDB_CAPABILITIES = Capabilities.every_operation(persistent=True, atomic=True)
 """What :class:`kv_duckdb.store.DuckDBStore` can do (a ``:memory:`` store is not
 ``persistent``)."""
 

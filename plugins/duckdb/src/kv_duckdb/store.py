@@ -60,7 +60,7 @@ from kv.errors import (
     StoreSetupError,
     StoreTimeoutError,
 )
-from kv.store import FullStore
+from kv.store import AtomicMixin, FullStore
 from kv_duckdb.plugin import DUCKDB_CAPABILITIES, PLUGIN, DuckDBOptions
 
 __all__ = ["DEFAULT_TABLE", "DUCKDB_CAPABILITIES", "DuckDBOptions", "DuckDBStore"]
@@ -100,6 +100,12 @@ class _Statements:
             "{collection_index}": f'"idx_{table}_collection"',
             "{expires_index}": f'"idx_{table}_expires_at"',
             "{live}": "(expires_at IS NULL OR expires_at > to_timestamp(?))",
+            # An entry's version: a hash of what the row stores (every write
+            # changes its write time), computed by DuckDB where it compares it.
+            "{version}": (
+                "md5(concat_ws('|', value::VARCHAR, epoch(created_at)::VARCHAR,"
+                " coalesce(epoch(expires_at)::VARCHAR, '')))"
+            ),
         }
 
         def sql(template: str) -> str:
@@ -154,6 +160,27 @@ class _Statements:
             "SELECT DISTINCT collection FROM {table} WHERE collection > ? AND {live}"
             " ORDER BY collection LIMIT ?"
         )
+        # The atomic operations: one statement each, the condition inside it.
+        self.get_versioned = sql(
+            "SELECT value, epoch(expires_at), {version} FROM {table}"
+            " WHERE collection = ? AND key = ?"
+        )
+        self.put_if_absent = sql(
+            "INSERT INTO {table} (collection, key, value, created_at, expires_at, version)"
+            " VALUES (?, ?, ?, to_timestamp(?), to_timestamp(?), 1)"
+            " ON CONFLICT (collection, key) DO UPDATE SET value = excluded.value,"
+            " created_at = excluded.created_at, expires_at = excluded.expires_at"
+            " WHERE expires_at <= to_timestamp(?) RETURNING true"
+        )
+        self.put_if_version = sql(
+            "UPDATE {table} SET value = ?, created_at = to_timestamp(?),"
+            " expires_at = to_timestamp(?)"
+            " WHERE collection = ? AND key = ? AND {live} AND {version} = ? RETURNING true"
+        )
+        self.delete_if_version = sql(
+            "DELETE FROM {table}"
+            " WHERE collection = ? AND key = ? AND {live} AND {version} = ? RETURNING true"
+        )
         self.destroy = sql("DELETE FROM {table}")
         self.destroy_collection = sql("DELETE FROM {table} WHERE collection = ?")
         self.cull = sql("DELETE FROM {table} WHERE expires_at <= to_timestamp(?)")
@@ -163,7 +190,7 @@ class _Statements:
         )
 
 
-class DuckDBStore(FullStore, plugin=PLUGIN):
+class DuckDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
     """A kv store in one DuckDB table.
 
     Nothing is opened until the first call (or :meth:`setup`); the parent
@@ -285,6 +312,35 @@ class DuckDBStore(FullStore, plugin=PLUGIN):
     ) -> None:
         params = (collection, key, entry.json(), entry.created_at, entry.expires_at)
         await self._run(partial(_execute, self._sql.put, params))
+
+    async def _put_entry_if_absent(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
+    ) -> bool:
+        now = entry.created_at
+        params = (collection, key, entry.json(), now, entry.expires_at, now)
+        return bool(await self._fetch(self._sql.put_if_absent, params))
+
+    async def _get_versioned_entry(
+        self, collection: str, key: str
+    ) -> tuple[StoredEntry, str] | None:
+        rows = await self._fetch(self._sql.get_versioned, (collection, key))
+        if not rows:
+            return None
+        value, expires_at, version = rows[0]
+        return _entry(key, value, expires_at), str(version)
+
+    async def _put_entry_if_version(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
+    ) -> bool:
+        now = entry.created_at
+        params = (entry.json(), now, entry.expires_at, collection, key, now, version)
+        return bool(await self._fetch(self._sql.put_if_version, params))
+
+    async def _delete_entry_if_version(
+        self, collection: str, key: str, version: str, now: float
+    ) -> bool:
+        params = (collection, key, now, version)
+        return bool(await self._fetch(self._sql.delete_if_version, params))
 
     async def _put_entries(
         self,
