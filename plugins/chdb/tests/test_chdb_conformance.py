@@ -25,6 +25,8 @@ from kv_conformance.support import eventually
 class TestChDBStore(StoreConformance):
     """Every behaviour of a kv store, on a fresh directory per test."""
 
+    shared_between_processes = False  # chDB lets one process open a directory at a time
+
     @pytest.fixture(params=["asyncio", "trio"])
     def anyio_backend(self, request: pytest.FixtureRequest) -> str:
         """Run every test under asyncio and under trio."""

@@ -21,6 +21,8 @@ from kv_rocksdb.store import RocksDBStore
 class TestRocksDBStore(StoreConformance):
     """Every behaviour of a kv store, on a fresh database directory per test."""
 
+    shared_between_processes = False  # RocksDB lets one process open a database at a time
+
     @pytest.fixture(params=["asyncio", "trio"])
     def anyio_backend(self, request: pytest.FixtureRequest) -> str:
         """Run every test under asyncio and under trio."""

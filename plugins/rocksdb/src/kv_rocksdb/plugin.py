@@ -14,7 +14,7 @@ from kv.plugin import StorePlugin
 
 __all__ = ["PLUGIN", "ROCKSDB_CAPABILITIES", "RocksDBOptions"]
 
-ROCKSDB_CAPABILITIES = Capabilities.every_operation(persistent=True)
+ROCKSDB_CAPABILITIES = Capabilities.every_operation(persistent=True, atomic=True)
 """What :class:`kv_rocksdb.store.RocksDBStore` can do."""
 
 

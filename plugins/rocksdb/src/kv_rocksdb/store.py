@@ -44,6 +44,7 @@ from typing import Any, TypeVar
 from rocksdict import DbClosedError, Options, Rdict, RdictIter, WriteBatch, WriteOptions
 
 from kv import dirlock
+from kv.atomic import content_version
 from kv.blocking import BlockingCalls
 from kv.dirlock import DirectoryBusyError, open_when_unlocked
 from kv.entry import StoredEntry, decode_document, encode_document, parse_timestamp
@@ -56,9 +57,7 @@ from kv.errors import (
     StoreTimeoutError,
 )
 from kv.names import compound_key, compound_prefix, split_compound_key
-from kv.store import (
-    FullStore,
-)
+from kv.store import AtomicMixin, FullStore
 from kv_rocksdb.plugin import PLUGIN, ROCKSDB_CAPABILITIES, RocksDBOptions
 
 __all__ = ["ROCKSDB_CAPABILITIES", "RocksDBOptions", "RocksDBStore"]
@@ -89,7 +88,7 @@ def _refuse_dumps(_value: Any) -> bytes:
     raise _PickleRefusedError("refused to pickle a Python object")
 
 
-class RocksDBStore(FullStore, plugin=PLUGIN):
+class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
     """A kv store in one RocksDB database directory.
 
     Nothing is opened until the first call (or :meth:`setup`); the directory
@@ -231,6 +230,64 @@ class RocksDBStore(FullStore, plugin=PLUGIN):
             document = encode_document(entry, collection=collection, key=key).encode()
             batch.put(compound_key(collection, key), document)
         await self._run(lambda db: db.write(batch))  # one atomic write
+
+    # --- atomic operations: one engine call each. This process alone has the
+    # database open (kv's lock and RocksDB's own), and every call of the store
+    # runs in its one engine thread, so no other writer can come between a
+    # call's check and its write. The version is a hash of the stored document.
+
+    async def _put_entry_if_absent(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
+    ) -> bool:
+        ckey = compound_key(collection, key)
+        document = encode_document(entry, collection=collection, key=key).encode()
+        now = entry.created_at or time.time()
+
+        def claim(db: Rdict) -> bool:
+            stored = _get_one(db, key, ckey)
+            if stored is not None and not _is_expired(stored, now):
+                return False
+            db.put(ckey, document)
+            return True
+
+        return await self._run(claim)
+
+    async def _get_versioned_entry(
+        self, collection: str, key: str
+    ) -> tuple[StoredEntry, str] | None:
+        ckey = compound_key(collection, key)
+        stored = await self._run(lambda db: _get_one(db, key, ckey))
+        if stored is None:
+            return None
+        return _decode(stored, key), content_version(stored)
+
+    async def _put_entry_if_version(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
+    ) -> bool:
+        ckey = compound_key(collection, key)
+        document = encode_document(entry, collection=collection, key=key).encode()
+        now = entry.created_at or time.time()
+
+        def swap(db: Rdict) -> bool:
+            if not _has_version(_get_one(db, key, ckey), version, now):
+                return False
+            db.put(ckey, document)
+            return True
+
+        return await self._run(swap)
+
+    async def _delete_entry_if_version(
+        self, collection: str, key: str, version: str, now: float
+    ) -> bool:
+        ckey = compound_key(collection, key)
+
+        def delete(db: Rdict) -> bool:
+            if not _has_version(_get_one(db, key, ckey), version, now):
+                return False
+            db.delete(ckey)
+            return True
+
+        return await self._run(delete)
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         ckeys = [compound_key(collection, key) for key in dict.fromkeys(keys)]
@@ -477,6 +534,13 @@ def _has_live_entry(iterator: RdictIter, prefix: str, now: float) -> bool:
         if not _is_expired(stored, now):
             return True
     return False
+
+
+def _has_version(stored: object, version: str, now: float) -> bool:
+    """Whether a stored document is live at ``now`` and has ``version``."""
+    return (
+        stored is not None and not _is_expired(stored, now) and content_version(stored) == version
+    )
 
 
 def _decode(stored: object, key: str) -> StoredEntry:
