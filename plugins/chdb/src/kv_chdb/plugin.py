@@ -17,7 +17,7 @@ __all__ = ["CHDB_CAPABILITIES", "DEFAULT_TABLE", "PLUGIN", "ChDBOptions"]
 DEFAULT_TABLE = "kv_entries"
 """The table entries are kept in, unless the ``table`` option names another."""
 
-CHDB_CAPABILITIES = Capabilities.every_operation(persistent=True)
+CHDB_CAPABILITIES = Capabilities.every_operation(persistent=True, atomic=True)
 """What :class:`kv_chdb.store.ChDBStore` can do."""
 
 

@@ -69,9 +69,7 @@ from kv.errors import (
     StoreSetupError,
     StoreTimeoutError,
 )
-from kv.store import (
-    FullStore,
-)
+from kv.store import AtomicMixin, FullStore
 from kv_chdb.plugin import CHDB_CAPABILITIES, DEFAULT_TABLE, PLUGIN, ChDBOptions
 from kv_chdb.sql import escape_parameter, json_list, json_rows
 
@@ -96,6 +94,16 @@ _NO_LIMIT = 2**64 - 1
 
 _versions = threading.Lock()
 _last_version = 0
+
+
+_conditional_locks: dict[str, threading.Lock] = {}
+"""One lock per database directory: the atomic operations of every store of
+this process on that directory take it between their check and their write."""
+
+
+def _conditional_lock(path: str) -> threading.Lock:
+    with _versions:
+        return _conditional_locks.setdefault(os.path.realpath(path), threading.Lock())
 
 
 def _next_version() -> int:
@@ -156,6 +164,10 @@ class _Statements:
         self.delete = sql(
             "DELETE FROM {table} WHERE collection = {collection:String} AND key IN {keys}"
         )
+        self.versioned = sql(
+            "SELECT document, toString(version) AS version, {live} AS live FROM {table} FINAL"
+            " WHERE collection = {collection:String} AND key = {key:String}"
+        )
         self.key_page = sql(
             "SELECT key FROM {table} FINAL WHERE collection = {collection:String}"
             " AND key > {after:String} AND {live} ORDER BY key LIMIT {limit:UInt64}"
@@ -176,7 +188,7 @@ class _Statements:
         self.optimize = sql("OPTIMIZE TABLE {table} FINAL")
 
 
-class ChDBStore(FullStore, plugin=PLUGIN):
+class ChDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
     """A kv store in one table of chDB's embedded ClickHouse.
 
     Nothing is opened until the first call (or :meth:`setup`); the directory
@@ -351,6 +363,86 @@ class ChDBStore(FullStore, plugin=PLUGIN):
             return sum(1 for row in existing if row["live"])
 
         return await self._run(delete)
+
+    # --- atomic operations ----------------------------------------------------------
+    # ClickHouse has no conditional insert. Only this process opens the
+    # directory (kv's lock), and every store of the process on it takes one
+    # lock between its check and its write: no other writer can come between.
+    # The version is the row's own ``version`` (write time in ns, increasing).
+
+    async def _put_entry_if_absent(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
+    ) -> bool:
+        def claim(session: Session) -> bool:
+            current = self._versioned_row(session, collection, key, entry.created_at)
+            if current is not None and current["live"]:
+                return False
+            self._insert(session, collection, key, entry)
+            return True
+
+        return await self._conditional(claim)
+
+    async def _get_versioned_entry(
+        self, collection: str, key: str
+    ) -> tuple[StoredEntry, str] | None:
+        found = await self._run(
+            lambda session: self._versioned_row(session, collection, key, time.time())
+        )
+        if found is None:
+            return None
+        return _decode(found["document"], key), str(found["version"])
+
+    async def _put_entry_if_version(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
+    ) -> bool:
+        def swap(session: Session) -> bool:
+            current = self._versioned_row(session, collection, key, entry.created_at)
+            if current is None or not current["live"] or str(current["version"]) != version:
+                return False
+            self._insert(session, collection, key, entry)
+            return True
+
+        return await self._conditional(swap)
+
+    async def _delete_entry_if_version(
+        self, collection: str, key: str, version: str, now: float
+    ) -> bool:
+        parameters = {"collection": collection, "keys": json_list([key])}
+
+        def delete(session: Session) -> bool:
+            current = self._versioned_row(session, collection, key, now)
+            if current is None or not current["live"] or str(current["version"]) != version:
+                return False
+            _query(self._sql.delete, parameters, session)
+            return True
+
+        return await self._conditional(delete)
+
+    async def _conditional(self, call: Callable[[Session], bool]) -> bool:
+        lock = _conditional_lock(self.options.path)
+
+        def locked(session: Session) -> bool:
+            with lock:
+                return call(session)
+
+        return await self._run(locked)
+
+    def _versioned_row(
+        self, session: Session, collection: str, key: str, now: float | None
+    ) -> dict[str, Any] | None:
+        parameters = {"collection": collection, "key": key, "now": now or time.time()}
+        rows = _query_rows(self._sql.versioned, parameters, session)
+        return rows[0] if rows else None
+
+    def _insert(self, session: Session, collection: str, key: str, entry: StoredEntry) -> None:
+        row = {
+            "collection": collection,
+            "key": key,
+            "document": encode_document(entry, collection=collection, key=key),
+            "expires_at": entry.expires_at,
+            "version": _next_version(),
+        }
+        _query(self._sql.insert + json_rows([row]), {}, session)
 
     # --- enumeration -------------------------------------------------------------
 
