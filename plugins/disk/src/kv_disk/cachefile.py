@@ -21,6 +21,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from kv.atomic import content_version
 from kv.entry import StoredEntry, parse_timestamp
 from kv.errors import DeserializationError
 from kv.values import load_value
@@ -90,6 +91,11 @@ _HAS_LIVE_IN_RANGE = (
 )
 _FILES = "SELECT filename FROM Cache WHERE filename IS NOT NULL"
 _FILES_IN_RANGE = "SELECT filename FROM Cache WHERE key >= ? AND key < ? AND filename IS NOT NULL"
+_SELECT_ONE = (
+    "SELECT raw, mode, filename, value, expire_time, store_time FROM Cache"
+    " WHERE key = ? AND raw = 1"
+)
+_DELETE_ONE = "DELETE FROM Cache WHERE key = ? AND raw = 1"
 _DELETE_ALL = "DELETE FROM Cache"
 _DELETE_RANGE = "DELETE FROM Cache WHERE key >= ? AND key < ?"
 
@@ -311,6 +317,47 @@ class CacheFile:
                 old_files.extend(self._evict(connection, self.max_size, newest))
         self._remove_files(old_files)
 
+    # --- atomic operations ---------------------------------------------------------
+    # Each runs in one BEGIN IMMEDIATE transaction: it holds the database's write
+    # lock from its check to its write, so no other connection, in this process or
+    # another, writes in between. The version is a hash of the row as stored.
+
+    def versioned(self, db_key: str) -> tuple[Fetched, str] | None:
+        """The row of ``db_key`` and its version, or ``None`` if absent."""
+        row = self.connection.execute(_SELECT_ONE, (db_key,)).fetchone()
+        return None if row is None else (self._entry(*row), content_version(*row))
+
+    def put_if(
+        self, row: tuple[str, str, float, float | None], version: str | None, now: float
+    ) -> bool:
+        """Write ``(db_key, document, store_time, expire_time)`` if the live row has
+        ``version`` (``None``: if there is no live row); whether it wrote."""
+        db_key, text, stored, expire = row
+        connection = self.connection
+        old_files: list[object] = []
+        with _transaction(connection):
+            current = connection.execute(_SELECT_ONE, (db_key,)).fetchone()
+            if not _matches(current, version, now):
+                return False
+            if current is not None:
+                old_files.append(current[2])
+            connection.execute(_UPSERT, (db_key, stored, expire, stored, text))
+            if self.max_size is not None:
+                old_files.extend(self._evict(connection, self.max_size, stored))
+        self._remove_files(old_files)
+        return True
+
+    def delete_if(self, db_key: str, version: str, now: float) -> bool:
+        """Delete ``db_key`` if its live row has ``version``; whether it did."""
+        connection = self.connection
+        with _transaction(connection):
+            current = connection.execute(_SELECT_ONE, (db_key,)).fetchone()
+            if not _matches(current, version, now):
+                return False
+            connection.execute(_DELETE_ONE, (db_key,))
+        self._remove_files([current[2]])
+        return True
+
     def volume(self) -> int:
         """Bytes in use, as diskcache counts them: database pages plus value files."""
         return self._volume(self.connection)
@@ -396,6 +443,14 @@ class CacheFile:
                 connection.executemany("DELETE FROM Cache WHERE rowid = ?", [(r,) for r, _ in rows])
         self._remove_files(filename for _, filename in rows)
         return len(rows)
+
+
+def _matches(row: tuple[Any, ...] | None, version: str | None, now: float) -> bool:
+    """Whether a row (as :data:`_SELECT_ONE` reads it) is what a conditional write
+    expects: no live row for ``version=None``, else a live row with that version."""
+    if row is None or (row[4] is not None and row[4] <= now):
+        return version is None  # absent, or expired: absent
+    return version is not None and content_version(*row) == version
 
 
 def _entry_from_document(text: str, expire_time: object, store_time: object) -> Fetched:

@@ -85,6 +85,32 @@ class Layout:
         """Delete expired rows (at most ``limit``); return the count."""
         raise NotImplementedError
 
+    def locate(self, collection: str, key: str, *, create: bool) -> tuple[CacheFile | None, str]:
+        """The cache that holds ``(collection, key)`` (``None``: absent, not created)
+        and its row's key."""
+        raise NotImplementedError
+
+    # --- atomic operations: one transaction of the entry's cache each ---------------
+
+    def versioned(self, collection: str, key: str) -> tuple[Fetched, str] | None:
+        """The entry of ``(collection, key)`` and its version, or ``None``."""
+        cache, db_key = self.locate(collection, key, create=False)
+        return None if cache is None else cache.versioned(db_key)
+
+    def put_if(
+        self, collection: str, key: str, entry: StoredEntry, version: str | None, now: float
+    ) -> bool:
+        """Write ``entry`` if the live entry has ``version`` (``None``: if absent)."""
+        cache, db_key = self.locate(collection, key, create=version is None)
+        if cache is None:
+            return False
+        return cache.put_if(_rows([db_key], collection, [key], [entry])[0], version, now)
+
+    def delete_if(self, collection: str, key: str, version: str, now: float) -> bool:
+        """Delete the entry if it is live and has ``version``."""
+        cache, db_key = self.locate(collection, key, create=False)
+        return cache is not None and cache.delete_if(db_key, version, now)
+
 
 def _rows(
     db_keys: Sequence[str], collection: str, keys: Sequence[str], entries: Sequence[StoredEntry]
@@ -109,6 +135,9 @@ class SingleLayout(Layout):
 
     def close(self) -> None:
         self.cache.close()
+
+    def locate(self, collection: str, key: str, *, create: bool) -> tuple[CacheFile | None, str]:
+        return self.cache, compound_key(collection, key)
 
     def fetch(self, collection: str, keys: Sequence[str]) -> list[Fetched | None]:
         db_keys = [compound_key(collection, key) for key in keys]
@@ -217,6 +246,9 @@ class PerCollectionLayout(Layout):
         if isinstance(collection, str) and encode_path_segment(collection) == folder:
             return collection
         return None
+
+    def locate(self, collection: str, key: str, *, create: bool) -> tuple[CacheFile | None, str]:
+        return self._cache(encode_path_segment(collection), create=create), key
 
     def fetch(self, collection: str, keys: Sequence[str]) -> list[Fetched | None]:
         cache = self._cache(encode_path_segment(collection), create=False)

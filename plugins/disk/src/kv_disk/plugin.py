@@ -19,7 +19,7 @@ __all__ = ["DISK_CAPABILITIES", "PLUGIN", "DiskOptions", "LayoutName"]
 
 LayoutName = Literal["single", "per-collection"]
 
-DISK_CAPABILITIES = Capabilities.every_operation(persistent=True)
+DISK_CAPABILITIES = Capabilities.every_operation(persistent=True, atomic=True)
 """What :class:`kv_disk.store.DiskStore` can do (a store with ``max_size`` is
 also ``bounded``)."""
 

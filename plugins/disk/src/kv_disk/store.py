@@ -32,9 +32,7 @@ from typing import TypeVar
 from kv.blocking import BlockingCalls
 from kv.entry import StoredEntry
 from kv.errors import DeserializationError, KeyValueError, StoreConnectionError
-from kv.store import (
-    FullStore,
-)
+from kv.store import AtomicMixin, FullStore
 from kv_disk.cachefile import Fetched
 from kv_disk.errors import translate_disk_error
 from kv_disk.layouts import Layout, PerCollectionLayout, SingleLayout
@@ -45,7 +43,7 @@ __all__ = ["DISK_CAPABILITIES", "DiskOptions", "DiskStore", "LayoutName"]
 T = TypeVar("T")
 
 
-class DiskStore(FullStore, plugin=PLUGIN):
+class DiskStore(AtomicMixin, FullStore, plugin=PLUGIN):
     """A kv store in one directory, in the format of py-key-value's DiskStore.
 
     Nothing is opened until the first call; the directory and ``cache.db``
@@ -142,6 +140,34 @@ class DiskStore(FullStore, plugin=PLUGIN):
         ttl: float | None,
     ) -> None:
         await self._run(lambda layout: layout.put(collection, keys, entries))
+
+    # --- atomic operations (one transaction each, see CacheFile.put_if) -------------
+
+    async def _put_entry_if_absent(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
+    ) -> bool:
+        now = entry.created_at or time.time()
+        return await self._run(lambda layout: layout.put_if(collection, key, entry, None, now))
+
+    async def _get_versioned_entry(
+        self, collection: str, key: str
+    ) -> tuple[StoredEntry, str] | None:
+        found = await self._run(lambda layout: layout.versioned(collection, key))
+        if found is None:
+            return None
+        entry = _checked(found[0], key)
+        return None if entry is None else (entry, found[1])
+
+    async def _put_entry_if_version(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
+    ) -> bool:
+        now = entry.created_at or time.time()
+        return await self._run(lambda layout: layout.put_if(collection, key, entry, version, now))
+
+    async def _delete_entry_if_version(
+        self, collection: str, key: str, version: str, now: float
+    ) -> bool:
+        return await self._run(lambda layout: layout.delete_if(collection, key, version, now))
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         now = time.time()
