@@ -57,8 +57,9 @@ class BaseWrapper:
         key_value: The wrapped store.
     """
 
-    passes_through: ClassVar[frozenset[str]] = frozenset(OPTIONAL_OPERATIONS)
-    """Optional capabilities this wrapper can offer when the wrapped stores do."""
+    passes_through: ClassVar[frozenset[str]] = frozenset(OPTIONAL_OPERATIONS) - {"atomic"}
+    """Optional capabilities this wrapper can offer when the wrapped stores do
+    (``atomic`` not yet: the atomic operations are not passed through)."""
 
     _variant_of: ClassVar[type[BaseWrapper] | None] = None
 
