@@ -57,6 +57,7 @@ def test_capabilities_are_declared_once() -> None:
         "destroy",
         "destroy_collection",
         "cull",
+        "put_if_absent",
     ]
 
 

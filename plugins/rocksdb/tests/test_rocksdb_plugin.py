@@ -79,6 +79,7 @@ def test_store_class_and_plugin_declare_the_same_capabilities() -> None:
         "destroy",
         "destroy_collection",
         "cull",
+        "put_if_absent",
     ]
 
 
