@@ -238,15 +238,22 @@ class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
     # --- entries ---------------------------------------------------------------------
 
     async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
+        found = await self._read(self._sql.get, collection, key)
+        return None if found is None else found[0]
+
+    async def _read(
+        self, statement: str, collection: str, key: str
+    ) -> tuple[StoredEntry, asyncpg.Record] | None:
+        """The entry a one-row read finds (its first three columns), and the row."""
         stored = stored_collection(collection)
         name = stored_key(key, stored)
         pool = self._adapter or await self._pools.get()
-        row = await pool.fetchrow(self._sql.get, stored, name)
+        row = await pool.fetchrow(statement, stored, name)
         if row is None:
             return None
         if is_token(stored) or is_token(name):
-            return _unwrapped(row[0], row[1], row[2])
-        return StoredEntry(row[0], row[1], row[2])
+            return _unwrapped(row[0], row[1], row[2]), row
+        return StoredEntry(row[0], row[1], row[2]), row
 
     async def _get_entries(
         self, collection: str, keys: Sequence[str]
@@ -338,15 +345,8 @@ class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
     async def _get_versioned_entry(
         self, collection: str, key: str
     ) -> tuple[StoredEntry, str] | None:
-        stored = stored_collection(collection)
-        name = stored_key(key, stored)
-        pool = self._adapter or await self._pools.get()
-        row = await pool.fetchrow(self._sql.get_versioned, stored, name)
-        if row is None:
-            return None
-        if is_token(stored) or is_token(name):
-            return _unwrapped(row[0], row[1], row[2]), row[3]
-        return StoredEntry(row[0], row[1], row[2]), row[3]
+        found = await self._read(self._sql.get_versioned, collection, key)
+        return None if found is None else (found[0], str(found[1][3]))
 
     async def _put_entry_if_version(
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
