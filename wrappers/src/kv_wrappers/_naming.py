@@ -20,6 +20,7 @@ from urllib.parse import unquote
 
 import kv
 from kv._typecheck import typechecked
+from kv.atomic import AtomicKeyValue, Versioned
 from kv.errors import InvalidKeyError, InvalidOptionError, KeyValueError
 from kv.names import validate_collection, validate_key
 from kv_wrappers._support import check_keys_argument
@@ -276,3 +277,46 @@ class RenamingWrapper(BaseWrapper):
         """Delete ``keys``; return how many existed."""
         physical, where = self._keys(keys, collection), self._collection(collection)
         return await self._call(lambda: self.key_value.delete_many(physical, collection=where))
+
+    # --- atomic operations: the same renaming, one call of the wrapped store each ---------
+
+    async def _pass_put_if_absent(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        collection: str | None,
+        ttl: SupportsFloat | None,
+    ) -> bool:
+        physical, where = self._key(key, collection), self._collection(collection)
+        atomic = cast(AtomicKeyValue, self.key_value)
+        return await self._call(
+            lambda: atomic.put_if_absent(physical, value, collection=where, ttl=ttl)
+        )
+
+    async def _pass_get_versioned(self, key: str, collection: str | None) -> Versioned | None:
+        physical, where = self._key(key, collection), self._collection(collection)
+        atomic = cast(AtomicKeyValue, self.key_value)
+        return await self._call(lambda: atomic.get_versioned(physical, collection=where))
+
+    async def _pass_put_if_version(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        version: str,
+        collection: str | None,
+        ttl: SupportsFloat | None,
+    ) -> bool:
+        physical, where = self._key(key, collection), self._collection(collection)
+        atomic = cast(AtomicKeyValue, self.key_value)
+        return await self._call(
+            lambda: atomic.put_if_version(physical, value, version, collection=where, ttl=ttl)
+        )
+
+    async def _pass_delete_if_version(
+        self, key: str, version: str, collection: str | None
+    ) -> bool:
+        physical, where = self._key(key, collection), self._collection(collection)
+        atomic = cast(AtomicKeyValue, self.key_value)
+        return await self._call(
+            lambda: atomic.delete_if_version(physical, version, collection=where)
+        )

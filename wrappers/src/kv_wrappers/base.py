@@ -3,11 +3,19 @@
 A wrapper implements :class:`kv.AsyncKeyValue` over one or more other stores.
 Subclasses override only the calls they change. Unlike py-key-value's
 wrappers, the optional capabilities (``keys``, ``collections``, ``destroy``,
-``destroy_collection``, ``cull``) pass through: a wrapper offers one exactly
-when every store it wraps offers it and the wrapper can translate it, so
-``isinstance(wrapper, kv.EnumerateKeys)`` is true only when ``keys()`` works.
-Wrappers that change names translate them back in the ``_pass_*`` hooks (a
-prefix wrapper lists unprefixed keys).
+``destroy_collection``, ``cull``, ``atomic``) pass through: a wrapper offers
+one exactly when every store it wraps offers it and the wrapper can translate
+it, so ``isinstance(wrapper, kv.EnumerateKeys)`` is true only when ``keys()``
+works. Wrappers that change names translate them back in the ``_pass_*``
+hooks (a prefix wrapper lists unprefixed keys).
+
+The ``atomic`` operations (:mod:`kv.atomic`) pass through as four hooks,
+``_pass_put_if_absent``, ``_pass_get_versioned``, ``_pass_put_if_version`` and
+``_pass_delete_if_version``: each makes exactly one call of the wrapped
+store's own atomic operation, so the condition is still checked by the
+backend in one step (a wrapper never reads and then writes). Versions are the
+wrapped store's, passed through unchanged. A wrapper that cannot keep the
+meaning leaves ``atomic`` out of :attr:`BaseWrapper.passes_through`.
 
 How it works: after ``__init__``, the wrapper's class is switched to a cached
 subclass that also has the pass-through methods it can offer, so the
@@ -23,6 +31,7 @@ from typing import Any, ClassVar, Literal, SupportsFloat, cast
 
 import kv
 from kv._typecheck import typechecked
+from kv.atomic import AtomicKeyValue, Versioned
 from kv.capabilities import OPTIONAL_OPERATIONS, Capabilities
 from kv.errors import UnsupportedOperationError
 from kv.protocols import OPTIONAL_PROTOCOLS
@@ -57,9 +66,8 @@ class BaseWrapper:
         key_value: The wrapped store.
     """
 
-    passes_through: ClassVar[frozenset[str]] = frozenset(OPTIONAL_OPERATIONS) - {"atomic"}
-    """Optional capabilities this wrapper can offer when the wrapped stores do
-    (``atomic`` not yet: the atomic operations are not passed through)."""
+    passes_through: ClassVar[frozenset[str]] = frozenset(OPTIONAL_OPERATIONS)
+    """Optional capabilities this wrapper can offer when the wrapped stores do."""
 
     _variant_of: ClassVar[type[BaseWrapper] | None] = None
 
@@ -206,6 +214,36 @@ class BaseWrapper:
         removed = await cast(kv.Cull, self.key_value).cull()
         return int(removed or 0)
 
+    async def _pass_put_if_absent(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        collection: str | None,
+        ttl: SupportsFloat | None,
+    ) -> bool:
+        atomic = cast(AtomicKeyValue, self.key_value)
+        return await atomic.put_if_absent(key, value, collection=collection, ttl=ttl)
+
+    async def _pass_get_versioned(self, key: str, collection: str | None) -> Versioned | None:
+        return await cast(AtomicKeyValue, self.key_value).get_versioned(key, collection=collection)
+
+    async def _pass_put_if_version(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        version: str,
+        collection: str | None,
+        ttl: SupportsFloat | None,
+    ) -> bool:
+        atomic = cast(AtomicKeyValue, self.key_value)
+        return await atomic.put_if_version(key, value, version, collection=collection, ttl=ttl)
+
+    async def _pass_delete_if_version(
+        self, key: str, version: str, collection: str | None
+    ) -> bool:
+        atomic = cast(AtomicKeyValue, self.key_value)
+        return await atomic.delete_if_version(key, version, collection=collection)
+
 
 def _iter_keys_of(
     store: object, collection: str | None, page_size: int | None
@@ -301,12 +339,53 @@ class _CullPassThrough:
         return await cast(BaseWrapper, self)._pass_cull()
 
 
+class _AtomicPassThrough:
+    @typechecked
+    async def put_if_absent(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> bool:
+        """Store ``value`` only if ``key`` has no live entry; return whether it did."""
+        return await cast(BaseWrapper, self)._pass_put_if_absent(key, value, collection, ttl)
+
+    @typechecked
+    async def get_versioned(self, key: str, *, collection: str | None = None) -> Versioned | None:
+        """Return the value, TTL and version of ``key``, or ``None`` if absent or expired."""
+        return await cast(BaseWrapper, self)._pass_get_versioned(key, collection)
+
+    @typechecked
+    async def put_if_version(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        version: str,
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> bool:
+        """Store ``value`` only if ``key``'s entry still has ``version``; return whether it did."""
+        wrapper = cast(BaseWrapper, self)
+        return await wrapper._pass_put_if_version(key, value, version, collection, ttl)
+
+    @typechecked
+    async def delete_if_version(
+        self, key: str, version: str, *, collection: str | None = None
+    ) -> bool:
+        """Delete ``key`` only if its entry still has ``version``; return whether it did."""
+        return await cast(BaseWrapper, self)._pass_delete_if_version(key, version, collection)
+
+
 _MIXINS: dict[str, type] = {
     "enumerate_keys": _KeysPassThrough,
     "enumerate_collections": _CollectionsPassThrough,
     "destroy": _DestroyPassThrough,
     "destroy_collection": _DestroyCollectionPassThrough,
     "cull": _CullPassThrough,
+    "atomic": _AtomicPassThrough,
 }
 
 

@@ -20,10 +20,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any, SupportsFloat, TypeVar, cast
+from typing import Any, ClassVar, SupportsFloat, TypeVar, cast
 
 import kv
 from kv._typecheck import typechecked
+from kv.capabilities import OPTIONAL_OPERATIONS
 from kv.errors import InvalidOptionError, StoreConnectionError, StoreTimeoutError
 from kv_wrappers.base import BaseWrapper, _iter_collections_of, _iter_keys_of
 
@@ -73,11 +74,17 @@ class FallbackWrapper(BaseWrapper):
             delete the primary fails with ``fallback_on`` goes to the fallback.
 
     Optional capabilities (``keys``, ``destroy``...) are offered when both
-    stores offer them; enumeration falls back like a read (only before the
+    stores offer them, except ``atomic``, which is never offered: a claim or
+    a version taken in one store means nothing in the other (a lock taken in
+    the fallback while the primary is down is not seen once it is back), so
+    no answer of the pair could keep the capability's meaning. Enumeration falls back like a read (only before the
     first name is returned), ``destroy``/``destroy_collection``/``cull`` like
     a write. If the fallback fails too, its error is raised, chained to the
     primary's. Falling back is logged at DEBUG on ``kv.wrappers.fallback``.
     """
+
+    passes_through: ClassVar[frozenset[str]] = frozenset(OPTIONAL_OPERATIONS) - {"atomic"}
+    """Every optional capability but ``atomic`` (see above)."""
 
     def __init__(
         self,

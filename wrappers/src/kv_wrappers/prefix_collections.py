@@ -86,8 +86,7 @@ class PrefixCollectionsWrapper(RenamingWrapper):
     def _offered_operations(self) -> frozenset[str]:
         inner = offered_by(self.key_value)
         offered = set(inner & {"enumerate_keys", "enumerate_collections", "destroy_collection"})
-        if "cull" in inner:
-            offered.add("cull")
+        offered |= inner & {"cull", "atomic"}
         if {"enumerate_collections", "destroy_collection"} <= inner:
             offered.add("destroy")  # destroy only this prefix's collections
         return frozenset(offered) & self.passes_through

@@ -78,8 +78,7 @@ class PrefixKeysWrapper(RenamingWrapper):
             offered |= {"enumerate_keys", "destroy_collection"}
             if "enumerate_collections" in inner:
                 offered |= {"enumerate_collections", "destroy"}
-        if "cull" in inner:
-            offered.add("cull")
+        offered |= inner & {"cull", "atomic"}
         return frozenset(offered) & self.passes_through
 
     def _pass_iter_keys(

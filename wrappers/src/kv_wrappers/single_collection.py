@@ -122,8 +122,7 @@ class SingleCollectionWrapper(RenamingWrapper):
             offered |= {"enumerate_keys", "enumerate_collections", "destroy_collection"}
         if "destroy_collection" in inner:
             offered.add("destroy")  # everything this wrapper holds is one collection
-        if "cull" in inner:
-            offered.add("cull")
+        offered |= inner & {"cull", "atomic"}
         return frozenset(offered) & self.passes_through
 
     def _walk(self, page_size: int | None) -> AsyncGenerator[str, None]:

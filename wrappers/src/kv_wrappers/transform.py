@@ -25,16 +25,25 @@ of them, once:
   decoder reads as ``None`` is missing, with no TTL (``ttl`` gives
   ``(None, None)``);
 * a wrapper that overrides only one hook pays nothing on the other side: its
-  reads (or writes) go straight to the wrapped store.
+  reads (or writes) go straight to the wrapped store;
+* the ``atomic`` operations pass through when the wrapped store has them:
+  ``put_if_absent`` and ``put_if_version`` encode the value (and make one
+  call of the wrapped store's own operation, so the condition is still the
+  backend's), ``get_versioned`` decodes it, and the version is the wrapped
+  store's, unchanged (it changes whenever the stored form is written). A
+  conditional write of a value the encoder drops writes nothing and returns
+  ``False``; a value the decoder reads as ``None`` makes ``get_versioned``
+  return ``None``.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Final, Literal, NoReturn, SupportsFloat, TypeAlias
+from typing import Any, ClassVar, Final, Literal, NoReturn, SupportsFloat, TypeAlias, cast
 
 from kv._typecheck import typechecked
+from kv.atomic import AtomicKeyValue, Versioned
 from kv.errors import KeyValueError
 from kv.names import validate_collection, validate_key
 from kv.ttl import validate_ttl
@@ -233,6 +242,64 @@ class ValueTransformWrapper(BaseWrapper):
         await self.key_value.put_many(
             keys, values if unchanged else kept, collection=collection, ttl=ttl
         )
+
+    # --- the atomic operations: encode, decode, the version unchanged ------------------
+
+    def _encode_one(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        collection: str | None,
+        ttl: SupportsFloat | None,
+    ) -> Mapping[str, Any] | None:
+        """The stored form of ``value`` for a conditional write (``None``: dropped)."""
+        if not self._encodes:
+            return value
+        try:
+            encoded = self._encode_value(value, key=key, collection=collection)
+        except KeyValueError as error:
+            self._raise(error, key, collection)
+        if encoded is DROP:
+            _check_call([key], collection, ttl)
+            return None
+        return encoded
+
+    async def _pass_put_if_absent(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        collection: str | None,
+        ttl: SupportsFloat | None,
+    ) -> bool:
+        encoded = self._encode_one(key, value, collection, ttl)
+        if encoded is None:
+            return False
+        atomic = cast(AtomicKeyValue, self.key_value)
+        return await atomic.put_if_absent(key, encoded, collection=collection, ttl=ttl)
+
+    async def _pass_get_versioned(self, key: str, collection: str | None) -> Versioned | None:
+        found = await cast(AtomicKeyValue, self.key_value).get_versioned(key, collection=collection)
+        if found is None or not self._decodes:
+            return found
+        try:
+            value = self._decode_value(found.value, key=key, collection=collection)
+        except KeyValueError as error:
+            self._raise(error, key, collection)
+        return None if value is None else Versioned(value, found.ttl, found.version)
+
+    async def _pass_put_if_version(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        version: str,
+        collection: str | None,
+        ttl: SupportsFloat | None,
+    ) -> bool:
+        encoded = self._encode_one(key, value, collection, ttl)
+        if encoded is None:
+            return False
+        atomic = cast(AtomicKeyValue, self.key_value)
+        return await atomic.put_if_version(key, encoded, version, collection=collection, ttl=ttl)
 
 
 def _check_call(keys: Sequence[str], collection: str | None, ttl: SupportsFloat | None) -> None:
