@@ -25,6 +25,8 @@ TWO_MB = 2 * 1024 * 1024
 class TestMemcachedStore(StoreConformance):
     """Every behaviour of a kv store, on one memcached server (``-I 2m``)."""
 
+    shared_between_processes = True  # not persistent, but one server for every process
+
     @pytest.fixture
     async def store(
         self, memcached_server: ServerProcess, mc: Any, default_collection: str | None
@@ -41,6 +43,8 @@ class TestMemcachedStore(StoreConformance):
 
 class TestMemcachedTwoServers(StoreConformance):
     """Every behaviour of a kv store, with keys spread over two memcached servers."""
+
+    shared_between_processes = True
 
     @pytest.fixture
     async def store(

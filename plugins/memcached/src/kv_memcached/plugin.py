@@ -38,13 +38,15 @@ server's item header: the largest value is the item size limit minus this."""
 
 MEMCACHED_CAPABILITIES = Capabilities(
     native_ttl=True,
+    atomic=True,
     max_value_size=DEFAULT_MAX_ITEM_SIZE - ITEM_RESERVE,
 )
 """What :class:`kv_memcached.store.MemcachedStore` can do.
 
 Memcached cannot list its keys, so there is no enumeration; ``destroy`` would
 need ``flush_all``, which wipes every key of the server, including other
-applications' keys, so it is not offered either. Expiry is native. The store
+applications' keys, so it is not offered either. Expiry is native. The
+atomic operations are memcached's ``add``, ``gets``, ``cas`` and meta ``md``. The store
 speaks the protocol itself and runs under asyncio and trio. A store
 built with a larger ``max_item_size`` (a server run with ``-I``) raises
 ``max_value_size`` accordingly.

@@ -263,9 +263,14 @@ class MemcachedServer:
 
     # --- running a command -----------------------------------------------------------
 
-    async def _run(self, command: Command[T]) -> T:
+    async def _run(self, command: Command[T], *, retry: bool = True) -> T:
         """Run ``command`` on a pooled connection: once more on a fresh one if a stale
-        connection failed before any reply, within ``timeout`` per attempt."""
+        connection failed before any reply (unless ``retry`` is false), within
+        ``timeout`` per attempt.
+
+        A conditional write is not retried: the server may have done it before the
+        connection broke, and sending it again would answer "not written".
+        """
         retried = False
         while True:
             connection = await self._acquire()
@@ -277,7 +282,7 @@ class MemcachedServer:
                     raise self._timeout_error() from None  # the timer's or fail_after's
                 if not isinstance(error, _BROKEN):  # a bad reply, a cancellation
                     raise
-                if retried or connection.replied:  # refused, reset, closed mid-reply
+                if retried or connection.replied or not retry:  # refused, reset, mid-reply
                     raise self._connection_error(error) from error
                 retried = True  # a stale pooled connection: once more, on a new one
             else:
@@ -430,6 +435,95 @@ class MemcachedServer:
             return found, deleted
 
         return await self._run(lambda connection: _exchange(connection, request, replies))
+
+
+    async def add(self, key: bytes, value: bytes, exptime: int) -> bytes:
+        """``add``: store the item only if memcached holds none under ``key``.
+
+        Returns the reply line: ``b"STORED"``, ``b"NOT_STORED"`` (an item exists)
+        or a ``SERVER_ERROR``. Not retried on a broken connection.
+        """
+        request = b"add %b 0 %d %d\r\n%b\r\n" % (key, exptime, len(value), value)
+        return await self._store_one(request, b"add", (b"STORED", b"NOT_STORED"))
+
+    async def cas(self, key: bytes, value: bytes, exptime: int, unique: int) -> bytes:
+        """``cas``: store the item only if the one held has CAS unique ``unique``.
+
+        Returns the reply line: ``b"STORED"``, ``b"EXISTS"`` (another write came
+        in between), ``b"NOT_FOUND"`` or a ``SERVER_ERROR``. Not retried on a
+        broken connection.
+        """
+        request = b"cas %b 0 %d %d %d\r\n%b\r\n" % (key, exptime, len(value), unique, value)
+        return await self._store_one(request, b"cas", (b"STORED", b"EXISTS", b"NOT_FOUND"))
+
+    async def _store_one(self, request: bytes, verb: bytes, expected: tuple[bytes, ...]) -> bytes:
+        async def reply(connection: Connection) -> bytes:
+            await connection.send(request)
+            line = (await connection.readuntil(_CRLF))[:-2]
+            connection.replied = True
+            if line not in expected and not line.startswith(b"SERVER_ERROR "):
+                raise ProtocolError(
+                    f"Memcached server {self.name} answered {verb.decode()} with {line[:80]!r}"
+                )
+            return line
+
+        return await self._run(reply, retry=False)
+
+    async def gets(self, key: bytes) -> tuple[bytes, int] | None:
+        """``gets``: the value of ``key`` and its CAS unique, or ``None`` if not found."""
+        request = b"gets " + key + _CRLF
+
+        async def reply(connection: Connection) -> tuple[bytes, int] | None:
+            await connection.send(request)
+            readuntil, readexactly = connection.readuntil, connection.readexactly
+            line = await readuntil(_CRLF)
+            connection.replied = True
+            if line == _END:
+                return None
+            parts = line.split()
+            if (
+                len(parts) != 5
+                or parts[0] != b"VALUE"
+                or parts[1] != key
+                or not parts[3].isdigit()
+                or not parts[4].isdigit()
+            ):
+                raise ProtocolError(f"Memcached server {self.name} answered gets with {line[:80]!r}")
+            data = await readexactly(int(parts[3]) + 2)
+            if data[-2:] != _CRLF:
+                raise ProtocolError(
+                    f"Memcached server {self.name} sent a value without its line end"
+                )
+            if await readuntil(_CRLF) != _END:
+                raise ProtocolError(f"Memcached server {self.name} sent gets without its END")
+            return data[:-2], int(parts[4])
+
+        return await self._run(reply)
+
+    async def delete_if_cas(self, key: bytes, unique: int) -> bool:
+        """Meta delete ``md <key> C<unique>``: delete ``key`` only if its item has CAS
+        unique ``unique`` (memcached 1.6 and later); return whether it did.
+
+        Not retried on a broken connection.
+        """
+        request = b"md %b C%d\r\n" % (key, unique)
+
+        async def reply(connection: Connection) -> bool:
+            await connection.send(request)
+            line = (await connection.readuntil(_CRLF))[:-2]
+            connection.replied = True
+            if line == b"HD":
+                return True
+            if line in (b"EX", b"NF"):
+                return False
+            if line == b"ERROR":
+                raise ProtocolError(
+                    f"Memcached server {self.name} does not know the meta command md:"
+                    " delete_if_version needs memcached 1.6 or later"
+                )
+            raise ProtocolError(f"Memcached server {self.name} answered md with {line[:80]!r}")
+
+        return await self._run(reply, retry=False)
 
 
 async def _exchange(

@@ -7,6 +7,17 @@ original names, ``created_at``, ``expires_at``), the format py-key-value's
 MemcachedStore writes and reads. Expiry is native (``exptime``), rounded up
 to whole seconds; the exact expiry in the document is checked on every read.
 
+Atomic operations (:mod:`kv.atomic`) are memcached's own conditional
+commands, one per step: ``put_if_absent`` is ``add``, ``get_versioned`` is
+``gets``, ``put_if_version`` is ``cas`` and ``delete_if_version`` is the meta
+command ``md <key> C<cas>`` (memcached 1.6 and later). A version is the item's
+CAS unique, which memcached changes on every write of the item, followed by
+the entry's expiry (``"<cas>/<expires_at>"``, ``"<cas>/-"`` without one).
+Memcached drops an expired item up to two seconds after the entry's exact
+expiry; in between, the entry counts as absent: ``put_if_absent`` replaces it
+with ``cas`` on the CAS unique it read, and a version whose expiry has passed
+matches nothing.
+
 With several servers, every key lives on one of them, chosen by rendezvous
 hashing of the memcached key (:mod:`kv_memcached.ring`). Bulk calls send one
 pipelined request per server, to all servers at once.
@@ -34,9 +45,9 @@ from typing import TypeVar
 import anyio
 
 from kv.entry import StoredEntry, decode_document, encode_document
-from kv.errors import DeserializationError, EntryTooLargeError, StoreError
+from kv.errors import ConflictError, DeserializationError, EntryTooLargeError, StoreError
 from kv.loops import PerLoop
-from kv.store import BaseStore
+from kv.store import AtomicMixin, BaseStore
 from kv_memcached.keys import exptime, memcached_key
 from kv_memcached.plugin import (
     DEFAULT_PORT,
@@ -53,8 +64,14 @@ T = TypeVar("T")
 _ITEM_HEADER = 64
 """Bytes memcached needs per item besides key and value (measured: 59 on 1.6)."""
 
+_CLAIM_ATTEMPTS = 1000
+"""Rounds ``put_if_absent`` makes while other writers keep replacing an expired
+item under it (each round is a write by someone else)."""
 
-class MemcachedStore(BaseStore, plugin=PLUGIN):
+_MAX_CAS = 2**64 - 1
+
+
+class MemcachedStore(AtomicMixin, BaseStore, plugin=PLUGIN):
     """A kv store on one or more Memcached servers.
 
     Nothing is connected until the first call. Keys are spread over the
@@ -221,6 +238,102 @@ class MemcachedStore(BaseStore, plugin=PLUGIN):
                 if was_deleted and _live(found.get(mkey), now):
                     count += 1
         return count
+
+    # --- atomic operations -------------------------------------------------------------
+
+    async def _put_entry_if_absent(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
+    ) -> bool:
+        item = self._item(collection, key, entry, ttl)
+        server = (await self._servers()).pick(item[0])
+        for _ in range(_CLAIM_ATTEMPTS):
+            reply = await server.add(*item)
+            if reply == b"STORED":
+                return True
+            if reply != b"NOT_STORED":
+                self._check_stored([reply], [key])
+            # Memcached still holds an item: it may be an entry that has expired but
+            # that memcached has not dropped yet (its clock ticks in whole seconds).
+            found = await server.gets(item[0])
+            if found is None:
+                continue  # dropped or deleted since: add again
+            raw, unique = found
+            if not _expired(raw, entry.created_at):
+                return False
+            reply = await server.cas(*item, unique)  # replaces that expired item only
+            if reply == b"STORED":
+                return True
+            if reply not in (b"EXISTS", b"NOT_FOUND"):
+                self._check_stored([reply], [key])
+        raise ConflictError(
+            f"put_if_absent gave up after {_CLAIM_ATTEMPTS} attempts: other writers kept"
+            " replacing the expired entry"
+        )
+
+    async def _get_versioned_entry(
+        self, collection: str, key: str
+    ) -> tuple[StoredEntry, str] | None:
+        mkey = memcached_key(collection, key)
+        found = await (await self._servers()).pick(mkey).gets(mkey)
+        if found is None:
+            return None
+        raw, unique = found
+        entry = decode_document(raw)
+        return entry, _version(unique, entry.expires_at)
+
+    async def _put_entry_if_version(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
+    ) -> bool:
+        item = self._item(collection, key, entry, ttl)
+        unique = _live_unique(version, entry.created_at)
+        if unique is None:
+            return False
+        reply = await (await self._servers()).pick(item[0]).cas(*item, unique)
+        if reply == b"STORED":
+            return True
+        if reply not in (b"EXISTS", b"NOT_FOUND"):
+            self._check_stored([reply], [key])
+        return False
+
+    async def _delete_entry_if_version(
+        self, collection: str, key: str, version: str, now: float
+    ) -> bool:
+        unique = _live_unique(version, now)
+        if unique is None:
+            return False
+        mkey = memcached_key(collection, key)
+        return await (await self._servers()).pick(mkey).delete_if_cas(mkey, unique)
+
+
+def _version(unique: int, expires_at: float | None) -> str:
+    """The version of an item: its CAS unique and the entry's exact expiry."""
+    return f"{unique}/{'-' if expires_at is None else repr(expires_at)}"
+
+
+def _live_unique(version: str, now: float) -> int | None:
+    """The CAS unique of ``version`` if its entry is still live at ``now``; ``None`` for
+    an expired entry or a string that is not a version of this store."""
+    unique_text, slash, expiry_text = version.partition("/")
+    if not slash or not unique_text.isascii() or not unique_text.isdigit():
+        return None
+    unique = int(unique_text)
+    if not 0 < unique <= _MAX_CAS:
+        return None
+    if expiry_text == "-":
+        return unique
+    try:
+        expires_at = float(expiry_text)
+    except ValueError:
+        return None
+    return unique if expires_at > now else None
+
+
+def _expired(raw: bytes, now: float) -> bool:
+    """Whether an item holds an entry expired at ``now`` (an unreadable one is live)."""
+    try:
+        return decode_document(raw).is_expired(now)
+    except DeserializationError:
+        return False
 
 
 async def _close_ring(ring: Ring[MemcachedServer]) -> None:
