@@ -10,7 +10,7 @@ nothing in kv-resp imports a client library.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -55,6 +55,7 @@ class RespErrors:
         out_of_memory: The server is out of memory (``maxmemory``).
         no_permission: An ACL forbids the command.
         response: Any other error reply of the server.
+        no_script: The server does not have a script in its cache (``NOSCRIPT``).
     """
 
     base: ExceptionTypes
@@ -66,6 +67,12 @@ class RespErrors:
     out_of_memory: ExceptionTypes
     no_permission: ExceptionTypes
     response: ExceptionTypes
+    no_script: ExceptionTypes = ()
+
+
+def _pool_connection(pool: Any) -> Awaitable[Any]:
+    connection: Awaitable[Any] = pool.get_connection()
+    return connection
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,10 @@ class RespDriver:
             retrying after connection errors only: a timed-out command is not
             retried, so ``socket_timeout`` is what a caller waits at most.
         errors: The library's exception classes.
+        pool_connection: ``pool_connection(pool)`` awaits a connected connection
+            of a standalone client's pool (redis-py 5.3+ takes no argument; the
+            ``valkey`` fork still wants a command name). Used by the conditional
+            writes, which are sent once, outside the client's retries.
     """
 
     library: str
@@ -90,6 +101,7 @@ class RespDriver:
     cluster_node: Callable[[str, int], Any]
     retry: Callable[[int], Any]
     errors: RespErrors
+    pool_connection: Callable[[Any], Awaitable[Any]] = _pool_connection
 
 
 def redis_py_driver(
@@ -103,6 +115,7 @@ def redis_py_driver(
     exceptions: ModuleType,
     error: type[BaseException],
     cluster_error: type[BaseException],
+    pool_connection: Callable[[Any], Awaitable[Any]] = _pool_connection,
 ) -> RespDriver:
     """The driver of redis-py or a fork with its API (``valkey``), from its names.
 
@@ -117,6 +130,8 @@ def redis_py_driver(
             names the forks share: ``ConnectionError``, ``ResponseError``, ...).
         error: The root of the library's exceptions (``RedisError``).
         cluster_error: The root of its cluster exceptions (``RedisClusterException``).
+        pool_connection: How to take a connected connection from a standalone
+            client's pool (default: ``pool.get_connection()``).
     """
 
     def retry_policy(retries: int) -> Any:
@@ -144,7 +159,9 @@ def redis_py_driver(
             out_of_memory=(exceptions.OutOfMemoryError,),
             no_permission=(exceptions.NoPermissionError,),
             response=(exceptions.ResponseError,),
+            no_script=(exceptions.NoScriptError,),
         ),
+        pool_connection=pool_connection,
     )
 
 

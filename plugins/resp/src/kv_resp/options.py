@@ -51,7 +51,7 @@ DEFAULT_MAX_CONNECTIONS = 100
 # redis-py and valkey-py are asyncio libraries: asyncio_only. No cull(): the
 # server expires keys itself.
 RESP_CAPABILITIES = Capabilities.every_operation(
-    cull=False, native_ttl=True, persistent=True, asyncio_only=True
+    cull=False, native_ttl=True, persistent=True, asyncio_only=True, atomic=True
 )
 """What a store of the RESP family (kv-redis, kv-valkey) can do."""
 

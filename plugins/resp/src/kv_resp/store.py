@@ -51,6 +51,7 @@ from kv.errors import DeserializationError, KeyValueError, StoreTimeoutError
 from kv.loops import PerLoop
 from kv.names import compound_key
 from kv.store import (
+    AtomicMixin,
     BaseStore,
     DestroyCollectionMixin,
     DestroyMixin,
@@ -58,6 +59,13 @@ from kv.store import (
     EnumerateKeysMixin,
 )
 from kv.url import StoreURL
+from kv_resp.atomic import (
+    DELETE_IF_VERSION,
+    PUT_IF_VERSION,
+    RespScript,
+    document_version,
+    send_once,
+)
 from kv_resp.driver import RespDriver, build_client, translate_error
 from kv_resp.keys import RespKeyLayout
 from kv_resp.options import DEFAULT_PORT, RespOptions, RespSchemes, RespTarget, parse_target
@@ -175,6 +183,7 @@ def ttl_milliseconds(ttl: float) -> int:
 
 
 class RespStore(
+    AtomicMixin,
     EnumerateKeysMixin,
     EnumerateCollectionsMixin,
     DestroyMixin,
@@ -364,6 +373,64 @@ class RespStore(
         name = self._prefix + compound_key(collection, key)
         deleted = await self._run(lambda client: client.delete(name))
         return bool(deleted)
+
+    # --- atomic operations (kv_resp.atomic) ---------------------------------------
+
+    async def _send_once(self, name: str, *command: Any) -> Any:
+        """A conditional write about ``name``, in a call slot, in time, never retried."""
+        driver = self.driver
+        return await self._run(
+            lambda client: send_once(
+                driver, client, isinstance(client, driver.cluster_client), name, *command
+            )
+        )
+
+    async def _run_script(self, script: RespScript, name: str, *args: Any) -> bool:
+        driver = self.driver
+
+        async def run(client: Any) -> Any:
+            cluster = isinstance(client, driver.cluster_client)
+            return await script.run(driver, client, cluster, name, *args)
+
+        return bool(int(await self._run(run)))
+
+    async def _put_entry_if_absent(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
+    ) -> bool:
+        name = self._prefix + compound_key(collection, key)
+        document = encode_document(entry, collection=collection, key=key)
+        if ttl is None:
+            reply = await self._send_once(name, "SET", name, document, "NX")
+        else:
+            reply = await self._send_once(
+                name, "SET", name, document, "NX", "PX", ttl_milliseconds(ttl)
+            )
+        return reply is not None
+
+    async def _get_versioned_entry(
+        self, collection: str, key: str
+    ) -> tuple[StoredEntry, str] | None:
+        name = self._prefix + compound_key(collection, key)
+        # A read: the client's retries are safe here.
+        raw = await self._run(lambda client: client.execute_command("GET", name))
+        if raw is None:
+            return None
+        return decode_document(raw), document_version(raw)
+
+    async def _put_entry_if_version(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
+    ) -> bool:
+        name = self._prefix + compound_key(collection, key)
+        document = encode_document(entry, collection=collection, key=key)
+        milliseconds = "" if ttl is None else str(ttl_milliseconds(ttl))
+        return await self._run_script(PUT_IF_VERSION, name, version, document, milliseconds)
+
+    async def _delete_entry_if_version(
+        self, collection: str, key: str, version: str, now: float
+    ) -> bool:
+        # An entry expired at ``now`` is gone from the server (native expiry).
+        name = self._prefix + compound_key(collection, key)
+        return await self._run_script(DELETE_IF_VERSION, name, version)
 
     # --- bulk ----------------------------------------------------------------------
 

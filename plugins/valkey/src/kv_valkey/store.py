@@ -32,6 +32,8 @@ VALKEY_DRIVER = redis_py_driver(
     exceptions=exceptions,
     error=exceptions.ValkeyError,
     cluster_error=exceptions.ValkeyClusterException,
+    # valkey-py's pools still take a command name (redis-py 5.3+ warns about one).
+    pool_connection=lambda pool: pool.get_connection("SET"),
 )
 """The ``valkey`` client, as :class:`kv_resp.RespStore` uses it."""
 

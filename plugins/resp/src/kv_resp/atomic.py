@@ -1,0 +1,131 @@
+"""The atomic operations of a RESP store: ``SET NX`` and two Lua scripts.
+
+Storage does not change (one string key per entry holding its JSON document,
+py-key-value's layout), so an entry written by py-key-value or by a plain
+``put`` can be claimed and compared too:
+
+* ``put_if_absent`` is ``SET name document NX`` (``PX`` milliseconds when the
+  entry has a TTL): native expiry makes an expired entry absent;
+* an entry's version is the SHA-1 (hex) of its stored document, computed by
+  the client after a ``GET`` and by ``redis.sha1hex`` in the scripts. Every
+  write stores a new ``created_at``, so every write changes the version;
+* ``put_if_version`` and ``delete_if_version`` are one Lua script each
+  (:data:`PUT_IF_VERSION`, :data:`DELETE_IF_VERSION`): the server reads the
+  document, compares its hash and writes or deletes, with no other command in
+  between. A script touches one key, so it runs on a cluster too (one slot).
+
+**Sent once.** A conditional write is not retried after a broken
+connection: had the server applied it before the connection broke, the
+retry would find its own write and answer "not written" (and
+:func:`kv.atomic.update` would apply its change twice). So these commands
+bypass the client's retry policy (:func:`send_once`): a standalone client's
+command goes on one connection of its pool, a cluster's names its target node
+(the cluster client then follows ``MOVED``/``ASK`` redirects, which are never
+executed, and retries nothing else). A connection error raises
+:class:`~kv.errors.StoreConnectionError` and the write may or may not have
+happened: read the entry again. ``EVALSHA`` that meets ``NOSCRIPT`` (a
+restarted server, ``SCRIPT FLUSH``) is followed by ``EVAL`` of the script,
+which was not run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from typing import Any
+
+from kv_resp.driver import RespDriver
+
+__all__ = [
+    "DELETE_IF_VERSION",
+    "PUT_IF_VERSION",
+    "RespScript",
+    "document_version",
+    "send_once",
+]
+
+
+def document_version(raw: bytes | str) -> str:
+    """The version of a stored document: the SHA-1 hex of its bytes (as ``redis.sha1hex``)."""
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    return hashlib.sha1(data, usedforsecurity=False).hexdigest()
+
+
+class RespScript:
+    """A Lua script sent by its SHA-1 (``EVALSHA``), or whole when the server lacks it.
+
+    Args:
+        source: The script's text.
+    """
+
+    __slots__ = ("sha", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
+
+    async def run(
+        self, driver: RespDriver, client: Any, cluster: bool, key: Any, *args: Any
+    ) -> Any:
+        """Run the script on ``key`` with ``args``, sent once (see :func:`send_once`)."""
+        try:
+            return await send_once(driver, client, cluster, key, "EVALSHA", self.sha, 1, key, *args)
+        except driver.errors.no_script:
+            # Not run: the server lacks the script. EVAL runs it and caches it.
+            return await send_once(driver, client, cluster, key, "EVAL", self.source, 1, key, *args)
+
+
+PUT_IF_VERSION = RespScript(
+    """local current = redis.call('GET', KEYS[1])
+if not current or redis.sha1hex(current) ~= ARGV[1] then
+  return 0
+end
+if ARGV[3] == '' then
+  redis.call('SET', KEYS[1], ARGV[2])
+else
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+end
+return 1
+"""
+)
+"""``KEYS[1]``: the entry's key; ``ARGV``: version, new document, ``PX`` milliseconds or ``''``."""
+
+DELETE_IF_VERSION = RespScript(
+    """local current = redis.call('GET', KEYS[1])
+if not current or redis.sha1hex(current) ~= ARGV[1] then
+  return 0
+end
+redis.call('DEL', KEYS[1])
+return 1
+"""
+)
+"""``KEYS[1]``: the entry's key; ``ARGV[1]``: the version."""
+
+
+async def send_once(driver: RespDriver, client: Any, cluster: bool, key: Any, *command: Any) -> Any:
+    """Send ``command`` (about ``key``) once, outside the client's retry policy.
+
+    On a cluster client, the command names the node serving ``key``'s slot:
+    the client then follows redirects but retries nothing. On a standalone
+    client, the command goes on one connection taken from the client's pool
+    (connected and checked by the pool); a connection that fails or is
+    interrupted mid-command is closed, never reused.
+    """
+    if cluster:
+        await client.initialize()  # a no-op unless a failure reset the slot map
+        node = client.get_node_from_key(key)
+        return await client.execute_command(*command, target_nodes=node)
+    pool = client.connection_pool
+    connection = await driver.pool_connection(pool)
+    try:
+        await connection.send_command(*command)
+        return await connection.read_response()
+    except driver.errors.response:
+        raise  # an error reply, read whole: the connection stays usable
+    except BaseException:
+        # The reply may still be on its way: the connection cannot serve another call.
+        with contextlib.suppress(Exception):
+            await connection.disconnect()
+        raise
+    finally:
+        await pool.release(connection)
