@@ -235,6 +235,64 @@ class Folder:
             FileNotFoundError: the folder was removed meanwhile (the caller
                 opens it again and retries).
         """
+        temporary = self._write_temporary(data, fsync=fsync)
+        try:
+            if self.fd is not None:
+                os.rename(temporary, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
+            else:  # pragma: no cover - platforms without dir_fd
+                os.replace(self._join(temporary), self._join(name))
+        except BaseException:
+            self.unlink(temporary)
+            raise
+
+    def create(self, name: str, data: bytes, *, fsync: bool) -> bool:
+        """Write ``data`` as ``name`` only if nothing is there; whether it did.
+
+        The complete temporary file is hard-linked to ``name``, which fails
+        if ``name`` exists, so a file another writer put there meanwhile is
+        never replaced, and a reader never sees a partial file. On a file
+        system without hard links the temporary file replaces ``name``
+        (:meth:`write`), and that exclusion is lost.
+
+        Raises:
+            FileNotFoundError: the folder was removed meanwhile.
+        """
+        temporary = self._write_temporary(data, fsync=fsync)
+        try:
+            if self.fd is not None:
+                os.link(
+                    temporary,
+                    name,
+                    src_dir_fd=self.fd,
+                    dst_dir_fd=self.fd,
+                    follow_symlinks=False,
+                )
+            else:  # pragma: no cover - platforms without dir_fd
+                os.link(self._join(temporary), self._join(name))
+        except FileExistsError:
+            self.unlink(temporary)
+            return False
+        except FileNotFoundError:
+            self.unlink(temporary)
+            raise
+        except OSError:  # no hard links on this file system: replace instead
+            try:
+                if self.fd is not None:
+                    os.rename(temporary, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
+                else:  # pragma: no cover - platforms without dir_fd
+                    os.replace(self._join(temporary), self._join(name))
+            except BaseException:
+                self.unlink(temporary)
+                raise
+            return True
+        except BaseException:
+            self.unlink(temporary)
+            raise
+        self.unlink(temporary)
+        return True
+
+    def _write_temporary(self, data: bytes, *, fsync: bool) -> str:
+        """Write ``data`` to a new private file of this folder; return its name."""
         temporary = _private_name("tmp")
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | _BINARY
         if self.fd is not None:
@@ -251,13 +309,10 @@ class Folder:
                     os.fsync(fd)
             finally:
                 os.close(fd)
-            if self.fd is not None:
-                os.rename(temporary, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
-            else:  # pragma: no cover - platforms without dir_fd
-                os.replace(self._join(temporary), self._join(name))
         except BaseException:
             self.unlink(temporary)
             raise
+        return temporary
 
     def unlink(self, name: str) -> None:
         """Delete the file (or link) ``name`` if it is there."""

@@ -13,7 +13,7 @@ from kv.plugin import StorePlugin
 
 __all__ = ["FILETREE_CAPABILITIES", "PLUGIN", "FileTreeOptions"]
 
-FILETREE_CAPABILITIES = Capabilities.every_operation(persistent=True)
+FILETREE_CAPABILITIES = Capabilities.every_operation(persistent=True, atomic=True)
 """What :class:`kv_filetree.store.FileTreeStore` can do (its class uses this value)."""
 
 

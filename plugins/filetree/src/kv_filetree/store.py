@@ -30,9 +30,7 @@ from typing import TypeVar
 from kv.blocking import BlockingCalls
 from kv.entry import StoredEntry
 from kv.errors import StoreConnectionError
-from kv.store import (
-    FullStore,
-)
+from kv.store import AtomicMixin, FullStore
 from kv_filetree.plugin import FILETREE_CAPABILITIES, PLUGIN, FileTreeOptions
 from kv_filetree.tree import FileTree
 
@@ -41,12 +39,21 @@ __all__ = ["FILETREE_CAPABILITIES", "FileTreeOptions", "FileTreeStore"]
 T = TypeVar("T")
 
 
-class FileTreeStore(FullStore, plugin=PLUGIN):
+class FileTreeStore(AtomicMixin, FullStore, plugin=PLUGIN):
     """A kv store of JSON files, a folder per collection, a file per entry.
 
     Nothing is touched until the first call; the root folder is created then
     if missing. File operations run in a worker thread, one call at a time
     for this store.
+
+    The atomic operations (:mod:`kv.atomic`) read, compare and write holding
+    a lock file at the root (:mod:`kv_filetree.lock`) that every process
+    takes for them; a version is derived from the entry's file (its bytes
+    and identity), so any write changes it. Plain ``put`` and ``delete`` do
+    not take the lock: one racing a conditional write of the same key may be
+    overwritten by it (a ``put_if_absent`` that finds no file creates its file
+    exclusively, so it never replaces one), but two conditional writers
+    never both win.
 
     Options (keywords, or a :class:`~kv_filetree.plugin.FileTreeOptions`):
     ``directory`` (the first positional argument), ``fsync``,
@@ -151,3 +158,25 @@ class FileTreeStore(FullStore, plugin=PLUGIN):
 
     async def _cull(self, now: float, limit: int | None) -> int:
         return await self._run(lambda tree: tree.cull(now, limit))
+
+    # --- atomic operations -----------------------------------------------------------
+
+    async def _put_entry_if_absent(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
+    ) -> bool:
+        return await self._run(lambda tree: tree.put_if_absent(collection, key, entry))
+
+    async def _get_versioned_entry(
+        self, collection: str, key: str
+    ) -> tuple[StoredEntry, str] | None:
+        return await self._run(lambda tree: tree.versioned(collection, key))
+
+    async def _put_entry_if_version(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
+    ) -> bool:
+        return await self._run(lambda tree: tree.put_if_version(collection, key, entry, version))
+
+    async def _delete_entry_if_version(
+        self, collection: str, key: str, version: str, now: float
+    ) -> bool:
+        return await self._run(lambda tree: tree.delete_if_version(collection, key, version, now))

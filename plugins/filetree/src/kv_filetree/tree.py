@@ -26,13 +26,15 @@ import json
 import os
 import shutil
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
+from kv.atomic import content_version
 from kv.entry import DOCUMENT_VERSION, StoredEntry, format_timestamp, parse_timestamp
 from kv.entry import entry_from_fields as _entry_from_fields
 from kv.errors import DeserializationError, KeyValueError, PathSecurityError
 from kv.names import encode_path_segment
 from kv_filetree.fs import PRIVATE_PREFIX, Folder, Listed, open_root
+from kv_filetree.lock import TreeLock
 from kv_filetree.names import (
     SUFFIX,
     Location,
@@ -114,6 +116,14 @@ def _stale_private_file(item: Listed, now: float) -> bool:
     return item.is_file and item.name.startswith(PRIVATE_PREFIX) and item.mtime < now - STALE_AFTER
 
 
+class _Found(NamedTuple):
+    """An entry's file as read: where, its document, and its version."""
+
+    location: Location
+    document: dict[str, Any]
+    version: str
+
+
 class _Folders:
     """Collection folders opened during one batch, each opened once."""
 
@@ -125,6 +135,10 @@ class _Folders:
         if name not in self._open:
             self._open[name] = self.root.subfolder(name, create=False)
         return self._open[name]
+
+    def adopt(self, name: str, folder: Folder) -> None:
+        """Keep ``folder`` (just made) as the open folder ``name``."""
+        self._open[name] = folder
 
     def close(self) -> None:
         for folder in self._open.values():
@@ -146,6 +160,7 @@ class FileTree:
         self.fsync = fsync
         self.limits = V1Limits()
         self._sweep_cursor: tuple[str, str] | None = None
+        self.lock = TreeLock(root)
 
     def open(self) -> None:
         """Create the root folder if missing and learn the file system's name limits."""
@@ -176,24 +191,36 @@ class FileTree:
             return [self._read_entry(folders, collection, key) for key in keys]
 
     def _read_entry(self, folders: _Folders, collection: str, key: str) -> StoredEntry | None:
+        found = self._find(folders, collection, key)
+        return None if found is None else _entry(found.document, key)
+
+    def _find(self, folders: _Folders, collection: str, key: str) -> _Found | None:
+        """The first location holding the entry, expired or not (``None``: nowhere).
+
+        Raises:
+            DeserializationError: kv's own file of the entry is not a JSON document.
+        """
         for location in locations(collection, key, self.limits):
             try:
                 folder = folders.get(location.folder)
                 if folder is None:
                     continue
-                data = folder.read(location.file)
+                read = folder.read_with_identity(location.file)
             except KeyValueError as error:
                 error.add_context(key=key)
                 raise
-            if data is None:
+            if read is None:
                 continue
+            data, identity = read
             document = _parse(data)
             if document is None:
                 if location.primary:
                     raise DeserializationError("Stored file is not a JSON document", key=key)
                 continue
             if _belongs(document, location, collection, key):
-                return _entry(document, key)
+                # The file's identity changes with every write, even of the same bytes.
+                version = content_version(location.folder, location.file, data, *identity)
+                return _Found(location, document, version)
         return None
 
     def put(self, collection: str, keys: Sequence[str], entries: Sequence[StoredEntry]) -> None:
@@ -232,36 +259,154 @@ class FileTree:
                 raise
         return live
 
-    def _delete_entry(self, folders: _Folders, collection: str, key: str, now: float) -> bool:
+    def _delete_entry(
+        self,
+        folders: _Folders,
+        collection: str,
+        key: str,
+        now: float,
+        *,
+        foreign_only: bool = False,
+    ) -> bool:
         live = False
         for location in locations(collection, key, self.limits):
+            if foreign_only and location.primary:
+                continue
             folder = folders.get(location.folder)
             if folder is None:
                 continue
-            taken = folder.take(location.file)
-            if taken is None:
-                continue
-            try:
-                data = folder.read(taken)
-            except (PathSecurityError, DeserializationError):
-                data = None  # a planted link or device: never followed, just removed
-                if not location.primary:
-                    folder.give_back(taken, location.file)
-                    continue
-            document = None if data is None else _parse(data)
-            if document is None:
-                if location.primary:  # a damaged entry of ours: gone, it did exist
-                    folder.unlink(taken)
-                    live = live or data is not None
-                else:
-                    folder.give_back(taken, location.file)
-                continue
-            if not _belongs(document, location, collection, key):
-                folder.give_back(taken, location.file)
-                continue
-            folder.unlink(taken)
-            live = live or not _expired(document, now)
+            if location.primary:
+                live = self._delete_file(folder, location, collection, key, now) or live
+            elif folder.identity(location.file) is not None:
+                # The file may be kv's own file of another key, moved aside for a moment:
+                # under the lock, so no conditional write takes it as absent meanwhile.
+                with self.lock.held_if_used():
+                    live = self._delete_file(folder, location, collection, key, now) or live
         return live
+
+    @staticmethod
+    def _delete_file(
+        folder: Folder, location: Location, collection: str, key: str, now: float
+    ) -> bool:
+        """Delete the entry's file at ``location``; whether it was live there."""
+        taken = folder.take(location.file)
+        if taken is None:
+            return False
+        try:
+            data = folder.read(taken)
+        except (PathSecurityError, DeserializationError):
+            data = None  # a planted link or device: never followed, just removed
+            if not location.primary:
+                folder.give_back(taken, location.file)
+                return False
+        document = None if data is None else _parse(data)
+        if document is None:
+            if location.primary:  # a damaged entry of ours: gone, it did exist
+                folder.unlink(taken)
+                return data is not None
+            folder.give_back(taken, location.file)
+            return False
+        if not _belongs(document, location, collection, key):
+            folder.give_back(taken, location.file)
+            return False
+        folder.unlink(taken)
+        return not _expired(document, now)
+
+    # --- conditional writes (the atomic capability) ------------------------------------
+
+    def versioned(self, collection: str, key: str) -> tuple[StoredEntry, str] | None:
+        """The entry of ``key`` (expired or not) and its version; ``None`` if absent.
+
+        No lock: a file is replaced whole by a rename, so it is read whole.
+        """
+        with self._batch() as folders:
+            found = self._find(folders, collection, key)
+        return None if found is None else (_entry(found.document, key), found.version)
+
+    def put_if_absent(self, collection: str, key: str, entry: StoredEntry) -> bool:
+        """Write ``entry`` unless a live entry exists (under the lock); whether it wrote.
+
+        With no file at kv's own location the file is created exclusively,
+        so a plain ``put`` that lands meanwhile is kept (and this one loses).
+        """
+        now = entry.created_at
+        data = render_document(collection, key, entry)
+        with self.lock.held():
+            for _ in range(_WRITE_ATTEMPTS):
+                with self._batch() as folders:
+                    found = self._find(folders, collection, key)
+                    if found is not None and (now is None or not _expired(found.document, now)):
+                        return False
+                    folder = self._own_folder(folders, collection)
+                    name = encode_path_segment(key) + SUFFIX
+                    try:
+                        if found is not None and found.location.primary:
+                            folder.write(name, data, fsync=self.fsync)  # over an expired file
+                            return True
+                        if folder.identity(name) is not None:  # not this entry's: as put does
+                            folder.write(name, data, fsync=self.fsync)
+                            return True
+                        return folder.create(name, data, fsync=self.fsync)
+                    except FileNotFoundError:
+                        continue  # the folder was removed (emptied by a cull): look again
+            raise FileNotFoundError(f"the folder of collection {collection!r} keeps disappearing")
+
+    def put_if_version(self, collection: str, key: str, entry: StoredEntry, version: str) -> bool:
+        """Write ``entry`` if the live entry has ``version`` (under the lock); whether it wrote."""
+        now = entry.created_at
+        data = render_document(collection, key, entry)
+        with self.lock.held():
+            for _ in range(_WRITE_ATTEMPTS):
+                with self._batch() as folders:
+                    found = self._find(folders, collection, key)
+                    if found is None or found.version != version:
+                        return False
+                    if now is not None and _expired(found.document, now):
+                        return False
+                    folder = self._own_folder(folders, collection)
+                    try:
+                        folder.write(encode_path_segment(key) + SUFFIX, data, fsync=self.fsync)
+                    except FileNotFoundError:
+                        continue  # the folder was removed meanwhile: look again
+                    return True
+            raise FileNotFoundError(f"the folder of collection {collection!r} keeps disappearing")
+
+    def delete_if_version(self, collection: str, key: str, version: str, now: float) -> bool:
+        """Delete the entry if it is live and has ``version`` (under the lock); whether it did.
+
+        py-key-value's copies of the entry are deleted with it, as ``delete``
+        does, so none shows through.
+        """
+        with self.lock.held(), self._batch() as folders:
+            found = self._find(folders, collection, key)
+            if found is None or found.version != version or _expired(found.document, now):
+                return False
+            folder = folders.get(found.location.folder)
+            taken = None if folder is None else folder.take(found.location.file)
+            if folder is None or taken is None:
+                return False  # deleted meanwhile by a plain delete
+            read = folder.read_with_identity(taken)
+            if read is None:
+                return False
+            data, identity = read
+            location = found.location
+            if content_version(location.folder, location.file, data, *identity) != version:
+                folder.give_back(taken, location.file)  # a plain put landed meanwhile
+                return False
+            folder.unlink(taken)
+            self._delete_entry(folders, collection, key, now, foreign_only=True)
+            return True
+
+    @staticmethod
+    def _own_folder(folders: _Folders, collection: str) -> Folder:
+        """kv's folder of ``collection``, made if missing."""
+        name = encode_path_segment(collection)
+        folder = folders.get(name)
+        if folder is None:
+            folder = folders.root.subfolder(name, create=True)
+            assert folder is not None
+            folders.adopt(name, folder)
+        return folder
 
     # --- enumeration -----------------------------------------------------------------
 
@@ -484,9 +629,13 @@ class FileTree:
         self._sweep_cursor = None
         return removed
 
-    @staticmethod
-    def _cull_file(folder: Folder, name: str, now: float) -> bool:
-        """Delete ``name`` if it expired, unless a write replaced it meanwhile."""
+    def _cull_file(self, folder: Folder, name: str, now: float) -> bool:
+        """Delete ``name`` if it expired, unless a write replaced it meanwhile.
+
+        The file is moved aside under the conditional-write lock (once a
+        conditional write made it): a newer file moved aside by mistake is
+        not seen as absent by a conditional write.
+        """
         try:
             found = folder.read_with_identity(name)
         except (PathSecurityError, DeserializationError, OSError):
@@ -497,11 +646,17 @@ class FileTree:
         document = _parse(data)
         if document is None or not _expired(document, now):
             return False
-        taken = folder.take(name)
-        if taken is None:
-            return True
-        if folder.identity(taken) == identity:
-            folder.unlink(taken)
-            return True
-        folder.give_back(taken, name)  # a newer write landed between the read and the take
-        return False
+        with self.lock.held_if_used():
+            current = folder.identity(name)
+            if current is None:
+                return True  # already gone
+            if current != identity:
+                return False  # a newer write landed since the read
+            taken = folder.take(name)
+            if taken is None:
+                return True
+            if folder.identity(taken) == identity:
+                folder.unlink(taken)
+                return True
+            folder.give_back(taken, name)  # a plain write landed between the check and the take
+            return False
