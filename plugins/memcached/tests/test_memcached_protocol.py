@@ -33,6 +33,7 @@ from anyio.streams.buffered import BufferedByteReceiveStream
 import kv
 from kv_conformance.servers import ServerProcess, free_port
 from kv_memcached.protocol import MemcachedServer
+from kv_memcached.store import MemcachedStore
 
 pytestmark = pytest.mark.anyio
 
@@ -257,6 +258,191 @@ async def test_a_large_request_is_sent_while_replies_are_read() -> None:
         finally:
             await memcached.close()
     assert found == {keys[0]: big}
+
+
+# --- the conditional commands of the atomic operations ----------------------------
+
+
+def memcached_store(url: str) -> MemcachedStore:
+    """The store of ``url``, typed as the atomic store it is."""
+    store = kv.connect(url)
+    assert isinstance(store, MemcachedStore)
+    return store
+
+
+async def conditional(stream: anyio.abc.SocketStream) -> None:
+    """A memcached holding one item, ``k`` with CAS unique 7, answering add, gets,
+    cas and md by the rules of the real one (a storage command's data line is
+    read and ignored)."""
+    buffered = BufferedByteReceiveStream(stream)
+    while True:
+        try:
+            line = await buffered.receive_until(b"\r\n", 1 << 20)
+        except (anyio.IncompleteRead, anyio.EndOfStream):
+            return
+        words = line.split()
+        if words[0] in (b"add", b"cas"):
+            await buffered.receive_exactly(int(words[4]) + 2)
+        if words[0] == b"add":
+            await stream.send(b"NOT_STORED\r\n" if words[1] == b"k" else b"STORED\r\n")
+        elif words[0] == b"cas":
+            if words[1] != b"k":
+                await stream.send(b"NOT_FOUND\r\n")
+            else:
+                await stream.send(b"STORED\r\n" if words[5] == b"7" else b"EXISTS\r\n")
+        elif words[0] == b"gets":
+            if words[1] == b"k":
+                await stream.send(b"VALUE k 0 5 7\r\nhello\r\nEND\r\n")
+            else:
+                await stream.send(b"END\r\n")
+        elif words[0] == b"md":
+            if words[1] != b"k":
+                await stream.send(b"NF\r\n")
+            else:
+                await stream.send(b"HD\r\n" if words[2] == b"C7" else b"EX\r\n")
+        else:
+            await stream.send(b"ERROR\r\n")
+
+
+async def test_conditional_commands_read_every_reply() -> None:
+    async with fake_server(conditional) as server:
+        memcached = MemcachedServer("127.0.0.1", server.port, max_connections=1, timeout=30)
+        try:
+            assert await memcached.add(b"new", b"{}", 0) == b"STORED"
+            assert await memcached.add(b"k", b"{}", 10) == b"NOT_STORED"
+            assert await memcached.gets(b"k") == (b"hello", 7)
+            assert await memcached.gets(b"absent") is None
+            assert await memcached.cas(b"k", b"{}", 0, 7) == b"STORED"
+            assert await memcached.cas(b"k", b"{}", 0, 6) == b"EXISTS"
+            assert await memcached.cas(b"absent", b"{}", 0, 7) == b"NOT_FOUND"
+            assert await memcached.delete_if_cas(b"k", 7) is True
+            assert await memcached.delete_if_cas(b"k", 8) is False
+            assert await memcached.delete_if_cas(b"absent", 7) is False
+            assert server.connections == 1  # every reply was read whole
+        finally:
+            await memcached.close()
+
+
+async def test_a_server_without_meta_commands_is_named_in_the_error() -> None:
+    async def old(stream: anyio.abc.SocketStream) -> None:
+        async for _ in lines(stream):
+            await stream.send(b"ERROR\r\n")
+
+    async with fake_server(old) as server:
+        store = memcached_store(server.url)
+        try:
+            with pytest.raises(kv.StoreError, match=r"memcached 1\.6") as caught:
+                await store.delete_if_version("k", "7/-")
+            assert f"127.0.0.1:{server.port}" in str(caught.value)
+            assert "'k'" in str(caught.value)
+        finally:
+            await store.close()
+
+
+async def test_a_gets_reply_cut_mid_value_is_a_connection_error() -> None:
+    async def half_value(stream: anyio.abc.SocketStream) -> None:
+        async for _ in lines(stream):
+            await stream.send(b"VALUE default_collection::k 0 10 7\r\nabc")
+            return
+
+    async with fake_server(half_value) as server:
+        store = memcached_store(server.url)
+        try:
+            with pytest.raises(kv.StoreConnectionError, match="closed the connection"):
+                await store.get_versioned("k")
+            assert server.connections == 1
+        finally:
+            await store.close()
+
+
+async def test_a_garbled_gets_reply_drops_the_connection() -> None:
+    async def garble(stream: anyio.abc.SocketStream) -> None:
+        async for line in lines(stream):
+            if line.startswith(b"gets c::bad"):
+                await stream.send(b"VALUE c::bad 0 2\r\n{}\r\nEND\r\n")  # no CAS unique
+            else:
+                await stream.send(b"END\r\n")
+
+    async with fake_server(garble) as server:
+        store = memcached_store(f"{server.url}?max_connections=1")
+        try:
+            with pytest.raises(kv.StoreError, match="answered gets"):
+                await store.get_versioned("bad", collection="c")
+            assert await store.get_versioned("good", collection="c") is None
+            assert server.connections == 2
+        finally:
+            await store.close()
+
+
+@pytest.mark.parametrize(
+    ("operation", "reply"),
+    [
+        ("put_if_absent", b"STORED\r\n"),
+        ("put_if_version", b"STORED\r\n"),
+        ("delete_if_version", b"HD\r\n"),
+    ],
+)
+async def test_a_conditional_write_is_never_sent_twice(operation: str, reply: bytes) -> None:
+    """The first connection breaks after the server did the write but before its
+    reply; sending the write again on a new connection would answer "not written"
+    (or write twice), so the caller gets the connection error instead. A read
+    (``gets``) on a stale connection is still retried."""
+
+    async def write_then_hang_up(stream: anyio.abc.SocketStream) -> None:
+        async for line in lines(stream):
+            if line.startswith(b"gets"):
+                await stream.send(b"END\r\n")
+                continue
+            if server.connections > 1:
+                await stream.send(reply)
+            return  # hang up without a reply
+
+    async with fake_server(write_then_hang_up) as server:
+        store = memcached_store(server.url)
+        try:
+            calls: dict[str, Callable[[], Awaitable[bool]]] = {
+                "put_if_absent": lambda: store.put_if_absent("k", {"v": 1}),
+                "put_if_version": lambda: store.put_if_version("k", {"v": 1}, "7/-"),
+                "delete_if_version": lambda: store.delete_if_version("k", "7/-"),
+            }
+            with pytest.raises(kv.StoreConnectionError, match=f"127.0.0.1:{server.port}"):
+                await calls[operation]()
+            assert server.connections == 1
+        finally:
+            await store.close()
+
+
+async def test_a_conditional_write_skips_a_pooled_connection_the_server_closed() -> None:
+    """A restarted server closed the pooled connection: a write that is never sent
+    twice checks for that first and goes out on a new connection."""
+    closed = anyio.Event()
+
+    async def answer_then_close(stream: anyio.abc.SocketStream) -> None:
+        data_follows = False
+        async for line in lines(stream):
+            if line.startswith(b"gets"):
+                await stream.send(b"END\r\n")
+                await stream.aclose()
+                closed.set()
+                return
+            if line.startswith(b"add"):
+                data_follows = True
+            elif data_follows:
+                await stream.send(b"STORED\r\n")
+                data_follows = False
+
+    async with fake_server(answer_then_close) as server:
+        memcached = MemcachedServer("127.0.0.1", server.port, max_connections=1, timeout=30)
+        try:
+            assert await memcached.gets(b"k") is None
+            await closed.wait()
+            with anyio.fail_after(30):  # until this side has seen the end of the stream
+                while not memcached._idle[0].peer_closed():
+                    await anyio.sleep(0.001)
+            assert await memcached.add(b"k", b"{}", 0) == b"STORED"
+            assert server.connections == 2
+        finally:
+            await memcached.close()
 
 
 async def test_a_hundred_thousand_keys_in_one_call(

@@ -20,6 +20,7 @@ import aiomcache
 import pytest
 
 import kv
+from kv.entry import StoredEntry, decode_document, encode_document
 from kv_conformance.servers import ServerProcess, free_port
 from kv_memcached import MEMCACHED_CAPABILITIES
 from kv_memcached.keys import (
@@ -489,3 +490,85 @@ def test_package_exports_lazily() -> None:
     assert kv_memcached.MemcachedStore is MemcachedStore
     with pytest.raises(AttributeError):
         _ = kv_memcached.NoSuchName
+
+
+# --- atomic operations ------------------------------------------------------------------
+
+
+def expired_document(collection: str, key: str, value: dict[str, Any]) -> bytes:
+    """The document of an entry that expired a minute ago."""
+    now = time.time()
+    entry = StoredEntry(json.dumps(value), now - 120, now - 60)
+    return encode_document(entry, collection=collection, key=key).encode()
+
+
+async def test_put_if_absent_replaces_an_expired_entry_memcached_still_holds(
+    store: MemcachedStore, raw: aiomcache.Client
+) -> None:
+    """Memcached drops an item up to two seconds after its entry's exact expiry (here:
+    never, exptime 0); until then ``add`` refuses, and the store replaces the item with
+    ``cas`` on the CAS unique it read."""
+    await raw.set(b"c::k", expired_document("c", "k", {"v": "old"}))
+    assert await store.get("k", collection="c") is None
+    assert await store.get_versioned("k", collection="c") is None
+    assert await store.put_if_absent("k", {"v": "new"}, collection="c", ttl=100) is True
+    value, remaining = await store.ttl("k", collection="c")
+    assert value == {"v": "new"}
+    assert remaining is not None
+    assert 90 <= remaining <= 100
+    assert await store.put_if_absent("k", {"v": "late"}, collection="c") is False
+
+
+async def test_many_tasks_claim_one_expired_entry_and_exactly_one_wins(
+    store: MemcachedStore, raw: aiomcache.Client
+) -> None:
+    await raw.set(b"c::lock", expired_document("c", "lock", {"by": "gone"}))
+    results = await asyncio.gather(
+        *(store.put_if_absent("lock", {"by": i}, collection="c") for i in range(50))
+    )
+    winners = [i for i, won in enumerate(results) if won]
+    assert len(winners) == 1, winners
+    assert await store.get("lock", collection="c") == {"by": winners[0]}
+
+
+async def test_a_version_is_the_items_cas_unique_and_its_expiry(
+    store: MemcachedStore, raw: aiomcache.Client
+) -> None:
+    await store.put("k", {"v": 1}, collection="c", ttl=100)
+    found = await store.get_versioned("k", collection="c")
+    assert found is not None
+    _, unique = await raw.gets(b"c::k")
+    entry = decode_document(await raw.get(b"c::k") or b"")
+    assert found.version == f"{unique}/{entry.expires_at!r}"
+    await store.put("plain", {"v": 1}, collection="c")
+    plain = await store.get_versioned("plain", collection="c")
+    assert plain is not None
+    assert plain.version.endswith("/-")
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["ключ-ü", "k" * 300, "with space", "tab\tand\nnewline"],
+    ids=["utf8", "long", "sp", "ctl"],
+)
+async def test_conditional_commands_on_every_kind_of_key(store: MemcachedStore, key: str) -> None:
+    """Plain UTF-8 keys and hashed ones, through add, gets, cas and the meta md."""
+    assert await store.put_if_absent(key, {"v": 1}, collection="c")
+    found = await store.get_versioned(key, collection="c")
+    assert found is not None
+    assert found.value == {"v": 1}
+    assert await store.put_if_version(key, {"v": 2}, found.version, collection="c")
+    assert not await store.delete_if_version(key, found.version, collection="c")
+    again = await store.get_versioned(key, collection="c")
+    assert again is not None
+    assert again.value == {"v": 2}
+    assert await store.delete_if_version(key, again.version, collection="c")
+    assert await store.get(key, collection="c") is None
+
+
+async def test_a_conditional_write_too_large_is_refused(store: MemcachedStore) -> None:
+    big = {"v": "x" * (2 * 1024 * 1024)}
+    with pytest.raises(kv.EntryTooLargeError) as caught:
+        await store.put_if_absent("big", big, collection="c")
+    assert "'big'" in str(caught.value)
+    assert await store.get("big", collection="c") is None

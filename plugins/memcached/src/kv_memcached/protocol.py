@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import Awaitable, Callable, Sequence
 from typing import ClassVar, TypeVar
 
@@ -116,6 +117,12 @@ class Connection:
         """Send ``data`` whole."""
         raise NotImplementedError
 
+    def peer_closed(self) -> bool:
+        """Whether the server is known to have closed this idle connection (or sent
+        something unasked): checked, without waiting, before a command that is not
+        retried."""
+        return False
+
     def expire(self) -> None:
         """Break the connection now, from a timer: its pending read fails."""
         raise NotImplementedError
@@ -146,6 +153,9 @@ class StreamConnection(Connection):
 
     async def send(self, data: bytes) -> None:
         self._writer.write(data)
+
+    def peer_closed(self) -> bool:
+        return self._reader.at_eof() or self._writer.transport.is_closing()
 
     def expire(self) -> None:
         self.expired = True
@@ -178,6 +188,20 @@ class AnyioConnection(Connection):
 
     async def send(self, data: bytes) -> None:
         await self._stream.send(data)
+
+    def peer_closed(self) -> bool:
+        if self._position < len(self._buffer):
+            return True  # bytes nobody asked for
+        raw = self._stream.extra(anyio.abc.SocketAttribute.raw_socket, None)  # noqa: S610
+        if raw is None:  # pragma: no cover - connect_tcp always gives a socket
+            return False
+        try:  # the socket is non-blocking: a peek answers at once
+            raw.recv(1, socket.MSG_PEEK)
+        except BlockingIOError:
+            return False  # nothing to read: open and quiet
+        except OSError:
+            return True  # reset
+        return True  # the end of the stream, or bytes nobody asked for
 
     async def _readuntil(self, separator: bytes) -> bytes:
         buffer, start = self._buffer, self._position
@@ -273,7 +297,7 @@ class MemcachedServer:
         """
         retried = False
         while True:
-            connection = await self._acquire()
+            connection = await self._acquire(fresh=not retry)
             try:
                 result = await self._timed(command, connection)
             except BaseException as error:  # a half-read reply: never reuse the connection
@@ -311,9 +335,11 @@ class MemcachedServer:
         finally:
             timer.cancel()
 
-    async def _acquire(self) -> Connection:
+    async def _acquire(self, *, fresh: bool = False) -> Connection:
         """A call slot, then an idle or new connection, within ``timeout`` each.
 
+        With ``fresh``, idle connections that the server has closed (a restarted
+        server) are dropped first: the command will not be retried on a new one.
         The caller owns the slot until ``_run`` releases it.
         """
         slots = self._slots
@@ -326,11 +352,14 @@ class MemcachedServer:
             except TimeoutError:
                 raise self._timeout_error() from None
         idle = self._idle
-        if idle:
-            connection = idle.pop()
-            connection.replied = False
-            return connection
         try:
+            if fresh:
+                while idle and idle[-1].peer_closed():
+                    await idle.pop().aclose()
+            if idle:
+                connection = idle.pop()
+                connection.replied = False
+                return connection
             return await self._open()
         except BaseException:
             slots.release()
@@ -436,7 +465,6 @@ class MemcachedServer:
 
         return await self._run(lambda connection: _exchange(connection, request, replies))
 
-
     async def add(self, key: bytes, value: bytes, exptime: int) -> bytes:
         """``add``: store the item only if memcached holds none under ``key``.
 
@@ -488,7 +516,9 @@ class MemcachedServer:
                 or not parts[3].isdigit()
                 or not parts[4].isdigit()
             ):
-                raise ProtocolError(f"Memcached server {self.name} answered gets with {line[:80]!r}")
+                raise ProtocolError(
+                    f"Memcached server {self.name} answered gets with {line[:80]!r}"
+                )
             data = await readexactly(int(parts[3]) + 2)
             if data[-2:] != _CRLF:
                 raise ProtocolError(

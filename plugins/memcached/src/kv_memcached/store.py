@@ -258,7 +258,7 @@ class MemcachedStore(AtomicMixin, BaseStore, plugin=PLUGIN):
             if found is None:
                 continue  # dropped or deleted since: add again
             raw, unique = found
-            if not _expired(raw, entry.created_at):
+            if not _expired(raw, _written_at(entry)):
                 return False
             reply = await server.cas(*item, unique)  # replaces that expired item only
             if reply == b"STORED":
@@ -285,7 +285,7 @@ class MemcachedStore(AtomicMixin, BaseStore, plugin=PLUGIN):
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
     ) -> bool:
         item = self._item(collection, key, entry, ttl)
-        unique = _live_unique(version, entry.created_at)
+        unique = _live_unique(version, _written_at(entry))
         if unique is None:
             return False
         reply = await (await self._servers()).pick(item[0]).cas(*item, unique)
@@ -303,6 +303,11 @@ class MemcachedStore(AtomicMixin, BaseStore, plugin=PLUGIN):
             return False
         mkey = memcached_key(collection, key)
         return await (await self._servers()).pick(mkey).delete_if_cas(mkey, unique)
+
+
+def _written_at(entry: StoredEntry) -> float:
+    """The instant a conditional write checks expiry at (the base sets it to "now")."""
+    return time.time() if entry.created_at is None else entry.created_at
 
 
 def _version(unique: int, expires_at: float | None) -> str:
