@@ -12,8 +12,11 @@ that is split across entries and read back whole.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 
+import keyring
+import keyring.core
 import pytest
 from keyrings.alt.file import PlaintextKeyring
 
@@ -68,6 +71,28 @@ class TestKeyringStore(StoreConformance):
             lock_timeout=store.options.lock_timeout,
             legacy_names=store.options.legacy_names,
         )
+
+    @pytest.mark.timeout(600)
+    async def test_two_processes_claim_each_key_exactly_once(
+        self, store: kv.AsyncKeyValue, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The suite's test, on a keyring that both processes find by configuration.
+
+        A backend object cannot cross to another process, so here neither
+        store is given one: both take keyrings.alt's ``PlaintextKeyring``
+        from ``PYTHON_KEYRING_BACKEND``, its file (and the lock beside it) in
+        the test's own ``XDG_DATA_HOME``.
+        """
+        assert isinstance(store, KeyringStore)
+        monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+        previous = keyring.core._keyring_backend
+        keyring.set_keyring(PlaintextKeyring())  # what the other process's keyring finds
+        shared = KeyringStore(dataclasses.replace(store.options, backend=None))
+        try:
+            await super().test_two_processes_claim_each_key_exactly_once(shared)
+        finally:
+            await shared.close()
+            keyring.core._keyring_backend = previous
 
     @pytest.mark.timeout(600)
     async def test_keys_has_no_silent_cap(self, store: kv.AsyncKeyValue) -> None:

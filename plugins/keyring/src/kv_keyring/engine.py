@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from kv.atomic import content_version
 from kv.entry import (
     StoredEntry,
     document_expiry,
@@ -70,8 +71,35 @@ class KeyringEngine:
             error.add_context(key=key)
             raise
 
+    def _find(self, collection: str, key: str) -> tuple[dict[str, Any], str] | None:
+        """The document of ``key`` (expired or not) and its version; ``None`` if absent.
+
+        The version is derived from the text stored under the entry's
+        username: the document itself, or for a value split across entries
+        the manifest, whose generation is new on every write.
+
+        Raises:
+            DeserializationError: the stored document is damaged (key named).
+        """
+        try:
+            head = self.blobs.get(entry_username(collection, key))
+            if head is not None:
+                document = parse_document(self.blobs.follow(head))
+                if document_names_match(document, collection, key):
+                    return document, content_version("kv", head)
+            legacy = self._legacy_with_text(collection, key)
+        except DeserializationError as error:
+            error.add_context(key=key)
+            raise
+        return None if legacy is None else (legacy[0], content_version("legacy", legacy[1]))
+
     def _legacy(self, collection: str, key: str) -> dict[str, Any] | None:
         """The document py-key-value wrote for exactly this pair, if any."""
+        found = self._legacy_with_text(collection, key)
+        return None if found is None else found[0]
+
+    def _legacy_with_text(self, collection: str, key: str) -> tuple[dict[str, Any], str] | None:
+        """py-key-value's document of exactly this pair and its stored text, if any."""
         if not self.legacy_names:
             return None
         username = legacy_username(collection, key)
@@ -81,7 +109,7 @@ class KeyringEngine:
         if text is None:
             return None
         document = parse_document(text)
-        return document if document_names_match(document, collection, key) else None
+        return (document, text) if document_names_match(document, collection, key) else None
 
     def live_keys(self, collection: str, now: float) -> list[str]:
         """The keys of ``collection`` that have not expired, sorted."""
@@ -215,6 +243,49 @@ class KeyringEngine:
         except DeserializationError:
             return True  # it existed; whether it expired cannot be told
         return document_is_live(document, now)
+
+    # --- conditional writes (the atomic capability) ------------------------------
+    #
+    # Each runs as one call holding the keyring lock, like every other call:
+    # no other kv writer of this keyring runs between its check and its write.
+
+    def versioned(self, collection: str, key: str) -> tuple[StoredEntry, str] | None:
+        """The entry of ``key`` (expired or not) and its version; ``None`` if absent."""
+        found = self._find(collection, key)
+        if found is None:
+            return None
+        document, version = found
+        try:
+            return entry_from_fields(document), version
+        except DeserializationError as error:
+            error.add_context(key=key)
+            raise
+
+    def put_if_absent(self, collection: str, planned: PlannedWrite, now: float) -> bool:
+        """Write ``planned`` unless its key has a live entry; return whether it wrote."""
+        found = self._find(collection, planned[0])
+        if found is not None and document_is_live(found[0], now):
+            return False
+        self.write_entries(collection, [planned])
+        return True
+
+    def put_if_version(
+        self, collection: str, planned: PlannedWrite, version: str, now: float
+    ) -> bool:
+        """Write ``planned`` if its key's live entry has ``version``; return whether it wrote."""
+        found = self._find(collection, planned[0])
+        if found is None or found[1] != version or not document_is_live(found[0], now):
+            return False
+        self.write_entries(collection, [planned])
+        return True
+
+    def delete_if_version(self, collection: str, key: str, version: str, now: float) -> bool:
+        """Delete ``key`` if its live entry has ``version``; return whether it did."""
+        found = self._find(collection, key)
+        if found is None or found[1] != version or not document_is_live(found[0], now):
+            return False
+        self.delete_entries(collection, [key], now)
+        return True
 
     # --- expiry ------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ MIN_VALUE_CHARS = 256
 
 _MAX_SERVICE_LENGTH = 256
 
-KEYRING_CAPABILITIES = Capabilities.every_operation(persistent=True)
+KEYRING_CAPABILITIES = Capabilities.every_operation(persistent=True, atomic=True)
 """What :class:`kv_keyring.store.KeyringStore` can do (its class uses this value).
 
 An instance whose keyring limits the size of one entry and that may not

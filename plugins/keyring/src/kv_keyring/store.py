@@ -39,11 +39,9 @@ from kv.errors import (
     StoreTimeoutError,
 )
 from kv.names import hashed_name
-from kv.store import (
-    FullStore,
-)
+from kv.store import AtomicMixin, FullStore
 from kv_keyring.blobs import BlobIO
-from kv_keyring.engine import KeyringEngine
+from kv_keyring.engine import KeyringEngine, PlannedWrite
 from kv_keyring.plugin import (
     DEFAULT_MAX_CHUNKS,
     DEFAULT_SERVICE,
@@ -74,7 +72,7 @@ _LOCK_POLL_SECONDS = 0.005
 """How often a call waiting for the keyring lock tries again."""
 
 
-class KeyringStore(FullStore, plugin=PLUGIN):
+class KeyringStore(AtomicMixin, FullStore, plugin=PLUGIN):
     """A kv store in the keyring, under one service name.
 
     Options (keywords, or a :class:`~kv_keyring.plugin.KeyringOptions`):
@@ -190,6 +188,47 @@ class KeyringStore(FullStore, plugin=PLUGIN):
         now = time.time()
         return await self._run(lambda engine: engine.delete_entries(collection, keys, now))
 
+    # --- atomic operations ---------------------------------------------------------
+    #
+    # One call each, holding the keyring lock from the check to the write (as
+    # every call does): two kv processes never both win. A version is derived
+    # from the text stored under the entry's username (see
+    # KeyringEngine._find), so any write by kv changes it.
+
+    def _plan_one(self, collection: str, key: str, entry: StoredEntry) -> PlannedWrite:
+        engine = self._engine
+        if engine is None:
+            raise StoreConnectionError("The store was closed during the call")
+        return engine.plan(collection, [key], [entry])[0]  # size errors before any write
+
+    async def _put_entry_if_absent(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
+    ) -> bool:
+        planned = self._plan_one(collection, key, entry)
+        now = _now_of(entry)
+        return await self._run(lambda engine: engine.put_if_absent(collection, planned, now))
+
+    async def _get_versioned_entry(
+        self, collection: str, key: str
+    ) -> tuple[StoredEntry, str] | None:
+        return await self._run(lambda engine: engine.versioned(collection, key))
+
+    async def _put_entry_if_version(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
+    ) -> bool:
+        planned = self._plan_one(collection, key, entry)
+        now = _now_of(entry)
+        return await self._run(
+            lambda engine: engine.put_if_version(collection, planned, version, now)
+        )
+
+    async def _delete_entry_if_version(
+        self, collection: str, key: str, version: str, now: float
+    ) -> bool:
+        return await self._run(
+            lambda engine: engine.delete_if_version(collection, key, version, now)
+        )
+
     # --- capabilities ----------------------------------------------------------------
 
     # One read of the index per walk, cut into pages: the one-page hooks
@@ -258,6 +297,11 @@ def _holding(lock: filelock.BaseFileLock) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def _now_of(entry: StoredEntry) -> float:
+    """The time a conditional write was asked for (the entry's write time)."""
+    return time.time() if entry.created_at is None else entry.created_at
 
 
 def _platform_limit(backend: KeyringBackend | None) -> int | None:
