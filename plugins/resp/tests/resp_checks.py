@@ -425,3 +425,99 @@ async def check_timeout_is_the_bound(
             os.kill(pid, signal.SIGCONT)
     # and the store works again once the server answers
     assert await store.get("after", collection="stuck") is None
+
+
+# --- atomic operations ------------------------------------------------------------
+
+
+async def _flush_scripts(client: Any, cluster: bool) -> None:
+    """``SCRIPT FLUSH`` on the server, or on every primary of a cluster."""
+    if not cluster:
+        await client.execute_command("SCRIPT", "FLUSH")
+        return
+    for node in client.get_primaries():
+        await client.execute_command("SCRIPT", "FLUSH", target_nodes=node)
+
+
+async def check_atomic_survives_script_flush(store: RespStore, *, cluster: bool = False) -> None:
+    """The scripts run again after the server lost them (``NOSCRIPT``: sent whole)."""
+    await store.put("k", {"v": 1}, collection="atomic")
+    for _ in range(2):  # the first EVAL loads the scripts, the second flush evicts them again
+        found = await store.get_versioned("k", collection="atomic")
+        assert found is not None
+        await _flush_scripts(store.client, cluster)
+        assert await store.put_if_version("k", {"v": 2}, found.version, collection="atomic")
+        assert not await store.put_if_version("k", {"v": 3}, found.version, collection="atomic")
+        again = await store.get_versioned("k", collection="atomic")
+        assert again is not None
+        assert again.value == {"v": 2}
+        await _flush_scripts(store.client, cluster)
+        assert await store.delete_if_version("k", again.version, collection="atomic")
+        assert await store.get("k", collection="atomic") is None
+        await store.put("k", {"v": 1}, collection="atomic")
+
+
+async def check_atomic_round_trips(store: RespStore, raw: Any) -> None:
+    """Each conditional write is one command in one round trip; the version is the
+    SHA-1 of the stored document (what ``redis.sha1hex`` computes on the server)."""
+    import hashlib
+
+    assert await store.get("warm-up", collection="atomic") is None  # connect first
+
+    async def claim() -> None:
+        assert await store.put_if_absent("k", {"v": 1}, collection="atomic", ttl=60)
+
+    commands, reads = await measure(raw, claim)
+    assert commands == {"set": 1}, commands
+    assert reads == 1, reads
+    name = store.layout.key("atomic", "k")
+    stored = await raw.get(name)
+    assert 0 < await raw.pttl(name) <= 60_000
+    found = await store.get_versioned("k", collection="atomic")
+    assert found is not None
+    assert found.version == hashlib.sha1(stored).hexdigest()
+    sha1hex = "return redis.sha1hex(redis.call('GET', KEYS[1]))"
+    assert found.version.encode() == await raw.eval(sha1hex, 1, name)
+
+    async def refused_claim() -> None:
+        assert not await store.put_if_absent("k", {"v": 2}, collection="atomic")
+
+    commands, reads = await measure(raw, refused_claim)
+    assert commands == {"set": 1}, commands
+    assert reads == 1, reads
+    # Load the scripts, then count.
+    assert not await store.put_if_version("k", {"v": 2}, "x", collection="atomic")
+    assert not await store.delete_if_version("k", "x", collection="atomic")
+
+    async def swap() -> None:
+        assert await store.put_if_version("k", {"v": 2}, found.version, collection="atomic")
+
+    commands, reads = await measure(raw, swap)
+    assert commands.get("evalsha") == 1, commands
+    assert reads == 1, reads
+    assert await raw.pttl(name) == -1, "put_if_version without a TTL keeps none"
+    current = await store.get_versioned("k", collection="atomic")
+    assert current is not None
+
+    async def delete() -> None:
+        assert await store.delete_if_version("k", current.version, collection="atomic")
+
+    commands, reads = await measure(raw, delete)
+    assert commands.get("evalsha") == 1, commands
+    assert reads == 1, reads
+    assert await raw.exists(name) == 0
+
+
+async def check_atomic_after_server_closed_connections(store: RespStore, raw: Any) -> None:
+    """Conditional writes are sent once (never retried), yet a connection the server
+    closed while idle is replaced before anything is sent: the call succeeds."""
+    assert await store.put_if_absent("k", {"v": 1}, collection="atomic")
+    found = await store.get_versioned("k", collection="atomic")
+    assert found is not None
+    await raw.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
+    assert await raw.ping()
+    assert await store.put_if_version("k", {"v": 2}, found.version, collection="atomic")
+    await raw.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
+    assert await raw.ping()
+    assert not await store.put_if_absent("k", {"v": 3}, collection="atomic")
+    assert await store.get("k", collection="atomic") == {"v": 2}

@@ -107,9 +107,9 @@ async def send_once(driver: RespDriver, client: Any, cluster: bool, key: Any, *c
 
     On a cluster client, the command names the node serving ``key``'s slot:
     the client then follows redirects but retries nothing. On a standalone
-    client, the command goes on one connection taken from the client's pool
-    (connected and checked by the pool); a connection that fails or is
-    interrupted mid-command is closed, never reused.
+    client, the command goes on one connection taken from the client's pool,
+    reconnected first if the server closed it while it was idle; a connection
+    that fails or is interrupted mid-command is closed, never reused.
     """
     if cluster:
         await client.initialize()  # a no-op unless a failure reset the slot map
@@ -118,6 +118,7 @@ async def send_once(driver: RespDriver, client: Any, cluster: bool, key: Any, *c
     pool = client.connection_pool
     connection = await driver.pool_connection(pool)
     try:
+        await _fresh(driver, connection)
         await connection.send_command(*command)
         return await connection.read_response()
     except driver.errors.response:
@@ -129,3 +130,21 @@ async def send_once(driver: RespDriver, client: Any, cluster: bool, key: Any, *c
         raise
     finally:
         await pool.release(connection)
+
+
+async def _fresh(driver: RespDriver, connection: Any) -> None:
+    """Reconnect ``connection`` if the server closed it (or left data on it) since its last use.
+
+    redis-py 8's pool no longer checks this when it hands out a connection (it
+    leaves a dead one to its retries), and a command sent once must not go on a
+    connection that is already closed: nothing is sent until this is known.
+    """
+    try:
+        stale = await driver.has_data(connection)
+    except OSError:
+        stale = True
+    except driver.errors.connection:
+        stale = True
+    if stale:
+        await connection.disconnect()
+        await connection.connect()

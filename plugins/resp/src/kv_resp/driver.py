@@ -75,6 +75,11 @@ def _pool_connection(pool: Any) -> Awaitable[Any]:
     return connection
 
 
+def _has_data(connection: Any) -> Awaitable[bool]:
+    pending: Awaitable[bool] = connection.can_read()
+    return pending
+
+
 @dataclass(frozen=True)
 class RespDriver:
     """A redis-py-compatible asyncio client library, as one plugin uses it.
@@ -93,6 +98,9 @@ class RespDriver:
             of a standalone client's pool (redis-py 5.3+ takes no argument; the
             ``valkey`` fork still wants a command name). Used by the conditional
             writes, which are sent once, outside the client's retries.
+        has_data: ``has_data(connection)`` awaits whether an idle connection has
+            data or an end of stream waiting (the server closed it): redis-py
+            8's ``can_read()``, the fork's ``can_read_destructive()``.
     """
 
     library: str
@@ -102,6 +110,7 @@ class RespDriver:
     retry: Callable[[int], Any]
     errors: RespErrors
     pool_connection: Callable[[Any], Awaitable[Any]] = _pool_connection
+    has_data: Callable[[Any], Awaitable[bool]] = _has_data
 
 
 def redis_py_driver(
@@ -116,6 +125,7 @@ def redis_py_driver(
     error: type[BaseException],
     cluster_error: type[BaseException],
     pool_connection: Callable[[Any], Awaitable[Any]] = _pool_connection,
+    has_data: Callable[[Any], Awaitable[bool]] = _has_data,
 ) -> RespDriver:
     """The driver of redis-py or a fork with its API (``valkey``), from its names.
 
@@ -132,6 +142,8 @@ def redis_py_driver(
         cluster_error: The root of its cluster exceptions (``RedisClusterException``).
         pool_connection: How to take a connected connection from a standalone
             client's pool (default: ``pool.get_connection()``).
+        has_data: Whether an idle connection has data or an end of stream
+            waiting (default: ``connection.can_read()``).
     """
 
     def retry_policy(retries: int) -> Any:
@@ -162,6 +174,7 @@ def redis_py_driver(
             no_script=(exceptions.NoScriptError,),
         ),
         pool_connection=pool_connection,
+        has_data=has_data,
     )
 
 

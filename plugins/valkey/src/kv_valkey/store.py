@@ -34,6 +34,7 @@ VALKEY_DRIVER = redis_py_driver(
     cluster_error=exceptions.ValkeyClusterException,
     # valkey-py's pools still take a command name (redis-py 5.3+ warns about one).
     pool_connection=lambda pool: pool.get_connection("SET"),
+    has_data=lambda connection: connection.can_read_destructive(),
 )
 """The ``valkey`` client, as :class:`kv_resp.RespStore` uses it."""
 
