@@ -6,7 +6,8 @@ promises, each under both event loops: a timeout is a timeout, a stale pooled
 connection is retried once and only before any reply, a half-read or
 cancelled reply never reaches the next call, a garbled reply drops the
 connection, a request too large for the socket buffers is sent while its
-replies are read, and no client library is imported (that callers take
+replies are read, the conditional commands of the atomic operations (add,
+gets, cas, md) read every reply and are never sent twice, and no client library is imported (that callers take
 connections in arrival order, under both loops, is in test_memcached_load.py). Misbehaving servers are small anyio listeners driven by
 handshakes (events), never by sleeps.
 """

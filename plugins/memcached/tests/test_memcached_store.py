@@ -411,13 +411,17 @@ def test_url_forms() -> None:
     assert repr(store) == "<MemcachedStore memcached://cache1:11300,cache2:11211,::1:11400>"
     default = kv.connect("memcached://")
     assert isinstance(default, MemcachedStore)
-    assert default.addresses == (("127.0.0.1", 11211),)
+    assert default.options.addresses == (("127.0.0.1", 11211),)
     options = kv.connect(
         "memcached://h?max_item_size=2097152&timeout=none&max_connections=3&default_collection=app"
     )
     assert isinstance(options, MemcachedStore)
-    assert (options.max_item_size, options.timeout, options.max_connections) == (2097152, None, 3)
-    assert options.default_collection == "app"
+    assert (
+        options.options.max_item_size,
+        options.options.timeout,
+        options.options.max_connections,
+    ) == (2097152, None, 3)
+    assert options.options.default_collection == "app"
     assert options.capabilities.max_value_size == 2097152 - 1024
     assert MemcachedStore.capabilities.max_value_size == 1024 * 1024 - 1024
     keyword = kv.connect("memcached://h?timeout=1", timeout=2)
@@ -428,7 +432,7 @@ def test_url_forms() -> None:
 def test_constructor_takes_servers() -> None:
     store = MemcachedStore(["a:1", ("b", 2)], timeout=None)
     assert store.options.addresses == (("a", 1), ("b", 2))
-    assert MemcachedStore("a:1,b").addresses == (("a", 1), ("b", 11211))
+    assert MemcachedStore("a:1,b").options.addresses == (("a", 1), ("b", 11211))
 
 
 @pytest.mark.parametrize(

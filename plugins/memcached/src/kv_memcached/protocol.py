@@ -11,6 +11,10 @@ what the Python clients do not give through their public API:
 * **a stale connection is retried once**: a connection that the server closed
   while it sat in the pool (a restarted server) fails on first use; the
   command is sent again on a new connection if nothing had been read yet;
+* **a conditional write is never sent twice**: ``add``, ``cas`` and the meta
+  ``md`` (the atomic operations) may have been done by the server when the
+  connection broke, so they are not retried; instead an idle connection the
+  server has closed is dropped before one is sent;
 * **callers are served first come, first served**: a caller takes one of
   ``max_connections`` call slots (a FIFO :class:`anyio.Semaphore`) before a
   connection, so a caller that has waited is never overtaken by a newcomer;
