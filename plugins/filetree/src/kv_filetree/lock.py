@@ -38,7 +38,7 @@ LOCK_NAME = f"{PRIVATE_PREFIX}lock"
 LOCK_TIMEOUT = 60.0
 """Seconds a conditional operation waits for the lock before ``StoreTimeoutError``."""
 
-_POLL_SECONDS = 0.002
+_POLL_SECONDS = 0.001
 """How often a waiting operation tries the lock again."""
 
 
