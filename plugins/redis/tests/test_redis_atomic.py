@@ -147,3 +147,9 @@ async def test_entries_written_by_py_key_value_can_be_claimed_and_compared(
         await ours.destroy()
         await ours.close()
         await theirs.close()
+
+
+async def test_conditional_writes_are_not_retried_after_a_broken_connection(
+    store: RedisStore, raw: redis.asyncio.Redis, resp_checks: ModuleType
+) -> None:
+    await resp_checks.check_conditional_writes_are_not_retried(store, raw, plain_put_retried=True)

@@ -521,3 +521,80 @@ async def check_atomic_after_server_closed_connections(store: RespStore, raw: An
     assert await raw.ping()
     assert not await store.put_if_absent("k", {"v": 3}, collection="atomic")
     assert await store.get("k", collection="atomic") == {"v": 2}
+
+
+async def check_conditional_writes_are_not_retried(
+    store: RespStore, raw: Any, *, plain_put_retried: bool
+) -> None:
+    """A conditional write whose connection breaks mid-call fails and is not sent again.
+
+    The server holds the store's write (``CLIENT PAUSE ... WRITE``), the
+    connection is killed while the write waits (so it never ran), then the
+    pause ends. ``put_if_absent`` and ``put_if_version`` raise
+    StoreConnectionError and write nothing (a retry would have written and
+    answered True). The plain ``put`` is the witness: redis-py retries it on a
+    new connection (``plain_put_retried``); valkey-py does not retry a
+    connection the server closed mid-reply.
+    """
+    await store.put("versioned", {"v": 1}, collection="atomic")
+    found = await store.get_versioned("versioned", collection="atomic")
+    assert found is not None
+    own = await raw.client_id()
+    calls: dict[str, Callable[[], Awaitable[object]]] = {
+        "set": lambda: store.put("plain", {"v": 1}, collection="atomic"),
+        "set nx": lambda: store.put_if_absent("claimed", {"v": 1}, collection="atomic"),
+        "evalsha": lambda: store.put_if_version(
+            "versioned", {"v": 2}, found.version, collection="atomic"
+        ),
+    }
+    outcomes = {label: await _held_and_cut(raw, own, label, call) for label, call in calls.items()}
+    if plain_put_retried:
+        assert outcomes["set"] is None, outcomes  # retried: done
+        assert await store.get("plain", collection="atomic") == {"v": 1}
+    else:
+        assert isinstance(outcomes["set"], kv.StoreConnectionError), outcomes
+    assert isinstance(outcomes["set nx"], kv.StoreConnectionError), outcomes
+    assert isinstance(outcomes["evalsha"], kv.StoreConnectionError), outcomes
+    assert await store.get("claimed", collection="atomic") is None
+    assert await store.get("versioned", collection="atomic") == {"v": 1}
+    # The store still works.
+    assert await store.put_if_absent("claimed", {"v": 2}, collection="atomic")
+    assert await store.put_if_version("versioned", {"v": 2}, found.version, collection="atomic")
+
+
+async def _held_and_cut(
+    raw: Any, own: int, label: str, call: Callable[[], Awaitable[object]]
+) -> object:
+    """``call()``'s result or StoreConnectionError, its command held by the server
+    (``CLIENT PAUSE ... WRITE``) and its connection killed meanwhile."""
+    from kv_conformance.support import eventually
+
+    command = label.split()[0]
+    outcome: list[object] = []
+    waiting: list[int] = []
+
+    async def run() -> None:
+        try:
+            outcome.append(await call())
+        except kv.StoreConnectionError as error:
+            outcome.append(error)
+
+    async def held() -> bool:
+        waiting[:] = [
+            int(client["id"])
+            for client in await raw.client_list()
+            if client.get("cmd") == command and int(client["id"]) != own
+        ]
+        return bool(waiting)
+
+    await raw.execute_command("CLIENT", "PAUSE", 120_000, "WRITE")
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(run)
+            assert await eventually(held, within=60), f"the {label} never reached the server"
+            for client_id in waiting:
+                await raw.execute_command("CLIENT", "KILL", "ID", client_id)
+            await raw.execute_command("CLIENT", "UNPAUSE")
+    finally:
+        await raw.execute_command("CLIENT", "UNPAUSE")
+    return outcome[0]
