@@ -12,6 +12,10 @@ is here:
   without a TTL, a pipeline of ``SET ... PX`` with one); ``delete_many`` one
   ``DEL``. On a cluster, keys are grouped by hash slot (a multi-key command
   must stay within one slot) and sent as one pipeline: one round trip per node;
+* the atomic operations (:mod:`kv_resp.atomic`): ``SET NX`` for
+  ``put_if_absent``, one Lua script each for ``put_if_version`` and
+  ``delete_if_version`` (version: the SHA-1 of the stored document), sent
+  once, never retried after a broken connection;
 * enumeration and ``destroy()`` walk the keyspace with ``SCAN`` (cursor
   followed to 0, on every primary of a cluster) and never use ``KEYS`` or
   ``FLUSHDB``: only keys this store owns are listed or deleted.
