@@ -19,6 +19,7 @@ from key_value.aio.stores.filetree import FileTreeStore as PyKVFileTreeStore
 
 import kv
 from kv.entry import format_timestamp
+from kv_filetree import FILETREE_CAPABILITIES
 from kv_filetree.fs import open_root
 from kv_filetree.lock import LOCK_NAME
 from kv_filetree.store import FileTreeStore
@@ -29,6 +30,19 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def test_the_capability_is_declared() -> None:
+    assert FileTreeStore.capabilities is FILETREE_CAPABILITIES
+    assert FILETREE_CAPABILITIES.atomic
+    assert FILETREE_CAPABILITIES.operations() == [
+        "keys",
+        "collections",
+        "destroy",
+        "destroy_collection",
+        "cull",
+        "put_if_absent",
+    ]
 
 
 @pytest.fixture

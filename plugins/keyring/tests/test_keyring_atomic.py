@@ -18,6 +18,7 @@ from keyrings.alt.file import PlaintextKeyring
 
 import kv
 from kv_keyring.naming import entry_username
+from kv_keyring.plugin import KEYRING_CAPABILITIES
 from kv_keyring.store import KeyringStore
 
 pytestmark = [
@@ -31,6 +32,19 @@ SERVICE = "kv-atomic"
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def test_the_capability_is_declared() -> None:
+    assert KeyringStore.capabilities is KEYRING_CAPABILITIES
+    assert KEYRING_CAPABILITIES.atomic
+    assert KEYRING_CAPABILITIES.operations() == [
+        "keys",
+        "collections",
+        "destroy",
+        "destroy_collection",
+        "cull",
+        "put_if_absent",
+    ]
 
 
 def chunk_names(backend: PlaintextKeyring) -> list[str]:
