@@ -145,6 +145,12 @@ async def test_a_damaged_file_is_a_clear_error_until_a_plain_put_replaces_it(
     with pytest.raises(kv.DeserializationError):
         await store.delete_if_version("bad", before.version, collection="c")
     assert path.read_bytes() == b'{"not": "closed'  # nothing written over it
+    no_value = b'{"key": "bad", "collection": "c", "created_at": "2025-01-01T00:00:00+00:00"}'
+    path.write_bytes(no_value)  # JSON, without a value
+    with pytest.raises(kv.DeserializationError, match="no 'value'") as caught:
+        await store.put_if_absent("bad", {"v": 2}, collection="c")
+    assert caught.value.key == "bad"
+    assert path.read_bytes() == no_value
     await store.put("bad", {"v": 3}, collection="c")
     after = await store.get_versioned("bad", collection="c")
     assert after is not None

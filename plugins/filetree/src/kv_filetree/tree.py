@@ -107,6 +107,11 @@ def _entry(document: dict[str, Any], key: str) -> StoredEntry:
         raise
 
 
+def _live(entry: StoredEntry, now: float | None) -> bool:
+    """Whether ``entry`` has not expired at ``now`` (``None``: not known, live)."""
+    return now is None or entry.expires_at is None or entry.expires_at > now
+
+
 def _is_entry_file(item: Listed) -> bool:
     return item.is_file and item.name.endswith(SUFFIX) and not item.name.startswith(PRIVATE_PREFIX)
 
@@ -335,7 +340,7 @@ class FileTree:
             for _ in range(_WRITE_ATTEMPTS):
                 with self._batch() as folders:
                     found = self._find(folders, collection, key)
-                    if found is not None and (now is None or not _expired(found.document, now)):
+                    if found is not None and _live(_entry(found.document, key), now):
                         return False
                     folder = self._own_folder(folders, collection)
                     name = encode_path_segment(key) + SUFFIX
@@ -361,7 +366,7 @@ class FileTree:
                     found = self._find(folders, collection, key)
                     if found is None or found.version != version:
                         return False
-                    if now is not None and _expired(found.document, now):
+                    if not _live(_entry(found.document, key), now):
                         return False
                     folder = self._own_folder(folders, collection)
                     try:
@@ -379,7 +384,9 @@ class FileTree:
         """
         with self.lock.held(), self._batch() as folders:
             found = self._find(folders, collection, key)
-            if found is None or found.version != version or _expired(found.document, now):
+            if found is None or found.version != version:
+                return False
+            if not _live(_entry(found.document, key), now):
                 return False
             folder = folders.get(found.location.folder)
             taken = None if folder is None else folder.take(found.location.file)

@@ -263,8 +263,8 @@ class KeyringEngine:
 
     def put_if_absent(self, collection: str, planned: PlannedWrite, now: float) -> bool:
         """Write ``planned`` unless its key has a live entry; return whether it wrote."""
-        found = self._find(collection, planned[0])
-        if found is not None and document_is_live(found[0], now):
+        found = self.versioned(collection, planned[0])
+        if found is not None and _live(found[0], now):
             return False
         self.write_entries(collection, [planned])
         return True
@@ -273,16 +273,16 @@ class KeyringEngine:
         self, collection: str, planned: PlannedWrite, version: str, now: float
     ) -> bool:
         """Write ``planned`` if its key's live entry has ``version``; return whether it wrote."""
-        found = self._find(collection, planned[0])
-        if found is None or found[1] != version or not document_is_live(found[0], now):
+        found = self.versioned(collection, planned[0])
+        if found is None or found[1] != version or not _live(found[0], now):
             return False
         self.write_entries(collection, [planned])
         return True
 
     def delete_if_version(self, collection: str, key: str, version: str, now: float) -> bool:
         """Delete ``key`` if its live entry has ``version``; return whether it did."""
-        found = self._find(collection, key)
-        if found is None or found[1] != version or not document_is_live(found[0], now):
+        found = self.versioned(collection, key)
+        if found is None or found[1] != version or not _live(found[0], now):
             return False
         self.delete_entries(collection, [key], now)
         return True
@@ -404,6 +404,11 @@ class KeyringEngine:
         else:
             return
         self._save_root(root, head)
+
+
+def _live(entry: StoredEntry, now: float) -> bool:
+    """Whether ``entry`` has not expired at ``now``."""
+    return entry.expires_at is None or entry.expires_at > now
 
 
 def _recorded_expiry(old: KeyRecord | None, expires_at: float | None) -> float | None:
