@@ -364,9 +364,9 @@ class FileTree:
             for _ in range(_WRITE_ATTEMPTS):
                 with self._batch() as folders:
                     found = self._find(folders, collection, key)
-                    if found is None or found.version != version:
+                    if found is None or not _live(_entry(found.document, key), now):
                         return False
-                    if not _live(_entry(found.document, key), now):
+                    if found.version != version:
                         return False
                     folder = self._own_folder(folders, collection)
                     try:
@@ -384,9 +384,9 @@ class FileTree:
         """
         with self.lock.held(), self._batch() as folders:
             found = self._find(folders, collection, key)
-            if found is None or found.version != version:
+            if found is None or not _live(_entry(found.document, key), now):
                 return False
-            if not _live(_entry(found.document, key), now):
+            if found.version != version:
                 return False
             folder = folders.get(found.location.folder)
             taken = None if folder is None else folder.take(found.location.file)
