@@ -153,3 +153,9 @@ async def test_conditional_writes_are_not_retried_after_a_broken_connection(
     store: RedisStore, raw: redis.asyncio.Redis, resp_checks: ModuleType
 ) -> None:
     await resp_checks.check_conditional_writes_are_not_retried(store, raw, plain_put_retried=True)
+
+
+async def test_keys_whose_document_expired_count_as_absent(
+    store: RedisStore, raw: redis.asyncio.Redis, resp_checks: ModuleType
+) -> None:
+    await resp_checks.check_expired_documents_count_as_absent(store, raw)

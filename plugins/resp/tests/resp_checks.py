@@ -463,12 +463,17 @@ async def check_atomic_round_trips(store: RespStore, raw: Any) -> None:
     import hashlib
 
     assert await store.get("warm-up", collection="atomic") is None  # connect first
+    # Load the scripts (EVALSHA, NOSCRIPT, EVAL), then count.
+    assert await store.put_if_absent("warm-up", {"v": 1}, collection="atomic")
+    assert not await store.put_if_version("warm-up", {"v": 2}, "x", collection="atomic")
+    assert not await store.delete_if_version("warm-up", "x", collection="atomic")
 
     async def claim() -> None:
         assert await store.put_if_absent("k", {"v": 1}, collection="atomic", ttl=60)
 
     commands, reads = await measure(raw, claim)
-    assert commands == {"set": 1}, commands
+    assert commands.get("evalsha") == 1, commands
+    assert "eval" not in commands, commands
     assert reads == 1, reads
     name = store.layout.key("atomic", "k")
     stored = await raw.get(name)
@@ -483,11 +488,9 @@ async def check_atomic_round_trips(store: RespStore, raw: Any) -> None:
         assert not await store.put_if_absent("k", {"v": 2}, collection="atomic")
 
     commands, reads = await measure(raw, refused_claim)
-    assert commands == {"set": 1}, commands
+    assert commands.get("evalsha") == 1, commands
+    assert "set" not in commands, commands
     assert reads == 1, reads
-    # Load the scripts, then count.
-    assert not await store.put_if_version("k", {"v": 2}, "x", collection="atomic")
-    assert not await store.delete_if_version("k", "x", collection="atomic")
 
     async def swap() -> None:
         assert await store.put_if_version("k", {"v": 2}, found.version, collection="atomic")
@@ -528,6 +531,8 @@ async def check_conditional_writes_are_not_retried(
 ) -> None:
     """A conditional write whose connection breaks mid-call fails and is not sent again.
 
+    The scripts are loaded first, so the call under test is one EVALSHA.
+
     The server holds the store's write (``CLIENT PAUSE ... WRITE``), the
     connection is killed while the write waits (so it never ran), then the
     pause ends. ``put_if_absent`` and ``put_if_version`` raise
@@ -539,11 +544,14 @@ async def check_conditional_writes_are_not_retried(
     await store.put("versioned", {"v": 1}, collection="atomic")
     found = await store.get_versioned("versioned", collection="atomic")
     assert found is not None
+    assert not await store.put_if_absent("versioned", {"v": 0}, collection="atomic")
     own = await raw.client_id()
     calls: dict[str, Callable[[], Awaitable[object]]] = {
         "set": lambda: store.put("plain", {"v": 1}, collection="atomic"),
-        "set nx": lambda: store.put_if_absent("claimed", {"v": 1}, collection="atomic"),
-        "evalsha": lambda: store.put_if_version(
+        "evalsha put_if_absent": lambda: store.put_if_absent(
+            "claimed", {"v": 1}, collection="atomic"
+        ),
+        "evalsha put_if_version": lambda: store.put_if_version(
             "versioned", {"v": 2}, found.version, collection="atomic"
         ),
     }
@@ -553,8 +561,8 @@ async def check_conditional_writes_are_not_retried(
         assert await store.get("plain", collection="atomic") == {"v": 1}
     else:
         assert isinstance(outcomes["set"], kv.StoreConnectionError), outcomes
-    assert isinstance(outcomes["set nx"], kv.StoreConnectionError), outcomes
-    assert isinstance(outcomes["evalsha"], kv.StoreConnectionError), outcomes
+    assert isinstance(outcomes["evalsha put_if_absent"], kv.StoreConnectionError), outcomes
+    assert isinstance(outcomes["evalsha put_if_version"], kv.StoreConnectionError), outcomes
     assert await store.get("claimed", collection="atomic") is None
     assert await store.get("versioned", collection="atomic") == {"v": 1}
     # The store still works.
@@ -598,3 +606,60 @@ async def _held_and_cut(
     finally:
         await raw.execute_command("CLIENT", "UNPAUSE")
     return outcome[0]
+
+
+async def check_expired_documents_count_as_absent(store: RespStore, raw: Any) -> None:
+    """A key still on the server whose document has expired is absent to the scripts.
+
+    The server expires a key ``PX`` after the ``SET`` arrived, the document
+    ``ttl`` after the client wrote it: in between, kv's reads say "absent" and
+    the conditional writes must agree. Documents are written raw, without a
+    server TTL, with ``expires_at`` in the forms a document may hold.
+    """
+    import hashlib
+    import time
+
+    from kv.entry import StoredEntry, encode_document, format_timestamp
+
+    now = time.time()
+    past, future = format_timestamp(now - 5), format_timestamp(now + 300)
+    forms = {
+        "kv's": (past, future),
+        "Z": (past.replace("+00:00", "Z"), future.replace("+00:00", "Z")),
+        "naive": (past.replace("+00:00", ""), future.replace("+00:00", "")),
+        "+02:00": (
+            format_timestamp(now - 5 + 7200).replace("+00:00", "+02:00"),
+            format_timestamp(now + 300 + 7200).replace("+00:00", "+02:00"),
+        ),
+        "-01:30": (
+            format_timestamp(now - 5 - 5400).replace("+00:00", "-01:30"),
+            format_timestamp(now + 300 - 5400).replace("+00:00", "-01:30"),
+        ),
+        "whole seconds": (
+            format_timestamp(float(int(now) - 5)),
+            format_timestamp(float(int(now) + 300)),
+        ),
+    }
+    template = encode_document(
+        StoredEntry('{"v":1}', now - 10, now + 1), collection="atomic", key="k"
+    )
+    marker = f'"expires_at":"{format_timestamp(now + 1)}"'
+    assert marker in template
+    name = store.layout.key("atomic", "k")
+    for form, (expired_at, live_at) in forms.items():
+        for expires_at, live in ((expired_at, False), (live_at, True)):
+            document = template.replace(marker, f'"expires_at":"{expires_at}"')
+            version = hashlib.sha1(document.encode()).hexdigest()
+            label = f"{form} {'live' if live else 'expired'}"
+            await raw.set(name, document)
+            assert (await store.get_versioned("k", collection="atomic") is not None) == live, label
+            assert await store.delete_if_version("k", version, collection="atomic") == live, label
+            await raw.set(name, document)
+            assert (
+                await store.put_if_version("k", {"v": 2}, version, collection="atomic") == live
+            ), label
+            await raw.set(name, document)
+            assert await store.put_if_absent("k", {"v": 3}, collection="atomic") != live, label
+            expected = {"v": 1} if live else {"v": 3}
+            assert await store.get("k", collection="atomic") == expected, label
+    await raw.delete(name)

@@ -28,6 +28,7 @@ class _Store(RespStore):
         native_ttl=True,
         persistent=True,
         asyncio_only=True,
+        atomic=True,  # RespStore has the atomic operations: a subclass declares them
     )
     store_name = "r"
     driver = RespDriver(

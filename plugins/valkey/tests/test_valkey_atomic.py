@@ -109,3 +109,9 @@ async def test_cluster_claims_and_updates_across_slots(cluster_store: ValkeyStor
         assert found is not None
         assert await cluster_store.delete_if_version(k, found.version, collection="c")
     assert await cluster_store.keys("c") == []
+
+
+async def test_keys_whose_document_expired_count_as_absent(
+    store: ValkeyStore, raw: valkey.asyncio.Valkey, resp_checks: ModuleType
+) -> None:
+    await resp_checks.check_expired_documents_count_as_absent(store, raw)

@@ -12,7 +12,7 @@ this distribution, which has no entry points and imports no client library:
   library (classes, exceptions), client construction and error translation;
 * :mod:`kv_resp.store`: :class:`RespStore`, the store itself (imported on
   first access to it);
-* :mod:`kv_resp.atomic`: its atomic operations (``SET NX``, two Lua scripts,
+* :mod:`kv_resp.atomic`: its atomic operations (three one-key Lua scripts,
   commands sent once outside the client's retries);
 * :mod:`kv_resp.conformance`: the conformance hooks of a RESP store class.
 

@@ -4,15 +4,18 @@ Storage does not change (one string key per entry holding its JSON document,
 py-key-value's layout), so an entry written by py-key-value or by a plain
 ``put`` can be claimed and compared too:
 
-* ``put_if_absent`` is ``SET name document NX`` (``PX`` milliseconds when the
-  entry has a TTL): native expiry makes an expired entry absent;
 * an entry's version is the SHA-1 (hex) of its stored document, computed by
   the client after a ``GET`` and by ``redis.sha1hex`` in the scripts. Every
   write stores a new ``created_at``, so every write changes the version;
-* ``put_if_version`` and ``delete_if_version`` are one Lua script each
-  (:data:`PUT_IF_VERSION`, :data:`DELETE_IF_VERSION`): the server reads the
-  document, compares its hash and writes or deletes, with no other command in
-  between. A script touches one key, so it runs on a cluster too (one slot).
+* ``put_if_absent``, ``put_if_version`` and ``delete_if_version`` are one Lua
+  script each (:data:`PUT_IF_ABSENT`, :data:`PUT_IF_VERSION`,
+  :data:`DELETE_IF_VERSION`): the server reads the document, checks it (live,
+  and for the last two, its hash) and writes (``PX`` milliseconds when the
+  entry has a TTL) or deletes, with no other command in between. A script
+  touches one key, so it runs on a cluster too (one slot). Not a bare
+  ``SET NX``: a key the server still holds a few milliseconds after its
+  document expired (see :data:`_LIVE`) must count as absent, as kv's reads
+  say it is.
 
 **Sent once.** A conditional write is not retried after a broken
 connection: had the server applied it before the connection broke, the
@@ -38,6 +41,7 @@ from kv_resp.driver import RespDriver
 
 __all__ = [
     "DELETE_IF_VERSION",
+    "PUT_IF_ABSENT",
     "PUT_IF_VERSION",
     "RespScript",
     "document_version",
@@ -75,9 +79,66 @@ class RespScript:
             return await send_once(driver, client, cluster, key, "EVAL", self.source, 1, key, *args)
 
 
+_LIVE = """local function live(document, now)
+  -- Whether the document's expires_at (ISO 8601, UTC when it names no offset)
+  -- is after now (seconds since the epoch): kv's rule, on the client's clock.
+  local ok, fields = pcall(cjson.decode, document)
+  if not ok or type(fields) ~= 'table' or type(fields['expires_at']) ~= 'string' then
+    return true
+  end
+  local y, mo, d, h, mi, s, rest = string.match(fields['expires_at'],
+    '^(%d+)-(%d+)-(%d+)[T ](%d+):(%d+):(%d+%.?%d*)(.*)$')
+  if not y then
+    return true
+  end
+  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
+  if mo <= 2 then
+    y = y - 1
+  end
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local doy = math.floor((153 * ((mo + 9) % 12) + 2) / 5) + d - 1
+  local days = era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy - 719468
+  local at = days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(s)
+  local sign, oh, om = string.match(rest, '^([+-])(%d%d):?(%d%d)$')
+  if sign == '+' then
+    at = at - tonumber(oh) * 3600 - tonumber(om) * 60
+  elseif sign == '-' then
+    at = at + tonumber(oh) * 3600 + tonumber(om) * 60
+  end
+  return at > tonumber(now)
+end
+"""
+"""Lua: ``live(document, now)``, the base store's expiry rule inside a script.
+
+The server expires a key ``PX`` milliseconds after the ``SET`` *arrived*,
+while the document says it expires ``ttl`` seconds after the client wrote it:
+for a few milliseconds (more on a loaded machine) the key is still on the
+server though kv already calls it expired. The scripts therefore also treat a
+key whose document has expired at the client's ``now`` as absent.
+"""
+
+
+PUT_IF_ABSENT = RespScript(
+    _LIVE
+    + """local current = redis.call('GET', KEYS[1])
+if current and live(current, ARGV[3]) then
+  return 0
+end
+if ARGV[2] == '' then
+  redis.call('SET', KEYS[1], ARGV[1])
+else
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+end
+return 1
+"""
+)
+"""``KEYS[1]``: the entry's key; ``ARGV``: document, ``PX`` milliseconds or ``''``, now."""
+
 PUT_IF_VERSION = RespScript(
-    """local current = redis.call('GET', KEYS[1])
-if not current or redis.sha1hex(current) ~= ARGV[1] then
+    _LIVE
+    + """local current = redis.call('GET', KEYS[1])
+if not current or redis.sha1hex(current) ~= ARGV[1] or not live(current, ARGV[4]) then
   return 0
 end
 if ARGV[3] == '' then
@@ -88,18 +149,20 @@ end
 return 1
 """
 )
-"""``KEYS[1]``: the entry's key; ``ARGV``: version, new document, ``PX`` milliseconds or ``''``."""
+"""``KEYS[1]``: the entry's key; ``ARGV``: version, new document, ``PX`` milliseconds
+or ``''``, now."""
 
 DELETE_IF_VERSION = RespScript(
-    """local current = redis.call('GET', KEYS[1])
-if not current or redis.sha1hex(current) ~= ARGV[1] then
+    _LIVE
+    + """local current = redis.call('GET', KEYS[1])
+if not current or redis.sha1hex(current) ~= ARGV[1] or not live(current, ARGV[2]) then
   return 0
 end
 redis.call('DEL', KEYS[1])
 return 1
 """
 )
-"""``KEYS[1]``: the entry's key; ``ARGV[1]``: the version."""
+"""``KEYS[1]``: the entry's key; ``ARGV``: the version, now."""
 
 
 async def send_once(driver: RespDriver, client: Any, cluster: bool, key: Any, *command: Any) -> Any:

@@ -12,10 +12,10 @@ is here:
   without a TTL, a pipeline of ``SET ... PX`` with one); ``delete_many`` one
   ``DEL``. On a cluster, keys are grouped by hash slot (a multi-key command
   must stay within one slot) and sent as one pipeline: one round trip per node;
-* the atomic operations (:mod:`kv_resp.atomic`): ``SET NX`` for
-  ``put_if_absent``, one Lua script each for ``put_if_version`` and
-  ``delete_if_version`` (version: the SHA-1 of the stored document), sent
-  once, never retried after a broken connection;
+* the atomic operations (:mod:`kv_resp.atomic`): one Lua script each for
+  ``put_if_absent``, ``put_if_version`` and ``delete_if_version`` (version:
+  the SHA-1 of the stored document), sent once, never retried after a broken
+  connection;
 * enumeration and ``destroy()`` walk the keyspace with ``SCAN`` (cursor
   followed to 0, on every primary of a cluster) and never use ``KEYS`` or
   ``FLUSHDB``: only keys this store owns are listed or deleted.
@@ -47,6 +47,7 @@ import collections
 import contextlib
 import math
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
@@ -65,10 +66,10 @@ from kv.store import (
 from kv.url import StoreURL
 from kv_resp.atomic import (
     DELETE_IF_VERSION,
+    PUT_IF_ABSENT,
     PUT_IF_VERSION,
     RespScript,
     document_version,
-    send_once,
 )
 from kv_resp.driver import RespDriver, build_client, translate_error
 from kv_resp.keys import RespKeyLayout
@@ -380,15 +381,6 @@ class RespStore(
 
     # --- atomic operations (kv_resp.atomic) ---------------------------------------
 
-    async def _send_once(self, name: str, *command: Any) -> Any:
-        """A conditional write about ``name``, in a call slot, in time, never retried."""
-        driver = self.driver
-        return await self._run(
-            lambda client: send_once(
-                driver, client, isinstance(client, driver.cluster_client), name, *command
-            )
-        )
-
     async def _run_script(self, script: RespScript, name: str, *args: Any) -> bool:
         driver = self.driver
 
@@ -403,13 +395,10 @@ class RespStore(
     ) -> bool:
         name = self._prefix + compound_key(collection, key)
         document = encode_document(entry, collection=collection, key=key)
-        if ttl is None:
-            reply = await self._send_once(name, "SET", name, document, "NX")
-        else:
-            reply = await self._send_once(
-                name, "SET", name, document, "NX", "PX", ttl_milliseconds(ttl)
-            )
-        return reply is not None
+        milliseconds = "" if ttl is None else str(ttl_milliseconds(ttl))
+        return await self._run_script(
+            PUT_IF_ABSENT, name, document, milliseconds, _seconds(entry.created_at)
+        )
 
     async def _get_versioned_entry(
         self, collection: str, key: str
@@ -427,14 +416,15 @@ class RespStore(
         name = self._prefix + compound_key(collection, key)
         document = encode_document(entry, collection=collection, key=key)
         milliseconds = "" if ttl is None else str(ttl_milliseconds(ttl))
-        return await self._run_script(PUT_IF_VERSION, name, version, document, milliseconds)
+        return await self._run_script(
+            PUT_IF_VERSION, name, version, document, milliseconds, _seconds(entry.created_at)
+        )
 
     async def _delete_entry_if_version(
         self, collection: str, key: str, version: str, now: float
     ) -> bool:
-        # An entry expired at ``now`` is gone from the server (native expiry).
         name = self._prefix + compound_key(collection, key)
-        return await self._run_script(DELETE_IF_VERSION, name, version)
+        return await self._run_script(DELETE_IF_VERSION, name, version, repr(now))
 
     # --- bulk ----------------------------------------------------------------------
 
@@ -602,6 +592,11 @@ class RespStore(
     async def _destroy_collection(self, collection: str) -> bool:
         pattern = self.layout.collection_pattern(collection)
         return await self._unlink_matching(pattern, owned_only=False) > 0
+
+
+def _seconds(now: float | None) -> str:
+    """``now`` (seconds since the epoch, the write's time) as a script argument."""
+    return repr(time.time() if now is None else now)
 
 
 async def _gated(here: _LoopClient, call: Callable[[Any], Awaitable[T]]) -> T:
