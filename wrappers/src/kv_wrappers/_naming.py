@@ -312,9 +312,7 @@ class RenamingWrapper(BaseWrapper):
             lambda: atomic.put_if_version(physical, value, version, collection=where, ttl=ttl)
         )
 
-    async def _pass_delete_if_version(
-        self, key: str, version: str, collection: str | None
-    ) -> bool:
+    async def _pass_delete_if_version(self, key: str, version: str, collection: str | None) -> bool:
         physical, where = self._key(key, collection), self._collection(collection)
         atomic = cast(AtomicKeyValue, self.key_value)
         return await self._call(

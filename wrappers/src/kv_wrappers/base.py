@@ -238,9 +238,7 @@ class BaseWrapper:
         atomic = cast(AtomicKeyValue, self.key_value)
         return await atomic.put_if_version(key, value, version, collection=collection, ttl=ttl)
 
-    async def _pass_delete_if_version(
-        self, key: str, version: str, collection: str | None
-    ) -> bool:
+    async def _pass_delete_if_version(self, key: str, version: str, collection: str | None) -> bool:
         atomic = cast(AtomicKeyValue, self.key_value)
         return await atomic.delete_if_version(key, version, collection=collection)
 

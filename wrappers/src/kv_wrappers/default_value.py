@@ -3,17 +3,24 @@
 Reads of a missing (or expired) key return a fresh copy of the default, with
 ``default_ttl`` as its remaining time; the default is never written to the
 store. The wrapper declares the ``returns_defaults`` capability.
+
+It does not offer the ``atomic`` capability, even over a store that has it: a
+default is a value nobody wrote, so it has no version, and the conditional
+writes would disagree with the reads (``put_if_absent`` writing over a key
+that ``get`` answers, ``kv.atomic.update`` handing ``None`` where ``get``
+gives the default). Wrap the atomic store itself, or put the default in the
+``update`` function (``old or DEFAULT``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any, SupportsFloat
+from typing import Any, ClassVar, SupportsFloat
 
 import kv
 from kv._typecheck import typechecked
-from kv.capabilities import Capabilities
+from kv.capabilities import OPTIONAL_OPERATIONS, Capabilities
 from kv.errors import InvalidOptionError, InvalidTTLError, SerializationError
 from kv.ttl import validate_ttl
 from kv.values import dump_value, load_value
@@ -38,8 +45,12 @@ class DefaultValueWrapper(BaseWrapper):
             ``default_ttl`` breaks the TTL rule.
 
     Writes, deletes and enumeration pass through: ``delete`` of a missing key
-    still returns ``False``, and ``keys()`` lists only stored keys.
+    still returns ``False``, and ``keys()`` lists only stored keys. The
+    ``atomic`` capability is not offered (see the module's documentation).
     """
+
+    passes_through: ClassVar[frozenset[str]] = frozenset(OPTIONAL_OPERATIONS) - {"atomic"}
+    """Every optional capability but ``atomic``: defaults have no version."""
 
     def __init__(
         self,

@@ -77,10 +77,11 @@ class FallbackWrapper(BaseWrapper):
     stores offer them, except ``atomic``, which is never offered: a claim or
     a version taken in one store means nothing in the other (a lock taken in
     the fallback while the primary is down is not seen once it is back), so
-    no answer of the pair could keep the capability's meaning. Enumeration falls back like a read (only before the
-    first name is returned), ``destroy``/``destroy_collection``/``cull`` like
-    a write. If the fallback fails too, its error is raised, chained to the
-    primary's. Falling back is logged at DEBUG on ``kv.wrappers.fallback``.
+    no answer of the pair could keep the capability's meaning. Enumeration
+    falls back like a read (only before the first name is returned),
+    ``destroy``/``destroy_collection``/``cull`` like a write. If the fallback
+    fails too, its error is raised, chained to the primary's. Falling back is
+    logged at DEBUG on ``kv.wrappers.fallback``.
     """
 
     passes_through: ClassVar[frozenset[str]] = frozenset(OPTIONAL_OPERATIONS) - {"atomic"}

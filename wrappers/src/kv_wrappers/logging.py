@@ -11,6 +11,13 @@ whatever the flag said). Errors are logged with their type, and with their
 message only for kv errors, whose messages never contain values or passwords.
 With ``structured_logs=True`` each message is one JSON object instead. Every
 record also carries the same fields as ``record.kv`` for handlers.
+
+The ``atomic`` operations pass through and are logged the same way
+(``PUT_IF_ABSENT``, ``GET_VERSIONED``, ``PUT_IF_VERSION``,
+``DELETE_IF_VERSION``), each with whether it wrote (``written``/``deleted``)
+or found an entry (``hit``). Versions are logged (they are opaque tokens, not
+data): the one asked for and the one found, so a log shows which write a
+refused compare-and-swap lost to. Values only with ``log_values=True``.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from typing import Any, SupportsFloat, TypeVar
 
 import kv
 from kv._typecheck import typechecked
+from kv.atomic import Versioned
 from kv.errors import InvalidOptionError, KeyValueError
 from kv_wrappers._support import collection_name, count_found
 from kv_wrappers.base import BaseWrapper, close_walk
@@ -331,6 +339,71 @@ class LoggingWrapper(BaseWrapper):
             super()._pass_cull(),
             describe=lambda removed: ({"removed": removed}, None),
         )
+
+    async def _pass_put_if_absent(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        collection: str | None,
+        ttl: SupportsFloat | None,
+    ) -> bool:
+        return await self._logged(
+            "PUT_IF_ABSENT",
+            collection,
+            key,
+            super()._pass_put_if_absent(key, value, collection, ttl),
+            written=dict(value) if self.log_values and isinstance(value, Mapping) else None,
+            describe=lambda done: ({"written": done, "ttl": _loggable_ttl(ttl)}, None),
+        )
+
+    async def _pass_get_versioned(self, key: str, collection: str | None) -> Versioned | None:
+        return await self._logged(
+            "GET_VERSIONED",
+            collection,
+            key,
+            super()._pass_get_versioned(key, collection),
+            describe=_describe_versioned,
+        )
+
+    async def _pass_put_if_version(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        version: str,
+        collection: str | None,
+        ttl: SupportsFloat | None,
+    ) -> bool:
+        return await self._logged(
+            "PUT_IF_VERSION",
+            collection,
+            key,
+            super()._pass_put_if_version(key, value, version, collection, ttl),
+            written=dict(value) if self.log_values and isinstance(value, Mapping) else None,
+            describe=lambda done: (
+                {"written": done, "version": _loggable_version(version), "ttl": _loggable_ttl(ttl)},
+                None,
+            ),
+        )
+
+    async def _pass_delete_if_version(self, key: str, version: str, collection: str | None) -> bool:
+        return await self._logged(
+            "DELETE_IF_VERSION",
+            collection,
+            key,
+            super()._pass_delete_if_version(key, version, collection),
+            describe=lambda done: ({"deleted": done, "version": _loggable_version(version)}, None),
+        )
+
+
+def _describe_versioned(found: Versioned | None) -> tuple[dict[str, Any], object]:
+    if found is None:
+        return {"hit": False}, None
+    return {"hit": True, "ttl": found.ttl, "version": _loggable_version(found.version)}, found.value
+
+
+def _loggable_version(version: object) -> str | None:
+    """A version as logged: the store's token, shortened like a name (``None``: not a str)."""
+    return _shorten(version) if isinstance(version, str) else None
 
 
 def _safe_repr(value: object) -> str:

@@ -15,6 +15,14 @@ like any other (py-key-value read a cached ``{}`` as a miss)::
 Anything else found in the cache (foreign or damaged data) is a miss and is
 replaced. Misses of the primary are not cached.
 
+The ``atomic`` capability passes through when the primary has it (the cache
+store needs no atomic operations): ``get_versioned`` always reads the primary,
+never the cache, so its value and version are current; ``put_if_absent``,
+``put_if_version`` and ``delete_if_version`` run on the primary, one call
+each, and then delete the key from the cache (even with
+``write_through=True``, and whether the condition let the write through or
+not), under the same per-key lock as ``put``.
+
 Within one process, the cache never ends up holding an older value than the
 primary: writes of a key are serialized per key (an in-process lock per
 ``(collection, key)``, held while the primary and then the cache are
@@ -29,12 +37,13 @@ import contextlib
 import copy
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any, SupportsFloat, TypeVar
+from typing import Any, SupportsFloat, TypeVar, cast
 
 import anyio
 
 import kv
 from kv._typecheck import typechecked
+from kv.atomic import AtomicKeyValue, Versioned
 from kv.errors import InvalidOptionError, InvalidTTLError, KeyValueOperationError
 from kv.ttl import validate_ttl
 from kv_wrappers._support import default_collection_of
@@ -518,6 +527,57 @@ class PassthroughCacheWrapper(BaseWrapper):
             keys,
             collection,
             lambda: self.primary_key_value.delete_many(keys, collection=collection),
+            None,
+            None,
+        )
+
+    # --- atomic: on the primary, then invalidate ---------------------------------------------
+
+    def _primary_atomic(self) -> AtomicKeyValue:
+        return cast(AtomicKeyValue, self.primary_key_value)
+
+    async def _pass_put_if_absent(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        collection: str | None,
+        ttl: SupportsFloat | None,
+    ) -> bool:
+        primary = self._primary_atomic()
+        return await self._write(
+            [key],
+            collection,
+            lambda: primary.put_if_absent(key, value, collection=collection, ttl=ttl),
+            None,
+            None,
+        )
+
+    async def _pass_get_versioned(self, key: str, collection: str | None) -> Versioned | None:
+        return await self._primary_atomic().get_versioned(key, collection=collection)
+
+    async def _pass_put_if_version(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        version: str,
+        collection: str | None,
+        ttl: SupportsFloat | None,
+    ) -> bool:
+        primary = self._primary_atomic()
+        return await self._write(
+            [key],
+            collection,
+            lambda: primary.put_if_version(key, value, version, collection=collection, ttl=ttl),
+            None,
+            None,
+        )
+
+    async def _pass_delete_if_version(self, key: str, version: str, collection: str | None) -> bool:
+        primary = self._primary_atomic()
+        return await self._write(
+            [key],
+            collection,
+            lambda: primary.delete_if_version(key, version, collection=collection),
             None,
             None,
         )

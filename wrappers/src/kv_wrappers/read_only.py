@@ -3,6 +3,12 @@
 The wrapper declares the ``read_only`` capability, so the conformance suite
 (and any caller) knows writes will not happen. ``destroy``,
 ``destroy_collection`` and ``cull`` are not offered; enumeration is.
+
+Over a store with the ``atomic`` capability the wrapper keeps it, as a
+read-only store: ``get_versioned`` reads the wrapped store, and the
+conditional writes are refused like ``put`` and ``delete`` (``ReadOnlyError``
+naming ``put_if_absent``, ``put_if_version`` or ``delete_if_version``; or,
+with ``raise_on_write=False``, nothing is written and they return ``False``).
 """
 
 from __future__ import annotations
@@ -31,10 +37,12 @@ class ReadOnlyWrapper(BaseWrapper):
             ``operation`` attribute and message name the call, and whose
             message names the key and collection. ``False``: writes are
             ignored; ``delete`` returns ``False`` and ``delete_many`` ``0``.
+            The conditional writes of the ``atomic`` capability are refused
+            (or ignored, returning ``False``) the same way.
     """
 
     passes_through: ClassVar[frozenset[str]] = frozenset(
-        {"enumerate_keys", "enumerate_collections"}
+        {"enumerate_keys", "enumerate_collections", "atomic"}
     )
 
     def __init__(self, key_value: kv.AsyncKeyValue, raise_on_write: bool = True) -> None:
@@ -93,3 +101,30 @@ class ReadOnlyWrapper(BaseWrapper):
         check_keys_argument(keys)
         self._refuse("delete_many", collection, None, len(keys))
         return 0
+
+    # --- atomic: versions are read, conditional writes refused -------------------------
+
+    async def _pass_put_if_absent(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        collection: str | None,
+        ttl: SupportsFloat | None,
+    ) -> bool:
+        self._refuse("put_if_absent", collection, key, 1)
+        return False
+
+    async def _pass_put_if_version(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        version: str,
+        collection: str | None,
+        ttl: SupportsFloat | None,
+    ) -> bool:
+        self._refuse("put_if_version", collection, key, 1)
+        return False
+
+    async def _pass_delete_if_version(self, key: str, version: str, collection: str | None) -> bool:
+        self._refuse("delete_if_version", collection, key, 1)
+        return False

@@ -25,6 +25,18 @@ first time never enters tenacity: it costs a ``try`` and a closure.
 The optional capabilities are retried the same way (``destroy``,
 ``destroy_collection``, ``cull``), except enumeration, which passes through:
 a walk that broke halfway cannot be resumed transparently.
+
+The ``atomic`` capability passes through. ``get_versioned`` is a read and is
+retried like ``get``. The conditional writes (``put_if_absent``,
+``put_if_version``, ``delete_if_version``) are retried only after a failure
+that proves the write was not applied: an error of ``retry_on`` that is, or
+was caused by, a :class:`ConnectionRefusedError` (the connection was refused,
+so the request was never sent). Any other failure (a broken connection, a
+timeout) is ambiguous: the write may have been applied and its answer lost,
+and a retry would then report ``False`` for a write that won (a lock taken by
+this very call, reported as held by someone else). Those errors are raised at
+once; the caller can read the entry with ``get_versioned`` to learn what
+happened.
 """
 
 from __future__ import annotations
@@ -35,11 +47,12 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, SupportsFloat, TypeVar, cast
 
 import anyio
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_base
 
 import kv
 from kv._typecheck import typechecked
+from kv.atomic import Versioned
 from kv.errors import InvalidOptionError
 from kv_wrappers.base import BaseWrapper
 
@@ -61,6 +74,19 @@ class _Backoff(wait_base):
     def __call__(self, retry_state: RetryCallState) -> float:
         # Tenacity's attempt n is retry n; the wait after it precedes retry n + 1.
         return self.wrapper.delay(retry_state.attempt_number + 1)
+
+
+def _never_sent(error: BaseException) -> bool:
+    """Whether ``error`` proves the request never left: it is, or was caused by, a refused
+    connection."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ConnectionRefusedError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _number(value: object, what: str, *, minimum: float) -> float:
@@ -140,11 +166,16 @@ class RetryWrapper(BaseWrapper):
             delay *= 1 - self.jitter * self._random.random()
         return delay
 
-    async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
+    def _retries(self, error: BaseException, *, unsent_only: bool) -> bool:
+        """Whether ``error`` may be retried (``unsent_only``: only if it was never sent)."""
+        return isinstance(error, self.retry_on) and (not unsent_only or _never_sent(error))
+
+    async def _call(self, call: Callable[[], Awaitable[T]], *, unsent_only: bool = False) -> T:
+        """Return ``call()``, retried after the errors :meth:`_retries` accepts."""
         try:
             return await call()
-        except self.retry_on:
-            if not self.max_retries:
+        except Exception as error:
+            if not self.max_retries or not self._retries(error, unsent_only=unsent_only):
                 raise
         # The first try failed: sleep, then let tenacity run the retries.
         await self._sleep(self.delay(1))
@@ -156,7 +187,7 @@ class RetryWrapper(BaseWrapper):
             sleep=self._sleep,
             stop=stop_after_attempt(self.max_retries),
             wait=_Backoff(self),
-            retry=retry_if_exception_type(self.retry_on),
+            retry=retry_if_exception(lambda error: self._retries(error, unsent_only=unsent_only)),
             reraise=True,
         )
         return await retrying(attempt)
@@ -240,3 +271,34 @@ class RetryWrapper(BaseWrapper):
 
     async def _pass_cull(self) -> int:
         return await self._call(super()._pass_cull)
+
+    async def _pass_put_if_absent(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        collection: str | None,
+        ttl: SupportsFloat | None,
+    ) -> bool:
+        parent = super()._pass_put_if_absent
+        return await self._call(lambda: parent(key, value, collection, ttl), unsent_only=True)
+
+    async def _pass_get_versioned(self, key: str, collection: str | None) -> Versioned | None:
+        parent = super()._pass_get_versioned
+        return await self._call(lambda: parent(key, collection))
+
+    async def _pass_put_if_version(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        version: str,
+        collection: str | None,
+        ttl: SupportsFloat | None,
+    ) -> bool:
+        parent = super()._pass_put_if_version
+        return await self._call(
+            lambda: parent(key, value, version, collection, ttl), unsent_only=True
+        )
+
+    async def _pass_delete_if_version(self, key: str, version: str, collection: str | None) -> bool:
+        parent = super()._pass_delete_if_version
+        return await self._call(lambda: parent(key, version, collection), unsent_only=True)

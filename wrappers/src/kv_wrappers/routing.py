@@ -19,7 +19,9 @@ route to offers them. ``keys(c)`` and ``destroy_collection(c)`` go to the
 store of ``c``; ``collections()`` merges the collections of all stores,
 listing a name only from the store that name is routed to (so a stray
 collection in the default store that another store owns is not listed);
-``destroy()`` and ``cull()`` run on each distinct store once. The declared
+``destroy()`` and ``cull()`` run on each distinct store once; the ``atomic``
+operations go to the store of their collection (a key lives in one store, so
+its claim and its versions are that store's). The declared
 ``bounded``/``persistent``/``native_ttl``/``max_value_size`` combine all
 stores conservatively.
 """
@@ -33,6 +35,7 @@ from typing import Any, SupportsFloat, cast
 
 import kv
 from kv._typecheck import typechecked
+from kv.atomic import AtomicKeyValue, Versioned
 from kv.capabilities import Capabilities
 from kv.errors import InvalidKeyError, InvalidOptionError
 from kv.names import validate_collection
@@ -220,6 +223,37 @@ class RoutingWrapper(BaseWrapper):
         for store in self._stores:
             removed += int(await cast(kv.Cull, store).cull() or 0)
         return removed
+
+    def _atomic_route(self, collection: str | None) -> AtomicKeyValue:
+        return cast(AtomicKeyValue, self._route(collection))
+
+    async def _pass_put_if_absent(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        collection: str | None,
+        ttl: SupportsFloat | None,
+    ) -> bool:
+        store = self._atomic_route(collection)
+        return await store.put_if_absent(key, value, collection=collection, ttl=ttl)
+
+    async def _pass_get_versioned(self, key: str, collection: str | None) -> Versioned | None:
+        return await self._atomic_route(collection).get_versioned(key, collection=collection)
+
+    async def _pass_put_if_version(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        version: str,
+        collection: str | None,
+        ttl: SupportsFloat | None,
+    ) -> bool:
+        store = self._atomic_route(collection)
+        return await store.put_if_version(key, value, version, collection=collection, ttl=ttl)
+
+    async def _pass_delete_if_version(self, key: str, version: str, collection: str | None) -> bool:
+        store = self._atomic_route(collection)
+        return await store.delete_if_version(key, version, collection=collection)
 
 
 class CollectionRoutingWrapper(RoutingWrapper):

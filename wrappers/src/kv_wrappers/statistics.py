@@ -15,6 +15,12 @@ raises counts nothing. ``collection=None`` is counted under the wrapped
 store's own default collection name (and still passed on as ``None``).
 Enumeration, destroy and cull pass through uncounted. The dataclasses keep
 py-key-value's names (``KVStoreStatistics``, ``get_collection``, ...).
+
+The ``atomic`` operations pass through when the wrapped store has them:
+``get_versioned`` counts as a get (hit or miss), and each conditional write
+(``put_if_absent``, ``put_if_version``, ``delete_if_version``) counts in
+``conditional``: a hit when it wrote (or deleted), a miss when its condition
+refused it.
 """
 
 from __future__ import annotations
@@ -25,10 +31,12 @@ from typing import Any, SupportsFloat
 
 import kv
 from kv._typecheck import typechecked
+from kv.atomic import Versioned
 from kv_wrappers._support import count_found, default_collection_of
 from kv_wrappers.base import BaseWrapper
 
 __all__ = [
+    "ConditionalStatistics",
     "DeleteStatistics",
     "GetStatistics",
     "KVStoreCollectionStatistics",
@@ -98,21 +106,29 @@ class DeleteStatistics(BaseHitMissStatistics):
 
 
 @dataclass
+class ConditionalStatistics(BaseHitMissStatistics):
+    """``put_if_absent``, ``put_if_version`` and ``delete_if_version``: a hit per
+    write its condition let through, a miss per write it refused."""
+
+
+@dataclass
 class KVStoreCollectionStatistics(BaseStatistics):
     """Every counter of one collection.
 
     Attributes:
-        count: All operations counted for the collection (the sum of the four).
-        get: ``get``/``get_many``.
+        count: All operations counted for the collection (the sum of the five).
+        get: ``get``/``get_many``, and ``get_versioned``.
         ttl: ``ttl``/``ttl_many``.
         put: ``put``/``put_many``.
         delete: ``delete``/``delete_many``.
+        conditional: The conditional writes of the ``atomic`` capability.
     """
 
     get: GetStatistics = field(default_factory=GetStatistics)
     ttl: TTLStatistics = field(default_factory=TTLStatistics)
     put: PutStatistics = field(default_factory=PutStatistics)
     delete: DeleteStatistics = field(default_factory=DeleteStatistics)
+    conditional: ConditionalStatistics = field(default_factory=ConditionalStatistics)
 
 
 @dataclass
@@ -243,3 +259,39 @@ class StatisticsWrapper(BaseWrapper):
         deleted = await self.key_value.delete_many(keys, collection=collection)
         _count_hits(self._counted(collection, len(keys)).delete, deleted, len(keys))
         return deleted
+
+    # --- atomic ------------------------------------------------------------------------
+
+    def _count_conditional(self, collection: str | None, done: bool) -> bool:
+        _count_hits(self._counted(collection, 1).conditional, int(done), 1)
+        return done
+
+    async def _pass_put_if_absent(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        collection: str | None,
+        ttl: SupportsFloat | None,
+    ) -> bool:
+        done = await super()._pass_put_if_absent(key, value, collection, ttl)
+        return self._count_conditional(collection, done)
+
+    async def _pass_get_versioned(self, key: str, collection: str | None) -> Versioned | None:
+        found = await super()._pass_get_versioned(key, collection)
+        _count_hits(self._counted(collection, 1).get, int(found is not None), 1)
+        return found
+
+    async def _pass_put_if_version(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        version: str,
+        collection: str | None,
+        ttl: SupportsFloat | None,
+    ) -> bool:
+        done = await super()._pass_put_if_version(key, value, version, collection, ttl)
+        return self._count_conditional(collection, done)
+
+    async def _pass_delete_if_version(self, key: str, version: str, collection: str | None) -> bool:
+        done = await super()._pass_delete_if_version(key, version, collection)
+        return self._count_conditional(collection, done)

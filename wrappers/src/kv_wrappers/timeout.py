@@ -40,6 +40,7 @@ import anyio
 
 import kv
 from kv._typecheck import typechecked
+from kv.atomic import Versioned
 from kv.errors import InvalidOptionError, StoreTimeoutError
 from kv_wrappers._support import default_collection_of
 from kv_wrappers.base import BaseWrapper, close_walk
@@ -232,3 +233,36 @@ class TimeoutWrapper(BaseWrapper):
 
     async def _pass_cull(self) -> int:
         return await self._limit(super()._pass_cull, "cull", None, None, writes=True)
+
+    async def _pass_put_if_absent(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        collection: str | None,
+        ttl: SupportsFloat | None,
+    ) -> bool:
+        with anyio.move_on_after(self.timeout) as scope:
+            return await super()._pass_put_if_absent(key, value, collection, ttl)
+        raise self._expired("put_if_absent", collection, key, scope, writes=True)
+
+    async def _pass_get_versioned(self, key: str, collection: str | None) -> Versioned | None:
+        with anyio.move_on_after(self.timeout) as scope:
+            return await super()._pass_get_versioned(key, collection)
+        raise self._expired("get_versioned", collection, key, scope, writes=False)
+
+    async def _pass_put_if_version(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        version: str,
+        collection: str | None,
+        ttl: SupportsFloat | None,
+    ) -> bool:
+        with anyio.move_on_after(self.timeout) as scope:
+            return await super()._pass_put_if_version(key, value, version, collection, ttl)
+        raise self._expired("put_if_version", collection, key, scope, writes=True)
+
+    async def _pass_delete_if_version(self, key: str, version: str, collection: str | None) -> bool:
+        with anyio.move_on_after(self.timeout) as scope:
+            return await super()._pass_delete_if_version(key, version, collection)
+        raise self._expired("delete_if_version", collection, key, scope, writes=True)

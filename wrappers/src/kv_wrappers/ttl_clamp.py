@@ -14,16 +14,20 @@ clamped to ``[min_ttl, max_ttl]``. ``ttl=None`` becomes ``missing_ttl``
 (``None`` by default: such entries never expire). ``missing_ttl`` itself is
 clamped into the range, so no entry written through the wrapper outlives
 ``max_ttl`` unless ``missing_ttl`` is ``None``.
+
+The ``atomic`` operations pass through when the wrapped store has them, the
+TTL of ``put_if_absent`` and ``put_if_version`` clamped the same way.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, SupportsFloat
+from typing import Any, SupportsFloat, cast
 
 import kv
 from kv._typecheck import typechecked
+from kv.atomic import AtomicKeyValue
 from kv.errors import InvalidOptionError, InvalidTTLError
 from kv.ttl import MAX_TTL_SECONDS, validate_ttl
 from kv_wrappers.base import BaseWrapper
@@ -130,3 +134,28 @@ class TTLClampWrapper(BaseWrapper):
         """Store several values with the clamped TTL."""
         seconds = self._ttl(ttl, collection, None)
         await self.key_value.put_many(keys, values, collection=collection, ttl=seconds)
+
+    # --- atomic: the conditional writes' TTL clamped too --------------------------------
+
+    async def _pass_put_if_absent(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        collection: str | None,
+        ttl: SupportsFloat | None,
+    ) -> bool:
+        seconds = self._ttl(ttl, collection, key)
+        atomic = cast(AtomicKeyValue, self.key_value)
+        return await atomic.put_if_absent(key, value, collection=collection, ttl=seconds)
+
+    async def _pass_put_if_version(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        version: str,
+        collection: str | None,
+        ttl: SupportsFloat | None,
+    ) -> bool:
+        seconds = self._ttl(ttl, collection, key)
+        atomic = cast(AtomicKeyValue, self.key_value)
+        return await atomic.put_if_version(key, value, version, collection=collection, ttl=seconds)
