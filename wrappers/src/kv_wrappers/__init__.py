@@ -8,8 +8,9 @@ wrappers stack in any order::
 
     store = LoggingWrapper(CompressionWrapper(kv.connect("memory://")))
 
-Optional capabilities (``keys``, ``collections``, ``destroy``...) pass
-through a wrapper when the wrapped store has them; see docs/wrappers.md.
+Optional capabilities (``keys``, ``collections``, ``destroy``, ``atomic``...)
+pass through a wrapper when the wrapped store has them and the wrapper can
+keep their meaning; see docs/wrappers.md.
 Each wrapper lives in its own module and is imported on first use, so
 ``import kv_wrappers`` stays cheap and the encryption wrapper needs
 ``cryptography`` (the ``kv-wrappers[encryption]`` extra) only when used.
