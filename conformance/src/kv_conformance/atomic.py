@@ -86,13 +86,15 @@ class AtomicTests:
         assert await atomic.put_if_absent("plain", {"v": 1}, collection="c")
         assert await store.ttl("plain", collection="c") == ({"v": 1}, None)
 
-    async def test_an_expired_entry_counts_as_absent(self, store: kv.AsyncKeyValue) -> None:
+    async def test_an_expired_entry_counts_as_absent(
+        self, store: kv.AsyncKeyValue, miss: Miss
+    ) -> None:
         atomic = _atomic(store)
         await store.put("k", {"v": "old"}, collection="c", ttl=0.5)
         old = await atomic.get_versioned("k", collection="c")
 
         async def expired() -> bool:
-            return await store.get("k", collection="c") is None
+            return await store.get("k", collection="c") == miss.value
 
         assert await eventually(expired, within=30)
         assert await atomic.get_versioned("k", collection="c") is None
