@@ -13,13 +13,17 @@ from __future__ import annotations
 import itertools
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
+from typing import Any, SupportsFloat
 
+from kv._typecheck import typechecked
 from kv.capabilities import Capabilities
 from kv.entry import StoredEntry
+from kv.names import validate_key
 from kv.options import CommonOptions, option
 from kv.store import AtomicMixin, FullStore
+from kv.values import dump_value, load_value
 
 __all__ = ["MEMORY_CAPABILITIES", "MemoryOptions", "MemoryStore"]
 
@@ -45,6 +49,7 @@ class MemoryOptions(CommonOptions):
 
 
 _clock = time.time
+_NEVER = float("inf")
 
 
 # An entry without TTL is its JSON text; with a TTL, (JSON text, expires_at).
@@ -83,6 +88,65 @@ class MemoryStore(AtomicMixin, FullStore):
 
     def __repr__(self) -> str:
         return f"<MemoryStore max_entries={self.max_entries} collections={len(self._collections)}>"
+
+    # --- fast paths: the same rules as BaseStore.get/put, without the hook calls ---
+
+    @typechecked
+    async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
+        """Return the value stored under ``key``, or ``None`` if absent or expired."""
+        try:
+            name = self.default_collection if collection is None else self._collection(collection)
+            key = validate_key(key)
+            if not self._ready:
+                await self._prepare(name)
+            table = self._collections.get(name)
+            slot = None if table is None else table.get(key)
+            if slot is None:
+                return None
+            if isinstance(slot, str):
+                text = slot
+            else:
+                text, expires_at = slot
+                if expires_at <= _clock():
+                    return None
+            if self.max_entries is not None:
+                table.move_to_end(key)  # type: ignore[union-attr]
+            return load_value(text)
+        except Exception as error:
+            self._raise(error, collection, key)
+
+    @typechecked
+    async def put(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> None:
+        """Store ``value`` under ``key``, replacing any earlier value and TTL."""
+        if ttl is not None or self.max_entries is not None:
+            await super().put(key, value, collection=collection, ttl=ttl)
+            return
+        try:
+            name = self.default_collection if collection is None else self._collection(collection)
+            key = validate_key(key)
+            text = dump_value(value)
+            self._check_size(text)
+            if not self._ready:
+                await self._prepare(name)
+            table = self._collections.get(name)
+            if table is None:
+                table = self._table(name)
+            table[key] = text
+            if self._versions:
+                self._forget_version(name, key)
+            if self._next_sweep != _NEVER:
+                now = _clock()
+                if now >= self._next_sweep:
+                    await self._after_write(now)
+        except Exception as error:
+            self._raise(error, collection, key)
 
     def _table(self, collection: str) -> dict[str, _Slot]:
         table = self._collections.get(collection)
