@@ -85,6 +85,9 @@ class MemoryStore(AtomicMixin, FullStore):
         # since their last write (every write forgets the entry's version).
         self._versions: dict[str, dict[str, int]] = {}
         self._next_version = itertools.count(1)
+        # Collections that may hold an entry with a TTL (listing the others needs
+        # no expiry check per key).
+        self._expiring: set[str] = set()
 
     def __repr__(self) -> str:
         return f"<MemoryStore max_entries={self.max_entries} collections={len(self._collections)}>"
@@ -178,7 +181,11 @@ class MemoryStore(AtomicMixin, FullStore):
         if table is None:
             table = self._table(collection)
         value_json = entry.json()
-        table[key] = value_json if entry.expires_at is None else (value_json, entry.expires_at)
+        if entry.expires_at is None:
+            table[key] = value_json
+        else:
+            table[key] = (value_json, entry.expires_at)
+            self._expiring.add(collection)
         if self._versions:
             self._forget_version(collection, key)
         if self.max_entries is not None:
@@ -209,7 +216,37 @@ class MemoryStore(AtomicMixin, FullStore):
         if not table:
             return
         now = _clock()
-        names = [k for k, slot in table.items() if isinstance(slot, str) or slot[1] > now]
+        # The first page straight from the table (keys(limit=10) reads about 10
+        # entries, however large the collection); the rest from a snapshot taken
+        # when it is asked for, since the table may change while the caller waits.
+        first: list[str] = []
+        for key, slot in table.items():
+            if isinstance(slot, str) or slot[1] > now:
+                first.append(key)
+                if len(first) == page_size:
+                    break
+        else:
+            if first:
+                yield first
+            return
+        yield first
+        if collection not in self._expiring:
+            names = list(table)  # nothing to filter: at C speed
+            if names[: len(first)] == first:  # unchanged since the first page
+                del names[: len(first)]
+            else:
+                listed = set(first)
+                names = [key for key in names if key not in listed]
+            if names:
+                yield names  # in memory already: the rest as one page
+            return
+        listed = set(first)
+        now = _clock()
+        names = [
+            key
+            for key, slot in list(table.items())
+            if key not in listed and (isinstance(slot, str) or slot[1] > now)
+        ]
         for start in range(0, len(names), page_size):
             yield names[start : start + page_size]
 
@@ -222,11 +259,13 @@ class MemoryStore(AtomicMixin, FullStore):
         had_entries = any(self._collections.values())
         self._collections.clear()
         self._versions.clear()
+        self._expiring.clear()
         return had_entries
 
     async def _destroy_collection(self, collection: str) -> bool:
         table = self._collections.pop(collection, None)
         self._versions.pop(collection, None)
+        self._expiring.discard(collection)
         return bool(table)
 
     async def _cull(self, now: float, limit: int | None) -> int:
