@@ -17,6 +17,25 @@ engine never sees more calls at once than allowed, and later calls of the
 store (``close`` included) wait for it. A write whose caller was cancelled
 may therefore still take effect, a little later.
 
+**Inline calls.** A thread hop costs tens of microseconds (two context
+switches), more than a point read of an embedded engine takes. A store may
+mark a call that cannot wait on a lock or on slow I/O (a read of SQLite in WAL
+mode, a RocksDB read or unsynced write) ``inline=True``: it then runs on the
+event loop's own thread, when no call of the store runs in a thread, under an
+*inline budget* (``inline_budget`` seconds, default 1 ms): once
+:data:`INLINE_STRIKES` inline calls in a row take longer than that (one call
+preempted by a busy machine does not count; an engine that has become slow
+does), the store's calls go back to its worker thread for a cooldown
+(:data:`INLINE_COOLDOWN` seconds), after which they try inline again. The
+event loop is so blocked for about the budget per call, apart from the few
+slow calls that trip the switch. A call that finds, running inline, that it
+would have to wait (a database locked by another process) raises
+:class:`WouldBlock` before changing anything, and runs again in the thread,
+where it may wait; :func:`running_inline` tells it where it runs.
+``inline_budget=None`` runs every call in a thread.
+:attr:`BlockingCalls.longest_inline` records the longest inline call, the
+worst stall it caused.
+
 :meth:`BlockingCalls.finish` runs a call the other way, for calls whose
 result must not be lost (opening a database that holds a file lock): a
 cancelled caller waits for the thread, and the cancellation takes effect
@@ -30,15 +49,24 @@ import contextlib
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
 from typing_extensions import TypeVarTuple, Unpack
 
+from kv.options import DEFAULT_INLINE_BUDGET
+
 if TYPE_CHECKING:
     import anyio
 
-__all__ = ["BlockingCalls"]
+__all__ = ["INLINE_COOLDOWN", "INLINE_STRIKES", "BlockingCalls", "WouldBlock", "running_inline"]
+
+INLINE_COOLDOWN = 1.0
+"""Seconds a store runs every call in its thread after inline calls overran."""
+
+INLINE_STRIKES = 3
+"""Inline calls in a row over the budget that send a store's calls to its thread."""
 
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
@@ -73,6 +101,19 @@ def _call_soon_threadsafe(native_token: object) -> Callable[[Callable[[], None]]
             token.run_sync_soon(callback)
 
     return soon_in_trio
+
+
+class WouldBlock(Exception):  # noqa: N818 - a signal between a call and its runner
+    """Raised by a call running inline that would have to wait, before it changed
+    anything: the runner runs it again in the store's worker thread."""
+
+
+_inline = threading.local()
+
+
+def running_inline() -> bool:
+    """Whether the current call runs inline, on the event loop's thread."""
+    return getattr(_inline, "active", False)
 
 
 class _Call:
@@ -125,10 +166,19 @@ class BlockingCalls:
     for it in its worker thread.
     """
 
-    def __init__(self, max_threads: int = 1) -> None:
+    def __init__(
+        self, max_threads: int = 1, *, inline_budget: float | None = DEFAULT_INLINE_BUDGET
+    ) -> None:
         if max_threads < 1:
             raise ValueError("max_threads must be >= 1")
+        if inline_budget is not None and not inline_budget > 0:
+            raise ValueError("inline_budget must be None or > 0 seconds")
         self.max_threads = max_threads
+        self.inline_budget = inline_budget
+        self.longest_inline = 0.0
+        """Seconds of the longest call run inline, the worst stall of the event loop."""
+        self._inline_again = 0.0  # monotonic time before which no call runs inline
+        self._strikes = 0  # inline calls in a row over the budget
         self._limiter: anyio.CapacityLimiter | None = None
         self._threads: anyio.CapacityLimiter | None = None
         self._soon: Callable[[Callable[[], None]], None] | None = None
@@ -155,14 +205,28 @@ class BlockingCalls:
             self._limiter_owner = token
         return self._limiter, self._soon
 
-    async def __call__(self, func: Callable[[Unpack[Ts]], T], *args: Unpack[Ts]) -> T:
-        """Run ``func(*args)`` in a worker thread and return its result.
+    async def __call__(
+        self, func: Callable[[Unpack[Ts]], T], *args: Unpack[Ts], inline: bool = False
+    ) -> T:
+        """Run ``func(*args)`` in a worker thread (or inline) and return its result.
 
-        If the caller is cancelled, it returns at once (raising the
-        cancellation) and the call is abandoned: not run if it had not
-        started, otherwise left to finish in the background, still holding
-        its place among this store's ``max_threads``.
+        With ``inline=True`` the call runs on the event loop's thread when the
+        inline budget allows it and no call of the store runs in a thread (see
+        the module documentation); otherwise in a worker thread.
+
+        If the caller of a threaded call is cancelled, it returns at once
+        (raising the cancellation) and the call is abandoned: not run if it
+        had not started, otherwise left to finish in the background, still
+        holding its place among this store's ``max_threads``.
         """
+        if inline and self.inline_budget is not None and self._running.acquire(blocking=False):
+            try:
+                if time.monotonic() >= self._inline_again:
+                    return self._run_inline(func, *args)
+            except WouldBlock:
+                pass  # it would wait: run it in the thread, below
+            finally:
+                self._running.release()
         import anyio.to_thread
 
         limiter, soon = self._current_limiter()
@@ -209,6 +273,25 @@ class BlockingCalls:
             raise
         release()
         return cast(T, result)
+
+    def _run_inline(self, func: Callable[[Unpack[Ts]], T], *args: Unpack[Ts]) -> T:
+        start = time.perf_counter()
+        _inline.active = True
+        try:
+            return func(*args)
+        finally:
+            _inline.active = False
+            elapsed = time.perf_counter() - start
+            if elapsed > self.longest_inline:
+                self.longest_inline = elapsed
+            budget = self.inline_budget
+            if budget is None or elapsed <= budget:
+                self._strikes = 0
+            else:
+                self._strikes += 1
+                if self._strikes >= INLINE_STRIKES:
+                    self._inline_again = time.monotonic() + INLINE_COOLDOWN
+                    self._strikes = 0
 
     async def finish(self, func: Callable[[Unpack[Ts]], T], *args: Unpack[Ts]) -> T:
         """Run ``func(*args)`` in a worker thread; a cancelled caller waits for it.

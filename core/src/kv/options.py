@@ -53,7 +53,7 @@ from typing import Any, ClassVar, TypeVar, overload
 from typing_extensions import Self, dataclass_transform
 
 from kv.capabilities import Capabilities
-from kv.checks import local_path
+from kv.checks import local_path, optional, positive_seconds
 from kv.errors import InvalidOptionError, InvalidURLError
 from kv.url import StoreURL, is_secret_option
 
@@ -494,6 +494,10 @@ def _invalid(name: str, value: object, error: ValueError, store: str) -> Invalid
     return InvalidOptionError(f"Option {name!r} = {value!r}: {error}", store=store)
 
 
+DEFAULT_INLINE_BUDGET = 0.001
+"""Seconds a call marked ``inline`` may take on the event loop (see :mod:`kv.blocking`)."""
+
+
 class LocalOptions(CommonOptions):
     """Options of a store kept in local files: the URL's path fills the option
     named by ``positional`` (``path``, or ``directory`` in a subclass that declares it).
@@ -505,12 +509,22 @@ class LocalOptions(CommonOptions):
     a private in-memory database, such as ``":memory:"``: such a store is not
     ``persistent``) and ``windows_drive`` (on by default: read ``scheme:///C:/dir``
     as ``C:/dir``, a Windows drive path).
+
+    Attributes:
+        inline_budget: Seconds an engine call that cannot wait on a lock (a
+            point read, say) may take on the event loop's own thread, which is
+            faster than a worker thread; one that takes longer sends the
+            store's calls to its worker thread for a second. ``none``: every
+            call in the worker thread (see :mod:`kv.blocking`).
     """
 
     positional: ClassVar[str | None] = "path"
     path_kind: ClassVar[str] = "directory"
     memory_path: ClassVar[str | None] = None
     windows_drive: ClassVar[bool] = True
+    inline_budget: float | None = option(
+        default=DEFAULT_INLINE_BUDGET, check=optional(positive_seconds)
+    )
 
     @property
     def in_memory(self) -> bool:

@@ -114,6 +114,11 @@ async def collect_names(walk: AsyncGenerator[str, None], limit: int | None) -> l
     return found
 
 
+def _page_for(limit: int | None) -> int | None:
+    """The page size of a walk that stops after ``limit`` names: no larger than needed."""
+    return None if limit is None else max(1, min(limit, DEFAULT_PAGE_SIZE))
+
+
 def _check_page_size(page_size: int | None) -> int:
     if page_size is None:
         return DEFAULT_PAGE_SIZE
@@ -427,6 +432,28 @@ class BaseStore:
         finally:
             await _close_iterator(pages)
 
+    async def _collect(
+        self, pages: AsyncIterator[Sequence[str]], collection: str | None, limit: int | None
+    ) -> list[str]:
+        """The first ``limit`` names of ``pages`` (all when ``None``), a page at a time
+        (no per-name step: ``keys()`` costs what its pages cost)."""
+        found: list[str] = []
+        try:
+            while limit != 0:
+                try:
+                    page = await pages.__anext__()
+                except StopAsyncIteration:
+                    break
+                except Exception as error:
+                    self._raise(error, collection, None)
+                found.extend(page)
+                if limit is not None and len(found) >= limit:
+                    del found[limit:]
+                    break
+        finally:
+            await _close_iterator(pages)
+        return found
+
     # --- the protocol --------------------------------------------------------------
 
     @typechecked
@@ -687,7 +714,14 @@ class EnumerateKeysMixin(BaseStore, abstract=True):
 
         Entries that expired but were not yet reclaimed may be listed.
         """
-        return await collect_names(self.iter_keys(collection), check_limit(limit))
+        checked = check_limit(limit)
+        try:
+            name = self._collection(collection)
+            await self._prepare(name)
+        except Exception as error:
+            self._raise(error, collection, None)
+        size = _page_for(checked) or DEFAULT_PAGE_SIZE
+        return await self._collect(self._key_pages(name, size), name, checked)
 
     async def iter_keys(
         self, collection: str | None = None, *, page_size: int | None = None
@@ -731,7 +765,14 @@ class EnumerateCollectionsMixin(BaseStore, abstract=True):
     @typechecked
     async def collections(self, *, limit: int | None = None) -> list[str]:
         """Return the names of the collections that hold entries."""
-        return await collect_names(self.iter_collections(), check_limit(limit))
+        checked = check_limit(limit)
+        try:
+            if not self._ready:
+                await self._setup_now()
+        except Exception as error:
+            self._raise(error, None, None)
+        size = _page_for(checked) or DEFAULT_PAGE_SIZE
+        return await self._collect(self._collection_pages(size), None, checked)
 
     async def iter_collections(self, *, page_size: int | None = None) -> AsyncGenerator[str, None]:
         """Walk every collection name, fetched ``page_size`` at a time."""

@@ -13,13 +13,17 @@ from __future__ import annotations
 import itertools
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
+from typing import Any, SupportsFloat
 
+from kv._typecheck import typechecked
 from kv.capabilities import Capabilities
 from kv.entry import StoredEntry
+from kv.names import validate_key
 from kv.options import CommonOptions, option
 from kv.store import AtomicMixin, FullStore
+from kv.values import dump_value, load_value
 
 __all__ = ["MEMORY_CAPABILITIES", "MemoryOptions", "MemoryStore"]
 
@@ -45,6 +49,7 @@ class MemoryOptions(CommonOptions):
 
 
 _clock = time.time
+_NEVER = float("inf")
 
 
 # An entry without TTL is its JSON text; with a TTL, (JSON text, expires_at).
@@ -80,9 +85,71 @@ class MemoryStore(AtomicMixin, FullStore):
         # since their last write (every write forgets the entry's version).
         self._versions: dict[str, dict[str, int]] = {}
         self._next_version = itertools.count(1)
+        # Collections that may hold an entry with a TTL (listing the others needs
+        # no expiry check per key).
+        self._expiring: set[str] = set()
 
     def __repr__(self) -> str:
         return f"<MemoryStore max_entries={self.max_entries} collections={len(self._collections)}>"
+
+    # --- fast paths: the same rules as BaseStore.get/put, without the hook calls ---
+
+    @typechecked
+    async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
+        """Return the value stored under ``key``, or ``None`` if absent or expired."""
+        try:
+            name = self.default_collection if collection is None else self._collection(collection)
+            key = validate_key(key)
+            if not self._ready:
+                await self._prepare(name)
+            table = self._collections.get(name)
+            slot = None if table is None else table.get(key)
+            if slot is None:
+                return None
+            if isinstance(slot, str):
+                text = slot
+            else:
+                text, expires_at = slot
+                if expires_at <= _clock():
+                    return None
+            if self.max_entries is not None:
+                table.move_to_end(key)  # type: ignore[union-attr]
+            return load_value(text)
+        except Exception as error:
+            self._raise(error, collection, key)
+
+    @typechecked
+    async def put(
+        self,
+        key: str,
+        value: Mapping[str, Any],
+        *,
+        collection: str | None = None,
+        ttl: SupportsFloat | None = None,
+    ) -> None:
+        """Store ``value`` under ``key``, replacing any earlier value and TTL."""
+        if ttl is not None or self.max_entries is not None:
+            await super().put(key, value, collection=collection, ttl=ttl)
+            return
+        try:
+            name = self.default_collection if collection is None else self._collection(collection)
+            key = validate_key(key)
+            text = dump_value(value)
+            self._check_size(text)
+            if not self._ready:
+                await self._prepare(name)
+            table = self._collections.get(name)
+            if table is None:
+                table = self._table(name)
+            table[key] = text
+            if self._versions:
+                self._forget_version(name, key)
+            if self._next_sweep != _NEVER:
+                now = _clock()
+                if now >= self._next_sweep:
+                    await self._after_write(now)
+        except Exception as error:
+            self._raise(error, collection, key)
 
     def _table(self, collection: str) -> dict[str, _Slot]:
         table = self._collections.get(collection)
@@ -114,7 +181,11 @@ class MemoryStore(AtomicMixin, FullStore):
         if table is None:
             table = self._table(collection)
         value_json = entry.json()
-        table[key] = value_json if entry.expires_at is None else (value_json, entry.expires_at)
+        if entry.expires_at is None:
+            table[key] = value_json
+        else:
+            table[key] = (value_json, entry.expires_at)
+            self._expiring.add(collection)
         if self._versions:
             self._forget_version(collection, key)
         if self.max_entries is not None:
@@ -145,7 +216,37 @@ class MemoryStore(AtomicMixin, FullStore):
         if not table:
             return
         now = _clock()
-        names = [k for k, slot in table.items() if isinstance(slot, str) or slot[1] > now]
+        # The first page straight from the table (keys(limit=10) reads about 10
+        # entries, however large the collection); the rest from a snapshot taken
+        # when it is asked for, since the table may change while the caller waits.
+        first: list[str] = []
+        for key, slot in table.items():
+            if isinstance(slot, str) or slot[1] > now:
+                first.append(key)
+                if len(first) == page_size:
+                    break
+        else:
+            if first:
+                yield first
+            return
+        yield first
+        if collection not in self._expiring:
+            names = list(table)  # nothing to filter: at C speed
+            if names[: len(first)] == first:  # unchanged since the first page
+                del names[: len(first)]
+            else:
+                listed = set(first)
+                names = [key for key in names if key not in listed]
+            if names:
+                yield names  # in memory already: the rest as one page
+            return
+        listed = set(first)
+        now = _clock()
+        names = [
+            key
+            for key, slot in list(table.items())
+            if key not in listed and (isinstance(slot, str) or slot[1] > now)
+        ]
         for start in range(0, len(names), page_size):
             yield names[start : start + page_size]
 
@@ -158,11 +259,13 @@ class MemoryStore(AtomicMixin, FullStore):
         had_entries = any(self._collections.values())
         self._collections.clear()
         self._versions.clear()
+        self._expiring.clear()
         return had_entries
 
     async def _destroy_collection(self, collection: str) -> bool:
         table = self._collections.pop(collection, None)
         self._versions.pop(collection, None)
+        self._expiring.discard(collection)
         return bool(table)
 
     async def _cull(self, now: float, limit: int | None) -> int:

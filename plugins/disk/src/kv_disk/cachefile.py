@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from kv.atomic import content_version
+from kv.blocking import WouldBlock, running_inline
 from kv.entry import StoredEntry, parse_timestamp
 from kv.errors import DeserializationError
 from kv.values import load_value
@@ -119,8 +120,15 @@ def _in(template: str, count: int) -> str:
 
 
 @contextlib.contextmanager
-def _transaction(connection: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE") -> Iterator[None]:
-    connection.execute(begin)
+def _transaction(
+    connection: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE", *, timeout: float = 0.0
+) -> Iterator[None]:
+    """A transaction; ``timeout`` is the connection's busy timeout (seconds), put back
+    after an inline call begins without waiting."""
+    if running_inline():
+        _begin_without_waiting(connection, begin, timeout)
+    else:
+        connection.execute(begin)
     try:
         yield
         connection.execute("COMMIT")
@@ -128,6 +136,21 @@ def _transaction(connection: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE")
         if connection.in_transaction:
             connection.execute("ROLLBACK")
         raise
+
+
+def _begin_without_waiting(connection: sqlite3.Connection, begin: str, timeout: float) -> None:
+    """Begin a transaction on the event loop's thread, which must not wait for a lock:
+    if another connection holds it, :class:`~kv.blocking.WouldBlock` sends the
+    call to the store's thread, where it waits."""
+    connection.execute("PRAGMA busy_timeout = 0")
+    try:
+        connection.execute(begin)
+    except sqlite3.OperationalError as error:
+        if error.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            raise WouldBlock from error
+        raise
+    finally:
+        connection.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
 
 
 class CacheFile:
@@ -172,7 +195,7 @@ class CacheFile:
             connection.execute("PRAGMA auto_vacuum = FULL")
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
-            with _transaction(connection):
+            with _transaction(connection, timeout=self.timeout):
                 for statement in SCHEMA:
                     connection.execute(statement)
                 connection.executemany(
@@ -303,7 +326,7 @@ class CacheFile:
         """Write ``(db_key, document, store_time, expire_time)`` rows; later ones win."""
         connection = self.connection
         old_files: list[object] = []
-        with _transaction(connection):
+        with _transaction(connection, timeout=self.timeout):
             keys = [row[0] for row in rows]
             for chunk in _chunks(keys):
                 sql = _in(_SELECT_OLD_FILES, len(chunk))
@@ -335,7 +358,7 @@ class CacheFile:
         db_key, text, stored, expire = row
         connection = self.connection
         old_files: list[object] = []
-        with _transaction(connection):
+        with _transaction(connection, timeout=self.timeout):
             current = connection.execute(_SELECT_ONE, (db_key,)).fetchone()
             if not _matches(current, version, now):
                 return False
@@ -350,7 +373,7 @@ class CacheFile:
     def delete_if(self, db_key: str, version: str, now: float) -> bool:
         """Delete ``db_key`` if its live row has ``version``; whether it did."""
         connection = self.connection
-        with _transaction(connection):
+        with _transaction(connection, timeout=self.timeout):
             current = connection.execute(_SELECT_ONE, (db_key,)).fetchone()
             if not _matches(current, version, now):
                 return False
@@ -403,7 +426,7 @@ class CacheFile:
         unique = list(dict.fromkeys(db_keys))
         live = 0
         files: list[object] = []
-        with _transaction(connection):
+        with _transaction(connection, timeout=self.timeout):
             for chunk in _chunks(unique):
                 sql = _in(_SELECT_DOOMED, len(chunk))
                 for filename, is_live in connection.execute(sql, (now, *chunk)):
@@ -423,7 +446,7 @@ class CacheFile:
             params = (lower, upper)
         has_live, select_files, delete = statements
         connection = self.connection
-        with _transaction(connection):
+        with _transaction(connection, timeout=self.timeout):
             live = connection.execute(has_live, (*params, now)).fetchone()
             files = [name for (name,) in connection.execute(select_files, params)]
             connection.execute(delete, params)
@@ -433,7 +456,7 @@ class CacheFile:
     def cull(self, now: float, limit: int | None) -> int:
         """Delete rows that expired at or before ``now`` (at most ``limit``)."""
         connection = self.connection
-        with _transaction(connection):
+        with _transaction(connection, timeout=self.timeout):
             rows = connection.execute(
                 "SELECT rowid, filename FROM Cache WHERE expire_time <= ?"
                 " ORDER BY expire_time LIMIT ?",

@@ -43,6 +43,10 @@ __all__ = ["DISK_CAPABILITIES", "DiskOptions", "DiskStore", "LayoutName"]
 T = TypeVar("T")
 
 
+_INLINE_KEYS = 64
+"""Reads of up to this many keys may run inline (see :mod:`kv.blocking`)."""
+
+
 class DiskStore(AtomicMixin, FullStore, plugin=PLUGIN):
     """A kv store in one directory, in the format of py-key-value's DiskStore.
 
@@ -65,7 +69,7 @@ class DiskStore(AtomicMixin, FullStore, plugin=PLUGIN):
         self, options: DiskOptions | str | os.PathLike[str] | None = None, /, **keywords: object
     ) -> None:
         super().__init__(options, **keywords)
-        self._calls = BlockingCalls(max_threads=1)
+        self._calls = BlockingCalls(max_threads=1, inline_budget=self.options.inline_budget)
         self._lock = threading.Lock()
         self._layout: Layout | None = None
 
@@ -77,8 +81,11 @@ class DiskStore(AtomicMixin, FullStore, plugin=PLUGIN):
 
     # --- running blocking calls ----------------------------------------------------
 
-    async def _run(self, call: Callable[[Layout], T]) -> T:
-        """Run ``call(layout)`` in a worker thread, one call at a time."""
+    async def _run(self, call: Callable[[Layout], T], *, inline: bool = False) -> T:
+        """Run ``call(layout)`` in a worker thread, one call at a time (or ``inline``,
+        on the event loop: SQLite's readers never wait for writers in WAL mode, and a
+        write that finds the database locked runs again in the thread, see
+        :func:`kv_disk.cachefile._transaction`)."""
         layout = self._layout
         if layout is None:
             raise StoreConnectionError("The store is closed")
@@ -88,7 +95,7 @@ class DiskStore(AtomicMixin, FullStore, plugin=PLUGIN):
             with lock:
                 return call(layout)
 
-        return await self._calls(locked)
+        return await self._calls(locked, inline=inline)
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -123,14 +130,16 @@ class DiskStore(AtomicMixin, FullStore, plugin=PLUGIN):
     async def _get_entries(
         self, collection: str, keys: Sequence[str]
     ) -> Sequence[StoredEntry | None]:
-        found = await self._run(lambda layout: layout.fetch(collection, keys))
+        found = await self._run(
+            lambda layout: layout.fetch(collection, keys), inline=len(keys) <= _INLINE_KEYS
+        )
         # Repeated keys may share one decoded value: the base store copies it.
         return [_checked(fetched, key) for key, fetched in zip(keys, found)]
 
     async def _put_entry(
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None
     ) -> None:
-        await self._run(lambda layout: layout.put(collection, [key], [entry]))
+        await self._run(lambda layout: layout.put(collection, [key], [entry]), inline=True)
 
     async def _put_entries(
         self,
@@ -139,7 +148,9 @@ class DiskStore(AtomicMixin, FullStore, plugin=PLUGIN):
         entries: Sequence[StoredEntry],
         ttl: float | None,
     ) -> None:
-        await self._run(lambda layout: layout.put(collection, keys, entries))
+        await self._run(
+            lambda layout: layout.put(collection, keys, entries), inline=len(keys) <= _INLINE_KEYS
+        )
 
     # --- atomic operations (one transaction each, see CacheFile.put_if) -------------
 
@@ -147,12 +158,14 @@ class DiskStore(AtomicMixin, FullStore, plugin=PLUGIN):
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None
     ) -> bool:
         now = entry.created_at or time.time()
-        return await self._run(lambda layout: layout.put_if(collection, key, entry, None, now))
+        return await self._run(
+            lambda layout: layout.put_if(collection, key, entry, None, now), inline=True
+        )
 
     async def _get_versioned_entry(
         self, collection: str, key: str
     ) -> tuple[StoredEntry, str] | None:
-        found = await self._run(lambda layout: layout.versioned(collection, key))
+        found = await self._run(lambda layout: layout.versioned(collection, key), inline=True)
         if found is None:
             return None
         entry = _checked(found[0], key)
@@ -162,16 +175,22 @@ class DiskStore(AtomicMixin, FullStore, plugin=PLUGIN):
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
     ) -> bool:
         now = entry.created_at or time.time()
-        return await self._run(lambda layout: layout.put_if(collection, key, entry, version, now))
+        return await self._run(
+            lambda layout: layout.put_if(collection, key, entry, version, now), inline=True
+        )
 
     async def _delete_entry_if_version(
         self, collection: str, key: str, version: str, now: float
     ) -> bool:
-        return await self._run(lambda layout: layout.delete_if(collection, key, version, now))
+        return await self._run(
+            lambda layout: layout.delete_if(collection, key, version, now), inline=True
+        )
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         now = time.time()
-        return await self._run(lambda layout: layout.delete(collection, keys, now))
+        return await self._run(
+            lambda layout: layout.delete(collection, keys, now), inline=len(keys) <= _INLINE_KEYS
+        )
 
     # --- capabilities --------------------------------------------------------------
 

@@ -88,6 +88,10 @@ def _refuse_dumps(_value: Any) -> bytes:
     raise _PickleRefusedError("refused to pickle a Python object")
 
 
+_INLINE_KEYS = 64
+"""Bulk calls of up to this many keys may run inline (see :mod:`kv.blocking`)."""
+
+
 class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
     """A kv store in one RocksDB database directory.
 
@@ -112,7 +116,7 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
         super().__init__(options, **keywords)
         self._db: Rdict | None = None
         self._lock_token: str | None = None
-        self._calls = BlockingCalls(max_threads=1)
+        self._calls = BlockingCalls(max_threads=1, inline_budget=self.options.inline_budget)
         self._sweep_from: str = ""
 
     def __repr__(self) -> str:
@@ -120,12 +124,13 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
 
     # --- running rocksdict calls ------------------------------------------------
 
-    async def _run(self, call: Callable[[Rdict], T]) -> T:
-        """Run ``call(db)`` in a worker thread, one call at a time."""
+    async def _run(self, call: Callable[[Rdict], T], *, inline: bool = False) -> T:
+        """Run ``call(db)`` in a worker thread, one call at a time (or ``inline``,
+        on the event loop, when it is a point call that waits for nothing)."""
         db = self._db
         if db is None:
             raise StoreConnectionError("The RocksDB database is closed")
-        return await self._calls(call, db)
+        return await self._calls(call, db, inline=inline)
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -187,7 +192,7 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
 
     async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
         ckey = compound_key(collection, key)
-        stored = await self._run(lambda db: db.get(ckey))
+        stored = await self._run(lambda db: db.get(ckey), inline=True)
         return None if stored is None else _decode(stored, key)
 
     async def _get_entries(
@@ -207,7 +212,7 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
                 found = [_get_one(db, key, compound_key(collection, key)) for key in unique]
             return found
 
-        stored = dict(zip(unique, await self._run(read)))
+        stored = dict(zip(unique, await self._run(read, inline=len(unique) <= _INLINE_KEYS)))
         # Decoded per position: a duplicate key gets its own fresh value.
         return [None if stored[key] is None else _decode(stored[key], key) for key in keys]
 
@@ -216,7 +221,8 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
     ) -> None:
         ckey = compound_key(collection, key)
         document = encode_document(entry, collection=collection, key=key).encode()
-        await self._run(lambda db: db.put(ckey, document))
+        # Without sync a write goes to the memtable and the WAL's OS buffer: no wait.
+        await self._run(lambda db: db.put(ckey, document), inline=not self.options.sync)
 
     async def _put_entries(
         self,
@@ -310,7 +316,8 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
                 db.write(batch)  # one atomic write
             return live
 
-        return await self._run(delete)
+        small = len(ckeys) <= _INLINE_KEYS and not self.options.sync
+        return await self._run(delete, inline=small)
 
     # --- enumeration -------------------------------------------------------------
 
