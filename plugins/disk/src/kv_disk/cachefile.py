@@ -26,6 +26,7 @@ from kv.blocking import WouldBlock, running_inline
 from kv.entry import StoredEntry, parse_timestamp
 from kv.errors import DeserializationError
 from kv.values import load_value
+from kv_disk.errors import SQLITE_BUSY, SQLITE_LOCKED, sqlite_error_code
 from kv_disk.schema import (
     CACHE_FILE,
     DEFAULT_SETTINGS,
@@ -146,7 +147,7 @@ def _begin_without_waiting(connection: sqlite3.Connection, begin: str, timeout: 
     try:
         connection.execute(begin)
     except sqlite3.OperationalError as error:
-        if error.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        if sqlite_error_code(error) in (SQLITE_BUSY, SQLITE_LOCKED):
             raise WouldBlock from error
         raise
     finally:
