@@ -256,13 +256,13 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             db.put(ckey, document)
             return True
 
-        return await self._run(claim)
+        return await self._run(claim, inline=not self.options.sync)
 
     async def _get_versioned_entry(
         self, collection: str, key: str
     ) -> tuple[StoredEntry, str] | None:
         ckey = compound_key(collection, key)
-        stored = await self._run(lambda db: _get_one(db, key, ckey))
+        stored = await self._run(lambda db: _get_one(db, key, ckey), inline=True)
         if stored is None:
             return None
         return _decode(stored, key), content_version(stored)
@@ -280,7 +280,7 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             db.put(ckey, document)
             return True
 
-        return await self._run(swap)
+        return await self._run(swap, inline=not self.options.sync)
 
     async def _delete_entry_if_version(
         self, collection: str, key: str, version: str, now: float
@@ -293,7 +293,7 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             db.delete(ckey)
             return True
 
-        return await self._run(delete)
+        return await self._run(delete, inline=not self.options.sync)
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         ckeys = [compound_key(collection, key) for key in dict.fromkeys(keys)]
