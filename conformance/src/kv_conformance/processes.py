@@ -240,10 +240,15 @@ class Writer:
 
 
 def _pump(stream: IO[str], put: Callable[[str | None], None]) -> None:
-    """Copy a stream's lines (stripped) to ``put``, then ``None`` for the end."""
+    """Copy a stream's complete lines (stripped) to ``put``, then ``None`` for the end.
+
+    A last line without its newline is left out: the process was killed while
+    writing it (``ok K-000`` cut short would name another key).
+    """
     with stream:
         for line in stream:
-            put(line.rstrip("\n"))
+            if line.endswith("\n"):
+                put(line[:-1])
     put(None)
 
 
