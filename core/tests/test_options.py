@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import pytest
 
-from kv import InvalidOptionError, StoreURL
-from kv.options import parse_options
+from kv import InvalidOptionError, InvalidURLError, StoreURL, checks
+from kv.options import ServerOptions, option, parse_options
 
 
 @dataclass
@@ -179,8 +180,6 @@ def test_declared_options_hide_secrets_in_repr_and_check_values() -> None:
 
 
 def test_the_query_wins_over_the_location_and_keywords_over_both() -> None:
-    from collections.abc import Mapping
-
     from kv.options import CommonOptions
 
     class Located(CommonOptions):
@@ -194,3 +193,81 @@ def test_the_query_wins_over_the_location_and_keywords_over_both() -> None:
     assert Located.from_url(url, {}, store="x").host == "from-query"
     assert Located.from_url(url, {"host": "from-keyword"}, store="x").host == "from-keyword"
     assert Located.from_url(StoreURL.parse("x://here"), {}, store="x").host == "here"
+
+
+class _Served(ServerOptions):
+    """Options of a made-up server store whose URL path names a database.
+
+    Attributes:
+        database: The database.
+    """
+
+    default_port = 7000
+    database: str | None = None
+
+    @classmethod
+    def from_path(cls, url: StoreURL) -> Mapping[str, object]:
+        return {"database": url.path.lstrip("/") or None}
+
+
+def test_server_options_read_the_authority() -> None:
+    url = StoreURL.parse("x://me:s3cret@h1,h2:7001/db?connect_timeout=2")
+    got = _Served.from_url(url, {}, store="x")
+    assert (got.user, got.password, got.hosts, got.port) == (
+        "me",
+        "s3cret",
+        ("h1", "h2"),
+        (7000, 7001),
+    )
+    assert (got.database, got.connect_timeout, got.command_timeout) == ("db", 2.0, 30.0)
+    assert "s3cret" not in repr(got)
+    assert _Served.from_url(StoreURL.parse("x://"), {}, store="x").port == ()
+
+
+def test_server_options_without_a_default_port_take_all_ports_or_none() -> None:
+    plain = ServerOptions.from_url(StoreURL.parse("x://a,b"), {}, store="x")
+    assert (plain.hosts, plain.port) == (("a", "b"), ())
+    with pytest.raises(InvalidURLError, match="every host a port or none"):
+        ServerOptions.from_url(StoreURL.parse("x://a:1,b"), {}, store="x")
+    with pytest.raises(InvalidURLError, match="takes no path"):
+        ServerOptions.from_url(StoreURL.parse("x://a/b"), {}, store="x")
+
+
+@pytest.mark.parametrize(
+    ("keywords", "fragment"),
+    [
+        ({"hosts": ("a", "b", "c"), "port": (1, 2)}, "one port or one per host"),
+        ({"port": 0}, "port must be port numbers from 1 to 65535"),
+        ({"port": (1, True)}, "port must be port numbers"),
+        ({"connect_timeout": 0}, "connect_timeout must be a finite number of seconds > 0"),
+    ],
+)
+def test_server_options_check_ports_and_timeouts(
+    keywords: dict[str, object], fragment: str
+) -> None:
+    with pytest.raises(InvalidOptionError, match=fragment):
+        ServerOptions.build(None, keywords, store="x")
+    assert ServerOptions.build(None, {"hosts": ("a", "b"), "port": 5}, store="x").port == (5,)
+
+
+def test_a_keyword_only_option_refuses_text_from_a_url() -> None:
+    class WithClient(ServerOptions):
+        client: object | None = option(default=None, check=checks.keyword_only)
+
+    client = object()
+    assert WithClient.build(None, {"client": client}, store="x").client is client
+    with pytest.raises(InvalidOptionError, match="client must be an object passed as a keyword"):
+        WithClient.from_url(StoreURL.parse("x://?client=text"), {}, store="x")
+
+
+def test_a_store_url_as_first_argument_must_be_one_of_its_schemes() -> None:
+    from kv.stores.memory import MemoryOptions
+
+    class Positional(MemoryOptions):
+        url_positional = True
+
+    assert Positional.build("memory://", {}, store="memory").__class__ is Positional
+    with pytest.raises(InvalidURLError, match="memory does not serve null:// URLs"):
+        Positional.build("null://", {}, store="memory")
+    with pytest.raises(InvalidURLError, match="does not serve nosuch:// URLs"):
+        Positional.build("nosuch://", {}, store="memory")

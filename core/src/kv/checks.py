@@ -25,8 +25,10 @@ T = TypeVar("T")
 
 __all__ = [
     "absolute_path",
+    "keyword_only",
     "local_path",
     "optional",
+    "port_numbers",
     "positive_int",
     "positive_seconds",
     "seconds",
@@ -93,6 +95,22 @@ def positive_int(value: object) -> int:
     """An ``int`` of at least 1 (not a ``bool``)."""
     if type(value) is not int or value < 1:
         raise ValueError(f"must be an int >= 1, not {value!r}")
+    return value
+
+
+def port_numbers(value: object) -> tuple[int, ...]:
+    """Port numbers from 1 to 65535, as a ``tuple`` (one ``int`` is a tuple of one)."""
+    ports = (value,) if isinstance(value, int) else value
+    if not isinstance(ports, tuple) or any(type(p) is not int or not 0 < p < 65536 for p in ports):
+        raise ValueError(f"must be port numbers from 1 to 65535, not {value!r}")
+    return ports
+
+
+def keyword_only(value: object) -> object:
+    """An object that only a keyword argument can pass (a client, a pool): not text
+    from a URL query."""
+    if isinstance(value, str):
+        raise TypeError("must be an object passed as a keyword argument, not text from a URL")
     return value
 
 

@@ -53,8 +53,8 @@ from typing import Any, ClassVar, TypeVar, overload
 from typing_extensions import Self, dataclass_transform
 
 from kv.capabilities import Capabilities
-from kv.checks import local_path, optional, positive_seconds
-from kv.errors import InvalidOptionError, InvalidURLError
+from kv.checks import local_path, optional, port_numbers, positive_seconds
+from kv.errors import InvalidOptionError, InvalidURLError, KeyValueError
 from kv.url import StoreURL, is_secret_option
 
 __all__ = [
@@ -62,6 +62,7 @@ __all__ = [
     "LocalOptions",
     "LocalPathOptions",
     "OptionInfo",
+    "ServerOptions",
     "StoreOptions",
     "option",
     "parse_options",
@@ -215,6 +216,7 @@ class StoreOptions:
             return given
         if cls.url_positional and isinstance(given, str | StoreURL):
             url = StoreURL.parse(given)
+            _check_scheme(url, cls, store)
             if url.query_items:
                 raise InvalidOptionError(
                     f"Give options as keywords of {store} (or use kv.connect or from_url,"
@@ -255,6 +257,19 @@ class StoreOptions:
             annotation = field.type if isinstance(field.type, str) else _type_name(field.type)
             infos.append(OptionInfo(field.name, annotation, default, docs.get(field.name, "")))
         return infos
+
+
+def _check_scheme(url: StoreURL, options: type[StoreOptions], store: str) -> None:
+    """Refuse a URL whose scheme no plugin of the store named ``store`` serves
+    (``PostgreSQLStore("redis://...")``)."""
+    from kv.discovery import registry  # here: discovery builds on this module
+
+    try:
+        plugin = registry.resolve(url.scheme)
+    except KeyValueError:
+        plugin = None
+    if plugin is None or not (issubclass(options, plugin.options) and plugin.store_name == store):
+        raise InvalidURLError(f"{store} does not serve {url.scheme}:// URLs (got {url})")
 
 
 def _type_name(annotation: object) -> str:
@@ -554,3 +569,68 @@ class LocalPathOptions(LocalOptions):
     """
 
     path: str = option(check=local_path)
+
+
+class ServerOptions(CommonOptions):
+    """Options of a store that talks to servers: the URL's authority
+    (``scheme://user:password@host1:port1,host2:port2/path``) gives ``user``,
+    ``password``, ``hosts`` and ``port``; a query option or keyword of the same
+    name wins over it. The URL (without its query) may also be the store's
+    first positional argument.
+
+    A subclass sets ``default_port`` (the port of a host the URL gives without
+    one) and reads the URL's path in :meth:`from_path` (by default a server
+    URL takes no path).
+
+    Attributes:
+        user: The user name to connect as (default: the client library's).
+        password: The password. Never shown: not in ``repr``, messages or logs.
+        hosts: Host names, tried in order.
+        port: The port of each host, or one port for all.
+        connect_timeout: Seconds to establish a connection.
+        command_timeout: Seconds one command (or the wait for a free
+            connection) may take (``none``: no limit).
+    """
+
+    url_positional: ClassVar[bool] = True
+    default_port: ClassVar[int | None] = None
+    user: str | None = None
+    password: str | None = None  # repr() shows it as *** (a secret option)
+    hosts: tuple[str, ...] = ()
+    port: tuple[int, ...] = option(default=(), check=port_numbers)
+    connect_timeout: float = option(default=10.0, check=positive_seconds)
+    command_timeout: float | None = option(default=30.0, check=positive_seconds)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if len(self.port) > 1 and len(self.port) != len(self.hosts):
+            raise InvalidOptionError(
+                f"port must name one port or one per host, not {len(self.port)} ports for"
+                f" {len(self.hosts)} host(s)"
+            )
+
+    @classmethod
+    def from_location(cls, url: StoreURL) -> Mapping[str, object]:
+        """The URL's user, password, hosts and ports, and what :meth:`from_path` reads."""
+        hosts = url.hosts
+        ports = tuple(host.port or cls.default_port for host in hosts)
+        if None in ports and any(ports):
+            raise InvalidURLError(f"Give every host a port or none (got {url})")
+        return {
+            "user": url.username,
+            "password": url.password,
+            "hosts": tuple(host.name for host in hosts),
+            "port": () if None in ports else ports,
+            **cls.from_path(url),
+        }
+
+    @classmethod
+    def from_path(cls, url: StoreURL) -> Mapping[str, object]:
+        """The options the URL's path gives (none by default).
+
+        Raises:
+            InvalidURLError: the URL has a path this store does not take.
+        """
+        if url.path not in ("", "/"):
+            raise InvalidURLError(f"{url.scheme}:// takes no path (got {url})")
+        return {}

@@ -15,6 +15,7 @@ MEMORY = StorePlugin(
     options=MemoryOptions,
     capabilities=MEMORY_CAPABILITIES,
     description="In-process memory, optionally LRU-bounded per collection",
+    name="memory",
 )
 
 NULL = StorePlugin(
@@ -22,4 +23,5 @@ NULL = StorePlugin(
     options=CommonOptions,
     capabilities=NULL_CAPABILITIES,
     description="Keeps nothing: every read misses",
+    name="null",
 )

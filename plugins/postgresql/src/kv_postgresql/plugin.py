@@ -13,14 +13,11 @@ from typing import Any, Literal
 from kv import checks
 from kv.capabilities import Capabilities
 from kv.errors import InvalidOptionError, InvalidURLError
-from kv.options import CommonOptions, option
+from kv.options import ServerOptions, option
 from kv.plugin import StorePlugin
 from kv.url import StoreURL
 
 __all__ = ["PLUGIN", "POSTGRESQL_CAPABILITIES", "PostgreSQLOptions", "SSLMode"]
-
-DEFAULT_PORT = 5432
-"""The port of a URL host that names none."""
 
 DEFAULT_TABLE = "kv_store"
 """The table entries are kept in, unless the ``table`` option names another
@@ -35,33 +32,17 @@ POSTGRESQL_CAPABILITIES = Capabilities.every_operation(
 """What :class:`kv_postgresql.store.PostgreSQLStore` can do."""
 
 
-def _ports(value: object) -> tuple[int, ...]:
-    ports = (value,) if isinstance(value, int) else value  # port=5433 for every host
-    if not isinstance(ports, tuple) or any(type(p) is not int or not 0 < p < 65536 for p in ports):
-        raise ValueError(f"must be port numbers from 1 to 65535, not {value!r}")
-    return ports
-
-
-def _pool(value: object) -> object:
-    if isinstance(value, str):  # from a URL query: a pool cannot be written as text
-        raise TypeError("must be an asyncpg pool, passed as a keyword argument")
-    return value
-
-
-class PostgreSQLOptions(CommonOptions):
+class PostgreSQLOptions(ServerOptions):
     """Options of ``postgresql://``, from the URL or keywords (``PostgreSQLStore``, ``kv.connect``).
 
-    The URL's location gives ``user``, ``password``, ``hosts``, ``port`` and
-    ``database`` (``postgresql://user:password@host1,host2:5433/database``);
-    a query option or keyword of the same name wins over it.
+    The URL's location gives ``user``, ``password``, ``hosts``, ``port`` (5432
+    unless it says otherwise) and ``database``
+    (``postgresql://user:password@host1,host2:5433/database``); a query option
+    or keyword of the same name wins over it. The ``user`` defaults to libpq's
+    (``PGUSER`` or the login name); ``hosts`` are tried in order (asyncpg's
+    failover); ``?password=`` is accepted as libpq accepts it.
 
     Attributes:
-        user: The user name (default: libpq's, ``PGUSER`` or the login name).
-        password: The password (the URL's, or ``?password=`` as libpq accepts
-            it). Never shown: not in ``repr``, messages or logs.
-        hosts: Host names, tried in order (asyncpg's failover).
-        port: The port of each host (5432 unless the URL says otherwise), or
-            one port for all.
         database: The database (default: libpq's, ``PGDATABASE`` or the user's).
         host: A host name or Unix socket directory instead of ``hosts``.
         sslmode: libpq's ``sslmode`` (``disable`` ... ``verify-full``).
@@ -73,18 +54,11 @@ class PostgreSQLOptions(CommonOptions):
         min_size: Connections opened when an event loop first uses the store.
         max_size: Most connections open at once per event loop; more callers
             wait in line.
-        connect_timeout: Seconds to establish a connection.
-        command_timeout: Seconds one statement (or the wait for a free
-            connection) may take (``none``: no limit).
         pool: An ``asyncpg.Pool`` to use instead of making one (keyword only;
             the store never closes it).
     """
 
-    url_positional = True  # PostgreSQLStore("postgresql://host/db", table="t")
-    user: str | None = None
-    password: str | None = None  # repr() shows it as *** (a secret option)
-    hosts: tuple[str, ...] = ()
-    port: tuple[int, ...] = option(default=(), check=_ports)
+    default_port = 5432
     database: str | None = None
     host: str | None = None
     sslmode: SSLMode | None = None
@@ -93,9 +67,7 @@ class PostgreSQLOptions(CommonOptions):
     create_table: bool = True
     min_size: int = 1
     max_size: int = 10
-    connect_timeout: float = option(default=10.0, check=checks.positive_seconds)
-    command_timeout: float | None = option(default=30.0, check=checks.positive_seconds)
-    pool: Any = option(default=None, check=_pool)
+    pool: Any = option(default=None, check=checks.keyword_only)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -105,34 +77,14 @@ class PostgreSQLOptions(CommonOptions):
                 "min_size and max_size must be ints with 0 <= min_size <= max_size >= 1,"
                 f" not {low!r} and {high!r}"
             )
-        if len(self.port) > 1 and len(self.port) != len(self.hosts):
-            raise InvalidOptionError(
-                f"port must name one port or one per host, not {len(self.port)} ports for"
-                f" {len(self.hosts)} host(s)"
-            )
 
     @classmethod
-    def from_location(cls, url: StoreURL) -> Mapping[str, object]:
-        """``postgresql://[user[:password]@][host[:port][,...]][/database]`` (or ``postgres://``).
-
-        Raises:
-            InvalidURLError: another scheme, or a path of more than one name.
-        """
-        if url.base_scheme not in ("postgresql", "postgres") or url.variant is not None:
-            raise InvalidURLError(f"Not a postgresql:// or postgres:// URL: {url}")
+    def from_path(cls, url: StoreURL) -> Mapping[str, object]:
+        """The URL's path names the database (``/appdb``)."""
         database = url.path.lstrip("/")
         if "/" in database:
             raise InvalidURLError(f"A PostgreSQL URL's path is one database name (got {url})")
-        hosts = url.hosts
-        located = {
-            "user": url.username,
-            "password": url.password,
-            "hosts": tuple(host.name for host in hosts),
-            "port": tuple(host.port or DEFAULT_PORT for host in hosts),
-            "database": database or None,
-        }
-        # A query option wins over the location (``?password=`` over the URL's password).
-        return {name: value for name, value in located.items() if name not in url.query}
+        return {"database": database or None}
 
 
 PLUGIN = StorePlugin(

@@ -64,7 +64,6 @@ from kv_postgresql.names import (
     wrap_value,
 )
 from kv_postgresql.plugin import (
-    DEFAULT_PORT,
     DEFAULT_TABLE,
     PLUGIN,
     PostgreSQLOptions,
@@ -88,7 +87,6 @@ from kv_postgresql.sql import (
 )
 
 __all__ = [
-    "DEFAULT_PORT",
     "DEFAULT_TABLE",
     "PostgreSQLOptions",
     "PostgreSQLStore",
