@@ -119,6 +119,21 @@ class MemoryStore(AtomicMixin, FullStore):
             self._raise(error, collection, key)
 
     @typechecked
+    async def keys(self, collection: str | None = None, *, limit: int | None = None) -> list[str]:
+        """Return the keys of ``collection``: every key when ``limit`` is ``None``."""
+        if limit is None:
+            try:
+                name = self._collection(collection)
+                if not self._ready:
+                    await self._prepare(name)
+            except Exception as error:
+                self._raise(error, collection, None)
+            if name not in self._expiring:  # no entry with a TTL: nothing to filter
+                table = self._collections.get(name)
+                return list(table) if table else []
+        return await super().keys(collection, limit=limit)
+
+    @typechecked
     async def put(
         self,
         key: str,
