@@ -105,7 +105,8 @@ async def compare(name: str, ops: int, rounds: int) -> list[str]:
                 mine[op].append(value)
             for op, value in (await _round(theirs, ops, f"r{number}")).items():
                 other[op].append(value)
-        calls = getattr(ours, "_calls", None)
+        engine = getattr(ours, "_engine", None)  # kv.blocking.Engine, or the older attribute
+        calls = getattr(engine, "calls", None) or getattr(ours, "_calls", None)
         longest = getattr(calls, "longest_inline", None)
         await ours.close()
         close = getattr(theirs, "close", None)

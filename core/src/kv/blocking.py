@@ -40,6 +40,13 @@ worst stall it caused.
 result must not be lost (opening a database that holds a file lock): a
 cancelled caller waits for the thread, and the cancellation takes effect
 once the call has returned.
+
+**One engine per store.** :class:`Engine` holds what nearly every such store
+keeps: its engine object (a connection, a database handle) while the store is
+open, an optional lock held around each call, and the store's
+:class:`BlockingCalls`. ``await engine.run(call, inline=...)`` runs
+``call(handle)``; on a closed store it raises
+:class:`~kv.errors.StoreConnectionError` with the store's own message.
 """
 
 from __future__ import annotations
@@ -51,16 +58,24 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, cast
 
 from typing_extensions import TypeVarTuple, Unpack
 
+from kv.errors import StoreConnectionError
 from kv.options import DEFAULT_INLINE_BUDGET
 
 if TYPE_CHECKING:
     import anyio
 
-__all__ = ["INLINE_COOLDOWN", "INLINE_STRIKES", "BlockingCalls", "WouldBlock", "running_inline"]
+__all__ = [
+    "INLINE_COOLDOWN",
+    "INLINE_STRIKES",
+    "BlockingCalls",
+    "Engine",
+    "WouldBlock",
+    "running_inline",
+]
 
 INLINE_COOLDOWN = 1.0
 """Seconds a store runs every call in its thread after inline calls overran."""
@@ -69,6 +84,7 @@ INLINE_STRIKES = 3
 """Inline calls in a row over the budget that send a store's calls to its thread."""
 
 T = TypeVar("T")
+E = TypeVar("E")
 Ts = TypeVarTuple("Ts")
 
 _log = logging.getLogger("kv.blocking")
@@ -183,8 +199,12 @@ class BlockingCalls:
         self._threads: anyio.CapacityLimiter | None = None
         self._soon: Callable[[Callable[[], None]], None] | None = None
         self._limiter_owner: object = None
-        # Counts the engine calls running in threads, whatever their loop.
-        self._running = threading.BoundedSemaphore(max_threads)
+        # Counts the engine calls running, whatever their loop. One at a time
+        # (the usual case) is a plain lock: taking it without waiting costs a
+        # tenth of a BoundedSemaphore's (written in Python), on every call.
+        self._running: threading.Lock | threading.BoundedSemaphore = (
+            threading.Lock() if max_threads == 1 else threading.BoundedSemaphore(max_threads)
+        )
 
     def _current_limiter(
         self,
@@ -221,7 +241,7 @@ class BlockingCalls:
         """
         if inline and self.inline_budget is not None and self._running.acquire(blocking=False):
             try:
-                if time.monotonic() >= self._inline_again:
+                if not self._inline_again or time.monotonic() >= self._inline_again:
                     return self._run_inline(func, *args)
             except WouldBlock:
                 pass  # it would wait: run it in the thread, below
@@ -310,3 +330,79 @@ class BlockingCalls:
                 return func(*args)
 
         return await anyio.to_thread.run_sync(run, limiter=limiter)
+
+
+class Engine(Generic[E]):
+    """A store's engine object (``handle``) and how its blocking calls run.
+
+    Args:
+        calls: The store's runner (its ``max_threads`` and ``inline_budget``).
+        closed: The message of the :class:`~kv.errors.StoreConnectionError`
+            a call raises while the store has no handle (not opened yet, or
+            closed), such as ``"The RocksDB database is closed"``.
+        lock: Hold a :class:`threading.Lock` around every call, :meth:`finish`
+            included (for an engine object that must never see two calls at
+            once, even a call abandoned in another event loop). A call running
+            inline that finds the lock taken raises :class:`WouldBlock` and
+            runs again in the thread, where it waits.
+
+    The store sets :attr:`handle` once it has opened the engine (in
+    ``_open``) and takes it back with :meth:`close` (in ``_close``)::
+
+        self._engine = Engine[Rdict](BlockingCalls(1), closed="The database is closed")
+        ...
+        self._engine.handle = await self._engine.calls.finish(open_database)
+        stored = await self._engine.run(lambda db: db.get(key), inline=True)
+    """
+
+    __slots__ = ("calls", "closed", "handle", "lock")
+
+    def __init__(self, calls: BlockingCalls, *, closed: str, lock: bool = False) -> None:
+        self.calls = calls
+        self.closed = closed
+        self.handle: E | None = None
+        """The engine object while the store is open, else ``None``."""
+        self.lock: threading.Lock | None = threading.Lock() if lock else None
+
+    async def run(self, call: Callable[[E], T], *, inline: bool = False) -> T:
+        """Run ``call(handle)`` through :attr:`calls` (inline when ``inline``
+        and the budget allow it) and return its result.
+
+        Raises:
+            StoreConnectionError: the store has no handle (``closed``).
+        """
+        handle = self.handle
+        if handle is None:
+            raise StoreConnectionError(self.closed)
+        lock = self.lock
+        if lock is None:
+            return await self.calls(call, handle, inline=inline)
+
+        def locked() -> T:
+            if not lock.acquire(blocking=not running_inline()):
+                raise WouldBlock
+            try:
+                return call(handle)
+            finally:
+                lock.release()
+
+        return await self.calls(locked, inline=inline)
+
+    async def finish(self, func: Callable[[Unpack[Ts]], T], *args: Unpack[Ts]) -> T:
+        """Run ``func(*args)`` with :meth:`BlockingCalls.finish` (under the lock,
+        if any): for opening and closing the engine."""
+        lock = self.lock
+        if lock is None:
+            return await self.calls.finish(func, *args)
+
+        def locked() -> T:
+            with lock:
+                return func(*args)
+
+        return await self.calls.finish(locked)
+
+    def close(self) -> E | None:
+        """Forget the handle and return it (``None`` if there was none): later
+        calls raise ``closed``; the store then closes the engine object."""
+        handle, self.handle = self.handle, None
+        return handle

@@ -36,16 +36,16 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from rocksdict import DbClosedError, Options, Rdict, RdictIter, WriteBatch, WriteOptions
 
 from kv import dirlock
 from kv.atomic import content_version
-from kv.blocking import BlockingCalls
+from kv.blocking import BlockingCalls, Engine
 from kv.dirlock import DirectoryBusyError, open_when_unlocked
 from kv.entry import StoredEntry, decode_document, encode_document, parse_timestamp
 from kv.errors import (
@@ -61,8 +61,6 @@ from kv.store import AtomicMixin, FullStore
 from kv_rocksdb.plugin import PLUGIN, ROCKSDB_CAPABILITIES, RocksDBOptions
 
 __all__ = ["ROCKSDB_CAPABILITIES", "RocksDBOptions", "RocksDBStore"]
-
-T = TypeVar("T")
 
 _BATCH = 10_000
 """Most deletes one write batch of ``destroy``/``cull`` holds."""
@@ -114,29 +112,24 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
         self, options: RocksDBOptions | str | os.PathLike[str] | None = None, /, **keywords: object
     ) -> None:
         super().__init__(options, **keywords)
-        self._db: Rdict | None = None
+        calls = BlockingCalls(max_threads=1, inline_budget=self.options.inline_budget)
+        self._engine = Engine[Rdict](calls, closed="The RocksDB database is closed")
         self._lock_token: str | None = None
-        self._calls = BlockingCalls(max_threads=1, inline_budget=self.options.inline_budget)
         self._sweep_from: str = ""
 
     def __repr__(self) -> str:
         return f"<RocksDBStore path={self.options.path!r}>"
 
-    # --- running rocksdict calls ------------------------------------------------
-
-    async def _run(self, call: Callable[[Rdict], T], *, inline: bool = False) -> T:
-        """Run ``call(db)`` in a worker thread, one call at a time (or ``inline``,
-        on the event loop, when it is a point call that waits for nothing)."""
-        db = self._db
-        if db is None:
-            raise StoreConnectionError("The RocksDB database is closed")
-        return await self._calls(call, db, inline=inline)
+    @property
+    def _db(self) -> Rdict | None:
+        """The open database, else ``None``."""
+        return self._engine.handle
 
     # --- lifecycle ---------------------------------------------------------------
 
     async def _open(self) -> None:
-        self._db = await open_when_unlocked(
-            lambda: self._calls.finish(self._connect),
+        self._engine.handle = await open_when_unlocked(
+            lambda: self._engine.finish(self._connect),
             is_locked=lambda error: isinstance(error, DirectoryBusyError) or _is_lock_error(error),
             lock_timeout=self.options.lock_timeout,
             locked_error=self._locked_error,
@@ -183,16 +176,16 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             db.set_write_options(write_options)
 
     async def _close(self) -> None:
-        db, self._db = self._db, None
+        db = self._engine.close()
         token, self._lock_token = self._lock_token, None
         if db is not None:
-            await self._calls.finish(dirlock.close_and_release, _close_db, db, token)
+            await self._engine.finish(dirlock.close_and_release, _close_db, db, token)
 
     # --- entries -----------------------------------------------------------------
 
     async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
         ckey = compound_key(collection, key)
-        stored = await self._run(lambda db: db.get(ckey), inline=True)
+        stored = await self._engine.run(lambda db: db.get(ckey), inline=True)
         return None if stored is None else _decode(stored, key)
 
     async def _get_entries(
@@ -212,7 +205,7 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
                 found = [_get_one(db, key, compound_key(collection, key)) for key in unique]
             return found
 
-        stored = dict(zip(unique, await self._run(read, inline=len(unique) <= _INLINE_KEYS)))
+        stored = dict(zip(unique, await self._engine.run(read, inline=len(unique) <= _INLINE_KEYS)))
         # Decoded per position: a duplicate key gets its own fresh value.
         return [None if stored[key] is None else _decode(stored[key], key) for key in keys]
 
@@ -222,7 +215,7 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
         ckey = compound_key(collection, key)
         document = encode_document(entry, collection=collection, key=key).encode()
         # Without sync a write goes to the memtable and the WAL's OS buffer: no wait.
-        await self._run(lambda db: db.put(ckey, document), inline=not self.options.sync)
+        await self._engine.run(lambda db: db.put(ckey, document), inline=not self.options.sync)
 
     async def _put_entries(
         self,
@@ -235,7 +228,7 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
         for key, entry in zip(keys, entries):  # in order: later duplicates win
             document = encode_document(entry, collection=collection, key=key).encode()
             batch.put(compound_key(collection, key), document)
-        await self._run(lambda db: db.write(batch))  # one atomic write
+        await self._engine.run(lambda db: db.write(batch))  # one atomic write
 
     # --- atomic operations: one engine call each. This process alone has the
     # database open (kv's lock and RocksDB's own), and every call of the store
@@ -256,13 +249,13 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             db.put(ckey, document)
             return True
 
-        return await self._run(claim, inline=not self.options.sync)
+        return await self._engine.run(claim, inline=not self.options.sync)
 
     async def _get_versioned_entry(
         self, collection: str, key: str
     ) -> tuple[StoredEntry, str] | None:
         ckey = compound_key(collection, key)
-        stored = await self._run(lambda db: _get_one(db, key, ckey), inline=True)
+        stored = await self._engine.run(lambda db: _get_one(db, key, ckey), inline=True)
         if stored is None:
             return None
         return _decode(stored, key), content_version(stored)
@@ -280,7 +273,7 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             db.put(ckey, document)
             return True
 
-        return await self._run(swap, inline=not self.options.sync)
+        return await self._engine.run(swap, inline=not self.options.sync)
 
     async def _delete_entry_if_version(
         self, collection: str, key: str, version: str, now: float
@@ -293,7 +286,24 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             db.delete(ckey)
             return True
 
-        return await self._run(delete, inline=not self.options.sync)
+        return await self._engine.run(delete, inline=not self.options.sync)
+
+    async def _delete_entry(self, collection: str, key: str) -> bool:
+        ckey = compound_key(collection, key)
+        now = time.time()
+
+        def delete(db: Rdict) -> bool:
+            # One read (was a live entry there?) and one plain delete: no batch.
+            try:
+                stored = db.get(ckey)
+            except _PickleRefusedError:
+                stored = b""  # present but unreadable: it existed
+            if stored is None:
+                return False
+            db.delete(ckey)
+            return not _is_expired(stored, now)
+
+        return await self._engine.run(delete, inline=not self.options.sync)
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         ckeys = [compound_key(collection, key) for key in dict.fromkeys(keys)]
@@ -317,18 +327,18 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             return live
 
         small = len(ckeys) <= _INLINE_KEYS and not self.options.sync
-        return await self._run(delete, inline=small)
+        return await self._engine.run(delete, inline=small)
 
     # --- enumeration -------------------------------------------------------------
 
     async def _key_page(self, collection: str, after: str | None, limit: int) -> Sequence[str]:
         # Keyset pagination over the collection's prefix, in key order: each
         # page seeks to just after the last key of the one before.
-        return await self._run(partial(_key_page, compound_prefix(collection), after, limit))
+        return await self._engine.run(partial(_key_page, compound_prefix(collection), after, limit))
 
     async def _collection_page(self, after: str | None, limit: int) -> Sequence[str]:
         escaped = None if after is None else compound_prefix(after)[: -len("::")]
-        return await self._run(partial(_collection_page, escaped, limit))
+        return await self._engine.run(partial(_collection_page, escaped, limit))
 
     # --- destroy and cull --------------------------------------------------------
 
@@ -348,7 +358,7 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
                 deleted += len(batch)
                 db.write(batch)
 
-        return await self._run(destroy) > 0
+        return await self._engine.run(destroy) > 0
 
     async def _destroy_collection(self, collection: str) -> bool:
         prefix = compound_prefix(collection)
@@ -363,7 +373,7 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             db.delete_range(prefix, end)  # one range tombstone
             return True
 
-        return await self._run(destroy)
+        return await self._engine.run(destroy)
 
     async def _cull(self, now: float, limit: int | None) -> int:
         # A full cull walks every entry. A bounded sweep (limit set) reads at
@@ -397,7 +407,7 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
                 db.write(batch)
             return removed, resume
 
-        removed, resume = await self._run(cull)
+        removed, resume = await self._engine.run(cull)
         if limit is not None:
             self._sweep_from = resume
         return removed
@@ -570,6 +580,8 @@ def _is_expired(stored: object, now: float) -> bool:
     """Whether a stored document has expired; unreadable documents never do."""
     if not isinstance(stored, (bytes, str)):
         return False
+    if isinstance(stored, bytes) and b'"expires_at"' not in stored and b"\\" not in stored:
+        return False  # no expiry written (and no escape that could spell one): not parsed
     try:
         document = json.loads(stored)
         expires = document.get("expires_at") if type(document) is dict else None
