@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import anyio
 import pytest
 
 import kv
+from kv_disk.cachefile import _CHECKPOINT_ROWS
 from kv_disk.store import DiskStore
 
 pytestmark = pytest.mark.anyio
@@ -75,3 +77,51 @@ async def test_point_calls_run_inline_and_the_budget_can_turn_it_off(tmp_path: P
     assert off.options.inline_budget is None
     await fast.close()
     await off.close()
+
+
+async def test_the_wal_is_checkpointed_by_kv_in_the_thread_never_on_the_loop(
+    tmp_path: Path,
+) -> None:
+    store = kv.connect(f"disk://{tmp_path}", sweep_interval=None)
+    assert isinstance(store, DiskStore)
+    await store.put("k", {"v": 0})
+    layout = store._layout
+    assert layout is not None
+    connection = layout.cache.connection  # type: ignore[attr-defined]
+    loop_thread = threading.get_ident()
+    checkpoints: list[int] = []
+
+    def trace(statement: str) -> None:
+        if "wal_checkpoint" in statement:
+            checkpoints.append(threading.get_ident())
+
+    connection.set_trace_callback(trace)
+    wal = tmp_path / "cache.db-wal"
+    sizes = []
+    for batch in range(3):
+        for number in range(3 * _CHECKPOINT_ROWS):
+            await store.put(f"k{number}", {"v": batch})
+        sizes.append(wal.stat().st_size)
+    connection.set_trace_callback(None)
+    assert store._calls.longest_inline > 0  # the other writes ran inline
+    assert len(checkpoints) >= 6
+    assert loop_thread not in checkpoints
+    # Checkpointed, the WAL is written again from its start: it does not grow.
+    assert sizes[2] <= sizes[0] * 1.5
+    assert await store.get("k1") == {"v": 2}
+    await store.close()
+
+
+async def test_one_delete_reports_whether_a_live_entry_went(tmp_path: Path) -> None:
+    store = kv.connect(f"disk://{tmp_path}", sweep_interval=None)
+    await store.put("live", {"v": 1})
+    await store.put("gone", {"v": 1}, ttl=60)
+    layout = store._layout  # type: ignore[attr-defined]
+    layout.cache.connection.execute("UPDATE Cache SET expire_time = 1 WHERE key LIKE '%gone'")
+    assert await store.delete("live") is True
+    assert await store.delete("live") is False
+    assert await store.delete("gone") is False  # expired: deleted, but not live
+    assert await store.delete_many(["live", "gone", "never"]) == 0
+    rows = layout.cache.connection.execute("SELECT count(*) FROM Cache").fetchone()[0]
+    assert rows == 0
+    await store.close()

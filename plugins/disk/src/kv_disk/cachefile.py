@@ -10,6 +10,12 @@ Writes run in ``BEGIN IMMEDIATE`` transactions on a WAL database with a busy
 timeout, so several processes can share one directory without losing or
 corrupting writes. Value files of rows that are replaced or deleted are
 removed after the transaction commits, as diskcache does.
+
+The WAL is checkpointed by kv, not by SQLite's automatic checkpoint, which
+would run inside whichever commit crosses its threshold: on the event loop,
+for an inline write (a checkpoint syncs the database file: milliseconds).
+Every :data:`_CHECKPOINT_ROWS` rows written, the next write runs in the
+store's thread and checkpoints after its commit.
 """
 
 from __future__ import annotations
@@ -70,6 +76,15 @@ _SELECT_DOOMED = (
     " WHERE raw = 1 AND key IN ({marks})"
 )
 _DELETE_KEYS = "DELETE FROM Cache WHERE raw = 1 AND key IN ({marks})"
+_DELETE_KEYS_RETURNING = (
+    "DELETE FROM Cache WHERE raw = 1 AND key IN ({marks})"
+    " RETURNING filename, (expire_time IS NULL OR expire_time > ?)"
+)
+_HAS_RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)
+"""Whether this SQLite has ``DELETE ... RETURNING`` (one statement instead of two)."""
+
+_CHECKPOINT_ROWS = 250
+"""Rows written between two checkpoints of the WAL (see :meth:`CacheFile.writing`)."""
 _KEY_PAGE = (
     "SELECT key FROM Cache WHERE key > ? AND raw = 1 AND typeof(key) = 'text'"
     " AND (expire_time IS NULL OR expire_time > ?) ORDER BY key LIMIT ?"
@@ -171,6 +186,7 @@ class CacheFile:
         self.max_size = max_size
         self._connection: sqlite3.Connection | None = None
         self._page_size = 4096
+        self._checkpointed = 0  # the connection's total_changes at the last checkpoint
 
     @property
     def path(self) -> str:
@@ -196,6 +212,7 @@ class CacheFile:
             connection.execute("PRAGMA auto_vacuum = FULL")
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute("PRAGMA wal_autocheckpoint = 0")  # see writing()
             with _transaction(connection, timeout=self.timeout):
                 for statement in SCHEMA:
                     connection.execute(statement)
@@ -231,6 +248,26 @@ class CacheFile:
             self.open()
         assert self._connection is not None
         return self._connection
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE``) on the connection.
+
+        Once :data:`_CHECKPOINT_ROWS` rows were written since the last
+        checkpoint, the next write checkpoints the WAL after its commit
+        (``PASSIVE``: it waits for no reader or writer); running inline, it
+        raises :class:`~kv.blocking.WouldBlock` first, so that it runs in the
+        store's thread and the checkpoint's sync never holds the event loop.
+        """
+        connection = self.connection
+        due = connection.total_changes - self._checkpointed >= _CHECKPOINT_ROWS
+        if due and running_inline():
+            raise WouldBlock
+        with _transaction(connection, timeout=self.timeout):
+            yield connection
+        if due:
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            self._checkpointed = connection.total_changes
 
     def _remove_files(self, filenames: Iterable[object]) -> None:
         for filename in filenames:
@@ -327,7 +364,7 @@ class CacheFile:
         """Write ``(db_key, document, store_time, expire_time)`` rows; later ones win."""
         connection = self.connection
         old_files: list[object] = []
-        with _transaction(connection, timeout=self.timeout):
+        with self.writing():
             keys = [row[0] for row in rows]
             for chunk in _chunks(keys):
                 sql = _in(_SELECT_OLD_FILES, len(chunk))
@@ -359,7 +396,7 @@ class CacheFile:
         db_key, text, stored, expire = row
         connection = self.connection
         old_files: list[object] = []
-        with _transaction(connection, timeout=self.timeout):
+        with self.writing():
             current = connection.execute(_SELECT_ONE, (db_key,)).fetchone()
             if not _matches(current, version, now):
                 return False
@@ -374,7 +411,7 @@ class CacheFile:
     def delete_if(self, db_key: str, version: str, now: float) -> bool:
         """Delete ``db_key`` if its live row has ``version``; whether it did."""
         connection = self.connection
-        with _transaction(connection, timeout=self.timeout):
+        with self.writing():
             current = connection.execute(_SELECT_ONE, (db_key,)).fetchone()
             if not _matches(current, version, now):
                 return False
@@ -427,13 +464,18 @@ class CacheFile:
         unique = list(dict.fromkeys(db_keys))
         live = 0
         files: list[object] = []
-        with _transaction(connection, timeout=self.timeout):
+        with self.writing():
             for chunk in _chunks(unique):
-                sql = _in(_SELECT_DOOMED, len(chunk))
-                for filename, is_live in connection.execute(sql, (now, *chunk)):
+                if _HAS_RETURNING:
+                    sql = _in(_DELETE_KEYS_RETURNING, len(chunk))
+                    doomed = connection.execute(sql, (*chunk, now)).fetchall()
+                else:
+                    sql = _in(_SELECT_DOOMED, len(chunk))
+                    doomed = connection.execute(sql, (now, *chunk)).fetchall()
+                    connection.execute(_in(_DELETE_KEYS, len(chunk)), tuple(chunk))
+                for filename, is_live in doomed:
                     live += int(bool(is_live))
                     files.append(filename)
-                connection.execute(_in(_DELETE_KEYS, len(chunk)), tuple(chunk))
         self._remove_files(files)
         return live
 
@@ -447,7 +489,7 @@ class CacheFile:
             params = (lower, upper)
         has_live, select_files, delete = statements
         connection = self.connection
-        with _transaction(connection, timeout=self.timeout):
+        with self.writing():
             live = connection.execute(has_live, (*params, now)).fetchone()
             files = [name for (name,) in connection.execute(select_files, params)]
             connection.execute(delete, params)
@@ -457,7 +499,7 @@ class CacheFile:
     def cull(self, now: float, limit: int | None) -> int:
         """Delete rows that expired at or before ``now`` (at most ``limit``)."""
         connection = self.connection
-        with _transaction(connection, timeout=self.timeout):
+        with self.writing():
             rows = connection.execute(
                 "SELECT rowid, filename FROM Cache WHERE expire_time <= ?"
                 " ORDER BY expire_time LIMIT ?",
