@@ -241,6 +241,21 @@ async def test_bulk_calls_are_single_round_trips(
     await resp_checks.check_bulk_calls_are_single_round_trips(store, raw)
 
 
+async def test_limited_listing_is_exact_and_complete(
+    redis_server: ServerProcess, raw: redis.asyncio.Redis, resp_checks: ModuleType
+) -> None:
+    url = f"redis://127.0.0.1:{redis_server.port}/2"
+    await resp_checks.check_limited_listing(
+        lambda namespace: RedisStore(url, namespace=namespace), raw
+    )
+
+
+async def test_a_small_limit_is_one_scan(
+    store: RedisStore, raw: redis.asyncio.Redis, resp_checks: ModuleType
+) -> None:
+    await resp_checks.check_small_limit_is_one_scan(store, raw)
+
+
 async def test_destroy_deletes_only_owned_keys(
     redis_server: ServerProcess, raw: redis.asyncio.Redis, resp_checks: ModuleType
 ) -> None:

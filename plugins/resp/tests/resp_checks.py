@@ -9,6 +9,7 @@ round trip for a small request), ``TYPE``/``GET`` show what is stored.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -158,6 +159,94 @@ async def check_glob_characters_in_names(store: RespStore) -> None:
     for name in names:
         if name != "a*":
             assert await store.get("k", collection=name) == {"c": name}, name
+
+
+async def _fill(store: RespStore, collection: str, count: int, tag: str = "key") -> list[str]:
+    keys = [f"{tag}-{index}" for index in range(count)]
+    for start in range(0, count, 1000):
+        chunk = keys[start : start + 1000]
+        await store.put_many(chunk, [{"i": 1}] * len(chunk), collection=collection)
+    return keys
+
+
+async def check_limited_listing(make_store: Callable[[str | None], RespStore], raw: Any) -> None:
+    """keys(limit=N), iter_keys and collections(limit=N) are exact and complete, with a
+    namespace, beside another namespace, foreign keys, a sparse collection and many keys."""
+    store = make_store(f"lim-{uuid.uuid4().hex}")
+    other = make_store(f"oth-{uuid.uuid4().hex}")
+    foreign = [f"foreign-{index}".encode() for index in range(2000)]
+    try:
+        await raw.mset(dict.fromkeys(foreign, b"x"))
+        many = set(await _fill(store, "many", 10_000))
+        await _fill(other, "many", 3000)  # same collection name, other namespace
+        sparse = set(await _fill(store, "sparse", 5, "s"))
+        # An expired key is not listed by the server once it is gone.
+        await store.put("short", {"v": 1}, collection="sparse", ttl=0.001)
+        for limit in (0, 1, 2, 10, 99, 100, 1000, 1001, 9999, 10_000, 20_000):
+            found = await store.keys("many", limit=limit)
+            assert len(found) == min(limit, 10_000), limit
+            assert len(set(found)) == len(found), limit
+            assert set(found) <= many, limit
+        assert set(await store.keys("many")) == many
+        assert len(await store.keys("many")) == 10_000
+        walked = [key async for key in store.iter_keys("many", page_size=7)]
+        assert len(walked) == 10_000
+        assert set(walked) == many
+        # A collection of 5 (or 6) keys among 15,000 others: found however far they lie.
+        for limit in (1, 3, 5):
+            found = await store.keys("sparse", limit=limit)
+            assert len(found) == limit, limit
+            assert set(found) <= sparse | {"short"}, limit
+        assert set(await store.keys("sparse")) - {"short"} == sparse
+        assert await store.keys("missing", limit=10) == []
+        # Collections: distinct names, each once, the limit exact.
+        names = {f"c{index}" for index in range(30)}
+        for name in names:
+            await store.put("k", {"v": 1}, collection=name)
+        everything = names | {"many", "sparse"}
+        for limit in (1, 10, 31, 32, 100):
+            found = await store.collections(limit=limit)
+            assert len(found) == min(limit, len(everything)), limit
+            assert len(set(found)) == len(found), limit
+            assert set(found) <= everything, limit
+        assert set(await store.collections()) == everything
+    finally:
+        await raw.delete(*foreign)
+        await store.destroy()
+        await other.destroy()
+        await store.close()
+        await other.close()
+
+
+async def check_small_limit_is_one_scan(store: RespStore, raw: Any) -> None:
+    """keys(limit=N) for a small N on a collection of 10,000 keys (most of the
+    database, beside 2,000 keys of another collection) sends ONE ``SCAN``; a sparse
+    collection is found in a few growing ones (never a SCAN per COUNT of N)."""
+    keys = set(await _fill(store, "big", 10_000))
+    await _fill(store, "other", 2000)
+    few = set(await _fill(store, "few", 5))
+    for limit in (1, 10):
+        commands, reads = await measure(raw, lambda n=limit: store.keys("big", limit=n))
+        assert commands == {"scan": 1}, (limit, commands)
+        assert reads == 1, (limit, reads)
+    found = await store.keys("big", limit=10)
+    assert len(found) == 10
+    assert set(found) <= keys
+    commands, _ = await measure(raw, lambda: store.collections(limit=1))
+    assert commands == {"scan": 1}, commands
+    # A walk's first page comes from one SCAN sized to its page_size.
+    stats_before = await command_calls(raw)
+    walk = store.iter_keys("big", page_size=10)
+    first = [await walk.__anext__() for _ in range(10)]
+    await walk.aclose()
+    assert len(set(first)) == 10
+    assert (await command_calls(raw)).get("scan", 0) - stats_before.get("scan", 0) == 1
+    # 5 keys among 12,000: COUNT grows (x4) until they are found, so few SCANs.
+    for limit in (1, None):
+        commands, _ = await measure(raw, lambda n=limit: store.keys("few", limit=n))
+        assert set(commands) == {"scan"}, commands
+        assert commands["scan"] <= 12, (limit, commands)
+    assert set(await store.keys("few")) == few
 
 
 async def check_fault_recovery(

@@ -74,6 +74,7 @@ from kv_resp.atomic import (
 from kv_resp.driver import RespDriver, build_client, translate_error
 from kv_resp.keys import RespKeyLayout
 from kv_resp.options import DEFAULT_PORT, RespOptions, RespSchemes, RespTarget, parse_target
+from kv_resp.scan import ScanSize
 
 __all__ = ["RespStore", "ttl_milliseconds"]
 
@@ -498,20 +499,22 @@ class RespStore(
 
     # --- walking the keyspace ----------------------------------------------------
 
-    async def _scan(self, pattern: str, count: int) -> AsyncIterator[list[Any]]:
+    async def _scan(self, pattern: str, size: ScanSize) -> AsyncIterator[list[Any]]:
         """Every string key matching ``pattern``, in batches, on every node.
 
-        The cursor is followed until the server returns 0, so the walk is
-        complete; a batch may be empty (``MATCH`` filters after scanning) and
-        a key may come twice if the keyspace is resized meanwhile.
+        Each ``SCAN`` asks for ``size.count`` keys; the consumer reports what it
+        could use of each batch with ``size.record()``, which sizes the next
+        call. The cursor is followed until the server returns 0 (or the
+        consumer stops), so the walk is complete; a batch may be empty (``MATCH``
+        filters after scanning) and a key may come twice if the keyspace is
+        resized meanwhile.
         """
         here = self._clients.current or await self._clients.get()
         if not here.cluster:
             cursor: Any = 0
             while True:
-                cursor, batch = await self._scan_step(cursor, pattern, count)
-                if batch:
-                    yield batch
+                cursor, batch = await self._scan_step(cursor, pattern, size.count)
+                yield batch
                 if not int(cursor):
                     return
 
@@ -522,9 +525,8 @@ class RespStore(
         for node in await self._run(primaries):
             cursor = 0
             while True:
-                cursors, batch = await self._scan_step(cursor, pattern, count, node)
-                if batch:
-                    yield batch
+                cursors, batch = await self._scan_step(cursor, pattern, size.count, node)
+                yield batch
                 cursor = next(iter(cursors.values()), 0)
                 if not int(cursor):
                     break
@@ -546,10 +548,12 @@ class RespStore(
         )
 
     async def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
+        # keys(limit=N) asks for pages of N: the first SCAN is sized to answer it alone.
         layout = self.layout
         prefix_bytes = len(layout.collection_prefix(collection).encode("utf-8", "surrogatepass"))
+        size = ScanSize(page_size)
         seen: set[bytes | str] = set()
-        async for batch in self._scan(layout.collection_pattern(collection), page_size):
+        async for batch in self._scan(layout.collection_pattern(collection), size):
             page: list[str] = []
             for raw in batch:
                 if raw in seen:
@@ -558,27 +562,32 @@ class RespStore(
                 key = layout.key_in_collection(raw, prefix_bytes)
                 if key is not None:
                     page.append(key)
+            size.record(len(page))
             if page:
                 yield page
 
     async def _collection_pages(self, page_size: int) -> AsyncIterator[Sequence[str]]:
         layout = self.layout
+        size = ScanSize(page_size)
         seen: set[str] = set()
-        async for batch in self._scan(layout.owned_pattern, page_size):
+        async for batch in self._scan(layout.owned_pattern, size):
             page: list[str] = []
             for raw in batch:
                 names = layout.split(raw)
                 if names is not None and names[0] not in seen:
                     seen.add(names[0])
                     page.append(names[0])
+            size.record(len(page))
             if page:
                 yield page
 
     async def _unlink_matching(self, pattern: str, *, owned_only: bool) -> int:
         removed = 0
         split = self.layout.split
-        async for batch in self._scan(pattern, 1000):
+        size = ScanSize(1000)
+        async for batch in self._scan(pattern, size):
             names = [raw for raw in batch if split(raw) is not None] if owned_only else batch
+            size.record(len(names))
             if names:
                 removed += await self._unlink(names)
         return removed
