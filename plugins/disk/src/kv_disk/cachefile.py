@@ -83,7 +83,7 @@ _DELETE_KEYS_RETURNING = (
 _HAS_RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)
 """Whether this SQLite has ``DELETE ... RETURNING`` (one statement instead of two)."""
 
-_CHECKPOINT_ROWS = 250
+_CHECKPOINT_ROWS = 500
 """Rows written between two checkpoints of the WAL (see :meth:`CacheFile.writing`)."""
 _KEY_PAGE = (
     "SELECT key FROM Cache WHERE key > ? AND raw = 1 AND typeof(key) = 'text'"
@@ -136,15 +136,9 @@ def _in(template: str, count: int) -> str:
 
 
 @contextlib.contextmanager
-def _transaction(
-    connection: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE", *, timeout: float = 0.0
-) -> Iterator[None]:
-    """A transaction; ``timeout`` is the connection's busy timeout (seconds), put back
-    after an inline call begins without waiting."""
-    if running_inline():
-        _begin_without_waiting(connection, begin, timeout)
-    else:
-        connection.execute(begin)
+def _transaction(connection: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE") -> Iterator[None]:
+    """A transaction on ``connection``, rolled back if the block raises."""
+    connection.execute(begin)
     try:
         yield
         connection.execute("COMMIT")
@@ -154,19 +148,19 @@ def _transaction(
         raise
 
 
-def _begin_without_waiting(connection: sqlite3.Connection, begin: str, timeout: float) -> None:
-    """Begin a transaction on the event loop's thread, which must not wait for a lock:
-    if another connection holds it, :class:`~kv.blocking.WouldBlock` sends the
-    call to the store's thread, where it waits."""
-    connection.execute("PRAGMA busy_timeout = 0")
+def _connect(path: str, timeout: float) -> sqlite3.Connection:
+    """A connection in autocommit mode whose statements wait up to ``timeout``
+    seconds for another connection's lock (``0``: they fail at once)."""
+    connection = sqlite3.connect(
+        path, timeout=timeout, isolation_level=None, check_same_thread=False
+    )
     try:
-        connection.execute(begin)
-    except sqlite3.OperationalError as error:
-        if sqlite_error_code(error) in (SQLITE_BUSY, SQLITE_LOCKED):
-            raise WouldBlock from error
+        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute("PRAGMA wal_autocheckpoint = 0")  # see CacheFile.writing()
+    except BaseException:
+        connection.close()
         raise
-    finally:
-        connection.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+    return connection
 
 
 class CacheFile:
@@ -185,6 +179,9 @@ class CacheFile:
         self.timeout = timeout
         self.max_size = max_size
         self._connection: sqlite3.Connection | None = None
+        # The same database, for calls on the event loop's thread: its busy timeout
+        # is 0, so a statement that would wait for a lock fails at once instead.
+        self._inline_connection: sqlite3.Connection | None = None
         self._page_size = 4096
         self._checkpointed = 0  # the connection's total_changes at the last checkpoint
 
@@ -204,16 +201,12 @@ class CacheFile:
         if self._connection is not None:
             return
         os.makedirs(self.directory, exist_ok=True)
-        connection = sqlite3.connect(
-            self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
-        )
+        connection = _connect(self.path, self.timeout)
         try:
             # auto_vacuum only takes effect before the first table is created.
             connection.execute("PRAGMA auto_vacuum = FULL")
             connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")
-            connection.execute("PRAGMA wal_autocheckpoint = 0")  # see writing()
-            with _transaction(connection, timeout=self.timeout):
+            with _transaction(connection):
                 for statement in SCHEMA:
                     connection.execute(statement)
                 connection.executemany(
@@ -230,24 +223,38 @@ class CacheFile:
                     )
                     connection.execute(STORE_TIME_INDEX)
             self._page_size = int(connection.execute("PRAGMA page_size").fetchone()[0])
+            self._inline_connection = _connect(self.path, 0.0)
         except BaseException:
             connection.close()
             raise
         self._connection = connection
 
     def close(self) -> None:
-        """Close the connection (safe to call more than once)."""
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            connection.close()
+        """Close the connections (safe to call more than once)."""
+        for connection in (self._connection, self._inline_connection):
+            if connection is not None:
+                connection.close()
+        self._connection = self._inline_connection = None
 
     @property
     def connection(self) -> sqlite3.Connection:
-        """The open connection (opening it first if needed)."""
+        """The open connection for this call (opening it first if needed): running
+        inline, the one that never waits for a lock (see :meth:`waiting_inline`)."""
         if self._connection is None:
             self.open()
-        assert self._connection is not None
-        return self._connection
+        connection = self._inline_connection if running_inline() else self._connection
+        assert connection is not None
+        return connection
+
+    @staticmethod
+    def waiting_inline(error: BaseException) -> bool:
+        """Whether ``error`` says a call running inline would have waited for a lock
+        (then nothing was changed: the call runs again in the store's thread)."""
+        return (
+            isinstance(error, sqlite3.OperationalError)
+            and sqlite_error_code(error) in (SQLITE_BUSY, SQLITE_LOCKED)
+            and running_inline()
+        )
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[sqlite3.Connection]:
@@ -260,14 +267,18 @@ class CacheFile:
         store's thread and the checkpoint's sync never holds the event loop.
         """
         connection = self.connection
-        due = connection.total_changes - self._checkpointed >= _CHECKPOINT_ROWS
+        due = self._changes() - self._checkpointed >= _CHECKPOINT_ROWS
         if due and running_inline():
             raise WouldBlock
-        with _transaction(connection, timeout=self.timeout):
+        with _transaction(connection):
             yield connection
         if due:
             connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            self._checkpointed = connection.total_changes
+            self._checkpointed = self._changes()
+
+    def _changes(self) -> int:
+        """Rows written through this file's connections since they opened."""
+        return sum(c.total_changes for c in (self._connection, self._inline_connection) if c)
 
     def _remove_files(self, filenames: Iterable[object]) -> None:
         for filename in filenames:

@@ -24,16 +24,16 @@ Options (query or keywords; see :class:`~kv_disk.plugin.DiskOptions`):
 from __future__ import annotations
 
 import os
-import threading
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from kv.blocking import BlockingCalls
+from kv.blocking import BlockingCalls, Engine, WouldBlock
 from kv.entry import StoredEntry
-from kv.errors import DeserializationError, KeyValueError, StoreConnectionError
+from kv.errors import DeserializationError, KeyValueError
 from kv.store import AtomicMixin, FullStore
-from kv_disk.cachefile import Fetched
+from kv_disk.cachefile import CacheFile, Fetched
 from kv_disk.errors import translate_disk_error
 from kv_disk.layouts import Layout, PerCollectionLayout, SingleLayout
 from kv_disk.plugin import DISK_CAPABILITIES, PLUGIN, DiskOptions, LayoutName
@@ -70,8 +70,7 @@ class DiskStore(AtomicMixin, FullStore, plugin=PLUGIN):
     ) -> None:
         super().__init__(options, **keywords)
         self._calls = BlockingCalls(max_threads=1, inline_budget=self.options.inline_budget)
-        self._lock = threading.Lock()
-        self._layout: Layout | None = None
+        self._engine = Engine[Layout](self._calls, closed="The store is closed", lock=True)
 
     def __repr__(self) -> str:
         size = "" if self.options.max_size is None else f" max_size={self.options.max_size}"
@@ -81,21 +80,27 @@ class DiskStore(AtomicMixin, FullStore, plugin=PLUGIN):
 
     # --- running blocking calls ----------------------------------------------------
 
+    @property
+    def _layout(self) -> Layout | None:
+        return self._engine.handle
+
     async def _run(self, call: Callable[[Layout], T], *, inline: bool = False) -> T:
-        """Run ``call(layout)`` in a worker thread, one call at a time (or ``inline``,
-        on the event loop: SQLite's readers never wait for writers in WAL mode, and a
-        write that finds the database locked runs again in the thread, see
-        :func:`kv_disk.cachefile._transaction`)."""
-        layout = self._layout
-        if layout is None:
-            raise StoreConnectionError("The store is closed")
-        lock = self._lock
+        """Run ``call(layout)`` in the store's thread, one call at a time, or
+        ``inline``, on the event loop, through connections that never wait for a
+        lock: SQLite's readers never wait for writers in WAL mode, and a call that
+        finds the database locked runs again in the thread (see :mod:`kv.blocking`)."""
+        if not inline:
+            return await self._engine.run(call)
 
-        def locked() -> T:
-            with lock:
+        def without_waiting(layout: Layout) -> T:
+            try:
                 return call(layout)
+            except sqlite3.OperationalError as error:
+                if CacheFile.waiting_inline(error):
+                    raise WouldBlock from error
+                raise
 
-        return await self._calls(locked, inline=inline)
+        return await self._engine.run(without_waiting, inline=True)
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -104,26 +109,13 @@ class DiskStore(AtomicMixin, FullStore, plugin=PLUGIN):
         layout = kind(
             self.options.directory, timeout=self.options.timeout, max_size=self.options.max_size
         )
-        lock = self._lock
-
-        def open_layout() -> None:
-            with lock:
-                layout.open()
-
-        await self._calls.finish(open_layout)
-        self._layout = layout
+        await self._engine.finish(layout.open)
+        self._engine.handle = layout
 
     async def _close(self) -> None:
-        layout, self._layout = self._layout, None
-        if layout is None:
-            return
-        lock = self._lock
-
-        def close() -> None:
-            with lock:
-                layout.close()
-
-        await self._calls.finish(close)
+        layout = self._engine.close()
+        if layout is not None:
+            await self._engine.finish(layout.close)
 
     # --- entries -------------------------------------------------------------------
 
