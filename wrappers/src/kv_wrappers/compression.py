@@ -36,6 +36,7 @@ import kv
 from kv.capabilities import Capabilities
 from kv.errors import DeserializationError, EntryTooLargeError, InvalidOptionError
 from kv.values import dump_value, load_value
+from kv_wrappers._size import surely_shorter
 from kv_wrappers.transform import ValueTransformWrapper
 
 __all__ = [
@@ -116,8 +117,11 @@ class CompressionWrapper(ValueTransformWrapper):
     def _encode_value(
         self, value: Mapping[str, Any], *, key: str, collection: str | None
     ) -> Mapping[str, Any]:
+        small = self.min_size_to_compress
+        if surely_shorter(value, small) and COMPRESSED_DATA_KEY not in value:
+            return value  # the usual small value, passed on without encoding it here
         text = dump_value(value)
-        if len(text) < self.min_size_to_compress and COMPRESSED_DATA_KEY not in value:
+        if len(text) < small and COMPRESSED_DATA_KEY not in value:
             return value
         limit = self.max_decompressed_size
         if limit is not None and len(text) > limit:

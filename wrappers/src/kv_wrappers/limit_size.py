@@ -8,6 +8,7 @@ bytes is written. Reads are never filtered.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -16,6 +17,7 @@ import kv
 from kv.capabilities import Capabilities
 from kv.errors import EntryTooLargeError, EntryTooSmallError, InvalidOptionError
 from kv.values import dump_value
+from kv_wrappers._size import surely_shorter
 from kv_wrappers.transform import DROP, Encoded, ValueTransformWrapper
 
 __all__ = ["LimitSizeWrapper"]
@@ -70,6 +72,8 @@ class LimitSizeWrapper(ValueTransformWrapper):
             )
         self.raise_on_too_small = bool(raise_on_too_small)
         self.raise_on_too_large = bool(raise_on_too_large)
+        # Values surely shorter than this many bytes are within max_size.
+        self._below = sys.maxsize if self.max_size is None else self.max_size + 1
         super().__init__(key_value)
 
     def _adjust_capabilities(self, capabilities: Capabilities) -> Capabilities:
@@ -83,6 +87,8 @@ class LimitSizeWrapper(ValueTransformWrapper):
         self, value: Mapping[str, Any], *, key: str, collection: str | None
     ) -> Encoded:
         """``value`` itself if its size is within the limits, else ``DROP`` or an error."""
+        if self.min_size is None and surely_shorter(value, self._below):
+            return value  # the usual small value, passed on without encoding it here
         size = len(dump_value(value))
         if self.min_size is not None and size < self.min_size:
             if not self.raise_on_too_small:
