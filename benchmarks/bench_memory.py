@@ -9,7 +9,9 @@ Measures, in one run:
   least work that also returns a fresh object on every read;
 * the time to ``import kv`` and ``kv.connect("memory://")`` in a fresh
   interpreter (median of 15, bytecode compiled as in an installed wheel), and
-  the first call, which compiles the runtime type checks;
+  of the first call, ``import anyio`` and the start of its event loop included
+  (what the runtime type checks add to a first call alone:
+  ``benchmarks/bench_startup.py``);
 * memory per entry at 100 000 small entries ``{"name": "Alice", "n": i}``.
 
 Prints a Markdown table for docs/performance.md.
@@ -164,7 +166,7 @@ def main() -> None:
         print(f"| {name} | {raw_ns:,.0f} | {ours_ns:,.0f} | {ours_ns / raw_ns:.2f}x |")
     print()
     print(f"- import kv + connect('memory://'): {import_ms:.1f} ms (median of {runs})")
-    print(f"- first call (compiles the runtime type checks): {first_ms:.1f} ms")
+    print(f"- import anyio + first call in a new event loop: {first_ms:.1f} ms")
     print(f"- memory per small entry at 100 000 entries: {per_entry:.0f} bytes")
 
 
