@@ -220,10 +220,10 @@ async def check_limited_listing(make_store: Callable[[str | None], RespStore], r
 
 async def check_small_limit_is_one_scan(store: RespStore, raw: Any) -> None:
     """keys(limit=N) for a small N on a collection of 10,000 keys (most of the
-    database, beside 2,000 keys of another collection) sends ONE ``SCAN``; a sparse
+    database, beside 500 keys of another collection) sends ONE ``SCAN``; a sparse
     collection is found in a few growing ones (never a SCAN per COUNT of N)."""
     keys = set(await _fill(store, "big", 10_000))
-    await _fill(store, "other", 2000)
+    await _fill(store, "other", 500)
     few = set(await _fill(store, "few", 5))
     for limit in (1, 10):
         commands, reads = await measure(raw, lambda n=limit: store.keys("big", limit=n))
@@ -241,7 +241,7 @@ async def check_small_limit_is_one_scan(store: RespStore, raw: Any) -> None:
     await walk.aclose()
     assert len(set(first)) == 10
     assert (await command_calls(raw)).get("scan", 0) - stats_before.get("scan", 0) == 1
-    # 5 keys among 12,000: COUNT grows (x4) until they are found, so few SCANs.
+    # 5 keys among 10,500: COUNT grows (x4) until they are found, so few SCANs.
     for limit in (1, None):
         commands, _ = await measure(raw, lambda n=limit: store.keys("few", limit=n))
         assert set(commands) == {"scan"}, commands

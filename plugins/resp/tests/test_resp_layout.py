@@ -58,6 +58,22 @@ def test_split_inverts_key(namespace: str | None) -> None:
         assert layout.key_in_collection(name.encode(), len(prefix.encode())) == key
 
 
+@pytest.mark.parametrize("namespace", [None, "n:s"])
+def test_keys_in_collection_reads_a_scan_batch(namespace: str | None) -> None:
+    layout = RespKeyLayout(namespace)
+    for collection in NAMES:
+        prefix = layout.collection_prefix(collection)
+        cut = len(prefix.encode())
+        names = [layout.key(collection, key) for key in NAMES]
+        # The usual batch (bytes, all UTF-8) and a user client's str names.
+        assert layout.keys_in_collection([n.encode() for n in names], cut) == NAMES
+        assert layout.keys_in_collection(names, cut) == NAMES
+        # A name that is not UTF-8, and the bare prefix (an empty key), are skipped.
+        odd = [names[0].encode(), prefix.encode() + b"\xff", prefix.encode(), names[1].encode()]
+        assert layout.keys_in_collection(odd, cut) == NAMES[:2]
+        assert layout.keys_in_collection([], cut) == []
+
+
 def test_layouts_never_claim_each_other_s_keys() -> None:
     layouts = [RespKeyLayout(None), RespKeyLayout("a"), RespKeyLayout("ab"), RespKeyLayout("a:b")]
     for owner, other in itertools.permutations(layouts, 2):

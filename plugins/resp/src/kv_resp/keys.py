@@ -22,6 +22,7 @@ therefore *owns* exactly the string keys that parse in its own form, and
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from kv.errors import InvalidOptionError, KeyValueError
 from kv.names import (
@@ -107,6 +108,27 @@ class RespKeyLayout:
         except UnicodeDecodeError:
             return None
         return key or None
+
+    def keys_in_collection(self, batch: list[Any], prefix_bytes: int) -> list[str]:
+        """The kv keys of a ``SCAN`` batch matched by :meth:`collection_pattern`, in order.
+
+        One list comprehension for the usual batch (bytes names, all UTF-8, none
+        empty); any other batch goes name by name through
+        :meth:`key_in_collection`, which skips what is not a kv key.
+        """
+        try:
+            keys = [bytes(raw[prefix_bytes:]).decode("utf-8") for raw in batch]
+        except (TypeError, UnicodeDecodeError):  # str names (a user's client), or not UTF-8
+            keys = []
+        else:
+            if all(keys):
+                return keys
+        found = []
+        for raw in batch:
+            key = self.key_in_collection(raw, prefix_bytes)
+            if key is not None:
+                found.append(key)
+        return found
 
     def split(self, raw: bytes | str) -> tuple[str, str] | None:
         """``(collection, key)`` of a server key this store owns, else ``None``."""

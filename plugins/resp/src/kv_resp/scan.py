@@ -9,9 +9,12 @@ database holds.
 :class:`ScanSize` sizes a walk that wants about ``want`` useful keys per call
 (the page size; for ``keys(limit=N)``, ``N``):
 
-* the first call asks for ``want`` plus a quarter and a few more, so when the
+* the first call asks for ``want`` plus an eighth and two more, so when the
   collection is most of the keyspace one call answers a small limit, and a
-  few expired or foreign keys do not force a second round trip;
+  few expired or foreign keys do not force a second round trip (the server
+  examines whole hash buckets, so a call returns at least ``COUNT`` keys
+  before filtering unless the cursor ends; each key in the reply costs the
+  client a few microseconds to parse, so the headroom stays small);
 * every later call is sized from what the walk has seen so far: the share of
   examined keys that were useful predicts how many keys to examine for
   ``want`` more; a walk that has found nothing yet looks four times further
@@ -44,7 +47,7 @@ class ScanSize:
     def __init__(self, want: int) -> None:
         want = max(1, want)
         self.want = want
-        self.first = min(want + want // 4 + 8, MAX_COUNT)
+        self.first = min(want + want // 8 + 2, MAX_COUNT)
         self.count = self.first
         """``COUNT`` of the next call."""
         self.asked = 0

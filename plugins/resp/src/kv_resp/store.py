@@ -48,7 +48,7 @@ import contextlib
 import math
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from kv.entry import StoredEntry, decode_document, encode_document
@@ -82,6 +82,9 @@ T = TypeVar("T")
 
 _UNLIMITED = sys.maxsize
 """The number of call slots of a store without ``max_connections``."""
+
+_PATTERNS_KEPT = 256
+"""Collections whose ``SCAN`` pattern a store keeps (then it starts over)."""
 
 _FIRST_SLOTS = 8
 """Call slots open at first (the rest open as calls wait, see :class:`_LoopClient`)."""
@@ -236,6 +239,8 @@ class RespStore(
         self.layout: RespKeyLayout = RespKeyLayout(parsed.namespace)
         """The store's key layout (namespace and patterns)."""
         self._prefix = self.layout.prefix
+        self._patterns: dict[str, tuple[str, int]] = {}
+        """``SCAN MATCH`` pattern and prefix length (bytes) of the collections listed."""
         self._user_client: Any = parsed.client
         self._timeout = parsed.socket_timeout
         self._clients: PerLoop[_LoopClient] = PerLoop(
@@ -499,7 +504,7 @@ class RespStore(
 
     # --- walking the keyspace ----------------------------------------------------
 
-    async def _scan(self, pattern: str, size: ScanSize) -> AsyncIterator[list[Any]]:
+    async def _scan(self, pattern: str, size: ScanSize) -> AsyncGenerator[list[Any], None]:
         """Every string key matching ``pattern``, in batches, on every node.
 
         Each ``SCAN`` asks for ``size.count`` keys; the consumer reports what it
@@ -550,36 +555,46 @@ class RespStore(
     async def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
         # keys(limit=N) asks for pages of N: the first SCAN is sized to answer it alone.
         layout = self.layout
-        prefix_bytes = len(layout.collection_prefix(collection).encode("utf-8", "surrogatepass"))
+        found = self._patterns.get(collection)
+        if found is None:
+            if len(self._patterns) >= _PATTERNS_KEPT:
+                self._patterns.clear()
+            prefix = layout.collection_prefix(collection).encode("utf-8", "surrogatepass")
+            found = self._patterns[collection] = (
+                layout.collection_pattern(collection),
+                len(prefix),
+            )
+        pattern, prefix_bytes = found
         size = ScanSize(page_size)
         seen: set[bytes | str] = set()
-        async for batch in self._scan(layout.collection_pattern(collection), size):
-            page: list[str] = []
-            for raw in batch:
-                if raw in seen:
-                    continue
-                seen.add(raw)
-                key = layout.key_in_collection(raw, prefix_bytes)
-                if key is not None:
-                    page.append(key)
-            size.record(len(page))
-            if page:
-                yield page
+        # Closed here when the caller stops early, not later by the loop's finalizer.
+        walk = self._scan(pattern, size)
+        async with contextlib.aclosing(walk):
+            async for batch in walk:
+                # A name may come again if the keyspace was resized meanwhile.
+                fresh = [raw for raw in dict.fromkeys(batch) if raw not in seen]
+                seen.update(fresh)
+                page = layout.keys_in_collection(fresh, prefix_bytes)
+                size.record(len(page))
+                if page:
+                    yield page
 
     async def _collection_pages(self, page_size: int) -> AsyncIterator[Sequence[str]]:
         layout = self.layout
         size = ScanSize(page_size)
         seen: set[str] = set()
-        async for batch in self._scan(layout.owned_pattern, size):
-            page: list[str] = []
-            for raw in batch:
-                names = layout.split(raw)
-                if names is not None and names[0] not in seen:
-                    seen.add(names[0])
-                    page.append(names[0])
-            size.record(len(page))
-            if page:
-                yield page
+        walk = self._scan(layout.owned_pattern, size)
+        async with contextlib.aclosing(walk):
+            async for batch in walk:
+                page: list[str] = []
+                for raw in batch:
+                    names = layout.split(raw)
+                    if names is not None and names[0] not in seen:
+                        seen.add(names[0])
+                        page.append(names[0])
+                size.record(len(page))
+                if page:
+                    yield page
 
     async def _unlink_matching(self, pattern: str, *, owned_only: bool) -> int:
         removed = 0
