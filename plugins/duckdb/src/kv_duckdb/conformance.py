@@ -45,7 +45,7 @@ class DuckDBConformanceHooks:
         table = store.options.table
         if store.options.in_memory:
             await store.setup()
-            return await store._run(
+            return await store._engine.run(
                 lambda connection: _overwrite(connection, table, collection, key)
             )
         await store.close()

@@ -40,8 +40,9 @@ URL forms::
 from __future__ import annotations
 
 import os
+import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -49,7 +50,7 @@ from typing import Any, TypeVar
 import duckdb
 
 from kv import dirlock
-from kv.blocking import BlockingCalls
+from kv.blocking import BlockingCalls, Engine, WouldBlock, running_inline
 from kv.dirlock import DirectoryBusyError, open_when_unlocked
 from kv.entry import StoredEntry
 from kv.errors import (
@@ -84,6 +85,13 @@ _COLUMNS = {
 """The columns (and DuckDB types) an existing table must have."""
 
 _LOCK_MESSAGE = "Could not set lock on file"
+
+_SIZE_UNITS = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+
+_INLINE_WAL_SHARE = 0.5
+"""A write runs inline only while the WAL is below this share of DuckDB's
+``checkpoint_threshold``: the write that crosses it checkpoints, rewriting the
+database file, which must not happen on the event loop."""
 
 
 class _Statements:
@@ -147,6 +155,9 @@ class _Statements:
             " FROM (SELECT unnest(?::VARCHAR[]) AS k, unnest(?::VARCHAR[]) AS v)"
         )
         # Deletes expired rows of these keys too; only live ones are counted.
+        self.delete = sql(
+            "DELETE FROM {table} WHERE collection = ? AND key = ? RETURNING epoch(expires_at)"
+        )
         self.delete_many = sql(
             "DELETE FROM {table}"
             " WHERE collection = ? AND key IN (SELECT unnest(?::VARCHAR[]))"
@@ -196,8 +207,12 @@ class DuckDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
     Nothing is opened until the first call (or :meth:`setup`); the parent
     directory, the file, the table and its indexes are created then if
     missing. A ``":memory:"`` store keeps its entries only until it is closed
-    and does not declare ``persistent``. Every DuckDB call runs in a worker
-    thread, one at a time.
+    and does not declare ``persistent``. DuckDB calls run one at a time: a
+    point call (one key) on the event loop's own thread, under
+    ``inline_budget`` (5 ms by default, see :mod:`kv.blocking`), since a
+    worker-thread hop costs more than a point read here; bulk calls, listing,
+    cull, and a write whose commit may checkpoint (the write-ahead log past
+    half of DuckDB's ``checkpoint_threshold``) in a worker thread.
 
     Options (keywords, or a :class:`~kv_duckdb.plugin.DuckDBOptions`): ``path``
     (the first positional argument), ``table``, ``lock_timeout``,
@@ -215,30 +230,52 @@ class DuckDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
     ) -> None:
         super().__init__(options, **keywords)
         self._sql = _Statements(self.options.table)
-        self._connection: duckdb.DuckDBPyConnection | None = None
+        calls = BlockingCalls(max_threads=1, inline_budget=self.options.inline_budget)
+        self._engine = Engine[duckdb.DuckDBPyConnection](
+            calls, closed="The DuckDB connection is closed"
+        )
         self._lock_token: str | None = None
-        self._calls = BlockingCalls(max_threads=1)
+        self._wal = None if self.options.in_memory else self.options.path + ".wal"
+        self._wal_limit = 0  # bytes of WAL below which a write may run inline (set on open)
 
     def __repr__(self) -> str:
         return f"<DuckDBStore path={self.options.path!r} table={self.options.table!r}>"
 
     # --- running SQL -------------------------------------------------------------
 
-    async def _run(self, call: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        """Run ``call(connection)`` in a worker thread, one call at a time."""
-        connection = self._connection
-        if connection is None:
-            raise StoreConnectionError("The DuckDB connection is closed")
-        return await self._calls(call, connection)
+    @property
+    def _connection(self) -> duckdb.DuckDBPyConnection | None:
+        """The open connection, else ``None``."""
+        return self._engine.handle
 
-    async def _fetch(self, sql: str, parameters: Sequence[object]) -> list[tuple[Any, ...]]:
-        return await self._run(partial(_fetch_all, sql, parameters))
+    @_connection.setter
+    def _connection(self, connection: duckdb.DuckDBPyConnection | None) -> None:
+        self._engine.handle = connection
+
+    async def _fetch(
+        self, sql: str, parameters: Sequence[object], *, inline: bool = False
+    ) -> list[tuple[Any, ...]]:
+        """Run one statement and fetch its rows (``inline``: a point call, see
+        :class:`DuckDBStore`)."""
+        return await self._engine.run(partial(_fetch_all, sql, parameters), inline=inline)
+
+    async def _write(self, sql: str, parameters: Sequence[object]) -> list[tuple[Any, ...]]:
+        """Run a one-row write and fetch its ``RETURNING`` rows: inline (see
+        :class:`DuckDBStore`) while the write-ahead log is far from a checkpoint."""
+        wal, limit = self._wal, self._wal_limit
+
+        def write(connection: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+            if wal is not None and running_inline() and _wal_size(wal) >= limit:
+                raise WouldBlock  # this commit may checkpoint: in the worker thread
+            return connection.execute(sql, parameters).fetchall()
+
+        return await self._engine.run(write, inline=True)
 
     # --- lifecycle ---------------------------------------------------------------
 
     async def _open(self) -> None:
         self._connection = await open_when_unlocked(
-            lambda: self._calls.finish(self._connect),
+            lambda: self._engine.finish(self._connect),
             is_locked=lambda error: isinstance(error, DirectoryBusyError) or _is_lock_error(error),
             lock_timeout=self.options.lock_timeout,
             locked_error=lambda error: self._locked_error(),
@@ -284,19 +321,21 @@ class DuckDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             )
         for statement in self._sql.create_indexes:
             connection.execute(statement)
+        row = connection.execute("SELECT current_setting('checkpoint_threshold')").fetchone()
+        self._wal_limit = int(_INLINE_WAL_SHARE * _size(row[0] if row else None))
 
     async def _close(self) -> None:
-        connection, self._connection = self._connection, None
+        connection = self._engine.close()
         token, self._lock_token = self._lock_token, None
         if connection is not None:
-            await self._calls.finish(
+            await self._engine.finish(
                 dirlock.close_and_release, _close_connection, connection, token
             )
 
     # --- entries -----------------------------------------------------------------
 
     async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
-        rows = await self._fetch(self._sql.get, (collection, key))
+        rows = await self._fetch(self._sql.get, (collection, key), inline=True)
         return _entry(key, *rows[0]) if rows else None
 
     async def _get_entries(
@@ -311,19 +350,19 @@ class DuckDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None
     ) -> None:
         params = (collection, key, entry.json(), entry.created_at, entry.expires_at)
-        await self._run(partial(_execute, self._sql.put, params))
+        await self._write(self._sql.put, params)
 
     async def _put_entry_if_absent(
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None
     ) -> bool:
         now = entry.created_at
         params = (collection, key, entry.json(), now, entry.expires_at, now)
-        return bool(await self._fetch(self._sql.put_if_absent, params))
+        return bool(await self._write(self._sql.put_if_absent, params))
 
     async def _get_versioned_entry(
         self, collection: str, key: str
     ) -> tuple[StoredEntry, str] | None:
-        rows = await self._fetch(self._sql.get_versioned, (collection, key))
+        rows = await self._fetch(self._sql.get_versioned, (collection, key), inline=True)
         if not rows:
             return None
         value, expires_at, version = rows[0]
@@ -334,13 +373,13 @@ class DuckDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
     ) -> bool:
         now = entry.created_at
         params = (entry.json(), now, entry.expires_at, collection, key, now, version)
-        return bool(await self._fetch(self._sql.put_if_version, params))
+        return bool(await self._write(self._sql.put_if_version, params))
 
     async def _delete_entry_if_version(
         self, collection: str, key: str, version: str, now: float
     ) -> bool:
         params = (collection, key, now, version)
-        return bool(await self._fetch(self._sql.delete_if_version, params))
+        return bool(await self._write(self._sql.delete_if_version, params))
 
     async def _put_entries(
         self,
@@ -358,13 +397,17 @@ class DuckDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             list(latest),
             [entry.json() for entry in latest.values()],
         )
-        await self._run(partial(_execute, self._sql.put_many, params))
+        await self._engine.run(partial(_execute, self._sql.put_many, params))
+
+    async def _delete_entry(self, collection: str, key: str) -> bool:
+        rows = await self._write(self._sql.delete, (collection, key))
+        return bool(rows) and _is_live(rows[0][0], time.time())
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         unique = list(dict.fromkeys(keys))
         rows = await self._fetch(self._sql.delete_many, (collection, unique))
         now = time.time()
-        return sum(1 for (expires_at,) in rows if expires_at is None or expires_at > now)
+        return sum(1 for (expires_at,) in rows if _is_live(expires_at, now))
 
     # --- capabilities ------------------------------------------------------------
 
@@ -379,15 +422,17 @@ class DuckDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
         return [row[0] for row in rows]
 
     async def _destroy(self) -> bool:
-        return await self._run(partial(_count, self._sql.destroy, ())) > 0
+        return await self._engine.run(partial(_count, self._sql.destroy, ())) > 0
 
     async def _destroy_collection(self, collection: str) -> bool:
-        return await self._run(partial(_count, self._sql.destroy_collection, (collection,))) > 0
+        return (
+            await self._engine.run(partial(_count, self._sql.destroy_collection, (collection,))) > 0
+        )
 
     async def _cull(self, now: float, limit: int | None) -> int:
         if limit is None:
-            return await self._run(partial(_count, self._sql.cull, (now,)))
-        return await self._run(partial(_count, self._sql.cull_some, (now, limit)))
+            return await self._engine.run(partial(_count, self._sql.cull, (now,)))
+        return await self._engine.run(partial(_count, self._sql.cull_some, (now, limit)))
 
     # --- errors --------------------------------------------------------------------
 
@@ -440,6 +485,25 @@ def _count(sql: str, parameters: Sequence[object], connection: duckdb.DuckDBPyCo
     """Run a DELETE and return how many rows it removed."""
     row = connection.execute(sql, parameters).fetchone()
     return int(row[0]) if row else 0
+
+
+def _wal_size(wal: str) -> int:
+    """Bytes of the database's write-ahead log (0 when there is none)."""
+    try:
+        return os.stat(wal).st_size
+    except OSError:
+        return 0
+
+
+def _size(setting: object) -> int:
+    """Bytes of a DuckDB size setting such as ``'16.0 MiB'`` (0 if not understood)."""
+    match = re.fullmatch(r"([0-9.]+)\s*(bytes|[KMGT]iB)", str(setting).strip())
+    return int(float(match[1]) * _SIZE_UNITS[match[2]]) if match else 0
+
+
+def _is_live(expires_at: float | None, now: float) -> bool:
+    """Whether a deleted row's expiry (``RETURNING epoch(expires_at)``) was still ahead."""
+    return expires_at is None or expires_at > now
 
 
 def _close_connection(connection: duckdb.DuckDBPyConnection) -> None:

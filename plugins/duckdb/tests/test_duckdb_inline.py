@@ -1,0 +1,106 @@
+"""duckdb:// point calls: inline on the event loop, in the worker thread near a checkpoint."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import anyio
+import pytest
+
+from kv.blocking import running_inline
+from kv_duckdb.plugin import DUCKDB_INLINE_BUDGET
+from kv_duckdb.store import DuckDBStore, _size
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[DuckDBStore]:
+    store = DuckDBStore(tmp_path / "kv.duckdb", sweep_interval=None)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+class _Where:
+    """Wraps the store's connection and records where each statement ran."""
+
+    def __init__(self, store: DuckDBStore) -> None:
+        assert store._connection is not None
+        self.connection = store._connection
+        self.inline: list[bool] = []
+        self.threads: set[int] = set()
+        store._connection = self  # type: ignore[assignment]
+
+    def execute(self, sql: str, parameters: object = None) -> object:
+        self.inline.append(running_inline())
+        self.threads.add(threading.get_ident())
+        return self.connection.execute(sql, parameters)
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+async def test_point_calls_run_inline(store: DuckDBStore) -> None:
+    await store.setup()
+    assert store.options.inline_budget == DUCKDB_INLINE_BUDGET
+    where = _Where(store)
+    await store.put("k", {"v": 1}, ttl=60)
+    assert await store.get("k") == {"v": 1}
+    assert await store.put_if_absent("k", {"v": 2}) is False
+    assert await store.delete("k") is True
+    assert await store.delete("k") is False
+    assert where.inline == [True] * 5
+    assert where.threads == {threading.get_ident()}
+
+
+async def test_a_write_near_a_checkpoint_runs_in_the_thread(store: DuckDBStore) -> None:
+    await store.setup()
+    assert store._wal_limit > 0  # half of DuckDB's checkpoint_threshold
+    store._wal_limit = 0  # as if the log had grown to it: every write may checkpoint
+    where = _Where(store)
+    await store.put("k", {"v": 1})
+    assert await store.get("k") == {"v": 1}  # a read never checkpoints
+    assert await store.delete("k") is True
+    # Each write tried inline, gave up before running its statement, ran in the thread.
+    assert where.inline == [False, True, False]
+
+
+async def test_no_budget_runs_every_call_in_the_thread(tmp_path: Path) -> None:
+    store = DuckDBStore(tmp_path / "kv.duckdb", inline_budget=None, sweep_interval=None)
+    try:
+        await store.setup()
+        where = _Where(store)
+        await store.put("k", {"v": 1})
+        assert await store.get("k") == {"v": 1}
+        assert where.inline == [False, False]
+    finally:
+        await store.close()
+
+
+async def test_delete_of_one_key_counts_only_a_live_entry(store: DuckDBStore) -> None:
+    await store.put("short", {"v": 1}, ttl=0.05)
+    await store.put("long", {"v": 2}, ttl=3600)
+    with anyio.fail_after(30):
+        while await store.get("short") is not None:
+            await anyio.sleep(0.02)
+    assert await store.delete("short") is False  # expired: removed, not counted
+    assert await store.delete("long") is True
+    assert store._connection is not None
+    assert store._connection.execute("SELECT count(*) FROM kv_entries").fetchone() == (0,)
+
+
+def test_size_settings() -> None:
+    assert _size("16.0 MiB") == 16 << 20
+    assert _size("292.9 KiB") == int(292.9 * 1024)
+    assert _size("100 bytes") == 100
+    assert _size("lots") == 0
+    assert _size(None) == 0
