@@ -32,9 +32,22 @@ a timeout. Enumeration is limited per step (each name fetched),
 
 from __future__ import annotations
 
+import asyncio
 import math
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any, SupportsFloat, TypeVar
+import sys
+import time
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Generator,
+    Mapping,
+    Sequence,
+)
+from types import CoroutineType
+from typing import Any, Generic, SupportsFloat, TypeVar
 
 import anyio
 
@@ -48,6 +61,55 @@ from kv_wrappers.base import BaseWrapper, close_walk
 __all__ = ["TimeoutWrapper"]
 
 T = TypeVar("T")
+
+_clock = time.perf_counter
+"""Measures how long a call has run."""
+
+
+def _on_asyncio() -> bool:
+    """Whether an asyncio event loop runs this call (and ``asyncio.timeout`` exists)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # trio
+        return False
+    return _HAS_ASYNCIO_TIMEOUT
+
+
+_HAS_ASYNCIO_TIMEOUT = sys.version_info >= (3, 11)
+
+
+class _Resumed(Generic[T]):
+    """Awaits the rest of ``call``, a coroutine whose first step already ran and gave ``step``.
+
+    What ``await call`` would do from there: every object the coroutine yields
+    goes to the event loop, and everything the loop sends or throws (a
+    cancellation) goes back to the coroutine.
+    """
+
+    __slots__ = ("_call", "_step")
+
+    def __init__(self, call: Coroutine[Any, Any, T], step: object) -> None:
+        self._call = call
+        self._step = step
+
+    def __await__(self) -> Generator[Any, Any, T]:
+        call, step = self._call, self._step
+        while True:
+            try:
+                sent = yield step
+            except GeneratorExit:  # noqa: PERF203 - once per suspension, as await
+                call.close()
+                raise
+            except BaseException as error:  # a cancellation, say: the coroutine handles it
+                try:
+                    step = call.throw(error)
+                except StopIteration as done:
+                    return done.value  # type: ignore[no-any-return]
+            else:
+                try:
+                    step = call.send(sent)
+                except StopIteration as done:
+                    return done.value  # type: ignore[no-any-return]
 
 
 class TimeoutWrapper(BaseWrapper):
@@ -78,13 +140,12 @@ class TimeoutWrapper(BaseWrapper):
         operation: str,
         collection: str | None,
         key: str | None,
-        scope: anyio.CancelScope,
+        waited: float,
         *,
         writes: bool,
     ) -> StoreTimeoutError:
-        """The error of a call that ``scope`` (this wrapper's deadline) cancelled."""
+        """The error of a call this wrapper's deadline cancelled after ``waited`` seconds."""
         store = getattr(self.key_value, "store_name", None) or type(self.key_value).__name__
-        waited = anyio.current_time() - (scope.deadline - self.timeout)
         message = f"{operation} did not finish within {self.timeout:g} seconds"
         message += f" (gave up after {waited:.2f} s)"
         if writes:
@@ -99,6 +160,10 @@ class TimeoutWrapper(BaseWrapper):
             key=key,
         )
 
+    def _waited(self, scope: anyio.CancelScope) -> float:
+        """Seconds since ``scope`` (of this wrapper's deadline) was entered."""
+        return anyio.current_time() - (scope.deadline - self.timeout)
+
     async def _limit(
         self,
         call: Callable[[], Awaitable[T]],
@@ -111,23 +176,111 @@ class TimeoutWrapper(BaseWrapper):
         with anyio.move_on_after(self.timeout) as scope:
             return await call()
         # Only reached when this scope cancelled the call.
-        raise self._expired(operation, collection, key, scope, writes=writes)
+        raise self._expired(operation, collection, key, self._waited(scope), writes=writes)
+
+    async def _run(
+        self,
+        call: Awaitable[T],
+        operation: str,
+        collection: str | None,
+        key: str | None,
+        *,
+        writes: bool,
+    ) -> T:
+        """Await ``call`` (the wrapped store's call, not started yet) within the deadline.
+
+        Under asyncio the call starts at once, with no cancel scope: a call
+        that finishes without waiting (``memory://``, an inline engine call)
+        cannot be interrupted anyway, and is simply done. Only a call that
+        waits gets a deadline (:meth:`_rest`), counted from its start. Other
+        event loops (trio), and awaitables that are not coroutines, get an
+        anyio cancel scope around the whole call (:meth:`_scoped`).
+        """
+        if type(call) is not CoroutineType or not _on_asyncio():
+            return await self._scoped(call, operation, collection, key, writes=writes)
+        started = _clock()
+        try:
+            step = call.send(None)
+        except StopIteration as done:
+            done_value: T = done.value
+            return done_value
+        return await self._rest(call, step, started, operation, collection, key, writes=writes)
+
+    async def _scoped(
+        self,
+        call: Awaitable[T],
+        operation: str,
+        collection: str | None,
+        key: str | None,
+        *,
+        writes: bool,
+    ) -> T:
+        """Await ``call`` inside an anyio cancel scope with this wrapper's deadline."""
+        with anyio.move_on_after(self.timeout) as scope:
+            return await call
+        # Only reached when this scope cancelled the call.
+        raise self._expired(operation, collection, key, self._waited(scope), writes=writes)
+
+    async def _rest(
+        self,
+        call: Coroutine[Any, Any, T],
+        step: object,
+        started: float,
+        operation: str,
+        collection: str | None,
+        key: str | None,
+        *,
+        writes: bool,
+    ) -> T:
+        """Await the rest of ``call`` (asyncio): it started at ``started``, now waits on ``step``.
+
+        The deadline is an ``asyncio.timeout``, which can be entered while the
+        call is already under way (an anyio scope must be entered before it).
+        """
+        if sys.version_info >= (3, 11):
+            deadline = asyncio.timeout(self.timeout - (_clock() - started))
+            try:
+                async with deadline:
+                    return await _Resumed(call, step)
+            except TimeoutError:
+                if not deadline.expired():
+                    raise  # the wrapped store's own
+            # Only reached when this deadline cancelled the call.
+            waited = _clock() - started
+            raise self._expired(operation, collection, key, waited, writes=writes)
+        raise AssertionError("never called before Python 3.11 (see _on_asyncio)")
+
+    # --- the protocol: the call's first step without a cancel scope (see _run) -------------
 
     @typechecked
     async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
         """Return the value of ``key``, or raise ``StoreTimeoutError`` in time."""
-        with anyio.move_on_after(self.timeout) as scope:
-            return await self.key_value.get(key, collection=collection)
-        raise self._expired("get", collection, key, scope, writes=False)
+        call = self.key_value.get(key, collection=collection)
+        if type(call) is not CoroutineType or not _on_asyncio():
+            return await self._scoped(call, "get", collection, key, writes=False)
+        started = _clock()
+        try:
+            step = call.send(None)
+        except StopIteration as done:
+            done_value: dict[str, Any] | None = done.value
+            return done_value
+        return await self._rest(call, step, started, "get", collection, key, writes=False)
 
     @typechecked
     async def ttl(
         self, key: str, *, collection: str | None = None
     ) -> tuple[dict[str, Any] | None, float | None]:
         """Return ``(value, remaining seconds)``, or raise ``StoreTimeoutError`` in time."""
-        with anyio.move_on_after(self.timeout) as scope:
-            return await self.key_value.ttl(key, collection=collection)
-        raise self._expired("ttl", collection, key, scope, writes=False)
+        call = self.key_value.ttl(key, collection=collection)
+        if type(call) is not CoroutineType or not _on_asyncio():
+            return await self._scoped(call, "ttl", collection, key, writes=False)
+        started = _clock()
+        try:
+            step = call.send(None)
+        except StopIteration as done:
+            done_value: tuple[dict[str, Any] | None, float | None] = done.value
+            return done_value
+        return await self._rest(call, step, started, "ttl", collection, key, writes=False)
 
     @typechecked
     async def put(
@@ -139,34 +292,69 @@ class TimeoutWrapper(BaseWrapper):
         ttl: SupportsFloat | None = None,
     ) -> None:
         """Store ``value``, or raise ``StoreTimeoutError`` in time."""
-        with anyio.move_on_after(self.timeout) as scope:
-            return await self.key_value.put(key, value, collection=collection, ttl=ttl)
-        raise self._expired("put", collection, key, scope, writes=True)
+        call = self.key_value.put(key, value, collection=collection, ttl=ttl)
+        if type(call) is not CoroutineType or not _on_asyncio():
+            return await self._scoped(call, "put", collection, key, writes=True)
+        started = _clock()
+        try:
+            step = call.send(None)
+        except StopIteration:
+            return None
+        return await self._rest(call, step, started, "put", collection, key, writes=True)
 
     @typechecked
     async def delete(self, key: str, *, collection: str | None = None) -> bool:
         """Delete ``key``, or raise ``StoreTimeoutError`` in time."""
-        with anyio.move_on_after(self.timeout) as scope:
-            return await self.key_value.delete(key, collection=collection)
-        raise self._expired("delete", collection, key, scope, writes=True)
+        call = self.key_value.delete(key, collection=collection)
+        if type(call) is not CoroutineType or not _on_asyncio():
+            return await self._scoped(call, "delete", collection, key, writes=True)
+        started = _clock()
+        try:
+            step = call.send(None)
+        except StopIteration as done:
+            done_value: bool = done.value
+            return done_value
+        return await self._rest(call, step, started, "delete", collection, key, writes=True)
 
     @typechecked
     async def get_many(
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[dict[str, Any] | None]:
         """Return the values of ``keys``, or raise ``StoreTimeoutError`` in time."""
-        with anyio.move_on_after(self.timeout) as scope:
-            return await self.key_value.get_many(keys, collection=collection)
-        raise self._expired(f"get_many of {len(keys)} keys", collection, None, scope, writes=False)
+        call = self.key_value.get_many(keys, collection=collection)
+        if type(call) is not CoroutineType or not _on_asyncio():
+            return await self._scoped(
+                call, f"get_many of {len(keys)} keys", collection, None, writes=False
+            )
+        started = _clock()
+        try:
+            step = call.send(None)
+        except StopIteration as done:
+            done_value: list[dict[str, Any] | None] = done.value
+            return done_value
+        return await self._rest(
+            call, step, started, f"get_many of {len(keys)} keys", collection, None, writes=False
+        )
 
     @typechecked
     async def ttl_many(
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[tuple[dict[str, Any] | None, float | None]]:
         """Return ``(value, remaining seconds)`` per key, or raise in time."""
-        with anyio.move_on_after(self.timeout) as scope:
-            return await self.key_value.ttl_many(keys, collection=collection)
-        raise self._expired(f"ttl_many of {len(keys)} keys", collection, None, scope, writes=False)
+        call = self.key_value.ttl_many(keys, collection=collection)
+        if type(call) is not CoroutineType or not _on_asyncio():
+            return await self._scoped(
+                call, f"ttl_many of {len(keys)} keys", collection, None, writes=False
+            )
+        started = _clock()
+        try:
+            step = call.send(None)
+        except StopIteration as done:
+            done_value: list[tuple[dict[str, Any] | None, float | None]] = done.value
+            return done_value
+        return await self._rest(
+            call, step, started, f"ttl_many of {len(keys)} keys", collection, None, writes=False
+        )
 
     @typechecked
     async def put_many(
@@ -178,17 +366,36 @@ class TimeoutWrapper(BaseWrapper):
         ttl: SupportsFloat | None = None,
     ) -> None:
         """Store several values, or raise ``StoreTimeoutError`` in time."""
-        with anyio.move_on_after(self.timeout) as scope:
-            return await self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
-        raise self._expired(f"put_many of {len(keys)} keys", collection, None, scope, writes=True)
+        call = self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
+        if type(call) is not CoroutineType or not _on_asyncio():
+            return await self._scoped(
+                call, f"put_many of {len(keys)} keys", collection, None, writes=True
+            )
+        started = _clock()
+        try:
+            step = call.send(None)
+        except StopIteration:
+            return None
+        return await self._rest(
+            call, step, started, f"put_many of {len(keys)} keys", collection, None, writes=True
+        )
 
     @typechecked
     async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
         """Delete ``keys``, or raise ``StoreTimeoutError`` in time."""
-        with anyio.move_on_after(self.timeout) as scope:
-            return await self.key_value.delete_many(keys, collection=collection)
-        raise self._expired(
-            f"delete_many of {len(keys)} keys", collection, None, scope, writes=True
+        call = self.key_value.delete_many(keys, collection=collection)
+        if type(call) is not CoroutineType or not _on_asyncio():
+            return await self._scoped(
+                call, f"delete_many of {len(keys)} keys", collection, None, writes=True
+            )
+        started = _clock()
+        try:
+            step = call.send(None)
+        except StopIteration as done:
+            done_value: int = done.value
+            return done_value
+        return await self._rest(
+            call, step, started, f"delete_many of {len(keys)} keys", collection, None, writes=True
         )
 
     # --- optional capabilities ---------------------------------------------------------
@@ -218,7 +425,9 @@ class TimeoutWrapper(BaseWrapper):
                         return
                     fetched = True
                 if not fetched:
-                    raise self._expired(operation, collection, None, scope, writes=False)
+                    raise self._expired(
+                        operation, collection, None, self._waited(scope), writes=False
+                    )
                 yield name
         finally:
             await close_walk(walk)
@@ -229,7 +438,9 @@ class TimeoutWrapper(BaseWrapper):
     async def _pass_destroy_collection(self, collection: str) -> bool:
         with anyio.move_on_after(self.timeout) as scope:
             return await super()._pass_destroy_collection(collection)
-        raise self._expired("destroy_collection", collection, None, scope, writes=True)
+        raise self._expired(
+            "destroy_collection", collection, None, self._waited(scope), writes=True
+        )
 
     async def _pass_cull(self) -> int:
         return await self._limit(super()._pass_cull, "cull", None, None, writes=True)
@@ -241,14 +452,12 @@ class TimeoutWrapper(BaseWrapper):
         collection: str | None,
         ttl: SupportsFloat | None,
     ) -> bool:
-        with anyio.move_on_after(self.timeout) as scope:
-            return await super()._pass_put_if_absent(key, value, collection, ttl)
-        raise self._expired("put_if_absent", collection, key, scope, writes=True)
+        call = super()._pass_put_if_absent(key, value, collection, ttl)
+        return await self._run(call, "put_if_absent", collection, key, writes=True)
 
     async def _pass_get_versioned(self, key: str, collection: str | None) -> Versioned | None:
-        with anyio.move_on_after(self.timeout) as scope:
-            return await super()._pass_get_versioned(key, collection)
-        raise self._expired("get_versioned", collection, key, scope, writes=False)
+        call = super()._pass_get_versioned(key, collection)
+        return await self._run(call, "get_versioned", collection, key, writes=False)
 
     async def _pass_put_if_version(
         self,
@@ -258,11 +467,9 @@ class TimeoutWrapper(BaseWrapper):
         collection: str | None,
         ttl: SupportsFloat | None,
     ) -> bool:
-        with anyio.move_on_after(self.timeout) as scope:
-            return await super()._pass_put_if_version(key, value, version, collection, ttl)
-        raise self._expired("put_if_version", collection, key, scope, writes=True)
+        call = super()._pass_put_if_version(key, value, version, collection, ttl)
+        return await self._run(call, "put_if_version", collection, key, writes=True)
 
     async def _pass_delete_if_version(self, key: str, version: str, collection: str | None) -> bool:
-        with anyio.move_on_after(self.timeout) as scope:
-            return await super()._pass_delete_if_version(key, version, collection)
-        raise self._expired("delete_if_version", collection, key, scope, writes=True)
+        call = super()._pass_delete_if_version(key, version, collection)
+        return await self._run(call, "delete_if_version", collection, key, writes=True)
