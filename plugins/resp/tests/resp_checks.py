@@ -359,6 +359,33 @@ async def check_calls_in_flight(store: RespStore, count: int = 1000) -> None:
     )
     failed = [result for result in mixed if isinstance(result, BaseException)]
     assert not failed, f"{len(failed)} of {count} mixed calls failed, first: {failed[0]!r}"
+    # Bulk calls and deletes at once: the first ones take free slots (the direct
+    # path), the rest wait for one (the gated path); every answer is right.
+    groups = [keys[i : i + 10] for i in range(0, count, 10)]
+    written = await asyncio.gather(
+        *(
+            store.put_many(group, [{"g": i}] * len(group), collection="flight")
+            for i, group in enumerate(groups)
+        ),
+        return_exceptions=True,
+    )
+    assert not [result for result in written if isinstance(result, BaseException)]
+    read = await asyncio.gather(
+        *(store.get_many(group, collection="flight") for group in groups),
+        return_exceptions=True,
+    )
+    assert read == [[{"g": i}] * len(group) for i, group in enumerate(groups)]
+    halves = [(group[:5], group[5:]) for group in groups]
+    deleted = await asyncio.gather(
+        *(
+            store.delete_many(first, collection="flight")
+            if i % 2
+            else store.delete(first[0], collection="flight")
+            for i, (first, _) in enumerate(halves)
+        ),
+        return_exceptions=True,
+    )
+    assert deleted == [len(first) if i % 2 else True for i, (first, _) in enumerate(halves)]
 
 
 async def connected_clients(raw: Any) -> int:

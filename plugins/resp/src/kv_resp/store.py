@@ -315,6 +315,15 @@ class RespStore(
             return here
         return None
 
+    def _free_standalone_slot(self) -> _LoopClient | None:
+        """:meth:`_free_slot` for a multi-key command sent as it is (``MGET``, ``MSET``,
+        ``DEL``): ``None`` on a cluster client too, which splits them by slot."""
+        here = self._clients.current
+        if here is not None and here.free > 0 and not here.cluster:
+            here.free -= 1
+            return here
+        return None
+
     async def _run(self, call: Callable[[Any], Awaitable[T]]) -> T:
         """``call(client)`` with the running loop's client, in a call slot, in time."""
         here = self._free_slot()
@@ -382,7 +391,14 @@ class RespStore(
 
     async def _delete_entry(self, collection: str, key: str) -> bool:
         name = self._prefix + compound_key(collection, key)
-        deleted = await self._run(lambda client: client.delete(name))
+        here = self._free_slot()
+        if here is None:
+            deleted = await self._run(lambda client: client.execute_command("DEL", name))
+        else:
+            try:
+                deleted = await here.client.execute_command("DEL", name)
+            finally:
+                here.release()
         return bool(deleted)
 
     # --- atomic operations (kv_resp.atomic) ---------------------------------------
@@ -442,14 +458,21 @@ class RespStore(
         self, collection: str, keys: Sequence[str]
     ) -> Sequence[StoredEntry | None]:
         names = self._names(collection, keys)
-        # One MGET; a cluster client groups the keys by slot, one pipeline per node.
-        raws = await self._run(
-            lambda client: (
-                client.mget_nonatomic(names)
-                if isinstance(client, self.driver.cluster_client)
-                else client.mget(names)
+        here = self._free_standalone_slot()
+        if here is not None:  # the hot path: one MGET
+            try:
+                raws = await here.client.execute_command("MGET", *names)
+            finally:
+                here.release()
+        else:
+            # One MGET; a cluster client groups the keys by slot, one pipeline per node.
+            raws = await self._run(
+                lambda client: (
+                    client.mget_nonatomic(names)
+                    if isinstance(client, self.driver.cluster_client)
+                    else client.mget(names)
+                )
             )
-        )
         entries: list[StoredEntry | None] = []
         append = entries.append
         for key, raw in zip(keys, raws):
@@ -477,6 +500,13 @@ class RespStore(
         ]
         if ttl is None:
             mapping = dict(zip(names, documents))  # later duplicates win
+            here = self._free_standalone_slot()
+            if here is not None:  # the hot path: one MSET
+                try:
+                    await here.client.execute_command("MSET", *_pairs(mapping))
+                finally:
+                    here.release()
+                return
             await self._run(
                 lambda client: (
                     client.mset_nonatomic(mapping)
@@ -498,6 +528,12 @@ class RespStore(
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         names = self._names(collection, keys)
+        here = self._free_standalone_slot()
+        if here is not None:  # the hot path: one DEL
+            try:
+                return int(await here.client.execute_command("DEL", *names))
+            finally:
+                here.release()
         # One DEL; a cluster client splits it by slot, one pipeline per node.
         deleted = await self._run(lambda client: client.delete(*names))
         return int(deleted)
@@ -616,6 +652,11 @@ class RespStore(
     async def _destroy_collection(self, collection: str) -> bool:
         pattern = self.layout.collection_pattern(collection)
         return await self._unlink_matching(pattern, owned_only=False) > 0
+
+
+def _pairs(mapping: dict[str, str]) -> list[str]:
+    """``MSET``'s arguments: name, document, name, document, ..."""
+    return [item for pair in mapping.items() for item in pair]
 
 
 def _seconds(now: float | None) -> str:
