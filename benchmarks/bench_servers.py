@@ -24,7 +24,8 @@ of 10 keys, ``keys(limit=10)`` on a collection of 10,000 keys, and ``keys()``
 of that whole collection (``--ops`` / 100 calls per round, at least one).
 Natively: ``SCAN ... MATCH ... COUNT`` until the limit or the cursor's end
 (COUNT 10 for the limit, 1,000 for the whole collection), keys decoded and
-their collection prefix cut off; ``SELECT key ... ORDER BY key [LIMIT 10]``.
+their collection prefix cut off; on PostgreSQL kv's own page query for the
+limit, and one ``SELECT key ... ORDER BY key`` for the whole collection.
 The raw side lists the keys kv wrote (same layout); py-key-value has its own
 collection (its own database on Redis, its own table on PostgreSQL).
 
@@ -266,7 +267,8 @@ class MemcachedRaw(Side):
 
 class PostgresRaw(Side):
     """One dedicated asyncpg connection (the fastest way asyncpg offers: no pool, its
-    statement cache) running kv's SQL on kv's table."""
+    statement cache) with the kv store's ``command_timeout``, running kv's SQL on kv's
+    table."""
 
     def __init__(self, dsn: str, table: str) -> None:
         super().__init__()
@@ -281,9 +283,12 @@ class PostgresRaw(Side):
     async def open(self) -> None:
         import asyncpg
 
-        self.pool = await asyncpg.connect(self.dsn)
+        timeout = kv.connect(self.dsn).options.command_timeout  # type: ignore[attr-defined]
+        self.pool = await asyncpg.connect(self.dsn, command_timeout=timeout)
 
     def call(self, operation: str, index: int) -> Call | None:
+        from kv_postgresql.names import TOKEN
+
         pool, sql = self.pool, self.sql
         loads, dumps, now = json.loads, json.dumps, time.time
         if operation == "get":
@@ -322,8 +327,8 @@ class PostgresRaw(Side):
             return put_many
         if operation.startswith("keys(limit"):
 
-            async def keys_limit() -> list[str]:
-                rows = await pool.fetch(f"{self.keys_sql} LIMIT {LIMIT}", LISTED, now())
+            async def keys_limit() -> list[str]:  # kv's page query, first page
+                rows = await pool.fetch(sql.key_page, LISTED, "", now(), LIMIT, TOKEN)
                 return [row[0] for row in rows]
 
             return keys_limit

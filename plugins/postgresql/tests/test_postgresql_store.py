@@ -293,6 +293,30 @@ async def test_enumeration_is_ordered_and_paged(
     assert walked == [*names, "paged"]
 
 
+async def test_a_limit_reads_one_page_of_its_size_and_leaves_nothing_behind(
+    store: PostgreSQLStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = [f"k{i:04d}" for i in range(2500)]
+    await store.put_many(keys, [{}] * len(keys), collection="big")
+    for name in ("a", "b", "c"):
+        await store.put("k", {}, collection=name)
+    sent = count_statements(store, monkeypatch)
+    for limit in (1, 10, 999, 1000, 1001, 2500, 3000):
+        del sent[:]
+        tasks = len(asyncio.all_tasks())
+        assert await store.keys("big", limit=limit) == keys[:limit]
+        # No walk is left for the loop's finalizer to close (it would make a task
+        # in the next loop iteration, one per call).
+        await asyncio.sleep(0)
+        assert len(asyncio.all_tasks()) == tasks, limit
+        assert len(sent) == -(-min(limit, 2500) // 1000), (limit, len(sent))  # pages of 1000
+    assert await store.keys("big") == keys
+    tasks = len(asyncio.all_tasks())
+    assert await store.collections(limit=2) == ["a", "b"]
+    await asyncio.sleep(0)
+    assert len(asyncio.all_tasks()) == tasks
+
+
 async def test_pages_continue_after_the_stored_name_not_the_name_read(
     store: PostgreSQLStore, raw_pg: asyncpg.Connection, table: str
 ) -> None:

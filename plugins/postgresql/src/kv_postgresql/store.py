@@ -386,14 +386,14 @@ class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
 
     # --- optional capabilities ----------------------------------------------------------
 
-    async def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
-        stored = stored_collection(collection)
-        async for page in self._keyset_pages(self._sql.key_page, page_size, stored):
-            yield page
+    # The walk itself, not a generator around it: the base closes it when the caller
+    # stops early (an inner generator would be left to the loop's finalizer, a task
+    # per keys(limit=N) call).
+    def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
+        return self._keyset_pages(self._sql.key_page, page_size, stored_collection(collection))
 
-    async def _collection_pages(self, page_size: int) -> AsyncIterator[Sequence[str]]:
-        async for page in self._keyset_pages(self._sql.collection_page, page_size):
-            yield page
+    def _collection_pages(self, page_size: int) -> AsyncIterator[Sequence[str]]:
+        return self._keyset_pages(self._sql.collection_page, page_size)
 
     async def _keyset_pages(
         self, statement: str, page_size: int, *first: object
