@@ -185,6 +185,41 @@ async def test_sub_second_ttl_is_rounded_up_natively_and_exact_on_read(
     assert await store.get("short", collection="ttl") is None  # memcached may still hold it
 
 
+async def test_delete_tells_live_entries_from_expired_ones_memcached_still_holds(
+    store: MemcachedStore, raw: aiomcache.Client
+) -> None:
+    now = time.time()
+    documents = {
+        # An entry past its expiry that memcached still holds (exptime 0 here).
+        "old": encode_document(
+            StoredEntry('{"v":1}', now - 10, now - 5), collection="d", key="old"
+        ),
+        "live": encode_document(StoredEntry('{"v":1}', now, now + 60), collection="d", key="live"),
+        # No TTL, but the value has a field of that name (read, not taken for an expiry).
+        "plain": encode_document(
+            StoredEntry('{"expires_at":"2000-01-01T00:00:00+00:00"}', now, None),
+            collection="d",
+            key="plain",
+        ),
+        "bare": encode_document(StoredEntry('{"v":1}', now, None), collection="d", key="bare"),
+    }
+
+    async def write_all() -> None:
+        for key, document in documents.items():
+            await raw.set(f"d::{key}".encode(), document.encode())
+
+    await write_all()
+    assert [await store.delete(key, collection="d") for key in documents] == [
+        False,
+        True,
+        True,
+        True,
+    ]
+    assert await raw.get(b"d::old") is None  # deleted all the same
+    await write_all()
+    assert await store.delete_many([*documents, "missing"], collection="d") == 3
+
+
 # --- sizes ---------------------------------------------------------------------------
 
 

@@ -347,10 +347,16 @@ async def _close_ring(ring: Ring[MemcachedServer]) -> None:
         await server.close()
 
 
+_EXPIRY_FIELD = b'"expires_at"'
+"""The expiry's field name as kv and py-key-value write it in a document."""
+
+
 def _live(raw: bytes | None, now: float) -> bool:
     """Whether a deleted item held an unexpired entry (unreadable ones count as live)."""
     if raw is None:
         return True  # written between the read and the delete
+    if _EXPIRY_FIELD not in raw:
+        return True  # no expiry anywhere in it: an entry without a TTL, not parsed
     try:
         return not decode_document(raw).is_expired(now)
     except DeserializationError:
