@@ -212,7 +212,10 @@ class RenamingWrapper(BaseWrapper):
     async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
         """Return the value of ``key``, stored under its renamed name."""
         physical, where = self._key(key, collection), self._collection(collection)
-        return await self._call(lambda: self.key_value.get(physical, collection=where))
+        try:
+            return await self.key_value.get(physical, collection=where)
+        except KeyValueError as error:
+            self._reraise(error)
 
     @typechecked
     async def ttl(
@@ -220,7 +223,10 @@ class RenamingWrapper(BaseWrapper):
     ) -> tuple[dict[str, Any] | None, float | None]:
         """Return ``(value, remaining seconds)`` of ``key``, stored under its renamed name."""
         physical, where = self._key(key, collection), self._collection(collection)
-        return await self._call(lambda: self.key_value.ttl(physical, collection=where))
+        try:
+            return await self.key_value.ttl(physical, collection=where)
+        except KeyValueError as error:
+            self._reraise(error)
 
     @typechecked
     async def put(
@@ -233,13 +239,19 @@ class RenamingWrapper(BaseWrapper):
     ) -> None:
         """Store ``value`` for ``key`` under the renamed names."""
         physical, where = self._key(key, collection), self._collection(collection)
-        await self._call(lambda: self.key_value.put(physical, value, collection=where, ttl=ttl))
+        try:
+            await self.key_value.put(physical, value, collection=where, ttl=ttl)
+        except KeyValueError as error:
+            self._reraise(error)
 
     @typechecked
     async def delete(self, key: str, *, collection: str | None = None) -> bool:
         """Delete ``key``, stored under its renamed name."""
         physical, where = self._key(key, collection), self._collection(collection)
-        return await self._call(lambda: self.key_value.delete(physical, collection=where))
+        try:
+            return await self.key_value.delete(physical, collection=where)
+        except KeyValueError as error:
+            self._reraise(error)
 
     @typechecked
     async def get_many(
@@ -247,7 +259,10 @@ class RenamingWrapper(BaseWrapper):
     ) -> list[dict[str, Any] | None]:
         """Return the values of ``keys``, in order."""
         physical, where = self._keys(keys, collection), self._collection(collection)
-        return await self._call(lambda: self.key_value.get_many(physical, collection=where))
+        try:
+            return await self.key_value.get_many(physical, collection=where)
+        except KeyValueError as error:
+            self._reraise(error)
 
     @typechecked
     async def ttl_many(
@@ -255,7 +270,10 @@ class RenamingWrapper(BaseWrapper):
     ) -> list[tuple[dict[str, Any] | None, float | None]]:
         """Return ``(value, remaining seconds)`` for each of ``keys``, in order."""
         physical, where = self._keys(keys, collection), self._collection(collection)
-        return await self._call(lambda: self.key_value.ttl_many(physical, collection=where))
+        try:
+            return await self.key_value.ttl_many(physical, collection=where)
+        except KeyValueError as error:
+            self._reraise(error)
 
     @typechecked
     async def put_many(
@@ -268,15 +286,19 @@ class RenamingWrapper(BaseWrapper):
     ) -> None:
         """Store several values under the renamed names."""
         physical, where = self._keys(keys, collection), self._collection(collection)
-        await self._call(
-            lambda: self.key_value.put_many(physical, values, collection=where, ttl=ttl)
-        )
+        try:
+            await self.key_value.put_many(physical, values, collection=where, ttl=ttl)
+        except KeyValueError as error:
+            self._reraise(error)
 
     @typechecked
     async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
         """Delete ``keys``; return how many existed."""
         physical, where = self._keys(keys, collection), self._collection(collection)
-        return await self._call(lambda: self.key_value.delete_many(physical, collection=where))
+        try:
+            return await self.key_value.delete_many(physical, collection=where)
+        except KeyValueError as error:
+            self._reraise(error)
 
     # --- atomic operations: the same renaming, one call of the wrapped store each ---------
 

@@ -90,14 +90,18 @@ class DefaultValueWrapper(BaseWrapper):
     @typechecked
     async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
         """Return the value of ``key``, or a copy of the default."""
-        return self._or_default(await self.key_value.get(key, collection=collection))
+        value = await self.key_value.get(key, collection=collection)
+        return load_value(self._default_json) if value is None else value
 
     @typechecked
     async def ttl(
         self, key: str, *, collection: str | None = None
     ) -> tuple[dict[str, Any] | None, float | None]:
         """Return ``(value, remaining)``, or ``(default, default_ttl)`` for a miss."""
-        return self._ttl_or_default(await self.key_value.ttl(key, collection=collection))
+        result = await self.key_value.ttl(key, collection=collection)
+        if result[0] is None:
+            return load_value(self._default_json), self.default_ttl
+        return result
 
     @typechecked
     async def get_many(

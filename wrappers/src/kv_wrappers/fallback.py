@@ -125,32 +125,44 @@ class FallbackWrapper(BaseWrapper):
     @typechecked
     async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
         """Return the value of ``key`` from the primary, else from the fallback."""
-        return await self._read("get", lambda store: store.get(key, collection=collection))
+        try:
+            return await self.primary_key_value.get(key, collection=collection)
+        except self.fallback_on as error:
+            _log.debug("%s falls back after %s", "get", type(error).__name__)
+            return await self.fallback_key_value.get(key, collection=collection)
 
     @typechecked
     async def ttl(
         self, key: str, *, collection: str | None = None
     ) -> tuple[dict[str, Any] | None, float | None]:
         """Return ``(value, remaining seconds)`` from the primary, else the fallback."""
-        return await self._read("ttl", lambda store: store.ttl(key, collection=collection))
+        try:
+            return await self.primary_key_value.ttl(key, collection=collection)
+        except self.fallback_on as error:
+            _log.debug("%s falls back after %s", "ttl", type(error).__name__)
+            return await self.fallback_key_value.ttl(key, collection=collection)
 
     @typechecked
     async def get_many(
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[dict[str, Any] | None]:
         """Return the values of ``keys`` from the primary, else from the fallback."""
-        return await self._read(
-            "get_many", lambda store: store.get_many(keys, collection=collection)
-        )
+        try:
+            return await self.primary_key_value.get_many(keys, collection=collection)
+        except self.fallback_on as error:
+            _log.debug("%s falls back after %s", "get_many", type(error).__name__)
+            return await self.fallback_key_value.get_many(keys, collection=collection)
 
     @typechecked
     async def ttl_many(
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[tuple[dict[str, Any] | None, float | None]]:
         """Return ``(value, remaining seconds)`` for each key, primary else fallback."""
-        return await self._read(
-            "ttl_many", lambda store: store.ttl_many(keys, collection=collection)
-        )
+        try:
+            return await self.primary_key_value.ttl_many(keys, collection=collection)
+        except self.fallback_on as error:
+            _log.debug("%s falls back after %s", "ttl_many", type(error).__name__)
+            return await self.fallback_key_value.ttl_many(keys, collection=collection)
 
     @typechecked
     async def put(
@@ -162,9 +174,14 @@ class FallbackWrapper(BaseWrapper):
         ttl: SupportsFloat | None = None,
     ) -> None:
         """Store ``value`` in the primary (or the fallback, see ``write_to_fallback``)."""
-        await self._write(
-            "put", lambda store: store.put(key, value, collection=collection, ttl=ttl)
-        )
+        if not self.write_to_fallback:
+            await self.primary_key_value.put(key, value, collection=collection, ttl=ttl)
+            return
+        try:
+            await self.primary_key_value.put(key, value, collection=collection, ttl=ttl)
+        except self.fallback_on as error:
+            _log.debug("%s falls back after %s", "put", type(error).__name__)
+            await self.fallback_key_value.put(key, value, collection=collection, ttl=ttl)
 
     @typechecked
     async def put_many(
@@ -176,22 +193,36 @@ class FallbackWrapper(BaseWrapper):
         ttl: SupportsFloat | None = None,
     ) -> None:
         """Store several values in the primary (or the fallback)."""
-        await self._write(
-            "put_many",
-            lambda store: store.put_many(keys, values, collection=collection, ttl=ttl),
-        )
+        if not self.write_to_fallback:
+            await self.primary_key_value.put_many(keys, values, collection=collection, ttl=ttl)
+            return
+        try:
+            await self.primary_key_value.put_many(keys, values, collection=collection, ttl=ttl)
+        except self.fallback_on as error:
+            _log.debug("%s falls back after %s", "put_many", type(error).__name__)
+            await self.fallback_key_value.put_many(keys, values, collection=collection, ttl=ttl)
 
     @typechecked
     async def delete(self, key: str, *, collection: str | None = None) -> bool:
         """Delete ``key`` from the primary (or the fallback)."""
-        return await self._write("delete", lambda store: store.delete(key, collection=collection))
+        if not self.write_to_fallback:
+            return await self.primary_key_value.delete(key, collection=collection)
+        try:
+            return await self.primary_key_value.delete(key, collection=collection)
+        except self.fallback_on as error:
+            _log.debug("%s falls back after %s", "delete", type(error).__name__)
+            return await self.fallback_key_value.delete(key, collection=collection)
 
     @typechecked
     async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
         """Delete ``keys`` from the primary (or the fallback)."""
-        return await self._write(
-            "delete_many", lambda store: store.delete_many(keys, collection=collection)
-        )
+        if not self.write_to_fallback:
+            return await self.primary_key_value.delete_many(keys, collection=collection)
+        try:
+            return await self.primary_key_value.delete_many(keys, collection=collection)
+        except self.fallback_on as error:
+            _log.debug("%s falls back after %s", "delete_many", type(error).__name__)
+            return await self.fallback_key_value.delete_many(keys, collection=collection)
 
     # --- optional capabilities ---------------------------------------------------------
 

@@ -183,6 +183,8 @@ class LoggingWrapper(BaseWrapper):
     @typechecked
     async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
         """Return the value of ``key``, logging the call."""
+        if not self.logger.isEnabledFor(self.log_level):  # nothing to log: just the call
+            return await self.key_value.get(key, collection=collection)
         return await self._logged(
             "GET",
             collection,
@@ -196,6 +198,8 @@ class LoggingWrapper(BaseWrapper):
         self, key: str, *, collection: str | None = None
     ) -> tuple[dict[str, Any] | None, float | None]:
         """Return ``(value, remaining seconds)``, logging the call."""
+        if not self.logger.isEnabledFor(self.log_level):  # nothing to log: just the call
+            return await self.key_value.ttl(key, collection=collection)
         return await self._logged(
             "TTL",
             collection,
@@ -209,6 +213,8 @@ class LoggingWrapper(BaseWrapper):
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[dict[str, Any] | None]:
         """Return the values of ``keys``, logging the call."""
+        if not self.logger.isEnabledFor(self.log_level):  # nothing to log: just the call
+            return await self.key_value.get_many(keys, collection=collection)
         return await self._logged(
             "GET_MANY",
             collection,
@@ -222,6 +228,8 @@ class LoggingWrapper(BaseWrapper):
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[tuple[dict[str, Any] | None, float | None]]:
         """Return ``(value, remaining seconds)`` for each key, logging the call."""
+        if not self.logger.isEnabledFor(self.log_level):  # nothing to log: just the call
+            return await self.key_value.ttl_many(keys, collection=collection)
         return await self._logged(
             "TTL_MANY",
             collection,
@@ -243,6 +251,9 @@ class LoggingWrapper(BaseWrapper):
         ttl: SupportsFloat | None = None,
     ) -> None:
         """Store ``value``, logging the call."""
+        if not self.logger.isEnabledFor(self.log_level):  # nothing to log: just the call
+            await self.key_value.put(key, value, collection=collection, ttl=ttl)
+            return
         await self._logged(
             "PUT",
             collection,
@@ -262,6 +273,9 @@ class LoggingWrapper(BaseWrapper):
         ttl: SupportsFloat | None = None,
     ) -> None:
         """Store several values, logging the call."""
+        if not self.logger.isEnabledFor(self.log_level):  # nothing to log: just the call
+            await self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
+            return
         written = None
         if self.log_values:
             written = [dict(v) if isinstance(v, Mapping) else v for v in values]
@@ -277,6 +291,8 @@ class LoggingWrapper(BaseWrapper):
     @typechecked
     async def delete(self, key: str, *, collection: str | None = None) -> bool:
         """Delete ``key``, logging the call."""
+        if not self.logger.isEnabledFor(self.log_level):  # nothing to log: just the call
+            return await self.key_value.delete(key, collection=collection)
         return await self._logged(
             "DELETE",
             collection,
@@ -288,6 +304,8 @@ class LoggingWrapper(BaseWrapper):
     @typechecked
     async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
         """Delete ``keys``, logging the call."""
+        if not self.logger.isEnabledFor(self.log_level):  # nothing to log: just the call
+            return await self.key_value.delete_many(keys, collection=collection)
         return await self._logged(
             "DELETE_MANY",
             collection,

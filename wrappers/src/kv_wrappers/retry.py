@@ -20,7 +20,7 @@ random part of at most ``jitter`` of it (``jitter=0.5``: between half and
 all of it) so that many clients do not retry in step. Retrying uses the
 `tenacity <https://tenacity.readthedocs.io>`_ library and sleeps with
 ``anyio.sleep``, so it works under asyncio and trio. A call that succeeds the
-first time never enters tenacity: it costs a ``try`` and a closure.
+first time never enters tenacity, and builds no closure: it costs a ``try``.
 
 The optional capabilities are retried the same way (``destroy``,
 ``destroy_collection``, ``cull``), except enumeration, which passes through:
@@ -170,14 +170,25 @@ class RetryWrapper(BaseWrapper):
         """Whether ``error`` may be retried (``unsent_only``: only if it was never sent)."""
         return isinstance(error, self.retry_on) and (not unsent_only or _never_sent(error))
 
+    def _first_failure_retried(self, error: Exception, *, unsent_only: bool = False) -> bool:
+        """Whether a first try that failed with ``error`` is retried."""
+        return bool(self.max_retries) and self._retries(error, unsent_only=unsent_only)
+
     async def _call(self, call: Callable[[], Awaitable[T]], *, unsent_only: bool = False) -> T:
         """Return ``call()``, retried after the errors :meth:`_retries` accepts."""
         try:
             return await call()
         except Exception as error:
-            if not self.max_retries or not self._retries(error, unsent_only=unsent_only):
+            if not self._first_failure_retried(error, unsent_only=unsent_only):
                 raise
-        # The first try failed: sleep, then let tenacity run the retries.
+        return await self._again(call, unsent_only=unsent_only)
+
+    async def _again(self, call: Callable[[], Awaitable[T]], *, unsent_only: bool = False) -> T:
+        """Retry ``call()``, whose first try failed with an error that is retried.
+
+        The protocol's calls make their first try themselves, with no closure
+        (a call that succeeds costs a ``try``), and build ``call`` only here.
+        """
         await self._sleep(self.delay(1))
 
         async def attempt() -> T:
@@ -197,14 +208,24 @@ class RetryWrapper(BaseWrapper):
     @typechecked
     async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
         """Return the value of ``key``, retrying passing failures."""
-        return await self._call(lambda: self.key_value.get(key, collection=collection))
+        try:
+            return await self.key_value.get(key, collection=collection)
+        except Exception as error:
+            if not self._first_failure_retried(error):
+                raise
+        return await self._again(lambda: self.key_value.get(key, collection=collection))
 
     @typechecked
     async def ttl(
         self, key: str, *, collection: str | None = None
     ) -> tuple[dict[str, Any] | None, float | None]:
         """Return ``(value, remaining seconds)``, retrying passing failures."""
-        return await self._call(lambda: self.key_value.ttl(key, collection=collection))
+        try:
+            return await self.key_value.ttl(key, collection=collection)
+        except Exception as error:
+            if not self._first_failure_retried(error):
+                raise
+        return await self._again(lambda: self.key_value.ttl(key, collection=collection))
 
     @typechecked
     async def put(
@@ -216,7 +237,13 @@ class RetryWrapper(BaseWrapper):
         ttl: SupportsFloat | None = None,
     ) -> None:
         """Store ``value``, retrying passing failures."""
-        await self._call(lambda: self.key_value.put(key, value, collection=collection, ttl=ttl))
+        try:
+            await self.key_value.put(key, value, collection=collection, ttl=ttl)
+            return
+        except Exception as error:
+            if not self._first_failure_retried(error):
+                raise
+        await self._again(lambda: self.key_value.put(key, value, collection=collection, ttl=ttl))
 
     @typechecked
     async def delete(self, key: str, *, collection: str | None = None) -> bool:
@@ -225,21 +252,36 @@ class RetryWrapper(BaseWrapper):
         If a try deleted the key but its answer was lost, the retry reports
         ``False``.
         """
-        return await self._call(lambda: self.key_value.delete(key, collection=collection))
+        try:
+            return await self.key_value.delete(key, collection=collection)
+        except Exception as error:
+            if not self._first_failure_retried(error):
+                raise
+        return await self._again(lambda: self.key_value.delete(key, collection=collection))
 
     @typechecked
     async def get_many(
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[dict[str, Any] | None]:
         """Return the values of ``keys``, retrying passing failures."""
-        return await self._call(lambda: self.key_value.get_many(keys, collection=collection))
+        try:
+            return await self.key_value.get_many(keys, collection=collection)
+        except Exception as error:
+            if not self._first_failure_retried(error):
+                raise
+        return await self._again(lambda: self.key_value.get_many(keys, collection=collection))
 
     @typechecked
     async def ttl_many(
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[tuple[dict[str, Any] | None, float | None]]:
         """Return ``(value, remaining seconds)`` per key, retrying passing failures."""
-        return await self._call(lambda: self.key_value.ttl_many(keys, collection=collection))
+        try:
+            return await self.key_value.ttl_many(keys, collection=collection)
+        except Exception as error:
+            if not self._first_failure_retried(error):
+                raise
+        return await self._again(lambda: self.key_value.ttl_many(keys, collection=collection))
 
     @typechecked
     async def put_many(
@@ -251,14 +293,25 @@ class RetryWrapper(BaseWrapper):
         ttl: SupportsFloat | None = None,
     ) -> None:
         """Store several values, retrying passing failures."""
-        await self._call(
+        try:
+            await self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
+            return
+        except Exception as error:
+            if not self._first_failure_retried(error):
+                raise
+        await self._again(
             lambda: self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
         )
 
     @typechecked
     async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
         """Delete ``keys``, retrying passing failures."""
-        return await self._call(lambda: self.key_value.delete_many(keys, collection=collection))
+        try:
+            return await self.key_value.delete_many(keys, collection=collection)
+        except Exception as error:
+            if not self._first_failure_retried(error):
+                raise
+        return await self._again(lambda: self.key_value.delete_many(keys, collection=collection))
 
     # --- optional capabilities ---------------------------------------------------------
 

@@ -189,7 +189,14 @@ class StatisticsWrapper(BaseWrapper):
     async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
         """Return the value of ``key``; count a get hit or miss."""
         value = await self.key_value.get(key, collection=collection)
-        _count_hits(self._counted(collection, 1).get, int(value is not None), 1)
+        stats = self.statistics.get_collection(self._default if collection is None else collection)
+        stats.count += 1
+        counter = stats.get
+        counter.count += 1
+        if value is None:
+            counter.miss += 1
+        else:
+            counter.hit += 1
         return value
 
     @typechecked
@@ -198,7 +205,14 @@ class StatisticsWrapper(BaseWrapper):
     ) -> tuple[dict[str, Any] | None, float | None]:
         """Return ``(value, remaining seconds)``; count a ttl hit or miss."""
         result = await self.key_value.ttl(key, collection=collection)
-        _count_hits(self._counted(collection, 1).ttl, int(result[0] is not None), 1)
+        stats = self.statistics.get_collection(self._default if collection is None else collection)
+        stats.count += 1
+        counter = stats.ttl
+        counter.count += 1
+        if result[0] is None:
+            counter.miss += 1
+        else:
+            counter.hit += 1
         return result
 
     @typechecked
@@ -212,13 +226,22 @@ class StatisticsWrapper(BaseWrapper):
     ) -> None:
         """Store ``value``; count a put."""
         await self.key_value.put(key, value, collection=collection, ttl=ttl)
-        self._counted(collection, 1).put.increment()
+        stats = self.statistics.get_collection(self._default if collection is None else collection)
+        stats.count += 1
+        stats.put.count += 1
 
     @typechecked
     async def delete(self, key: str, *, collection: str | None = None) -> bool:
         """Delete ``key``; count a delete hit (it existed) or miss."""
         existed = await self.key_value.delete(key, collection=collection)
-        _count_hits(self._counted(collection, 1).delete, int(existed), 1)
+        stats = self.statistics.get_collection(self._default if collection is None else collection)
+        stats.count += 1
+        counter = stats.delete
+        counter.count += 1
+        if existed:
+            counter.hit += 1
+        else:
+            counter.miss += 1
         return existed
 
     @typechecked

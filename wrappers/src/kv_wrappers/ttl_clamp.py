@@ -97,6 +97,16 @@ class TTLClampWrapper(BaseWrapper):
     def _clamp(self, seconds: float) -> float:
         return max(self.min_ttl, min(seconds, self.max_ttl))
 
+    def _within(self, ttl: SupportsFloat) -> bool:
+        """Whether ``ttl`` is a plain number the TTL rule accepts and the clamp leaves as it is.
+
+        Such a TTL is passed on unchanged, without being converted (the wrapped
+        store converts it anyway): an ``int`` or ``float`` above 0, within
+        ``[min_ttl, max_ttl]`` (NaN is not).
+        """
+        kind = type(ttl)
+        return (kind is int or kind is float) and 0 < ttl <= self.max_ttl and ttl >= self.min_ttl  # type: ignore[operator]
+
     def _ttl(
         self, ttl: SupportsFloat | None, collection: str | None, key: str | None
     ) -> float | None:
@@ -119,8 +129,11 @@ class TTLClampWrapper(BaseWrapper):
         ttl: SupportsFloat | None = None,
     ) -> None:
         """Store ``value`` with the clamped TTL."""
-        seconds = self._ttl(ttl, collection, key)
-        await self.key_value.put(key, value, collection=collection, ttl=seconds)
+        if ttl is None:
+            ttl = self.missing_ttl
+        elif not self._within(ttl):
+            ttl = self._ttl(ttl, collection, key)
+        await self.key_value.put(key, value, collection=collection, ttl=ttl)
 
     @typechecked
     async def put_many(
@@ -132,8 +145,11 @@ class TTLClampWrapper(BaseWrapper):
         ttl: SupportsFloat | None = None,
     ) -> None:
         """Store several values with the clamped TTL."""
-        seconds = self._ttl(ttl, collection, None)
-        await self.key_value.put_many(keys, values, collection=collection, ttl=seconds)
+        if ttl is None:
+            ttl = self.missing_ttl
+        elif not self._within(ttl):
+            ttl = self._ttl(ttl, collection, None)
+        await self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
 
     # --- atomic: the conditional writes' TTL clamped too --------------------------------
 
