@@ -4,8 +4,9 @@ Run: ``uv run python benchmarks/bench_redis.py`` (``--quick`` for a short run).
 
 Starts redis-server on a free loopback port (it must be installed) and
 prints a Markdown table; what is measured is described in ``resp_common.py``.
-Targets: get and put at most 1.1x raw redis-py, get_many per key at most 1.5x
-raw MGET.
+Targets: get and put at most 1.1x raw redis-py, get_many per key at most 1.3x
+raw MGET (issue 11). ``benchmarks/bench_servers.py`` shows py-key-value beside
+both, and keys(limit=10) / keys().
 """
 
 from __future__ import annotations
