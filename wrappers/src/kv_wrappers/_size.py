@@ -120,4 +120,4 @@ def surely_shorter(value: object, limit: int) -> bool:
             room = _item_room(item, room, 1)
         if room < 0:
             return False
-    return True
+    return room >= 0

@@ -20,24 +20,32 @@ meaning leaves ``atomic`` out of :attr:`BaseWrapper.passes_through`.
 How it works: after ``__init__``, the wrapper's class is switched to a cached
 subclass that also has the pass-through methods it can offer, so the
 protocol checks see real methods on every Python version.
+
+The same subclass skips work a pass-through call does not need: when the
+wrapped store is a kv store or wrapper (which checks the types of its
+arguments itself, with kv's runtime type checks on), each protocol call the
+wrapper passes on unchanged (:meth:`BaseWrapper._delegates`) goes straight to
+it, without checking the same arguments first; a refused argument's
+``ArgumentTypeError`` still names this wrapper as the store, as its own check
+would have.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar, Literal, SupportsFloat, cast
 
 import kv
-from kv._typecheck import typechecked
+from kv._typecheck import typecheck_enabled, typechecked
 from kv.atomic import AtomicKeyValue, Versioned
 from kv.capabilities import OPTIONAL_OPERATIONS, Capabilities
-from kv.errors import UnsupportedOperationError
+from kv.errors import ArgumentTypeError, UnsupportedOperationError
 from kv.protocols import OPTIONAL_PROTOCOLS
-from kv.store import check_limit, collect_names
+from kv.store import BaseStore, check_limit, collect_names
 
-__all__ = ["BaseWrapper", "capabilities_of", "close_walk"]
+__all__ = ["BaseWrapper", "capabilities_of", "close_walk", "defined_by"]
 
 _PROTOCOLS = OPTIONAL_PROTOCOLS
 
@@ -93,9 +101,24 @@ class BaseWrapper:
         )
 
     def _offer_capabilities(self) -> None:
-        """Switch to the subclass that has exactly the offered optional methods."""
+        """Switch to the subclass with exactly the offered optional methods (and unchecked
+        pass-through calls when the wrapped store checks their arguments)."""
         base = type(self)._variant_of or type(self)
-        self.__class__ = _variant(base, self._offered_operations())
+        direct = _checks_arguments(self.key_value)
+        self.__class__ = _variant(base, self._offered_operations(), direct)
+
+    @classmethod
+    def _delegates(cls) -> frozenset[str]:
+        """The protocol calls this class passes to ``key_value`` exactly as they came.
+
+        By default those it inherits from :class:`BaseWrapper` unchanged. A
+        subclass whose own method may also delegate that way adds its name.
+        """
+        return frozenset(name for name in _PROTOCOL_CALLS if defined_by(cls, name) is BaseWrapper)
+
+    def _store_name(self) -> str:
+        """The name this wrapper's own argument checks give as the store."""
+        return str(getattr(self, "store_name", None) or type(self).__name__)
 
     @property
     def capabilities(self) -> Capabilities:
@@ -282,6 +305,132 @@ async def close_walk(walk: AsyncIterator[str]) -> None:
         await close()
 
 
+def defined_by(cls: type, name: str) -> type | None:
+    """The class of ``cls``'s method resolution order that defines ``name`` (``None``: none)."""
+    return next((klass for klass in cls.__mro__ if name in vars(klass)), None)
+
+
+def _checks_arguments(store: object) -> bool:
+    """Whether ``store`` refuses bad argument types of the protocol calls itself.
+
+    True for kv stores and wrappers while kv's runtime type checks are on: a
+    wrapper over one need not check the arguments it passes on unchanged.
+    """
+    return typecheck_enabled() and isinstance(store, (BaseStore, BaseWrapper))
+
+
+# --- the protocol calls passed straight on (see _delegates), without a check of their own ---
+
+
+async def _get(
+    self: BaseWrapper, key: str, *, collection: str | None = None
+) -> dict[str, Any] | None:
+    """Return the value of ``key`` from the wrapped store."""
+    try:
+        return await self.key_value.get(key, collection=collection)
+    except ArgumentTypeError as error:
+        error.store = self._store_name()
+        raise
+
+
+async def _ttl(
+    self: BaseWrapper, key: str, *, collection: str | None = None
+) -> tuple[dict[str, Any] | None, float | None]:
+    """Return ``(value, remaining seconds)`` from the wrapped store."""
+    try:
+        return await self.key_value.ttl(key, collection=collection)
+    except ArgumentTypeError as error:
+        error.store = self._store_name()
+        raise
+
+
+async def _put(
+    self: BaseWrapper,
+    key: str,
+    value: Mapping[str, Any],
+    *,
+    collection: str | None = None,
+    ttl: SupportsFloat | None = None,
+) -> None:
+    """Store ``value`` in the wrapped store."""
+    try:
+        await self.key_value.put(key, value, collection=collection, ttl=ttl)
+    except ArgumentTypeError as error:
+        error.store = self._store_name()
+        raise
+
+
+async def _delete(self: BaseWrapper, key: str, *, collection: str | None = None) -> bool:
+    """Delete ``key`` from the wrapped store."""
+    try:
+        return await self.key_value.delete(key, collection=collection)
+    except ArgumentTypeError as error:
+        error.store = self._store_name()
+        raise
+
+
+async def _get_many(
+    self: BaseWrapper, keys: Sequence[str], *, collection: str | None = None
+) -> list[dict[str, Any] | None]:
+    """Return the values of ``keys`` from the wrapped store, in order."""
+    try:
+        return await self.key_value.get_many(keys, collection=collection)
+    except ArgumentTypeError as error:
+        error.store = self._store_name()
+        raise
+
+
+async def _ttl_many(
+    self: BaseWrapper, keys: Sequence[str], *, collection: str | None = None
+) -> list[tuple[dict[str, Any] | None, float | None]]:
+    """Return ``(value, remaining seconds)`` for each key, in order."""
+    try:
+        return await self.key_value.ttl_many(keys, collection=collection)
+    except ArgumentTypeError as error:
+        error.store = self._store_name()
+        raise
+
+
+async def _put_many(
+    self: BaseWrapper,
+    keys: Sequence[str],
+    values: Sequence[Mapping[str, Any]],
+    *,
+    collection: str | None = None,
+    ttl: SupportsFloat | None = None,
+) -> None:
+    """Store several values in the wrapped store."""
+    try:
+        await self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
+    except ArgumentTypeError as error:
+        error.store = self._store_name()
+        raise
+
+
+async def _delete_many(
+    self: BaseWrapper, keys: Sequence[str], *, collection: str | None = None
+) -> int:
+    """Delete ``keys`` from the wrapped store; return how many existed."""
+    try:
+        return await self.key_value.delete_many(keys, collection=collection)
+    except ArgumentTypeError as error:
+        error.store = self._store_name()
+        raise
+
+
+_DIRECT: dict[str, Callable[..., Any]] = {
+    "get": _get,
+    "ttl": _ttl,
+    "put": _put,
+    "delete": _delete,
+    "get_many": _get_many,
+    "ttl_many": _ttl_many,
+    "put_many": _put_many,
+    "delete_many": _delete_many,
+}
+_PROTOCOL_CALLS = tuple(_DIRECT)
+
+
 # --- the methods a wrapper gains for each capability it offers ----------------------
 
 
@@ -387,21 +536,32 @@ _MIXINS: dict[str, type] = {
 }
 
 
-_VARIANTS: dict[tuple[type[BaseWrapper], frozenset[str]], type[BaseWrapper]] = {}
+_VARIANTS: dict[tuple[type[BaseWrapper], frozenset[str], bool], type[BaseWrapper]] = {}
 
 
-def _variant(base: type[BaseWrapper], operations: frozenset[str]) -> type[BaseWrapper]:
-    """``base`` plus the pass-through methods of ``operations`` (cached per pair)."""
-    if not operations:
+def _variant(
+    base: type[BaseWrapper], operations: frozenset[str], direct: bool
+) -> type[BaseWrapper]:
+    """``base`` plus the pass-through methods of ``operations`` (cached per triple).
+
+    ``direct``: the protocol calls ``base`` passes on unchanged go straight to
+    the wrapped store (see :func:`_checks_arguments`).
+    """
+    delegated = base._delegates() if direct else frozenset()
+    if not operations and not delegated:
         return base
-    cached = _VARIANTS.get((base, operations))
+    cached = _VARIANTS.get((base, operations, direct))
     if cached is not None:
         return cached
     mixins = tuple(_MIXINS[flag] for flag in OPTIONAL_OPERATIONS if flag in operations)
-    variant = type(
-        base.__name__,
-        (*mixins, base),
-        {"__module__": base.__module__, "__qualname__": base.__qualname__, "_variant_of": base},
-    )
-    _VARIANTS[(base, operations)] = cast(type[BaseWrapper], variant)
-    return _VARIANTS[(base, operations)]
+    namespace: dict[str, Any] = {
+        "__module__": base.__module__,
+        "__qualname__": base.__qualname__,
+        "_variant_of": base,
+    }
+    for name in delegated:
+        function = _DIRECT[name]
+        namespace[name] = function
+    variant = type(base.__name__, (*mixins, base), namespace)
+    _VARIANTS[(base, operations, direct)] = cast(type[BaseWrapper], variant)
+    return _VARIANTS[(base, operations, direct)]

@@ -48,7 +48,7 @@ from kv.errors import KeyValueError
 from kv.names import validate_collection, validate_key
 from kv.ttl import validate_ttl
 from kv_wrappers._support import check_put_many_lengths, collection_name
-from kv_wrappers.base import BaseWrapper
+from kv_wrappers.base import BaseWrapper, defined_by
 
 __all__ = ["DROP", "Drop", "Encoded", "ValueTransformWrapper"]
 
@@ -61,6 +61,9 @@ class Drop(enum.Enum):
 
 DROP: Final = Drop.DROP
 """What ``_encode_value`` returns for a value that is not to be written."""
+
+_READS = ("get", "ttl", "get_many", "ttl_many")
+_WRITES = ("put", "put_many")
 
 Encoded: TypeAlias = Mapping[str, Any] | Literal[Drop.DROP]
 """What ``_encode_value`` returns: the value to store, or :data:`DROP`."""
@@ -85,6 +88,15 @@ class ValueTransformWrapper(BaseWrapper):
         super().__init_subclass__(**kwargs)
         cls._encodes = cls._encode_value is not ValueTransformWrapper._encode_value
         cls._decodes = cls._decode_value is not ValueTransformWrapper._decode_value
+
+    @classmethod
+    def _delegates(cls) -> frozenset[str]:
+        """Also the reads of a class that does not decode, and the writes of one that
+        does not encode: they pass on unchanged (unless a subclass overrides them)."""
+        names = set(super()._delegates())
+        untouched = (_READS if not cls._decodes else ()) + (_WRITES if not cls._encodes else ())
+        names.update(name for name in untouched if defined_by(cls, name) is ValueTransformWrapper)
+        return frozenset(names)
 
     # --- the hooks -------------------------------------------------------------------
 
