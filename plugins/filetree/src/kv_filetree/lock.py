@@ -85,6 +85,11 @@ class TreeLock:
         finally:
             self._lock.release()
 
+    def in_use(self) -> bool:
+        """Whether a conditional write ever made the lock file (then
+        :meth:`held_if_used` takes the lock, and may wait for it)."""
+        return os.path.lexists(self.path)
+
     @contextlib.contextmanager
     def held_if_used(self) -> Iterator[None]:
         """Hold the lock for the ``with`` block if a conditional write ever made it.
@@ -92,7 +97,7 @@ class TreeLock:
         For plain operations that only need to keep conditional writes out: a
         tree never written conditionally gets no lock file from them.
         """
-        if os.path.lexists(self.path):
+        if self.in_use():
             with self.held():
                 yield
         else:

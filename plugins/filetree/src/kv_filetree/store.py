@@ -22,21 +22,16 @@ Options (query or keywords; see :class:`~kv_filetree.plugin.FileTreeOptions`):
 from __future__ import annotations
 
 import os
-import threading
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from typing import TypeVar
+from collections.abc import AsyncIterator, Sequence
 
-from kv.blocking import BlockingCalls
+from kv.blocking import BlockingCalls, Engine, WouldBlock, running_inline
 from kv.entry import StoredEntry
-from kv.errors import StoreConnectionError
 from kv.store import AtomicMixin, FullStore
 from kv_filetree.plugin import FILETREE_CAPABILITIES, PLUGIN, FileTreeOptions
 from kv_filetree.tree import FileTree
 
 __all__ = ["FILETREE_CAPABILITIES", "FileTreeOptions", "FileTreeStore"]
-
-T = TypeVar("T")
 
 
 class FileTreeStore(AtomicMixin, FullStore, plugin=PLUGIN):
@@ -72,46 +67,42 @@ class FileTreeStore(AtomicMixin, FullStore, plugin=PLUGIN):
         **keywords: object,
     ) -> None:
         super().__init__(options, **keywords)
-        self._calls = BlockingCalls(max_threads=1)
-        self._lock = threading.Lock()
-        self._tree: FileTree | None = None
+        self._engine = Engine[FileTree](
+            BlockingCalls(max_threads=1, inline_budget=self.options.inline_budget),
+            closed="The store is closed",
+            lock=True,
+        )
 
     def __repr__(self) -> str:
         return f"<FileTreeStore directory={self.options.directory!r}>"
 
     # --- running blocking calls ----------------------------------------------------
 
-    async def _run(self, call: Callable[[FileTree], T]) -> T:
-        """Run ``call(tree)`` in a worker thread, one call at a time."""
-        tree = self._tree
-        if tree is None:
-            raise StoreConnectionError("The store is closed")
-        lock = self._lock
-
-        def locked() -> T:
-            with lock:
-                return call(tree)
-
-        return await self._calls(locked)
+    @property
+    def _tree(self) -> FileTree | None:
+        """The open file tree, else ``None``."""
+        return self._engine.handle
 
     async def _open(self) -> None:
         tree = FileTree(self.options.directory, fsync=self.options.fsync)
-        await self._calls.finish(tree.open)
-        self._tree = tree
+        await self._engine.finish(tree.open)
+        self._engine.handle = tree
 
     async def _close(self) -> None:
-        self._tree = None
+        self._engine.close()
 
     # --- entries -------------------------------------------------------------------
 
     async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
-        return (await self._run(lambda tree: tree.fetch(collection, [key])))[0]
+        # A read takes no lock (a file is replaced whole by a rename): inline.
+        found = await self._engine.run(lambda tree: tree.fetch(collection, [key]), inline=True)
+        return found[0]
 
     async def _get_entries(
         self, collection: str, keys: Sequence[str]
     ) -> Sequence[StoredEntry | None]:
         unique = list(dict.fromkeys(keys))
-        found = await self._run(lambda tree: tree.fetch(collection, unique))
+        found = await self._engine.run(lambda tree: tree.fetch(collection, unique))
         by_key = dict(zip(unique, found))
         # Repeated keys share one entry here: the base store copies its value.
         return [by_key[key] for key in keys]
@@ -119,7 +110,10 @@ class FileTreeStore(AtomicMixin, FullStore, plugin=PLUGIN):
     async def _put_entry(
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None
     ) -> None:
-        await self._run(lambda tree: tree.put(collection, [key], [entry]))
+        # A new file renamed over the old one, no lock: inline (unless synced).
+        await self._engine.run(
+            lambda tree: tree.put(collection, [key], [entry]), inline=not self.options.fsync
+        )
 
     async def _put_entries(
         self,
@@ -128,11 +122,23 @@ class FileTreeStore(AtomicMixin, FullStore, plugin=PLUGIN):
         entries: Sequence[StoredEntry],
         ttl: float | None,
     ) -> None:
-        await self._run(lambda tree: tree.put(collection, keys, entries))
+        await self._engine.run(lambda tree: tree.put(collection, keys, entries))
+
+    async def _delete_entry(self, collection: str, key: str) -> bool:
+        now = time.time()
+
+        def delete(tree: FileTree) -> int:
+            if running_inline() and tree.lock.in_use():
+                # It may wait for a conditional write's lock: in the worker thread.
+                raise WouldBlock
+            return tree.delete(collection, [key], now)
+
+        # An unlink (never synced), no lock unless conditional writes made one: inline.
+        return await self._engine.run(delete, inline=True) > 0
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         now = time.time()
-        return await self._run(lambda tree: tree.delete(collection, keys, now))
+        return await self._engine.run(lambda tree: tree.delete(collection, keys, now))
 
     # --- capabilities --------------------------------------------------------------
 
@@ -141,42 +147,46 @@ class FileTreeStore(AtomicMixin, FullStore, plugin=PLUGIN):
     # for every page.
 
     async def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
-        names = await self._run(lambda tree: tree.key_names(collection))
+        names = await self._engine.run(lambda tree: tree.key_names(collection))
         for start in range(0, len(names), page_size):
             yield names[start : start + page_size]
 
     async def _collection_pages(self, page_size: int) -> AsyncIterator[Sequence[str]]:
-        names = await self._run(lambda tree: tree.collection_names())
+        names = await self._engine.run(lambda tree: tree.collection_names())
         for start in range(0, len(names), page_size):
             yield names[start : start + page_size]
 
     async def _destroy(self) -> bool:
-        return await self._run(lambda tree: tree.destroy())
+        return await self._engine.run(lambda tree: tree.destroy())
 
     async def _destroy_collection(self, collection: str) -> bool:
-        return await self._run(lambda tree: tree.destroy_collection(collection))
+        return await self._engine.run(lambda tree: tree.destroy_collection(collection))
 
     async def _cull(self, now: float, limit: int | None) -> int:
-        return await self._run(lambda tree: tree.cull(now, limit))
+        return await self._engine.run(lambda tree: tree.cull(now, limit))
 
     # --- atomic operations -----------------------------------------------------------
 
     async def _put_entry_if_absent(
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None
     ) -> bool:
-        return await self._run(lambda tree: tree.put_if_absent(collection, key, entry))
+        return await self._engine.run(lambda tree: tree.put_if_absent(collection, key, entry))
 
     async def _get_versioned_entry(
         self, collection: str, key: str
     ) -> tuple[StoredEntry, str] | None:
-        return await self._run(lambda tree: tree.versioned(collection, key))
+        return await self._engine.run(lambda tree: tree.versioned(collection, key))
 
     async def _put_entry_if_version(
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
     ) -> bool:
-        return await self._run(lambda tree: tree.put_if_version(collection, key, entry, version))
+        return await self._engine.run(
+            lambda tree: tree.put_if_version(collection, key, entry, version)
+        )
 
     async def _delete_entry_if_version(
         self, collection: str, key: str, version: str, now: float
     ) -> bool:
-        return await self._run(lambda tree: tree.delete_if_version(collection, key, version, now))
+        return await self._engine.run(
+            lambda tree: tree.delete_if_version(collection, key, version, now)
+        )
