@@ -54,7 +54,9 @@ class ChDBConformanceHooks:
             raise TypeError(f"the chdb:// conformance hooks need a ChDBStore, not {type(store)}")
         await store.setup()
         table = store.options.table
-        return await store._run(lambda session: _insert_damaged(session, table, collection, key))
+        return await store._engine.run(
+            lambda session: _insert_damaged(session, table, collection, key)
+        )
 
 
 HOOKS = ChDBConformanceHooks()

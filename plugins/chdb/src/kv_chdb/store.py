@@ -52,13 +52,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from chdb import ChdbError
 from chdb.session import Session
 
 from kv import dirlock
-from kv.blocking import BlockingCalls
+from kv.blocking import BlockingCalls, Engine
 from kv.dirlock import DirectoryBusyError, open_when_unlocked
 from kv.entry import StoredEntry, decode_document, encode_document
 from kv.errors import (
@@ -75,7 +75,6 @@ from kv_chdb.sql import escape_parameter, json_list, json_rows
 
 __all__ = ["CHDB_CAPABILITIES", "DEFAULT_TABLE", "ChDBOptions", "ChDBStore"]
 
-T = TypeVar("T")
 
 _COLUMNS = {
     "collection": "String",
@@ -212,9 +211,10 @@ class ChDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
     ) -> None:
         super().__init__(options, **keywords)
         self._sql = _Statements(self.options.table)
-        self._session: Session | None = None
+        self._engine = Engine[Session](
+            BlockingCalls(max_threads=1), closed="The chDB session is closed"
+        )
         self._lock_token: str | None = None
-        self._calls = BlockingCalls(max_threads=1)
 
     def __repr__(self) -> str:
         return f"<ChDBStore path={self.options.path!r} table={self.options.table!r}>"
@@ -225,21 +225,15 @@ class ChDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
         self, sql: str, parameters: Mapping[str, object] | None = None
     ) -> list[dict[str, Any]]:
         """Run a query in a worker thread; return its rows as dicts."""
-        return await self._run(partial(_query_rows, sql, parameters or {}))
+        return await self._engine.run(partial(_query_rows, sql, parameters or {}))
 
     async def _execute(self, sql: str, parameters: Mapping[str, object] | None = None) -> None:
-        await self._run(partial(_query, sql, parameters or {}))
-
-    async def _run(self, call: Callable[[Session], T]) -> T:
-        session = self._session
-        if session is None:
-            raise StoreConnectionError("The chDB session is closed")
-        return await self._calls(call, session)
+        await self._engine.run(partial(_query, sql, parameters or {}))
 
     # --- lifecycle ---------------------------------------------------------------
 
     async def _open(self) -> None:
-        self._session = await open_when_unlocked(
+        self._engine.handle = await open_when_unlocked(
             self._open_once,
             is_locked=lambda error: isinstance(error, DirectoryBusyError),
             lock_timeout=self.options.lock_timeout,
@@ -250,7 +244,7 @@ class ChDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
 
     async def _open_once(self) -> Session:
         try:
-            return await self._calls.finish(self._connect)
+            return await self._engine.finish(self._connect)
         except ChdbError as error:
             if _OTHER_PATH in str(error):
                 raise StoreSetupError(
@@ -306,10 +300,10 @@ class ChDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             )
 
     async def _close(self) -> None:
-        session, self._session = self._session, None
+        session = self._engine.close()
         token, self._lock_token = self._lock_token, None
         if session is not None:
-            await self._calls.finish(dirlock.close_and_release, _close_session, session, token)
+            await self._engine.finish(dirlock.close_and_release, _close_session, session, token)
 
     # --- entries -----------------------------------------------------------------
 
@@ -362,7 +356,7 @@ class ChDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
                 _query(self._sql.delete, parameters, session)
             return sum(1 for row in existing if row["live"])
 
-        return await self._run(delete)
+        return await self._engine.run(delete)
 
     # --- atomic operations ----------------------------------------------------------
     # ClickHouse has no conditional insert. Only this process opens the
@@ -385,7 +379,7 @@ class ChDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
     async def _get_versioned_entry(
         self, collection: str, key: str
     ) -> tuple[StoredEntry, str] | None:
-        found = await self._run(
+        found = await self._engine.run(
             lambda session: self._versioned_row(session, collection, key, time.time())
         )
         if found is None:
@@ -425,7 +419,7 @@ class ChDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             with lock:
                 return call(session)
 
-        return await self._run(locked)
+        return await self._engine.run(locked)
 
     def _versioned_row(
         self, session: Session, collection: str, key: str, now: float | None
@@ -467,7 +461,7 @@ class ChDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
                 _query(self._sql.truncate, {}, session)
             return existed
 
-        return await self._run(destroy)
+        return await self._engine.run(destroy)
 
     async def _destroy_collection(self, collection: str) -> bool:
         parameters = {"collection": collection}
@@ -478,7 +472,7 @@ class ChDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
                 _query(self._sql.delete_collection, parameters, session)
             return existed
 
-        return await self._run(destroy)
+        return await self._engine.run(destroy)
 
     async def _cull(self, now: float, limit: int | None) -> int:
         # A full cull (limit None) also merges the table (OPTIMIZE ... FINAL),
@@ -494,7 +488,7 @@ class ChDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
                     _query(self._sql.optimize, {}, session)
             return count
 
-        return await self._run(cull)
+        return await self._engine.run(cull)
 
     # --- errors --------------------------------------------------------------------
 
