@@ -4,7 +4,7 @@ Run: ``uv run python benchmarks/bench_embedded.py`` (``--stores disk,rocksdb``
 to pick, ``--ops 2000`` calls per round, ``--rounds 5``).
 
 For each engine both libraries have (memory, disk, file tree, RocksDB,
-DuckDB) it builds kv's store and py-key-value's store on their own fresh
+DuckDB, chDB, keyring) it builds kv's store and py-key-value's store on their own fresh
 locations and measures, one call at a time, ``get`` of a present key, ``put``
 of a new value and ``delete``. The two libraries take turns round by round so
 they see the same machine load; each figure is the median of the rounds, in
@@ -14,7 +14,11 @@ faster).
 kv runs a point call of an embedded engine on the event loop when it can
 wait for nothing (see :mod:`kv.blocking`: ``inline_budget``), otherwise in
 the store's worker thread; py-key-value runs every engine call on the event
-loop. The "longest inline call" column is the longest time one of kv's calls
+loop. chDB runs one embedded server per process, so both stores share its
+directory, each with its own table. Both keyring stores use keyrings.alt's
+``PlaintextKeyring`` (the backend py-key-value's keyring store gets here,
+``keyring.get_keyring()``), each on its own file in the run's temporary
+directory. The "longest inline call" column is the longest time one of kv's calls
 held the event loop during the run: the worst stall it caused.
 """
 
@@ -35,6 +39,15 @@ VALUE: dict[str, Any] = {"name": "Alice", "age": 30, "tags": ["a", "b"], "active
 COLLECTION = "bench"
 
 
+def _plaintext_keyring(file: Path) -> Any:
+    """A keyrings.alt plaintext file backend on ``file`` (never the user's own keyring)."""
+    from keyrings.alt.file import PlaintextKeyring
+
+    backend = PlaintextKeyring()
+    backend.file_path = str(file)  # an instance-level override keyrings.alt documents
+    return backend
+
+
 def _pykv(name: str, directory: Path) -> Any:
     if name == "memory":
         from key_value.aio.stores.memory import MemoryStore
@@ -53,6 +66,16 @@ def _pykv(name: str, directory: Path) -> Any:
         from key_value.aio.stores.rocksdb import RocksDBStore
 
         return RocksDBStore(path=directory / "pykv")
+    if name == "chdb":
+        from key_value.aio.stores.chdb import ChDBStore
+
+        return ChDBStore(database_path=directory / "chdb", table_name="pykv_entries")
+    if name == "keyring":
+        import keyring
+        from key_value.aio.stores.keyring import KeyringStore
+
+        keyring.set_keyring(_plaintext_keyring(directory / "pykv-keyring.cfg"))
+        return KeyringStore(service_name="pykv-bench")
     from key_value.aio.stores.duckdb import DuckDBStore
 
     return DuckDBStore(database_path=directory / "pykv.duckdb")
@@ -64,7 +87,16 @@ KV_URLS: dict[str, Callable[[Path], str]] = {
     "file": lambda d: f"file://{d}/kv",
     "rocksdb": lambda d: f"rocksdb://{d}/kv",
     "duckdb": lambda d: f"duckdb://{d}/kv.duckdb",
+    "chdb": lambda d: f"chdb://{d}/chdb",
+    "keyring": lambda d: "keyring://kv-bench",
 }
+
+
+def _kv_options(name: str, directory: Path) -> dict[str, Any]:
+    if name == "keyring":
+        return {"backend": _plaintext_keyring(directory / "kv-keyring.cfg")}
+    return {}
+
 
 OPERATIONS = ("get", "put", "delete")
 
@@ -92,7 +124,9 @@ async def _round(store: Any, ops: int, tag: str) -> dict[str, float]:
 async def compare(name: str, ops: int, rounds: int) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="kv-bench-embedded-") as temporary:
         directory = Path(temporary)
-        ours: Any = kv.connect(KV_URLS[name](directory), sweep_interval=None)
+        ours: Any = kv.connect(
+            KV_URLS[name](directory), sweep_interval=None, **_kv_options(name, directory)
+        )
         theirs = _pykv(name, directory)
         await ours.setup()
         await theirs.setup()
