@@ -231,7 +231,7 @@ class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
 
     async def _connections(self) -> ConnectionPool | PoolAdapter:
         """The pool for the running loop (the user's pool, if one was passed in)."""
-        return self._adapter or await self._pools.get()
+        return self._adapter or self._pools.current or await self._pools.get()
 
     # --- entries ---------------------------------------------------------------------
 
@@ -245,7 +245,7 @@ class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
         """The entry a one-row read finds (its first three columns), and the row."""
         stored = stored_collection(collection)
         name = stored_key(key, stored)
-        pool = self._adapter or await self._pools.get()
+        pool = self._adapter or self._pools.current or await self._pools.get()
         row = await pool.fetchrow(statement, stored, name)
         if row is None:
             return None
@@ -258,7 +258,7 @@ class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
     ) -> Sequence[StoredEntry | None]:
         stored = stored_collection(collection)
         names = {key: stored_key(key, stored) for key in keys}
-        pool = self._adapter or await self._pools.get()
+        pool = self._adapter or self._pools.current or await self._pools.get()
         rows = await pool.fetch(self._sql.get_many, stored, list(set(names.values())))
         if is_token(stored):
             found = {row[0]: _unwrapped(row[1], row[2], row[3]) for row in rows}
@@ -278,7 +278,7 @@ class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
     ) -> None:
         stored = stored_collection(collection)
         name = stored_key(key, stored)
-        pool = self._adapter or await self._pools.get()
+        pool = self._adapter or self._pools.current or await self._pools.get()
         await pool.execute(
             self._sql.put,
             stored,
@@ -305,7 +305,7 @@ class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
         # the same keys cannot deadlock.
         names = sorted(latest)
         first = entries[0]
-        pool = self._adapter or await self._pools.get()
+        pool = self._adapter or self._pools.current or await self._pools.get()
         await pool.execute(
             self._sql.put_many,
             stored,
@@ -318,13 +318,13 @@ class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
 
     async def _delete_entry(self, collection: str, key: str) -> bool:
         stored = stored_collection(collection)
-        pool = self._adapter or await self._pools.get()
+        pool = self._adapter or self._pools.current or await self._pools.get()
         live = await pool.fetchval(self._sql.delete, stored, stored_key(key, stored), time.time())
         return bool(live)
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         stored = stored_collection(collection)
-        pool = self._adapter or await self._pools.get()
+        pool = self._adapter or self._pools.current or await self._pools.get()
         count = await pool.fetchval(
             self._sql.delete_many,
             stored,
@@ -355,7 +355,7 @@ class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
         self, collection: str, key: str, version: str, now: float
     ) -> bool:
         stored = stored_collection(collection)
-        pool = self._adapter or await self._pools.get()
+        pool = self._adapter or self._pools.current or await self._pools.get()
         statement = self._sql.delete_if_version
         return bool(await pool.fetchval(statement, stored, stored_key(key, stored), version, now))
 
@@ -371,7 +371,7 @@ class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
         """Run a conditional write; whether it wrote (it returns a row if so)."""
         stored = stored_collection(collection)
         name = stored_key(key, stored)
-        pool = self._adapter or await self._pools.get()
+        pool = self._adapter or self._pools.current or await self._pools.get()
         wrote = await pool.fetchval(
             statement,
             stored,
