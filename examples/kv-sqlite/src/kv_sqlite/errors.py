@@ -18,7 +18,7 @@ from kv.errors import (
     StoreTimeoutError,
 )
 
-__all__ = ["translate_sqlite_error"]
+__all__ = ["is_busy", "translate_sqlite_error"]
 
 # SQLite's primary result codes (``sqlite3.SQLITE_*`` exist only from Python 3.11).
 _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8, 10, 11, 13, 14, 26
@@ -36,6 +36,13 @@ _CODE_OF_MESSAGE = {
 """SQLite's own messages: Python 3.10's exceptions carry no result code."""
 
 
+def is_busy(error: sqlite3.Error) -> bool:
+    """Whether ``error`` says another connection holds a lock the statement needed."""
+    code = getattr(error, "sqlite_errorcode", None)
+    code = code & 0xFF if isinstance(code, int) else _CODE_OF_MESSAGE.get(str(error).lower())
+    return code in (_BUSY, _LOCKED)
+
+
 def translate_sqlite_error(error: Exception, path: str, timeout: float) -> KeyValueError | None:
     """The kv error for ``error``, raised by sqlite3 on the database ``path``.
 
@@ -50,7 +57,7 @@ def translate_sqlite_error(error: Exception, path: str, timeout: float) -> KeyVa
         return DeserializationError("Stored text is not valid UTF-8")
     code = getattr(error, "sqlite_errorcode", None)
     code = code & 0xFF if isinstance(code, int) else _CODE_OF_MESSAGE.get(message.lower())
-    if code in (_BUSY, _LOCKED):
+    if is_busy(error):
         return StoreTimeoutError(
             f"The database stayed locked by another connection for over {timeout:g} seconds"
         )

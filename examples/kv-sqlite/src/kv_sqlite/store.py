@@ -17,10 +17,18 @@ filters them) until :meth:`~kv.store.CullMixin.cull`, or the bounded sweep
 that follows writes (the ``sweep_interval`` and ``sweep_limit`` options),
 deletes them.
 
-The standard library :mod:`sqlite3` is blocking, so every call runs in a
-worker thread (:func:`anyio.to_thread.run_sync`) on one connection, guarded
-by a lock so calls never overlap. The database uses WAL journaling, so other
-processes can read while this one writes.
+The standard library :mod:`sqlite3` is blocking, so calls run through
+:class:`kv.blocking.Engine`, one at a time: bulk calls, listing and cull in
+the store's worker thread, on its connection; a point call (one key) on the
+event loop's own thread (``inline``, bounded by the ``inline_budget`` option,
+1 ms by default), since a thread hop costs more than a point statement. The
+database uses WAL journaling, so a reader never waits for a writer; an inline
+call uses a second connection whose busy timeout is 0, so a write that finds
+another connection's lock fails at once, having changed nothing, and runs
+again in the worker thread, where it waits up to ``timeout``. That connection
+never checkpoints the WAL itself: every :data:`_CHECKPOINT_WRITES` inline
+writes, the next write runs in the thread and checkpoints (the checkpoint
+syncs the file, which must not hold the event loop).
 
 URL forms::
 
@@ -38,19 +46,17 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from anyio import to_thread
-
 from kv.atomic import content_version
+from kv.blocking import BlockingCalls, Engine, WouldBlock, running_inline
 from kv.entry import StoredEntry
-from kv.errors import DeserializationError, KeyValueError, StoreConnectionError
+from kv.errors import DeserializationError, KeyValueError
 from kv.store import AtomicMixin, FullStore
-from kv_sqlite.errors import translate_sqlite_error
+from kv_sqlite.errors import is_busy, translate_sqlite_error
 from kv_sqlite.plugin import PLUGIN, SQLITE_CAPABILITIES, SQLiteOptions
 
 __all__ = ["DEFAULT_TABLE", "SQLITE_CAPABILITIES", "SQLiteOptions", "SQLiteStore"]
@@ -59,6 +65,9 @@ T = TypeVar("T")
 
 DEFAULT_TABLE = "kv_entries"
 """The table entries are kept in, unless the ``table`` option names another."""
+
+_CHECKPOINT_WRITES = 500
+"""Inline writes between two checkpoints of the WAL (each in the worker thread)."""
 
 _CHUNK = 500
 """Keys per ``IN (...)`` list: far below SQLite's bound-variable limit (999 in
@@ -101,6 +110,10 @@ class _Statements:
         # Expired rows are already gone for readers; deleting only live ones
         # makes the row count the number of keys that existed. cull() takes
         # the rest.
+        self.delete = sql(
+            "DELETE FROM {table} WHERE collection = ? AND key = ?"
+            " AND (expires_at IS NULL OR expires_at > ?)"
+        )
         self.delete_many = sql(
             "DELETE FROM {table} WHERE collection = ? AND key IN ({marks})"
             " AND (expires_at IS NULL OR expires_at > ?)"
@@ -143,6 +156,22 @@ class _Statements:
         )
 
 
+class _Connections:
+    """The store's connection, and the one its inline calls use (see the module docs)."""
+
+    __slots__ = ("inline", "main", "unchecked")
+
+    def __init__(self, main: sqlite3.Connection, inline: sqlite3.Connection) -> None:
+        self.main = main
+        self.inline = inline  # the same connection for a private :memory: database
+        self.unchecked = 0  # inline writes since the last checkpoint
+
+    def close(self) -> None:
+        if self.inline is not self.main:
+            self.inline.close()
+        self.main.close()
+
+
 class SQLiteStore(AtomicMixin, FullStore, plugin=PLUGIN):
     """A kv store in one SQLite database file.
 
@@ -167,50 +196,95 @@ class SQLiteStore(AtomicMixin, FullStore, plugin=PLUGIN):
     ) -> None:
         super().__init__(options, **keywords)
         self._sql = _Statements(self.options.table)
-        self._lock = threading.Lock()
-        self._connection: sqlite3.Connection | None = None
+        calls = BlockingCalls(max_threads=1, inline_budget=self.options.inline_budget)
+        self._engine = Engine[_Connections](
+            calls, closed="The database connection is closed", lock=True
+        )
 
     def __repr__(self) -> str:
         return f"<SQLiteStore path={self.options.path!r} table={self.options.table!r}>"
 
     # --- running SQL -------------------------------------------------------------
 
-    async def _run(self, call: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``call(connection)`` in a worker thread, one call at a time."""
-        connection = self._connection
-        if connection is None:
-            raise StoreConnectionError("The database connection is closed")
-        lock = self._lock
+    @property
+    def _connection(self) -> sqlite3.Connection | None:
+        """The store's (worker-thread) connection while it is open."""
+        connections = self._engine.handle
+        return None if connections is None else connections.main
 
-        def locked() -> T:
-            with lock:
-                return call(connection)
+    async def _run(
+        self,
+        call: Callable[[sqlite3.Connection], T],
+        *,
+        inline: bool = False,
+        write: bool = False,
+    ) -> T:
+        """Run ``call(connection)``, one call at a time: in the worker thread, or
+        ``inline`` on the event loop when it waits for nothing (a ``write`` is
+        counted towards the next checkpoint)."""
 
-        return await to_thread.run_sync(locked)
+        def run(connections: _Connections) -> T:
+            if not running_inline():
+                result = call(connections.main)
+                if write and connections.unchecked >= _CHECKPOINT_WRITES:
+                    connections.main.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    connections.unchecked = 0
+                return result
+            if write and connections.unchecked >= _CHECKPOINT_WRITES:
+                raise WouldBlock  # in the thread, which checkpoints after it
+            try:
+                result = call(connections.inline)
+            except sqlite3.OperationalError as error:
+                if is_busy(error):  # another connection's lock: nothing was changed
+                    raise WouldBlock from error
+                raise
+            if write:
+                connections.unchecked += 1
+            return result
+
+        return await self._engine.run(run, inline=inline)
+
+    async def _changed_one(self, sql: str, params: tuple[object, ...]) -> bool:
+        """Run a write of one row (inline when it can); whether it changed a row."""
+        return await self._run(
+            lambda connection: connection.execute(sql, params).rowcount > 0,
+            inline=True,
+            write=True,
+        )
 
     # --- lifecycle ---------------------------------------------------------------
 
     async def _open(self) -> None:
-        self._connection = await to_thread.run_sync(self._connect)
+        self._engine.handle = await self._engine.finish(self._connect)
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self) -> _Connections:
         in_memory = self.options.in_memory
         if not in_memory:
             Path(self.options.path).parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: statements commit on their own unless a
-        # transaction is begun explicitly (see _transaction).
-        connection = sqlite3.connect(
-            self.options.path,
-            timeout=self.options.timeout,
-            isolation_level=None,
-            check_same_thread=False,
-        )
+        connection = self._new_connection(self.options.timeout)
         try:
             if not in_memory:
                 connection.execute("PRAGMA journal_mode=WAL")
-                connection.execute("PRAGMA synchronous=NORMAL")
             connection.execute(self._sql.create_table)
             connection.execute(self._sql.create_index)
+            if in_memory:  # nobody else can hold its lock: inline calls share it
+                return _Connections(connection, connection)
+            inline = self._new_connection(0.0)
+            inline.execute("PRAGMA wal_autocheckpoint=0")  # the thread checkpoints
+        except BaseException:
+            connection.close()
+            raise
+        return _Connections(connection, inline)
+
+    def _new_connection(self, timeout: float) -> sqlite3.Connection:
+        # isolation_level=None: statements commit on their own unless a
+        # transaction is begun explicitly (see _transaction).
+        connection = sqlite3.connect(
+            self.options.path, timeout=timeout, isolation_level=None, check_same_thread=False
+        )
+        try:
+            if not self.options.in_memory:
+                connection.execute("PRAGMA synchronous=NORMAL")
             connection.create_function("kv_version", 3, content_version, deterministic=True)
         except BaseException:
             connection.close()
@@ -218,16 +292,9 @@ class SQLiteStore(AtomicMixin, FullStore, plugin=PLUGIN):
         return connection
 
     async def _close(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is None:
-            return
-        lock = self._lock
-
-        def close() -> None:
-            with lock:
-                connection.close()
-
-        await to_thread.run_sync(close)
+        connections = self._engine.close()
+        if connections is not None:
+            await self._engine.finish(connections.close)
 
     # --- entries -----------------------------------------------------------------
 
@@ -240,7 +307,7 @@ class SQLiteStore(AtomicMixin, FullStore, plugin=PLUGIN):
             ).fetchone()
             return row
 
-        row = await self._run(read)
+        row = await self._run(read, inline=True)
         return None if row is None else _entry_from_row(key, *row)
 
     async def _get_entries(
@@ -278,7 +345,7 @@ class SQLiteStore(AtomicMixin, FullStore, plugin=PLUGIN):
         def write(connection: sqlite3.Connection) -> None:
             connection.execute(sql, params)
 
-        await self._run(write)
+        await self._run(write, inline=True, write=True)
 
     async def _put_entries(
         self,
@@ -298,7 +365,12 @@ class SQLiteStore(AtomicMixin, FullStore, plugin=PLUGIN):
             with _transaction(connection, "BEGIN IMMEDIATE"):
                 connection.executemany(sql, rows)
 
-        await self._run(write)
+        await self._run(write, write=True)
+
+    async def _delete_entry(self, collection: str, key: str) -> bool:
+        sql = self._sql.delete
+        params = (collection, key, time.time())
+        return await self._changed_one(sql, params)
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         unique = list(dict.fromkeys(keys))
@@ -314,7 +386,7 @@ class SQLiteStore(AtomicMixin, FullStore, plugin=PLUGIN):
                     deleted += connection.execute(sql, (collection, *chunk, now)).rowcount
             return deleted
 
-        return await self._run(delete)
+        return await self._run(delete, write=True)
 
     # --- atomic operations -------------------------------------------------------
 
@@ -323,7 +395,7 @@ class SQLiteStore(AtomicMixin, FullStore, plugin=PLUGIN):
     ) -> bool:
         sql = self._sql.put_if_absent
         params = (collection, key, entry.json(), entry.created_at, entry.expires_at)
-        return await self._run(lambda connection: connection.execute(sql, params).rowcount > 0)
+        return await self._changed_one(sql, params)
 
     async def _get_versioned_entry(
         self, collection: str, key: str
@@ -336,7 +408,7 @@ class SQLiteStore(AtomicMixin, FullStore, plugin=PLUGIN):
             ).fetchone()
             return row
 
-        row = await self._run(read)
+        row = await self._run(read, inline=True)
         if row is None:
             return None
         return _entry_from_row(key, *row), content_version(*row)
@@ -347,14 +419,14 @@ class SQLiteStore(AtomicMixin, FullStore, plugin=PLUGIN):
         sql = self._sql.put_if_version
         now = entry.created_at
         params = (entry.json(), now, entry.expires_at, collection, key, now, version)
-        return await self._run(lambda connection: connection.execute(sql, params).rowcount > 0)
+        return await self._changed_one(sql, params)
 
     async def _delete_entry_if_version(
         self, collection: str, key: str, version: str, now: float
     ) -> bool:
         sql = self._sql.delete_if_version
         params = (collection, key, now, version)
-        return await self._run(lambda connection: connection.execute(sql, params).rowcount > 0)
+        return await self._changed_one(sql, params)
 
     # --- capabilities ------------------------------------------------------------
 
