@@ -4,8 +4,8 @@ Run: ``uv run python benchmarks/bench_embedded.py`` (``--stores disk,rocksdb``
 to pick, ``--ops 2000`` calls per round, ``--rounds 5``).
 
 For each engine both libraries have (memory, disk, file tree, RocksDB,
-DuckDB, chDB, keyring) it builds kv's store and py-key-value's store on their own fresh
-locations and measures, one call at a time, ``get`` of a present key, ``put``
+DuckDB, chDB, keyring; SQLite through kv's example plugin) it builds kv's
+store and py-key-value's store on their own fresh locations and measures, one call at a time, ``get`` of a present key, ``put``
 of a new value and ``delete``. The two libraries take turns round by round so
 they see the same machine load; each figure is the median of the rounds, in
 microseconds per call, and the ratio is kv / py-key-value (below 1: kv is
@@ -18,8 +18,11 @@ loop. chDB runs one embedded server per process, so both stores share its
 directory, each with its own table. Both keyring stores use keyrings.alt's
 ``PlaintextKeyring`` (the backend py-key-value's keyring store gets here,
 ``keyring.get_keyring()``), each on its own file in the run's temporary
-directory. The "longest inline call" column is the longest time one of kv's calls
-held the event loop during the run: the worst stall it caused.
+directory. py-key-value has no store over a plain SQLite table: the row
+``sqlite://`` (kv's example plugin) is measured beside py-key-value's disk
+store, diskcache's SQLite file, the same engine. The "longest inline call"
+column is the longest time one of kv's calls held the event loop during the
+run: the worst stall it caused.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ def _pykv(name: str, directory: Path) -> Any:
         from key_value.aio.stores.memory import MemoryStore
 
         return MemoryStore()
-    if name == "disk":
+    if name in ("disk", "sqlite"):
         from key_value.aio.stores.disk import DiskStore
 
         return DiskStore(directory=directory / "pykv")
@@ -89,6 +92,7 @@ KV_URLS: dict[str, Callable[[Path], str]] = {
     "duckdb": lambda d: f"duckdb://{d}/kv.duckdb",
     "chdb": lambda d: f"chdb://{d}/chdb",
     "keyring": lambda d: "keyring://kv-bench",
+    "sqlite": lambda d: f"sqlite://{d}/kv.sqlite",
 }
 
 
