@@ -20,7 +20,7 @@ import anyio
 import pytest
 
 import kv
-from kv.errors import ArgumentTypeError
+from kv.errors import ArgumentTypeError, DecryptionError
 from kv.values import MAX_VALUE_DEPTH, dump_value
 from kv_wrappers import (
     BaseWrapper,
@@ -562,3 +562,52 @@ async def test_over_a_store_that_does_not_check_the_wrapper_still_does() -> None
     assert plain.given == []
     assert await store.get("k") is None
     assert plain.given == ["k"]
+
+
+# --- value transforms: stored values that are not envelopes are read as they are -----------
+
+
+async def test_plain_and_compressed_values_read_alike_in_every_read() -> None:
+    inner = kv.connect("memory://")
+    store = CompressionWrapper(inner, min_size_to_compress=64)
+    big = {"v": "x" * 200}
+    await inner.put("plain", {"v": 1}, collection="c", ttl=600)
+    await store.put("big", big, collection="c", ttl=600)
+    assert COMPRESSED_DATA_KEY in (await inner.get("big", collection="c") or {})
+    assert await store.get("plain", collection="c") == {"v": 1}
+    assert await store.get_many(["plain", "big", "z"], collection="c") == [{"v": 1}, big, None]
+    results = await store.ttl_many(["plain", "big", "z"], collection="c")
+    assert [value for value, _ in results] == [{"v": 1}, big, None]
+    assert (await store.ttl("plain", collection="c"))[0] == {"v": 1}
+    await inner.put("bad", {COMPRESSED_DATA_KEY: "not base64 gzip"}, collection="c")
+    with pytest.raises(kv.DeserializationError) as caught:
+        await store.get("bad", collection="c")
+    assert (caught.value.key, caught.value.collection) == ("bad", "c")
+    assert caught.value.store == "CompressionWrapper"
+
+
+async def test_encryption_reads_plain_values_as_they_are_unless_required() -> None:
+    from cryptography.fernet import Fernet
+
+    from kv_wrappers import FernetEncryptionWrapper
+
+    inner = kv.connect("memory://")
+    fernet = Fernet(Fernet.generate_key())
+    await inner.put("plain", {"v": 1}, collection="c")
+    lenient = FernetEncryptionWrapper(inner, fernet=fernet)
+    assert await lenient.get("plain", collection="c") == {"v": 1}
+    assert await lenient.get_many(["plain"], collection="c") == [{"v": 1}]
+    strict = FernetEncryptionWrapper(inner, fernet=fernet, require_encryption=True)
+    for read in (
+        lambda: strict.get("plain", collection="c"),
+        lambda: strict.ttl("plain", collection="c"),
+        lambda: strict.get_many(["plain"], collection="c"),
+    ):
+        with pytest.raises(DecryptionError) as caught:
+            await read()
+        assert (caught.value.key, caught.value.collection) == ("plain", "c")
+    quiet = FernetEncryptionWrapper(
+        inner, fernet=fernet, require_encryption=True, raise_on_decryption_error=False
+    )
+    assert await quiet.get("plain", collection="c") is None
+    assert await quiet.ttl("plain", collection="c") == (None, None)

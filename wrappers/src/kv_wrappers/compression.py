@@ -109,6 +109,8 @@ class CompressionWrapper(ValueTransformWrapper):
         self.max_decompressed_size = max_decompressed_size
         super().__init__(key_value)
 
+    _envelope_field = COMPRESSED_DATA_KEY  # other stored values are read as they are
+
     def _adjust_capabilities(self, capabilities: Capabilities) -> Capabilities:
         return replace(capabilities, max_value_size=None)
 

@@ -151,6 +151,8 @@ class FernetEncryptionWrapper(ValueTransformWrapper):
         self._fernet = fernet
         self.raise_on_decryption_error = bool(raise_on_decryption_error)
         self.require_encryption = bool(require_encryption)
+        # Values written before encryption was added are read as they are, unless required.
+        self._envelope_field = None if self.require_encryption else ENCRYPTED_DATA_KEY
         super().__init__(key_value)
 
     def __repr__(self) -> str:

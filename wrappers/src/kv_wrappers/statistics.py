@@ -181,7 +181,8 @@ class StatisticsWrapper(BaseWrapper):
 
     def _counted(self, collection: str | None, total: int) -> KVStoreCollectionStatistics:
         """The counters of ``collection``, ``total`` operations added to its count."""
-        stats = self.statistics.get_collection(self._default if collection is None else collection)
+        name = self._default if collection is None else collection
+        stats = self.statistics.collections.get(name) or self.statistics.get_collection(name)
         stats.count += total
         return stats
 
@@ -189,7 +190,8 @@ class StatisticsWrapper(BaseWrapper):
     async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
         """Return the value of ``key``; count a get hit or miss."""
         value = await self.key_value.get(key, collection=collection)
-        stats = self.statistics.get_collection(self._default if collection is None else collection)
+        name = self._default if collection is None else collection
+        stats = self.statistics.collections.get(name) or self.statistics.get_collection(name)
         stats.count += 1
         counter = stats.get
         counter.count += 1
@@ -205,7 +207,8 @@ class StatisticsWrapper(BaseWrapper):
     ) -> tuple[dict[str, Any] | None, float | None]:
         """Return ``(value, remaining seconds)``; count a ttl hit or miss."""
         result = await self.key_value.ttl(key, collection=collection)
-        stats = self.statistics.get_collection(self._default if collection is None else collection)
+        name = self._default if collection is None else collection
+        stats = self.statistics.collections.get(name) or self.statistics.get_collection(name)
         stats.count += 1
         counter = stats.ttl
         counter.count += 1
@@ -226,7 +229,8 @@ class StatisticsWrapper(BaseWrapper):
     ) -> None:
         """Store ``value``; count a put."""
         await self.key_value.put(key, value, collection=collection, ttl=ttl)
-        stats = self.statistics.get_collection(self._default if collection is None else collection)
+        name = self._default if collection is None else collection
+        stats = self.statistics.collections.get(name) or self.statistics.get_collection(name)
         stats.count += 1
         stats.put.count += 1
 
@@ -234,7 +238,8 @@ class StatisticsWrapper(BaseWrapper):
     async def delete(self, key: str, *, collection: str | None = None) -> bool:
         """Delete ``key``; count a delete hit (it existed) or miss."""
         existed = await self.key_value.delete(key, collection=collection)
-        stats = self.statistics.get_collection(self._default if collection is None else collection)
+        name = self._default if collection is None else collection
+        stats = self.statistics.collections.get(name) or self.statistics.get_collection(name)
         stats.count += 1
         counter = stats.delete
         counter.count += 1

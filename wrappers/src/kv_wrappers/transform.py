@@ -83,6 +83,13 @@ class ValueTransformWrapper(BaseWrapper):
     """Whether the class overrides ``_encode_value`` (else writes pass through)."""
     _decodes: ClassVar[bool] = False
     """Whether the class overrides ``_decode_value`` (else reads pass through)."""
+    _envelope_field: str | None = None
+    """A field only stored forms that need decoding have at their top level, if any.
+
+    A stored value without it is read as it is, without calling
+    ``_decode_value`` (the unchanged values of a compression wrapper, say).
+    A class (or instance) whose decoder must see every value leaves it ``None``.
+    """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -136,11 +143,12 @@ class ValueTransformWrapper(BaseWrapper):
     ) -> list[dict[str, Any] | None]:
         values: list[dict[str, Any] | None] = []
         key: str | None = None
+        field = self._envelope_field
         try:
             for key, value in zip(keys, stored):
                 values.append(
-                    None
-                    if value is None
+                    value
+                    if value is None or (field is not None and field not in value)
                     else self._decode_value(value, key=key, collection=collection)
                 )
         except KeyValueError as error:
@@ -155,6 +163,9 @@ class ValueTransformWrapper(BaseWrapper):
         stored = await self.key_value.get(key, collection=collection)
         if stored is None or not self._decodes:
             return stored
+        field = self._envelope_field
+        if field is not None and field not in stored:
+            return stored  # not an envelope: read as it is
         try:
             return self._decode_value(stored, key=key, collection=collection)
         except KeyValueError as error:
@@ -168,7 +179,8 @@ class ValueTransformWrapper(BaseWrapper):
         if not self._decodes:
             return await self.key_value.ttl(key, collection=collection)
         value, remaining = await self.key_value.ttl(key, collection=collection)
-        if value is not None:
+        field = self._envelope_field
+        if value is not None and (field is None or field in value):
             try:
                 value = self._decode_value(value, key=key, collection=collection)
             except KeyValueError as error:
@@ -236,13 +248,16 @@ class ValueTransformWrapper(BaseWrapper):
         check_put_many_lengths(keys, values)
         kept_keys: list[str] = []
         kept: list[Mapping[str, Any]] = []
+        unchanged = True
         key: str | None = None
+        encode = self._encode_value
         try:
             for key, value in zip(keys, values):
-                encoded = self._encode_value(value, key=key, collection=collection)
+                encoded = encode(value, key=key, collection=collection)
                 if encoded is not DROP:
                     kept_keys.append(key)
                     kept.append(encoded)
+                    unchanged = unchanged and encoded is value
         except KeyValueError as error:
             self._raise(error, key, collection)
         if len(kept) < len(keys):
@@ -250,7 +265,6 @@ class ValueTransformWrapper(BaseWrapper):
             if kept:
                 await self.key_value.put_many(kept_keys, kept, collection=collection, ttl=ttl)
             return
-        unchanged = all(new is old for new, old in zip(kept, values))
         await self.key_value.put_many(
             keys, values if unchanged else kept, collection=collection, ttl=ttl
         )
@@ -292,6 +306,9 @@ class ValueTransformWrapper(BaseWrapper):
     async def _pass_get_versioned(self, key: str, collection: str | None) -> Versioned | None:
         found = await cast(AtomicKeyValue, self.key_value).get_versioned(key, collection=collection)
         if found is None or not self._decodes:
+            return found
+        field = self._envelope_field
+        if field is not None and field not in found.value:
             return found
         try:
             value = self._decode_value(found.value, key=key, collection=collection)
