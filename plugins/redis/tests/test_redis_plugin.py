@@ -281,6 +281,12 @@ async def test_ttl_is_native_in_milliseconds_rounded_up(
     assert 1.0 < remaining <= 1.5
 
 
+async def test_cluster_limited_listing(redis_cluster_url: str, resp_checks: ModuleType) -> None:
+    store = kv.connect(redis_cluster_url, namespace=f"l-{uuid.uuid4().hex}")
+    assert isinstance(store, RedisStore)
+    await resp_checks.check_limited_listing_on_a_cluster(store)
+
+
 async def test_cluster_bulk_calls_span_slots(redis_cluster_url: str) -> None:
     store = kv.connect(redis_cluster_url, namespace=f"s-{uuid.uuid4().hex}")
     assert isinstance(store, RedisStore)

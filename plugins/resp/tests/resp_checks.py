@@ -255,6 +255,23 @@ async def check_small_limit_is_one_scan(store: RespStore, raw: Any) -> None:
     assert set(await store.keys("few")) == few
 
 
+async def check_limited_listing_on_a_cluster(store: RespStore) -> None:
+    """keys(limit=N) and iter_keys on a cluster: exact, complete, over every primary."""
+    try:
+        keys = set(await _fill(store, "c", 600))
+        for limit in (1, 10, 250, 599, 600, 1000):
+            found = await store.keys("c", limit=limit)
+            assert len(found) == min(limit, 600), limit
+            assert len(set(found)) == len(found), limit
+            assert set(found) <= keys, limit
+        assert set(await store.keys("c")) == keys
+        assert {key async for key in store.iter_keys("c", page_size=7)} == keys
+        assert await store.collections(limit=1) == ["c"]
+    finally:
+        await store.destroy()
+        await store.close()
+
+
 async def check_fault_recovery(
     store: RespStore, server: ServerProcess, library_error: type
 ) -> None:

@@ -186,6 +186,12 @@ async def test_layout_is_py_key_value_s(
         await store.close()
 
 
+async def test_cluster_limited_listing(kv_valkey_cluster_url: str, resp_checks: ModuleType) -> None:
+    store = kv.connect(kv_valkey_cluster_url, namespace=f"l-{uuid.uuid4().hex}")
+    assert isinstance(store, ValkeyStore)
+    await resp_checks.check_limited_listing_on_a_cluster(store)
+
+
 async def test_cluster_bulk_calls_span_slots(kv_valkey_cluster_url: str) -> None:
     store = kv.connect(kv_valkey_cluster_url, namespace=f"s-{uuid.uuid4().hex}")
     assert isinstance(store, ValkeyStore)
