@@ -526,6 +526,10 @@ def _wrappers(memory: kv.AsyncKeyValue) -> list[BaseWrapper]:
         CompressionWrapper(memory),
         DefaultValueWrapper(memory, {}),
         ReadOnlyWrapper(memory),
+        RetryWrapper(memory),
+        FallbackWrapper(memory, kv.connect("memory://")),
+        StatisticsWrapper(memory),
+        RetryWrapper(StatisticsWrapper(FallbackWrapper(memory, memory))),
     ]
 
 
@@ -540,6 +544,30 @@ async def test_a_bad_argument_names_the_wrapper_as_its_own_check_did(call: str) 
         assert f"{call}() parameter" in error.message
         assert error.collection in (None, "c")
         assert await memory.get("k", collection="c") is None  # nothing was written
+
+
+class Recording(BaseWrapper):
+    """A wrapper written outside kv-wrappers: its ``get`` runs code before any check."""
+
+    calls = 0
+
+    async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
+        self.calls += 1
+        return await super().get(key, collection=collection)
+
+
+@pytest.mark.parametrize("wrap", [BaseWrapper, RetryWrapper, StatisticsWrapper])
+async def test_over_a_wrapper_written_elsewhere_the_wrapper_checks_first(
+    wrap: Callable[[kv.AsyncKeyValue], kv.AsyncKeyValue],
+) -> None:
+    recording = Recording(kv.connect("memory://"))
+    store = wrap(recording)
+    with pytest.raises(ArgumentTypeError) as caught:
+        await store.get(1)  # type: ignore[arg-type]
+    assert caught.value.store == type(store).__name__
+    assert recording.calls == 0
+    assert await store.get("k") is None
+    assert recording.calls == 1
 
 
 class Plain:

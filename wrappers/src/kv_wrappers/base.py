@@ -77,6 +77,12 @@ class BaseWrapper:
     passes_through: ClassVar[frozenset[str]] = frozenset(OPTIONAL_OPERATIONS)
     """Optional capabilities this wrapper can offer when the wrapped stores do."""
 
+    _hands_arguments_on: ClassVar[frozenset[str]] = frozenset()
+    """Protocol calls whose method, defined by this class, gives its arguments unchanged to
+    a wrapped store before doing anything else, and names this wrapper in an
+    ``ArgumentTypeError`` it passes on: over stores that check their arguments, the
+    wrapper uses the method without its own runtime check."""
+
     _variant_of: ClassVar[type[BaseWrapper] | None] = None
 
     def __init__(self, key_value: kv.AsyncKeyValue) -> None:
@@ -104,7 +110,8 @@ class BaseWrapper:
         """Switch to the subclass with exactly the offered optional methods (and unchecked
         pass-through calls when the wrapped store checks their arguments)."""
         base = type(self)._variant_of or type(self)
-        direct = _checks_arguments(self.key_value)
+        stores = self._wrapped_stores()
+        direct = bool(stores) and all(_checks_arguments(store) for store in stores)
         self.__class__ = _variant(base, self._offered_operations(), direct)
 
     @classmethod
@@ -313,10 +320,25 @@ def defined_by(cls: type, name: str) -> type | None:
 def _checks_arguments(store: object) -> bool:
     """Whether ``store`` refuses bad argument types of the protocol calls itself.
 
-    True for kv stores and wrappers while kv's runtime type checks are on: a
-    wrapper over one need not check the arguments it passes on unchanged.
+    True, while kv's runtime type checks are on, for the wrappers of this
+    package (each of their calls is checked, or passed to a store that checks
+    it) and for kv stores whose protocol methods all have kv's runtime check.
+    Anything else (a subclass of a wrapper written elsewhere, a store from
+    another library) is not trusted to: a wrapper over it checks for itself.
     """
-    return typecheck_enabled() and isinstance(store, (BaseStore, BaseWrapper))
+    if not typecheck_enabled():
+        return False
+    if isinstance(store, BaseWrapper):
+        wrapper = type(store)
+        return (wrapper._variant_of or wrapper).__module__.startswith(f"{__package__}.")
+    kind = type(store)
+    if isinstance(store, BaseStore):
+        return all(
+            getattr(vars(defined_by(kind, name) or object).get(name), "__wrapped__", None)
+            is not None
+            for name in _PROTOCOL_CALLS
+        )
+    return False
 
 
 # --- the protocol calls passed straight on (see _delegates), without a check of their own ---
@@ -539,6 +561,24 @@ _MIXINS: dict[str, type] = {
 _VARIANTS: dict[tuple[type[BaseWrapper], frozenset[str], bool], type[BaseWrapper]] = {}
 
 
+def _direct_methods(base: type[BaseWrapper]) -> dict[str, Callable[..., Any]]:
+    """The protocol methods of ``base`` without a check of their own arguments.
+
+    Those it passes on unchanged (:meth:`BaseWrapper._delegates`), and those its
+    own class declares in ``_hands_arguments_on`` (the same method, without its
+    runtime check; a subclass that overrides one keeps its own, checked).
+    """
+    methods: dict[str, Callable[..., Any]] = {name: _DIRECT[name] for name in base._delegates()}
+    declarer = defined_by(base, "_hands_arguments_on")
+    for name in base._hands_arguments_on:
+        if name in methods or defined_by(base, name) is not declarer:
+            continue
+        unchecked = getattr(vars(declarer).get(name), "__wrapped__", None) if declarer else None
+        if unchecked is not None:
+            methods[name] = unchecked
+    return methods
+
+
 def _variant(
     base: type[BaseWrapper], operations: frozenset[str], direct: bool
 ) -> type[BaseWrapper]:
@@ -547,21 +587,19 @@ def _variant(
     ``direct``: the protocol calls ``base`` passes on unchanged go straight to
     the wrapped store (see :func:`_checks_arguments`).
     """
-    delegated = base._delegates() if direct else frozenset()
-    if not operations and not delegated:
-        return base
     cached = _VARIANTS.get((base, operations, direct))
     if cached is not None:
         return cached
     mixins = tuple(_MIXINS[flag] for flag in OPTIONAL_OPERATIONS if flag in operations)
+    direct_methods = _direct_methods(base) if direct else {}
+    if not mixins and not direct_methods:
+        return base
     namespace: dict[str, Any] = {
         "__module__": base.__module__,
         "__qualname__": base.__qualname__,
         "_variant_of": base,
+        **direct_methods,
     }
-    for name in delegated:
-        function = _DIRECT[name]
-        namespace[name] = function
     variant = type(base.__name__, (*mixins, base), namespace)
     _VARIANTS[(base, operations, direct)] = cast(type[BaseWrapper], variant)
     return _VARIANTS[(base, operations, direct)]

@@ -21,7 +21,12 @@ from typing import Any, ClassVar, SupportsFloat
 import kv
 from kv._typecheck import typechecked
 from kv.capabilities import OPTIONAL_OPERATIONS, Capabilities
-from kv.errors import InvalidOptionError, InvalidTTLError, SerializationError
+from kv.errors import (
+    ArgumentTypeError,
+    InvalidOptionError,
+    InvalidTTLError,
+    SerializationError,
+)
 from kv.ttl import validate_ttl
 from kv.values import dump_value, load_value
 from kv_wrappers.base import BaseWrapper
@@ -68,6 +73,8 @@ class DefaultValueWrapper(BaseWrapper):
             raise InvalidOptionError(f"default_ttl is invalid: {error.message}") from None
         super().__init__(key_value)
 
+    _hands_arguments_on = frozenset({"get", "ttl", "get_many", "ttl_many"})
+
     @property
     def default_value(self) -> dict[str, Any]:
         """A new copy of the default value."""
@@ -90,7 +97,11 @@ class DefaultValueWrapper(BaseWrapper):
     @typechecked
     async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
         """Return the value of ``key``, or a copy of the default."""
-        value = await self.key_value.get(key, collection=collection)
+        try:
+            value = await self.key_value.get(key, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         return load_value(self._default_json) if value is None else value
 
     @typechecked
@@ -98,7 +109,11 @@ class DefaultValueWrapper(BaseWrapper):
         self, key: str, *, collection: str | None = None
     ) -> tuple[dict[str, Any] | None, float | None]:
         """Return ``(value, remaining)``, or ``(default, default_ttl)`` for a miss."""
-        result = await self.key_value.ttl(key, collection=collection)
+        try:
+            result = await self.key_value.ttl(key, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         if result[0] is None:
             return load_value(self._default_json), self.default_ttl
         return result
@@ -108,7 +123,11 @@ class DefaultValueWrapper(BaseWrapper):
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[dict[str, Any] | None]:
         """Return the values of ``keys``, a copy of the default for each miss."""
-        values = await self.key_value.get_many(keys, collection=collection)
+        try:
+            values = await self.key_value.get_many(keys, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         return [self._or_default(value) for value in values]
 
     @typechecked
@@ -116,5 +135,9 @@ class DefaultValueWrapper(BaseWrapper):
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[tuple[dict[str, Any] | None, float | None]]:
         """Return ``(value, remaining)`` per key, ``(default, default_ttl)`` for misses."""
-        results = await self.key_value.ttl_many(keys, collection=collection)
+        try:
+            results = await self.key_value.ttl_many(keys, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         return [self._ttl_or_default(result) for result in results]

@@ -25,7 +25,12 @@ from typing import Any, ClassVar, SupportsFloat, TypeVar, cast
 import kv
 from kv._typecheck import typechecked
 from kv.capabilities import OPTIONAL_OPERATIONS
-from kv.errors import InvalidOptionError, StoreConnectionError, StoreTimeoutError
+from kv.errors import (
+    ArgumentTypeError,
+    InvalidOptionError,
+    StoreConnectionError,
+    StoreTimeoutError,
+)
 from kv_wrappers.base import BaseWrapper, _iter_collections_of, _iter_keys_of
 
 __all__ = ["DEFAULT_FALLBACK_ON", "FallbackWrapper"]
@@ -100,6 +105,10 @@ class FallbackWrapper(BaseWrapper):
         self.fallback_key_value = fallback_key_value
         super().__init__(primary_key_value)
 
+    _hands_arguments_on = frozenset(
+        {"get", "ttl", "put", "delete", "get_many", "ttl_many", "put_many", "delete_many"}
+    )
+
     def __repr__(self) -> str:
         return f"<FallbackWrapper {self.primary_key_value!r} else {self.fallback_key_value!r}>"
 
@@ -127,6 +136,9 @@ class FallbackWrapper(BaseWrapper):
         """Return the value of ``key`` from the primary, else from the fallback."""
         try:
             return await self.primary_key_value.get(key, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         except self.fallback_on as error:
             _log.debug("%s falls back after %s", "get", type(error).__name__)
             return await self.fallback_key_value.get(key, collection=collection)
@@ -138,6 +150,9 @@ class FallbackWrapper(BaseWrapper):
         """Return ``(value, remaining seconds)`` from the primary, else the fallback."""
         try:
             return await self.primary_key_value.ttl(key, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         except self.fallback_on as error:
             _log.debug("%s falls back after %s", "ttl", type(error).__name__)
             return await self.fallback_key_value.ttl(key, collection=collection)
@@ -149,6 +164,9 @@ class FallbackWrapper(BaseWrapper):
         """Return the values of ``keys`` from the primary, else from the fallback."""
         try:
             return await self.primary_key_value.get_many(keys, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         except self.fallback_on as error:
             _log.debug("%s falls back after %s", "get_many", type(error).__name__)
             return await self.fallback_key_value.get_many(keys, collection=collection)
@@ -160,6 +178,9 @@ class FallbackWrapper(BaseWrapper):
         """Return ``(value, remaining seconds)`` for each key, primary else fallback."""
         try:
             return await self.primary_key_value.ttl_many(keys, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         except self.fallback_on as error:
             _log.debug("%s falls back after %s", "ttl_many", type(error).__name__)
             return await self.fallback_key_value.ttl_many(keys, collection=collection)
@@ -175,10 +196,17 @@ class FallbackWrapper(BaseWrapper):
     ) -> None:
         """Store ``value`` in the primary (or the fallback, see ``write_to_fallback``)."""
         if not self.write_to_fallback:
-            await self.primary_key_value.put(key, value, collection=collection, ttl=ttl)
+            try:
+                await self.primary_key_value.put(key, value, collection=collection, ttl=ttl)
+            except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+                error.store = self._store_name()
+                raise
             return
         try:
             await self.primary_key_value.put(key, value, collection=collection, ttl=ttl)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         except self.fallback_on as error:
             _log.debug("%s falls back after %s", "put", type(error).__name__)
             await self.fallback_key_value.put(key, value, collection=collection, ttl=ttl)
@@ -194,10 +222,17 @@ class FallbackWrapper(BaseWrapper):
     ) -> None:
         """Store several values in the primary (or the fallback)."""
         if not self.write_to_fallback:
-            await self.primary_key_value.put_many(keys, values, collection=collection, ttl=ttl)
+            try:
+                await self.primary_key_value.put_many(keys, values, collection=collection, ttl=ttl)
+            except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+                error.store = self._store_name()
+                raise
             return
         try:
             await self.primary_key_value.put_many(keys, values, collection=collection, ttl=ttl)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         except self.fallback_on as error:
             _log.debug("%s falls back after %s", "put_many", type(error).__name__)
             await self.fallback_key_value.put_many(keys, values, collection=collection, ttl=ttl)
@@ -206,9 +241,16 @@ class FallbackWrapper(BaseWrapper):
     async def delete(self, key: str, *, collection: str | None = None) -> bool:
         """Delete ``key`` from the primary (or the fallback)."""
         if not self.write_to_fallback:
-            return await self.primary_key_value.delete(key, collection=collection)
+            try:
+                return await self.primary_key_value.delete(key, collection=collection)
+            except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+                error.store = self._store_name()
+                raise
         try:
             return await self.primary_key_value.delete(key, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         except self.fallback_on as error:
             _log.debug("%s falls back after %s", "delete", type(error).__name__)
             return await self.fallback_key_value.delete(key, collection=collection)
@@ -217,9 +259,16 @@ class FallbackWrapper(BaseWrapper):
     async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
         """Delete ``keys`` from the primary (or the fallback)."""
         if not self.write_to_fallback:
-            return await self.primary_key_value.delete_many(keys, collection=collection)
+            try:
+                return await self.primary_key_value.delete_many(keys, collection=collection)
+            except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+                error.store = self._store_name()
+                raise
         try:
             return await self.primary_key_value.delete_many(keys, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         except self.fallback_on as error:
             _log.debug("%s falls back after %s", "delete_many", type(error).__name__)
             return await self.fallback_key_value.delete_many(keys, collection=collection)

@@ -53,7 +53,7 @@ from tenacity.wait import wait_base
 import kv
 from kv._typecheck import typechecked
 from kv.atomic import Versioned
-from kv.errors import InvalidOptionError
+from kv.errors import ArgumentTypeError, InvalidOptionError
 from kv_wrappers.base import BaseWrapper
 
 __all__ = ["DEFAULT_RETRY_ON", "RetryWrapper"]
@@ -151,6 +151,10 @@ class RetryWrapper(BaseWrapper):
         self._random = random.Random()
         super().__init__(key_value)
 
+    _hands_arguments_on = frozenset(
+        {"get", "ttl", "put", "delete", "get_many", "ttl_many", "put_many", "delete_many"}
+    )
+
     def __repr__(self) -> str:
         return f"<RetryWrapper max_retries={self.max_retries} over {self.key_value!r}>"
 
@@ -210,6 +214,9 @@ class RetryWrapper(BaseWrapper):
         """Return the value of ``key``, retrying passing failures."""
         try:
             return await self.key_value.get(key, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         except Exception as error:
             if not self._first_failure_retried(error):
                 raise
@@ -222,6 +229,9 @@ class RetryWrapper(BaseWrapper):
         """Return ``(value, remaining seconds)``, retrying passing failures."""
         try:
             return await self.key_value.ttl(key, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         except Exception as error:
             if not self._first_failure_retried(error):
                 raise
@@ -240,6 +250,9 @@ class RetryWrapper(BaseWrapper):
         try:
             await self.key_value.put(key, value, collection=collection, ttl=ttl)
             return
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         except Exception as error:
             if not self._first_failure_retried(error):
                 raise
@@ -254,6 +267,9 @@ class RetryWrapper(BaseWrapper):
         """
         try:
             return await self.key_value.delete(key, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         except Exception as error:
             if not self._first_failure_retried(error):
                 raise
@@ -266,6 +282,9 @@ class RetryWrapper(BaseWrapper):
         """Return the values of ``keys``, retrying passing failures."""
         try:
             return await self.key_value.get_many(keys, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         except Exception as error:
             if not self._first_failure_retried(error):
                 raise
@@ -278,6 +297,9 @@ class RetryWrapper(BaseWrapper):
         """Return ``(value, remaining seconds)`` per key, retrying passing failures."""
         try:
             return await self.key_value.ttl_many(keys, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         except Exception as error:
             if not self._first_failure_retried(error):
                 raise
@@ -296,6 +318,9 @@ class RetryWrapper(BaseWrapper):
         try:
             await self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
             return
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         except Exception as error:
             if not self._first_failure_retried(error):
                 raise
@@ -308,6 +333,9 @@ class RetryWrapper(BaseWrapper):
         """Delete ``keys``, retrying passing failures."""
         try:
             return await self.key_value.delete_many(keys, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         except Exception as error:
             if not self._first_failure_retried(error):
                 raise

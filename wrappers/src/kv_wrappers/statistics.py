@@ -32,6 +32,7 @@ from typing import Any, SupportsFloat
 import kv
 from kv._typecheck import typechecked
 from kv.atomic import Versioned
+from kv.errors import ArgumentTypeError
 from kv_wrappers._support import count_found, default_collection_of
 from kv_wrappers.base import BaseWrapper
 
@@ -174,6 +175,10 @@ class StatisticsWrapper(BaseWrapper):
         self._default = default_collection_of(key_value)
         super().__init__(key_value)
 
+    _hands_arguments_on = frozenset(
+        {"get", "ttl", "put", "delete", "get_many", "ttl_many", "put_many", "delete_many"}
+    )
+
     @property
     def default_collection(self) -> str:
         """The wrapped store's default collection (where ``None`` is counted)."""
@@ -189,7 +194,11 @@ class StatisticsWrapper(BaseWrapper):
     @typechecked
     async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
         """Return the value of ``key``; count a get hit or miss."""
-        value = await self.key_value.get(key, collection=collection)
+        try:
+            value = await self.key_value.get(key, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         name = self._default if collection is None else collection
         stats = self.statistics.collections.get(name) or self.statistics.get_collection(name)
         stats.count += 1
@@ -206,7 +215,11 @@ class StatisticsWrapper(BaseWrapper):
         self, key: str, *, collection: str | None = None
     ) -> tuple[dict[str, Any] | None, float | None]:
         """Return ``(value, remaining seconds)``; count a ttl hit or miss."""
-        result = await self.key_value.ttl(key, collection=collection)
+        try:
+            result = await self.key_value.ttl(key, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         name = self._default if collection is None else collection
         stats = self.statistics.collections.get(name) or self.statistics.get_collection(name)
         stats.count += 1
@@ -228,7 +241,11 @@ class StatisticsWrapper(BaseWrapper):
         ttl: SupportsFloat | None = None,
     ) -> None:
         """Store ``value``; count a put."""
-        await self.key_value.put(key, value, collection=collection, ttl=ttl)
+        try:
+            await self.key_value.put(key, value, collection=collection, ttl=ttl)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         name = self._default if collection is None else collection
         stats = self.statistics.collections.get(name) or self.statistics.get_collection(name)
         stats.count += 1
@@ -237,7 +254,11 @@ class StatisticsWrapper(BaseWrapper):
     @typechecked
     async def delete(self, key: str, *, collection: str | None = None) -> bool:
         """Delete ``key``; count a delete hit (it existed) or miss."""
-        existed = await self.key_value.delete(key, collection=collection)
+        try:
+            existed = await self.key_value.delete(key, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         name = self._default if collection is None else collection
         stats = self.statistics.collections.get(name) or self.statistics.get_collection(name)
         stats.count += 1
@@ -254,7 +275,11 @@ class StatisticsWrapper(BaseWrapper):
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[dict[str, Any] | None]:
         """Return the values of ``keys``; count a get hit or miss per key."""
-        values = await self.key_value.get_many(keys, collection=collection)
+        try:
+            values = await self.key_value.get_many(keys, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         _count_hits(self._counted(collection, len(values)).get, count_found(values), len(values))
         return values
 
@@ -263,7 +288,11 @@ class StatisticsWrapper(BaseWrapper):
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[tuple[dict[str, Any] | None, float | None]]:
         """Return ``(value, remaining seconds)`` per key; count a ttl hit or miss per key."""
-        results = await self.key_value.ttl_many(keys, collection=collection)
+        try:
+            results = await self.key_value.ttl_many(keys, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         hits = count_found([value for value, _ in results])
         _count_hits(self._counted(collection, len(results)).ttl, hits, len(results))
         return results
@@ -278,13 +307,21 @@ class StatisticsWrapper(BaseWrapper):
         ttl: SupportsFloat | None = None,
     ) -> None:
         """Store several values; count one put per key."""
-        await self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
+        try:
+            await self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         self._counted(collection, len(keys)).put.increment(increment=len(keys))
 
     @typechecked
     async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
         """Delete ``keys``; count a delete hit per key that existed, a miss per other key."""
-        deleted = await self.key_value.delete_many(keys, collection=collection)
+        try:
+            deleted = await self.key_value.delete_many(keys, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         _count_hits(self._counted(collection, len(keys)).delete, deleted, len(keys))
         return deleted
 
