@@ -37,7 +37,7 @@ class KeyringConformanceHooks:
             backend.set_password(ring.options.service, username, '{"not": "closed')
             return True
 
-        return await ring._calls(overwrite)
+        return await ring._engine.calls(overwrite)
 
 
 HOOKS = KeyringConformanceHooks()

@@ -13,8 +13,9 @@ from typing import Any
 
 from kv import checks
 from kv.capabilities import Capabilities
+from kv.checks import optional, positive_seconds
 from kv.errors import InvalidURLError
-from kv.options import CommonOptions, option
+from kv.options import DEFAULT_INLINE_BUDGET, CommonOptions, option
 from kv.plugin import StorePlugin
 from kv.url import StoreURL
 
@@ -92,6 +93,11 @@ class KeyringOptions(CommonOptions):
         lock_timeout: Seconds to wait for that lock before ``StoreTimeoutError``.
         legacy_names: Also find entries that py-key-value wrote under its
             plain ``collection::key`` username when kv's differs.
+        inline_budget: Seconds a call of one key may take on the event loop's
+            own thread when the backend is a plain local file (keyrings.alt's
+            ``PlaintextKeyring``); three calls in a row over it send the
+            store's calls to its worker thread for a second. ``none``: every
+            call in the worker thread. Other backends always use the thread.
     """
 
     positional = "service"
@@ -102,6 +108,9 @@ class KeyringOptions(CommonOptions):
     lock_path: Path | None = None
     lock_timeout: float = option(default=30.0, check=checks.seconds)
     legacy_names: bool = True
+    inline_budget: float | None = option(
+        default=DEFAULT_INLINE_BUDGET, check=optional(positive_seconds)
+    )
 
     @classmethod
     def from_location(cls, url: StoreURL) -> Mapping[str, object]:

@@ -11,6 +11,14 @@ one call in a worker thread, holding a file lock (:class:`filelock.FileLock`)
 that every kv process using the same keyring takes: a keyring has no
 transactions, and each write of an entry and its index is a read-modify-write.
 
+On a backend that is a plain local file read and written without a prompt
+(keyrings.alt's ``PlaintextKeyring``), a call of one key runs on the event
+loop's own thread instead, bounded by ``inline_budget`` (see
+:mod:`kv.blocking`): a thread hop costs more than the file's read. It takes
+the lock without waiting; when another holder has it, the call runs in the
+worker thread, where it waits. An operating system's keyring (which may ask
+the user to unlock it) is only ever called from the worker thread.
+
 The options are declared once, in :class:`kv_keyring.plugin.KeyringOptions`.
 """
 
@@ -29,7 +37,7 @@ import filelock
 from keyring.backend import KeyringBackend
 from keyring.errors import InitError, KeyringError, KeyringLocked, NoKeyringError
 
-from kv.blocking import BlockingCalls
+from kv.blocking import BlockingCalls, Engine, WouldBlock, running_inline
 from kv.entry import StoredEntry
 from kv.errors import (
     KeyValueError,
@@ -98,39 +106,42 @@ class KeyringStore(AtomicMixin, FullStore, plugin=PLUGIN):
             self.capabilities = replace(
                 KEYRING_CAPABILITIES, max_value_size=max(capacity - _ENVELOPE, 1)
             )
-        self._calls = BlockingCalls(max_threads=1)
-        self._engine: KeyringEngine | None = None
+        calls = BlockingCalls(max_threads=1, inline_budget=self.options.inline_budget)
+        self._engine = Engine[KeyringEngine](calls, closed="The store was closed during the call")
         self._lock: filelock.BaseFileLock | None = None
+        self._inline = False  # whether point calls may run inline (set on open)
 
     def __repr__(self) -> str:
         return f"<KeyringStore service={self.options.service!r}>"
 
     # --- running blocking calls ------------------------------------------------------
 
-    async def _run(self, call: Callable[[KeyringEngine], T]) -> T:
-        """Run ``call(engine)`` in a worker thread, holding the keyring lock."""
-        engine, lock = self._engine, self._lock
-        if engine is None or lock is None:
-            raise StoreConnectionError("The store was closed during the call")
+    async def _run(self, call: Callable[[KeyringEngine], T], *, point: bool = False) -> T:
+        """Run ``call(engine)`` in a worker thread, holding the keyring lock (a
+        ``point`` call of one key inline, when the backend allows it)."""
+        lock = self._lock
+        if lock is None:
+            raise StoreConnectionError(self._engine.closed)
 
-        def locked() -> T:
+        def locked(engine: KeyringEngine) -> T:
             with _holding(lock):
                 return call(engine)
 
-        return await self._calls(locked)
+        return await self._engine.run(locked, inline=point and self._inline)
 
     # --- lifecycle -------------------------------------------------------------------
 
     async def _open(self) -> None:
-        backend = await self._calls(self._resolve_backend)
+        backend = await self._engine.calls(self._resolve_backend)
         blobs = BlobIO(backend, self.options.service, self.max_value_chars)
-        self._engine = KeyringEngine(
-            blobs, max_chunks=self.options.max_chunks, legacy_names=self.options.legacy_names
-        )
         # One lock object per store: it excludes other stores and other
         # processes alike (each holds its own descriptor of the lock file).
         self._lock = filelock.FileLock(
             self._lock_path(backend), self.options.lock_timeout, mode=0o600
+        )
+        self._inline = _is_plain_file(backend)
+        self._engine.handle = KeyringEngine(
+            blobs, max_chunks=self.options.max_chunks, legacy_names=self.options.legacy_names
         )
 
     def _resolve_backend(self) -> KeyringBackend:
@@ -161,7 +172,7 @@ class KeyringStore(AtomicMixin, FullStore, plugin=PLUGIN):
         return Path(platform_.data_root()) / "kv-locks" / f"{digest}.lock"
 
     async def _close(self) -> None:
-        self._engine = None
+        self._engine.close()
         self._lock = None
 
     # --- entries ---------------------------------------------------------------------
@@ -169,7 +180,9 @@ class KeyringStore(AtomicMixin, FullStore, plugin=PLUGIN):
     async def _get_entries(
         self, collection: str, keys: Sequence[str]
     ) -> Sequence[StoredEntry | None]:
-        return await self._run(lambda engine: engine.read_entries(collection, keys))
+        return await self._run(
+            lambda engine: engine.read_entries(collection, keys), point=len(keys) == 1
+        )
 
     async def _put_entries(
         self,
@@ -178,15 +191,19 @@ class KeyringStore(AtomicMixin, FullStore, plugin=PLUGIN):
         entries: Sequence[StoredEntry],
         ttl: float | None,
     ) -> None:
-        engine = self._engine
+        engine = self._engine.handle
         if engine is None:
-            raise StoreConnectionError("The store was closed during the call")
+            raise StoreConnectionError(self._engine.closed)
         planned = engine.plan(collection, keys, entries)  # size errors before any write
-        await self._run(lambda engine: engine.write_entries(collection, planned))
+        await self._run(
+            lambda engine: engine.write_entries(collection, planned), point=len(planned) == 1
+        )
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         now = time.time()
-        return await self._run(lambda engine: engine.delete_entries(collection, keys, now))
+        return await self._run(
+            lambda engine: engine.delete_entries(collection, keys, now), point=len(keys) == 1
+        )
 
     # --- atomic operations ---------------------------------------------------------
     #
@@ -196,9 +213,9 @@ class KeyringStore(AtomicMixin, FullStore, plugin=PLUGIN):
     # KeyringEngine._find), so any write by kv changes it.
 
     def _plan_one(self, collection: str, key: str, entry: StoredEntry) -> PlannedWrite:
-        engine = self._engine
+        engine = self._engine.handle
         if engine is None:
-            raise StoreConnectionError("The store was closed during the call")
+            raise StoreConnectionError(self._engine.closed)
         return engine.plan(collection, [key], [entry])[0]  # size errors before any write
 
     async def _put_entry_if_absent(
@@ -206,12 +223,14 @@ class KeyringStore(AtomicMixin, FullStore, plugin=PLUGIN):
     ) -> bool:
         planned = self._plan_one(collection, key, entry)
         now = _now_of(entry)
-        return await self._run(lambda engine: engine.put_if_absent(collection, planned, now))
+        return await self._run(
+            lambda engine: engine.put_if_absent(collection, planned, now), point=True
+        )
 
     async def _get_versioned_entry(
         self, collection: str, key: str
     ) -> tuple[StoredEntry, str] | None:
-        return await self._run(lambda engine: engine.versioned(collection, key))
+        return await self._run(lambda engine: engine.versioned(collection, key), point=True)
 
     async def _put_entry_if_version(
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
@@ -219,14 +238,14 @@ class KeyringStore(AtomicMixin, FullStore, plugin=PLUGIN):
         planned = self._plan_one(collection, key, entry)
         now = _now_of(entry)
         return await self._run(
-            lambda engine: engine.put_if_version(collection, planned, version, now)
+            lambda engine: engine.put_if_version(collection, planned, version, now), point=True
         )
 
     async def _delete_entry_if_version(
         self, collection: str, key: str, version: str, now: float
     ) -> bool:
         return await self._run(
-            lambda engine: engine.delete_if_version(collection, key, version, now)
+            lambda engine: engine.delete_if_version(collection, key, version, now), point=True
         )
 
     # --- capabilities ----------------------------------------------------------------
@@ -283,10 +302,20 @@ class KeyringStore(AtomicMixin, FullStore, plugin=PLUGIN):
 
 @contextlib.contextmanager
 def _holding(lock: filelock.BaseFileLock) -> Iterator[None]:
-    """Hold the keyring lock for the ``with`` block (as kv errors when it cannot be had)."""
+    """Hold the keyring lock for the ``with`` block (as kv errors when it cannot be had).
+
+    Running inline, it does not wait: :class:`~kv.blocking.WouldBlock` when
+    another holder has the lock.
+    """
+    inline = running_inline()
     try:
-        lock.acquire(poll_interval=_LOCK_POLL_SECONDS)
+        if inline:
+            lock.acquire(timeout=0)
+        else:
+            lock.acquire(poll_interval=_LOCK_POLL_SECONDS)
     except filelock.Timeout:
+        if inline:
+            raise WouldBlock from None
         raise StoreTimeoutError(
             f"Another process held the keyring lock {lock.lock_file!r} for over"
             f" {lock.timeout:g} seconds (raise the 'lock_timeout' option if this is expected)"
@@ -297,6 +326,14 @@ def _holding(lock: filelock.BaseFileLock) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def _is_plain_file(backend: KeyringBackend) -> bool:
+    """Whether ``backend`` is keyrings.alt's plain file (no prompt, no service
+    process): then point calls may run inline."""
+    module = sys.modules.get("keyrings.alt.file")  # imported if the backend is one of its
+    plain = getattr(module, "PlaintextKeyring", None)
+    return isinstance(plain, type) and isinstance(backend, plain)
 
 
 def _now_of(entry: StoredEntry) -> float:
