@@ -118,6 +118,36 @@ async def test_silent_server_is_a_timeout_naming_the_server() -> None:
             await store.close()
 
 
+async def test_each_command_on_a_reused_connection_gets_its_own_timeout() -> None:
+    """Commands answered for a while on one connection, then one the server never
+    answers: it fails after its own timeout, counted from its own start (the
+    connection's timer, armed by the first command, waits for the later deadline)."""
+    answering = True
+
+    async def answer_then_not(stream: anyio.abc.SocketStream) -> None:
+        async for _ in lines(stream):
+            if not answering:
+                await anyio.sleep_forever()
+            await stream.send(b"END\r\n")
+
+    async with fake_server(answer_then_not) as server:
+        store = kv.connect(f"{server.url}?timeout=0.5&max_connections=1")
+        try:
+            first = anyio.current_time()
+            while anyio.current_time() - first < 0.3:  # one connection, reused
+                assert await store.get("k") is None
+            answering = False
+            started = anyio.current_time()
+            with anyio.fail_after(30), pytest.raises(kv.StoreTimeoutError):
+                await store.get("k")
+            assert anyio.current_time() - started >= 0.5
+            assert server.connections == 1
+            answering = True  # a new connection serves the next command
+            assert await store.get("k") is None
+        finally:
+            await store.close()
+
+
 async def test_no_server_is_a_connection_error_naming_it() -> None:
     port = free_port()
     store = kv.connect(f"memcached://127.0.0.1:{port}")
