@@ -639,3 +639,22 @@ async def test_encryption_reads_plain_values_as_they_are_unless_required() -> No
     )
     assert await quiet.get("plain", collection="c") is None
     assert await quiet.ttl("plain", collection="c") == (None, None)
+
+
+@pytest.mark.parametrize(("inner_timeout", "outer_timeout"), [(0.05, 5.0), (5.0, 0.05)])
+async def test_stacked_timeouts_each_keep_their_deadline(
+    inner_timeout: float, outer_timeout: float
+) -> None:
+    async def hang() -> None:
+        await anyio.sleep(10)
+
+    slow = Scripted(hang)
+    store = TimeoutWrapper(TimeoutWrapper(slow, timeout=inner_timeout), timeout=outer_timeout)
+    started = time.monotonic()
+    with pytest.raises(kv.StoreTimeoutError) as caught:
+        await store.get("k", collection="c")
+    assert time.monotonic() - started < 5
+    assert f"within {min(inner_timeout, outer_timeout):g} seconds" in str(caught.value)
+    await slow.key_value.put("k", {"v": 1}, collection="c")
+    fast = TimeoutWrapper(TimeoutWrapper(slow.key_value, timeout=inner_timeout), timeout=1)
+    assert await fast.get("k", collection="c") == {"v": 1}
