@@ -5,11 +5,11 @@ to pick, ``--ops 2000`` calls per round, ``--rounds 5``).
 
 For each engine both libraries have (memory, disk, file tree, RocksDB,
 DuckDB, chDB, keyring; SQLite through kv's example plugin) it builds kv's
-store and py-key-value's store on their own fresh locations and measures, one call at a time, ``get`` of a present key, ``put``
-of a new value and ``delete``. The two libraries take turns round by round so
-they see the same machine load; each figure is the median of the rounds, in
-microseconds per call, and the ratio is kv / py-key-value (below 1: kv is
-faster).
+store and py-key-value's store on their own fresh locations and measures,
+one call at a time, ``get`` of a present key, ``put`` of a new value and
+``delete``. The two libraries take turns round by round so they see the same
+machine load; each figure is the median of the rounds, in microseconds per
+call, and the ratio is kv / py-key-value (below 1: kv is faster).
 
 kv runs a point call of an embedded engine on the event loop when it can
 wait for nothing (see :mod:`kv.blocking`: ``inline_budget``), otherwise in
@@ -44,7 +44,7 @@ COLLECTION = "bench"
 
 def _plaintext_keyring(file: Path) -> Any:
     """A keyrings.alt plaintext file backend on ``file`` (never the user's own keyring)."""
-    from keyrings.alt.file import PlaintextKeyring
+    from keyrings.alt.file import PlaintextKeyring  # type: ignore[import-untyped]
 
     backend = PlaintextKeyring()
     backend.file_path = str(file)  # an instance-level override keyrings.alt documents
