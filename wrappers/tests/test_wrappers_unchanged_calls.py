@@ -529,7 +529,9 @@ def _wrappers(memory: kv.AsyncKeyValue) -> list[BaseWrapper]:
         RetryWrapper(memory),
         FallbackWrapper(memory, kv.connect("memory://")),
         StatisticsWrapper(memory),
+        TimeoutWrapper(memory, timeout=5),
         RetryWrapper(StatisticsWrapper(FallbackWrapper(memory, memory))),
+        TimeoutWrapper(CompressionWrapper(TimeoutWrapper(memory, timeout=5)), timeout=5),
     ]
 
 

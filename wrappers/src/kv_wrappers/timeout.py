@@ -54,7 +54,7 @@ import anyio
 import kv
 from kv._typecheck import typechecked
 from kv.atomic import Versioned
-from kv.errors import InvalidOptionError, StoreTimeoutError
+from kv.errors import ArgumentTypeError, InvalidOptionError, StoreTimeoutError
 from kv_wrappers._support import default_collection_of
 from kv_wrappers.base import BaseWrapper, close_walk
 
@@ -131,6 +131,10 @@ class TimeoutWrapper(BaseWrapper):
         self.timeout = float(timeout)
         self._default = default_collection_of(key_value)
         super().__init__(key_value)
+
+    _hands_arguments_on = frozenset(
+        {"get", "ttl", "put", "delete", "get_many", "ttl_many", "put_many", "delete_many"}
+    )
 
     def __repr__(self) -> str:
         return f"<TimeoutWrapper timeout={self.timeout} over {self.key_value!r}>"
@@ -217,7 +221,11 @@ class TimeoutWrapper(BaseWrapper):
     ) -> T:
         """Await ``call`` inside an anyio cancel scope with this wrapper's deadline."""
         with anyio.move_on_after(self.timeout) as scope:
-            return await call
+            try:
+                return await call
+            except ArgumentTypeError as error:  # the wrapped store checked the arguments
+                error.store = self._store_name()
+                raise
         # Only reached when this scope cancelled the call.
         raise self._expired(operation, collection, key, self._waited(scope), writes=writes)
 
@@ -264,6 +272,9 @@ class TimeoutWrapper(BaseWrapper):
         except StopIteration as done:
             done_value: dict[str, Any] | None = done.value
             return done_value
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         return await self._rest(call, step, started, "get", collection, key, writes=False)
 
     @typechecked
@@ -280,6 +291,9 @@ class TimeoutWrapper(BaseWrapper):
         except StopIteration as done:
             done_value: tuple[dict[str, Any] | None, float | None] = done.value
             return done_value
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         return await self._rest(call, step, started, "ttl", collection, key, writes=False)
 
     @typechecked
@@ -300,6 +314,9 @@ class TimeoutWrapper(BaseWrapper):
             step = call.send(None)
         except StopIteration:
             return None
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         return await self._rest(call, step, started, "put", collection, key, writes=True)
 
     @typechecked
@@ -314,6 +331,9 @@ class TimeoutWrapper(BaseWrapper):
         except StopIteration as done:
             done_value: bool = done.value
             return done_value
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         return await self._rest(call, step, started, "delete", collection, key, writes=True)
 
     @typechecked
@@ -332,6 +352,9 @@ class TimeoutWrapper(BaseWrapper):
         except StopIteration as done:
             done_value: list[dict[str, Any] | None] = done.value
             return done_value
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         return await self._rest(
             call, step, started, f"get_many of {len(keys)} keys", collection, None, writes=False
         )
@@ -352,6 +375,9 @@ class TimeoutWrapper(BaseWrapper):
         except StopIteration as done:
             done_value: list[tuple[dict[str, Any] | None, float | None]] = done.value
             return done_value
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         return await self._rest(
             call, step, started, f"ttl_many of {len(keys)} keys", collection, None, writes=False
         )
@@ -376,6 +402,9 @@ class TimeoutWrapper(BaseWrapper):
             step = call.send(None)
         except StopIteration:
             return None
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         return await self._rest(
             call, step, started, f"put_many of {len(keys)} keys", collection, None, writes=True
         )
@@ -394,6 +423,9 @@ class TimeoutWrapper(BaseWrapper):
         except StopIteration as done:
             done_value: int = done.value
             return done_value
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         return await self._rest(
             call, step, started, f"delete_many of {len(keys)} keys", collection, None, writes=True
         )

@@ -44,7 +44,7 @@ from typing import Any, ClassVar, Final, Literal, NoReturn, SupportsFloat, TypeA
 
 from kv._typecheck import typechecked
 from kv.atomic import AtomicKeyValue, Versioned
-from kv.errors import KeyValueError
+from kv.errors import ArgumentTypeError, KeyValueError
 from kv.names import validate_collection, validate_key
 from kv.ttl import validate_ttl
 from kv_wrappers._support import check_put_many_lengths, collection_name
@@ -83,6 +83,7 @@ class ValueTransformWrapper(BaseWrapper):
     """Whether the class overrides ``_encode_value`` (else writes pass through)."""
     _decodes: ClassVar[bool] = False
     """Whether the class overrides ``_decode_value`` (else reads pass through)."""
+    _hands_arguments_on = frozenset({"get", "ttl", "get_many", "ttl_many"})
     _envelope_field: str | None = None
     """A field only stored forms that need decoding have at their top level, if any.
 
@@ -160,7 +161,11 @@ class ValueTransformWrapper(BaseWrapper):
     @typechecked
     async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
         """Return the value of ``key``, decoded."""
-        stored = await self.key_value.get(key, collection=collection)
+        try:
+            stored = await self.key_value.get(key, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         if stored is None or not self._decodes:
             return stored
         field = self._envelope_field
@@ -176,9 +181,14 @@ class ValueTransformWrapper(BaseWrapper):
         self, key: str, *, collection: str | None = None
     ) -> tuple[dict[str, Any] | None, float | None]:
         """Return ``(value, remaining seconds)``, the value decoded."""
+        try:
+            result = await self.key_value.ttl(key, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         if not self._decodes:
-            return await self.key_value.ttl(key, collection=collection)
-        value, remaining = await self.key_value.ttl(key, collection=collection)
+            return result
+        value, remaining = result
         field = self._envelope_field
         if value is not None and (field is None or field in value):
             try:
@@ -192,7 +202,11 @@ class ValueTransformWrapper(BaseWrapper):
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[dict[str, Any] | None]:
         """Return the values of ``keys``, decoded, in order."""
-        stored = await self.key_value.get_many(keys, collection=collection)
+        try:
+            stored = await self.key_value.get_many(keys, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         if not self._decodes:
             return stored
         return self._decode_all(keys, stored, collection)
@@ -202,7 +216,11 @@ class ValueTransformWrapper(BaseWrapper):
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[tuple[dict[str, Any] | None, float | None]]:
         """Return ``(value, remaining seconds)`` for each key, values decoded, in order."""
-        stored = await self.key_value.ttl_many(keys, collection=collection)
+        try:
+            stored = await self.key_value.ttl_many(keys, collection=collection)
+        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
+            error.store = self._store_name()
+            raise
         if not self._decodes:
             return stored
         values = self._decode_all(keys, [value for value, _ in stored], collection)

@@ -97,16 +97,6 @@ class TTLClampWrapper(BaseWrapper):
     def _clamp(self, seconds: float) -> float:
         return max(self.min_ttl, min(seconds, self.max_ttl))
 
-    def _within(self, ttl: SupportsFloat) -> bool:
-        """Whether ``ttl`` is a plain number the TTL rule accepts and the clamp leaves as it is.
-
-        Such a TTL is passed on unchanged, without being converted (the wrapped
-        store converts it anyway): an ``int`` or ``float`` above 0, within
-        ``[min_ttl, max_ttl]`` (NaN is not).
-        """
-        kind = type(ttl)
-        return (kind is int or kind is float) and 0 < ttl <= self.max_ttl and ttl >= self.min_ttl  # type: ignore[operator]
-
     def _ttl(
         self, ttl: SupportsFloat | None, collection: str | None, key: str | None
     ) -> float | None:
@@ -131,7 +121,11 @@ class TTLClampWrapper(BaseWrapper):
         """Store ``value`` with the clamped TTL."""
         if ttl is None:
             ttl = self.missing_ttl
-        elif not self._within(ttl):
+        elif not (
+            (type(ttl) is int or type(ttl) is float)
+            and 0 < ttl <= self.max_ttl
+            and ttl >= self.min_ttl
+        ):  # not a plain number the rule takes and the clamp keeps: check and clamp it
             ttl = self._ttl(ttl, collection, key)
         await self.key_value.put(key, value, collection=collection, ttl=ttl)
 
@@ -147,7 +141,11 @@ class TTLClampWrapper(BaseWrapper):
         """Store several values with the clamped TTL."""
         if ttl is None:
             ttl = self.missing_ttl
-        elif not self._within(ttl):
+        elif not (
+            (type(ttl) is int or type(ttl) is float)
+            and 0 < ttl <= self.max_ttl
+            and ttl >= self.min_ttl
+        ):  # not a plain number the rule takes and the clamp keeps: check and clamp it
             ttl = self._ttl(ttl, collection, None)
         await self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
 
