@@ -565,15 +565,17 @@ def _direct_methods(base: type[BaseWrapper]) -> dict[str, Callable[..., Any]]:
     """The protocol methods of ``base`` without a check of their own arguments.
 
     Those it passes on unchanged (:meth:`BaseWrapper._delegates`), and those its
-    own class declares in ``_hands_arguments_on`` (the same method, without its
-    runtime check; a subclass that overrides one keeps its own, checked).
+    class (or a subclass of the class defining the method) declares in
+    ``_hands_arguments_on``: the same method, without its runtime check. A
+    subclass that overrides one below the declaration keeps its own, checked.
     """
     methods: dict[str, Callable[..., Any]] = {name: _DIRECT[name] for name in base._delegates()}
     declarer = defined_by(base, "_hands_arguments_on")
     for name in base._hands_arguments_on:
-        if name in methods or defined_by(base, name) is not declarer:
-            continue
-        unchecked = getattr(vars(declarer).get(name), "__wrapped__", None) if declarer else None
+        if name in methods or declarer is None or defined_by(base, name) not in declarer.__mro__:
+            continue  # overridden below the class that declared it: keep the checked one
+        owner = defined_by(base, name)
+        unchecked = getattr(vars(owner).get(name), "__wrapped__", None) if owner else None
         if unchecked is not None:
             methods[name] = unchecked
     return methods
