@@ -375,7 +375,10 @@ def _valkey_sides(port: int) -> dict[str, Side | str]:
     if importlib.util.find_spec("glide") is not None:
         from key_value.aio.stores.valkey import ValkeyStore
 
-        pykv = ProtocolSide(ValkeyStore(host="127.0.0.1", port=port, db=1))
+        pykv = ProtocolSide(
+            ValkeyStore(host="127.0.0.1", port=port, db=1),
+            enumerates="its ValkeyStore cannot list keys",
+        )
     return {"kv": ProtocolSide(kv.connect(url)), "raw": RespRaw(url), "py-key-value": pykv}
 
 
