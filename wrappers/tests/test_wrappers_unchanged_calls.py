@@ -20,6 +20,7 @@ import anyio
 import pytest
 
 import kv
+from kv._typecheck import typecheck_enabled
 from kv.errors import ArgumentTypeError, DecryptionError
 from kv.values import MAX_VALUE_DEPTH, dump_value
 from kv_wrappers import (
@@ -42,6 +43,10 @@ from kv_wrappers.compression import COMPRESSED_DATA_KEY
 from kv_wrappers.transform import ValueTransformWrapper
 
 pytestmark = pytest.mark.anyio
+
+checks_on = pytest.mark.skipif(
+    not typecheck_enabled(), reason="kv's runtime type checks are off (KV_TYPECHECK=0)"
+)
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -540,6 +545,7 @@ def _wrappers(memory: kv.AsyncKeyValue) -> list[BaseWrapper]:
     ]
 
 
+@checks_on
 @pytest.mark.parametrize("call", list(BAD_CALLS))
 async def test_a_bad_argument_names_the_wrapper_as_its_own_check_did(call: str) -> None:
     memory = kv.connect("memory://")
@@ -563,6 +569,7 @@ class Recording(BaseWrapper):
         return await super().get(key, collection=collection)
 
 
+@checks_on
 @pytest.mark.parametrize("wrap", [BaseWrapper, RetryWrapper, StatisticsWrapper])
 async def test_over_a_wrapper_written_elsewhere_the_wrapper_checks_first(
     wrap: Callable[[kv.AsyncKeyValue], kv.AsyncKeyValue],
@@ -588,6 +595,7 @@ class Plain:
         return None
 
 
+@checks_on
 async def test_over_a_store_that_does_not_check_the_wrapper_still_does() -> None:
     plain = Plain()
     store = BaseWrapper(plain)  # type: ignore[arg-type]
