@@ -106,3 +106,23 @@ async def test_no_inline_call_while_a_call_runs_in_the_thread() -> None:
                 release.set()
     assert results == [False]  # it waited for the thread, and ran there
     assert most == 1
+
+
+async def test_each_kind_of_call_has_its_own_strikes() -> None:
+    calls = BlockingCalls(inline_budget=0.05)  # a quick call never overruns it
+    loop_thread = threading.get_ident()
+
+    def slow() -> int:
+        time.sleep(0.1)
+        return threading.get_ident()
+
+    for _ in range(INLINE_STRIKES):
+        assert await calls(slow, inline="write") == loop_thread
+    assert (await calls(where, inline="write"))[0] != loop_thread  # writes cool down
+    assert await calls(where, inline="read") == (loop_thread, True)  # reads do not
+    assert (await calls(where, inline=True))[0] == loop_thread  # nor unnamed calls
+    for _ in range(INLINE_STRIKES - 1):
+        assert await calls(slow, inline="read") == loop_thread
+    assert await calls(where, inline="write") != (loop_thread, True)  # still cooling
+    assert await calls(slow, inline="read") == loop_thread  # the reads' own third strike
+    assert (await calls(where, inline="read"))[0] != loop_thread

@@ -26,7 +26,10 @@ event loop's own thread, when no call of the store runs in a thread, under an
 :data:`INLINE_STRIKES` inline calls in a row take longer than that (one call
 preempted by a busy machine does not count; an engine that has become slow
 does), the store's calls go back to its worker thread for a cooldown
-(:data:`INLINE_COOLDOWN` seconds), after which they try inline again. The
+(:data:`INLINE_COOLDOWN` seconds), after which they try inline again. A store
+may name kinds of calls (``inline="read"``, ``inline="write"``): each kind
+has its own strikes and cooldown, so writes slowed by a busy disk do not send
+reads served from memory to the thread. The
 event loop is so blocked for about the budget per call, apart from the few
 slow calls that trip the switch. A call that finds, running inline, that it
 would have to wait (a database locked by another process) raises
@@ -193,8 +196,10 @@ class BlockingCalls:
         self.inline_budget = inline_budget
         self.longest_inline = 0.0
         """Seconds of the longest call run inline, the worst stall of the event loop."""
-        self._inline_again = 0.0  # monotonic time before which no call runs inline
-        self._strikes = 0  # inline calls in a row over the budget
+        # Per kind of inline call: the monotonic time before which no call of
+        # that kind runs inline, and its calls in a row over the budget.
+        self._inline_again: dict[bool | str, float] = {}
+        self._strikes: dict[bool | str, int] = {}
         self._limiter: anyio.CapacityLimiter | None = None
         self._threads: anyio.CapacityLimiter | None = None
         self._soon: Callable[[Callable[[], None]], None] | None = None
@@ -226,13 +231,16 @@ class BlockingCalls:
         return self._limiter, self._soon
 
     async def __call__(
-        self, func: Callable[[Unpack[Ts]], T], *args: Unpack[Ts], inline: bool = False
+        self, func: Callable[[Unpack[Ts]], T], *args: Unpack[Ts], inline: bool | str = False
     ) -> T:
         """Run ``func(*args)`` in a worker thread (or inline) and return its result.
 
         With ``inline=True`` the call runs on the event loop's thread when the
         inline budget allows it and no call of the store runs in a thread (see
-        the module documentation); otherwise in a worker thread.
+        the module documentation); otherwise in a worker thread. A text names
+        the call's kind (``"read"``, ``"write"``): each kind has its own
+        strikes and cooldown, so that writes that wait for the disk do not send
+        the reads, which do not, to the thread.
 
         If the caller of a threaded call is cancelled, it returns at once
         (raising the cancellation) and the call is abandoned: not run if it
@@ -241,8 +249,10 @@ class BlockingCalls:
         """
         if inline and self.inline_budget is not None and self._running.acquire(blocking=False):
             try:
-                if not self._inline_again or time.monotonic() >= self._inline_again:
-                    return self._run_inline(func, *args)
+                if not self._inline_again or time.monotonic() >= self._inline_again.get(
+                    inline, 0.0
+                ):
+                    return self._run_inline(inline, func, *args)
             except WouldBlock:
                 pass  # it would wait: run it in the thread, below
             finally:
@@ -294,7 +304,9 @@ class BlockingCalls:
         release()
         return cast(T, result)
 
-    def _run_inline(self, func: Callable[[Unpack[Ts]], T], *args: Unpack[Ts]) -> T:
+    def _run_inline(
+        self, kind: bool | str, func: Callable[[Unpack[Ts]], T], *args: Unpack[Ts]
+    ) -> T:
         start = time.perf_counter()
         _inline.active = True
         try:
@@ -306,12 +318,13 @@ class BlockingCalls:
                 self.longest_inline = elapsed
             budget = self.inline_budget
             if budget is None or elapsed <= budget:
-                self._strikes = 0
+                if self._strikes:
+                    self._strikes.pop(kind, None)
             else:
-                self._strikes += 1
-                if self._strikes >= INLINE_STRIKES:
-                    self._inline_again = time.monotonic() + INLINE_COOLDOWN
-                    self._strikes = 0
+                strikes = self._strikes[kind] = self._strikes.get(kind, 0) + 1
+                if strikes >= INLINE_STRIKES:
+                    self._inline_again[kind] = time.monotonic() + INLINE_COOLDOWN
+                    del self._strikes[kind]
 
     async def finish(self, func: Callable[[Unpack[Ts]], T], *args: Unpack[Ts]) -> T:
         """Run ``func(*args)`` in a worker thread; a cancelled caller waits for it.
@@ -364,7 +377,7 @@ class Engine(Generic[E]):
         """The engine object while the store is open, else ``None``."""
         self.lock: threading.Lock | None = threading.Lock() if lock else None
 
-    async def run(self, call: Callable[[E], T], *, inline: bool = False) -> T:
+    async def run(self, call: Callable[[E], T], *, inline: bool | str = False) -> T:
         """Run ``call(handle)`` through :attr:`calls` (inline when ``inline``
         and the budget allow it) and return its result.
 

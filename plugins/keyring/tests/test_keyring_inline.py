@@ -74,7 +74,7 @@ def thread_busy(store: KeyringStore) -> bool:
 
 async def test_point_calls_run_inline_on_a_plain_file(keyring_file: Path) -> None:
     backend = recording(keyring_file)
-    store = KeyringStore("inline", backend=backend, sweep_interval=None)
+    store = KeyringStore("inline", backend=backend, sweep_interval=None, inline_budget=60)
     try:
         await store.put("k", {"v": 1})
         assert await store.get("k") == {"v": 1}
@@ -91,7 +91,7 @@ async def test_point_calls_run_inline_on_a_plain_file(keyring_file: Path) -> Non
 
 async def test_a_point_call_waits_for_the_lock_in_the_thread(keyring_file: Path) -> None:
     backend = recording(keyring_file)
-    store = KeyringStore("inline", backend=backend, sweep_interval=None)
+    store = KeyringStore("inline", backend=backend, sweep_interval=None, inline_budget=60)
     try:
         await store.put("k", {"v": 1})
         assert store._lock is not None

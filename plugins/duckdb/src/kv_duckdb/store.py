@@ -257,7 +257,9 @@ class DuckDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
     ) -> list[tuple[Any, ...]]:
         """Run one statement and fetch its rows (``inline``: a point call, see
         :class:`DuckDBStore`)."""
-        return await self._engine.run(partial(_fetch_all, sql, parameters), inline=inline)
+        return await self._engine.run(
+            partial(_fetch_all, sql, parameters), inline="read" if inline else False
+        )
 
     async def _write(self, sql: str, parameters: Sequence[object]) -> list[tuple[Any, ...]]:
         """Run a one-row write and fetch its ``RETURNING`` rows: inline (see
@@ -269,7 +271,9 @@ class DuckDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
                 raise WouldBlock  # this commit may checkpoint: in the worker thread
             return connection.execute(sql, parameters).fetchall()
 
-        return await self._engine.run(write, inline=True)
+        # Writes are struck and cooled down apart from reads (kv.blocking): a
+        # commit slowed by a busy disk does not send point reads to the thread.
+        return await self._engine.run(write, inline="write")
 
     # --- lifecycle ---------------------------------------------------------------
 

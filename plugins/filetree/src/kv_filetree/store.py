@@ -95,7 +95,7 @@ class FileTreeStore(AtomicMixin, FullStore, plugin=PLUGIN):
 
     async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
         # A read takes no lock (a file is replaced whole by a rename): inline.
-        found = await self._engine.run(lambda tree: tree.fetch(collection, [key]), inline=True)
+        found = await self._engine.run(lambda tree: tree.fetch(collection, [key]), inline="read")
         return found[0]
 
     async def _get_entries(
@@ -112,7 +112,8 @@ class FileTreeStore(AtomicMixin, FullStore, plugin=PLUGIN):
     ) -> None:
         # A new file renamed over the old one, no lock: inline (unless synced).
         await self._engine.run(
-            lambda tree: tree.put(collection, [key], [entry]), inline=not self.options.fsync
+            lambda tree: tree.put(collection, [key], [entry]),
+            inline="write" if not self.options.fsync else False,
         )
 
     async def _put_entries(
@@ -134,7 +135,7 @@ class FileTreeStore(AtomicMixin, FullStore, plugin=PLUGIN):
             return tree.delete(collection, [key], now)
 
         # An unlink (never synced), no lock unless conditional writes made one: inline.
-        return await self._engine.run(delete, inline=True) > 0
+        return await self._engine.run(delete, inline="write") > 0
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         now = time.time()
