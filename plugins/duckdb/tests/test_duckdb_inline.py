@@ -94,8 +94,11 @@ async def test_delete_of_one_key_counts_only_a_live_entry(store: DuckDBStore) ->
     with anyio.fail_after(30):
         while await store.get("short") is not None:
             await anyio.sleep(0.02)
-    assert await store.delete("short") is False  # expired: removed, not counted
+    assert await store.delete("short") is False  # expired: not counted, left to the sweep
+    assert await store.get("short") is None
     assert await store.delete("long") is True
+    assert await store.get("long") is None
+    assert await store.cull() == 1  # the expired row
     assert store._connection is not None
     assert store._connection.execute("SELECT count(*) FROM kv_entries").fetchone() == (0,)
 

@@ -163,6 +163,14 @@ class _Statements:
         self.delete = sql(
             "DELETE FROM {table} WHERE collection = {collection:String} AND key IN {keys}"
         )
+        # One key: compared with =, no list to unpack.
+        self.existing_one = sql(
+            "SELECT {live} AS live FROM {table} FINAL"
+            " WHERE collection = {collection:String} AND key = {key:String}"
+        )
+        self.delete_one = sql(
+            "DELETE FROM {table} WHERE collection = {collection:String} AND key = {key:String}"
+        )
         self.versioned = sql(
             "SELECT document, toString(version) AS version, {live} AS live FROM {table} FINAL"
             " WHERE collection = {collection:String} AND key = {key:String}"
@@ -342,6 +350,17 @@ class ChDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             for key, entry in latest.items()
         )
         await self._execute(self._sql.insert + rows)  # one INSERT for the batch
+
+    async def _delete_entry(self, collection: str, key: str) -> bool:
+        parameters = {"collection": collection, "key": key, "now": time.time()}
+
+        def delete(session: Session) -> bool:
+            existing = _query_rows(self._sql.existing_one, parameters, session)
+            if existing:  # an expired row of the key goes too; only a live one counts
+                _query(self._sql.delete_one, parameters, session)
+            return bool(existing) and bool(existing[0]["live"])
+
+        return await self._engine.run(delete)
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         parameters = {

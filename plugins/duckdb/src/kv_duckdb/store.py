@@ -155,9 +155,9 @@ class _Statements:
             " FROM (SELECT unnest(?::VARCHAR[]) AS k, unnest(?::VARCHAR[]) AS v)"
         )
         # Deletes expired rows of these keys too; only live ones are counted.
-        self.delete = sql(
-            "DELETE FROM {table} WHERE collection = ? AND key = ? RETURNING epoch(expires_at)"
-        )
+        # One key: only a live row, counted without RETURNING (which costs
+        # DuckDB more than the delete); an expired row is left to the sweep.
+        self.delete = sql("DELETE FROM {table} WHERE collection = ? AND key = ? AND {live}")
         self.delete_many = sql(
             "DELETE FROM {table}"
             " WHERE collection = ? AND key IN (SELECT unnest(?::VARCHAR[]))"
@@ -404,8 +404,8 @@ class DuckDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
         await self._engine.run(partial(_execute, self._sql.put_many, params))
 
     async def _delete_entry(self, collection: str, key: str) -> bool:
-        rows = await self._write(self._sql.delete, (collection, key))
-        return bool(rows) and _is_live(rows[0][0], time.time())
+        rows = await self._write(self._sql.delete, (collection, key, time.time()))
+        return bool(rows) and rows[0][0] > 0
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         unique = list(dict.fromkeys(keys))
