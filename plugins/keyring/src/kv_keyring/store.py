@@ -116,9 +116,10 @@ class KeyringStore(AtomicMixin, FullStore, plugin=PLUGIN):
 
     # --- running blocking calls ------------------------------------------------------
 
-    async def _run(self, call: Callable[[KeyringEngine], T], *, point: bool = False) -> T:
+    async def _run(self, call: Callable[[KeyringEngine], T], *, point: str | None = None) -> T:
         """Run ``call(engine)`` in a worker thread, holding the keyring lock (a
-        ``point`` call of one key inline, when the backend allows it)."""
+        ``point`` call of one key, ``"read"`` or ``"write"``, inline when the
+        backend allows it; each kind has its own inline budget strikes)."""
         lock = self._lock
         if lock is None:
             raise StoreConnectionError(self._engine.closed)
@@ -127,7 +128,8 @@ class KeyringStore(AtomicMixin, FullStore, plugin=PLUGIN):
             with _holding(lock):
                 return call(engine)
 
-        return await self._engine.run(locked, inline=point and self._inline)
+        inline = point if point is not None and self._inline else False
+        return await self._engine.run(locked, inline=inline)
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -181,7 +183,8 @@ class KeyringStore(AtomicMixin, FullStore, plugin=PLUGIN):
         self, collection: str, keys: Sequence[str]
     ) -> Sequence[StoredEntry | None]:
         return await self._run(
-            lambda engine: engine.read_entries(collection, keys), point=len(keys) == 1
+            lambda engine: engine.read_entries(collection, keys),
+            point="read" if len(keys) == 1 else None,
         )
 
     async def _put_entries(
@@ -196,13 +199,15 @@ class KeyringStore(AtomicMixin, FullStore, plugin=PLUGIN):
             raise StoreConnectionError(self._engine.closed)
         planned = engine.plan(collection, keys, entries)  # size errors before any write
         await self._run(
-            lambda engine: engine.write_entries(collection, planned), point=len(planned) == 1
+            lambda engine: engine.write_entries(collection, planned),
+            point="write" if len(planned) == 1 else None,
         )
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         now = time.time()
         return await self._run(
-            lambda engine: engine.delete_entries(collection, keys, now), point=len(keys) == 1
+            lambda engine: engine.delete_entries(collection, keys, now),
+            point="write" if len(keys) == 1 else None,
         )
 
     # --- atomic operations ---------------------------------------------------------
@@ -224,13 +229,13 @@ class KeyringStore(AtomicMixin, FullStore, plugin=PLUGIN):
         planned = self._plan_one(collection, key, entry)
         now = _now_of(entry)
         return await self._run(
-            lambda engine: engine.put_if_absent(collection, planned, now), point=True
+            lambda engine: engine.put_if_absent(collection, planned, now), point="write"
         )
 
     async def _get_versioned_entry(
         self, collection: str, key: str
     ) -> tuple[StoredEntry, str] | None:
-        return await self._run(lambda engine: engine.versioned(collection, key), point=True)
+        return await self._run(lambda engine: engine.versioned(collection, key), point="read")
 
     async def _put_entry_if_version(
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
@@ -238,14 +243,16 @@ class KeyringStore(AtomicMixin, FullStore, plugin=PLUGIN):
         planned = self._plan_one(collection, key, entry)
         now = _now_of(entry)
         return await self._run(
-            lambda engine: engine.put_if_version(collection, planned, version, now), point=True
+            lambda engine: engine.put_if_version(collection, planned, version, now),
+            point="write",
         )
 
     async def _delete_entry_if_version(
         self, collection: str, key: str, version: str, now: float
     ) -> bool:
         return await self._run(
-            lambda engine: engine.delete_if_version(collection, key, version, now), point=True
+            lambda engine: engine.delete_if_version(collection, key, version, now),
+            point="write",
         )
 
     # --- capabilities ----------------------------------------------------------------
