@@ -114,9 +114,10 @@ async def collect_names(walk: AsyncGenerator[str, None], limit: int | None) -> l
     return found
 
 
-def _page_for(limit: int | None) -> int | None:
-    """The page size of a walk that stops after ``limit`` names: no larger than needed."""
-    return None if limit is None else max(1, min(limit, DEFAULT_PAGE_SIZE))
+def _page_for(limit: int | None, largest: int) -> int:
+    """The page size of a walk that stops after ``limit`` names (``None``: every
+    name): no larger than needed, and at most ``largest``."""
+    return largest if limit is None else max(1, min(limit, largest))
 
 
 def _check_page_size(page_size: int | None) -> int:
@@ -155,6 +156,12 @@ class BaseStore:
 
     options: CommonOptions
     """The options this store was built with."""
+
+    listing_page_size: ClassVar[int] = DEFAULT_PAGE_SIZE
+    """Names one backend call fetches when ``keys()`` or ``collections()`` lists
+    everything (or more names than this): a store whose every query has a
+    fixed cost, such as an SQL engine's, raises it so that a full listing
+    makes fewer calls. ``iter_keys`` pages as its caller asks."""
 
     _has_collection_setup: ClassVar[bool] = False
     _next_sweep: float = float("inf")
@@ -720,7 +727,7 @@ class EnumerateKeysMixin(BaseStore, abstract=True):
             await self._prepare(name)
         except Exception as error:
             self._raise(error, collection, None)
-        size = _page_for(checked) or DEFAULT_PAGE_SIZE
+        size = _page_for(checked, self.listing_page_size)
         return await self._collect(self._key_pages(name, size), name, checked)
 
     async def iter_keys(
@@ -771,7 +778,7 @@ class EnumerateCollectionsMixin(BaseStore, abstract=True):
                 await self._setup_now()
         except Exception as error:
             self._raise(error, None, None)
-        size = _page_for(checked) or DEFAULT_PAGE_SIZE
+        size = _page_for(checked, self.listing_page_size)
         return await self._collect(self._collection_pages(size), None, checked)
 
     async def iter_collections(self, *, page_size: int | None = None) -> AsyncGenerator[str, None]:

@@ -212,6 +212,8 @@ class ChDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             or lock timeout, or an invalid default collection.
     """
 
+    listing_page_size = 100_000  # a query costs milliseconds whatever its size
+
     options: ChDBOptions
 
     def __init__(

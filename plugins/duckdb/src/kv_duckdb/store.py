@@ -223,6 +223,8 @@ class DuckDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             an invalid default collection.
     """
 
+    listing_page_size = 100_000  # a query costs milliseconds whatever its size
+
     options: DuckDBOptions
 
     def __init__(

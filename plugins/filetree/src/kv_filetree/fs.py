@@ -175,6 +175,14 @@ class Folder:
                 )
         return found
 
+    def file_names(self) -> list[str]:
+        """The names of the regular files in the folder (symlinks left out), read
+        from the directory itself: no ``stat`` per file where the file system
+        gives each entry's type, as Linux's do."""
+        target: int | str = self.fd if self.fd is not None else self.path
+        with os.scandir(target) as entries:
+            return [entry.name for entry in entries if _is_regular_file(entry)]
+
     # --- files ---------------------------------------------------------------------
 
     def read(self, name: str) -> bytes | None:
@@ -358,3 +366,11 @@ def open_root(path: str) -> Iterator[Folder]:
         yield folder
     finally:
         folder.close()
+
+
+def _is_regular_file(entry: os.DirEntry[str]) -> bool:
+    """Whether ``entry`` is a regular file (not a symlink); ``False`` once removed."""
+    try:
+        return entry.is_file(follow_symlinks=False)
+    except OSError:  # removed meanwhile, where the type needs a stat
+        return False

@@ -18,6 +18,7 @@ takes a document without a key there as the entry.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -63,8 +64,14 @@ class Location(NamedTuple):
     foreign: bool
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9_\-]{1,200}")
+"""A segment that :func:`~kv.names.encode_path_segment` leaves as it is."""
+
+
 def decoded(segment: str) -> str | None:
     """The name kv encoded as ``segment`` (``None``: hashed or not kv's encoding)."""
+    if _PLAIN.fullmatch(segment) is not None:
+        return segment  # letters, digits, "_" and "-" only: its own encoding
     if segment.startswith("~"):
         return None
     try:

@@ -428,14 +428,14 @@ class FileTree:
                     continue  # a symlinked folder is not part of the store
                 if folder is None:
                     continue
-                for item in folder.listing():
-                    if not _is_entry_file(item):
+                for name in folder.file_names():
+                    if not name.endswith(SUFFIX) or name.startswith(PRIVATE_PREFIX):
                         continue
-                    stem = item.name[: -len(SUFFIX)]
+                    stem = name[: -len(SUFFIX)]
                     key = decoded(stem) if own else stem
                     if key is None:
                         key = (
-                            self._hashed_key(folder, item.name, collection)
+                            self._hashed_key(folder, name, collection)
                             if (stem.startswith("~"))
                             else stem
                         )
