@@ -44,7 +44,16 @@ T = TypeVar("T")
 
 
 _INLINE_KEYS = 64
-"""Reads of up to this many keys may run inline (see :mod:`kv.blocking`)."""
+"""Calls of up to this many keys may run inline (see :mod:`kv.blocking`)."""
+
+_READ, _WRITE = "read", "write"
+"""The kinds of inline call: each has its own strikes of the inline budget, so
+writes slowed by a busy disk do not send reads to the thread."""
+
+
+def _inline(keys: Sequence[str], kind: str) -> str | bool:
+    """How a call of ``keys`` runs: inline as ``kind`` if it is small enough."""
+    return kind if len(keys) <= _INLINE_KEYS else False
 
 
 class DiskStore(AtomicMixin, FullStore, plugin=PLUGIN):
@@ -84,7 +93,7 @@ class DiskStore(AtomicMixin, FullStore, plugin=PLUGIN):
     def _layout(self) -> Layout | None:
         return self._engine.handle
 
-    async def _run(self, call: Callable[[Layout], T], *, inline: bool = False) -> T:
+    async def _run(self, call: Callable[[Layout], T], *, inline: bool | str = False) -> T:
         """Run ``call(layout)`` in the store's thread, one call at a time, or
         ``inline``, on the event loop, through connections that never wait for a
         lock: SQLite's readers never wait for writers in WAL mode, and a call that
@@ -100,7 +109,7 @@ class DiskStore(AtomicMixin, FullStore, plugin=PLUGIN):
                     raise WouldBlock from error
                 raise
 
-        return await self._engine.run(without_waiting, inline=True)
+        return await self._engine.run(without_waiting, inline=inline)
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -123,7 +132,8 @@ class DiskStore(AtomicMixin, FullStore, plugin=PLUGIN):
         self, collection: str, keys: Sequence[str]
     ) -> Sequence[StoredEntry | None]:
         found = await self._run(
-            lambda layout: layout.fetch(collection, keys), inline=len(keys) <= _INLINE_KEYS
+            lambda layout: layout.fetch(collection, keys),
+            inline=_inline(keys, _READ),
         )
         # Repeated keys may share one decoded value: the base store copies it.
         return [_checked(fetched, key) for key, fetched in zip(keys, found)]
@@ -131,7 +141,7 @@ class DiskStore(AtomicMixin, FullStore, plugin=PLUGIN):
     async def _put_entry(
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None
     ) -> None:
-        await self._run(lambda layout: layout.put(collection, [key], [entry]), inline=True)
+        await self._run(lambda layout: layout.put(collection, [key], [entry]), inline=_WRITE)
 
     async def _put_entries(
         self,
@@ -141,7 +151,7 @@ class DiskStore(AtomicMixin, FullStore, plugin=PLUGIN):
         ttl: float | None,
     ) -> None:
         await self._run(
-            lambda layout: layout.put(collection, keys, entries), inline=len(keys) <= _INLINE_KEYS
+            lambda layout: layout.put(collection, keys, entries), inline=_inline(keys, _WRITE)
         )
 
     # --- atomic operations (one transaction each, see CacheFile.put_if) -------------
@@ -151,13 +161,13 @@ class DiskStore(AtomicMixin, FullStore, plugin=PLUGIN):
     ) -> bool:
         now = entry.created_at or time.time()
         return await self._run(
-            lambda layout: layout.put_if(collection, key, entry, None, now), inline=True
+            lambda layout: layout.put_if(collection, key, entry, None, now), inline=_WRITE
         )
 
     async def _get_versioned_entry(
         self, collection: str, key: str
     ) -> tuple[StoredEntry, str] | None:
-        found = await self._run(lambda layout: layout.versioned(collection, key), inline=True)
+        found = await self._run(lambda layout: layout.versioned(collection, key), inline=_READ)
         if found is None:
             return None
         entry = _checked(found[0], key)
@@ -168,20 +178,20 @@ class DiskStore(AtomicMixin, FullStore, plugin=PLUGIN):
     ) -> bool:
         now = entry.created_at or time.time()
         return await self._run(
-            lambda layout: layout.put_if(collection, key, entry, version, now), inline=True
+            lambda layout: layout.put_if(collection, key, entry, version, now), inline=_WRITE
         )
 
     async def _delete_entry_if_version(
         self, collection: str, key: str, version: str, now: float
     ) -> bool:
         return await self._run(
-            lambda layout: layout.delete_if(collection, key, version, now), inline=True
+            lambda layout: layout.delete_if(collection, key, version, now), inline=_WRITE
         )
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         now = time.time()
         return await self._run(
-            lambda layout: layout.delete(collection, keys, now), inline=len(keys) <= _INLINE_KEYS
+            lambda layout: layout.delete(collection, keys, now), inline=_inline(keys, _WRITE)
         )
 
     # --- capabilities --------------------------------------------------------------
