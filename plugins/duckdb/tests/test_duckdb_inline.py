@@ -1,4 +1,5 @@
-"""duckdb:// point calls: inline on the event loop, in the worker thread near a checkpoint."""
+"""duckdb:// point reads run inline on the event loop; writes of a database file
+(each syncs DuckDB's log) in the worker thread; a ``:memory:`` store writes inline too."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from kv.blocking import running_inline
 from kv_duckdb.plugin import DUCKDB_INLINE_BUDGET
-from kv_duckdb.store import DuckDBStore, _size
+from kv_duckdb.store import DuckDBStore
 
 pytestmark = pytest.mark.anyio
 
@@ -51,29 +52,34 @@ class _Where:
         self.connection.close()
 
 
-async def test_point_calls_run_inline(store: DuckDBStore) -> None:
+async def test_point_reads_run_inline_and_writes_of_a_file_in_the_thread(
+    store: DuckDBStore,
+) -> None:
     await store.setup()
     assert DuckDBStore(":memory:").options.inline_budget == DUCKDB_INLINE_BUDGET
     where = _Where(store)
     await store.put("k", {"v": 1}, ttl=60)
     assert await store.get("k") == {"v": 1}
     assert await store.put_if_absent("k", {"v": 2}) is False
+    assert await store.get_versioned("k") is not None
     assert await store.delete("k") is True
     assert await store.delete("k") is False
-    assert where.inline == [True] * 5
-    assert where.threads == {threading.get_ident()}
+    assert where.inline == [False, True, False, True, False, False]
+    assert threading.get_ident() in where.threads
+    assert len(where.threads) >= 2  # and worker threads for the writes
 
 
-async def test_a_write_near_a_checkpoint_runs_in_the_thread(store: DuckDBStore) -> None:
-    await store.setup()
-    assert store._wal_limit > 0  # half of DuckDB's checkpoint_threshold
-    store._wal_limit = 0  # as if the log had grown to it: every write may checkpoint
-    where = _Where(store)
-    await store.put("k", {"v": 1})
-    assert await store.get("k") == {"v": 1}  # a read never checkpoints
-    assert await store.delete("k") is True
-    # Each write tried inline, gave up before running its statement, ran in the thread.
-    assert where.inline == [False, True, False]
+async def test_a_memory_store_writes_inline_too() -> None:
+    store = DuckDBStore(":memory:", sweep_interval=None, inline_budget=60)
+    try:
+        await store.setup()
+        where = _Where(store)
+        await store.put("k", {"v": 1})
+        assert await store.get("k") == {"v": 1}
+        assert await store.delete("k") is True
+        assert where.inline == [True, True, True]
+    finally:
+        await store.close()
 
 
 async def test_no_budget_runs_every_call_in_the_thread(tmp_path: Path) -> None:
@@ -101,11 +107,3 @@ async def test_delete_of_one_key_counts_only_a_live_entry(store: DuckDBStore) ->
     assert await store.cull() == 1  # the expired row
     assert store._connection is not None
     assert store._connection.execute("SELECT count(*) FROM kv_entries").fetchone() == (0,)
-
-
-def test_size_settings() -> None:
-    assert _size("16.0 MiB") == 16 << 20
-    assert _size("292.9 KiB") == int(292.9 * 1024)
-    assert _size("100 bytes") == 100
-    assert _size("lots") == 0
-    assert _size(None) == 0

@@ -16,9 +16,9 @@ from kv.plugin import StorePlugin
 __all__ = ["DUCKDB_CAPABILITIES", "DUCKDB_INLINE_BUDGET", "PLUGIN", "DuckDBOptions"]
 
 DUCKDB_INLINE_BUDGET = 0.005
-"""The default ``inline_budget`` of ``duckdb://``: a point write commits (syncs)
-DuckDB's write-ahead log, 1-3 ms on an ordinary disk, which the default budget
-of the other stores (1 ms) would send to the worker thread every time."""
+"""The default ``inline_budget`` of ``duckdb://``: a point read takes 0.5-2 ms,
+which the default budget of the other stores (1 ms) would send to the worker
+thread whenever the machine is busy."""
 
 DUCKDB_CAPABILITIES = Capabilities.every_operation(persistent=True, atomic=True)
 """What :class:`kv_duckdb.store.DuckDBStore` can do (a ``:memory:`` store is not
@@ -35,10 +35,11 @@ class DuckDBOptions(LocalPathOptions):
             up to 62 letters, digits or ``_``. ``destroy()`` empties only it.
         lock_timeout: Seconds to keep retrying when another process has the
             database file open.
-        inline_budget: Seconds a point call (one key) may hold the event loop
-            (5 ms by default: a write syncs DuckDB's log); three calls in a
-            row over it send the store's calls to its worker thread for a
-            second. ``none``: every call in the worker thread.
+        inline_budget: Seconds a point read (one key) may hold the event loop
+            (5 ms by default); three reads in a row over it send the store's
+            reads to its worker thread for a second. ``none``: every call in
+            the worker thread. Writes of a database file always run in the
+            worker thread (each commit syncs DuckDB's log).
     """
 
     path_kind = "database path"

@@ -40,7 +40,6 @@ URL forms::
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Sequence
 from functools import partial
@@ -50,7 +49,7 @@ from typing import Any, TypeVar
 import duckdb
 
 from kv import dirlock
-from kv.blocking import BlockingCalls, Engine, WouldBlock, running_inline
+from kv.blocking import BlockingCalls, Engine
 from kv.dirlock import DirectoryBusyError, open_when_unlocked
 from kv.entry import StoredEntry
 from kv.errors import (
@@ -85,13 +84,6 @@ _COLUMNS = {
 """The columns (and DuckDB types) an existing table must have."""
 
 _LOCK_MESSAGE = "Could not set lock on file"
-
-_SIZE_UNITS = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
-
-_INLINE_WAL_SHARE = 0.5
-"""A write runs inline only while the WAL is below this share of DuckDB's
-``checkpoint_threshold``: the write that crosses it checkpoints, rewriting the
-database file, which must not happen on the event loop."""
 
 
 class _Statements:
@@ -208,11 +200,13 @@ class DuckDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
     directory, the file, the table and its indexes are created then if
     missing. A ``":memory:"`` store keeps its entries only until it is closed
     and does not declare ``persistent``. DuckDB calls run one at a time: a
-    point call (one key) on the event loop's own thread, under
+    point read (one key) on the event loop's own thread, under
     ``inline_budget`` (5 ms by default, see :mod:`kv.blocking`), since a
-    worker-thread hop costs more than a point read here; bulk calls, listing,
-    cull, and a write whose commit may checkpoint (the write-ahead log past
-    half of DuckDB's ``checkpoint_threshold``) in a worker thread.
+    worker-thread hop costs more than a point read here; writes of a database
+    file (each commit syncs DuckDB's log: a disk flush, which took up to 50 ms
+    here under other I/O, must never hold the event loop), bulk calls,
+    listing and cull in a worker thread. A ``":memory:"`` store, which syncs
+    nothing, writes one key inline too.
 
     Options (keywords, or a :class:`~kv_duckdb.plugin.DuckDBOptions`): ``path``
     (the first positional argument), ``table``, ``lock_timeout``,
@@ -237,8 +231,8 @@ class DuckDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             calls, closed="The DuckDB connection is closed"
         )
         self._lock_token: str | None = None
-        self._wal = None if self.options.in_memory else self.options.path + ".wal"
-        self._wal_limit = 0  # bytes of WAL below which a write may run inline (set on open)
+        # A write syncs the file's log (no bound on its time): inline only in memory.
+        self._write_inline: str | bool = "write" if self.options.in_memory else False
 
     def __repr__(self) -> str:
         return f"<DuckDBStore path={self.options.path!r} table={self.options.table!r}>"
@@ -264,18 +258,11 @@ class DuckDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
         )
 
     async def _write(self, sql: str, parameters: Sequence[object]) -> list[tuple[Any, ...]]:
-        """Run a one-row write and fetch its ``RETURNING`` rows: inline (see
-        :class:`DuckDBStore`) while the write-ahead log is far from a checkpoint."""
-        wal, limit = self._wal, self._wal_limit
-
-        def write(connection: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
-            if wal is not None and running_inline() and _wal_size(wal) >= limit:
-                raise WouldBlock  # this commit may checkpoint: in the worker thread
-            return connection.execute(sql, parameters).fetchall()
-
-        # Writes are struck and cooled down apart from reads (kv.blocking): a
-        # commit slowed by a busy disk does not send point reads to the thread.
-        return await self._engine.run(write, inline="write")
+        """Run a one-row write and fetch its ``RETURNING`` rows: in the worker thread,
+        or inline for a ``:memory:`` store (see :class:`DuckDBStore`)."""
+        return await self._engine.run(
+            partial(_fetch_all, sql, parameters), inline=self._write_inline
+        )
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -327,8 +314,6 @@ class DuckDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             )
         for statement in self._sql.create_indexes:
             connection.execute(statement)
-        row = connection.execute("SELECT current_setting('checkpoint_threshold')").fetchone()
-        self._wal_limit = int(_INLINE_WAL_SHARE * _size(row[0] if row else None))
 
     async def _close(self) -> None:
         connection = self._engine.close()
@@ -491,20 +476,6 @@ def _count(sql: str, parameters: Sequence[object], connection: duckdb.DuckDBPyCo
     """Run a DELETE and return how many rows it removed."""
     row = connection.execute(sql, parameters).fetchone()
     return int(row[0]) if row else 0
-
-
-def _wal_size(wal: str) -> int:
-    """Bytes of the database's write-ahead log (0 when there is none)."""
-    try:
-        return os.stat(wal).st_size
-    except OSError:
-        return 0
-
-
-def _size(setting: object) -> int:
-    """Bytes of a DuckDB size setting such as ``'16.0 MiB'`` (0 if not understood)."""
-    match = re.fullmatch(r"([0-9.]+)\s*(bytes|[KMGT]iB)", str(setting).strip())
-    return int(float(match[1]) * _SIZE_UNITS[match[2]]) if match else 0
 
 
 def _is_live(expires_at: float | None, now: float) -> bool:
