@@ -80,6 +80,10 @@ _DELETE_KEYS_RETURNING = (
     "DELETE FROM Cache WHERE raw = 1 AND key IN ({marks})"
     " RETURNING filename, (expire_time IS NULL OR expire_time > ?)"
 )
+_DELETE_ONE_RETURNING = (
+    "DELETE FROM Cache WHERE key = ? AND raw = 1"
+    " RETURNING filename, (expire_time IS NULL OR expire_time > ?)"
+)
 _HAS_RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)
 """Whether this SQLite has ``DELETE ... RETURNING`` (one statement instead of two)."""
 
@@ -267,14 +271,23 @@ class CacheFile:
         store's thread and the checkpoint's sync never holds the event loop.
         """
         connection = self.connection
-        due = self._changes() - self._checkpointed >= _CHECKPOINT_ROWS
-        if due and running_inline():
-            raise WouldBlock
+        due = self._checkpoint_due()
         with _transaction(connection):
             yield connection
         if due:
-            connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            self._checkpointed = self._changes()
+            self._checkpoint(connection)
+
+    def _checkpoint_due(self) -> bool:
+        """Whether the next write checkpoints (raising
+        :class:`~kv.blocking.WouldBlock` if it runs inline: see :meth:`writing`)."""
+        due = self._changes() - self._checkpointed >= _CHECKPOINT_ROWS
+        if due and running_inline():
+            raise WouldBlock
+        return due
+
+    def _checkpoint(self, connection: sqlite3.Connection) -> None:
+        connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        self._checkpointed = self._changes()
 
     def _changes(self) -> int:
         """Rows written through this file's connections since they opened."""
@@ -489,6 +502,24 @@ class CacheFile:
                     files.append(filename)
         self._remove_files(files)
         return live
+
+    def delete_one(self, db_key: str, now: float) -> bool:
+        """Delete ``db_key`` (an expired row too); whether its row was live.
+
+        One ``DELETE ... RETURNING`` statement, atomic on its own: no explicit
+        transaction around it.
+        """
+        if not _HAS_RETURNING:
+            return self.delete([db_key], now) == 1
+        connection = self.connection
+        due = self._checkpoint_due()
+        row = connection.execute(_DELETE_ONE_RETURNING, (db_key, now)).fetchone()
+        if due:
+            self._checkpoint(connection)
+        if row is None:
+            return False
+        self._remove_files([row[0]])
+        return bool(row[1])
 
     def delete_range(self, lower: str | None, upper: str | None, now: float) -> bool:
         """Delete every row (or those with keys in ``[lower, upper)``); any live?"""

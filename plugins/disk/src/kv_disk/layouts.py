@@ -106,6 +106,11 @@ class Layout:
             return False
         return cache.put_if(_rows([db_key], collection, [key], [entry])[0], version, now)
 
+    def delete_one(self, collection: str, key: str, now: float) -> bool:
+        """Delete the entry (expired too); whether it was live."""
+        cache, db_key = self.locate(collection, key, create=False)
+        return cache is not None and cache.delete_one(db_key, now)
+
     def delete_if(self, collection: str, key: str, version: str, now: float) -> bool:
         """Delete the entry if it is live and has ``version``."""
         cache, db_key = self.locate(collection, key, create=False)

@@ -188,6 +188,12 @@ class DiskStore(AtomicMixin, FullStore, plugin=PLUGIN):
             lambda layout: layout.delete_if(collection, key, version, now), inline=_WRITE
         )
 
+    async def _delete_entry(self, collection: str, key: str) -> bool:
+        now = time.time()
+        return await self._run(
+            lambda layout: layout.delete_one(collection, key, now), inline=_WRITE
+        )
+
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         now = time.time()
         return await self._run(
