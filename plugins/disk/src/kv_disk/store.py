@@ -72,6 +72,8 @@ class DiskStore(AtomicMixin, FullStore, plugin=PLUGIN):
             or timeout.
     """
 
+    listing_page_size = 100_000  # one hop to the thread for a whole listing
+
     options: DiskOptions
 
     def __init__(

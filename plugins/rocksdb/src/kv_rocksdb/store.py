@@ -106,6 +106,8 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             or an invalid default collection.
     """
 
+    listing_page_size = 100_000  # one hop to the thread for a whole listing
+
     options: RocksDBOptions
 
     def __init__(
