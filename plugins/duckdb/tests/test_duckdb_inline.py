@@ -11,7 +11,7 @@ import anyio
 import pytest
 
 from kv.blocking import running_inline
-from kv_duckdb.plugin import DUCKDB_INLINE_BUDGET
+from kv.options import DEFAULT_INLINE_BUDGET
 from kv_duckdb.store import DuckDBStore
 
 pytestmark = pytest.mark.anyio
@@ -56,7 +56,7 @@ async def test_point_reads_run_inline_and_writes_of_a_file_in_the_thread(
     store: DuckDBStore,
 ) -> None:
     await store.setup()
-    assert DuckDBStore(":memory:").options.inline_budget == DUCKDB_INLINE_BUDGET
+    assert DuckDBStore(":memory:").options.inline_budget == DEFAULT_INLINE_BUDGET
     where = _Where(store)
     await store.put("k", {"v": 1}, ttl=60)
     assert await store.get("k") == {"v": 1}

@@ -9,16 +9,10 @@ from __future__ import annotations
 
 from kv import checks
 from kv.capabilities import Capabilities
-from kv.checks import optional, positive_seconds
 from kv.options import LocalPathOptions, option
 from kv.plugin import StorePlugin
 
-__all__ = ["DUCKDB_CAPABILITIES", "DUCKDB_INLINE_BUDGET", "PLUGIN", "DuckDBOptions"]
-
-DUCKDB_INLINE_BUDGET = 0.005
-"""The default ``inline_budget`` of ``duckdb://``: a point read takes 0.5-2 ms,
-which the default budget of the other stores (1 ms) would send to the worker
-thread whenever the machine is busy."""
+__all__ = ["DUCKDB_CAPABILITIES", "PLUGIN", "DuckDBOptions"]
 
 DUCKDB_CAPABILITIES = Capabilities.every_operation(persistent=True, atomic=True)
 """What :class:`kv_duckdb.store.DuckDBStore` can do (a ``:memory:`` store is not
@@ -36,7 +30,7 @@ class DuckDBOptions(LocalPathOptions):
         lock_timeout: Seconds to keep retrying when another process has the
             database file open.
         inline_budget: Seconds a point read (one key) may hold the event loop
-            (5 ms by default); three reads in a row over it send the store's
+            (1 ms by default); three reads in a row over it send the store's
             reads to its worker thread for a second. ``none``: every call in
             the worker thread. Writes of a database file always run in the
             worker thread (each commit syncs DuckDB's log).
@@ -46,9 +40,6 @@ class DuckDBOptions(LocalPathOptions):
     memory_path = ":memory:"
     table: str = option(default="kv_entries", check=checks.sql_identifier)
     lock_timeout: float = option(default=5.0, check=checks.seconds)
-    inline_budget: float | None = option(
-        default=DUCKDB_INLINE_BUDGET, check=optional(positive_seconds)
-    )
 
 
 PLUGIN = StorePlugin(
