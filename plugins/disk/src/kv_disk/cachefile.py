@@ -80,10 +80,6 @@ _DELETE_KEYS_RETURNING = (
     "DELETE FROM Cache WHERE raw = 1 AND key IN ({marks})"
     " RETURNING filename, (expire_time IS NULL OR expire_time > ?)"
 )
-_DELETE_ONE_RETURNING = (
-    "DELETE FROM Cache WHERE key = ? AND raw = 1"
-    " RETURNING filename, (expire_time IS NULL OR expire_time > ?)"
-)
 _HAS_RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)
 """Whether this SQLite has ``DELETE ... RETURNING`` (one statement instead of two)."""
 
@@ -139,6 +135,10 @@ def _in(template: str, count: int) -> str:
     return template.replace("{marks}", ", ".join("?" * count))
 
 
+_DELETE_ONE_RETURNING = _in(_DELETE_KEYS_RETURNING, 1)
+"""The delete of one key: :data:`_DELETE_KEYS_RETURNING` for a single key."""
+
+
 @contextlib.contextmanager
 def _transaction(connection: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE") -> Iterator[None]:
     """A transaction on ``connection``, rolled back if the block raises."""
@@ -187,7 +187,7 @@ class CacheFile:
         # is 0, so a statement that would wait for a lock fails at once instead.
         self._inline_connection: sqlite3.Connection | None = None
         self._page_size = 4096
-        self._checkpointed = 0  # the connection's total_changes at the last checkpoint
+        self._checkpointed = 0  # _changes() at the last checkpoint
 
     @property
     def path(self) -> str:
