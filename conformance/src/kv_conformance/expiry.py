@@ -10,7 +10,7 @@ import pytest
 
 import kv
 from kv_conformance.cases import INVALID_TTLS, VALID_TTLS
-from kv_conformance.support import Miss, each_case, eventually
+from kv_conformance.support import SHORT_TTL, Miss, each_case, eventually, outlive
 
 __all__ = ["TTLTests"]
 
@@ -104,30 +104,30 @@ class TTLTests:
     async def test_deleting_an_expired_entry_reports_it_absent(
         self, store: kv.AsyncKeyValue
     ) -> None:
-        await store.put_many(["a", "b"], [{"v": 1}, {"v": 2}], collection="test", ttl=0.2)
+        await store.put_many(["a", "b"], [{"v": 1}, {"v": 2}], collection="test", ttl=SHORT_TTL)
         await store.put("live", {"v": 3}, collection="test")
-        await anyio.sleep(0.5)
+        await outlive(SHORT_TTL)
         assert await store.delete("a", collection="test") is False
         assert await store.delete_many(["b", "live"], collection="test") == 1
 
     async def test_sub_second_ttl_is_honoured(self, store: kv.AsyncKeyValue, miss: Miss) -> None:
-        await store.put("short", {"v": 1}, collection="test", ttl=0.3)
+        await store.put("short", {"v": 1}, collection="test", ttl=SHORT_TTL)
         await store.put("long", {"v": 2}, collection="test", ttl=30)
-        await anyio.sleep(0.6)
+        await outlive(SHORT_TTL)
         assert await store.get("short", collection="test") == miss.value
         assert await store.get("long", collection="test") == {"v": 2}
 
     async def test_put_without_ttl_clears_earlier_ttl(self, store: kv.AsyncKeyValue) -> None:
-        await store.put("key", {"v": 1}, collection="test", ttl=0.5)
+        await store.put("key", {"v": 1}, collection="test", ttl=SHORT_TTL)
         await store.put("key", {"v": 2}, collection="test")
         assert await store.ttl("key", collection="test") == ({"v": 2}, None)
-        await anyio.sleep(0.8)
+        await outlive(SHORT_TTL)
         assert await store.get("key", collection="test") == {"v": 2}
 
     async def test_overwrite_resets_ttl(self, store: kv.AsyncKeyValue) -> None:
-        await store.put("key", {"v": 1}, collection="test", ttl=0.5)
+        await store.put("key", {"v": 1}, collection="test", ttl=SHORT_TTL)
         await store.put("key", {"v": 2}, collection="test", ttl=100)
-        await anyio.sleep(0.8)
+        await outlive(SHORT_TTL)
         value, remaining = await store.ttl("key", collection="test")
         assert value == {"v": 2}
         assert remaining is not None
@@ -144,7 +144,7 @@ class TTLTests:
     async def test_put_many_with_short_ttl_expires_all(
         self, store: kv.AsyncKeyValue, miss: Miss
     ) -> None:
-        await store.put_many(["a", "b"], [{"v": 1}, {"v": 2}], collection="test", ttl=0.4)
+        await store.put_many(["a", "b"], [{"v": 1}, {"v": 2}], collection="test", ttl=SHORT_TTL)
 
         async def gone() -> bool:
             return await store.get_many(["a", "b"], collection="test") == miss.values(2)
@@ -167,7 +167,7 @@ class TTLTests:
     async def test_remaining_ttl_decreases(self, store: kv.AsyncKeyValue) -> None:
         await store.put("key", {"v": 1}, collection="test", ttl=10)
         _, first = await store.ttl("key", collection="test")
-        await anyio.sleep(0.3)
+        await anyio.sleep(0.1)
         _, second = await store.ttl("key", collection="test")
         assert first is not None
         assert second is not None

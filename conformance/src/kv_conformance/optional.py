@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, cast
 
-import anyio
 import pytest
 
 import kv
@@ -14,11 +13,13 @@ from kv.capabilities import OPTIONAL_OPERATIONS
 from kv.protocols import OPTIONAL_PROTOCOLS
 from kv_conformance.cases import ODD_NAMES
 from kv_conformance.support import (
+    SHORT_TTL,
     Miss,
     capabilities_of,
     each_case,
     eventually,
     need,
+    outlive,
     reads_only,
 )
 
@@ -169,10 +170,10 @@ class CapabilityTests:
 
     async def test_cull_reclaims_expired_entries(self, store: kv.AsyncKeyValue) -> None:
         need(store, "cull")
-        await store.put_many(["e1", "e2"], [{}, {}], collection="test", ttl=0.2)
+        await store.put_many(["e1", "e2"], [{}, {}], collection="test", ttl=SHORT_TTL)
         await store.put("live", {"v": 1}, collection="test")
         await store.put("later", {"v": 2}, collection="test", ttl=60)
-        await anyio.sleep(0.5)
+        await outlive(SHORT_TTL)
         removed = await cast(kv.Cull, store).cull()
         assert removed >= 0
         assert await store.get("live", collection="test") == {"v": 1}
@@ -191,9 +192,9 @@ class CapabilityTests:
         culler = cast(kv.Cull, store)
         await culler.cull()  # start from nothing expired
         expired = [f"gone-{i}" for i in range(5)]
-        await store.put_many(expired, [{}] * len(expired), collection="cull", ttl=0.1)
+        await store.put_many(expired, [{}] * len(expired), collection="cull", ttl=SHORT_TTL)
         await store.put("kept", {"v": 1}, collection="cull", ttl=3600)
-        await anyio.sleep(0.4)  # past their expiry (not read: a read may reclaim them)
+        await outlive(SHORT_TTL)  # not read: a read may reclaim them
         removed = await culler.cull()
         assert 0 <= removed <= len(expired)
         if not capabilities_of(store).native_ttl:

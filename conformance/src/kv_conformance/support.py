@@ -15,14 +15,19 @@ import kv
 
 __all__ = [
     "MISS_PROBE_COLLECTION",
+    "SHORT_TTL",
     "Miss",
     "capabilities_of",
     "each_case",
     "eventually",
     "learn_miss",
     "need",
+    "outlive",
     "reads_only",
 ]
+
+SHORT_TTL = 0.1
+"""The TTL of entries a test lets expire without reading them back first."""
 
 MISS_PROBE_COLLECTION = "test"
 """The collection in which :func:`learn_miss` reads a never-written key."""
@@ -92,6 +97,17 @@ async def eventually(
         if time.monotonic() >= deadline:
             return False
         await anyio.sleep(step)
+
+
+async def outlive(ttl: float) -> None:
+    """Sleep until an entry written with ``ttl`` (before this call) has expired.
+
+    A sleep lasts at least as long as asked, however busy the machine, and
+    the entry's expiry was computed when it was written; the margin covers
+    the difference between the monotonic clock of the sleep and the wall
+    clock of expiry times.
+    """
+    await anyio.sleep(ttl + 0.15)
 
 
 T = TypeVar("T")

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from kv._hints import Culprits
 
-__all__ = ["TYPECHECK_ENV", "typecheck_enabled", "typechecked"]
+__all__ = ["TYPECHECK_ENV", "typecheck_enabled", "typechecked", "with_signature_of"]
 
 TYPECHECK_ENV = "KV_TYPECHECK"
 """Name of the environment variable that switches runtime type checks."""
@@ -75,61 +75,68 @@ def _resolved_hints(func: Callable[..., Any]) -> dict[str, Any]:
 def _check(func: F) -> F:
     """``func`` behind a wrapper of the same signature that checks its arguments.
 
-    The wrapper is generated source (see :func:`_wrapper_lines`), compiled
+    The wrapper is generated source (see :func:`_check_lines`), compiled
     once. Return values are not checked. A coroutine function's wrapper is a
     coroutine function that awaits it (no other coroutine in between).
+    """
+    import inspect
+
+    signature = inspect.signature(func)
+    closure: dict[str, object] = {
+        "_kv_fail_": _failure(func.__name__, signature),
+        "_kv_single_": _SINGLE_ITEMS,
+    }
+    checks = _check_lines(signature, _resolved_hints(func), closure)
+    call = "await _kv_func_({all})" if inspect.iscoroutinefunction(func) else "_kv_func_({all})"
+    return with_signature_of(func, [*checks, f"return {call}"], closure, purpose="type checks")
+
+
+def with_signature_of(func: F, body: list[str], names: dict[str, object], *, purpose: str) -> F:
+    """A new function with ``func``'s exact signature, name and docstring, and ``body``.
+
+    ``body`` is source lines, formatted with ``{all}`` (every parameter passed
+    on as it came, as a call's argument list) and ``{rest}`` (the same without
+    the first parameter, ``self`` of a method); they may use ``_kv_func_``
+    (``func`` itself) and the objects of ``names`` by name. The function is
+    compiled once, here, and is a coroutine function when ``func`` is one.
+    Used for kv's runtime type checks and for wrappers that pass a call on
+    with no other frame in between.
     """
     import functools
     import inspect
 
     signature = inspect.signature(func)
-    closure: dict[str, object] = {
-        "_kv_func_": func,
-        "_kv_fail_": _failure(func.__name__, signature),
-        "_kv_single_": _SINGLE_ITEMS,
-    }
-    is_async = inspect.iscoroutinefunction(func)
-    parameters, body = _wrapper_lines(signature, _resolved_hints(func), closure, is_async)
+    closure: dict[str, object] = {"_kv_func_": func, **names}
+    parameters, call = _parameter_lines(signature, closure)
+    arguments = {"all": ", ".join(call), "rest": ", ".join(call[1:])}
     source = "\n".join(
         [
             f"def _kv_build_({', '.join(closure)}):",
-            f"    {'async ' if is_async else ''}def _kv_checked_({', '.join(parameters)}):",
-            *("        " + line for line in body),
-            "    return _kv_checked_",
+            f"    {'async ' if inspect.iscoroutinefunction(func) else ''}"
+            f"def _kv_generated_({', '.join(parameters)}):",
+            *("        " + line.format(**arguments) for line in body),
+            "    return _kv_generated_",
         ]
     )
     namespace: dict[str, Any] = {}
-    code = compile(source, f"<kv type checks of {func.__qualname__}>", "exec")
+    code = compile(source, f"<kv {purpose} of {func.__qualname__}>", "exec")
     exec(code, namespace)  # noqa: S102 - generated from parameter names only
-    checked: F = namespace["_kv_build_"](**closure)
-    functools.update_wrapper(checked, func)
-    return checked
+    generated: F = namespace["_kv_build_"](**closure)
+    functools.update_wrapper(generated, func)
+    return generated
 
 
-def _wrapper_lines(
-    signature: inspect.Signature,
-    hints: dict[str, Any],
-    closure: dict[str, object],
-    is_async: bool,
+def _parameter_lines(
+    signature: inspect.Signature, closure: dict[str, object]
 ) -> tuple[list[str], list[str]]:
-    """The wrapper's parameter list and body; what they name is added to ``closure``.
-
-    Each checked parameter gets one test of ``type(argument)`` against the
-    exact types its hint accepts outright (a set lookup), and only otherwise
-    a call of the compiled check (:func:`kv._hints.compile_hint`); a failed
-    check raises ``_kv_fail_(name, culprits, arguments)``. Defaults are the
-    function's own objects. A ``keys`` parameter refuses a single ``str``
-    (or ``bytes``) after the type checks, as ``Sequence[str]`` takes one.
-    """
+    """The parameter list of a function with ``signature``, and the argument list
+    that passes each parameter on as it came; defaults are added to ``closure``
+    (they are the function's own objects)."""
     import inspect
 
-    from kv._hints import compile_hint
-
     kinds = inspect.Parameter
-    everything = "{" + ", ".join(f"{name!r}: {name}" for name in signature.parameters) + "}"
     parameters: list[str] = []
     call: list[str] = []
-    body: list[str] = []
     previous: object = None
     for index, (name, parameter) in enumerate(signature.parameters.items()):
         kind = parameter.kind
@@ -148,13 +155,38 @@ def _wrapper_lines(
         prefix = "*" if kind is kinds.VAR_POSITIONAL else "**" if kind is kinds.VAR_KEYWORD else ""
         parameters.append(f"{prefix}{name}{default}")
         call.append(f"{name}={name}" if kind is kinds.KEYWORD_ONLY else f"{prefix}{name}")
+    if previous is kinds.POSITIONAL_ONLY:
+        parameters.append("/")
+    return parameters, call
+
+
+def _check_lines(
+    signature: inspect.Signature, hints: dict[str, Any], closure: dict[str, object]
+) -> list[str]:
+    """The lines that check the arguments; what they name is added to ``closure``.
+
+    Each checked parameter gets one test of ``type(argument)`` against the
+    exact types its hint accepts outright (a set lookup), and only otherwise
+    a call of the compiled check (:func:`kv._hints.compile_hint`); a failed
+    check raises ``_kv_fail_(name, culprits, arguments)``. A ``keys``
+    parameter refuses a single ``str`` (or ``bytes``) after the type checks,
+    as ``Sequence[str]`` takes one.
+    """
+    import inspect
+
+    from kv._hints import compile_hint
+
+    kinds = inspect.Parameter
+    everything = "{{" + ", ".join(f"{name!r}: {name}" for name in signature.parameters) + "}}"
+    body: list[str] = []
+    for index, (name, parameter) in enumerate(signature.parameters.items()):
         check = compile_hint(hints[name]) if name in hints else None
         if check is None:
             continue
         closure[f"_kv_f{index}_"], closure[f"_kv_c{index}_"] = check.fast, check.find
         value, indent = name, ""
-        if kind is kinds.VAR_POSITIONAL or kind is kinds.VAR_KEYWORD:
-            items = name if kind is kinds.VAR_POSITIONAL else f"{name}.values()"
+        if parameter.kind is kinds.VAR_POSITIONAL or parameter.kind is kinds.VAR_KEYWORD:
+            items = name if parameter.kind is kinds.VAR_POSITIONAL else f"{name}.values()"
             body.append(f"for _kv_item_ in {items}:")
             value, indent = "_kv_item_", "    "
         body += [
@@ -163,15 +195,12 @@ def _wrapper_lines(
             f"{indent}    if _kv_bad_ is not None:",
             f"{indent}        raise _kv_fail_({name!r}, _kv_bad_, {everything})",
         ]
-    if previous is kinds.POSITIONAL_ONLY:
-        parameters.append("/")
     if "keys" in signature.parameters:
         body += [
             "if isinstance(keys, _kv_single_):",
             f"    raise _kv_fail_('keys', (keys,), {everything})",
         ]
-    body.append(f"return {'await ' if is_async else ''}_kv_func_({', '.join(call)})")
-    return parameters, body
+    return body
 
 
 def _a(thing: object) -> str:

@@ -35,7 +35,10 @@ from typing import Any, Protocol, SupportsFloat, runtime_checkable
 
 from kv.errors import ConflictError
 
-__all__ = ["AtomicKeyValue", "Versioned", "content_version", "update"]
+__all__ = ["ATOMIC_OPERATIONS", "AtomicKeyValue", "Versioned", "content_version", "update"]
+
+ATOMIC_OPERATIONS = ("put_if_absent", "get_versioned", "put_if_version", "delete_if_version")
+"""The methods of :class:`AtomicKeyValue`, in the order the docs give them."""
 
 DEFAULT_ATTEMPTS = 100
 """How many times :func:`update` reads and tries to write before giving up."""

@@ -368,7 +368,7 @@ class Engine(Generic[E]):
         stored = await self._engine.run(lambda db: db.get(key), inline=True)
     """
 
-    __slots__ = ("calls", "closed", "handle", "lock")
+    __slots__ = ("calls", "closed", "handle", "lock", "lock_token")
 
     def __init__(self, calls: BlockingCalls, *, closed: str, lock: bool = False) -> None:
         self.calls = calls
@@ -376,6 +376,8 @@ class Engine(Generic[E]):
         self.handle: E | None = None
         """The engine object while the store is open, else ``None``."""
         self.lock: threading.Lock | None = threading.Lock() if lock else None
+        self.lock_token: str | None = None
+        """kv's hold on the database while the handle is open (:mod:`kv.dirlock`), if any."""
 
     async def run(self, call: Callable[[E], T], *, inline: bool | str = False) -> T:
         """Run ``call(handle)`` through :attr:`calls` (inline when ``inline``

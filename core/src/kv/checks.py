@@ -25,6 +25,7 @@ T = TypeVar("T")
 
 __all__ = [
     "absolute_path",
+    "at_least",
     "keyword_only",
     "local_path",
     "optional",
@@ -96,6 +97,20 @@ def positive_int(value: object) -> int:
     if type(value) is not int or value < 1:
         raise ValueError(f"must be an int >= 1, not {value!r}")
     return value
+
+
+def at_least(minimum: int) -> Callable[[object], int]:
+    """A check of an ``int`` (not a ``bool``) of at least ``minimum``.
+
+    For example ``option(default=1, check=at_least(0))``.
+    """
+
+    def int_at_least(value: object) -> int:
+        if type(value) is not int or value < minimum:
+            raise ValueError(f"must be an int >= {minimum}, not {value!r}")
+        return value
+
+    return int_at_least
 
 
 def port_numbers(value: object) -> tuple[int, ...]:

@@ -11,7 +11,7 @@ on a lock file (``DIRECTORY/kv.lock``, or ``FILE.kv-lock`` beside a one-file
 database), held from before the engine is opened until after it is closed
 (:func:`release`). A kv process that finds it taken knows for certain that
 another process has the database, and never touches the engine meanwhile.
-:func:`open_locked` and :func:`close_and_release` do the whole sequence:
+:func:`open_locked` and :func:`close_and_release` (or :func:`close_engine`) do the whole sequence:
 lock, open and prepare the engine (giving everything back if a step fails);
 close it, then let go.
 
@@ -35,23 +35,21 @@ kv) until the store's ``lock_timeout`` (checked by :func:`kv.checks.seconds`)
 has passed::
 
     async def _open(self) -> None:
-        self._db = await open_when_unlocked(
-            lambda: self._calls.finish(self._connect),
+        self._engine.handle = await open_when_unlocked(
+            lambda: self._engine.finish(self._connect),
             is_locked=lambda error: isinstance(error, DirectoryBusyError),
-            lock_timeout=self.lock_timeout,
+            lock_timeout=self.options.lock_timeout,
             locked_error=lambda error: self._locked_error(),
         )
 
     def _connect(self) -> Rdict:  # in a worker thread
-        db, self._lock_token = open_locked(
+        db, self._engine.lock_token = open_locked(
             self._open_db, prepare=self._prepare_db, close=Rdict.close, directory=self.path
         )
         return db
 
     async def _close(self) -> None:
-        db, self._db = self._db, None
-        if db is not None:
-            await self._calls.finish(close_and_release, Rdict.close, db, self._lock_token)
+        await close_engine(self._engine, Rdict.close)
 
 Used by kv-chdb, kv-duckdb and kv-rocksdb.
 """
@@ -67,11 +65,16 @@ from typing import TypeVar
 import anyio
 from filelock import FileLock, Timeout
 
+from kv.blocking import Engine
+from kv.errors import StoreTimeoutError
+
 __all__ = [
     "LOCK_FILE",
     "DirectoryBusyError",
     "acquire",
     "close_and_release",
+    "close_engine",
+    "locked_error",
     "open_locked",
     "open_when_unlocked",
     "release",
@@ -195,6 +198,34 @@ def close_and_release(close: Callable[[T], object], engine: T, token: str | None
     finally:
         if token is not None:
             release(token)
+
+
+def locked_error(
+    database: str, lock_timeout: float, *, rule: str, holder: str = "another process"
+) -> StoreTimeoutError:
+    """The error of a database still locked by ``holder`` after ``lock_timeout`` seconds.
+
+    Args:
+        database: What is locked, for the message (``"The RocksDB database '/x'"``).
+        lock_timeout: The seconds waited (the store's ``lock_timeout``).
+        rule: The engine's rule, for the message (``"RocksDB lets one process
+            open it at a time"``).
+        holder: Who holds it, when the store can tell.
+    """
+    return StoreTimeoutError(
+        f"{database} is locked by {holder}: {rule} (waited {lock_timeout:g} s; close the other"
+        " store, or raise 'lock_timeout' to wait longer)"
+    )
+
+
+async def close_engine(engine: Engine[T], close: Callable[[T], object]) -> None:
+    """Take ``engine``'s handle and close it with ``close`` in a worker thread, then give
+    back the hold in ``engine.lock_token`` (see :func:`close_and_release`); nothing
+    to do if the engine is not open."""
+    handle = engine.close()
+    token, engine.lock_token = engine.lock_token, None
+    if handle is not None:
+        await engine.finish(close_and_release, close, handle, token)
 
 
 async def open_when_unlocked(

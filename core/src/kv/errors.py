@@ -209,18 +209,26 @@ class InvalidTTLError(KeyValueOperationError, ValueError):
         self.ttl = ttl
 
 
-class ReadOnlyError(KeyValueOperationError):
-    """A write or delete was attempted on a read-only store."""
+class _OperationNamedError(KeyValueOperationError):
+    """An error that also names the method refused (``"put"``, ``"ttl_many"``, ...)."""
+
+    default_message = ""
 
     def __init__(
         self,
-        message: str = "The store is read-only",
+        message: str | None = None,
         *,
         operation: str | None = None,
         **context: Unpack[ErrorContext],
     ) -> None:
-        super().__init__(message, **context)
+        super().__init__(self.default_message if message is None else message, **context)
         self.operation = operation
+
+
+class ReadOnlyError(_OperationNamedError):
+    """A write or delete was attempted on a read-only store."""
+
+    default_message = "The store is read-only"
 
 
 class _SizeError(KeyValueOperationError):
@@ -249,22 +257,14 @@ class ConflictError(KeyValueOperationError):
     (see :func:`kv.atomic.update`); nothing was written."""
 
 
-class MissingKeyError(KeyValueOperationError, KeyError):
+class MissingKeyError(_OperationNamedError, KeyError):
     """A key that had to exist does not (see ``RaiseOnMissingAdapter``).
 
     Attributes:
         operation: The method that found nothing (``"get"``, ``"ttl_many"``, ...).
     """
 
-    def __init__(
-        self,
-        message: str = "No value is stored under the key",
-        *,
-        operation: str | None = None,
-        **context: Unpack[ErrorContext],
-    ) -> None:
-        super().__init__(message, **context)
-        self.operation = operation
+    default_message = "No value is stored under the key"
 
     def __str__(self) -> str:  # KeyError would quote the message otherwise
         return KeyValueError.__str__(self)

@@ -53,7 +53,7 @@ from typing import Any, ClassVar, TypeVar, overload
 from typing_extensions import Self, dataclass_transform
 
 from kv.capabilities import Capabilities
-from kv.checks import local_path, optional, port_numbers, positive_seconds
+from kv.checks import local_path, optional, port_numbers, positive_int, positive_seconds
 from kv.errors import InvalidOptionError, InvalidURLError, KeyValueError
 from kv.url import StoreURL, is_secret_option
 
@@ -307,18 +307,6 @@ def _attribute_docs(cls: type) -> dict[str, str]:
     return docs
 
 
-def _sweep_interval(value: float | None) -> float | None:
-    if value is not None and not value > 0:
-        raise ValueError(f"sweep_interval must be None or > 0 seconds, not {value!r}")
-    return value
-
-
-def _sweep_limit(value: int) -> int:
-    if value < 1:
-        raise ValueError(f"sweep_limit must be >= 1, not {value!r}")
-    return value
-
-
 class CommonOptions(StoreOptions):
     """Options every store built on :class:`~kv.store.BaseStore` understands.
 
@@ -334,8 +322,8 @@ class CommonOptions(StoreOptions):
     """
 
     default_collection: str | None = None
-    sweep_interval: float | None = option(default=60.0, check=_sweep_interval)
-    sweep_limit: int = option(default=500, check=_sweep_limit)
+    sweep_interval: float | None = option(default=60.0, check=positive_seconds)
+    sweep_limit: int = option(default=500, check=positive_int)
 
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -579,8 +567,9 @@ class ServerOptions(CommonOptions):
     first positional argument.
 
     A subclass sets ``default_port`` (the port of a host the URL gives without
-    one) and reads the URL's path in :meth:`from_path` (by default a server
-    URL takes no path).
+    one) and ``path_option``, the option the URL's path names (a database, a
+    bucket: ``/appdb``), or reads the path in its own :meth:`from_path`; by
+    default a server URL takes no path.
 
     Attributes:
         user: The user name to connect as (default: the client library's).
@@ -594,6 +583,7 @@ class ServerOptions(CommonOptions):
 
     url_positional: ClassVar[bool] = True
     default_port: ClassVar[int | None] = None
+    path_option: ClassVar[str | None] = None
     user: str | None = None
     password: str | None = None  # repr() shows it as *** (a secret option)
     hosts: tuple[str, ...] = ()
@@ -626,11 +616,19 @@ class ServerOptions(CommonOptions):
 
     @classmethod
     def from_path(cls, url: StoreURL) -> Mapping[str, object]:
-        """The options the URL's path gives (none by default).
+        """The options the URL's path gives: one segment naming ``path_option``
+        (none by default).
 
         Raises:
             InvalidURLError: the URL has a path this store does not take.
         """
-        if url.path not in ("", "/"):
-            raise InvalidURLError(f"{url.scheme}:// takes no path (got {url})")
-        return {}
+        segment = url.path[1:] if url.path.startswith("/") else url.path
+        if cls.path_option is None:
+            if segment:
+                raise InvalidURLError(f"{url.scheme}:// takes no path (got {url})")
+            return {}
+        if "/" in segment:
+            raise InvalidURLError(
+                f"The path of a {url.scheme}:// URL is one {cls.path_option} name (got {url})"
+            )
+        return {cls.path_option: segment or None}

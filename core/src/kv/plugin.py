@@ -19,6 +19,12 @@ built::
         conformance="kv_duckdb.conformance:HOOKS",
     )
 
+Everything a declaration module uses comes from this module: ``StorePlugin``,
+:class:`~kv.capabilities.Capabilities`, the options base classes and
+:func:`~kv.options.option` of :mod:`kv.options`, and :mod:`kv.checks`::
+
+    from kv.plugin import Capabilities, LocalPathOptions, StorePlugin, checks, option
+
 Several schemes may name the same declaration (``redis``, ``rediss``, ...).
 The store class is imported only when a URL of the plugin is opened, and is
 built with its ``from_url(url, **options)`` class method (which
@@ -32,15 +38,28 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from kv import checks
 from kv.capabilities import Capabilities
 from kv.errors import PluginLoadError
+from kv.options import CommonOptions, LocalOptions, LocalPathOptions, ServerOptions, option
 
 if TYPE_CHECKING:
     from kv.options import StoreOptions
     from kv.protocols import Store
     from kv.url import StoreURL
 
-__all__ = ["StoreClass", "StorePlugin", "lazy_exports"]
+__all__ = [
+    "Capabilities",
+    "CommonOptions",
+    "LocalOptions",
+    "LocalPathOptions",
+    "ServerOptions",
+    "StoreClass",
+    "StorePlugin",
+    "checks",
+    "lazy_exports",
+    "option",
+]
 
 
 class StoreClass(Protocol):

@@ -358,7 +358,8 @@ class BaseStore:
         entries: Sequence[StoredEntry],
         ttl: float | None,
     ) -> None:
-        """Write several entries (later duplicates win). Override with a native bulk write."""
+        """Write several entries (distinct keys: of duplicates, ``put_many`` passes the
+        last). Override with a native bulk write."""
         for key, entry in zip(keys, entries):
             await self._put_entry(collection, key, entry, ttl)
 
@@ -607,6 +608,9 @@ class BaseStore:
             now = _now()
             expires_at = None if seconds is None else now + seconds
             entries = [StoredEntry(value_json, now, expires_at) for value_json in encoded]
+            if len(set(keys)) < len(keys):  # the later of duplicates wins: hooks get each once
+                latest = dict(zip(keys, entries))
+                keys, entries = list(latest), list(latest.values())
             await self._put_entries(collection, keys, entries, seconds)
             if now >= self._next_sweep:
                 await self._after_write(now)

@@ -84,9 +84,9 @@ def test_the_options_rebuild_the_same_store() -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"db": -1}, "db must be a database number >= 0, not -1"),
-        ({"retries": -1}, "retries must be >= 0"),
-        ({"max_connections": 0}, "max_connections must be >= 1"),
+        ({"db": -1}, "db must be an int >= 0, not -1"),
+        ({"retries": -1}, "retries must be an int >= 0"),
+        ({"max_connections": 0}, "max_connections must be an int >= 1"),
         ({"socket_timeout": 0}, "socket_timeout must be"),
         ({"socket_connect_timeout": -1.0}, "socket_connect_timeout must be"),
         ({"ssl_ca_certs": "/no/such/ca.pem"}, "ssl_ca_certs must name an existing file"),

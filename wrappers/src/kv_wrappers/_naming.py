@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 import kv
 from kv._typecheck import typechecked
-from kv.atomic import AtomicKeyValue, Versioned
+from kv.atomic import Versioned
 from kv.errors import InvalidKeyError, InvalidOptionError, KeyValueError
 from kv.names import validate_collection, validate_key
 from kv_wrappers._support import check_keys_argument
@@ -310,14 +310,14 @@ class RenamingWrapper(BaseWrapper):
         ttl: SupportsFloat | None,
     ) -> bool:
         physical, where = self._key(key, collection), self._collection(collection)
-        atomic = cast(AtomicKeyValue, self.key_value)
+        atomic = self._atomic
         return await self._call(
             lambda: atomic.put_if_absent(physical, value, collection=where, ttl=ttl)
         )
 
     async def _pass_get_versioned(self, key: str, collection: str | None) -> Versioned | None:
         physical, where = self._key(key, collection), self._collection(collection)
-        atomic = cast(AtomicKeyValue, self.key_value)
+        atomic = self._atomic
         return await self._call(lambda: atomic.get_versioned(physical, collection=where))
 
     async def _pass_put_if_version(
@@ -329,14 +329,14 @@ class RenamingWrapper(BaseWrapper):
         ttl: SupportsFloat | None,
     ) -> bool:
         physical, where = self._key(key, collection), self._collection(collection)
-        atomic = cast(AtomicKeyValue, self.key_value)
+        atomic = self._atomic
         return await self._call(
             lambda: atomic.put_if_version(physical, value, version, collection=where, ttl=ttl)
         )
 
     async def _pass_delete_if_version(self, key: str, version: str, collection: str | None) -> bool:
         physical, where = self._key(key, collection), self._collection(collection)
-        atomic = cast(AtomicKeyValue, self.key_value)
+        atomic = self._atomic
         return await self._call(
             lambda: atomic.delete_if_version(physical, version, collection=where)
         )

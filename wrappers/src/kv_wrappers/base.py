@@ -33,13 +33,14 @@ would have.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar, Literal, SupportsFloat, cast
 
 import kv
-from kv._typecheck import typecheck_enabled, typechecked
-from kv.atomic import AtomicKeyValue, Versioned
+from kv._typecheck import typecheck_enabled, typechecked, with_signature_of
+from kv.atomic import ATOMIC_OPERATIONS, AtomicKeyValue, Versioned
 from kv.capabilities import OPTIONAL_OPERATIONS, Capabilities
 from kv.errors import ArgumentTypeError, UnsupportedOperationError
 from kv.protocols import OPTIONAL_PROTOCOLS
@@ -79,9 +80,10 @@ class BaseWrapper:
 
     _hands_arguments_on: ClassVar[frozenset[str]] = frozenset()
     """Protocol calls whose method, defined by this class, gives its arguments unchanged to
-    a wrapped store before doing anything else, and names this wrapper in an
-    ``ArgumentTypeError`` it passes on: over stores that check their arguments, the
-    wrapper uses the method without its own runtime check."""
+    a wrapped store before doing anything else: over stores that check their
+    arguments, the wrapper uses the method without its own runtime check (an
+    ``ArgumentTypeError`` from the wrapped store is then renamed to name this
+    wrapper, by the one frame that replaces the check)."""
 
     _variant_of: ClassVar[type[BaseWrapper] | None] = None
 
@@ -89,8 +91,12 @@ class BaseWrapper:
         self.key_value = key_value
         self._offer_capabilities()
 
+    _shown: ClassVar[tuple[str, ...]] = ()
+    """The attributes :meth:`__repr__` shows, before the wrapped store (never a secret)."""
+
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} over {self.key_value!r}>"
+        shown = "".join(f" {name}={getattr(self, name)!r}" for name in self._shown)
+        return f"<{type(self).__name__}{shown} over {self.key_value!r}>"
 
     # --- capabilities ------------------------------------------------------------
 
@@ -122,6 +128,11 @@ class BaseWrapper:
         subclass whose own method may also delegate that way adds its name.
         """
         return frozenset(name for name in _PROTOCOL_CALLS if defined_by(cls, name) is BaseWrapper)
+
+    @property
+    def _atomic(self) -> AtomicKeyValue:
+        """The wrapped store, as a store with atomic operations (when it offers them)."""
+        return cast(AtomicKeyValue, self.key_value)
 
     def _store_name(self) -> str:
         """The name this wrapper's own argument checks give as the store."""
@@ -251,11 +262,10 @@ class BaseWrapper:
         collection: str | None,
         ttl: SupportsFloat | None,
     ) -> bool:
-        atomic = cast(AtomicKeyValue, self.key_value)
-        return await atomic.put_if_absent(key, value, collection=collection, ttl=ttl)
+        return await self._atomic.put_if_absent(key, value, collection=collection, ttl=ttl)
 
     async def _pass_get_versioned(self, key: str, collection: str | None) -> Versioned | None:
-        return await cast(AtomicKeyValue, self.key_value).get_versioned(key, collection=collection)
+        return await self._atomic.get_versioned(key, collection=collection)
 
     async def _pass_put_if_version(
         self,
@@ -265,12 +275,12 @@ class BaseWrapper:
         collection: str | None,
         ttl: SupportsFloat | None,
     ) -> bool:
-        atomic = cast(AtomicKeyValue, self.key_value)
-        return await atomic.put_if_version(key, value, version, collection=collection, ttl=ttl)
+        return await self._atomic.put_if_version(
+            key, value, version, collection=collection, ttl=ttl
+        )
 
     async def _pass_delete_if_version(self, key: str, version: str, collection: str | None) -> bool:
-        atomic = cast(AtomicKeyValue, self.key_value)
-        return await atomic.delete_if_version(key, version, collection=collection)
+        return await self._atomic.delete_if_version(key, version, collection=collection)
 
 
 def _iter_keys_of(
@@ -341,116 +351,34 @@ def _checks_arguments(store: object) -> bool:
     return False
 
 
-# --- the protocol calls passed straight on (see _delegates), without a check of their own ---
+# --- the protocol calls without a check of their own (see _direct_methods) ----------
+
+_PROTOCOL_CALLS = ("get", "ttl", "put", "delete", "get_many", "ttl_many", "put_many", "delete_many")
+
+_NAMES_THIS_WRAPPER = [
+    "except _kv_argument_type_error_ as error:  # the wrapped store checked the arguments",
+    "    error.store = self._store_name()",
+    "    raise",
+]
+"""The handler every unchecked call ends with: a refused argument names this wrapper."""
 
 
-async def _get(
-    self: BaseWrapper, key: str, *, collection: str | None = None
-) -> dict[str, Any] | None:
-    """Return the value of ``key`` from the wrapped store."""
-    try:
-        return await self.key_value.get(key, collection=collection)
-    except ArgumentTypeError as error:
-        error.store = self._store_name()
-        raise
+@functools.cache
+def _passed_on(name: str) -> Callable[..., Any]:
+    """``BaseWrapper``'s method ``name``, passing its arguments straight to ``key_value``."""
+    checked = vars(BaseWrapper)[name]
+    method: Callable[..., Any] = getattr(checked, "__wrapped__", checked)
+    body = ["try:", f"    return await self.key_value.{name}({{rest}})", *_NAMES_THIS_WRAPPER]
+    return with_signature_of(method, body, _HANDLER_NAMES, purpose="pass-through")
 
 
-async def _ttl(
-    self: BaseWrapper, key: str, *, collection: str | None = None
-) -> tuple[dict[str, Any] | None, float | None]:
-    """Return ``(value, remaining seconds)`` from the wrapped store."""
-    try:
-        return await self.key_value.ttl(key, collection=collection)
-    except ArgumentTypeError as error:
-        error.store = self._store_name()
-        raise
+def _unchecked(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` without a check of its own; a refused argument names the wrapper."""
+    body = ["try:", "    return await _kv_func_({all})", *_NAMES_THIS_WRAPPER]
+    return with_signature_of(method, body, _HANDLER_NAMES, purpose="unchecked call")
 
 
-async def _put(
-    self: BaseWrapper,
-    key: str,
-    value: Mapping[str, Any],
-    *,
-    collection: str | None = None,
-    ttl: SupportsFloat | None = None,
-) -> None:
-    """Store ``value`` in the wrapped store."""
-    try:
-        await self.key_value.put(key, value, collection=collection, ttl=ttl)
-    except ArgumentTypeError as error:
-        error.store = self._store_name()
-        raise
-
-
-async def _delete(self: BaseWrapper, key: str, *, collection: str | None = None) -> bool:
-    """Delete ``key`` from the wrapped store."""
-    try:
-        return await self.key_value.delete(key, collection=collection)
-    except ArgumentTypeError as error:
-        error.store = self._store_name()
-        raise
-
-
-async def _get_many(
-    self: BaseWrapper, keys: Sequence[str], *, collection: str | None = None
-) -> list[dict[str, Any] | None]:
-    """Return the values of ``keys`` from the wrapped store, in order."""
-    try:
-        return await self.key_value.get_many(keys, collection=collection)
-    except ArgumentTypeError as error:
-        error.store = self._store_name()
-        raise
-
-
-async def _ttl_many(
-    self: BaseWrapper, keys: Sequence[str], *, collection: str | None = None
-) -> list[tuple[dict[str, Any] | None, float | None]]:
-    """Return ``(value, remaining seconds)`` for each key, in order."""
-    try:
-        return await self.key_value.ttl_many(keys, collection=collection)
-    except ArgumentTypeError as error:
-        error.store = self._store_name()
-        raise
-
-
-async def _put_many(
-    self: BaseWrapper,
-    keys: Sequence[str],
-    values: Sequence[Mapping[str, Any]],
-    *,
-    collection: str | None = None,
-    ttl: SupportsFloat | None = None,
-) -> None:
-    """Store several values in the wrapped store."""
-    try:
-        await self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
-    except ArgumentTypeError as error:
-        error.store = self._store_name()
-        raise
-
-
-async def _delete_many(
-    self: BaseWrapper, keys: Sequence[str], *, collection: str | None = None
-) -> int:
-    """Delete ``keys`` from the wrapped store; return how many existed."""
-    try:
-        return await self.key_value.delete_many(keys, collection=collection)
-    except ArgumentTypeError as error:
-        error.store = self._store_name()
-        raise
-
-
-_DIRECT: dict[str, Callable[..., Any]] = {
-    "get": _get,
-    "ttl": _ttl,
-    "put": _put,
-    "delete": _delete,
-    "get_many": _get_many,
-    "ttl_many": _ttl_many,
-    "put_many": _put_many,
-    "delete_many": _delete_many,
-}
-_PROTOCOL_CALLS = tuple(_DIRECT)
+_HANDLER_NAMES: dict[str, object] = {"_kv_argument_type_error_": ArgumentTypeError}
 
 
 # --- the methods a wrapper gains for each capability it offers ----------------------
@@ -508,44 +436,21 @@ class _CullPassThrough:
         return await cast(BaseWrapper, self)._pass_cull()
 
 
-class _AtomicPassThrough:
-    @typechecked
-    async def put_if_absent(
-        self,
-        key: str,
-        value: Mapping[str, Any],
-        *,
-        collection: str | None = None,
-        ttl: SupportsFloat | None = None,
-    ) -> bool:
-        """Store ``value`` only if ``key`` has no live entry; return whether it did."""
-        return await cast(BaseWrapper, self)._pass_put_if_absent(key, value, collection, ttl)
+def _atomic_pass_through(name: str) -> Callable[..., Any]:
+    """The protocol method ``name`` of :class:`~kv.atomic.AtomicKeyValue`, checked, that
+    calls the wrapper's hook ``_pass_<name>`` with the same arguments."""
+    protocol_method: Callable[..., Any] = getattr(AtomicKeyValue, name)
+    body = [f"return await self._pass_{name}({{rest}})"]
+    return typechecked(with_signature_of(protocol_method, body, {}, purpose="atomic pass-through"))
 
-    @typechecked
-    async def get_versioned(self, key: str, *, collection: str | None = None) -> Versioned | None:
-        """Return the value, TTL and version of ``key``, or ``None`` if absent or expired."""
-        return await cast(BaseWrapper, self)._pass_get_versioned(key, collection)
 
-    @typechecked
-    async def put_if_version(
-        self,
-        key: str,
-        value: Mapping[str, Any],
-        version: str,
-        *,
-        collection: str | None = None,
-        ttl: SupportsFloat | None = None,
-    ) -> bool:
-        """Store ``value`` only if ``key``'s entry still has ``version``; return whether it did."""
-        wrapper = cast(BaseWrapper, self)
-        return await wrapper._pass_put_if_version(key, value, version, collection, ttl)
-
-    @typechecked
-    async def delete_if_version(
-        self, key: str, version: str, *, collection: str | None = None
-    ) -> bool:
-        """Delete ``key`` only if its entry still has ``version``; return whether it did."""
-        return await cast(BaseWrapper, self)._pass_delete_if_version(key, version, collection)
+_AtomicPassThrough = type(
+    "_AtomicPassThrough",
+    (),
+    {name: _atomic_pass_through(name) for name in ATOMIC_OPERATIONS},
+)
+"""The atomic operations, each passed to its ``_pass_*`` hook (the hooks take the
+protocol's parameters, by the same names)."""
 
 
 _MIXINS: dict[str, type] = {
@@ -569,7 +474,7 @@ def _direct_methods(base: type[BaseWrapper]) -> dict[str, Callable[..., Any]]:
     ``_hands_arguments_on``: the same method, without its runtime check. A
     subclass that overrides one below the declaration keeps its own, checked.
     """
-    methods: dict[str, Callable[..., Any]] = {name: _DIRECT[name] for name in base._delegates()}
+    methods = {name: _passed_on(name) for name in base._delegates()}
     declarer = defined_by(base, "_hands_arguments_on")
     for name in base._hands_arguments_on:
         if name in methods or declarer is None or defined_by(base, name) not in declarer.__mro__:
@@ -577,7 +482,7 @@ def _direct_methods(base: type[BaseWrapper]) -> dict[str, Callable[..., Any]]:
         owner = defined_by(base, name)
         unchecked = getattr(vars(owner).get(name), "__wrapped__", None) if owner else None
         if unchecked is not None:
-            methods[name] = unchecked
+            methods[name] = _unchecked(unchecked)
     return methods
 
 

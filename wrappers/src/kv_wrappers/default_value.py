@@ -22,7 +22,6 @@ import kv
 from kv._typecheck import typechecked
 from kv.capabilities import OPTIONAL_OPERATIONS, Capabilities
 from kv.errors import (
-    ArgumentTypeError,
     InvalidOptionError,
     InvalidTTLError,
     SerializationError,
@@ -97,11 +96,7 @@ class DefaultValueWrapper(BaseWrapper):
     @typechecked
     async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
         """Return the value of ``key``, or a copy of the default."""
-        try:
-            value = await self.key_value.get(key, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
+        value = await self.key_value.get(key, collection=collection)
         return load_value(self._default_json) if value is None else value
 
     @typechecked
@@ -109,11 +104,7 @@ class DefaultValueWrapper(BaseWrapper):
         self, key: str, *, collection: str | None = None
     ) -> tuple[dict[str, Any] | None, float | None]:
         """Return ``(value, remaining)``, or ``(default, default_ttl)`` for a miss."""
-        try:
-            result = await self.key_value.ttl(key, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
+        result = await self.key_value.ttl(key, collection=collection)
         if result[0] is None:
             return load_value(self._default_json), self.default_ttl
         return result
@@ -123,11 +114,7 @@ class DefaultValueWrapper(BaseWrapper):
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[dict[str, Any] | None]:
         """Return the values of ``keys``, a copy of the default for each miss."""
-        try:
-            values = await self.key_value.get_many(keys, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
+        values = await self.key_value.get_many(keys, collection=collection)
         return [self._or_default(value) for value in values]
 
     @typechecked
@@ -135,9 +122,5 @@ class DefaultValueWrapper(BaseWrapper):
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[tuple[dict[str, Any] | None, float | None]]:
         """Return ``(value, remaining)`` per key, ``(default, default_ttl)`` for misses."""
-        try:
-            results = await self.key_value.ttl_many(keys, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
+        results = await self.key_value.ttl_many(keys, collection=collection)
         return [self._ttl_or_default(result) for result in results]

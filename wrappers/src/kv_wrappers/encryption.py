@@ -155,9 +155,6 @@ class FernetEncryptionWrapper(ValueTransformWrapper):
         self._envelope_field = None if self.require_encryption else ENCRYPTED_DATA_KEY
         super().__init__(key_value)
 
-    def __repr__(self) -> str:
-        return f"<FernetEncryptionWrapper over {self.key_value!r}>"
-
     def _adjust_capabilities(self, capabilities: Capabilities) -> Capabilities:
         limit = capabilities.max_value_size
         if limit is None:

@@ -26,7 +26,6 @@ import kv
 from kv._typecheck import typechecked
 from kv.capabilities import OPTIONAL_OPERATIONS
 from kv.errors import (
-    ArgumentTypeError,
     InvalidOptionError,
     StoreConnectionError,
     StoreTimeoutError,
@@ -136,9 +135,6 @@ class FallbackWrapper(BaseWrapper):
         """Return the value of ``key`` from the primary, else from the fallback."""
         try:
             return await self.primary_key_value.get(key, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
         except self.fallback_on as error:
             _log.debug("%s falls back after %s", "get", type(error).__name__)
             return await self.fallback_key_value.get(key, collection=collection)
@@ -150,9 +146,6 @@ class FallbackWrapper(BaseWrapper):
         """Return ``(value, remaining seconds)`` from the primary, else the fallback."""
         try:
             return await self.primary_key_value.ttl(key, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
         except self.fallback_on as error:
             _log.debug("%s falls back after %s", "ttl", type(error).__name__)
             return await self.fallback_key_value.ttl(key, collection=collection)
@@ -164,9 +157,6 @@ class FallbackWrapper(BaseWrapper):
         """Return the values of ``keys`` from the primary, else from the fallback."""
         try:
             return await self.primary_key_value.get_many(keys, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
         except self.fallback_on as error:
             _log.debug("%s falls back after %s", "get_many", type(error).__name__)
             return await self.fallback_key_value.get_many(keys, collection=collection)
@@ -178,9 +168,6 @@ class FallbackWrapper(BaseWrapper):
         """Return ``(value, remaining seconds)`` for each key, primary else fallback."""
         try:
             return await self.primary_key_value.ttl_many(keys, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
         except self.fallback_on as error:
             _log.debug("%s falls back after %s", "ttl_many", type(error).__name__)
             return await self.fallback_key_value.ttl_many(keys, collection=collection)
@@ -196,17 +183,10 @@ class FallbackWrapper(BaseWrapper):
     ) -> None:
         """Store ``value`` in the primary (or the fallback, see ``write_to_fallback``)."""
         if not self.write_to_fallback:
-            try:
-                await self.primary_key_value.put(key, value, collection=collection, ttl=ttl)
-            except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-                error.store = self._store_name()
-                raise
+            await self.primary_key_value.put(key, value, collection=collection, ttl=ttl)
             return
         try:
             await self.primary_key_value.put(key, value, collection=collection, ttl=ttl)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
         except self.fallback_on as error:
             _log.debug("%s falls back after %s", "put", type(error).__name__)
             await self.fallback_key_value.put(key, value, collection=collection, ttl=ttl)
@@ -222,17 +202,10 @@ class FallbackWrapper(BaseWrapper):
     ) -> None:
         """Store several values in the primary (or the fallback)."""
         if not self.write_to_fallback:
-            try:
-                await self.primary_key_value.put_many(keys, values, collection=collection, ttl=ttl)
-            except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-                error.store = self._store_name()
-                raise
+            await self.primary_key_value.put_many(keys, values, collection=collection, ttl=ttl)
             return
         try:
             await self.primary_key_value.put_many(keys, values, collection=collection, ttl=ttl)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
         except self.fallback_on as error:
             _log.debug("%s falls back after %s", "put_many", type(error).__name__)
             await self.fallback_key_value.put_many(keys, values, collection=collection, ttl=ttl)
@@ -241,16 +214,9 @@ class FallbackWrapper(BaseWrapper):
     async def delete(self, key: str, *, collection: str | None = None) -> bool:
         """Delete ``key`` from the primary (or the fallback)."""
         if not self.write_to_fallback:
-            try:
-                return await self.primary_key_value.delete(key, collection=collection)
-            except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-                error.store = self._store_name()
-                raise
+            return await self.primary_key_value.delete(key, collection=collection)
         try:
             return await self.primary_key_value.delete(key, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
         except self.fallback_on as error:
             _log.debug("%s falls back after %s", "delete", type(error).__name__)
             return await self.fallback_key_value.delete(key, collection=collection)
@@ -259,16 +225,9 @@ class FallbackWrapper(BaseWrapper):
     async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
         """Delete ``keys`` from the primary (or the fallback)."""
         if not self.write_to_fallback:
-            try:
-                return await self.primary_key_value.delete_many(keys, collection=collection)
-            except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-                error.store = self._store_name()
-                raise
+            return await self.primary_key_value.delete_many(keys, collection=collection)
         try:
             return await self.primary_key_value.delete_many(keys, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
         except self.fallback_on as error:
             _log.debug("%s falls back after %s", "delete_many", type(error).__name__)
             return await self.fallback_key_value.delete_many(keys, collection=collection)

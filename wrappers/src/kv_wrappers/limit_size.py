@@ -93,17 +93,21 @@ class LimitSizeWrapper(ValueTransformWrapper):
         if self.min_size is not None and size < self.min_size:
             if not self.raise_on_too_small:
                 return DROP
-            raise EntryTooSmallError(
-                f"The value is {size} bytes of JSON; at least {self.min_size} are required",
-                size=size,
-                limit=self.min_size,
-            )
+            raise _refusal(EntryTooSmallError, size, "at least", self.min_size, "are required")
         if self.max_size is not None and size > self.max_size:
             if not self.raise_on_too_large:
                 return DROP
-            raise EntryTooLargeError(
-                f"The value is {size} bytes of JSON; at most {self.max_size} are allowed",
-                size=size,
-                limit=self.max_size,
-            )
+            raise _refusal(EntryTooLargeError, size, "at most", self.max_size, "are allowed")
         return value
+
+
+def _refusal(
+    error: type[EntryTooLargeError | EntryTooSmallError],
+    size: int,
+    bound: str,
+    limit: int,
+    rule: str,
+) -> EntryTooLargeError | EntryTooSmallError:
+    return error(
+        f"The value is {size} bytes of JSON; {bound} {limit} {rule}", size=size, limit=limit
+    )

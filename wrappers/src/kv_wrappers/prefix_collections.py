@@ -68,8 +68,7 @@ class PrefixCollectionsWrapper(RenamingWrapper):
         self._default = self._head + self.default_collection
         super().__init__(key_value)
 
-    def __repr__(self) -> str:
-        return f"<PrefixCollectionsWrapper prefix={self.prefix!r} over {self.key_value!r}>"
+    _shown = ("prefix",)
 
     # --- names -------------------------------------------------------------------
 

@@ -55,8 +55,7 @@ class PrefixKeysWrapper(RenamingWrapper):
         self._head = escape_head(self.prefix) + SEPARATOR
         super().__init__(key_value)
 
-    def __repr__(self) -> str:
-        return f"<PrefixKeysWrapper prefix={self.prefix!r} over {self.key_value!r}>"
+    _shown = ("prefix",)
 
     # --- names -------------------------------------------------------------------
 

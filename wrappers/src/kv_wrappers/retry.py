@@ -155,8 +155,7 @@ class RetryWrapper(BaseWrapper):
         {"get", "ttl", "put", "delete", "get_many", "ttl_many", "put_many", "delete_many"}
     )
 
-    def __repr__(self) -> str:
-        return f"<RetryWrapper max_retries={self.max_retries} over {self.key_value!r}>"
+    _shown = ("max_retries",)
 
     def delay(self, retry: int) -> float:
         """Seconds to sleep before retry number ``retry`` (1 for the first retry)."""
@@ -171,8 +170,15 @@ class RetryWrapper(BaseWrapper):
         return delay
 
     def _retries(self, error: BaseException, *, unsent_only: bool) -> bool:
-        """Whether ``error`` may be retried (``unsent_only``: only if it was never sent)."""
-        return isinstance(error, self.retry_on) and (not unsent_only or _never_sent(error))
+        """Whether ``error`` may be retried (``unsent_only``: only if it was never sent).
+
+        A refused argument never is, whatever ``retry_on`` says.
+        """
+        return (
+            isinstance(error, self.retry_on)
+            and not isinstance(error, ArgumentTypeError)
+            and (not unsent_only or _never_sent(error))
+        )
 
     def _first_failure_retried(self, error: Exception, *, unsent_only: bool = False) -> bool:
         """Whether a first try that failed with ``error`` is retried."""
@@ -214,9 +220,6 @@ class RetryWrapper(BaseWrapper):
         """Return the value of ``key``, retrying passing failures."""
         try:
             return await self.key_value.get(key, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
         except Exception as error:
             if not self._first_failure_retried(error):
                 raise
@@ -229,9 +232,6 @@ class RetryWrapper(BaseWrapper):
         """Return ``(value, remaining seconds)``, retrying passing failures."""
         try:
             return await self.key_value.ttl(key, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
         except Exception as error:
             if not self._first_failure_retried(error):
                 raise
@@ -250,9 +250,6 @@ class RetryWrapper(BaseWrapper):
         try:
             await self.key_value.put(key, value, collection=collection, ttl=ttl)
             return
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
         except Exception as error:
             if not self._first_failure_retried(error):
                 raise
@@ -267,9 +264,6 @@ class RetryWrapper(BaseWrapper):
         """
         try:
             return await self.key_value.delete(key, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
         except Exception as error:
             if not self._first_failure_retried(error):
                 raise
@@ -282,9 +276,6 @@ class RetryWrapper(BaseWrapper):
         """Return the values of ``keys``, retrying passing failures."""
         try:
             return await self.key_value.get_many(keys, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
         except Exception as error:
             if not self._first_failure_retried(error):
                 raise
@@ -297,9 +288,6 @@ class RetryWrapper(BaseWrapper):
         """Return ``(value, remaining seconds)`` per key, retrying passing failures."""
         try:
             return await self.key_value.ttl_many(keys, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
         except Exception as error:
             if not self._first_failure_retried(error):
                 raise
@@ -318,9 +306,6 @@ class RetryWrapper(BaseWrapper):
         try:
             await self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
             return
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
         except Exception as error:
             if not self._first_failure_retried(error):
                 raise
@@ -333,9 +318,6 @@ class RetryWrapper(BaseWrapper):
         """Delete ``keys``, retrying passing failures."""
         try:
             return await self.key_value.delete_many(keys, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
         except Exception as error:
             if not self._first_failure_retried(error):
                 raise

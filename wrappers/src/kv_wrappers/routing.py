@@ -37,7 +37,7 @@ import kv
 from kv._typecheck import typechecked
 from kv.atomic import AtomicKeyValue, Versioned
 from kv.capabilities import Capabilities
-from kv.errors import ArgumentTypeError, InvalidKeyError, InvalidOptionError
+from kv.errors import InvalidKeyError, InvalidOptionError
 from kv.names import validate_collection
 from kv_wrappers._capabilities import offered_by_all
 from kv_wrappers.base import BaseWrapper, _iter_collections_of, _iter_keys_of, capabilities_of
@@ -132,22 +132,14 @@ class RoutingWrapper(BaseWrapper):
     @typechecked
     async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
         """Return the value of ``key`` from the store of ``collection``."""
-        try:
-            return await self._route(collection).get(key, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
+        return await self._route(collection).get(key, collection=collection)
 
     @typechecked
     async def ttl(
         self, key: str, *, collection: str | None = None
     ) -> tuple[dict[str, Any] | None, float | None]:
         """Return ``(value, remaining seconds)`` from the store of ``collection``."""
-        try:
-            return await self._route(collection).ttl(key, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
+        return await self._route(collection).ttl(key, collection=collection)
 
     @typechecked
     async def put(
@@ -159,42 +151,26 @@ class RoutingWrapper(BaseWrapper):
         ttl: SupportsFloat | None = None,
     ) -> None:
         """Store ``value`` in the store of ``collection``."""
-        try:
-            await self._route(collection).put(key, value, collection=collection, ttl=ttl)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
+        await self._route(collection).put(key, value, collection=collection, ttl=ttl)
 
     @typechecked
     async def delete(self, key: str, *, collection: str | None = None) -> bool:
         """Delete ``key`` from the store of ``collection``."""
-        try:
-            return await self._route(collection).delete(key, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
+        return await self._route(collection).delete(key, collection=collection)
 
     @typechecked
     async def get_many(
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[dict[str, Any] | None]:
         """Return the values of ``keys`` from the store of ``collection``."""
-        try:
-            return await self._route(collection).get_many(keys, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
+        return await self._route(collection).get_many(keys, collection=collection)
 
     @typechecked
     async def ttl_many(
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[tuple[dict[str, Any] | None, float | None]]:
         """Return ``(value, remaining seconds)`` per key from the store of ``collection``."""
-        try:
-            return await self._route(collection).ttl_many(keys, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
+        return await self._route(collection).ttl_many(keys, collection=collection)
 
     @typechecked
     async def put_many(
@@ -206,20 +182,12 @@ class RoutingWrapper(BaseWrapper):
         ttl: SupportsFloat | None = None,
     ) -> None:
         """Store several values in the store of ``collection``."""
-        try:
-            await self._route(collection).put_many(keys, values, collection=collection, ttl=ttl)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
+        await self._route(collection).put_many(keys, values, collection=collection, ttl=ttl)
 
     @typechecked
     async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
         """Delete ``keys`` from the store of ``collection``."""
-        try:
-            return await self._route(collection).delete_many(keys, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
+        return await self._route(collection).delete_many(keys, collection=collection)
 
     # --- optional capabilities ---------------------------------------------------------
 

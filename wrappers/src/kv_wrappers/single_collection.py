@@ -78,11 +78,7 @@ class SingleCollectionWrapper(RenamingWrapper):
         self._default_head = self._head(self.default_collection)
         super().__init__(key_value)
 
-    def __repr__(self) -> str:
-        return (
-            f"<SingleCollectionWrapper single_collection={self.single_collection!r}"
-            f" over {self.key_value!r}>"
-        )
+    _shown = ("single_collection",)
 
     # --- names -------------------------------------------------------------------
 

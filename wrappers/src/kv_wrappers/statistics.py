@@ -32,7 +32,6 @@ from typing import Any, SupportsFloat
 import kv
 from kv._typecheck import typechecked
 from kv.atomic import Versioned
-from kv.errors import ArgumentTypeError
 from kv_wrappers._support import count_found, default_collection_of
 from kv_wrappers.base import BaseWrapper
 
@@ -154,6 +153,15 @@ class KVStoreStatistics:
         self.collections.clear()
 
 
+def _count_one(counter: BaseHitMissStatistics, hit: bool) -> None:
+    """Count one operation on ``counter``, a hit or a miss."""
+    counter.count += 1
+    if hit:
+        counter.hit += 1
+    else:
+        counter.miss += 1
+
+
 def _count_hits(counter: BaseHitMissStatistics, hits: int, total: int) -> None:
     """Count ``total`` operations on ``counter``: ``hits`` hits, the others misses."""
     counter.increment_hit(increment=hits)
@@ -194,20 +202,8 @@ class StatisticsWrapper(BaseWrapper):
     @typechecked
     async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
         """Return the value of ``key``; count a get hit or miss."""
-        try:
-            value = await self.key_value.get(key, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
-        name = self._default if collection is None else collection
-        stats = self.statistics.collections.get(name) or self.statistics.get_collection(name)
-        stats.count += 1
-        counter = stats.get
-        counter.count += 1
-        if value is None:
-            counter.miss += 1
-        else:
-            counter.hit += 1
+        value = await self.key_value.get(key, collection=collection)
+        _count_one(self._counted(collection, 1).get, value is not None)
         return value
 
     @typechecked
@@ -215,20 +211,8 @@ class StatisticsWrapper(BaseWrapper):
         self, key: str, *, collection: str | None = None
     ) -> tuple[dict[str, Any] | None, float | None]:
         """Return ``(value, remaining seconds)``; count a ttl hit or miss."""
-        try:
-            result = await self.key_value.ttl(key, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
-        name = self._default if collection is None else collection
-        stats = self.statistics.collections.get(name) or self.statistics.get_collection(name)
-        stats.count += 1
-        counter = stats.ttl
-        counter.count += 1
-        if result[0] is None:
-            counter.miss += 1
-        else:
-            counter.hit += 1
+        result = await self.key_value.ttl(key, collection=collection)
+        _count_one(self._counted(collection, 1).ttl, result[0] is not None)
         return result
 
     @typechecked
@@ -241,33 +225,14 @@ class StatisticsWrapper(BaseWrapper):
         ttl: SupportsFloat | None = None,
     ) -> None:
         """Store ``value``; count a put."""
-        try:
-            await self.key_value.put(key, value, collection=collection, ttl=ttl)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
-        name = self._default if collection is None else collection
-        stats = self.statistics.collections.get(name) or self.statistics.get_collection(name)
-        stats.count += 1
-        stats.put.count += 1
+        await self.key_value.put(key, value, collection=collection, ttl=ttl)
+        self._counted(collection, 1).put.count += 1
 
     @typechecked
     async def delete(self, key: str, *, collection: str | None = None) -> bool:
         """Delete ``key``; count a delete hit (it existed) or miss."""
-        try:
-            existed = await self.key_value.delete(key, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
-        name = self._default if collection is None else collection
-        stats = self.statistics.collections.get(name) or self.statistics.get_collection(name)
-        stats.count += 1
-        counter = stats.delete
-        counter.count += 1
-        if existed:
-            counter.hit += 1
-        else:
-            counter.miss += 1
+        existed = await self.key_value.delete(key, collection=collection)
+        _count_one(self._counted(collection, 1).delete, existed)
         return existed
 
     @typechecked
@@ -275,11 +240,7 @@ class StatisticsWrapper(BaseWrapper):
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[dict[str, Any] | None]:
         """Return the values of ``keys``; count a get hit or miss per key."""
-        try:
-            values = await self.key_value.get_many(keys, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
+        values = await self.key_value.get_many(keys, collection=collection)
         _count_hits(self._counted(collection, len(values)).get, count_found(values), len(values))
         return values
 
@@ -288,11 +249,7 @@ class StatisticsWrapper(BaseWrapper):
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[tuple[dict[str, Any] | None, float | None]]:
         """Return ``(value, remaining seconds)`` per key; count a ttl hit or miss per key."""
-        try:
-            results = await self.key_value.ttl_many(keys, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
+        results = await self.key_value.ttl_many(keys, collection=collection)
         hits = count_found([value for value, _ in results])
         _count_hits(self._counted(collection, len(results)).ttl, hits, len(results))
         return results
@@ -307,21 +264,13 @@ class StatisticsWrapper(BaseWrapper):
         ttl: SupportsFloat | None = None,
     ) -> None:
         """Store several values; count one put per key."""
-        try:
-            await self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
+        await self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
         self._counted(collection, len(keys)).put.increment(increment=len(keys))
 
     @typechecked
     async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
         """Delete ``keys``; count a delete hit per key that existed, a miss per other key."""
-        try:
-            deleted = await self.key_value.delete_many(keys, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
+        deleted = await self.key_value.delete_many(keys, collection=collection)
         _count_hits(self._counted(collection, len(keys)).delete, deleted, len(keys))
         return deleted
 

@@ -54,7 +54,7 @@ import anyio
 import kv
 from kv._typecheck import typechecked
 from kv.atomic import Versioned
-from kv.errors import ArgumentTypeError, InvalidOptionError, StoreTimeoutError
+from kv.errors import InvalidOptionError, StoreTimeoutError
 from kv_wrappers._support import default_collection_of
 from kv_wrappers.base import BaseWrapper, close_walk
 
@@ -136,8 +136,7 @@ class TimeoutWrapper(BaseWrapper):
         {"get", "ttl", "put", "delete", "get_many", "ttl_many", "put_many", "delete_many"}
     )
 
-    def __repr__(self) -> str:
-        return f"<TimeoutWrapper timeout={self.timeout} over {self.key_value!r}>"
+    _shown = ("timeout",)
 
     def _expired(
         self,
@@ -221,11 +220,7 @@ class TimeoutWrapper(BaseWrapper):
     ) -> T:
         """Await ``call`` inside an anyio cancel scope with this wrapper's deadline."""
         with anyio.move_on_after(self.timeout) as scope:
-            try:
-                return await call
-            except ArgumentTypeError as error:  # the wrapped store checked the arguments
-                error.store = self._store_name()
-                raise
+            return await call
         # Only reached when this scope cancelled the call.
         raise self._expired(operation, collection, key, self._waited(scope), writes=writes)
 
@@ -272,9 +267,6 @@ class TimeoutWrapper(BaseWrapper):
         except StopIteration as done:
             done_value: dict[str, Any] | None = done.value
             return done_value
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
         return await self._rest(call, step, started, "get", collection, key, writes=False)
 
     @typechecked
@@ -291,9 +283,6 @@ class TimeoutWrapper(BaseWrapper):
         except StopIteration as done:
             done_value: tuple[dict[str, Any] | None, float | None] = done.value
             return done_value
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
         return await self._rest(call, step, started, "ttl", collection, key, writes=False)
 
     @typechecked
@@ -314,9 +303,6 @@ class TimeoutWrapper(BaseWrapper):
             step = call.send(None)
         except StopIteration:
             return None
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
         return await self._rest(call, step, started, "put", collection, key, writes=True)
 
     @typechecked
@@ -331,9 +317,6 @@ class TimeoutWrapper(BaseWrapper):
         except StopIteration as done:
             done_value: bool = done.value
             return done_value
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
         return await self._rest(call, step, started, "delete", collection, key, writes=True)
 
     @typechecked
@@ -352,9 +335,6 @@ class TimeoutWrapper(BaseWrapper):
         except StopIteration as done:
             done_value: list[dict[str, Any] | None] = done.value
             return done_value
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
         return await self._rest(
             call, step, started, f"get_many of {len(keys)} keys", collection, None, writes=False
         )
@@ -375,9 +355,6 @@ class TimeoutWrapper(BaseWrapper):
         except StopIteration as done:
             done_value: list[tuple[dict[str, Any] | None, float | None]] = done.value
             return done_value
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
         return await self._rest(
             call, step, started, f"ttl_many of {len(keys)} keys", collection, None, writes=False
         )
@@ -402,9 +379,6 @@ class TimeoutWrapper(BaseWrapper):
             step = call.send(None)
         except StopIteration:
             return None
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
         return await self._rest(
             call, step, started, f"put_many of {len(keys)} keys", collection, None, writes=True
         )
@@ -423,9 +397,6 @@ class TimeoutWrapper(BaseWrapper):
         except StopIteration as done:
             done_value: int = done.value
             return done_value
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
         return await self._rest(
             call, step, started, f"delete_many of {len(keys)} keys", collection, None, writes=True
         )

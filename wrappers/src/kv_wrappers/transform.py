@@ -40,11 +40,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Final, Literal, NoReturn, SupportsFloat, TypeAlias, cast
+from typing import Any, ClassVar, Final, Literal, NoReturn, SupportsFloat, TypeAlias
 
 from kv._typecheck import typechecked
-from kv.atomic import AtomicKeyValue, Versioned
-from kv.errors import ArgumentTypeError, KeyValueError
+from kv.atomic import Versioned
+from kv.errors import KeyValueError
 from kv.names import validate_collection, validate_key
 from kv.ttl import validate_ttl
 from kv_wrappers._support import check_put_many_lengths, collection_name
@@ -161,11 +161,7 @@ class ValueTransformWrapper(BaseWrapper):
     @typechecked
     async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
         """Return the value of ``key``, decoded."""
-        try:
-            stored = await self.key_value.get(key, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
+        stored = await self.key_value.get(key, collection=collection)
         if stored is None or not self._decodes:
             return stored
         field = self._envelope_field
@@ -181,11 +177,7 @@ class ValueTransformWrapper(BaseWrapper):
         self, key: str, *, collection: str | None = None
     ) -> tuple[dict[str, Any] | None, float | None]:
         """Return ``(value, remaining seconds)``, the value decoded."""
-        try:
-            result = await self.key_value.ttl(key, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
+        result = await self.key_value.ttl(key, collection=collection)
         if not self._decodes:
             return result
         value, remaining = result
@@ -202,11 +194,7 @@ class ValueTransformWrapper(BaseWrapper):
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[dict[str, Any] | None]:
         """Return the values of ``keys``, decoded, in order."""
-        try:
-            stored = await self.key_value.get_many(keys, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
+        stored = await self.key_value.get_many(keys, collection=collection)
         if not self._decodes:
             return stored
         return self._decode_all(keys, stored, collection)
@@ -216,11 +204,7 @@ class ValueTransformWrapper(BaseWrapper):
         self, keys: Sequence[str], *, collection: str | None = None
     ) -> list[tuple[dict[str, Any] | None, float | None]]:
         """Return ``(value, remaining seconds)`` for each key, values decoded, in order."""
-        try:
-            stored = await self.key_value.ttl_many(keys, collection=collection)
-        except ArgumentTypeError as error:  # the wrapped store checked the arguments for us
-            error.store = self._store_name()
-            raise
+        stored = await self.key_value.ttl_many(keys, collection=collection)
         if not self._decodes:
             return stored
         values = self._decode_all(keys, [value for value, _ in stored], collection)
@@ -318,11 +302,10 @@ class ValueTransformWrapper(BaseWrapper):
         encoded = self._encode_one(key, value, collection, ttl)
         if encoded is None:
             return False
-        atomic = cast(AtomicKeyValue, self.key_value)
-        return await atomic.put_if_absent(key, encoded, collection=collection, ttl=ttl)
+        return await self._atomic.put_if_absent(key, encoded, collection=collection, ttl=ttl)
 
     async def _pass_get_versioned(self, key: str, collection: str | None) -> Versioned | None:
-        found = await cast(AtomicKeyValue, self.key_value).get_versioned(key, collection=collection)
+        found = await self._atomic.get_versioned(key, collection=collection)
         if found is None or not self._decodes:
             return found
         field = self._envelope_field
@@ -345,8 +328,9 @@ class ValueTransformWrapper(BaseWrapper):
         encoded = self._encode_one(key, value, collection, ttl)
         if encoded is None:
             return False
-        atomic = cast(AtomicKeyValue, self.key_value)
-        return await atomic.put_if_version(key, encoded, version, collection=collection, ttl=ttl)
+        return await self._atomic.put_if_version(
+            key, encoded, version, collection=collection, ttl=ttl
+        )
 
 
 def _check_call(keys: Sequence[str], collection: str | None, ttl: SupportsFloat | None) -> None:

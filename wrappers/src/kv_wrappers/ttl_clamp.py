@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, SupportsFloat, cast
+from typing import Any, SupportsFloat
 
 import kv
 from kv._typecheck import typechecked
-from kv.atomic import AtomicKeyValue
 from kv.errors import InvalidOptionError, InvalidTTLError
 from kv.ttl import MAX_TTL_SECONDS, validate_ttl
 from kv_wrappers.base import BaseWrapper
@@ -88,11 +87,7 @@ class TTLClampWrapper(BaseWrapper):
             self.missing_ttl = None if seconds is None else self._clamp(seconds)
         super().__init__(key_value)
 
-    def __repr__(self) -> str:
-        return (
-            f"<TTLClampWrapper min_ttl={self.min_ttl} max_ttl={self.max_ttl}"
-            f" missing_ttl={self.missing_ttl} over {self.key_value!r}>"
-        )
+    _shown = ("min_ttl", "max_ttl", "missing_ttl")
 
     def _clamp(self, seconds: float) -> float:
         return max(self.min_ttl, min(seconds, self.max_ttl))
@@ -102,6 +97,12 @@ class TTLClampWrapper(BaseWrapper):
     ) -> float | None:
         if ttl is None:
             return self.missing_ttl
+        if (
+            (type(ttl) is int or type(ttl) is float)
+            and 0 < ttl <= self.max_ttl
+            and ttl >= self.min_ttl
+        ):
+            return ttl  # a plain number the rule takes and the clamp keeps, as it is
         try:
             seconds = validate_ttl(ttl)
         except InvalidTTLError as error:
@@ -119,15 +120,8 @@ class TTLClampWrapper(BaseWrapper):
         ttl: SupportsFloat | None = None,
     ) -> None:
         """Store ``value`` with the clamped TTL."""
-        if ttl is None:
-            ttl = self.missing_ttl
-        elif not (
-            (type(ttl) is int or type(ttl) is float)
-            and 0 < ttl <= self.max_ttl
-            and ttl >= self.min_ttl
-        ):  # not a plain number the rule takes and the clamp keeps: check and clamp it
-            ttl = self._ttl(ttl, collection, key)
-        await self.key_value.put(key, value, collection=collection, ttl=ttl)
+        seconds = self._ttl(ttl, collection, key)
+        await self.key_value.put(key, value, collection=collection, ttl=seconds)
 
     @typechecked
     async def put_many(
@@ -139,15 +133,8 @@ class TTLClampWrapper(BaseWrapper):
         ttl: SupportsFloat | None = None,
     ) -> None:
         """Store several values with the clamped TTL."""
-        if ttl is None:
-            ttl = self.missing_ttl
-        elif not (
-            (type(ttl) is int or type(ttl) is float)
-            and 0 < ttl <= self.max_ttl
-            and ttl >= self.min_ttl
-        ):  # not a plain number the rule takes and the clamp keeps: check and clamp it
-            ttl = self._ttl(ttl, collection, None)
-        await self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
+        seconds = self._ttl(ttl, collection, None)
+        await self.key_value.put_many(keys, values, collection=collection, ttl=seconds)
 
     # --- atomic: the conditional writes' TTL clamped too --------------------------------
 
@@ -159,8 +146,7 @@ class TTLClampWrapper(BaseWrapper):
         ttl: SupportsFloat | None,
     ) -> bool:
         seconds = self._ttl(ttl, collection, key)
-        atomic = cast(AtomicKeyValue, self.key_value)
-        return await atomic.put_if_absent(key, value, collection=collection, ttl=seconds)
+        return await self._atomic.put_if_absent(key, value, collection=collection, ttl=seconds)
 
     async def _pass_put_if_version(
         self,
@@ -171,5 +157,6 @@ class TTLClampWrapper(BaseWrapper):
         ttl: SupportsFloat | None,
     ) -> bool:
         seconds = self._ttl(ttl, collection, key)
-        atomic = cast(AtomicKeyValue, self.key_value)
-        return await atomic.put_if_version(key, value, version, collection=collection, ttl=seconds)
+        return await self._atomic.put_if_version(
+            key, value, version, collection=collection, ttl=seconds
+        )

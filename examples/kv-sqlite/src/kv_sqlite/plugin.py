@@ -12,10 +12,7 @@ It imports only kv: listing plugins or resolving the scheme never imports
 
 from __future__ import annotations
 
-from kv import checks
-from kv.capabilities import Capabilities
-from kv.options import LocalPathOptions, option
-from kv.plugin import StorePlugin
+from kv.plugin import Capabilities, LocalPathOptions, StorePlugin, checks, option
 
 __all__ = ["PLUGIN", "SQLITE_CAPABILITIES", "SQLiteOptions"]
 

@@ -7,10 +7,7 @@ library) or :mod:`kv_chdb.store`.
 
 from __future__ import annotations
 
-from kv import checks
-from kv.capabilities import Capabilities
-from kv.options import LocalPathOptions, option
-from kv.plugin import StorePlugin
+from kv.plugin import Capabilities, LocalPathOptions, StorePlugin, checks, option
 
 __all__ = ["CHDB_CAPABILITIES", "DEFAULT_TABLE", "PLUGIN", "ChDBOptions"]
 

@@ -57,18 +57,11 @@ from typing import Any
 from chdb import ChdbError
 from chdb.session import Session
 
-from kv import dirlock
+from kv import dirlock, errors
 from kv.blocking import BlockingCalls, Engine
 from kv.dirlock import DirectoryBusyError, open_when_unlocked
 from kv.entry import StoredEntry, decode_document, encode_document
-from kv.errors import (
-    DeserializationError,
-    KeyValueError,
-    StoreConnectionError,
-    StoreError,
-    StoreSetupError,
-    StoreTimeoutError,
-)
+from kv.sql import check_layout, templates
 from kv.store import AtomicMixin, FullStore
 from kv_chdb.plugin import CHDB_CAPABILITIES, DEFAULT_TABLE, PLUGIN, ChDBOptions
 from kv_chdb.sql import escape_parameter, json_list, json_rows
@@ -129,10 +122,7 @@ class _Statements:
             "{keys}": "(SELECT arrayJoin(JSONExtract({keys:String}, 'Array(String)')))",
         }
 
-        def sql(template: str) -> str:
-            for name, text in names.items():
-                template = template.replace(name, text)
-            return template
+        sql = templates(names)
 
         self.create_table = sql(
             "CREATE TABLE IF NOT EXISTS {table} ("
@@ -224,7 +214,6 @@ class ChDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
         self._engine = Engine[Session](
             BlockingCalls(max_threads=1), closed="The chDB session is closed"
         )
-        self._lock_token: str | None = None
 
     def __repr__(self) -> str:
         return f"<ChDBStore path={self.options.path!r} table={self.options.table!r}>"
@@ -257,18 +246,17 @@ class ChDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             return await self._engine.finish(self._connect)
         except ChdbError as error:
             if _OTHER_PATH in str(error):
-                raise StoreSetupError(
+                raise errors.StoreSetupError(
                     f"chDB runs one embedded ClickHouse per process and it is open on"
                     f" another path; close the stores using it before opening {self.options.path!r}"
                 ) from None
             raise
 
-    def _locked_error(self) -> StoreTimeoutError:
-        return StoreTimeoutError(
-            f"The chDB directory {self.options.path!r} is locked by another process:"
-            " ClickHouse lets one process open it at a time (waited"
-            f" {self.options.lock_timeout:g} s; close the other store, or raise"
-            " 'lock_timeout' to wait longer)"
+    def _locked_error(self) -> errors.StoreTimeoutError:
+        return dirlock.locked_error(
+            f"The chDB directory {self.options.path!r}",
+            self.options.lock_timeout,
+            rule="ClickHouse lets one process open it at a time",
         )
 
     def _connect(self) -> Session:
@@ -279,7 +267,7 @@ class ChDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
                 ClickHouse's own lock held by a process outside kv).
         """
         Path(self.options.path).mkdir(parents=True, exist_ok=True)
-        session, self._lock_token = dirlock.open_locked(
+        session, self._engine.lock_token = dirlock.open_locked(
             self._new_session,
             prepare=self._prepare_session,
             close=_close_session,
@@ -301,19 +289,10 @@ class ChDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
         _query(self._sql.create_table, {}, session)
         rows = _query_rows(self._sql.columns, {"table": self.options.table}, session)
         columns = {row["name"]: row["type"] for row in rows}
-        wrong = [name for name, kind in _COLUMNS.items() if columns.get(name) != kind]
-        if wrong:
-            raise StoreSetupError(
-                f"The table {self.options.table!r} in {self.options.path!r} exists with another"
-                f" layout (columns {', '.join(wrong)} missing or of another type); choose another"
-                " 'table'"
-            )
+        check_layout(columns, _COLUMNS, table=self.options.table, where=self.options.path)
 
     async def _close(self) -> None:
-        session = self._engine.close()
-        token, self._lock_token = self._lock_token, None
-        if session is not None:
-            await self._engine.finish(dirlock.close_and_release, _close_session, session, token)
+        await dirlock.close_engine(self._engine, _close_session)
 
     # --- entries -----------------------------------------------------------------
 
@@ -339,7 +318,6 @@ class ChDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
         entries: Sequence[StoredEntry],
         ttl: float | None,
     ) -> None:
-        latest = dict(zip(keys, entries))  # later duplicates win
         version = _next_version()
         rows = json_rows(
             {
@@ -349,7 +327,7 @@ class ChDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
                 "expires_at": entry.expires_at,
                 "version": version,
             }
-            for key, entry in latest.items()
+            for key, entry in zip(keys, entries)
         )
         await self._execute(self._sql.insert + rows)  # one INSERT for the batch
 
@@ -513,7 +491,7 @@ class ChDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
 
     # --- errors --------------------------------------------------------------------
 
-    def _translate_error(self, error: Exception) -> KeyValueError | None:
+    def _translate_error(self, error: Exception) -> errors.KeyValueError | None:
         """Map chDB's exceptions to kv errors (``None``: let the base decide).
 
         Only ClickHouse's error code and name are passed on: its messages may
@@ -523,12 +501,14 @@ class ChDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             return None
         message = str(error)
         if "closed" in message.lower() and "Code:" not in message:
-            return StoreConnectionError("The chDB session was closed during the call")
+            return errors.StoreConnectionError("The chDB session was closed during the call")
         match = _CHDB_CODE.search(message)
         reason = f"ClickHouse error {match[1]} ({match[2]})" if match else "an unknown error"
         if "EmbeddedServer" in message:
-            return StoreSetupError(f"chDB could not start on {self.options.path!r}: {reason}")
-        return StoreError(f"chDB failed on table {self.options.table!r}: {reason}")
+            return errors.StoreSetupError(
+                f"chDB could not start on {self.options.path!r}: {reason}"
+            )
+        return errors.StoreError(f"chDB failed on table {self.options.table!r}: {reason}")
 
 
 # --- helpers -----------------------------------------------------------------------
@@ -557,7 +537,9 @@ def _query_rows(
 
 def _decode(document: object, key: str) -> StoredEntry:
     if not isinstance(document, str):
-        raise DeserializationError(f"Stored document is a {type(document).__name__}", key=key)
+        raise errors.DeserializationError(
+            f"Stored document is a {type(document).__name__}", key=key
+        )
     return decode_document(document)
 
 

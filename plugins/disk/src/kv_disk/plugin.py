@@ -10,10 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Literal
 
-from kv import checks
-from kv.capabilities import Capabilities
-from kv.options import LocalOptions, option
-from kv.plugin import StorePlugin
+from kv.plugin import Capabilities, LocalOptions, StorePlugin, checks, option
 
 __all__ = ["DISK_CAPABILITIES", "PLUGIN", "DiskOptions", "LayoutName"]
 

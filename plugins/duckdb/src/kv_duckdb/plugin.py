@@ -7,10 +7,7 @@ listing plugins or resolving the scheme never imports duckdb or
 
 from __future__ import annotations
 
-from kv import checks
-from kv.capabilities import Capabilities
-from kv.options import LocalPathOptions, option
-from kv.plugin import StorePlugin
+from kv.plugin import Capabilities, LocalPathOptions, StorePlugin, checks, option
 
 __all__ = ["DUCKDB_CAPABILITIES", "PLUGIN", "DuckDBOptions"]
 

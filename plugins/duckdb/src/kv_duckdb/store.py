@@ -48,18 +48,11 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from kv import dirlock
+from kv import dirlock, errors
 from kv.blocking import BlockingCalls, Engine
 from kv.dirlock import DirectoryBusyError, open_when_unlocked
 from kv.entry import StoredEntry
-from kv.errors import (
-    DeserializationError,
-    KeyValueError,
-    StoreConnectionError,
-    StoreError,
-    StoreSetupError,
-    StoreTimeoutError,
-)
+from kv.sql import check_layout, templates
 from kv.store import AtomicMixin, FullStore
 from kv_duckdb.plugin import DUCKDB_CAPABILITIES, PLUGIN, DuckDBOptions
 
@@ -108,10 +101,7 @@ class _Statements:
             ),
         }
 
-        def sql(template: str) -> str:
-            for name, text in names.items():
-                template = template.replace(name, text)
-            return template
+        sql = templates(names)
 
         self.create_table = sql(
             "CREATE TABLE IF NOT EXISTS {table} ("
@@ -230,7 +220,6 @@ class DuckDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
         self._engine = Engine[duckdb.DuckDBPyConnection](
             calls, closed="The DuckDB connection is closed"
         )
-        self._lock_token: str | None = None
         # A write syncs the file's log (no bound on its time): inline only in memory.
         self._write_inline: str | bool = "write" if self.options.in_memory else False
 
@@ -274,11 +263,11 @@ class DuckDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             locked_error=lambda error: self._locked_error(),
         )
 
-    def _locked_error(self) -> StoreTimeoutError:
-        return StoreTimeoutError(
-            f"The DuckDB database {self.options.path!r} is locked by another process: DuckDB lets"
-            f" one process open a file for writing (waited {self.options.lock_timeout:g} s; close"
-            " the other store, or raise 'lock_timeout' to wait longer)"
+    def _locked_error(self) -> errors.StoreTimeoutError:
+        return dirlock.locked_error(
+            f"The DuckDB database {self.options.path!r}",
+            self.options.lock_timeout,
+            rule="DuckDB lets one process open a file for writing",
         )
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
@@ -292,7 +281,7 @@ class DuckDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
         if not self.options.in_memory:
             file.parent.mkdir(parents=True, exist_ok=True)
             directory = str(file.parent)
-        connection, self._lock_token = dirlock.open_locked(
+        connection, self._engine.lock_token = dirlock.open_locked(
             partial(duckdb.connect, self.options.path),
             prepare=self._prepare_connection,
             close=_close_connection,
@@ -305,23 +294,12 @@ class DuckDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
         """Create the table if missing, check its layout, create its indexes."""
         connection.execute(self._sql.create_table)
         columns = {row[0]: row[1] for row in connection.execute(self._sql.describe).fetchall()}
-        wrong = [name for name, kind in _COLUMNS.items() if columns.get(name) != kind]
-        if wrong:
-            raise StoreSetupError(
-                f"The table {self.options.table!r} in {self.options.path!r} exists with another"
-                f" layout (columns {', '.join(wrong)} missing or of another type); choose another"
-                " 'table'"
-            )
+        check_layout(columns, _COLUMNS, table=self.options.table, where=self.options.path)
         for statement in self._sql.create_indexes:
             connection.execute(statement)
 
     async def _close(self) -> None:
-        connection = self._engine.close()
-        token, self._lock_token = self._lock_token, None
-        if connection is not None:
-            await self._engine.finish(
-                dirlock.close_and_release, _close_connection, connection, token
-            )
+        await dirlock.close_engine(self._engine, _close_connection)
 
     # --- entries -----------------------------------------------------------------
 
@@ -379,14 +357,13 @@ class DuckDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
         entries: Sequence[StoredEntry],
         ttl: float | None,
     ) -> None:
-        latest = dict(zip(keys, entries))  # later duplicates win
         first = entries[0]
         params = (
             collection,
             first.created_at,
             first.expires_at,
-            list(latest),
-            [entry.json() for entry in latest.values()],
+            list(keys),
+            [entry.json() for entry in entries],
         )
         await self._engine.run(partial(_execute, self._sql.put_many, params))
 
@@ -427,7 +404,7 @@ class DuckDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
 
     # --- errors --------------------------------------------------------------------
 
-    def _translate_error(self, error: Exception) -> KeyValueError | None:
+    def _translate_error(self, error: Exception) -> errors.KeyValueError | None:
         """Map DuckDB's exceptions to kv errors (``None``: let the base decide).
 
         DuckDB's conversion messages quote the data they could not convert, so
@@ -437,26 +414,26 @@ class DuckDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             return None
         message = str(error).split("\n", 1)[0]
         if isinstance(error, duckdb.ConnectionException):
-            return StoreConnectionError("The DuckDB connection was closed during the call")
+            return errors.StoreConnectionError("The DuckDB connection was closed during the call")
         if isinstance(error, duckdb.IOException):
             if _LOCK_MESSAGE in message:
                 return self._locked_error()
             if "not a valid DuckDB database" in message:
-                return StoreSetupError(f"{self.options.path!r} is not a DuckDB database")
-            return StoreError(f"DuckDB I/O error on {self.options.path!r}: {message}")
+                return errors.StoreSetupError(f"{self.options.path!r} is not a DuckDB database")
+            return errors.StoreError(f"DuckDB I/O error on {self.options.path!r}: {message}")
         if isinstance(error, (duckdb.ConversionException, duckdb.InvalidInputException)):
-            return DeserializationError(
+            return errors.DeserializationError(
                 f"DuckDB could not convert a value of table {self.options.table!r}"
                 f" ({type(error).__name__})"
             )
         if isinstance(error, duckdb.TransactionException):
-            return StoreError(
+            return errors.StoreError(
                 f"Another connection changed the same rows of {self.options.table!r} at the same"
                 f" time: {message}"
             )
         if isinstance(error, duckdb.OutOfMemoryException):
-            return StoreError(f"DuckDB ran out of memory: {message}")
-        return StoreError(f"DuckDB failed on {self.options.path!r}: {message}")
+            return errors.StoreError(f"DuckDB ran out of memory: {message}")
+        return errors.StoreError(f"DuckDB failed on {self.options.path!r}: {message}")
 
 
 # --- helpers -----------------------------------------------------------------------
@@ -495,7 +472,7 @@ def _is_lock_error(error: Exception) -> bool:
 def _entry(key: str, value: object, expires_at: object) -> StoredEntry:
     """A :class:`StoredEntry` from one row; the value text is parsed on read."""
     if not isinstance(value, str):
-        raise DeserializationError(
+        raise errors.DeserializationError(
             f"Stored value is a {type(value).__name__}, not JSON text", key=key
         )
     return StoredEntry(value, None, _seconds(expires_at))
@@ -506,4 +483,4 @@ def _seconds(stored: object) -> float | None:
         return stored
     if isinstance(stored, int) and not isinstance(stored, bool):
         return float(stored)
-    raise DeserializationError(f"Stored time is a {type(stored).__name__}, not a number")
+    raise errors.DeserializationError(f"Stored time is a {type(stored).__name__}, not a number")

@@ -149,15 +149,19 @@ class Folder:
         return True
 
     def rename(self, name: str, new_name: str) -> bool:
-        """Rename ``name`` (a file or folder, never followed); ``False`` if absent."""
+        """Rename ``name`` (a file or folder, never followed) over ``new_name``; ``False``
+        if absent."""
         try:
-            if self.fd is not None:
-                os.rename(name, new_name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
-            else:  # pragma: no cover - platforms without dir_fd
-                os.rename(self._join(name), self._join(new_name))
+            self._replace(name, new_name)
         except FileNotFoundError:
             return False
         return True
+
+    def _replace(self, name: str, new_name: str) -> None:
+        if self.fd is not None:
+            os.rename(name, new_name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
+        else:  # pragma: no cover - platforms without dir_fd
+            os.replace(self._join(name), self._join(new_name))
 
     def listing(self) -> list[Listed]:
         """Every name in the folder, symlinks marked as neither file nor folder."""
@@ -243,12 +247,12 @@ class Folder:
             FileNotFoundError: the folder was removed meanwhile (the caller
                 opens it again and retries).
         """
-        temporary = self._write_temporary(data, fsync=fsync)
+        self._move(self._write_temporary(data, fsync=fsync), name)
+
+    def _move(self, temporary: str, name: str) -> None:
+        """Rename the file ``temporary`` over ``name``; remove it if that fails."""
         try:
-            if self.fd is not None:
-                os.rename(temporary, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
-            else:  # pragma: no cover - platforms without dir_fd
-                os.replace(self._join(temporary), self._join(name))
+            self._replace(temporary, name)
         except BaseException:
             self.unlink(temporary)
             raise
@@ -284,14 +288,7 @@ class Folder:
             self.unlink(temporary)
             raise
         except OSError:  # no hard links on this file system: replace instead
-            try:
-                if self.fd is not None:
-                    os.rename(temporary, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
-                else:  # pragma: no cover - platforms without dir_fd
-                    os.replace(self._join(temporary), self._join(name))
-            except BaseException:
-                self.unlink(temporary)
-                raise
+            self._move(temporary, name)
             return True
         except BaseException:
             self.unlink(temporary)

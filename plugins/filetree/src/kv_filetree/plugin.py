@@ -6,10 +6,7 @@ listing plugins or resolving the scheme never imports :mod:`kv_filetree.store`.
 
 from __future__ import annotations
 
-from kv import checks
-from kv.capabilities import Capabilities
-from kv.options import LocalOptions, option
-from kv.plugin import StorePlugin
+from kv.plugin import Capabilities, LocalOptions, StorePlugin, checks, option
 
 __all__ = ["FILETREE_CAPABILITIES", "PLUGIN", "FileTreeOptions"]
 

@@ -25,7 +25,7 @@ import contextlib
 import json
 import os
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from kv.atomic import content_version
@@ -334,46 +334,51 @@ class FileTree:
         With no file at kv's own location the file is created exclusively,
         so a plain ``put`` that lands meanwhile is kept (and this one loses).
         """
-        now = entry.created_at
         data = render_document(collection, key, entry)
-        with self.lock.held():
-            for _ in range(_WRITE_ATTEMPTS):
-                with self._batch() as folders:
-                    found = self._find(folders, collection, key)
-                    if found is not None and _live(_entry(found.document, key), now):
-                        return False
-                    folder = self._own_folder(folders, collection)
-                    name = encode_path_segment(key) + SUFFIX
-                    try:
-                        if found is not None and found.location.primary:
-                            folder.write(name, data, fsync=self.fsync)  # over an expired file
-                            return True
-                        if folder.identity(name) is not None:  # not this entry's: as put does
-                            folder.write(name, data, fsync=self.fsync)
-                            return True
-                        return folder.create(name, data, fsync=self.fsync)
-                    except FileNotFoundError:
-                        continue  # the folder was removed (emptied by a cull): look again
-            raise FileNotFoundError(f"the folder of collection {collection!r} keeps disappearing")
+
+        def write(folders: _Folders) -> bool:
+            found = self._find(folders, collection, key)
+            if found is not None and _live(_entry(found.document, key), entry.created_at):
+                return False
+            folder = self._own_folder(folders, collection)
+            name = encode_path_segment(key) + SUFFIX
+            if found is not None and found.location.primary:
+                folder.write(name, data, fsync=self.fsync)  # over an expired file
+                return True
+            if folder.identity(name) is not None:  # not this entry's: as put does
+                folder.write(name, data, fsync=self.fsync)
+                return True
+            return folder.create(name, data, fsync=self.fsync)
+
+        return self._write_under_lock(collection, write)
 
     def put_if_version(self, collection: str, key: str, entry: StoredEntry, version: str) -> bool:
         """Write ``entry`` if the live entry has ``version`` (under the lock); whether it wrote."""
-        now = entry.created_at
         data = render_document(collection, key, entry)
+
+        def write(folders: _Folders) -> bool:
+            found = self._find(folders, collection, key)
+            if found is None or not _live(_entry(found.document, key), entry.created_at):
+                return False
+            if found.version != version:
+                return False
+            folder = self._own_folder(folders, collection)
+            folder.write(encode_path_segment(key) + SUFFIX, data, fsync=self.fsync)
+            return True
+
+        return self._write_under_lock(collection, write)
+
+    def _write_under_lock(self, collection: str, write: Callable[[_Folders], bool]) -> bool:
+        """``write(folders)`` under the tree lock, with folders opened for it; once more
+        (up to ``_WRITE_ATTEMPTS`` times) when a folder was removed meanwhile (emptied
+        by a cull), so that ``write`` looks again."""
         with self.lock.held():
             for _ in range(_WRITE_ATTEMPTS):
                 with self._batch() as folders:
-                    found = self._find(folders, collection, key)
-                    if found is None or not _live(_entry(found.document, key), now):
-                        return False
-                    if found.version != version:
-                        return False
-                    folder = self._own_folder(folders, collection)
                     try:
-                        folder.write(encode_path_segment(key) + SUFFIX, data, fsync=self.fsync)
+                        return write(folders)
                     except FileNotFoundError:
-                        continue  # the folder was removed meanwhile: look again
-                    return True
+                        continue
             raise FileNotFoundError(f"the folder of collection {collection!r} keeps disappearing")
 
     def delete_if_version(self, collection: str, key: str, version: str, now: float) -> bool:

@@ -11,12 +11,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from kv import checks
-from kv.capabilities import Capabilities
 from kv.checks import optional, positive_seconds
 from kv.errors import InvalidURLError
-from kv.options import DEFAULT_INLINE_BUDGET, CommonOptions, option
-from kv.plugin import StorePlugin
+from kv.options import DEFAULT_INLINE_BUDGET
+from kv.plugin import Capabilities, CommonOptions, StorePlugin, checks, option
 from kv.url import StoreURL
 
 __all__ = [

@@ -10,11 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from kv import checks
-from kv.capabilities import Capabilities
 from kv.errors import InvalidOptionError, InvalidURLError
-from kv.options import CommonOptions, option
-from kv.plugin import StorePlugin
+from kv.plugin import Capabilities, CommonOptions, StorePlugin, checks, option
 from kv.url import Host, StoreURL
 
 __all__ = [

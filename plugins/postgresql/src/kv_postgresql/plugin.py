@@ -7,15 +7,10 @@ never imports asyncpg or :mod:`kv_postgresql.store`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Literal
 
-from kv import checks
-from kv.capabilities import Capabilities
-from kv.errors import InvalidOptionError, InvalidURLError
-from kv.options import ServerOptions, option
-from kv.plugin import StorePlugin
-from kv.url import StoreURL
+from kv.errors import InvalidOptionError
+from kv.plugin import Capabilities, ServerOptions, StorePlugin, checks, option
 
 __all__ = ["PLUGIN", "POSTGRESQL_CAPABILITIES", "PostgreSQLOptions", "SSLMode"]
 
@@ -59,6 +54,7 @@ class PostgreSQLOptions(ServerOptions):
     """
 
     default_port = 5432
+    path_option = "database"
     database: str | None = None
     host: str | None = None
     sslmode: SSLMode | None = None
@@ -77,14 +73,6 @@ class PostgreSQLOptions(ServerOptions):
                 "min_size and max_size must be ints with 0 <= min_size <= max_size >= 1,"
                 f" not {low!r} and {high!r}"
             )
-
-    @classmethod
-    def from_path(cls, url: StoreURL) -> Mapping[str, object]:
-        """The URL's path names the database (``/appdb``)."""
-        database = url.path.lstrip("/")
-        if "/" in database:
-            raise InvalidURLError(f"A PostgreSQL URL's path is one database name (got {url})")
-        return {"database": database or None}
 
 
 PLUGIN = StorePlugin(

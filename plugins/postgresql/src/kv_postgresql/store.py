@@ -105,6 +105,17 @@ def _status_count(status: str) -> int:
     return int(tail) if tail.isdigit() else 0
 
 
+def _row(
+    collection: str, key: str, entry: StoredEntry, ttl: float | None
+) -> tuple[str, str, str, float | None, float | None, float | None]:
+    """The arguments of the one-row writes: stored collection and key, value, TTL,
+    creation and expiry times."""
+    stored = stored_collection(collection)
+    name = stored_key(key, stored)
+    value = _row_value(entry.json(), collection, stored, key, name)
+    return stored, name, value, ttl, entry.created_at, entry.expires_at
+
+
 def _row_value(value_json: str, collection: str, stored: str, key: str, name: str) -> str:
     """The ``value`` column's text: the value's JSON, wrapped if a name is a token."""
     if is_token(stored) or is_token(name):
@@ -159,12 +170,9 @@ class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
         # repr of the store, its attributes or asyncpg's parameters shows it.
         self._connect_args = _connect_args(self.options)
         self._where = _describe(self._connect_args)
-        pool = self.options.pool
-        self._adapter = None if pool is None else PoolAdapter(pool)
+        self._adapter = None if self.options.pool is None else PoolAdapter(self.options.pool)
         # One pool per event loop: an asyncpg connection works only in the loop that made it.
-        self._pools: PerLoop[ConnectionPool] = PerLoop(
-            self._make_pool, close=_close_pool, discard=ConnectionPool.discard
-        )
+        self._pools = PerLoop(self._make_pool, close=_close_pool, discard=ConnectionPool.discard)
         self.qualified_table = qualified_name(self.options.schema, self.options.table)
         self._sql = Statements(self.qualified_table)
 
@@ -276,18 +284,8 @@ class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
     async def _put_entry(
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None
     ) -> None:
-        stored = stored_collection(collection)
-        name = stored_key(key, stored)
         pool = self._adapter or self._pools.current or await self._pools.get()
-        await pool.execute(
-            self._sql.put,
-            stored,
-            name,
-            _row_value(entry.json(), collection, stored, key, name),
-            ttl,
-            entry.created_at,
-            entry.expires_at,
-        )
+        await pool.execute(self._sql.put, *_row(collection, key, entry, ttl))
 
     async def _put_entries(
         self,
@@ -369,20 +367,8 @@ class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
         *version: str,
     ) -> bool:
         """Run a conditional write; whether it wrote (it returns a row if so)."""
-        stored = stored_collection(collection)
-        name = stored_key(key, stored)
         pool = self._adapter or self._pools.current or await self._pools.get()
-        wrote = await pool.fetchval(
-            statement,
-            stored,
-            name,
-            _row_value(entry.json(), collection, stored, key, name),
-            ttl,
-            entry.created_at,
-            entry.expires_at,
-            *version,
-        )
-        return bool(wrote)
+        return bool(await pool.fetchval(statement, *_row(collection, key, entry, ttl), *version))
 
     # --- optional capabilities ----------------------------------------------------------
 

@@ -108,8 +108,17 @@ _LIVE = """local function live(document, now)
   end
   return at > tonumber(now)
 end
+local function set(key, document, px)
+  -- SET, with PX milliseconds unless px is ''.
+  if px == '' then
+    redis.call('SET', key, document)
+  else
+    redis.call('SET', key, document, 'PX', px)
+  end
+end
 """
-"""Lua: ``live(document, now)``, the base store's expiry rule inside a script.
+"""Lua: ``live(document, now)``, the base store's expiry rule inside a script, and
+``set(key, document, px)``.
 
 The server expires a key ``PX`` milliseconds after the ``SET`` *arrived*,
 while the document says it expires ``ttl`` seconds after the client wrote it:
@@ -125,11 +134,7 @@ PUT_IF_ABSENT = RespScript(
 if current and live(current, ARGV[3]) then
   return 0
 end
-if ARGV[2] == '' then
-  redis.call('SET', KEYS[1], ARGV[1])
-else
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-end
+set(KEYS[1], ARGV[1], ARGV[2])
 return 1
 """
 )
@@ -141,11 +146,7 @@ PUT_IF_VERSION = RespScript(
 if not current or redis.sha1hex(current) ~= ARGV[1] or not live(current, ARGV[4]) then
   return 0
 end
-if ARGV[3] == '' then
-  redis.call('SET', KEYS[1], ARGV[2])
-else
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-end
+set(KEYS[1], ARGV[2], ARGV[3])
 return 1
 """
 )

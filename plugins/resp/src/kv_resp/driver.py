@@ -233,6 +233,19 @@ def _scrub(text: str, secrets: tuple[str | None, ...]) -> str:
     return text
 
 
+_TRANSLATIONS: tuple[tuple[str, type[KeyValueError], str], ...] = (
+    ("timeout", StoreTimeoutError, "{where} did not answer in time: {reason}"),
+    ("authentication", StoreConnectionError, "{where} refused the credentials: {reason}"),
+    ("connection", StoreConnectionError, "Cannot reach {where}: {reason}"),
+    ("cluster", StoreConnectionError, "{where} cannot serve the call: {reason}"),
+    ("read_only", ReadOnlyError, "{where} refuses writes (a read-only replica?): {reason}"),
+    ("out_of_memory", StoreError, "{where} is out of memory: {reason}"),
+    ("no_permission", StoreError, "{where} does not permit the command: {reason}"),
+)
+"""The client library's errors (attributes of :class:`RespErrors`), in the order they
+are tested, and the kv error and message each becomes."""
+
+
 def translate_error(
     error: BaseException,
     errors: RespErrors,
@@ -253,20 +266,9 @@ def translate_error(
     if not isinstance(error, errors.base):
         return None
     reason = _scrub(str(error), secrets) or type(error).__name__
-    if isinstance(error, errors.timeout):
-        return StoreTimeoutError(f"{where} did not answer in time: {reason}")
-    if isinstance(error, errors.authentication):
-        return StoreConnectionError(f"{where} refused the credentials: {reason}")
-    if isinstance(error, errors.connection):
-        return StoreConnectionError(f"Cannot reach {where}: {reason}")
-    if isinstance(error, errors.cluster):
-        return StoreConnectionError(f"{where} cannot serve the call: {reason}")
-    if isinstance(error, errors.read_only):
-        return ReadOnlyError(f"{where} refuses writes (a read-only replica?): {reason}")
-    if isinstance(error, errors.out_of_memory):
-        return StoreError(f"{where} is out of memory: {reason}")
-    if isinstance(error, errors.no_permission):
-        return StoreError(f"{where} does not permit the command: {reason}")
+    for kind, translated, message in _TRANSLATIONS:
+        if isinstance(error, getattr(errors, kind)):
+            return translated(message.format(where=where, reason=reason))
     if isinstance(error, errors.response) and reason.startswith("WRONGTYPE"):
         return DeserializationError(
             "The server key holds a value that is not a string (not written by kv)"

@@ -58,24 +58,6 @@ RESP_CAPABILITIES = Capabilities.every_operation(
 CertReqs = Literal["required", "optional", "none"]
 
 
-def _database(value: int | None) -> int | None:
-    if value is not None and value < 0:
-        raise ValueError(f"must be a database number >= 0, not {value}")
-    return value
-
-
-def _retries(value: int) -> int:
-    if value < 0:
-        raise ValueError(f"must be >= 0, not {value}")
-    return value
-
-
-def _max_connections(value: int | None) -> int | None:
-    if value is not None and value < 1:
-        raise ValueError(f"must be >= 1, not {value}")
-    return value
-
-
 def _file(value: str | None) -> str | None:
     if value is not None and not Path(value).is_file():
         raise ValueError(f"must name an existing file, not {value!r}")
@@ -144,7 +126,7 @@ class RespOptions(CommonOptions):
     positional = "url"
     url: str | None = None
     namespace: str | None = option(default=None, check=_namespace)
-    db: int | None = option(default=None, check=_database)
+    db: int | None = option(default=None, check=checks.optional(checks.at_least(0)))
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     ssl: bool | None = None
@@ -157,8 +139,10 @@ class RespOptions(CommonOptions):
     ssl_check_hostname: bool = True
     socket_timeout: float | None = option(default=5.0, check=checks.positive_seconds)
     socket_connect_timeout: float | None = option(default=5.0, check=checks.positive_seconds)
-    retries: int = option(default=1, check=_retries)
-    max_connections: int | None = option(default=DEFAULT_MAX_CONNECTIONS, check=_max_connections)
+    retries: int = option(default=1, check=checks.at_least(0))
+    max_connections: int | None = option(
+        default=DEFAULT_MAX_CONNECTIONS, check=checks.optional(checks.positive_int)
+    )
     client_name: str | None = None
     client: object | None = field(default=None, repr=False)
 

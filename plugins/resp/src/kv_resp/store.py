@@ -356,16 +356,7 @@ class RespStore(
     # --- single entries ----------------------------------------------------------
 
     async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
-        name = self._prefix + compound_key(collection, key)
-        # execute_command, not get(): the hot path skips the helper's argument checks.
-        here = self._free_slot()
-        if here is None:
-            raw = await self._run(lambda client: client.execute_command("GET", name))
-        else:
-            try:
-                raw = await here.client.execute_command("GET", name)
-            finally:
-                here.release()
+        raw = await self._point_command("GET", self._prefix + compound_key(collection, key))
         if raw is None:
             return None
         return decode_document(raw)
@@ -380,26 +371,25 @@ class RespStore(
             if ttl is None
             else ("SET", name, document, "PX", ttl_milliseconds(ttl))
         )
-        here = self._free_slot()
-        if here is None:
-            await self._run(lambda client: client.execute_command(*args))
-        else:
-            try:
-                await here.client.execute_command(*args)
-            finally:
-                here.release()
+        await self._point_command(*args)
 
     async def _delete_entry(self, collection: str, key: str) -> bool:
         name = self._prefix + compound_key(collection, key)
+        return bool(await self._point_command("DEL", name))
+
+    async def _point_command(self, *args: Any) -> Any:
+        """Send one command of a single-key call, on a free client slot when there is one.
+
+        ``execute_command``, not ``get()``/``set()``: the hot path skips the
+        helpers' argument checks.
+        """
         here = self._free_slot()
         if here is None:
-            deleted = await self._run(lambda client: client.execute_command("DEL", name))
-        else:
-            try:
-                deleted = await here.client.execute_command("DEL", name)
-            finally:
-                here.release()
-        return bool(deleted)
+            return await self._run(lambda client: client.execute_command(*args))
+        try:
+            return await here.client.execute_command(*args)
+        finally:
+            here.release()
 
     # --- atomic operations (kv_resp.atomic) ---------------------------------------
 

@@ -43,19 +43,11 @@ from typing import Any
 
 from rocksdict import DbClosedError, Options, Rdict, RdictIter, WriteBatch, WriteOptions
 
-from kv import dirlock
+from kv import dirlock, errors
 from kv.atomic import content_version
 from kv.blocking import BlockingCalls, Engine
 from kv.dirlock import DirectoryBusyError, open_when_unlocked
 from kv.entry import StoredEntry, decode_document, encode_document, parse_timestamp
-from kv.errors import (
-    DeserializationError,
-    KeyValueError,
-    StoreConnectionError,
-    StoreError,
-    StoreSetupError,
-    StoreTimeoutError,
-)
 from kv.names import compound_key, compound_prefix, split_compound_key
 from kv.store import AtomicMixin, FullStore
 from kv_rocksdb.plugin import PLUGIN, ROCKSDB_CAPABILITIES, RocksDBOptions
@@ -116,7 +108,6 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
         super().__init__(options, **keywords)
         calls = BlockingCalls(max_threads=1, inline_budget=self.options.inline_budget)
         self._engine = Engine[Rdict](calls, closed="The RocksDB database is closed")
-        self._lock_token: str | None = None
         self._sweep_from: str = ""
 
     def __repr__(self) -> str:
@@ -137,16 +128,17 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             locked_error=self._locked_error,
         )
 
-    def _locked_error(self, error: Exception) -> StoreTimeoutError:
+    def _locked_error(self, error: Exception) -> errors.StoreTimeoutError:
         holder = (
             "another store object in this process"
             if "current process" in str(error)
             else "another process"
         )
-        return StoreTimeoutError(
-            f"The RocksDB database {self.options.path!r} is locked by {holder}: RocksDB lets one"
-            f" process open it at a time (waited {self.options.lock_timeout:g} s; close the other"
-            " store, or raise 'lock_timeout' to wait longer)"
+        return dirlock.locked_error(
+            f"The RocksDB database {self.options.path!r}",
+            self.options.lock_timeout,
+            rule="RocksDB lets one process open it at a time",
+            holder=holder,
         )
 
     def _connect(self) -> Rdict:
@@ -156,7 +148,7 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             DirectoryBusyError: another kv process has the directory.
         """
         Path(self.options.path).mkdir(parents=True, exist_ok=True)
-        db, self._lock_token = dirlock.open_locked(
+        db, self._engine.lock_token = dirlock.open_locked(
             self._open_db, prepare=self._prepare_db, close=_close_db, directory=self.options.path
         )
         return db
@@ -178,10 +170,7 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             db.set_write_options(write_options)
 
     async def _close(self) -> None:
-        db = self._engine.close()
-        token, self._lock_token = self._lock_token, None
-        if db is not None:
-            await self._engine.finish(dirlock.close_and_release, _close_db, db, token)
+        await dirlock.close_engine(self._engine, _close_db)
 
     # --- entries -----------------------------------------------------------------
 
@@ -416,12 +405,12 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
 
     # --- errors --------------------------------------------------------------------
 
-    def _translate_error(self, error: Exception) -> KeyValueError | None:
+    def _translate_error(self, error: Exception) -> errors.KeyValueError | None:
         """Map rocksdict's exceptions to kv errors (``None``: let the base decide)."""
         if isinstance(error, DbClosedError):
-            return StoreConnectionError("The RocksDB database was closed during the call")
+            return errors.StoreConnectionError("The RocksDB database was closed during the call")
         if isinstance(error, _PickleRefusedError):
-            return DeserializationError(
+            return errors.DeserializationError(
                 "Stored value is a pickled Python object (rocksdict's object encoding);"
                 " kv never unpickles stored data"
             )
@@ -431,15 +420,17 @@ class RocksDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
         if _is_lock_error(error):
             return self._locked_error(error)
         if message.startswith("Corruption"):
-            return StoreError(f"The RocksDB database {self.options.path!r} is damaged: {message}")
+            return errors.StoreError(
+                f"The RocksDB database {self.options.path!r} is damaged: {message}"
+            )
         if "comparator" in message or "raw mode" in message:
-            return StoreSetupError(
+            return errors.StoreSetupError(
                 f"{self.options.path!r} is not a RocksDB database in rocksdict's default encoding"
                 f" (the one kv and py-key-value use): {message}"
             )
         if message.startswith("IO error") or "os error" in message:
-            return StoreError(f"RocksDB I/O error on {self.options.path!r}: {message}")
-        return StoreError(f"RocksDB failed on {self.options.path!r}: {message}")
+            return errors.StoreError(f"RocksDB I/O error on {self.options.path!r}: {message}")
+        return errors.StoreError(f"RocksDB failed on {self.options.path!r}: {message}")
 
 
 # --- helpers -----------------------------------------------------------------------
@@ -455,9 +446,9 @@ def _refuse_raw_mode(directory: Path) -> None:
     try:
         raw_mode = json.loads(text).get("raw_mode") is True
     except (ValueError, AttributeError):
-        raise StoreSetupError(f"{config} is not valid JSON") from None
+        raise errors.StoreSetupError(f"{config} is not valid JSON") from None
     if raw_mode:
-        raise StoreSetupError(
+        raise errors.StoreSetupError(
             f"The RocksDB database {str(directory)!r} was created in rocksdict's raw mode;"
             " kv-rocksdb reads rocksdict's default encoding (the one py-key-value writes)"
         )
@@ -593,13 +584,13 @@ def _has_version(stored: object, version: str, now: float) -> bool:
 def _decode(stored: object, key: str) -> StoredEntry:
     if isinstance(stored, (bytes, str)):
         return decode_document(stored)
-    raise DeserializationError(
+    raise errors.DeserializationError(
         f"Stored value is a rocksdict {type(stored).__name__}, not a JSON document", key=key
     )
 
 
-def _pickled(key: str) -> DeserializationError:
-    return DeserializationError(
+def _pickled(key: str) -> errors.DeserializationError:
+    return errors.DeserializationError(
         "Stored value is a pickled Python object (rocksdict's object encoding);"
         " kv never unpickles stored data",
         key=key,
@@ -619,5 +610,5 @@ def _is_expired(stored: object, now: float) -> bool:
         document = json.loads(stored)
         expires = document.get("expires_at") if type(document) is dict else None
         return expires is not None and parse_timestamp(expires) <= now
-    except (ValueError, KeyValueError, RecursionError):
+    except (ValueError, errors.KeyValueError, RecursionError):
         return False

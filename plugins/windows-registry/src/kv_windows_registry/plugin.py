@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kv.capabilities import Capabilities
 from kv.errors import InvalidURLError
-from kv.options import CommonOptions, option
-from kv.plugin import StorePlugin
+from kv.plugin import Capabilities, CommonOptions, StorePlugin, option
 from kv.url import StoreURL
 
 __all__ = [

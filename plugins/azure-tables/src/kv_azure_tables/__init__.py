@@ -1,0 +1,1 @@
+"""kv-azure-tables (in development)."""

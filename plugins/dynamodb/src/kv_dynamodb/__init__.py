@@ -1,0 +1,1 @@
+"""kv-dynamodb (in development)."""

@@ -1,0 +1,1 @@
+"""kv-s3 (in development)."""
