@@ -1,0 +1,83 @@
+"""Amazon's DynamoDB Local (in memory) and moto's server, each started once per session.
+
+Tests are isolated by table: each gets a fresh, uniquely named one. The
+fault tests start their own, persistent DynamoDB Local (see
+:func:`persistent_dynamodb_local`), since stopping the shared one would lose
+every table.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kv_conformance.emulators import dynamodb_local, moto_server
+from kv_conformance.servers import ServerProcess
+
+CREDENTIALS = "aws_access_key_id=kvtestkey&aws_secret_access_key=kvtestsecret-not-shown"
+"""Dummy credentials (the emulators accept any) as URL query options."""
+
+
+def unique_table() -> str:
+    """A fresh table name (each test gets an empty store)."""
+    return f"kv-{uuid.uuid4().hex[:16]}"
+
+
+def endpoint(server: ServerProcess) -> str:
+    """The endpoint URL of an emulator."""
+    return f"http://127.0.0.1:{server.port}"
+
+
+def url(server: ServerProcess, table: str | None = None, **options: object) -> str:
+    """A ``dynamodb://`` URL of a table on ``server``, with dummy credentials."""
+    query = "".join(f"&{name}={value}" for name, value in options.items())
+    return (
+        f"dynamodb://{table or unique_table()}?region=us-east-1&endpoint_url={endpoint(server)}"
+        f"&{CREDENTIALS}{query}"
+    )
+
+
+def persistent_dynamodb_local(directory: Path) -> ServerProcess:
+    """DynamoDB Local keeping its tables in ``directory`` (they outlive a restart)."""
+    server = dynamodb_local()
+    command = server.command
+
+    def persistent(port: int, folder: Path) -> list[str]:
+        argv = [part for part in command(port, folder) if part != "-inMemory"]
+        return [*argv, "-sharedDb", "-dbPath", str(directory)]
+
+    server.command = persistent
+    return server
+
+
+class Emulators:
+    """Test helpers handed to tests as the ``ddb`` fixture (conftest is not importable)."""
+
+    unique_table = staticmethod(unique_table)
+    endpoint = staticmethod(endpoint)
+    url = staticmethod(url)
+    persistent = staticmethod(persistent_dynamodb_local)
+    credentials = CREDENTIALS
+
+
+@pytest.fixture(scope="session")
+def ddb() -> type[Emulators]:
+    """The helpers above."""
+    return Emulators
+
+
+@pytest.fixture(scope="session")
+def dynamodb_server() -> Iterator[ServerProcess]:
+    """One DynamoDB Local for the session (in memory)."""
+    with dynamodb_local() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def moto() -> Iterator[ServerProcess]:
+    """One moto server for the session."""
+    with moto_server() as server:
+        yield server
