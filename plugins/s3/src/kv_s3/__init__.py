@@ -1,1 +1,26 @@
-"""kv-s3 (in development)."""
+"""kv-s3: a kv store in an Amazon S3 bucket (or an S3-compatible service).
+
+Open it by URL once the distribution is installed::
+
+    import kv
+
+    store = kv.connect("s3://my-bucket/app?region=eu-west-1")
+    await store.put("alice", {"name": "Alice"}, collection="users", ttl=3600)
+
+or build it directly with ``S3Store(bucket="my-bucket", prefix="app")``.
+The store (and aioboto3) is imported on first access to :class:`S3Store`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kv.plugin import lazy_exports
+from kv_s3.plugin import S3_CAPABILITIES, S3Options
+
+if TYPE_CHECKING:
+    from kv_s3.store import S3Store
+
+__all__ = ["S3_CAPABILITIES", "S3Options", "S3Store"]
+
+__getattr__ = lazy_exports(__name__, {"S3Store": "kv_s3.store"})
