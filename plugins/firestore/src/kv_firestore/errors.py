@@ -13,10 +13,17 @@ from kv.errors import (
     StoreTimeoutError,
 )
 
-__all__ = ["translate_error"]
+__all__ = ["translate_error", "unreachable"]
 
 _UNREACHABLE = (google_errors.ServiceUnavailable, google_errors.InternalServerError)
 _BUSY = (google_errors.ResourceExhausted, google_errors.TooManyRequests, google_errors.Aborted)
+
+
+def unreachable(error: BaseException) -> bool:
+    """Whether ``error`` says the service could not be reached (retries included)."""
+    if isinstance(error, google_errors.RetryError):
+        return error.cause is None or isinstance(error.cause, _UNREACHABLE)
+    return isinstance(error, _UNREACHABLE)
 
 
 def _first_line(error: BaseException) -> str:

@@ -44,10 +44,10 @@ from google.cloud.firestore_v1.base_document import DocumentSnapshot
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from kv.entry import DOCUMENT_VERSION, StoredEntry, format_timestamp, parse_timestamp
-from kv.errors import DeserializationError, KeyValueError
+from kv.errors import DeserializationError, KeyValueError, StoreConnectionError
 from kv.loops import PerLoop
 from kv.store import AtomicMixin, FullStore
-from kv_firestore.errors import translate_error
+from kv_firestore.errors import translate_error, unreachable
 from kv_firestore.names import decode_id, encode_id, is_hashed
 from kv_firestore.plugin import PLUGIN, FirestoreOptions
 
@@ -152,13 +152,15 @@ def _chunks(items: Sequence[Any], size: int = BATCH_LIMIT) -> list[Sequence[Any]
     return [items[start : start + size] for start in range(0, len(items), size)]
 
 
-async def close_client(client: firestore.AsyncClient) -> None:
-    """Close a client's grpc.aio channel (if it opened one)."""
-    # AsyncClient.close() only closes an HTTP session; the grpc.aio channel is closed
-    # through the GAPIC client's transport, which the client builds lazily.
+async def close_client(client: firestore.AsyncClient, *, grace: float | None = None) -> None:
+    """Close a client's grpc.aio channel (if it opened one), letting the calls on it
+    finish for ``grace`` seconds."""
+    # AsyncClient.close() only closes an HTTP session; the grpc.aio channel is the
+    # GAPIC client's, which the AsyncClient builds lazily and keeps in a private
+    # attribute (the library offers no other way to close it).
     api = getattr(client, "_firestore_api_internal", None)
     if api is not None:
-        await api.transport.close()
+        await api.transport.grpc_channel.close(grace)
 
 
 class FirestoreStore(AtomicMixin, FullStore, plugin=PLUGIN):
@@ -182,6 +184,7 @@ class FirestoreStore(AtomicMixin, FullStore, plugin=PLUGIN):
         self._clients: PerLoop[firestore.AsyncClient] = PerLoop(
             self._make_client, close=close_client, close_with_loop=True
         )
+        self._closing: set[asyncio.Task[None]] = set()
         root = self.options.root
         self._where = (
             f"Firestore database {self.options.database!r}"
@@ -211,7 +214,23 @@ class FirestoreStore(AtomicMixin, FullStore, plugin=PLUGIN):
         await self._clients.close()
 
     def _translate_error(self, error: Exception) -> KeyValueError | None:
-        return translate_error(error, where=self._where)
+        translated = translate_error(error, where=self._where)
+        if isinstance(translated, StoreConnectionError) and unreachable(error):
+            self._replace_client()
+        return translated
+
+    def _replace_client(self) -> None:
+        """Let the running loop's next call make a new client, after the service was
+        unreachable: gRPC waits longer and longer between reconnections (up to two
+        minutes), while a new channel connects at once when the service is back. The
+        old channel is closed once the calls still on it are done (or time out)."""
+        client = self._clients.current
+        if client is None:
+            return
+        self._clients.invalidate()
+        task = asyncio.get_running_loop().create_task(close_client(client, grace=self._timeout))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     def _entries(self, client: firestore.AsyncClient, collection: str) -> AsyncCollectionReference:
         """The Firestore collection holding ``collection``'s entries."""
