@@ -1,7 +1,9 @@
 """Amazon's DynamoDB Local (in memory) and moto's server, each started once per session.
 
-Tests are isolated by table: each gets a fresh, uniquely named one. The
-fault tests start their own, persistent DynamoDB Local (see
+Tests are isolated by table: each gets an empty one of its own. Creating a
+table costs DynamoDB Local about half a second, so the conformance tests
+take theirs from a :class:`TablePool`: a table is emptied with ``destroy()``
+after its test and handed to a later one. The fault tests start their own, persistent DynamoDB Local (see
 :func:`persistent_dynamodb_local`), since stopping the shared one would lose
 every table.
 """
@@ -16,6 +18,8 @@ import pytest
 
 from kv_conformance.emulators import dynamodb_local, moto_server
 from kv_conformance.servers import ServerProcess
+from kv_dynamodb.plugin import DynamoDBOptions
+from kv_dynamodb.store import DynamoDBStore
 
 CREDENTIALS = "aws_access_key_id=kvtestkey&aws_secret_access_key=kvtestsecret-not-shown"
 """Dummy credentials (the emulators accept any) as URL query options."""
@@ -53,6 +57,27 @@ def persistent_dynamodb_local(directory: Path) -> ServerProcess:
     return server
 
 
+class TablePool:
+    """Tables of one emulator, emptied after each test and used again."""
+
+    def __init__(self) -> None:
+        self._free: list[str] = []
+
+    def take(self) -> str:
+        """An empty table (or the name of one to create)."""
+        return self._free.pop() if self._free else unique_table()
+
+    async def give_back(self, options: DynamoDBOptions) -> None:
+        """Empty the table of a store built with ``options`` and keep it for a later test
+        (a table that cannot be emptied is not used again)."""
+        cleaner = DynamoDBStore(options)
+        try:
+            await cleaner.destroy()
+        finally:
+            await cleaner.close()
+        self._free.append(options.table)
+
+
 class Emulators:
     """Test helpers handed to tests as the ``ddb`` fixture (conftest is not importable)."""
 
@@ -67,6 +92,12 @@ class Emulators:
 def ddb() -> type[Emulators]:
     """The helpers above."""
     return Emulators
+
+
+@pytest.fixture(scope="session")
+def table_pool() -> TablePool:
+    """The reusable tables of the session's DynamoDB Local."""
+    return TablePool()
 
 
 @pytest.fixture(scope="session")
