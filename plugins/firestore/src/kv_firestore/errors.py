@@ -26,6 +26,13 @@ def unreachable(error: BaseException) -> bool:
     return isinstance(error, _UNREACHABLE)
 
 
+def _is_grpc_usage_error(error: BaseException) -> bool:
+    """Whether ``error`` is grpc.aio's ``UsageError`` (grpc is google-api-core's
+    dependency, not this package's, so it is recognised by name)."""
+    kind = type(error)
+    return kind.__name__ == "UsageError" and kind.__module__.startswith("grpc")
+
+
 def _first_line(error: BaseException) -> str:
     return str(error).splitlines()[0][:300] if str(error) else type(error).__name__
 
@@ -47,6 +54,8 @@ def translate_error(error: Exception, *, where: str) -> KeyValueError | None:
         return StoreTimeoutError(f"{where} did not answer in time: {_first_line(cause)}")
     if isinstance(error, _UNREACHABLE):
         return StoreConnectionError(f"Cannot reach {where}: {_first_line(error)}")
+    if _is_grpc_usage_error(error):  # a channel closed under a call (a replaced client)
+        return StoreConnectionError(f"The connection to {where} was closed: {error}")
     if isinstance(error, google_errors.DeadlineExceeded):
         return StoreTimeoutError(f"{where} did not answer in time: {_first_line(error)}")
     if isinstance(error, _BUSY):

@@ -78,9 +78,14 @@ class FirestoreOptions(CommonOptions):
             an unavailable service included.
         credentials: A ``google.auth`` credentials object (keyword only;
             default: Application Default Credentials). Never shown.
+        sweep_interval: Seconds between sweeps of expired entries during
+            writes; by default none (``cull()`` only), as the TTL policy
+            deletes expired entries.
     """
 
     project: str | None = None
+    # Firestore's TTL policy reclaims expired entries: no sweep during writes unless asked.
+    sweep_interval: float | None = option(default=None, check=checks.positive_seconds)
     root: str | None = option(default=None, check=_collection_id)
     database: str = "(default)"
     endpoint: str | None = None

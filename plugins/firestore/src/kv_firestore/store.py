@@ -163,6 +163,19 @@ async def close_client(client: firestore.AsyncClient, *, grace: float | None = N
         await api.transport.grpc_channel.close(grace)
 
 
+async def _retire(client: firestore.AsyncClient, timeout: float) -> None:
+    """Close a replaced client once no call can still use it.
+
+    A call that took the client just before it was replaced may retry on its
+    channel until the call's timeout, each attempt lasting up to that timeout
+    again; a closed channel would refuse those attempts.
+    """
+    try:
+        await asyncio.sleep(2 * timeout + 1)
+    finally:  # also when the loop shuts down and cancels this task
+        await close_client(client)
+
+
 class FirestoreStore(AtomicMixin, FullStore, plugin=PLUGIN):
     """A kv store in Google Cloud Firestore.
 
@@ -223,12 +236,12 @@ class FirestoreStore(AtomicMixin, FullStore, plugin=PLUGIN):
         """Let the running loop's next call make a new client, after the service was
         unreachable: gRPC waits longer and longer between reconnections (up to two
         minutes), while a new channel connects at once when the service is back. The
-        old channel is closed once the calls still on it are done (or time out)."""
+        old channel is closed once the calls that took it have ended (see :func:`_retire`)."""
         client = self._clients.current
         if client is None:
             return
         self._clients.invalidate()
-        task = asyncio.get_running_loop().create_task(close_client(client, grace=self._timeout))
+        task = asyncio.get_running_loop().create_task(_retire(client, self._timeout))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
