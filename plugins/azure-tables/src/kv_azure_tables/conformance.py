@@ -1,0 +1,45 @@
+"""How kv-conformance damages an entry of an ``azure-tables://`` store.
+
+Named by the plugin's declaration (see :mod:`kv_conformance.hooks`); only the
+suite imports it. The entity is replaced with the table's own client, outside
+the store's API.
+"""
+
+from __future__ import annotations
+
+from azure.core.exceptions import ResourceNotFoundError
+from azure.data.tables import UpdateMode
+
+from kv.protocols import AsyncKeyValue
+from kv_azure_tables.clients import TableClients, resolve_target
+from kv_azure_tables.entities import VALUE
+from kv_azure_tables.names import encode_name
+from kv_azure_tables.store import AzureTablesStore
+
+__all__ = ["HOOKS", "AzureTablesConformanceHooks"]
+
+
+class AzureTablesConformanceHooks:
+    """The kv-conformance hooks of :class:`~kv_azure_tables.store.AzureTablesStore`."""
+
+    async def corrupt_entry(self, store: AsyncKeyValue, collection: str, key: str) -> bool:
+        """Replace the entity with one whose ``Value`` is not JSON, with a client of its own."""
+        if not isinstance(store, AzureTablesStore):
+            raise TypeError(
+                f"the azure-tables:// conformance hooks need an AzureTablesStore, not {type(store)}"
+            )
+        await store.setup()  # the table exists
+        client = TableClients(resolve_target(store.options), store.options).new()
+        partition, row = encode_name(collection), encode_name(key)
+        async with client:
+            try:
+                await client.get_entity(partition, row, select=["RowKey"])
+            except ResourceNotFoundError:
+                return False
+            damaged = {"PartitionKey": partition, "RowKey": row, VALUE: '{"not": "closed'}
+            await client.upsert_entity(damaged, mode=UpdateMode.REPLACE)
+        return True
+
+
+HOOKS = AzureTablesConformanceHooks()
+"""The object the plugin's declaration names."""
