@@ -44,14 +44,15 @@ def url(server: ServerProcess, table: str | None = None, **options: object) -> s
     )
 
 
-def persistent_dynamodb_local(directory: Path) -> ServerProcess:
-    """DynamoDB Local keeping its tables in ``directory`` (they outlive a restart)."""
+def persistent_dynamodb_local() -> ServerProcess:
+    """DynamoDB Local keeping its tables in a file of the server's directory, so they
+    outlive a restart on the same port (``-sharedDb -dbPath``, not ``-inMemory``)."""
     server = dynamodb_local()
     command = server.command
 
     def persistent(port: int, folder: Path) -> list[str]:
         argv = [part for part in command(port, folder) if part != "-inMemory"]
-        return [*argv, "-sharedDb", "-dbPath", str(directory)]
+        return [*argv, "-sharedDb", "-dbPath", str(folder)]
 
     server.command = persistent
     return server
