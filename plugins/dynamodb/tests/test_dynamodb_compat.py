@@ -37,7 +37,9 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-async def pair(dynamodb_server: ServerProcess, ddb: Any) -> AsyncIterator[tuple[Any, DynamoDBStore]]:
+async def pair(
+    dynamodb_server: ServerProcess, ddb: Any
+) -> AsyncIterator[tuple[Any, DynamoDBStore]]:
     table = ddb.unique_table()
     theirs = PyKVDynamoDBStore(
         table_name=table,
@@ -64,9 +66,10 @@ async def test_kv_reads_what_py_key_value_wrote(pair: tuple[Any, DynamoDBStore])
         await theirs.put_many(["m1", "m2"], [{"m": 1}, {"m": 2}], collection="other")
     for key, value in VALUES.items():
         assert await ours.get(key, collection="users") == value
-    value, remaining = await ours.ttl("brief", collection="users")
-    assert value == {"v": 1}
-    assert remaining is not None and 3590 < remaining <= 3600
+    brief, remaining = await ours.ttl("brief", collection="users")
+    assert brief == {"v": 1}
+    assert remaining is not None
+    assert 3590 < remaining <= 3600
     assert await ours.ttl("alice", collection="users") == (VALUES["alice"], None)
     assert await ours.get_many(["m1", "m2", "none"], collection="other") == [
         {"m": 1},
@@ -88,9 +91,10 @@ async def test_py_key_value_reads_what_kv_wrote(pair: tuple[Any, DynamoDBStore])
     async with theirs:
         for key, value in VALUES.items():
             assert await theirs.get(key, collection="users") == value
-        value, remaining = await theirs.ttl("brief", collection="users")
-        assert value == {"v": 1}
-        assert remaining is not None and 3590 < remaining <= 3601
+        brief, remaining = await theirs.ttl("brief", collection="users")
+        assert brief == {"v": 1}
+        assert remaining is not None
+        assert 3590 < remaining <= 3601
         assert await theirs.get_many(["m1", "m2"], collection="other") == [{"m": 1}, {"m": 2}]
         assert await theirs.delete("alice", collection="users") is True
     assert await ours.get("alice", collection="users") is None
@@ -104,7 +108,8 @@ async def test_atomic_operations_on_items_py_key_value_wrote(
         await theirs.put("counter", {"n": 1}, collection="c")
         await theirs.put("gone", {"n": 1}, collection="c")
         first = await ours.get_versioned("counter", collection="c")
-        assert first is not None and first.value == {"n": 1}
+        assert first is not None
+        assert first.value == {"n": 1}
         assert await ours.put_if_version("counter", {"n": 2}, first.version, collection="c")
         assert not await ours.put_if_version("counter", {"n": 3}, first.version, collection="c")
         assert await ours.put_if_absent("counter", {"n": 9}, collection="c") is False
@@ -114,7 +119,8 @@ async def test_atomic_operations_on_items_py_key_value_wrote(
         await theirs.put("counter", {"n": 5}, collection="c")
         assert not await ours.put_if_version("counter", {"n": 6}, second.version, collection="c")
         third = await ours.get_versioned("counter", collection="c")
-        assert third is not None and third.value == {"n": 5}
+        assert third is not None
+        assert third.value == {"n": 5}
         assert await ours.delete_if_version("counter", third.version, collection="c")
         old = await ours.get_versioned("gone", collection="c")
         assert old is not None

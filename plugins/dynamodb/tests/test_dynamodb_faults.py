@@ -37,9 +37,7 @@ def doomed_server(ddb: Any) -> Iterator[ServerProcess]:
 
 async def test_killed_emulator_then_restarted(doomed_server: ServerProcess, ddb: Any) -> None:
     # One try per call and short timeouts: the outage shows at once.
-    store = kv.connect(
-        ddb.url(doomed_server, max_attempts=1, connect_timeout=2, read_timeout=5)
-    )
+    store = kv.connect(ddb.url(doomed_server, max_attempts=1, connect_timeout=2, read_timeout=5))
     assert isinstance(store, DynamoDBStore)
     acknowledged: list[int] = []
     failures: list[BaseException] = []

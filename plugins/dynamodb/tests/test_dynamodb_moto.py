@@ -41,7 +41,9 @@ async def test_entries_ttl_and_listing(store: DynamoDBStore) -> None:
     await store.put("z", {"v": 3}, collection="other", ttl=0.05)
     assert await store.get("a", collection="c") == {"v": 1}
     value, remaining = await store.ttl("b", collection="c")
-    assert value == {"v": 2} and remaining is not None and 590 < remaining <= 600
+    assert value == {"v": 2}
+    assert remaining is not None
+    assert 590 < remaining <= 600
     await asyncio.sleep(0.1)
     assert await store.get("z", collection="other") is None  # expired: hidden
     assert await store.keys("c") == ["a", "b"]

@@ -96,7 +96,8 @@ async def test_ttl_is_the_tables_ttl_attribute(store: DynamoDBStore) -> None:
     assert int(item["ttl"]["N"]) == math.ceil(expires_at)  # never deleted before it expires
     await store.put("k", {"v": 2}, collection="c")  # without a TTL: no TTL attributes
     item = (await client.get_item(TableName=store.table, Key=_key("c", "k")))["Item"]
-    assert "ttl" not in item and "expires_at" not in item
+    assert "ttl" not in item
+    assert "expires_at" not in item
 
 
 async def test_expired_items_dynamodb_has_not_deleted_are_hidden(store: DynamoDBStore) -> None:
@@ -157,7 +158,8 @@ async def test_auto_create_off_refuses_a_missing_table(
     store = kv.connect(ddb.url(dynamodb_server, table, auto_create="false"))
     with pytest.raises(StoreSetupError) as caught:
         await store.put("k", {"v": 1})
-    assert table in str(caught.value) and "auto_create" in str(caught.value)
+    assert table in str(caught.value)
+    assert "auto_create" in str(caught.value)
     assert "kvtestsecret" not in str(caught.value)
     assert isinstance(store, DynamoDBStore)
     client = await store._clients.get()
@@ -230,7 +232,8 @@ def test_credentials_are_never_shown() -> None:
         "kv-table", aws_access_key_id="AKIDSHOWN", aws_secret_access_key="never-shown-secret"
     )
     for text in (repr(store), str(store), repr(store.options)):
-        assert "never-shown-secret" not in text and "AKIDSHOWN" not in text
+        assert "never-shown-secret" not in text
+        assert "AKIDSHOWN" not in text
 
 
 def test_plugin_module_is_light() -> None:
