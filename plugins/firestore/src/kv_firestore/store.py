@@ -326,32 +326,42 @@ class FirestoreStore(AtomicMixin, FullStore, plugin=PLUGIN):
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         # Each document is deleted only if it is still the one read (its update_time),
-        # so the count of live entries deleted is exact; a batch that met a concurrent
-        # write is read and tried again.
+        # so the count of live entries deleted is exact. A batch that met a concurrent
+        # write changed nothing (a batch is atomic): its keys are read and tried again.
         client = await self._client()
-        while True:
-            found = await self._snapshots_of(collection, keys)
-            if not found:
-                return 0
-            now = datetime.now(tz=timezone.utc).timestamp()
-            live = 0
-            batches = []
-            for chunk in _chunks(list(found.values())):
-                batch = client.batch()
-                for snapshot in chunk:
-                    entry = _entry_or_none(snapshot)
-                    if entry is None or not entry.is_expired(now):
-                        live += 1
-                    option = client.write_option(last_update_time=snapshot.update_time)
-                    batch.delete(snapshot.reference, option=option)
-                batches.append(batch)
-            try:
-                await asyncio.gather(
-                    *(batch.commit(retry=self._retry, timeout=self._timeout) for batch in batches)
-                )
-            except (google_errors.FailedPrecondition, google_errors.NotFound):
-                continue
-            return live
+        pending: Sequence[str] = keys
+        deleted = 0
+        while pending:
+            found = await self._snapshots_of(collection, pending)
+            chunks = _chunks(list(found.values()))
+            results = await asyncio.gather(
+                *(self._delete_batch(client, chunk) for chunk in chunks), return_exceptions=True
+            )
+            by_id = {encode_id(key): key for key in pending}
+            pending = []
+            for chunk, result in zip(chunks, results):
+                if isinstance(result, google_errors.FailedPrecondition | google_errors.NotFound):
+                    pending.extend(by_id[snapshot.id] for snapshot in chunk)
+                elif isinstance(result, BaseException):
+                    raise result
+                else:
+                    deleted += result
+        return deleted
+
+    async def _delete_batch(self, client: firestore.AsyncClient, chunk: Sequence[Snapshot]) -> int:
+        """Delete the documents of ``chunk`` if unchanged since read, in one batch; how
+        many of them held live entries."""
+        now = datetime.now(tz=timezone.utc).timestamp()
+        live = 0
+        batch = client.batch()
+        for snapshot in chunk:
+            entry = _entry_or_none(snapshot)
+            if entry is None or not entry.is_expired(now):
+                live += 1
+            option = client.write_option(last_update_time=snapshot.update_time)
+            batch.delete(snapshot.reference, option=option)
+        await batch.commit(retry=self._retry, timeout=self._timeout)
+        return live
 
     # --- atomic operations ------------------------------------------------------------
 
