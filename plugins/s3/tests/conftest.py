@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from kv_conformance.emulators import moto_server
 from kv_conformance.servers import ServerProcess
 
-CREDENTIALS = {
+CREDENTIALS: dict[str, Any] = {
     "region": "us-east-1",
     "aws_access_key_id": "kv-test-key-id",
     "aws_secret_access_key": "kv-test-secret-not-shown",
@@ -23,7 +24,7 @@ CREDENTIALS = {
 
 
 @pytest.fixture(scope="session")
-def credentials() -> dict[str, str]:
+def credentials() -> dict[str, Any]:
     """Region and credentials for a store on moto (as options: no test reads the environment)."""
     return dict(CREDENTIALS)
 
@@ -44,6 +45,12 @@ def endpoint(moto: ServerProcess) -> str:
 def unique_bucket() -> str:
     """A fresh bucket name (each test gets an empty store)."""
     return f"kv-{uuid.uuid4().hex[:20]}"
+
+
+@pytest.fixture(scope="session")
+def suite_bucket() -> str:
+    """The bucket the conformance tests share, each under a prefix of its own."""
+    return unique_bucket()
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ def _bucket(value: object) -> str:
 def _prefix(value: object) -> str:
     """The key prefix, with exactly one trailing ``/`` (``""``: the whole bucket)."""
     if not isinstance(value, str):
-        raise ValueError(f"must be a str, not {type(value).__name__}")
+        raise TypeError(f"must be a str, not {type(value).__name__}")
     stripped = value.strip("/")
     if not stripped:
         return ""

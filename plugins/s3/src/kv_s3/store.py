@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import ClientError
@@ -282,9 +283,11 @@ class S3Store(AtomicMixin, FullStore, plugin=PLUGIN):
         except DeserializationError as error:
             error.add_context(key=key)
             raise
-        if is_hashed(name.rpartition("/")[2]) or is_hashed(collection_segment(collection)):
-            if not document_names_match(document, collection, key):
-                return None  # another name's hash (never seen: SHA-256)
+        hashed = is_hashed(name[len(self._head(collection)) :]) or is_hashed(
+            collection_segment(collection)
+        )
+        if hashed and not document_names_match(document, collection, key):
+            return None  # another name's hash (never seen: SHA-256)
         return _Object(found[0], document)
 
     async def _head_object(self, name: str) -> tuple[str, float | None] | None:
@@ -355,7 +358,7 @@ class S3Store(AtomicMixin, FullStore, plugin=PLUGIN):
         self, collection: str, keys: Sequence[str]
     ) -> Sequence[StoredEntry | None]:
         unique = list(dict.fromkeys(keys))
-        calls = [(lambda key=key: self._get_entry(collection, key)) for key in unique]
+        calls = [partial(self._get_entry, collection, key) for key in unique]
         found = dict(zip(unique, await _bounded(calls, self.options.max_connections)))
         # Repeated keys share one entry here: the base store copies its value.
         return [found[key] for key in keys]
@@ -373,7 +376,7 @@ class S3Store(AtomicMixin, FullStore, plugin=PLUGIN):
         ttl: float | None,
     ) -> None:
         calls = [
-            (lambda key=key, entry=entry: self._put_entry(collection, key, entry, ttl))
+            partial(self._put_entry, collection, key, entry, ttl)
             for key, entry in zip(keys, entries)
         ]
         await _bounded(calls, self.options.max_connections)
@@ -385,36 +388,32 @@ class S3Store(AtomicMixin, FullStore, plugin=PLUGIN):
             if found is None:
                 return False
             etag, expires_at = found
-            live = expires_at is None or expires_at > time.time()
             if await self._remove(name, etag):
-                return live
+                return _alive(expires_at, time.time())
             # Rewritten (or deleted) since the HEAD: look again.
         raise StoreError(f"{self._where}: the object kept changing while it was deleted")
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         names = {self._name(collection, key): key for key in keys}
         heads = await _bounded(
-            [(lambda name=name: self._head_object(name)) for name in names],
+            [partial(self._head_object, name) for name in names],
             self.options.max_connections,
         )
         now = time.time()
-        found = {
-            name: head for name, head in zip(names, heads) if head is not None
-        }  # name -> (etag, expires_at)
+        found = {name: head for name, head in zip(names, heads) if head is not None}
+        live = {name for name, (_, expires_at) in found.items() if _alive(expires_at, now)}
         deleted, retry = await self._delete_objects(
             [(name, etag) for name, (etag, _) in found.items()]
         )
-        count = sum(
-            1
-            for name in deleted
-            if found[name][1] is None or found[name][1] > now  # type: ignore[operator]
-        )
+        count = len(deleted & live)
         for name in retry:  # rewritten since the HEAD: delete what is there now
             if await self._delete_entry(collection, names[name]):
                 count += 1
         return count
 
-    async def _delete_objects(self, objects: Sequence[tuple[str, str | None]]) -> tuple[set[str], set[str]]:
+    async def _delete_objects(
+        self, objects: Sequence[tuple[str, str | None]]
+    ) -> tuple[set[str], set[str]]:
         """DeleteObjects in calls of 1,000 (each conditional on its ETag, if given).
 
         Returns the names deleted and the names whose ETag no longer matched.
@@ -609,7 +608,7 @@ class S3Store(AtomicMixin, FullStore, plugin=PLUGIN):
         removed = 0
         async for names, _ in self._list(self.prefix, LIST_PAGE_LIMIT, delimiter=False):
             heads = await _bounded(
-                [(lambda name=name: self._head_object(name)) for name in names],
+                [partial(self._head_object, name) for name in names],
                 self.options.max_connections,
             )
             expired = [
@@ -640,6 +639,10 @@ def _entry(found: _Object, key: str) -> StoredEntry:
     except DeserializationError as error:
         error.add_context(key=key)
         raise
+
+
+def _alive(expires_at: float | None, now: float) -> bool:
+    return expires_at is None or expires_at > now
 
 
 def _live(found: _Object, now: float | None) -> bool:
