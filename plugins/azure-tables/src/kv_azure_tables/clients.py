@@ -17,14 +17,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from azure.core.credentials import AzureNamedKeyCredential, AzureSasCredential
+from azure.core.pipeline.transport import AioHttpTransport
 from azure.data.tables.aio import TableClient
 
 from kv.errors import StoreSetupError
 from kv.loops import PerLoop
 from kv_azure_tables.plugin import AzureTablesOptions
 
-__all__ = ["ENVIRONMENT", "TableClients", "Target", "resolve_target"]
+__all__ = ["ENVIRONMENT", "KEEPALIVE", "TableClients", "Target", "resolve_target"]
+
+KEEPALIVE = 4.0
+"""Seconds an idle connection is kept for the next request: less than the
+5 s after which Azurite closes one, so a request never goes out on a
+connection the server is closing (aiohttp keeps one 15 s by default)."""
 
 ENVIRONMENT = (
     "AZURE_STORAGE_CONNECTION_STRING",
@@ -144,9 +151,11 @@ class TableClients:
 
     def __init__(self, target: Target, options: AzureTablesOptions) -> None:
         self.target = target
-        self._settings: dict[str, Any] = {
+        self._timeouts = {
             "connection_timeout": options.connect_timeout,
             "read_timeout": options.read_timeout,
+        }
+        self._settings: dict[str, Any] = {
             "retry_total": options.retries,
             "retry_connect": options.retries,
             "retry_read": options.retries,
@@ -169,15 +178,26 @@ class TableClients:
         """Close this loop's client; let go of other loops' clients."""
         await self._clients.close()
 
-    def new(self) -> TableClient:
-        """A client of its own, which the caller closes (for tests and tools)."""
+    async def new(self) -> TableClient:
+        """A client of the running loop, which the caller closes (for tests and tools)."""
+        session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE),
+            cookie_jar=aiohttp.DummyCookieJar(),
+            auto_decompress=False,  # azure-core decodes
+            trust_env=True,  # proxies from the environment, as azure-core's own session
+        )
+        transport = AioHttpTransport(session=session, session_owner=True, **self._timeouts)
         target = self.target
         return TableClient(
-            target.endpoint, target.table, credential=target.credential, **self._settings
+            target.endpoint,
+            target.table,
+            credential=target.credential,
+            transport=transport,
+            **self._settings,
         )
 
     async def _make(self) -> TableClient:
-        return self.new()
+        return await self.new()
 
 
 async def _close(client: TableClient) -> None:

@@ -29,7 +29,7 @@ class AzureTablesConformanceHooks:
                 f"the azure-tables:// conformance hooks need an AzureTablesStore, not {type(store)}"
             )
         await store.setup()  # the table exists
-        client = TableClients(resolve_target(store.options), store.options).new()
+        client = await TableClients(resolve_target(store.options), store.options).new()
         partition, row = encode_name(collection), encode_name(key)
         async with client:
             try:

@@ -10,13 +10,13 @@ U+001F and U+007F to U+009F) in PartitionKey and RowKey, and takes at most
 * escaped, ``~`` followed by the name with each of those characters and
   ``~`` itself written ``~XX`` (two hex digits of the code point), when that
   is at most 512 code units long;
-* otherwise hashed: ``~~`` and the SHA-256 of the name's UTF-8, in hex. The
+* otherwise hashed: ``~~~`` and the SHA-256 of the name's UTF-8, in hex. The
   entity then keeps the original name in a property (and always in its
   document), where listing reads it back.
 
 The three forms cannot meet: a plain name never starts with ``~``, an escaped
-one never with ``~~`` (a ``~`` it writes is followed by two hex digits), and
-escaping is injective. Names that py-key-value stored as they are but that
+one never with ``~~~`` (each ``~`` that escaping writes is followed by two hex
+digits), and escaping is injective. Names that py-key-value stored as they are but that
 start with ``~`` are the one thing kv reads differently.
 """
 
@@ -30,7 +30,7 @@ __all__ = ["HASHED", "MAX_LENGTH", "decode_name", "encode_name", "hash_name", "i
 MAX_LENGTH = 512
 """Most UTF-16 code units a PartitionKey or RowKey holds (1 KiB)."""
 
-HASHED = "~~"
+HASHED = "~~~"
 """The prefix of a hashed name."""
 
 _ESCAPE = "~"
@@ -67,7 +67,7 @@ def encode_name(name: str) -> str:
 
 
 def hash_name(name: str) -> str:
-    """The hashed form of ``name``: ``~~`` and the hex SHA-256 of its UTF-8."""
+    """The hashed form of ``name``: ``~~~`` and the hex SHA-256 of its UTF-8."""
     return HASHED + hashlib.sha256(name.encode("utf-8")).hexdigest()
 
 
