@@ -15,13 +15,14 @@ Calls (azure-data-tables' asynchronous ``TableClient``, one per event loop):
 * ``get_many``: filter queries of 14 keys each (a filter holds at most 15
   comparisons), sent at once; ``put_many``: entity group transactions of up
   to 100 upserts and 4 MiB (one collection is one partition);
-* ``delete``/``delete_many``: a read of the entities' expiry and ETag, then a
-  transaction that deletes them only if unchanged (so a key counts only if
-  this call deleted its live entity); a transaction that meets a change is
-  redone key by key;
+* ``delete``/``delete_many``: a read of the entities' expiry and ETag, then
+  ``delete_entity`` (or, for several, a transaction) conditional on the ETag,
+  so a key counts only if this call deleted its live entity (the reply's
+  status tells a deleted entity from one already gone); a transaction that
+  meets a change is redone key by key;
 * atomic operations: ``create_entity`` (``put_if_absent``), and
-  ``update_entity``/a one-operation transaction conditional on the entity's
-  ETag, which is the version;
+  ``update_entity``/``delete_entity`` conditional on the entity's ETag, which
+  is the version;
 * ``keys()``: a query of the partition in pages of up to 1,000 names
   (continuation tokens); ``collections()``: a skip scan, one query per
   collection for its first live entity (``PartitionKey gt`` the last one);
@@ -379,18 +380,27 @@ class AzureTablesStore(AtomicMixin, FullStore, plugin=PLUGIN):
         return entry is not None and not entry.is_expired(now), _etag(whole)
 
     async def _delete_if(self, client: TableClient, row: Row) -> bool | None:
-        """Delete one entity if its ETag is still ``row``'s: ``True``; ``False`` if it
-        is gone; ``None`` if it changed."""
+        """Delete one entity if its ETag is still ``row``'s (any, for an empty one):
+        ``True``; ``False`` if it is gone; ``None`` if it changed.
+
+        ``delete_entity`` succeeds on a missing entity too: the reply's status
+        (204 or 404), which azure-core hands to a ``raw_response_hook``, tells."""
+        partition, key, etag = row
+        statuses: list[int] = []
+
+        def status(response: Any) -> None:
+            statuses.append(response.http_response.status_code)
+
+        condition: dict[str, Any] = {}
+        if etag:
+            condition = {"etag": etag, "match_condition": MatchConditions.IfNotModified}
         try:
-            await client.submit_transaction([_delete_operation(row)], **_ONCE)
-        except (TableTransactionError, ResourceNotFoundError) as error:
-            code = error_code(error)
-            if code in _GONE:
-                return False
-            if code in _CHANGED:
-                return None
-            raise
-        return True
+            await client.delete_entity(
+                partition, key, raw_response_hook=status, **condition, **_ONCE
+            )
+        except ResourceModifiedError:
+            return None
+        return bool(statuses) and statuses[-1] < 300
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         partition = encode_name(collection)
