@@ -179,6 +179,7 @@ async def measure(loops: int, rounds: int) -> list[tuple[str, list[float]]]:
     finally:
         await store.close()
         await pykv.close()
+        await close_client(pykv._client)  # py-key-value's close() leaves the channel open
         await close_client(client)
     rows = []
     for name, (raw, ours, theirs) in zip(NAMES, timings):

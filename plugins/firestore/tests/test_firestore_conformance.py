@@ -30,7 +30,11 @@ class TestFirestoreStore(StoreConformance):
 
     @pytest.fixture
     async def store(
-        self, firestore_emulator: ServerProcess, root: str, default_collection: str | None
+        self,
+        firestore_emulator: ServerProcess,
+        grpc_events_of_closed_loops: None,
+        root: str,
+        default_collection: str | None,
     ) -> AsyncIterator[kv.AsyncKeyValue]:
         store = kv.connect(f"firestore://{PROJECT}/{root}", default_collection=default_collection)
         assert isinstance(store, FirestoreStore)

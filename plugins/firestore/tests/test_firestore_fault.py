@@ -29,8 +29,10 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-async def test_killed_emulator_then_restarted(firestore_emulator: ServerProcess, root: str) -> None:
-    store = kv.connect(f"firestore://demo-test/{root}?command_timeout=5")
+async def test_killed_emulator_then_restarted(
+    firestore_emulator: ServerProcess, grpc_events_of_closed_loops: None, root: str
+) -> None:
+    store = kv.connect(f"firestore://demo-test/{root}?command_timeout=3")
     assert isinstance(store, FirestoreStore)
     acknowledged: list[int] = []
     failures: list[BaseException] = []

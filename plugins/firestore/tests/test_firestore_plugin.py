@@ -36,7 +36,9 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-async def store(firestore_emulator: ServerProcess, root: str) -> AsyncIterator[FirestoreStore]:
+async def store(
+    firestore_emulator: ServerProcess, grpc_events_of_closed_loops: None, root: str
+) -> AsyncIterator[FirestoreStore]:
     opened = kv.connect(f"firestore://{PROJECT}/{root}")
     assert isinstance(opened, FirestoreStore)
     yield opened
@@ -44,7 +46,9 @@ async def store(firestore_emulator: ServerProcess, root: str) -> AsyncIterator[F
 
 
 @pytest.fixture
-async def raw(firestore_emulator: ServerProcess) -> AsyncIterator[firestore.AsyncClient]:
+async def raw(
+    firestore_emulator: ServerProcess, grpc_events_of_closed_loops: None
+) -> AsyncIterator[firestore.AsyncClient]:
     """A client of the emulator of its own."""
     client = firestore.AsyncClient(project=PROJECT)
     yield client
@@ -137,7 +141,7 @@ def test_credentials_are_never_shown() -> None:
 
 
 async def test_missing_credentials_are_a_setup_error(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, grpc_events_of_closed_loops: None
 ) -> None:
     """Without the emulator, Application Default Credentials are looked up: a key file
     that does not exist is a clear StoreSetupError, not a google.auth exception."""
