@@ -129,7 +129,7 @@ def _batches(entities: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, An
     current: list[Mapping[str, Any]] = []
     size = 0
     for entity in entities:
-        weight = entity_size(entity) if len(entity) > 3 else 0
+        weight = entity_size(entity)
         if current and (len(current) >= BATCH_OPERATIONS or size + weight > BATCH_BYTES):
             batches.append(current)
             current, size = [], 0
@@ -282,7 +282,7 @@ class AzureTablesStore(AtomicMixin, FullStore, plugin=PLUGIN):
         rows = {key: encode_name(key) for key in keys}
         if len(rows) == 1:
             entry = await self._get_entry(collection, keys[0])
-            return [entry if index == 0 else read_again(entry) for index in range(len(keys))]
+            return [entry if index == 0 else _read_again(entry) for index in range(len(keys))]
         found = await self._read_rows(partition, list(set(rows.values())), None)
         hashed = is_hashed(partition)
         entries: list[StoredEntry | None] = []
@@ -690,7 +690,7 @@ class AzureTablesStore(AtomicMixin, FullStore, plugin=PLUGIN):
         return translate_error(error, where=self._where, secrets=self._secrets)
 
 
-def read_again(entry: StoredEntry | None) -> StoredEntry | None:
+def _read_again(entry: StoredEntry | None) -> StoredEntry | None:
     """A copy of an entry whose value is decoded once more (duplicates of a key in
     ``get_many`` get values of their own)."""
     if entry is None or entry.value_object is None:
