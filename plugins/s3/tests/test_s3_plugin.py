@@ -220,3 +220,28 @@ async def test_expired_entries_are_hidden_not_deleted_by_reads_then_culled(
     assert await store.cull() == 1
     assert await store.cull() == 0
     assert await store.keys() == ["stay"]
+
+
+async def test_a_url_and_the_aws_environment_are_enough(
+    endpoint: str, bucket: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """Region, credentials and even the endpoint come from the SDK's usual variables."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "kv-env-key-id",
+        "AWS_SECRET_ACCESS_KEY": "kv-env-secret-not-shown",
+        "AWS_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL_S3": endpoint,
+        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    store = kv.connect(f"s3://{bucket}")
+    assert isinstance(store, S3Store)
+    try:
+        await store.put("k", {"v": 1})
+        assert await store.get("k") == {"v": 1}
+        assert "kv-env-secret" not in repr(store)
+    finally:
+        await store.destroy()
+        await store.close()

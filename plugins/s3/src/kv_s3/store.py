@@ -51,7 +51,6 @@ from kv.entry import (
 )
 from kv.errors import DeserializationError, KeyValueError, StoreError, StoreSetupError
 from kv.store import AtomicMixin, FullStore
-from kv.url import StoreURL
 from kv_aws import AwsClients, error_code, translate_error
 from kv_s3.names import collection_segment, decode_segment, is_hashed, key_segment
 from kv_s3.plugin import PLUGIN, S3_CAPABILITIES, S3Options
@@ -187,7 +186,7 @@ class S3Store(AtomicMixin, FullStore, plugin=PLUGIN):
     options: S3Options
     listing_page_size = LIST_PAGE_LIMIT
 
-    def __init__(self, options: S3Options | StoreURL | None = None, /, **keywords: object) -> None:
+    def __init__(self, options: S3Options | None = None, /, **keywords: object) -> None:
         super().__init__(options, **keywords)
         self.bucket = self.options.bucket
         self.prefix = self.options.prefix
