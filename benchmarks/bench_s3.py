@@ -13,7 +13,9 @@ installed), then measures, in one run, per operation (µs):
 * get_many / put_many (100 keys): vs 100 GetObject / PutObject calls, at most
   10 in flight (the store's ``max_connections``);
 * delete_many (100 keys): vs 100 HeadObject calls (10 in flight) and one
-  DeleteObjects.
+  DeleteObjects;
+* delete again, beside one blind DeleteObject (which cannot tell whether the
+  key existed): what that answer costs.
 
 py-key-value's S3Store does the same calls in the same run (its bulk calls
 loop over the single ones). The three sides alternate in every round; each
@@ -85,6 +87,7 @@ NAMES = [
     f"get_many (per key, {BATCH} keys)",
     f"put_many (per key, {BATCH} keys)",
     f"delete_many (per key, {BATCH} keys)",
+    "delete, beside one blind DeleteObject",
 ]
 
 
@@ -112,7 +115,7 @@ def store_runs(store: Any, loops: int) -> list[Run]:
     async def delete_many() -> None:
         await store.delete_many(KEYS, collection="bench")
 
-    return [get, put, delete, get_many, put_many, delete_many]
+    return [get, put, delete, get_many, put_many, delete_many, delete]
 
 
 def raw_runs(client: Any, bucket: str, loops: int) -> list[Run]:
@@ -166,7 +169,11 @@ def raw_runs(client: Any, bucket: str, loops: int) -> list[Run]:
         if objects:
             await client.delete_objects(Bucket=bucket, Delete={"Objects": objects})
 
-    return [get, put, delete, get_many, put_many, delete_many]
+    async def blind_delete() -> None:
+        for i in range(loops):
+            await client.delete_object(Bucket=bucket, Key=f"bench/key-{i % BATCH}")
+
+    return [get, put, delete, get_many, put_many, delete_many, blind_delete]
 
 
 async def measure(endpoint: str, loops: int, rounds: int) -> list[tuple[str, list[float]]]:
@@ -189,7 +196,7 @@ async def measure(endpoint: str, loops: int, rounds: int) -> list[tuple[str, lis
         await store.put_many(KEYS, VALUES, collection="bench")  # creates the bucket
         sides = [raw_runs(client, bucket, loops), store_runs(store, loops), store_runs(pykv, loops)]
         refill = store_runs(store, loops)[4]
-        operations = [loops, loops, loops, BATCH, BATCH, BATCH]
+        operations = [loops, loops, loops, BATCH, BATCH, BATCH, loops]
         timings: list[list[list[float]]] = [[[] for _ in sides] for _ in NAMES]
         try:
             for round_number in range(rounds + 1):  # the first round warms up
