@@ -249,8 +249,8 @@ class AzureTablesStore(AtomicMixin, FullStore, plugin=PLUGIN):
 
     async def _client(self) -> TableClient:
         clients = self._clients
-        if clients is None:  # closed while this call was on its way
-            raise StoreError("The store is closed", store=self.store_name)
+        if clients is None:  # a hook runs only once _open() made them
+            raise StoreError("The store is not open", store=self.store_name)
         return await clients.get()
 
     async def _write(self, call: Callable[[TableClient], Awaitable[T]]) -> T:
