@@ -45,6 +45,8 @@ from azure.core.exceptions import (
     ResourceExistsError,
     ResourceModifiedError,
     ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
 )
 from azure.data.tables import TableEntity, TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient
@@ -340,7 +342,15 @@ class AzureTablesStore(AtomicMixin, FullStore, plugin=PLUGIN):
 
         async def submit(batch: list[Mapping[str, Any]]) -> None:
             operations = [("upsert", entity, {"mode": UpdateMode.REPLACE}) for entity in batch]
-            await self._write(lambda client: client.submit_transaction(operations))
+            # azure-core sends no POST again, but a transaction of upserts can be.
+            for attempt in range(self.options.retries + 1):
+                try:
+                    await self._write(lambda client: client.submit_transaction(operations))
+                    return
+                except (ServiceRequestError, ServiceResponseError):
+                    if attempt == self.options.retries:
+                        raise
+                await asyncio.sleep(0.2 * attempt)
 
         await asyncio.gather(*(submit(batch) for batch in _batches(entities)))
 
