@@ -33,8 +33,9 @@ answer such a race with ``409 ConditionalRequestConflict``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -506,7 +507,7 @@ class S3Store(AtomicMixin, FullStore, plugin=PLUGIN):
 
     async def _list(
         self, prefix: str, page_size: int, *, delimiter: bool
-    ) -> AsyncIterator[tuple[list[str], list[str]]]:
+    ) -> AsyncGenerator[tuple[list[str], list[str]], None]:
         """ListObjectsV2 pages under ``prefix``: (object keys, common prefixes)."""
         token: str | None = None
         while True:
@@ -557,44 +558,51 @@ class S3Store(AtomicMixin, FullStore, plugin=PLUGIN):
 
     async def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
         head = self._head(collection)
-        async for names, _ in self._list(head, page_size, delimiter=False):
-            page: list[str] = []
-            for name in names:
-                segment = name[len(head) :]
-                if is_hashed(segment):
-                    original = await self._original(name, "key")
-                    if original is not None:
-                        page.append(original)
-                else:
-                    page.append(decode_segment(segment))
-            yield page
+        async with contextlib.aclosing(self._list(head, page_size, delimiter=False)) as pages:
+            async for names, _ in pages:
+                page: list[str] = []
+                for name in names:
+                    segment = name[len(head) :]
+                    if is_hashed(segment):
+                        original = await self._original(name, "key")
+                        if original is not None:
+                            page.append(original)
+                    else:
+                        page.append(decode_segment(segment))
+                yield page
 
     async def _collection_pages(self, page_size: int) -> AsyncIterator[Sequence[str]]:
-        async for _, prefixes in self._list(self.prefix, page_size, delimiter=True):
-            page: list[str] = []
-            for prefix in prefixes:
-                segment = prefix[len(self.prefix) : -1]
-                if not segment:
-                    continue
-                if is_hashed(segment):
-                    original = await self._first_collection_name(prefix)
-                    if original is not None:
-                        page.append(original)
-                else:
-                    page.append(decode_segment(segment))
-            yield page
+        async with contextlib.aclosing(self._list(self.prefix, page_size, delimiter=True)) as pages:
+            async for _, prefixes in pages:
+                page: list[str] = []
+                for prefix in prefixes:
+                    segment = prefix[len(self.prefix) : -1]
+                    if not segment:
+                        continue
+                    if is_hashed(segment):
+                        original = await self._first_collection_name(prefix)
+                        if original is not None:
+                            page.append(original)
+                    else:
+                        page.append(decode_segment(segment))
+                yield page
 
     async def _first_collection_name(self, prefix: str) -> str | None:
-        async for names, _ in self._list(prefix, 1, delimiter=False):
-            return await self._original(names[0], "collection")
+        """The original name of a hashed collection, from one of its documents."""
+        async with contextlib.aclosing(self._list(prefix, 1, delimiter=False)) as pages:
+            async for names, _ in pages:
+                return await self._original(names[0], "collection")
         return None
 
     async def _destroy_under(self, prefix: str) -> bool:
         """Delete every object under ``prefix``; whether there was one."""
         found = False
-        async for names, _ in self._list(prefix, LIST_PAGE_LIMIT, delimiter=False):
-            deleted, _ = await self._delete_objects([(name, None) for name in names])
-            found = found or bool(deleted)
+        async with contextlib.aclosing(
+            self._list(prefix, LIST_PAGE_LIMIT, delimiter=False)
+        ) as pages:
+            async for names, _ in pages:
+                deleted, _ = await self._delete_objects([(name, None) for name in names])
+                found = found or bool(deleted)
         return found
 
     async def _destroy(self) -> bool:
@@ -605,24 +613,27 @@ class S3Store(AtomicMixin, FullStore, plugin=PLUGIN):
 
     async def _cull(self, now: float, limit: int | None) -> int:
         removed = 0
-        async for names, _ in self._list(self.prefix, LIST_PAGE_LIMIT, delimiter=False):
-            heads = await _bounded(
-                [partial(self._head_object, name) for name in names],
-                self.options.max_connections,
-            )
-            expired = [
-                (name, head[0])
-                for name, head in zip(names, heads)
-                if head is not None and head[1] is not None and head[1] <= now
-            ]
-            if limit is not None:
-                expired = expired[: limit - removed]
-            if expired:
-                # Conditional on the ETag seen: an entry rewritten meanwhile stays.
-                deleted, _ = await self._delete_objects(expired)
-                removed += len(deleted)
-            if limit is not None and removed >= limit:
-                break
+        async with contextlib.aclosing(
+            self._list(self.prefix, LIST_PAGE_LIMIT, delimiter=False)
+        ) as pages:
+            async for names, _ in pages:
+                heads = await _bounded(
+                    [partial(self._head_object, name) for name in names],
+                    self.options.max_connections,
+                )
+                expired = [
+                    (name, head[0])
+                    for name, head in zip(names, heads)
+                    if head is not None and head[1] is not None and head[1] <= now
+                ]
+                if limit is not None:
+                    expired = expired[: limit - removed]
+                if expired:
+                    # Conditional on the ETag seen: an entry rewritten meanwhile stays.
+                    deleted, _ = await self._delete_objects(expired)
+                    removed += len(deleted)
+                if limit is not None and removed >= limit:
+                    break
         return removed
 
     # --- errors ------------------------------------------------------------------------
