@@ -164,9 +164,11 @@ def call(side: str, store: Any, raw: Raw, operation: str, index: int) -> Call:
 async def measure(endpoint: str, ops: int, rounds: int) -> dict[str, dict[str, Any]]:
     from key_value.aio.stores.dynamodb import DynamoDBStore as PyKVDynamoDBStore
 
-    credentials = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench-secret"}
+    key_id, secret = "bench", "bench-secret"
     store = kv.connect(
-        f"dynamodb://{TABLE}?region=us-east-1&endpoint_url={endpoint}", **credentials
+        f"dynamodb://{TABLE}?region=us-east-1&endpoint_url={endpoint}",
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
     )
     assert isinstance(store, DynamoDBStore)
     await store.setup()  # creates the table
@@ -174,7 +176,11 @@ async def measure(endpoint: str, ops: int, rounds: int) -> dict[str, dict[str, A
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pykv = PyKVDynamoDBStore(
-            table_name=TABLE, region_name="us-east-1", endpoint_url=endpoint, **credentials
+            table_name=TABLE,
+            region_name="us-east-1",
+            endpoint_url=endpoint,
+            aws_access_key_id=key_id,
+            aws_secret_access_key=secret,
         )
         await pykv.setup()
     stores: dict[str, Any] = {"kv": store, "raw": None, "py-key-value": pykv}

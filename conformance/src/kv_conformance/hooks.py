@@ -41,7 +41,7 @@ import functools
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, cast, runtime_checkable
+from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
 import kv
 from kv.options import CommonOptions
@@ -58,7 +58,10 @@ __all__ = [
     "reopen_hook",
     "reopen_with_options",
     "schemes_of_store_type",
+    "store_of_type",
 ]
+
+S = TypeVar("S")
 
 
 @runtime_checkable
@@ -102,6 +105,20 @@ class ConformanceHooks(Protocol):
 
 ReopenHook = Callable[[kv.AsyncKeyValue], Awaitable["kv.AsyncKeyValue | None"]]
 """The optional ``reopen_store`` method of :class:`ConformanceHooks`, bound."""
+
+
+def store_of_type(store: object, kind: type[S]) -> S:
+    """``store``, which a plugin's hooks were given, as the plugin's own store class.
+
+    Raises:
+        TypeError: ``store`` is of another class (the hooks of one plugin were
+            given another plugin's store).
+    """
+    if not isinstance(store, kind):
+        raise TypeError(
+            f"the conformance hooks of {kind.__name__} were given a {type(store).__name__}"
+        )
+    return store
 
 
 def reopen_hook(hooks: ConformanceHooks | None) -> ReopenHook | None:

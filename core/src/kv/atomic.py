@@ -35,7 +35,15 @@ from typing import Any, Protocol, SupportsFloat, runtime_checkable
 
 from kv.errors import ConflictError
 
-__all__ = ["ATOMIC_OPERATIONS", "AtomicKeyValue", "Versioned", "content_version", "update"]
+__all__ = [
+    "ATOMIC_OPERATIONS",
+    "AtomicKeyValue",
+    "Versioned",
+    "content_version",
+    "expiring_version",
+    "live_token",
+    "update",
+]
 
 ATOMIC_OPERATIONS = ("put_if_absent", "get_versioned", "put_if_version", "delete_if_version")
 """The methods of :class:`AtomicKeyValue`, in the order the docs give them."""
@@ -96,6 +104,26 @@ class AtomicKeyValue(Protocol):
     ) -> bool:
         """Delete ``key`` only if its entry still has ``version``; return whether it did."""
         ...
+
+
+def expiring_version(token: str, expires_at: float | None) -> str:
+    """A version made of the backend's own token for an entry (an ETag, say) and the
+    entry's expiry, so that a conditional write can refuse an expired entry
+    without reading it again (see :func:`live_token`)."""
+    return f"{token}@{'' if expires_at is None else repr(expires_at)}"
+
+
+def live_token(version: str, now: float) -> str | None:
+    """The token of a version :func:`expiring_version` made, if its entry is still live
+    at ``now``; ``None`` for an expired entry or a version of another form."""
+    token, separator, expiry = version.rpartition("@")
+    if not separator or not token:
+        return None
+    try:
+        expires_at = float(expiry) if expiry else None
+    except ValueError:
+        return None
+    return None if expires_at is not None and expires_at <= now else token
 
 
 def content_version(*parts: object) -> str:

@@ -37,7 +37,19 @@ _WINDOWS_DRIVE = re.compile(r"/[A-Za-z]:[/\\]")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
 _MASK = "***"
 
-SECRET_OPTION_WORDS = ("pass", "pwd", "secret", "token", "key", "credential", "auth", "sas", "sig")
+SECRET_OPTION_WORDS = (
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "key",
+    "credential",
+    "auth",
+    "sas",
+    "sig",
+    "connection_string",
+    "conn_str",
+)
 """A query option whose name contains one of these (in any case) holds a secret.
 
 So ``password``, ``ssl_password``, ``passwd``, ``passphrase``, ``secret``,

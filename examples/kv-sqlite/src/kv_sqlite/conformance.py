@@ -17,6 +17,7 @@ from __future__ import annotations
 import sqlite3
 
 from kv.protocols import AsyncKeyValue
+from kv_conformance.hooks import store_of_type
 from kv_sqlite.store import SQLiteStore
 
 __all__ = ["HOOKS", "SQLiteConformanceHooks"]
@@ -41,10 +42,7 @@ class SQLiteConformanceHooks:
         A private ``:memory:`` database is reached through the store's own
         connection instead.
         """
-        if not isinstance(store, SQLiteStore):
-            raise TypeError(
-                f"the sqlite:// conformance hooks need an SQLiteStore, not {type(store)}"
-            )
+        store = store_of_type(store, SQLiteStore)
         table = store.options.table
         if store.options.in_memory:
             await store.setup()

@@ -8,6 +8,8 @@ client per loop (:class:`kv.loops.PerLoop`), each closed with its loop or by
 
 from __future__ import annotations
 
+import os
+import threading
 from typing import Any
 
 import aioboto3
@@ -16,7 +18,40 @@ from aiobotocore.config import AioConfig
 from kv.loops import PerLoop
 from kv_aws.options import AwsOptions
 
-__all__ = ["AwsClients"]
+__all__ = ["AwsClients", "shared_session"]
+
+_sessions: dict[tuple[str | None, ...], aioboto3.Session] = {}
+_sessions_guard = threading.Lock()
+
+
+def shared_session(options: AwsOptions) -> aioboto3.Session:
+    """The process's aioboto3 session for these credentials, region and profile.
+
+    A new session loads botocore's service models again for its first client
+    (80-475 ms measured here); stores with the same settings share one. The
+    region falls back on ``AWS_REGION`` (which botocore 1.40 does not read)
+    after the option; the rest of the SDK's chain (``AWS_DEFAULT_REGION``,
+    profiles, roles) applies as usual.
+    """
+    region = options.region or os.environ.get("AWS_REGION") or None
+    key = (
+        options.aws_access_key_id,
+        options.aws_secret_access_key,
+        options.aws_session_token,
+        region,
+        options.profile,
+    )
+    with _sessions_guard:
+        session = _sessions.get(key)
+        if session is None:
+            session = _sessions[key] = aioboto3.Session(
+                aws_access_key_id=options.aws_access_key_id,
+                aws_secret_access_key=options.aws_secret_access_key,
+                aws_session_token=options.aws_session_token,
+                region_name=region,
+                profile_name=options.profile,
+            )
+        return session
 
 
 class AwsClients:
@@ -31,13 +66,7 @@ class AwsClients:
 
     def __init__(self, service: str, options: AwsOptions, **config: Any) -> None:
         self.service = service
-        self._session = aioboto3.Session(
-            aws_access_key_id=options.aws_access_key_id,
-            aws_secret_access_key=options.aws_secret_access_key,
-            aws_session_token=options.aws_session_token,
-            region_name=options.region,
-            profile_name=options.profile,
-        )
+        self._session = shared_session(options)
         self._endpoint_url = options.endpoint_url
         self._config = AioConfig(
             connect_timeout=options.connect_timeout,

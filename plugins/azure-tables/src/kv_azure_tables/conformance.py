@@ -15,6 +15,7 @@ from kv_azure_tables.clients import TableClients, resolve_target
 from kv_azure_tables.entities import VALUE
 from kv_azure_tables.names import encode_name
 from kv_azure_tables.store import AzureTablesStore
+from kv_conformance.hooks import store_of_type
 
 __all__ = ["HOOKS", "AzureTablesConformanceHooks"]
 
@@ -24,10 +25,7 @@ class AzureTablesConformanceHooks:
 
     async def corrupt_entry(self, store: AsyncKeyValue, collection: str, key: str) -> bool:
         """Replace the entity with one whose ``Value`` is not JSON, with a client of its own."""
-        if not isinstance(store, AzureTablesStore):
-            raise TypeError(
-                f"the azure-tables:// conformance hooks need an AzureTablesStore, not {type(store)}"
-            )
+        store = store_of_type(store, AzureTablesStore)
         await store.setup()  # the table exists
         client = await TableClients(resolve_target(store.options), store.options).new()
         partition, row = encode_name(collection), encode_name(key)

@@ -51,6 +51,7 @@ from azure.core.exceptions import (
 from azure.data.tables import TableEntity, TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient
 
+from kv.atomic import expiring_version, live_token
 from kv.entry import StoredEntry
 from kv.errors import DeserializationError, KeyValueError, StoreError, StoreSetupError
 from kv.store import AtomicMixin, FullStore
@@ -104,25 +105,6 @@ Row = tuple[str, str, str]
 
 def _etag(entity: TableEntity) -> str:
     return str(entity.metadata["etag"])
-
-
-def _version(etag: str, entry: StoredEntry) -> str:
-    """The version of an entity: its ETag, and its expiry (so a conditional write
-    can refuse an expired entry without reading it again)."""
-    return etag if entry.expires_at is None else f"{etag};{entry.expires_at!r}"
-
-
-def _parse_version(version: str) -> tuple[str, float | None] | None:
-    """The ETag and expiry a version holds; ``None`` for a version this store never made."""
-    etag, separator, expires = version.rpartition(";")
-    if not separator:
-        etag, expires_at = version, None
-    else:
-        try:
-            expires_at = float(expires)
-        except ValueError:
-            return None
-    return (etag, expires_at) if _ETAG.fullmatch(etag) else None
 
 
 def _batches(entities: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
@@ -492,17 +474,14 @@ class AzureTablesStore(AtomicMixin, FullStore, plugin=PLUGIN):
         except ResourceNotFoundError:
             return None
         entry = read_entry(entity, collection, key, hashed=is_hashed(partition) or is_hashed(row))
-        return None if entry is None else (entry, _version(_etag(entity), entry))
+        return None if entry is None else (entry, expiring_version(_etag(entity), entry.expires_at))
 
     async def _put_entry_if_version(
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
     ) -> bool:
-        parsed = _parse_version(version)
-        if parsed is None:
-            return False
-        etag, expires_at = parsed
-        if expires_at is not None and expires_at <= (entry.created_at or time.time()):
-            return False  # the entry of that version has expired
+        etag = live_token(version, entry.created_at or time.time())
+        if etag is None or not _ETAG.fullmatch(etag):
+            return False  # not a version of this store, or its entry has expired
         partition, row = encode_name(collection), encode_name(key)
         entity = build_entity(partition, row, collection, key, entry)
         client = await self._client()
@@ -521,11 +500,8 @@ class AzureTablesStore(AtomicMixin, FullStore, plugin=PLUGIN):
     async def _delete_entry_if_version(
         self, collection: str, key: str, version: str, now: float
     ) -> bool:
-        parsed = _parse_version(version)
-        if parsed is None:
-            return False
-        etag, expires_at = parsed
-        if expires_at is not None and expires_at <= now:
+        etag = live_token(version, now)
+        if etag is None or not _ETAG.fullmatch(etag):
             return False
         partition, row = encode_name(collection), encode_name(key)
         client = await self._client()

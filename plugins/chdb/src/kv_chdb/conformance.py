@@ -13,6 +13,7 @@ from chdb.session import Session
 from kv.protocols import AsyncKeyValue
 from kv_chdb.sql import escape_parameter, json_rows
 from kv_chdb.store import ChDBStore
+from kv_conformance.hooks import store_of_type
 
 __all__ = ["HOOKS", "ChDBConformanceHooks"]
 
@@ -50,8 +51,7 @@ class ChDBConformanceHooks:
         chDB runs one embedded ClickHouse per process and path, so the raw
         query goes through the store's session (in its worker thread).
         """
-        if not isinstance(store, ChDBStore):
-            raise TypeError(f"the chdb:// conformance hooks need a ChDBStore, not {type(store)}")
+        store = store_of_type(store, ChDBStore)
         await store.setup()
         table = store.options.table
         return await store._engine.run(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from kv.names import compound_key, encode_path_segment
 from kv.protocols import AsyncKeyValue
+from kv_conformance.hooks import store_of_type
 from kv_disk.store import DiskStore
 
 __all__ = ["HOOKS", "DiskConformanceHooks"]
@@ -36,8 +37,7 @@ class DiskConformanceHooks:
 
     async def corrupt_entry(self, store: AsyncKeyValue, collection: str, key: str) -> bool:
         """Overwrite the entry's row with text that is not JSON, over a raw sqlite3 connection."""
-        if not isinstance(store, DiskStore):
-            raise TypeError(f"the disk:// conformance hooks need a DiskStore, not {type(store)}")
+        store = store_of_type(store, DiskStore)
         if store.options.layout == "single":
             database, db_key = (
                 Path(store.options.directory) / "cache.db",

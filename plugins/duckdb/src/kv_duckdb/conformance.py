@@ -9,6 +9,7 @@ from __future__ import annotations
 import duckdb
 
 from kv.protocols import AsyncKeyValue
+from kv_conformance.hooks import store_of_type
 from kv_duckdb.store import DuckDBStore
 
 __all__ = ["HOOKS", "DuckDBConformanceHooks"]
@@ -38,10 +39,7 @@ class DuckDBConformanceHooks:
         reopens by itself). A private ``:memory:`` database can only be reached
         through the store's own connection.
         """
-        if not isinstance(store, DuckDBStore):
-            raise TypeError(
-                f"the duckdb:// conformance hooks need a DuckDBStore, not {type(store)}"
-            )
+        store = store_of_type(store, DuckDBStore)
         table = store.options.table
         if store.options.in_memory:
             await store.setup()

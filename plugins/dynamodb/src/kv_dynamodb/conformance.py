@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from kv.protocols import AsyncKeyValue
 from kv_aws import error_code
+from kv_conformance.hooks import store_of_type
 from kv_dynamodb.items import VALUE, key_of
 from kv_dynamodb.store import DynamoDBStore
 
@@ -20,10 +21,7 @@ class DynamoDBConformanceHooks:
     async def corrupt_entry(self, store: AsyncKeyValue, collection: str, key: str) -> bool:
         """Set the item's ``value`` to text that is not JSON, with a plain UpdateItem
         on the item if it exists (the store's client, not its API)."""
-        if not isinstance(store, DynamoDBStore):
-            raise TypeError(
-                f"the dynamodb:// conformance hooks need a DynamoDBStore, not {type(store)}"
-            )
+        store = store_of_type(store, DynamoDBStore)
         await store.setup()
         client = await store._clients.get()
         try:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kv.names import encode_path_segment
 from kv.protocols import AsyncKeyValue
+from kv_conformance.hooks import store_of_type
 from kv_filetree.store import FileTreeStore
 
 __all__ = ["HOOKS", "FileTreeConformanceHooks"]
@@ -20,10 +21,7 @@ class FileTreeConformanceHooks:
 
     async def corrupt_entry(self, store: AsyncKeyValue, collection: str, key: str) -> bool:
         """Overwrite the entry's file with text that is not JSON."""
-        if not isinstance(store, FileTreeStore):
-            raise TypeError(
-                f"the file:// conformance hooks need a FileTreeStore, not {type(store)}"
-            )
+        store = store_of_type(store, FileTreeStore)
         folder = Path(store.options.directory) / encode_path_segment(collection)
         path = folder / f"{encode_path_segment(key)}.json"
         if not path.is_file():

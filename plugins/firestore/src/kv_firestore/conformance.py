@@ -11,6 +11,7 @@ from google.api_core import exceptions as google_errors
 from google.cloud import firestore
 
 from kv.protocols import AsyncKeyValue
+from kv_conformance.hooks import store_of_type
 from kv_firestore.names import encode_id
 from kv_firestore.store import ENTRIES, FirestoreStore, close_client
 
@@ -22,10 +23,7 @@ class FirestoreConformanceHooks:
 
     async def corrupt_entry(self, store: AsyncKeyValue, collection: str, key: str) -> bool:
         """Set the document's ``value`` to text that is not JSON (with a new client)."""
-        if not isinstance(store, FirestoreStore):
-            raise TypeError(
-                f"the firestore:// conformance hooks need a FirestoreStore, not {type(store)}"
-            )
+        store = store_of_type(store, FirestoreStore)
         options = store.options
         client = firestore.AsyncClient(
             project=options.project, credentials=options.credentials, database=options.database

@@ -8,6 +8,7 @@ point it at a scratch service name.
 from __future__ import annotations
 
 from kv.protocols import AsyncKeyValue
+from kv_conformance.hooks import store_of_type
 from kv_keyring.naming import entry_username
 from kv_keyring.store import KeyringStore
 
@@ -23,10 +24,7 @@ class KeyringConformanceHooks:
         The backend is the store's (the one it was given, else keyring's
         default), called in the store's worker thread.
         """
-        if not isinstance(store, KeyringStore):
-            raise TypeError(
-                f"the keyring:// conformance hooks need a KeyringStore, not {type(store)}"
-            )
+        store = store_of_type(store, KeyringStore)
         ring = store
         username = entry_username(collection, key)
 

@@ -8,6 +8,7 @@ not ``persistent`` and the suite skips its persistence test.
 from __future__ import annotations
 
 from kv.protocols import AsyncKeyValue
+from kv_conformance.hooks import store_of_type
 from kv_memcached.keys import memcached_key
 from kv_memcached.store import MemcachedStore
 
@@ -15,11 +16,7 @@ __all__ = ["HOOKS", "MemcachedConformanceHooks"]
 
 
 def _memcached_store(store: AsyncKeyValue) -> MemcachedStore:
-    if not isinstance(store, MemcachedStore):
-        raise TypeError(
-            f"the memcached:// conformance hooks need a MemcachedStore, not {type(store)}"
-        )
-    return store
+    return store_of_type(store, MemcachedStore)
 
 
 class MemcachedConformanceHooks:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncpg
 
 from kv.protocols import AsyncKeyValue
+from kv_conformance.hooks import store_of_type
 from kv_postgresql.names import encode_name
 from kv_postgresql.store import PostgreSQLStore
 
@@ -32,10 +33,7 @@ class PostgreSQLConformanceHooks:
         connection arguments (or on the pool the store was given), outside the
         store's API.
         """
-        if not isinstance(store, PostgreSQLStore):
-            raise TypeError(
-                f"the postgresql:// conformance hooks need a PostgreSQLStore, not {type(store)}"
-            )
+        store = store_of_type(store, PostgreSQLStore)
         postgresql = store
         await postgresql.setup()  # the table exists
         statement = (

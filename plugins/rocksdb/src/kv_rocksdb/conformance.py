@@ -10,6 +10,7 @@ from rocksdict import Rdict
 
 from kv.names import compound_key
 from kv.protocols import AsyncKeyValue
+from kv_conformance.hooks import store_of_type
 from kv_rocksdb.store import RocksDBStore
 
 __all__ = ["HOOKS", "RocksDBConformanceHooks"]
@@ -24,10 +25,7 @@ class RocksDBConformanceHooks:
         RocksDB lets one opener at a time, so the store is closed first; it
         reopens by itself on its next call.
         """
-        if not isinstance(store, RocksDBStore):
-            raise TypeError(
-                f"the rocksdb:// conformance hooks need a RocksDBStore, not {type(store)}"
-            )
+        store = store_of_type(store, RocksDBStore)
         await store.close()
         raw = Rdict(store.options.path)
         try:

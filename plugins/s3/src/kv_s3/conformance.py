@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from kv.protocols import AsyncKeyValue
 from kv_aws import error_code
+from kv_conformance.hooks import store_of_type
 from kv_s3.store import S3Store
 
 __all__ = ["HOOKS", "S3ConformanceHooks"]
@@ -21,8 +22,7 @@ class S3ConformanceHooks:
 
     async def corrupt_entry(self, store: AsyncKeyValue, collection: str, key: str) -> bool:
         """Replace the entry's object with a body that is not JSON (if it exists)."""
-        if not isinstance(store, S3Store):
-            raise TypeError(f"the s3:// conformance hooks need an S3Store, not {type(store)}")
+        store = store_of_type(store, S3Store)
         await store.setup()
         client = await store._clients.get()
         name = store._name(collection, key)

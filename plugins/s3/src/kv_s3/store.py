@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import ClientError
 
+from kv.atomic import expiring_version, live_token
 from kv.entry import (
     StoredEntry,
     document_names_match,
@@ -96,21 +97,6 @@ def _expiry(metadata: dict[str, str]) -> float | None:
     try:
         return parse_timestamp(text)
     except DeserializationError:
-        return None
-
-
-def _version(etag: str, expires_at: float | None) -> str:
-    """A version: the object's ETag and the expiry of the entry it holds."""
-    return f"{etag}@{'' if expires_at is None else repr(expires_at)}"
-
-
-def _parse_version(version: str) -> tuple[str, float | None] | None:
-    etag, separator, expiry = version.rpartition("@")
-    if not separator or not etag:
-        return None
-    try:
-        return etag, (float(expiry) if expiry else None)
-    except ValueError:
         return None
 
 
@@ -475,17 +461,14 @@ class S3Store(AtomicMixin, FullStore, plugin=PLUGIN):
         if found is None:
             return None
         entry = _entry(found, key)
-        return entry, _version(found.etag, entry.expires_at)
+        return entry, expiring_version(found.etag, entry.expires_at)
 
     async def _put_entry_if_version(
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
     ) -> bool:
-        parsed = _parse_version(version)
-        if parsed is None:
-            return False
-        etag, expires_at = parsed
-        if expires_at is not None and expires_at <= (entry.created_at or time.time()):
-            return False  # that entry has expired: nothing live has this version
+        etag = live_token(version, entry.created_at or time.time())
+        if etag is None:
+            return False  # not a version of this store, or its entry has expired
         name = self._name(collection, key)
         return await self._locks.run(
             name, lambda: self._write(name, collection, key, entry, IfMatch=etag)
@@ -494,11 +477,8 @@ class S3Store(AtomicMixin, FullStore, plugin=PLUGIN):
     async def _delete_entry_if_version(
         self, collection: str, key: str, version: str, now: float
     ) -> bool:
-        parsed = _parse_version(version)
-        if parsed is None:
-            return False
-        etag, expires_at = parsed
-        if expires_at is not None and expires_at <= now:
+        etag = live_token(version, now)
+        if etag is None:
             return False
         name = self._name(collection, key)
         return await self._locks.run(name, lambda: self._remove(name, etag))

@@ -7,6 +7,7 @@ suite imports it.
 from __future__ import annotations
 
 from kv.protocols import AsyncKeyValue
+from kv_conformance.hooks import store_of_type
 from kv_windows_registry.api import load_winreg
 from kv_windows_registry.naming import collection_name, value_name
 from kv_windows_registry.store import WindowsRegistryStore
@@ -19,10 +20,7 @@ class WindowsRegistryConformanceHooks:
 
     async def corrupt_entry(self, store: AsyncKeyValue, collection: str, key: str) -> bool:
         """Overwrite the entry's registry value with text that is not JSON, with :mod:`winreg`."""
-        if not isinstance(store, WindowsRegistryStore):
-            raise TypeError(
-                f"the winreg:// conformance hooks need a WindowsRegistryStore, not {type(store)}"
-            )
+        store = store_of_type(store, WindowsRegistryStore)
         winreg = load_winreg()
         hive = (
             winreg.HKEY_CURRENT_USER
