@@ -36,7 +36,7 @@ from typing import Any, TypeAlias
 
 from google.api_core import exceptions as google_errors
 from google.api_core.datetime_helpers import DatetimeWithNanoseconds
-from google.api_core.retry import AsyncRetry
+from google.api_core.retry import AsyncRetry, if_exception_type
 from google.cloud import firestore
 from google.cloud.firestore_v1.async_collection import AsyncCollectionReference
 from google.cloud.firestore_v1.async_document import AsyncDocumentReference
@@ -194,6 +194,21 @@ class FirestoreStore(AtomicMixin, FullStore, plugin=PLUGIN):
         # Unavailable (and other transient) failures are tried again, for at most the
         # call's timeout: a call never hangs on a service that is down.
         self._retry = AsyncRetry(initial=0.05, maximum=1.0, multiplier=2.0, timeout=timeout)
+        # A blind write (set, delete, a batch of them) may also be tried again after
+        # Aborted: contending batches abort one another (the emulator's lock timeout),
+        # and writing the same documents again is harmless.
+        self._write_retry = AsyncRetry(
+            predicate=if_exception_type(
+                google_errors.Aborted,
+                google_errors.InternalServerError,
+                google_errors.ServiceUnavailable,
+                google_errors.TooManyRequests,
+            ),
+            initial=0.05,
+            maximum=1.0,
+            multiplier=2.0,
+            timeout=timeout,
+        )
         self._clients: PerLoop[firestore.AsyncClient] = PerLoop(
             self._make_client, close=close_client, close_with_loop=True
         )
@@ -301,7 +316,9 @@ class FirestoreStore(AtomicMixin, FullStore, plugin=PLUGIN):
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None
     ) -> None:
         ref = self._ref(await self._client(), collection, key)
-        await ref.set(_fields(collection, key, entry), retry=self._retry, timeout=self._timeout)
+        await ref.set(
+            _fields(collection, key, entry), retry=self._write_retry, timeout=self._timeout
+        )
 
     async def _put_entries(
         self,
@@ -317,7 +334,7 @@ class FirestoreStore(AtomicMixin, FullStore, plugin=PLUGIN):
             batch = client.batch()
             for key, entry in pairs:
                 batch.set(parent.document(encode_id(key)), _fields(collection, key, entry))
-            await batch.commit(retry=self._retry, timeout=self._timeout)
+            await batch.commit(retry=self._write_retry, timeout=self._timeout)
 
         await asyncio.gather(*(write(chunk) for chunk in _chunks(list(zip(keys, entries)))))
 
@@ -360,7 +377,7 @@ class FirestoreStore(AtomicMixin, FullStore, plugin=PLUGIN):
                 live += 1
             option = client.write_option(last_update_time=snapshot.update_time)
             batch.delete(snapshot.reference, option=option)
-        await batch.commit(retry=self._retry, timeout=self._timeout)
+        await batch.commit(retry=self._write_retry, timeout=self._timeout)
         return live
 
     # --- atomic operations ------------------------------------------------------------
@@ -562,7 +579,7 @@ class FirestoreStore(AtomicMixin, FullStore, plugin=PLUGIN):
                 option = client.write_option(last_update_time=snapshot.update_time)
                 batch.delete(snapshot.reference, option=option)
             try:
-                await batch.commit(retry=self._retry, timeout=self._timeout)
+                await batch.commit(retry=self._write_retry, timeout=self._timeout)
             except (google_errors.FailedPrecondition, google_errors.NotFound):
                 continue  # one was written meanwhile: find them again
             deleted += len(snapshots)
