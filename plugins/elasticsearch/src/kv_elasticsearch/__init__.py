@@ -1,0 +1,1 @@
+"""kv-elasticsearch (under construction)."""

@@ -1,0 +1,1 @@
+"""kv-mongodb (under construction)."""

@@ -1,0 +1,1 @@
+"""kv-nats (under construction)."""

@@ -1,0 +1,1 @@
+"""kv-opensearch (under construction)."""

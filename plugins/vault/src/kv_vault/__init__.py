@@ -1,0 +1,1 @@
+"""kv-vault (under construction)."""
