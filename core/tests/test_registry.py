@@ -8,6 +8,7 @@ in a module that imports a stand-in for a client library.
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 import textwrap
@@ -19,6 +20,7 @@ import tomllib
 
 import kv
 from kv.discovery import PluginRegistry
+from kv.plugin import Capabilities, CommonOptions, StorePlugin
 
 PLUGIN_TEMPLATE = """
 from kv.plugin import StorePlugin
@@ -284,3 +286,30 @@ def test_registry_attribute_is_the_shared_registry() -> None:
 
     assert isinstance(kv.registry, PluginRegistry)
     assert kv.registry is kv.discovery.registry
+
+
+def test_conformance_hooks_are_found_by_the_store_package_name() -> None:
+    from kv_sqlite.plugin import PLUGIN as SQLITE
+
+    assert SQLITE.conformance == ""
+    assert SQLITE.conformance_hooks == "kv_sqlite.conformance:HOOKS"
+    assert SQLITE.load_conformance() is importlib.import_module("kv_sqlite.conformance").HOOKS
+
+
+@pytest.mark.parametrize(
+    ("store", "conformance", "expected"),
+    [
+        ("kv.stores.memory:MemoryStore", "", None),  # no kv.stores.conformance module
+        ("kv_sqlite.store:SQLiteStore", None, None),  # declared: none
+        ("kv_sqlite.store:SQLiteStore", "elsewhere:HOOKS", "elsewhere:HOOKS"),
+        ("toplevel_store_module:Store", "", None),  # no package to look in
+        ("no_such_package_xyz.store:Store", "", None),
+    ],
+)
+def test_conformance_hooks_default_and_overrides(
+    store: str, conformance: str | None, expected: str | None
+) -> None:
+    plugin = StorePlugin(store, CommonOptions, Capabilities(), conformance=conformance)
+    assert plugin.conformance_hooks == expected
+    if expected is None:
+        assert plugin.load_conformance() is None

@@ -11,7 +11,7 @@ Only the plugin knows how to damage an entry: it offers that through one
 object in its own package that implements :class:`ConformanceHooks`, named by
 its declaration::
 
-    PLUGIN = StorePlugin(..., conformance="kv_disk.conformance:HOOKS")
+    PLUGIN = StorePlugin(...)  # kv_disk.conformance:HOOKS, found by its name
 
 Reopening needs no code for a store built on the plugin kit: by default the
 suite builds ``type(store)(store.options)`` (see :func:`reopen_with_options`),
@@ -198,7 +198,7 @@ class HookLookup:
 
 
 def _load(scheme: str, plugin: StorePlugin) -> ConformanceHooks | None:
-    where = f"conformance hooks of the {scheme!r} plugin ({plugin.conformance})"
+    where = f"conformance hooks of the {scheme!r} plugin ({plugin.conformance_hooks})"
     try:
         loaded = plugin.load_conformance()
     except kv.KeyValueError as error:
@@ -236,7 +236,7 @@ def _lookup_scheme(scheme: str) -> HookLookup:
     if hooks is None:
         return HookLookup(None, f"the {scheme!r} plugin declares no conformance hooks")
     origin = registry.origin(scheme)
-    return HookLookup(hooks, f"the {scheme!r} hooks of {origin} ({plugin.conformance})")
+    return HookLookup(hooks, f"the {scheme!r} hooks of {origin} ({plugin.conformance_hooks})")
 
 
 def hooks_for_scheme(scheme: str) -> ConformanceHooks | None:

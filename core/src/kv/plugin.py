@@ -16,7 +16,6 @@ built::
         options=DuckDBOptions,
         capabilities=DUCKDB_CAPABILITIES,
         description="One DuckDB table, queryable with SQL",
-        conformance="kv_duckdb.conformance:HOOKS",
     )
 
 Everything a declaration module uses comes from this module: ``StorePlugin``,
@@ -34,6 +33,7 @@ built with its ``from_url(url, **options)`` class method (which
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -103,7 +103,10 @@ class StorePlugin:
         description: One line for ``kv plugins``.
         conformance: ``"module:attribute"`` of the plugin's
             :class:`kv_conformance.hooks.ConformanceHooks` (test support: the
-            damaged-data and persistence tests), or ``None``.
+            damaged-data and persistence tests); default: ``HOOKS`` of the
+            ``conformance`` module of the store's package
+            (``"kv_duckdb.conformance:HOOKS"``) if that module exists;
+            ``None``: the plugin has none.
         name: The store's short name in error messages (``store=...``);
             default: the store's package without its ``kv_`` prefix
             (``"kv_duckdb.store:DuckDBStore"`` is ``duckdb``).
@@ -116,7 +119,7 @@ class StorePlugin:
     options: type[StoreOptions]
     capabilities: Capabilities
     description: str = ""
-    conformance: str | None = None
+    conformance: str | None = ""
     name: str = ""
 
     @property
@@ -150,11 +153,28 @@ class StorePlugin:
         """Build the store ``url`` names (it connects lazily, on first use)."""
         return self.load_store().from_url(url, **options)
 
+    @property
+    def conformance_hooks(self) -> str | None:
+        """:attr:`conformance`, or ``"<store package>.conformance:HOOKS"`` when that
+        module exists (found without importing it), or ``None``."""
+        if self.conformance != "":
+            return self.conformance
+        package = self.store.partition(":")[0].rpartition(".")[0]
+        if not package:
+            return None
+        module = f"{package}.conformance"
+        try:
+            found = importlib.util.find_spec(module)
+        except (ImportError, ValueError):
+            found = None
+        return f"{module}:HOOKS" if found is not None else None
+
     def load_conformance(self) -> object | None:
         """Import the conformance hooks object, if the plugin has one."""
-        if self.conformance is None:
+        target = self.conformance_hooks
+        if target is None:
             return None
-        hooks: object = _import(self.conformance, "conformance hooks")
+        hooks: object = _import(target, "conformance hooks")
         return hooks
 
 

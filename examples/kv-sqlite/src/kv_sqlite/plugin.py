@@ -53,6 +53,5 @@ PLUGIN = StorePlugin(
     options=SQLiteOptions,
     capabilities=SQLITE_CAPABILITIES,
     description="One SQLite database file (standard library sqlite3), or :memory:",
-    conformance="kv_sqlite.conformance:HOOKS",
 )
 """The declaration the ``kv.stores`` entry point ``sqlite`` names."""

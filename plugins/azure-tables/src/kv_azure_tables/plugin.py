@@ -213,7 +213,6 @@ PLUGIN = StorePlugin(
     options=AzureTablesOptions,
     capabilities=AZURE_TABLES_CAPABILITIES,
     description="One Azure Tables or Cosmos DB table (azure-data-tables), py-key-value's layout",
-    conformance="kv_azure_tables.conformance:HOOKS",
     name="azure-tables",
 )
 """The declaration the ``kv.stores`` entry point ``azure-tables`` names."""

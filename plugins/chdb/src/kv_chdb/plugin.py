@@ -51,6 +51,5 @@ PLUGIN = StorePlugin(
     options=ChDBOptions,
     capabilities=CHDB_CAPABILITIES,
     description="A table of embedded ClickHouse (chDB) in a directory, one per process",
-    conformance="kv_chdb.conformance:HOOKS",
 )
 """The declaration the ``kv.stores`` entry point ``chdb`` names."""

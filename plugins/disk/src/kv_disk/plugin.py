@@ -53,6 +53,5 @@ PLUGIN = StorePlugin(
     options=DiskOptions,
     capabilities=DISK_CAPABILITIES,
     description="A directory in diskcache's format (py-key-value DiskStore), no pickle",
-    conformance="kv_disk.conformance:HOOKS",
 )
 """The declaration the ``kv.stores`` entry point ``disk`` names."""

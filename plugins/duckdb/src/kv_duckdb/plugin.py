@@ -44,6 +44,5 @@ PLUGIN = StorePlugin(
     options=DuckDBOptions,
     capabilities=DUCKDB_CAPABILITIES,
     description="One DuckDB table, queryable with SQL (a file or :memory:)",
-    conformance="kv_duckdb.conformance:HOOKS",
 )
 """The declaration the ``kv.stores`` entry point ``duckdb`` names."""

@@ -92,6 +92,5 @@ PLUGIN = StorePlugin(
     options=DynamoDBOptions,
     capabilities=DYNAMODB_CAPABILITIES,
     description="One Amazon DynamoDB table (aioboto3), py-key-value's layout, native TTL",
-    conformance="kv_dynamodb.conformance:HOOKS",
 )
 """The declaration the ``kv.stores`` entry point ``dynamodb`` names."""

@@ -34,7 +34,6 @@ PLUGIN = StorePlugin(
     options=FileTreeOptions,
     capabilities=FILETREE_CAPABILITIES,
     description="One JSON file per entry, a folder per collection (py-key-value FileTree)",
-    conformance="kv_filetree.conformance:HOOKS",
     name="file",
 )
 """The declaration the ``kv.stores`` entry point ``file`` names."""

@@ -120,6 +120,5 @@ PLUGIN = StorePlugin(
     options=FirestoreOptions,
     capabilities=FIRESTORE_CAPABILITIES,
     description="Google Cloud Firestore (google-cloud-firestore AsyncClient), native TTL field",
-    conformance="kv_firestore.conformance:HOOKS",
 )
 """The declaration the ``kv.stores`` entry point ``firestore`` names."""

@@ -125,6 +125,5 @@ PLUGIN = StorePlugin(
     options=KeyringOptions,
     capabilities=KEYRING_CAPABILITIES,
     description="The operating system's keyring (keyring library), one service per store",
-    conformance="kv_keyring.conformance:HOOKS",
 )
 """The declaration the ``kv.stores`` entry point ``keyring`` names."""

@@ -160,6 +160,5 @@ PLUGIN = StorePlugin(
     options=MemcachedOptions,
     capabilities=MEMCACHED_CAPABILITIES,
     description="Memcached over TCP, keys spread over several servers",
-    conformance="kv_memcached.conformance:HOOKS",
 )
 """The declaration the ``kv.stores`` entry point ``memcached`` names."""

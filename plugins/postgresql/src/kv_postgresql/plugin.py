@@ -80,6 +80,5 @@ PLUGIN = StorePlugin(
     options=PostgreSQLOptions,
     capabilities=POSTGRESQL_CAPABILITIES,
     description="One PostgreSQL table (asyncpg), py-key-value's layout",
-    conformance="kv_postgresql.conformance:HOOKS",
 )
 """The declaration the ``kv.stores`` entry points ``postgresql`` and ``postgres`` name."""

@@ -32,6 +32,5 @@ PLUGIN = StorePlugin(
     options=RespOptions,
     capabilities=REDIS_CAPABILITIES,
     description="Redis (redis-py asyncio): TCP, TLS, Unix socket or cluster",
-    conformance="kv_redis.conformance:HOOKS",
 )
 """The declaration the ``kv.stores`` entry points of this distribution name."""

@@ -35,6 +35,5 @@ PLUGIN = StorePlugin(
     options=RocksDBOptions,
     capabilities=ROCKSDB_CAPABILITIES,
     description="A RocksDB database directory (rocksdict), one process at a time",
-    conformance="kv_rocksdb.conformance:HOOKS",
 )
 """The declaration the ``kv.stores`` entry point ``rocksdb`` names."""

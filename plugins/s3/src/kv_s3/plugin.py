@@ -104,6 +104,5 @@ PLUGIN = StorePlugin(
     options=S3Options,
     capabilities=S3_CAPABILITIES,
     description="Amazon S3 or an S3-compatible service (aioboto3), an object per entry",
-    conformance="kv_s3.conformance:HOOKS",
 )
 """The declaration the ``kv.stores`` entry point ``s3`` names."""

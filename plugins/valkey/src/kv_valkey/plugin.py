@@ -30,6 +30,5 @@ PLUGIN = StorePlugin(
     options=RespOptions,
     capabilities=VALKEY_CAPABILITIES,
     description="Valkey (valkey-py asyncio): TCP, TLS or cluster",
-    conformance="kv_valkey.conformance:HOOKS",
 )
 """The declaration the ``kv.stores`` entry points of this distribution name."""

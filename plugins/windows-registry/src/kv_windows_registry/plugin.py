@@ -129,7 +129,6 @@ PLUGIN = StorePlugin(
     options=WindowsRegistryOptions,
     capabilities=WINREG_CAPABILITIES,
     description="The Windows registry (standard library winreg); Windows only",
-    conformance="kv_windows_registry.conformance:HOOKS",
     name="winreg",
 )
 """The declaration the ``kv.stores`` entry point ``winreg`` names."""
