@@ -51,3 +51,9 @@ def etcd_url(etcd_server: ServerProcess | None) -> str:
 def store_url(etcd_url: str) -> str:
     """A URL of an empty store: the session's server, a fresh prefix."""
     return f"{etcd_url}/{unique_prefix()}"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """aetcd (grpc.aio) runs under asyncio only."""
+    return "asyncio"

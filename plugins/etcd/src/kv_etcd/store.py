@@ -34,10 +34,10 @@ from typing import Any, TypeVar
 
 from kv.atomic import expiring_version, live_token
 from kv.entry import StoredEntry
-from kv.errors import KeyValueError
+from kv.errors import InvalidOptionError, KeyValueError
 from kv.loops import PerLoop
 from kv.store import AtomicMixin, FullStore
-from kv_etcd.client import Endpoints, addresses
+from kv_etcd.client import Endpoints, addresses, credentials
 from kv_etcd.errors import is_lease_gone, is_unreachable, translate_error
 from kv_etcd.layout import Layout, entry_of, expiry_of, range_end, value_of
 from kv_etcd.leases import Leases
@@ -118,6 +118,12 @@ class EtcdStore(AtomicMixin, FullStore, plugin=PLUGIN):
         host, port = members[0]
         more = f" (and {len(members) - 1} more)" if len(members) > 1 else ""
         self._where = f"etcd at {host}:{port}{more}"
+        user, password = credentials(self.options)
+        if password is not None and user is None:
+            raise InvalidOptionError(
+                "password needs a user (the URL's user, the user option or ETCDCTL_USER)",
+                store=self.store_name,
+            )
         self._leases = Leases()
         self._endpoints: PerLoop[Endpoints] = PerLoop(
             self._connect, close=_close_endpoints, close_with_loop=True
