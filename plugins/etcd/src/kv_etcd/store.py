@@ -145,7 +145,11 @@ class EtcdStore(AtomicMixin, FullStore, plugin=PLUGIN):
 
     async def _call(self, call: Callable[[Any], Awaitable[T]], *, again: bool = True) -> T:
         """``call(client)`` on the current member; on one that cannot be reached, the
-        next member becomes current and (``again``) gets the call, up to once each."""
+        next member becomes current and (``again``) gets the call, up to once each.
+
+        A conditional write is not sent again (``again=False``): a connection
+        that broke after etcd applied it would make it report a conflict with
+        itself."""
         endpoints = await self._endpoints.get()
         attempts = len(endpoints.clients) if again else 1
         for attempt in range(attempts):
@@ -169,10 +173,15 @@ class EtcdStore(AtomicMixin, FullStore, plugin=PLUGIN):
         )
 
     async def _leased(
-        self, expires_at: float | None, write: Callable[[Any, int | None], Awaitable[T]]
+        self,
+        expires_at: float | None,
+        write: Callable[[Any, int | None], Awaitable[T]],
+        *,
+        again: bool = True,
     ) -> T:
         """``write(client, lease)`` with the lease of ``expires_at``'s second (``None``:
-        no lease); once more with a new lease if etcd no longer has the cached one."""
+        no lease); once more with a new lease if etcd no longer has the cached one
+        (``again``: see :meth:`_call`)."""
 
         async def grant(client: Any, ttl: int) -> int:
             lease = await client.lease(ttl)
@@ -185,14 +194,14 @@ class EtcdStore(AtomicMixin, FullStore, plugin=PLUGIN):
             return await write(client, lease)
 
         if expires_at is None:
-            return await self._call(attempt)
+            return await self._call(attempt, again=again)
         try:
-            return await self._call(attempt)
+            return await self._call(attempt, again=again)
         except Exception as error:
             if not is_lease_gone(error):
                 raise
-            self._leases.forget(expires_at)
-            return await self._call(attempt)
+            self._leases.forget(expires_at)  # refused before anything was written
+            return await self._call(attempt, again=again)
 
     # --- entries ---------------------------------------------------------------------
 
@@ -240,21 +249,26 @@ class EtcdStore(AtomicMixin, FullStore, plugin=PLUGIN):
         entries: Sequence[StoredEntry],
         ttl: float | None,
     ) -> None:
-        items = [
-            (self._layout.key(collection, key), value_of(entry, collection, key), entry.expires_at)
-            for key, entry in zip(keys, entries)
-        ]
+        # One lease per expiry: entries are grouped by it (put_many gives all one).
+        groups: dict[float | None, list[tuple[bytes, bytes]]] = {}
+        for key, entry in zip(keys, entries):
+            pair = (self._layout.key(collection, key), value_of(entry, collection, key))
+            groups.setdefault(entry.expires_at, []).append(pair)
 
-        async def write(chunk: list[tuple[bytes, bytes, float | None]]) -> None:
-            # put_many gives every entry one expiry: one lease for the chunk.
+        async def write(expires_at: float | None, chunk: list[tuple[bytes, bytes]]) -> None:
             async def txn(client: Any, lease: int | None) -> object:
-                puts = [client.transactions.put(k, v, lease=lease) for k, v, _ in chunk]
+                puts = [client.transactions.put(k, v, lease=lease) for k, v in chunk]
                 return await client.transaction(compare=[], success=puts, failure=[])
 
-            await self._leased(chunk[0][2], txn)
+            await self._leased(expires_at, txn)
 
-        runs = _chunks(items, self._ops, lambda item: len(item[0]) + len(item[1]))
-        await _all([write(run) for run in runs])
+        await _all(
+            [
+                write(expires_at, run)
+                for expires_at, pairs in groups.items()
+                for run in _chunks(pairs, self._ops, _weight)
+            ]
+        )
 
     async def _delete_entry(self, collection: str, key: str) -> bool:
         etcd_key = self._layout.key(collection, key)
@@ -300,7 +314,7 @@ class EtcdStore(AtomicMixin, FullStore, plugin=PLUGIN):
                     failure=[tx.get(etcd_key)],
                 )
 
-            created, responses = await self._leased(entry.expires_at, create)
+            created, responses = await self._leased(entry.expires_at, create, again=False)
             if created:
                 return True
             if not responses or not responses[0]:
@@ -325,7 +339,7 @@ class EtcdStore(AtomicMixin, FullStore, plugin=PLUGIN):
             )
             return bool(succeeded)
 
-        return await self._leased(expires_at, txn)
+        return await self._leased(expires_at, txn, again=False)
 
     async def _get_versioned_entry(
         self, collection: str, key: str
@@ -445,6 +459,10 @@ class EtcdStore(AtomicMixin, FullStore, plugin=PLUGIN):
     def _translate_error(self, error: Exception) -> KeyValueError | None:
         """aetcd's and grpc's errors as kv errors (never the password)."""
         return translate_error(error, where=self._where)
+
+
+def _weight(pair: tuple[bytes, bytes]) -> int:
+    return len(pair[0]) + len(pair[1])
 
 
 def _one(_: object) -> int:
