@@ -1,0 +1,170 @@
+"""Connecting to NATS with nats-py, and nats-py's errors as kv errors.
+
+One :class:`Connection` per event loop (see :class:`kv.loops.PerLoop`). A
+connection gives up reconnecting quickly (two attempts per server, 0.1 s
+apart) and closes; the store then makes a new one on its next call. So a
+store whose server is down answers :class:`~kv.errors.StoreConnectionError`
+at once instead of queueing calls, and works again as soon as the server is
+back, without being rebuilt.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import ssl
+from dataclasses import dataclass
+from typing import Any
+
+import nats
+import nats.errors
+import nats.js.errors
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+from kv.errors import KeyValueError, StoreConnectionError, StoreError, StoreSetupError
+from kv_nats.plugin import NatsOptions
+
+__all__ = ["Connection", "close", "connect", "server_urls", "translate_error"]
+
+RECONNECT_ATTEMPTS = 1
+"""Reconnections nats-py tries per server (after the first attempt) before it closes."""
+
+RECONNECT_WAIT = 0.1
+"""Seconds between two connection attempts to one server."""
+
+_NO_LIMIT = 24 * 3600.0
+"""The command timeout of ``command_timeout=none`` (nats-py needs a number)."""
+
+_log = logging.getLogger("kv.nats")
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A nats-py client and its JetStream context, for one event loop."""
+
+    client: Client
+    jetstream: JetStreamContext
+
+
+def server_urls(options: NatsOptions) -> list[str]:
+    """nats-py's server URLs (``nats://host:port`` or ``tls://host:port``), without
+    credentials."""
+    scheme = "tls" if _wants_tls(options) else "nats"
+    hosts = options.hosts or ("localhost",)
+    ports = options.port or (4222,)
+    if len(ports) == 1:
+        ports = ports * len(hosts)
+    urls = []
+    for host, port in zip(hosts, ports):
+        shown = f"[{host}]" if ":" in host else host
+        urls.append(f"{scheme}://{shown}:{port}")
+    return urls
+
+
+def _wants_tls(options: NatsOptions) -> bool:
+    if options.tls is not None:
+        return options.tls
+    return options.tls_ca_file is not None or options.tls_cert_file is not None
+
+
+def _tls_context(options: NatsOptions) -> ssl.SSLContext | None:
+    if not _wants_tls(options):
+        return None
+    context = ssl.create_default_context(cafile=options.tls_ca_file)
+    if options.tls_cert_file is not None:
+        context.load_cert_chain(options.tls_cert_file, options.tls_key_file)
+    return context
+
+
+def _credentials(options: NatsOptions) -> dict[str, Any]:
+    """nats-py's authentication arguments: the options, else the NATS CLI's environment."""
+    given: dict[str, Any] = {}
+    user = options.user if options.user is not None else os.environ.get("NATS_USER")
+    password = options.password if options.password is not None else os.environ.get("NATS_PASSWORD")
+    token = options.token if options.token is not None else os.environ.get("NATS_TOKEN")
+    creds = options.creds_file if options.creds_file is not None else os.environ.get("NATS_CREDS")
+    if user:
+        given["user"] = user
+        given["password"] = password or ""
+    if token:
+        given["token"] = token
+    if creds:
+        given["user_credentials"] = creds
+    return given
+
+
+async def _quiet(error: Exception) -> None:
+    """nats-py's error callback: its default logs every failed attempt as an error."""
+    _log.debug("nats-py reported %s", type(error).__name__)
+
+
+async def connect(options: NatsOptions) -> Connection:
+    """Connect to the servers of ``options`` (a new client).
+
+    Raises:
+        StoreConnectionError: no server could be reached.
+        StoreSetupError: the servers refused the credentials.
+    """
+    timeout = options.command_timeout or _NO_LIMIT
+    client = Client()
+    try:
+        await client.connect(
+            servers=server_urls(options),
+            name="kv",
+            connect_timeout=options.connect_timeout,  # type: ignore[arg-type]
+            allow_reconnect=True,
+            max_reconnect_attempts=RECONNECT_ATTEMPTS,
+            reconnect_time_wait=RECONNECT_WAIT,  # type: ignore[arg-type]
+            error_cb=_quiet,
+            tls=_tls_context(options),
+            **_credentials(options),
+        )
+    except nats.errors.NoServersError:
+        last = client.last_error
+        await close(client)
+        if isinstance(last, nats.errors.AuthorizationError):
+            raise StoreSetupError("The NATS server refused the credentials") from None
+        raise StoreConnectionError(
+            f"Could not connect to NATS at {', '.join(server_urls(options))}"
+        ) from None
+    return Connection(client, client.jetstream(timeout=timeout))
+
+
+async def close(client: Client) -> None:
+    """Close ``client`` (nothing if it is closed already)."""
+    if not client.is_closed:
+        await client.close()
+
+
+_CONNECTION_ERRORS = (
+    nats.errors.ConnectionClosedError,
+    nats.errors.ConnectionReconnectingError,
+    nats.errors.NoServersError,
+    nats.errors.OutboundBufferLimitError,
+    nats.errors.StaleConnectionError,
+    nats.errors.ConnectionDrainingError,
+)
+
+
+def translate_error(error: Exception, where: str, connected: bool) -> KeyValueError | None:
+    """nats-py's exception as a kv error (never with credentials); ``None`` if unknown.
+
+    ``connected`` says whether the connection is up: a request that timed out
+    on a connection that broke meanwhile is a connection error.
+    """
+    if isinstance(error, _CONNECTION_ERRORS):
+        return StoreConnectionError(f"Lost the connection to NATS ({where})")
+    if isinstance(error, nats.errors.TimeoutError):
+        if not connected:
+            return StoreConnectionError(f"Lost the connection to NATS ({where})")
+        return None  # the base makes it a StoreTimeoutError
+    if isinstance(error, nats.errors.AuthorizationError):
+        return StoreSetupError(f"The NATS server refused the credentials ({where})")
+    if isinstance(error, nats.errors.MaxPayloadError):
+        return StoreError(f"The entry is larger than the server's max_payload ({where})")
+    if isinstance(error, nats.errors.NoRespondersError | nats.js.errors.NoStreamResponseError):
+        return StoreError(f"No JetStream answered for {where}: is JetStream enabled?")
+    if isinstance(error, nats.js.errors.APIError):
+        return StoreError(f"JetStream refused the request for {where}: {error.description}")
+    return None

@@ -1,0 +1,522 @@
+"""``nats://HOST:PORT/BUCKET``: a kv store in one NATS JetStream key-value bucket.
+
+Every entry is the last message of its key's subject,
+``$KV.<bucket>.<collection>.<key>`` (names encoded by :mod:`kv_nats.names`),
+holding kv's JSON document (:func:`kv.entry.encode_document`). The bucket
+keeps one message per key (history 1), and the store reads it with a
+direct get of the subject's last message.
+
+Expiry is native: a put with a TTL sets the message's ``Nats-TTL`` header
+(whole seconds, rounded up: nats-server 2.11 or later, a bucket with
+per-message TTLs) and the server removes the message when it runs out. The
+document keeps the exact expiry, so reads and listings hide an entry from
+that moment on (listings read it from the ``Kv-Expires-At`` header).
+
+Calls and their NATS operations:
+
+* ``get``/``put``: one direct get / one JetStream publish;
+* ``delete``: a direct get, then a delete marker (``KV-Operation: DEL``)
+  published on condition that the subject's last sequence is still the one
+  read, so only one of two racing deletes counts the entry; markers expire
+  after :data:`MARKER_TTL` seconds;
+* ``get_many``/``put_many``/``delete_many``: NATS key-value has no multi-key
+  call, so a bulk call runs one call per key, at most ``max_concurrency`` in
+  flight;
+* ``keys()``/``collections()``: an ordered consumer on the bucket's stream
+  (last message per subject, headers only, filtered by the collection's
+  subject), which reads the names without the values; ``collections()`` walks
+  every key of the bucket;
+* ``destroy``/``destroy_collection``: a stream purge (of the collection's
+  subjects);
+* the atomic operations: publishes with ``Nats-Expected-Last-Subject-Sequence``
+  (the server refuses one whose subject moved on); the version is the
+  entry's stream sequence (its NATS revision) and expiry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from typing import TypeVar
+
+import nats.js.errors
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext, api
+
+from kv.atomic import expiring_version, live_token
+from kv.entry import StoredEntry, decode_document, document_is_live, encode_document, parse_document
+from kv.errors import (
+    ConflictError,
+    DeserializationError,
+    KeyValueError,
+    StoreConnectionError,
+    StoreSetupError,
+)
+from kv.loops import PerLoop
+from kv.store import (
+    AtomicMixin,
+    BaseStore,
+    DestroyCollectionMixin,
+    DestroyMixin,
+    EnumerateCollectionsMixin,
+    EnumerateKeysMixin,
+)
+from kv_nats.client import Connection, close, connect, translate_error
+from kv_nats.names import (
+    COLLECTION_HEADER,
+    COLLECTION_LIMIT,
+    KEY_HEADER,
+    KEY_LIMIT,
+    decode_token,
+    encode_token,
+    header_name,
+    is_hashed,
+)
+from kv_nats.plugin import PLUGIN, NatsOptions
+
+__all__ = ["EXPIRES_HEADER", "MARKER_TTL", "NatsOptions", "NatsStore"]
+
+T = TypeVar("T")
+
+EXPIRES_HEADER = "Kv-Expires-At"
+"""Header holding an entry's exact expiry (epoch seconds), for listings."""
+
+MARKER_TTL = 60
+"""Seconds a delete marker stays in the bucket (for other NATS clients' watchers)."""
+
+ATTEMPTS = 100
+"""Rounds a conditional write makes while other writers keep moving the key."""
+
+_OPERATION = "KV-Operation"
+_MARKER_REASON = "Nats-Marker-Reason"
+_REMOVED = ("DEL", "PURGE")
+_EXPECTED_LAST = "Nats-Expected-Last-Subject-Sequence"
+_WRONG_LAST = (10071, 10164)  # JetStream's "wrong last sequence" error codes
+_DELETE_MARKER = {_OPERATION: "DEL", "Nats-TTL": str(MARKER_TTL)}
+
+
+def _is_marker(headers: dict[str, str] | None) -> bool:
+    """Whether a message is a delete or purge marker (not an entry)."""
+    if not headers:
+        return False
+    return headers.get(_OPERATION) in _REMOVED or _MARKER_REASON in headers
+
+
+def _is_live(message: api.RawStreamMsg, now: float) -> bool:
+    """Whether a key's last message is an entry that has not expired at ``now``
+    (damaged data counts as live: it is there)."""
+    if _is_marker(message.headers):
+        return False
+    try:
+        return document_is_live(parse_document(message.data or b""), now)
+    except DeserializationError:
+        return True
+
+
+def _listed(message: Msg, now: float) -> bool:
+    """Whether a listed (headers-only) message is a live entry."""
+    headers = message.headers
+    if not headers:
+        return True
+    if _is_marker(headers):
+        return False
+    expires = headers.get(EXPIRES_HEADER)
+    return expires is None or float(expires) > now
+
+
+def _name(token: str, headers: dict[str, str] | None, header: str) -> str:
+    """The original name of a subject token (a hashed one's is in the headers)."""
+    name = decode_token(token)
+    if name is not None:
+        return name
+    stored = (headers or {}).get(header)
+    return token if stored is None else str(json.loads(stored))
+
+
+class NatsStore(
+    AtomicMixin,
+    EnumerateKeysMixin,
+    EnumerateCollectionsMixin,
+    DestroyMixin,
+    DestroyCollectionMixin,
+    BaseStore,
+    plugin=PLUGIN,
+):
+    """A kv store in one NATS JetStream key-value bucket.
+
+    Nothing is connected until the first call (or :meth:`setup`): the bucket
+    is checked then, and created if missing (``auto_create``).
+
+    Options (a URL without query first, keywords, or a
+    :class:`~kv_nats.plugin.NatsOptions`, where each is documented):
+    ``NatsStore("nats://host:4222/cache", auto_create=False)``.
+
+    Raises:
+        InvalidOptionError: a bad bucket name or option value.
+    """
+
+    options: NatsOptions
+
+    def __init__(self, options: NatsOptions | str | None = None, /, **keywords: object) -> None:
+        super().__init__(options, **keywords)
+        self.bucket = self.options.bucket
+        self._stream = f"KV_{self.bucket}"
+        self._prefix = f"$KV.{self.bucket}."
+        self._where = f"the NATS bucket {self.bucket!r}"
+        self._direct = True
+        self._limit = self.options.max_concurrency
+        self._timeout = self.options.command_timeout or 24 * 3600.0
+        self._connections = PerLoop(
+            self._connect, close=lambda connection: close(connection.client), close_with_loop=True
+        )
+
+    def __repr__(self) -> str:  # never the credentials
+        hosts = ",".join(self.options.hosts) or "localhost"
+        default = self.default_collection
+        return f"<NatsStore hosts={hosts!r} bucket={self.bucket!r} default_collection={default!r}>"
+
+    # --- connections -----------------------------------------------------------------
+
+    async def _connect(self) -> Connection:
+        return await connect(self.options)
+
+    async def _jetstream(self) -> JetStreamContext:
+        """The running loop's JetStream context; a new connection if the last one closed.
+
+        Raises:
+            StoreConnectionError: the connection is down and reconnecting.
+        """
+        connection = await self._connections.get()
+        if not connection.client.is_connected:
+            if not connection.client.is_closed:
+                raise StoreConnectionError(f"Lost the connection to NATS ({self._where})")
+            self._connections.invalidate()
+            connection = await self._connections.get()
+        return connection.jetstream
+
+    def _connected(self) -> bool:
+        connection = self._connections.current
+        return connection is not None and connection.client.is_connected
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    async def _open(self) -> None:
+        js = await self._jetstream()
+        try:
+            info = await js.stream_info(self._stream)
+        except nats.js.errors.NotFoundError:
+            if not self.options.auto_create:
+                raise StoreSetupError(
+                    f"{self._where} does not exist (auto_create is off)"
+                ) from None
+            await js.create_key_value(
+                bucket=self.bucket,
+                history=1,
+                direct=True,
+                storage=api.StorageType(self.options.storage),
+                replicas=self.options.replicas,
+            )
+            info = await js.stream_info(self._stream)
+        config = info.config
+        if not config.allow_msg_ttl:
+            raise StoreSetupError(
+                f"{self._where} does not allow per-message TTLs (a bucket made before"
+                " nats-server 2.11 or without allow_msg_ttl): enable it on its stream"
+            )
+        self._direct = bool(config.allow_direct)
+
+    async def _close(self) -> None:
+        await self._connections.close()
+
+    # --- names and messages ------------------------------------------------------------
+
+    def _subject(self, collection: str, key: str) -> str:
+        return (
+            f"{self._prefix}{encode_token(collection, COLLECTION_LIMIT)}"
+            f".{encode_token(key, KEY_LIMIT)}"
+        )
+
+    def _collection_filter(self, collection: str) -> str:
+        return f"{self._prefix}{encode_token(collection, COLLECTION_LIMIT)}.>"
+
+    @staticmethod
+    def _headers(
+        collection: str, key: str, entry: StoredEntry, ttl: float | None
+    ) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if ttl is not None and entry.expires_at is not None:
+            headers["Nats-TTL"] = str(max(1, math.ceil(ttl)))
+            headers[EXPIRES_HEADER] = repr(entry.expires_at)
+        if is_hashed(encode_token(collection, COLLECTION_LIMIT)):
+            headers[COLLECTION_HEADER] = header_name(collection)
+        if is_hashed(encode_token(key, KEY_LIMIT)):
+            headers[KEY_HEADER] = header_name(key)
+        return headers
+
+    async def _last(self, js: JetStreamContext, subject: str) -> api.RawStreamMsg | None:
+        """The subject's last message (an entry or a marker), or ``None``."""
+        try:
+            return await js.get_msg(self._stream, subject=subject, direct=self._direct)
+        except nats.js.errors.NotFoundError:
+            return None
+
+    async def _publish_if(
+        self,
+        js: JetStreamContext,
+        subject: str,
+        payload: bytes,
+        headers: dict[str, str],
+        last: int,
+    ) -> bool:
+        """Publish if the subject's last sequence is ``last`` (0: it has no message)."""
+        try:
+            await js.publish(subject, payload, headers={**headers, _EXPECTED_LAST: str(last)})
+        except nats.js.errors.APIError as error:
+            if error.err_code in _WRONG_LAST:
+                return False
+            raise
+        return True
+
+    async def _bounded(self, calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
+        """Run ``calls`` with at most ``max_concurrency`` in flight; results in order.
+        The first failure is raised once every call has finished."""
+        if len(calls) == 1:
+            return [await calls[0]()]
+        gate = asyncio.Semaphore(self._limit)
+
+        async def run(call: Callable[[], Awaitable[T]]) -> T:
+            async with gate:
+                return await call()
+
+        results = await asyncio.gather(*(run(call) for call in calls), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return results  # type: ignore[return-value]
+
+    # --- entries ---------------------------------------------------------------------
+
+    async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
+        js = await self._jetstream()
+        message = await self._last(js, self._subject(collection, key))
+        if message is None or _is_marker(message.headers):
+            return None
+        return decode_document(message.data or b"")
+
+    async def _get_entries(
+        self, collection: str, keys: Sequence[str]
+    ) -> Sequence[StoredEntry | None]:
+        unique = list(dict.fromkeys(keys))
+        found = await self._bounded(
+            [lambda key=key: self._get_named(collection, key) for key in unique]  # type: ignore[misc]
+        )
+        entries = dict(zip(unique, found))
+        return [entries[key] for key in keys]
+
+    async def _get_named(self, collection: str, key: str) -> StoredEntry | None:
+        """:meth:`_get_entry`, with the key in a damaged entry's error (bulk reads)."""
+        try:
+            return await self._get_entry(collection, key)
+        except DeserializationError as error:
+            error.add_context(key=key)
+            raise
+
+    async def _put_entry(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
+    ) -> None:
+        js = await self._jetstream()
+        document = encode_document(entry, collection=collection, key=key).encode()
+        headers = self._headers(collection, key, entry, ttl)
+        await js.publish(self._subject(collection, key), document, headers=headers or None)
+
+    async def _put_entries(
+        self,
+        collection: str,
+        keys: Sequence[str],
+        entries: Sequence[StoredEntry],
+        ttl: float | None,
+    ) -> None:
+        await self._bounded(
+            [
+                lambda key=key, entry=entry: self._put_entry(collection, key, entry, ttl)  # type: ignore[misc]
+                for key, entry in zip(keys, entries)
+            ]
+        )
+
+    async def _delete_entry(self, collection: str, key: str) -> bool:
+        js = await self._jetstream()
+        subject = self._subject(collection, key)
+        for _ in range(ATTEMPTS):
+            message = await self._last(js, subject)
+            if message is None or not _is_live(message, time.time()):
+                return False
+            if await self._publish_if(js, subject, b"", _DELETE_MARKER, message.seq or 0):
+                return True
+        raise self._conflict()
+
+    async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
+        unique = list(dict.fromkeys(keys))
+        deleted = await self._bounded(
+            [lambda key=key: self._delete_entry(collection, key) for key in unique]  # type: ignore[misc]
+        )
+        return sum(deleted)
+
+    def _conflict(self) -> ConflictError:
+        return ConflictError(
+            f"The key kept changing in {self._where}: {ATTEMPTS} conditional writes refused"
+        )
+
+    # --- atomic operations ------------------------------------------------------------
+
+    async def _put_entry_if_absent(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
+    ) -> bool:
+        assert entry.created_at is not None  # the base sets it ("now")
+        js = await self._jetstream()
+        subject = self._subject(collection, key)
+        document = encode_document(entry, collection=collection, key=key).encode()
+        headers = self._headers(collection, key, entry, ttl)
+        last = 0  # create: the subject has no message
+        for _ in range(ATTEMPTS):
+            if await self._publish_if(js, subject, document, headers, last):
+                return True
+            message = await self._last(js, subject)
+            if message is None:
+                last = 0
+            elif _is_live(message, entry.created_at):
+                return False
+            else:  # a marker or an expired entry: replace exactly that message
+                last = message.seq or 0
+        raise self._conflict()
+
+    async def _get_versioned_entry(
+        self, collection: str, key: str
+    ) -> tuple[StoredEntry, str] | None:
+        js = await self._jetstream()
+        message = await self._last(js, self._subject(collection, key))
+        if message is None or _is_marker(message.headers):
+            return None
+        entry = decode_document(message.data or b"")
+        return entry, expiring_version(str(message.seq), entry.expires_at)
+
+    async def _put_entry_if_version(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
+    ) -> bool:
+        assert entry.created_at is not None  # the base sets it ("now")
+        last = _revision(version, entry.created_at)
+        if last is None:
+            return False
+        js = await self._jetstream()
+        document = encode_document(entry, collection=collection, key=key).encode()
+        headers = self._headers(collection, key, entry, ttl)
+        return await self._publish_if(js, self._subject(collection, key), document, headers, last)
+
+    async def _delete_entry_if_version(
+        self, collection: str, key: str, version: str, now: float
+    ) -> bool:
+        last = _revision(version, now)
+        if last is None:
+            return False
+        js = await self._jetstream()
+        return await self._publish_if(js, self._subject(collection, key), b"", _DELETE_MARKER, last)
+
+    # --- listings and destruction -------------------------------------------------------
+
+    async def _consume(self, subjects: str, page_size: int) -> AsyncGenerator[list[Msg], None]:
+        """The live entries under ``subjects`` (a filter), last message per subject,
+        headers only, in pages of up to ``page_size``: an ordered consumer."""
+        js = await self._jetstream()
+        queue: asyncio.Queue[Msg] = asyncio.Queue()
+
+        async def deliver(message: Msg) -> None:
+            queue.put_nowait(message)
+
+        subscription = await js.subscribe(
+            subjects,
+            stream=self._stream,
+            cb=deliver,
+            ordered_consumer=True,
+            deliver_policy=api.DeliverPolicy.LAST_PER_SUBJECT,
+            headers_only=True,
+            inactive_threshold=self._timeout,
+        )
+        try:
+            info = await subscription.consumer_info()
+            delivered = info.delivered.consumer_seq if info.delivered is not None else 0
+            if not info.num_pending and not delivered:
+                return
+            page: list[Msg] = []
+            now = time.time()
+            while True:
+                message = await asyncio.wait_for(queue.get(), self._timeout)
+                if _listed(message, now):
+                    page.append(message)
+                    if len(page) >= page_size:
+                        yield page
+                        page = []
+                if message.metadata.num_pending == 0:
+                    break
+            if page:
+                yield page
+        finally:
+            await subscription.unsubscribe()
+
+    def _split(self, message: Msg) -> tuple[str, str]:
+        """The collection and key tokens of a listed message's subject."""
+        collection, _, key = message.subject[len(self._prefix) :].partition(".")
+        return collection, key
+
+    async def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
+        async for messages in self._consume(self._collection_filter(collection), page_size):
+            yield [_name(self._split(m)[1], m.headers, KEY_HEADER) for m in messages]
+
+    async def _collection_pages(self, page_size: int) -> AsyncIterator[Sequence[str]]:
+        seen: set[str] = set()
+        async for messages in self._consume(f"{self._prefix}>", page_size):
+            page = []
+            for message in messages:
+                name = _name(self._split(message)[0], message.headers, COLLECTION_HEADER)
+                if name not in seen:
+                    seen.add(name)
+                    page.append(name)
+            if page:
+                yield page
+
+    async def _holds_entries(self, subjects: str) -> bool:
+        walk = self._consume(subjects, 1)
+        try:
+            async for _ in walk:
+                return True
+            return False
+        finally:
+            await walk.aclose()
+
+    async def _destroy(self) -> bool:
+        held = await self._holds_entries(f"{self._prefix}>")
+        js = await self._jetstream()
+        await js.purge_stream(self._stream)
+        return held
+
+    async def _destroy_collection(self, collection: str) -> bool:
+        subjects = self._collection_filter(collection)
+        held = await self._holds_entries(subjects)
+        js = await self._jetstream()
+        await js.purge_stream(self._stream, subject=subjects)
+        return held
+
+    # --- errors ------------------------------------------------------------------------
+
+    def _translate_error(self, error: Exception) -> KeyValueError | None:
+        """nats-py's errors as kv errors (:func:`kv_nats.client.translate_error`)."""
+        return translate_error(error, self._where, self._connected())
+
+
+def _revision(version: str, now: float) -> int | None:
+    """The stream sequence a version names, if its entry is live at ``now``."""
+    token = live_token(version, now)
+    if token is None or not token.isdigit():
+        return None
+    return int(token)
