@@ -1,0 +1,41 @@
+"""The shared conformance suite against kv-opensearch (on osmem-server here)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+import kv
+from kv_conformance import StoreConformance
+from kv_opensearch.store import OpenSearchStore
+from kv_search.layout import document_id
+
+pytestmark = pytest.mark.kv_server
+
+
+class TestOpenSearchStore(StoreConformance):
+    """Every behaviour of a kv store, on fresh indices (a new prefix) per test."""
+
+    @pytest.fixture
+    async def store(
+        self, search_server: Any, default_collection: str | None
+    ) -> AsyncIterator[kv.AsyncKeyValue]:
+        store = kv.connect(search_server.url(), default_collection=default_collection)
+        assert isinstance(store, OpenSearchStore)
+        yield store
+        await store.destroy()
+        await store.close()
+
+    async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
+        """Another index prefix on the same server."""
+        assert isinstance(store, OpenSearchStore)
+        options = dataclasses.replace(store.options, index_prefix=f"{store.index_prefix}.sibling")
+        return OpenSearchStore(options)
+
+
+def test_long_keys_get_hashed_ids() -> None:
+    assert document_id("k" * 600).startswith("~")
+    assert document_id("~x") == "~~x"
