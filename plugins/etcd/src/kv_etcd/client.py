@@ -22,7 +22,7 @@ from aetcd import rpc
 
 from kv_etcd.plugin import EtcdOptions
 
-__all__ = ["GRPC_OPTIONS", "Endpoints", "addresses", "credentials"]
+__all__ = ["GRPC_OPTIONS", "Endpoints", "addresses", "credentials", "open_endpoints"]
 
 GRPC_OPTIONS = {
     "grpc.initial_reconnect_backoff_ms": 100,
@@ -105,3 +105,9 @@ class Endpoints:
             request, timeout=self.timeout, metadata=client.metadata
         )
         return response.kvs, bool(response.more)
+
+
+async def open_endpoints(options: EtcdOptions) -> Endpoints:
+    """The clients of a new event loop (:class:`kv.loops.PerLoop` makes them; they
+    connect on their first call)."""
+    return Endpoints(options)

@@ -24,26 +24,18 @@ MAX_VALUE_SIZE = 1_000_000
 
 # aetcd is built on grpc.aio, an asyncio library: asyncio_only.
 ETCD_CAPABILITIES = Capabilities.every_operation(
-    persistent=True,
-    native_ttl=True,
-    asyncio_only=True,
-    atomic=True,
-    max_value_size=MAX_VALUE_SIZE,
+    atomic=True, asyncio_only=True, max_value_size=MAX_VALUE_SIZE, native_ttl=True, persistent=True
 )
 """What :class:`kv_etcd.store.EtcdStore` can do."""
 
 
 def _prefix(value: object) -> str:
     """A key prefix: any non-empty text, without ``/`` at either end."""
-    if not isinstance(value, str):
-        raise TypeError(f"must be text, not a {type(value).__name__}")
-    prefix = value.strip("/")
-    if not prefix:
-        raise ValueError("must not be empty (the store's keys live under PREFIX/)")
-    try:
-        prefix.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must encode as UTF-8") from None
+    prefix = value.strip("/") if isinstance(value, str) else ""
+    if not prefix or not prefix.isprintable():
+        raise ValueError(
+            f"must be non-empty printable text (keys live under PREFIX/), not {value!r}"
+        )
     return prefix
 
 

@@ -19,7 +19,8 @@ Calls and their etcd requests:
   ``cull()``: Range reads of the values, then transactions that delete each
   expired key only if it is unchanged (its ``mod_revision``);
 * the atomic operations: transactions comparing the key's ``create_revision``
-  (absent) or ``mod_revision`` (the version) with the write inside.
+  (absent) or ``mod_revision`` (a version is the revision and the expiry,
+  :class:`kv.store.TokenVersionMixin`) with the write inside.
 
 Each event loop that uses the store gets its own aetcd clients
 (:class:`kv_etcd.client.Endpoints`).
@@ -30,14 +31,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
-from kv.atomic import expiring_version, live_token
 from kv.entry import StoredEntry
 from kv.errors import InvalidOptionError, KeyValueError
 from kv.loops import PerLoop
-from kv.store import AtomicMixin, FullStore
-from kv_etcd.client import Endpoints, addresses, credentials
+from kv.store import FullStore, TokenVersionMixin
+from kv_etcd.client import Endpoints, addresses, credentials, open_endpoints
 from kv_etcd.errors import is_lease_gone, is_unreachable, translate_error
 from kv_etcd.layout import Layout, entry_of, expiry_of, range_end, value_of
 from kv_etcd.leases import Leases
@@ -46,6 +47,7 @@ from kv_etcd.plugin import PLUGIN, EtcdOptions
 __all__ = ["MAX_TXN_BYTES", "EtcdOptions", "EtcdStore"]
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 MAX_TXN_BYTES = 1_000_000
 """Bytes of keys and values one bulk transaction carries at most (etcd refuses a
@@ -60,41 +62,24 @@ def _is_live(value: bytes, now: float) -> bool:
     return expires_at is None or expires_at > now
 
 
-def _chunks(items: Sequence[T], count: int, weigh: Callable[[T], int]) -> list[list[T]]:
-    """``items`` in runs of at most ``count`` that weigh at most MAX_TXN_BYTES (an item
-    heavier than that runs alone)."""
-    runs: list[list[T]] = []
-    run: list[T] = []
-    weight = 0
-    for item in items:
-        size = weigh(item)
-        if run and (len(run) >= count or weight + size > MAX_TXN_BYTES):
+def _runs(
+    items: Sequence[T], count: int, weigh: Callable[[T], int] | None = None
+) -> list[Sequence[T]]:
+    """``items`` in runs of at most ``count``; with ``weigh``, a run heavier than
+    MAX_TXN_BYTES is halved until it fits (or holds one item). Order is not kept."""
+    pending = [items[start : start + count] for start in range(0, len(items), count)]
+    runs: list[Sequence[T]] = []
+    while pending:
+        run = pending.pop()
+        if weigh is not None and len(run) > 1 and sum(map(weigh, run)) > MAX_TXN_BYTES:
+            middle = len(run) // 2
+            pending += [run[:middle], run[middle:]]
+        else:
             runs.append(run)
-            run, weight = [], 0
-        run.append(item)
-        weight += size
-    if run:
-        runs.append(run)
     return runs
 
 
-async def _all(calls: Sequence[Awaitable[T]]) -> list[T]:
-    """Await ``calls`` concurrently (one directly); the first failure is raised once
-    every call has finished."""
-    if len(calls) == 1:
-        return [await calls[0]]
-    results = await asyncio.gather(*calls, return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return results  # type: ignore[return-value]
-
-
-async def _close_endpoints(endpoints: Endpoints) -> None:
-    await endpoints.close()
-
-
-class EtcdStore(AtomicMixin, FullStore, plugin=PLUGIN):
+class EtcdStore(TokenVersionMixin, FullStore, plugin=PLUGIN):
     """A kv store in etcd v3, every entry a key under ``PREFIX/``.
 
     Nothing is connected until the first call. Options (keywords, or an
@@ -125,8 +110,8 @@ class EtcdStore(AtomicMixin, FullStore, plugin=PLUGIN):
                 store=self.store_name,
             )
         self._leases = Leases()
-        self._endpoints: PerLoop[Endpoints] = PerLoop(
-            self._connect, close=_close_endpoints, close_with_loop=True
+        self._endpoints = PerLoop(
+            partial(open_endpoints, self.options), close=Endpoints.close, close_with_loop=True
         )
 
     def __repr__(self) -> str:  # never the password
@@ -136,9 +121,6 @@ class EtcdStore(AtomicMixin, FullStore, plugin=PLUGIN):
         )
 
     # --- connections -----------------------------------------------------------------
-
-    async def _connect(self) -> Endpoints:
-        return Endpoints(self.options)
 
     async def _close(self) -> None:
         await self._endpoints.close()
@@ -216,7 +198,7 @@ class EtcdStore(AtomicMixin, FullStore, plugin=PLUGIN):
         stored = {key: self._layout.key(collection, key) for key in keys}
         unique = list(dict.fromkeys(stored.values()))
 
-        async def read(chunk: list[bytes]) -> list[tuple[bytes, bytes]]:
+        async def read(chunk: Sequence[bytes]) -> list[tuple[bytes, bytes]]:
             def txn(client: Any) -> Awaitable[tuple[bool, list[Any]]]:
                 gets = [client.transactions.get(etcd_key) for etcd_key in chunk]
                 return client.transaction(compare=[], success=gets, failure=[])  # type: ignore[no-any-return]
@@ -225,7 +207,7 @@ class EtcdStore(AtomicMixin, FullStore, plugin=PLUGIN):
             return [(meta.key, value) for found in responses for value, meta in found]
 
         found: dict[bytes, bytes] = {}
-        for pairs in await _all([read(chunk) for chunk in _chunks(unique, self._ops, len)]):
+        for pairs in await _each(_runs(unique, self._ops), read):
             found.update(pairs)
         entries: list[StoredEntry | None] = []
         for key in keys:
@@ -250,25 +232,21 @@ class EtcdStore(AtomicMixin, FullStore, plugin=PLUGIN):
         ttl: float | None,
     ) -> None:
         # One lease per expiry: entries are grouped by it (put_many gives all one).
-        groups: dict[float | None, list[tuple[bytes, bytes]]] = {}
+        groups: dict[float | None, list[tuple[float | None, bytes, bytes]]] = {}
         for key, entry in zip(keys, entries):
-            pair = (self._layout.key(collection, key), value_of(entry, collection, key))
-            groups.setdefault(entry.expires_at, []).append(pair)
+            etcd_key = self._layout.key(collection, key)
+            item = (entry.expires_at, etcd_key, value_of(entry, collection, key))
+            groups.setdefault(entry.expires_at, []).append(item)
 
-        async def write(expires_at: float | None, chunk: list[tuple[bytes, bytes]]) -> None:
+        async def write(chunk: Sequence[tuple[float | None, bytes, bytes]]) -> None:
             async def txn(client: Any, lease: int | None) -> object:
-                puts = [client.transactions.put(k, v, lease=lease) for k, v in chunk]
+                puts = [client.transactions.put(k, v, lease=lease) for _, k, v in chunk]
                 return await client.transaction(compare=[], success=puts, failure=[])
 
-            await self._leased(expires_at, txn)
+            await self._leased(chunk[0][0], txn)
 
-        await _all(
-            [
-                write(expires_at, run)
-                for expires_at, pairs in groups.items()
-                for run in _chunks(pairs, self._ops, _weight)
-            ]
-        )
+        runs = [run for items in groups.values() for run in _runs(items, self._ops, _weight)]
+        await _each(runs, write)
 
     async def _delete_entry(self, collection: str, key: str) -> bool:
         etcd_key = self._layout.key(collection, key)
@@ -278,7 +256,7 @@ class EtcdStore(AtomicMixin, FullStore, plugin=PLUGIN):
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         unique = list(dict.fromkeys(self._layout.key(collection, key) for key in keys))
 
-        async def delete(chunk: list[bytes]) -> int:
+        async def delete(chunk: Sequence[bytes]) -> int:
             def txn(client: Any) -> Awaitable[tuple[bool, list[Any]]]:
                 ops = [client.transactions.delete(k, prev_kv=True) for k in chunk]
                 return client.transaction(compare=[], success=ops, failure=[])  # type: ignore[no-any-return]
@@ -291,7 +269,7 @@ class EtcdStore(AtomicMixin, FullStore, plugin=PLUGIN):
                 for previous in response.response_delete_range.prev_kvs
             )
 
-        return sum(await _all([delete(chunk) for chunk in _chunks(unique, self._ops, len)]))
+        return sum(await _each(_runs(unique, self._ops), delete))
 
     # --- atomic operations ------------------------------------------------------------
 
@@ -341,35 +319,26 @@ class EtcdStore(AtomicMixin, FullStore, plugin=PLUGIN):
 
         return await self._leased(expires_at, txn, again=False)
 
-    async def _get_versioned_entry(
+    async def _get_entry_and_token(
         self, collection: str, key: str
     ) -> tuple[StoredEntry, str] | None:
         etcd_key = self._layout.key(collection, key)
         found = await self._call(lambda client: client.get(etcd_key))
-        if found is None:
-            return None
-        entry = entry_of(found.value, key)
-        return entry, expiring_version(str(found.mod_revision), entry.expires_at)
+        return None if found is None else (entry_of(found.value, key), str(found.mod_revision))
 
-    async def _put_entry_if_version(
-        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
+    async def _put_entry_if_token(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, token: str
     ) -> bool:
-        assert entry.created_at is not None  # the base sets it ("now")
-        revision = _revision(version, entry.created_at)
-        if revision is None:
-            return False
+        if not token.isdigit():
+            return False  # not a revision: a version of another store
+        value = value_of(entry, collection, key)
         etcd_key = self._layout.key(collection, key)
-        return await self._swap(
-            etcd_key, revision, value_of(entry, collection, key), entry.expires_at
-        )
+        return await self._swap(etcd_key, int(token), value, entry.expires_at)
 
-    async def _delete_entry_if_version(
-        self, collection: str, key: str, version: str, now: float
-    ) -> bool:
-        revision = _revision(version, now)
-        if revision is None:
+    async def _delete_entry_if_token(self, collection: str, key: str, token: str) -> bool:
+        if not token.isdigit():
             return False
-        return await self._swap(self._layout.key(collection, key), revision, None, None)
+        return await self._swap(self._layout.key(collection, key), int(token), None, None)
 
     # --- optional capabilities ----------------------------------------------------------
 
@@ -429,17 +398,13 @@ class EtcdStore(AtomicMixin, FullStore, plugin=PLUGIN):
             ]
             if limit is not None:
                 expired = expired[: limit - removed]
-            removed += sum(
-                await _all(
-                    [self._delete_unchanged(run) for run in _chunks(expired, self._ops, _one)]
-                )
-            )
+            removed += sum(await _each(_runs(expired, self._ops), self._delete_unchanged))
             if not more or not found:
                 break
             start = found[-1].key + b"\x00"
         return removed
 
-    async def _delete_unchanged(self, pairs: list[tuple[bytes, int]]) -> int:
+    async def _delete_unchanged(self, pairs: Sequence[tuple[bytes, int]]) -> int:
         """Delete each key whose mod_revision is still the one given (nested
         transactions in one); how many were deleted."""
 
@@ -461,12 +426,22 @@ class EtcdStore(AtomicMixin, FullStore, plugin=PLUGIN):
         return translate_error(error, where=self._where)
 
 
-def _weight(pair: tuple[bytes, bytes]) -> int:
-    return len(pair[0]) + len(pair[1])
+async def _each(
+    runs: Sequence[Sequence[T]], work: Callable[[Sequence[T]], Awaitable[U]]
+) -> list[U]:
+    """``work(run)`` for every run, concurrently; the first failure is raised once
+    every run has finished."""
+    if len(runs) == 1:
+        return [await work(runs[0])]
+    done = await asyncio.gather(*map(work, runs), return_exceptions=True)
+    failures = [result for result in done if isinstance(result, BaseException)]
+    if failures:
+        raise failures[0]
+    return done  # type: ignore[return-value]
 
 
-def _one(_: object) -> int:
-    return 1
+def _weight(item: tuple[float | None, bytes, bytes]) -> int:
+    return len(item[1]) + len(item[2])
 
 
 def _name(raw: bytes) -> str | None:
@@ -476,9 +451,3 @@ def _name(raw: bytes) -> str | None:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         return None
-
-
-def _revision(version: str, now: float) -> int | None:
-    """The mod_revision a version stands for, if its entry is live at ``now``."""
-    token = live_token(version, now)
-    return int(token) if token is not None and token.isdigit() else None
