@@ -113,6 +113,7 @@ def test_data_that_is_not_an_object_is_damage() -> None:
 
 def test_a_list_reply() -> None:
     assert names_from_list(LIST_REPLY) == ["users::alice", "users::bob", "folder/"]
+    bad: object
     for bad in (None, {}, {"data": {}}, {"data": {"keys": "a"}}, {"data": {"keys": [1]}}):
         with pytest.raises(StoreError, match="Vault answered a list"):
             names_from_list(bad)
@@ -189,7 +190,9 @@ def test_document_names_of_damaged_or_nameless_documents() -> None:
     assert document_names(Secret(1, {"value": "{bad"})) is None
     assert document_names(Secret(1, {"value": 1})) is None
     assert document_names(Secret(1, {"value": '{"value": {}}'})) is None
-    assert document_names(Secret(1, {"value": '{"value": {}, "key": 1, "collection": "c"}'})) is None
+    assert (
+        document_names(Secret(1, {"value": '{"value": {}, "key": 1, "collection": "c"}'})) is None
+    )
 
 
 @pytest.mark.parametrize(
