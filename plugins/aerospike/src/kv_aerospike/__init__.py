@@ -1,1 +1,27 @@
-"""kv-aerospike (under construction)."""
+"""kv-aerospike: a kv store in one Aerospike set.
+
+Open it by URL once the distribution is installed::
+
+    import kv
+
+    store = kv.connect("aerospike://127.0.0.1:3000/test/kv-store")
+    await store.put("alice", {"name": "Alice"}, collection="users", ttl=3600)
+
+or build it directly with ``AerospikeStore("aerospike://127.0.0.1:3000/test/kv-store")``.
+The store (and the aerospike client) is imported on first access to
+:class:`AerospikeStore`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kv.plugin import lazy_exports
+from kv_aerospike.plugin import AEROSPIKE_CAPABILITIES, AerospikeOptions
+
+if TYPE_CHECKING:
+    from kv_aerospike.store import AerospikeStore
+
+__all__ = ["AEROSPIKE_CAPABILITIES", "AerospikeOptions", "AerospikeStore"]
+
+__getattr__ = lazy_exports(__name__, {"AerospikeStore": "kv_aerospike.store"})
