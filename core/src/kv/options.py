@@ -569,7 +569,9 @@ class ServerOptions(CommonOptions):
     A subclass sets ``default_port`` (the port of a host the URL gives without
     one) and ``path_option``, the option the URL's path names (a database, a
     bucket: ``/appdb``), or reads the path in its own :meth:`from_path`; by
-    default a server URL takes no path.
+    default a server URL takes no path. Both may be given in the class
+    statement: ``class PostgreSQLOptions(ServerOptions, default_port=5432,
+    path_option="database")``.
 
     Attributes:
         user: The user name to connect as (default: the client library's).
@@ -584,6 +586,16 @@ class ServerOptions(CommonOptions):
     url_positional: ClassVar[bool] = True
     default_port: ClassVar[int | None] = None
     path_option: ClassVar[str | None] = None
+
+    def __init_subclass__(
+        cls, *, default_port: int | None = None, path_option: str | None = None, **kwargs: Any
+    ) -> None:
+        if default_port is not None:
+            cls.default_port = default_port
+        if path_option is not None:
+            cls.path_option = path_option
+        super().__init_subclass__(**kwargs)
+
     user: str | None = None
     password: str | None = None  # repr() shows it as *** (a secret option)
     hosts: tuple[str, ...] = ()

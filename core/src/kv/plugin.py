@@ -108,8 +108,10 @@ class StorePlugin:
             (``"kv_duckdb.conformance:HOOKS"``) if that module exists;
             ``None``: the plugin has none.
         name: The store's short name in error messages (``store=...``);
-            default: the store's package without its ``kv_`` prefix
-            (``"kv_duckdb.store:DuckDBStore"`` is ``duckdb``).
+            default: the store's package without its ``kv_`` prefix, with
+            ``-`` for ``_`` (``"kv_duckdb.store:DuckDBStore"`` is ``duckdb``,
+            ``kv_azure_tables`` is ``azure-tables``); for kv-core's own stores,
+            the module's name (``kv.stores.memory`` is ``memory``).
 
     A store class takes ``capabilities``, ``Options`` and ``store_name`` from
     its declaration with ``class DuckDBStore(FullStore, plugin=PLUGIN)``.
@@ -124,11 +126,14 @@ class StorePlugin:
 
     @property
     def store_name(self) -> str:
-        """:attr:`name`, or the store's package without its ``kv_`` prefix."""
+        """:attr:`name`, or the name derived from :attr:`store` (see :attr:`name`)."""
         if self.name:
             return self.name
-        package = self.store.partition(":")[0].partition(".")[0]
-        return package.removeprefix("kv_")
+        module = self.store.partition(":")[0]
+        package = module.partition(".")[0]
+        if package == "kv":  # kv-core's own stores: kv.stores.memory is "memory"
+            return module.rpartition(".")[2]
+        return package.removeprefix("kv_").replace("_", "-")
 
     def load_store(self) -> StoreClass:
         """Import the store class and check it matches this declaration.

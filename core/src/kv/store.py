@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, SupportsFloat
 from typing_extensions import Self
 
 from kv._typecheck import typechecked
-from kv.atomic import Versioned
+from kv.atomic import Versioned, expiring_version, live_token
 from kv.capabilities import OPTIONAL_OPERATIONS, Capabilities
 from kv.entry import StoredEntry
 from kv.errors import (
@@ -77,6 +77,7 @@ __all__ = [
     "EnumerateCollectionsMixin",
     "EnumerateKeysMixin",
     "FullStore",
+    "TokenVersionMixin",
     "check_limit",
     "collect_names",
 ]
@@ -228,6 +229,12 @@ class BaseStore:
         self._ready = False
         self._setup_lock: anyio.Lock | None = None
         self._ready_collections: set[str] = set()
+        self._configure()
+
+    def _configure(self) -> None:
+        """Set up the store's own state from :attr:`options`, once, at the end of
+        ``__init__`` (no I/O: connecting is :meth:`_open`'s). A store whose
+        constructor only does this needs no ``__init__`` of its own."""
 
     @classmethod
     def from_url(cls, url: StoreURL, /, **keywords: object) -> Self:
@@ -1063,6 +1070,58 @@ class AtomicMixin(BaseStore, abstract=True):
         """Delete the entry if it is live at ``now`` and has ``version``; return
         whether it deleted."""
         raise NotImplementedError
+
+
+class TokenVersionMixin(AtomicMixin, abstract=True):
+    """The atomic hooks of a backend that tags each entry with its own token (an ETag,
+    a sequence number, a revision) and writes or deletes on condition of it.
+
+    The store writes three token hooks instead of the three version hooks; a
+    version is the token plus the entry's expiry (:func:`kv.atomic.expiring_version`),
+    so a conditional write refuses an expired entry without reading it again.
+    ``_put_entry_if_absent`` stays the store's own.
+    """
+
+    async def _get_entry_and_token(
+        self, collection: str, key: str
+    ) -> tuple[StoredEntry, str] | None:
+        """The entry (expired or not) and the backend's token for it, or ``None``."""
+        raise NotImplementedError
+
+    async def _put_entry_if_token(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, token: str
+    ) -> bool:
+        """Write ``entry`` if the stored entry still has ``token``; return whether it wrote."""
+        raise NotImplementedError
+
+    async def _delete_entry_if_token(self, collection: str, key: str, token: str) -> bool:
+        """Delete the entry if it still has ``token``; return whether it deleted."""
+        raise NotImplementedError
+
+    async def _get_versioned_entry(
+        self, collection: str, key: str
+    ) -> tuple[StoredEntry, str] | None:
+        found = await self._get_entry_and_token(collection, key)
+        if found is None:
+            return None
+        entry, token = found
+        return entry, expiring_version(token, entry.expires_at)
+
+    async def _put_entry_if_version(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
+    ) -> bool:
+        token = live_token(version, entry.created_at or _now())
+        if token is None:
+            return False  # not a version of this store, or its entry has expired
+        return await self._put_entry_if_token(collection, key, entry, ttl, token)
+
+    async def _delete_entry_if_version(
+        self, collection: str, key: str, version: str, now: float
+    ) -> bool:
+        token = live_token(version, now)
+        if token is None:
+            return False
+        return await self._delete_entry_if_token(collection, key, token)
 
 
 class FullStore(

@@ -363,7 +363,7 @@ async def test_a_server_without_meta_commands_is_named_in_the_error() -> None:
         store = memcached_store(server.url)
         try:
             with pytest.raises(kv.StoreError, match=r"memcached 1\.6") as caught:
-                await store.delete_if_version("k", "7/-")
+                await store.delete_if_version("k", "7@")
             assert f"127.0.0.1:{server.port}" in str(caught.value)
             assert "'k'" in str(caught.value)
         finally:
@@ -433,8 +433,8 @@ async def test_a_conditional_write_is_never_sent_twice(operation: str, reply: by
         try:
             calls: dict[str, Callable[[], Awaitable[bool]]] = {
                 "put_if_absent": lambda: store.put_if_absent("k", {"v": 1}),
-                "put_if_version": lambda: store.put_if_version("k", {"v": 1}, "7/-"),
-                "delete_if_version": lambda: store.delete_if_version("k", "7/-"),
+                "put_if_version": lambda: store.put_if_version("k", {"v": 1}, "7@"),
+                "delete_if_version": lambda: store.delete_if_version("k", "7@"),
             }
             with pytest.raises(kv.StoreConnectionError, match=f"127.0.0.1:{server.port}"):
                 await calls[operation]()

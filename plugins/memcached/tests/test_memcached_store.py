@@ -578,11 +578,11 @@ async def test_a_version_is_the_items_cas_unique_and_its_expiry(
     assert found is not None
     _, unique = await raw.gets(b"c::k")
     entry = decode_document(await raw.get(b"c::k") or b"")
-    assert found.version == f"{unique}/{entry.expires_at!r}"
+    assert found.version == f"{unique}@{entry.expires_at!r}"
     await store.put("plain", {"v": 1}, collection="c")
     plain = await store.get_versioned("plain", collection="c")
     assert plain is not None
-    assert plain.version.endswith("/-")
+    assert plain.version.endswith("@")
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,6 @@ class TestPostgreSQLStore(StoreConformance):
             table=f"{store.options.table}_sibling", schema=store.options.schema
         )
         sibling._connect_args = dict(store._connect_args)
-        sibling._where = store._where
         return sibling
 
 

@@ -246,7 +246,7 @@ async def test_sql_in_names_is_stored_literally(
 
 def count_statements(store: PostgreSQLStore, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record every statement the store sends through its pool."""
-    assert store._adapter is None  # the store's own pool (one per event loop)
+    assert store.options.pool is None  # the store's own pool (one per event loop)
     sent: list[str] = []
     for method in ("execute", "fetch", "fetchrow", "fetchval"):
         original: Callable[..., Any] = getattr(ConnectionPool, method)

@@ -15,7 +15,6 @@ MEMORY = StorePlugin(
     options=MemoryOptions,
     capabilities=MEMORY_CAPABILITIES,
     description="In-process memory, optionally LRU-bounded per collection",
-    name="memory",
 )
 
 NULL = StorePlugin(
@@ -23,5 +22,4 @@ NULL = StorePlugin(
     options=CommonOptions,
     capabilities=NULL_CAPABILITIES,
     description="Keeps nothing: every read misses",
-    name="null",
 )

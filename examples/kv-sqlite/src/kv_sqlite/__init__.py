@@ -11,8 +11,6 @@ or build it directly with ``SQLiteStore("kv.db", table="cache")``. The store
 (and sqlite3) is imported on first access to :class:`SQLiteStore`.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING
 
 from kv.plugin import lazy_exports

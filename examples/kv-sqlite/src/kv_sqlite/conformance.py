@@ -3,8 +3,9 @@
 The conformance suite cannot damage a stored entry by itself: this module
 does it, for SQLite (the suite reopens a store by itself, as
 ``SQLiteStore(store.options)``). kv finds it by its name (``HOOKS`` in the
-``conformance`` module of the store's package, ``kv_sqlite``), so the suite's damaged-data test runs on SQLite stores in the plugin's own
-tests and under ``pytest --kv-url sqlite://...`` or ``kv check`` (see
+``conformance`` module of the store's package, ``kv_sqlite``), so the
+suite's damaged-data test runs on SQLite stores in the plugin's own tests and
+under ``pytest --kv-url sqlite://...`` or ``kv check`` (see
 :mod:`kv_conformance.hooks`).
 
 It imports only what the plugin already depends on, and a store never

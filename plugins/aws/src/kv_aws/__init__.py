@@ -10,8 +10,6 @@ does not import aioboto3: the clients and errors modules are imported on
 first use.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING
 
 from kv.plugin import lazy_exports

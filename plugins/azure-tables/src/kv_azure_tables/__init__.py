@@ -12,8 +12,6 @@ connection_string=...)``. The store (and azure-data-tables) is imported on
 first access to :class:`AzureTablesStore`.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING
 
 from kv.plugin import lazy_exports

@@ -213,6 +213,5 @@ PLUGIN = StorePlugin(
     options=AzureTablesOptions,
     capabilities=AZURE_TABLES_CAPABILITIES,
     description="One Azure Tables or Cosmos DB table (azure-data-tables), py-key-value's layout",
-    name="azure-tables",
 )
 """The declaration the ``kv.stores`` entry point ``azure-tables`` names."""

@@ -51,10 +51,9 @@ from azure.core.exceptions import (
 from azure.data.tables import TableEntity, TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient
 
-from kv.atomic import expiring_version, live_token
 from kv.entry import StoredEntry
 from kv.errors import DeserializationError, KeyValueError, StoreError, StoreSetupError
-from kv.store import AtomicMixin, FullStore
+from kv.store import FullStore, TokenVersionMixin
 from kv.url import StoreURL
 from kv_azure_tables.clients import TableClients, Target, resolve_target
 from kv_azure_tables.entities import (
@@ -149,7 +148,7 @@ def _rows_filter(partition: str, rows: Sequence[str]) -> str:
     return f"PartitionKey eq {quote(partition)} and ({keys})"
 
 
-class AzureTablesStore(AtomicMixin, FullStore, plugin=PLUGIN):
+class AzureTablesStore(TokenVersionMixin, FullStore, plugin=PLUGIN):
     """A kv store in one Azure Tables (or Cosmos DB Table API) table.
 
     Nothing is connected until the first call (or :meth:`setup`), which
@@ -251,13 +250,19 @@ class AzureTablesStore(AtomicMixin, FullStore, plugin=PLUGIN):
     # --- entries ---------------------------------------------------------------------
 
     async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
+        found = await self._read(collection, key)
+        return None if found is None else found[0]
+
+    async def _read(self, collection: str, key: str) -> tuple[StoredEntry, TableEntity] | None:
+        """The entry of ``collection``/``key`` and the entity it was read from."""
         partition, row = encode_name(collection), encode_name(key)
         client = await self._client()
         try:
             entity = await client.get_entity(partition, row)
         except ResourceNotFoundError:
             return None
-        return read_entry(entity, collection, key, hashed=is_hashed(partition) or is_hashed(row))
+        entry = read_entry(entity, collection, key, hashed=is_hashed(partition) or is_hashed(row))
+        return None if entry is None else (entry, entity)
 
     async def _get_entries(
         self, collection: str, keys: Sequence[str]
@@ -464,24 +469,17 @@ class AzureTablesStore(AtomicMixin, FullStore, plugin=PLUGIN):
             except (ResourceModifiedError, ResourceNotFoundError):
                 continue
 
-    async def _get_versioned_entry(
+    async def _get_entry_and_token(
         self, collection: str, key: str
     ) -> tuple[StoredEntry, str] | None:
-        partition, row = encode_name(collection), encode_name(key)
-        client = await self._client()
-        try:
-            entity = await client.get_entity(partition, row)
-        except ResourceNotFoundError:
-            return None
-        entry = read_entry(entity, collection, key, hashed=is_hashed(partition) or is_hashed(row))
-        return None if entry is None else (entry, expiring_version(_etag(entity), entry.expires_at))
+        found = await self._read(collection, key)
+        return None if found is None else (found[0], _etag(found[1]))
 
-    async def _put_entry_if_version(
-        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
+    async def _put_entry_if_token(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, token: str
     ) -> bool:
-        etag = live_token(version, entry.created_at or time.time())
-        if etag is None or not _ETAG.fullmatch(etag):
-            return False  # not a version of this store, or its entry has expired
+        if not _ETAG.fullmatch(token):
+            return False  # not an ETag of this store
         partition, row = encode_name(collection), encode_name(key)
         entity = build_entity(partition, row, collection, key, entry)
         client = await self._client()
@@ -489,7 +487,7 @@ class AzureTablesStore(AtomicMixin, FullStore, plugin=PLUGIN):
             await client.update_entity(
                 entity,
                 mode=UpdateMode.REPLACE,
-                etag=etag,
+                etag=token,
                 match_condition=MatchConditions.IfNotModified,
                 **_ONCE,
             )
@@ -497,15 +495,12 @@ class AzureTablesStore(AtomicMixin, FullStore, plugin=PLUGIN):
             return False
         return True
 
-    async def _delete_entry_if_version(
-        self, collection: str, key: str, version: str, now: float
-    ) -> bool:
-        etag = live_token(version, now)
-        if etag is None or not _ETAG.fullmatch(etag):
+    async def _delete_entry_if_token(self, collection: str, key: str, token: str) -> bool:
+        if not _ETAG.fullmatch(token):
             return False
         partition, row = encode_name(collection), encode_name(key)
         client = await self._client()
-        return bool(await self._delete_if(client, (partition, row, etag)))
+        return bool(await self._delete_if(client, (partition, row, token)))
 
     # --- optional capabilities ----------------------------------------------------------
 

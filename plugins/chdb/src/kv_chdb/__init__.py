@@ -11,8 +11,6 @@ or build it directly with ``ChDBStore("kv", table="cache")``. The store (and
 chDB) is imported on first access to :class:`ChDBStore`.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING
 
 from kv.plugin import lazy_exports

@@ -14,8 +14,6 @@ diskcache's read path, which unpickles data. The store (and sqlite3) is
 imported on first access to :class:`DiskStore`.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING
 
 from kv.plugin import lazy_exports

@@ -11,8 +11,6 @@ or build it directly with ``DuckDBStore("kv.duckdb", table="cache")``. The
 store (and duckdb) is imported on first access to :class:`DuckDBStore`.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING
 
 from kv.plugin import lazy_exports

@@ -11,8 +11,6 @@ or build it directly with ``DynamoDBStore("kv-cache", region="eu-west-1")``.
 The store (and aioboto3) is imported on first access to :class:`DynamoDBStore`.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING
 
 from kv.plugin import lazy_exports

@@ -13,8 +13,6 @@ py-key-value's FileTreeStore, whose data it reads. The store is imported on
 first access to :class:`FileTreeStore`.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING
 
 from kv.plugin import lazy_exports

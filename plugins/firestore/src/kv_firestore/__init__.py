@@ -11,8 +11,6 @@ The store (and google-cloud-firestore) is imported on first access to
 :class:`FirestoreStore`.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING
 
 from kv.plugin import lazy_exports

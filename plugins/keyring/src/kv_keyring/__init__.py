@@ -11,8 +11,6 @@ or build it directly with ``KeyringStore("my-app")``. The store (and
 keyring) is imported on first access to :class:`KeyringStore`.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING
 
 from kv.plugin import lazy_exports

@@ -12,8 +12,6 @@ The store (and its protocol module) is imported on first access to
 :class:`MemcachedStore`.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING
 
 from kv.plugin import lazy_exports

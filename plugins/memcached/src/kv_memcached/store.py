@@ -47,7 +47,7 @@ import anyio
 from kv.entry import StoredEntry, decode_document, encode_document
 from kv.errors import ConflictError, DeserializationError, EntryTooLargeError, StoreError
 from kv.loops import PerLoop
-from kv.store import AtomicMixin, BaseStore
+from kv.store import BaseStore, TokenVersionMixin
 from kv_memcached.keys import exptime, memcached_key
 from kv_memcached.plugin import (
     DEFAULT_PORT,
@@ -71,7 +71,7 @@ item under it (each round is a write by someone else)."""
 _MAX_CAS = 2**64 - 1
 
 
-class MemcachedStore(AtomicMixin, BaseStore, plugin=PLUGIN):
+class MemcachedStore(TokenVersionMixin, BaseStore, plugin=PLUGIN):
     """A kv store on one or more Memcached servers.
 
     Nothing is connected until the first call. Keys are spread over the
@@ -270,7 +270,7 @@ class MemcachedStore(AtomicMixin, BaseStore, plugin=PLUGIN):
             " replacing the expired entry"
         )
 
-    async def _get_versioned_entry(
+    async def _get_entry_and_token(
         self, collection: str, key: str
     ) -> tuple[StoredEntry, str] | None:
         mkey = memcached_key(collection, key)
@@ -278,16 +278,15 @@ class MemcachedStore(AtomicMixin, BaseStore, plugin=PLUGIN):
         if found is None:
             return None
         raw, unique = found
-        entry = decode_document(raw)
-        return entry, _version(unique, entry.expires_at)
+        return decode_document(raw), str(unique)
 
-    async def _put_entry_if_version(
-        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
+    async def _put_entry_if_token(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, token: str
     ) -> bool:
-        item = self._item(collection, key, entry, ttl)
-        unique = _live_unique(version, _written_at(entry))
+        unique = _cas_unique(token)
         if unique is None:
             return False
+        item = self._item(collection, key, entry, ttl)
         reply = await (await self._servers()).pick(item[0]).cas(*item, unique)
         if reply == b"STORED":
             return True
@@ -295,10 +294,8 @@ class MemcachedStore(AtomicMixin, BaseStore, plugin=PLUGIN):
             self._check_stored([reply], [key])
         return False
 
-    async def _delete_entry_if_version(
-        self, collection: str, key: str, version: str, now: float
-    ) -> bool:
-        unique = _live_unique(version, now)
+    async def _delete_entry_if_token(self, collection: str, key: str, token: str) -> bool:
+        unique = _cas_unique(token)
         if unique is None:
             return False
         mkey = memcached_key(collection, key)
@@ -310,27 +307,12 @@ def _written_at(entry: StoredEntry) -> float:
     return time.time() if entry.created_at is None else entry.created_at
 
 
-def _version(unique: int, expires_at: float | None) -> str:
-    """The version of an item: its CAS unique and the entry's exact expiry."""
-    return f"{unique}/{'-' if expires_at is None else repr(expires_at)}"
-
-
-def _live_unique(version: str, now: float) -> int | None:
-    """The CAS unique of ``version`` if its entry is still live at ``now``; ``None`` for
-    an expired entry or a string that is not a version of this store."""
-    unique_text, slash, expiry_text = version.partition("/")
-    if not slash or not unique_text.isascii() or not unique_text.isdigit():
+def _cas_unique(token: str) -> int | None:
+    """The CAS unique a token names; ``None`` for a string that is not one."""
+    if not token.isascii() or not token.isdigit():
         return None
-    unique = int(unique_text)
-    if not 0 < unique <= _MAX_CAS:
-        return None
-    if expiry_text == "-":
-        return unique
-    try:
-        expires_at = float(expiry_text)
-    except ValueError:
-        return None
-    return unique if expires_at > now else None
+    unique = int(token)
+    return unique if 0 < unique <= _MAX_CAS else None
 
 
 def _expired(raw: bytes, now: float) -> bool:

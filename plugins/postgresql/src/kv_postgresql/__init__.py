@@ -11,8 +11,6 @@ or build it directly with ``PostgreSQLStore("postgresql://...", table="kv_store"
 The store (and asyncpg) is imported on first access to :class:`PostgreSQLStore`.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING
 
 from kv.plugin import lazy_exports

@@ -19,8 +19,8 @@ __all__ = ["HOOKS", "PostgreSQLConformanceHooks"]
 
 def _user_pool(store: PostgreSQLStore) -> asyncpg.Pool | None:
     """The pool the store was given (``None``: it makes its own connections)."""
-    adapter = store._adapter
-    return None if adapter is None else adapter.pool
+    pool: asyncpg.Pool | None = store.options.pool
+    return pool
 
 
 class PostgreSQLConformanceHooks:

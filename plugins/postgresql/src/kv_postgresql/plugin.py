@@ -27,7 +27,7 @@ POSTGRESQL_CAPABILITIES = Capabilities.every_operation(
 """What :class:`kv_postgresql.store.PostgreSQLStore` can do."""
 
 
-class PostgreSQLOptions(ServerOptions):
+class PostgreSQLOptions(ServerOptions, default_port=5432, path_option="database"):
     """Options of ``postgresql://``, from the URL or keywords (``PostgreSQLStore``, ``kv.connect``).
 
     The URL's location gives ``user``, ``password``, ``hosts``, ``port`` (5432
@@ -53,8 +53,6 @@ class PostgreSQLOptions(ServerOptions):
             the store never closes it).
     """
 
-    default_port = 5432
-    path_option = "database"
     database: str | None = None
     host: str | None = None
     sslmode: SSLMode | None = None

@@ -52,7 +52,6 @@ from kv.errors import (
 )
 from kv.loops import PerLoop
 from kv.store import AtomicMixin, FullStore
-from kv.url import StoreURL
 from kv_postgresql.names import (
     TOKEN,
     decode_name,
@@ -135,8 +134,14 @@ def _unwrapped(text: str, created_at: float | None, expires_at: float | None) ->
     return StoredEntry(None, created_at, expires_at, value)
 
 
-async def _close_pool(pool: ConnectionPool) -> None:
-    await pool.close()
+async def _close_pool(pool: ConnectionPool | PoolAdapter) -> None:
+    if isinstance(pool, ConnectionPool):  # a user's pool is never closed by the store
+        await pool.close()
+
+
+def _discard_pool(pool: ConnectionPool | PoolAdapter) -> None:
+    if isinstance(pool, ConnectionPool):
+        pool.discard()
 
 
 class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
@@ -161,32 +166,29 @@ class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
     """
 
     options: PostgreSQLOptions
+    _sql: Statements  # the table's statements, once _open has checked its columns
 
-    def __init__(
-        self, options: PostgreSQLOptions | str | StoreURL | None = None, /, **keywords: object
-    ) -> None:
-        super().__init__(options, **keywords)
+    def _configure(self) -> None:
         # The password is kept as a callable that asyncpg calls when it connects, so no
         # repr of the store, its attributes or asyncpg's parameters shows it.
         self._connect_args = _connect_args(self.options)
-        self._where = _describe(self._connect_args)
-        self._adapter = None if self.options.pool is None else PoolAdapter(self.options.pool)
         # One pool per event loop: an asyncpg connection works only in the loop that made it.
-        self._pools = PerLoop(self._make_pool, close=_close_pool, discard=ConnectionPool.discard)
+        self._pools = PerLoop(self._make_pool, close=_close_pool, discard=_discard_pool)
         self.qualified_table = qualified_name(self.options.schema, self.options.table)
-        self._sql = Statements(self.qualified_table)
 
     def __repr__(self) -> str:
-        return f"<PostgreSQLStore {self._where} table={self.qualified_table}>"
+        return f"<PostgreSQLStore {_describe(self._connect_args)} table={self.qualified_table}>"
 
     # --- lifecycle -------------------------------------------------------------------
 
     async def _open(self) -> None:
-        pool = self._adapter or await self._pools.get()
+        pool = await self._pools.get()
         self._sql = await pool.with_connection(self._prepare_table)
 
-    async def _make_pool(self) -> ConnectionPool:
-        """The running loop's pool, with ``min_size`` connections open."""
+    async def _make_pool(self) -> ConnectionPool | PoolAdapter:
+        """The running loop's pool, with ``min_size`` connections open (or the user's)."""
+        if self.options.pool is not None:
+            return PoolAdapter(self.options.pool)
         pool = ConnectionPool(
             self._new_connection,
             max_size=self.options.max_size,
@@ -239,7 +241,7 @@ class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
 
     async def _connections(self) -> ConnectionPool | PoolAdapter:
         """The pool for the running loop (the user's pool, if one was passed in)."""
-        return self._adapter or self._pools.current or await self._pools.get()
+        return self._pools.current or await self._pools.get()
 
     # --- entries ---------------------------------------------------------------------
 
@@ -253,7 +255,7 @@ class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
         """The entry a one-row read finds (its first three columns), and the row."""
         stored = stored_collection(collection)
         name = stored_key(key, stored)
-        pool = self._adapter or self._pools.current or await self._pools.get()
+        pool = self._pools.current or await self._pools.get()
         row = await pool.fetchrow(statement, stored, name)
         if row is None:
             return None
@@ -266,7 +268,7 @@ class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
     ) -> Sequence[StoredEntry | None]:
         stored = stored_collection(collection)
         names = {key: stored_key(key, stored) for key in keys}
-        pool = self._adapter or self._pools.current or await self._pools.get()
+        pool = self._pools.current or await self._pools.get()
         rows = await pool.fetch(self._sql.get_many, stored, list(set(names.values())))
         if is_token(stored):
             found = {row[0]: _unwrapped(row[1], row[2], row[3]) for row in rows}
@@ -284,7 +286,7 @@ class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
     async def _put_entry(
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None
     ) -> None:
-        pool = self._adapter or self._pools.current or await self._pools.get()
+        pool = self._pools.current or await self._pools.get()
         await pool.execute(self._sql.put, *_row(collection, key, entry, ttl))
 
     async def _put_entries(
@@ -303,7 +305,7 @@ class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
         # the same keys cannot deadlock.
         names = sorted(latest)
         first = entries[0]
-        pool = self._adapter or self._pools.current or await self._pools.get()
+        pool = self._pools.current or await self._pools.get()
         await pool.execute(
             self._sql.put_many,
             stored,
@@ -316,13 +318,13 @@ class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
 
     async def _delete_entry(self, collection: str, key: str) -> bool:
         stored = stored_collection(collection)
-        pool = self._adapter or self._pools.current or await self._pools.get()
+        pool = self._pools.current or await self._pools.get()
         live = await pool.fetchval(self._sql.delete, stored, stored_key(key, stored), time.time())
         return bool(live)
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         stored = stored_collection(collection)
-        pool = self._adapter or self._pools.current or await self._pools.get()
+        pool = self._pools.current or await self._pools.get()
         count = await pool.fetchval(
             self._sql.delete_many,
             stored,
@@ -353,7 +355,7 @@ class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
         self, collection: str, key: str, version: str, now: float
     ) -> bool:
         stored = stored_collection(collection)
-        pool = self._adapter or self._pools.current or await self._pools.get()
+        pool = self._pools.current or await self._pools.get()
         statement = self._sql.delete_if_version
         return bool(await pool.fetchval(statement, stored, stored_key(key, stored), version, now))
 
@@ -367,7 +369,7 @@ class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
         *version: str,
     ) -> bool:
         """Run a conditional write; whether it wrote (it returns a row if so)."""
-        pool = self._adapter or self._pools.current or await self._pools.get()
+        pool = self._pools.current or await self._pools.get()
         return bool(await pool.fetchval(statement, *_row(collection, key, entry, ttl), *version))
 
     # --- optional capabilities ----------------------------------------------------------
@@ -437,7 +439,7 @@ class PostgreSQLStore(AtomicMixin, FullStore, plugin=PLUGIN):
         return self._hide(str(error))
 
     def _translate(self, error: Exception) -> KeyValueError | None:
-        where = self._where
+        where = _describe(self._connect_args)
         if isinstance(error, PoolTimeoutError):
             return StoreTimeoutError(
                 f"PostgreSQL {where}: every connection was busy: {self._say(error)}"

@@ -11,8 +11,6 @@ or build it with ``RedisStore(url, **options)``. The store (and redis-py) is
 imported on first access to :class:`RedisStore` or :data:`REDIS_DRIVER`.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING
 
 from kv.plugin import lazy_exports

@@ -9,12 +9,6 @@ storage layout (py-key-value's ``collection::key`` string keys).
 
 from __future__ import annotations
 
-from redis import exceptions
-from redis.asyncio import Redis, RedisCluster
-from redis.asyncio.cluster import ClusterNode
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
-
 from kv_redis.plugin import PLUGIN, REDIS_URL_SCHEMES, RedisOptions
 from kv_resp.driver import redis_py_driver
 from kv_resp.store import RespStore
@@ -22,17 +16,7 @@ from kv_resp.store import RespStore
 __all__ = ["REDIS_DRIVER", "RedisOptions", "RedisStore"]
 
 
-REDIS_DRIVER = redis_py_driver(
-    "redis-py",
-    client=Redis,
-    cluster_client=RedisCluster,
-    cluster_node=ClusterNode,
-    retry=Retry,
-    backoff=ExponentialBackoff,
-    exceptions=exceptions,
-    error=exceptions.RedisError,
-    cluster_error=exceptions.RedisClusterException,
-)
+REDIS_DRIVER = redis_py_driver("redis-py", "redis", "Redis")
 """redis-py, as :class:`kv_resp.RespStore` uses it."""
 
 

@@ -21,11 +21,9 @@ A plugin is then a declaration (``options=RespOptions``) and a few lines::
     class RedisStore(RespStore):
         capabilities = REDIS_CAPABILITIES
         store_name = "redis"
-        driver = REDIS_DRIVER  # redis_py_driver("redis-py", client=Redis, ...)
+        driver = REDIS_DRIVER  # redis_py_driver("redis-py", "redis", "Redis")
         schemes = RespSchemes("redis", "rediss", "redis+cluster", unix="redis+unix")
 """
-
-from __future__ import annotations
 
 from typing import TYPE_CHECKING
 

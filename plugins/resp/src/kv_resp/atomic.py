@@ -116,9 +116,14 @@ local function set(key, document, px)
     redis.call('SET', key, document, 'PX', px)
   end
 end
+local function unchanged(key, version, now)
+  -- Whether key holds a live document whose SHA-1 is version.
+  local current = redis.call('GET', key)
+  return current and redis.sha1hex(current) == version and live(current, now)
+end
 """
-"""Lua: ``live(document, now)``, the base store's expiry rule inside a script, and
-``set(key, document, px)``.
+"""Lua: ``live(document, now)``, the base store's expiry rule inside a script,
+``set(key, document, px)`` and ``unchanged(key, version, now)``.
 
 The server expires a key ``PX`` milliseconds after the ``SET`` *arrived*,
 while the document says it expires ``ttl`` seconds after the client wrote it:
@@ -142,8 +147,7 @@ return 1
 
 PUT_IF_VERSION = RespScript(
     _LIVE
-    + """local current = redis.call('GET', KEYS[1])
-if not current or redis.sha1hex(current) ~= ARGV[1] or not live(current, ARGV[4]) then
+    + """if not unchanged(KEYS[1], ARGV[1], ARGV[4]) then
   return 0
 end
 set(KEYS[1], ARGV[2], ARGV[3])
@@ -155,8 +159,7 @@ or ``''``, now."""
 
 DELETE_IF_VERSION = RespScript(
     _LIVE
-    + """local current = redis.call('GET', KEYS[1])
-if not current or redis.sha1hex(current) ~= ARGV[1] or not live(current, ARGV[2]) then
+    + """if not unchanged(KEYS[1], ARGV[1], ARGV[2]) then
   return 0
 end
 redis.call('DEL', KEYS[1])

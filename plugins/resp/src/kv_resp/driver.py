@@ -10,9 +10,9 @@ nothing in kv-resp imports a client library.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
 from kv.errors import (
@@ -115,36 +115,38 @@ class RespDriver:
 
 def redis_py_driver(
     library: str,
+    package: str,
+    prefix: str,
     *,
-    client: Callable[..., Any],
-    cluster_client: type[Any],
-    cluster_node: Callable[[str, int], Any],
-    retry: Callable[..., Any],
-    backoff: Callable[..., Any],
-    exceptions: ModuleType,
-    error: type[BaseException],
-    cluster_error: type[BaseException],
     pool_connection: Callable[[Any], Awaitable[Any]] = _pool_connection,
     has_data: Callable[[Any], Awaitable[bool]] = _has_data,
 ) -> RespDriver:
-    """The driver of redis-py or a fork with its API (``valkey``), from its names.
+    """The driver of redis-py or a fork with its API (``valkey``), found by its names.
+
+    The fork's modules mirror redis-py's, with its own prefix in the class
+    names: ``{package}.asyncio.{prefix}`` (``redis.asyncio.Redis``),
+    ``{prefix}Cluster``, ``{package}.asyncio.cluster.ClusterNode``,
+    ``{package}.asyncio.retry.Retry``, ``{package}.backoff.ExponentialBackoff``,
+    and ``{package}.exceptions`` with ``{prefix}Error`` and
+    ``{prefix}ClusterException`` beside the classes both share
+    (``ConnectionError``, ``ResponseError``, ...).
 
     Args:
-        library: Name of the library, for messages.
-        client: The standalone asyncio client class (``redis.asyncio.Redis``).
-        cluster_client: The asyncio cluster client class.
-        cluster_node: The cluster's seed node class (``redis.asyncio.cluster.ClusterNode``).
-        retry: The asyncio ``Retry`` class (``redis.asyncio.retry.Retry``).
-        backoff: The ``ExponentialBackoff`` class (``redis.backoff``).
-        exceptions: The library's ``exceptions`` module (the classes whose
-            names the forks share: ``ConnectionError``, ``ResponseError``, ...).
-        error: The root of the library's exceptions (``RedisError``).
-        cluster_error: The root of its cluster exceptions (``RedisClusterException``).
+        library: Name of the library, for messages (``"redis-py"``).
+        package: Its import package (``"redis"``).
+        prefix: Its class-name prefix (``"Redis"``).
         pool_connection: How to take a connected connection from a standalone
             client's pool (default: ``pool.get_connection()``).
         has_data: Whether an idle connection has data or an end of stream
             waiting (default: ``connection.can_read()``).
     """
+    client_module = importlib.import_module(f"{package}.asyncio")
+    cluster = importlib.import_module(f"{package}.asyncio.cluster")
+    retry = importlib.import_module(f"{package}.asyncio.retry").Retry
+    backoff = importlib.import_module(f"{package}.backoff").ExponentialBackoff
+    exceptions = importlib.import_module(f"{package}.exceptions")
+    error = getattr(exceptions, f"{prefix}Error")
+    cluster_error = getattr(exceptions, f"{prefix}ClusterException")
 
     def retry_policy(retries: int) -> Any:
         # Broken connections only: a command that timed out is not sent again,
@@ -157,9 +159,9 @@ def redis_py_driver(
 
     return RespDriver(
         library=library,
-        client=client,
-        cluster_client=cluster_client,
-        cluster_node=cluster_node,
+        client=getattr(client_module, prefix),
+        cluster_client=getattr(client_module, f"{prefix}Cluster"),
+        cluster_node=cluster.ClusterNode,
         retry=retry_policy,
         errors=RespErrors(
             base=(error, cluster_error),

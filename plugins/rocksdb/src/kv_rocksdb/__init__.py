@@ -11,8 +11,6 @@ or build it directly with ``RocksDBStore("kv", sync=True)``. The store (and
 rocksdict) is imported on first access to :class:`RocksDBStore`.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING
 
 from kv.plugin import lazy_exports

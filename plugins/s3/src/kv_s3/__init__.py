@@ -11,8 +11,6 @@ or build it directly with ``S3Store(bucket="my-bucket", prefix="app")``.
 The store (and aioboto3) is imported on first access to :class:`S3Store`.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING
 
 from kv.plugin import lazy_exports

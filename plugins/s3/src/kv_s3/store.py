@@ -41,7 +41,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import ClientError
 
-from kv.atomic import expiring_version, live_token
 from kv.entry import (
     StoredEntry,
     document_names_match,
@@ -52,7 +51,7 @@ from kv.entry import (
     parse_timestamp,
 )
 from kv.errors import DeserializationError, KeyValueError, StoreError, StoreSetupError
-from kv.store import AtomicMixin, FullStore
+from kv.store import FullStore, TokenVersionMixin
 from kv_aws import AwsClients, error_code, translate_error
 from kv_s3.names import collection_segment, decode_segment, is_hashed, key_segment
 from kv_s3.plugin import PLUGIN, S3_CAPABILITIES, S3Options
@@ -154,7 +153,7 @@ class _KeyLocks:
                 locks[name] = (lock, users - 1)
 
 
-class S3Store(AtomicMixin, FullStore, plugin=PLUGIN):
+class S3Store(TokenVersionMixin, FullStore, plugin=PLUGIN):
     """A kv store in an S3 bucket, an object per entry.
 
     Nothing is contacted until the first call; the bucket is checked then
@@ -250,18 +249,7 @@ class S3Store(AtomicMixin, FullStore, plugin=PLUGIN):
     async def _read(self, collection: str, key: str) -> _Object | None:
         """GetObject: the object's ETag and parsed document, or ``None``."""
         name = self._name(collection, key)
-
-        async def get(client: S3Client) -> tuple[str, bytes] | None:
-            try:
-                response = await client.get_object(Bucket=self.bucket, Key=name)
-            except ClientError as error:
-                if error_code(error) in _MISSING:
-                    return None
-                raise
-            async with response["Body"] as stream:
-                return response["ETag"], await stream.read()
-
-        found = await self._call(get)
+        found = await self._get_object(name)
         if found is None:
             return None
         try:
@@ -275,6 +263,21 @@ class S3Store(AtomicMixin, FullStore, plugin=PLUGIN):
         if hashed and not document_names_match(document, collection, key):
             return None  # another name's hash (never seen: SHA-256)
         return _Object(found[0], document)
+
+    async def _get_object(self, name: str) -> tuple[str, bytes] | None:
+        """GetObject: the ETag and body of the object ``name``, or ``None``."""
+
+        async def get(client: S3Client) -> tuple[str, bytes] | None:
+            try:
+                response = await client.get_object(Bucket=self.bucket, Key=name)
+            except ClientError as error:
+                if error_code(error) in _MISSING:
+                    return None
+                raise
+            async with response["Body"] as stream:
+                return response["ETag"], await stream.read()
+
+        return await self._call(get)
 
     async def _head_object(self, name: str) -> tuple[str, float | None] | None:
         """HeadObject: the ETag and ``expires-at`` of an object, or ``None``."""
@@ -454,34 +457,23 @@ class S3Store(AtomicMixin, FullStore, plugin=PLUGIN):
 
         return await self._locks.run(name, claim)
 
-    async def _get_versioned_entry(
+    async def _get_entry_and_token(
         self, collection: str, key: str
     ) -> tuple[StoredEntry, str] | None:
         found = await self._read(collection, key)
-        if found is None:
-            return None
-        entry = _entry(found, key)
-        return entry, expiring_version(found.etag, entry.expires_at)
+        return None if found is None else (_entry(found, key), found.etag)
 
-    async def _put_entry_if_version(
-        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
+    async def _put_entry_if_token(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, token: str
     ) -> bool:
-        etag = live_token(version, entry.created_at or time.time())
-        if etag is None:
-            return False  # not a version of this store, or its entry has expired
         name = self._name(collection, key)
         return await self._locks.run(
-            name, lambda: self._write(name, collection, key, entry, IfMatch=etag)
+            name, lambda: self._write(name, collection, key, entry, IfMatch=token)
         )
 
-    async def _delete_entry_if_version(
-        self, collection: str, key: str, version: str, now: float
-    ) -> bool:
-        etag = live_token(version, now)
-        if etag is None:
-            return False
+    async def _delete_entry_if_token(self, collection: str, key: str, token: str) -> bool:
         name = self._name(collection, key)
-        return await self._locks.run(name, lambda: self._remove(name, etag))
+        return await self._locks.run(name, lambda: self._remove(name, token))
 
     # --- listings ------------------------------------------------------------------------
 
@@ -515,23 +507,11 @@ class S3Store(AtomicMixin, FullStore, plugin=PLUGIN):
     async def _original(self, name: str, field: str) -> str | None:
         """The original name (``field``: ``"key"`` or ``"collection"``) kept in the
         document of the object ``name`` (for hashed segments)."""
-
-        async def get(client: S3Client) -> bytes | None:
-            try:
-                response = await client.get_object(Bucket=self.bucket, Key=name)
-            except ClientError as error:
-                if error_code(error) in _MISSING:
-                    return None
-                raise
-            async with response["Body"] as stream:
-                body: bytes = await stream.read()
-                return body
-
-        body = await self._call(get)
-        if body is None:
+        found = await self._get_object(name)
+        if found is None:
             return None
         try:
-            value = parse_document(body).get(field)
+            value = parse_document(found[1]).get(field)
         except DeserializationError:
             return None
         return value if isinstance(value, str) and value else None

@@ -11,8 +11,6 @@ or build it with ``ValkeyStore(url, **options)``. The store (and the ``valkey``
 client) is imported on first access to :class:`ValkeyStore` or :data:`VALKEY_DRIVER`.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING
 
 from kv.plugin import lazy_exports

@@ -9,12 +9,6 @@ storage layout and why this client rather than valkey-glide.
 
 from __future__ import annotations
 
-from valkey import exceptions
-from valkey.asyncio import Valkey, ValkeyCluster
-from valkey.asyncio.cluster import ClusterNode
-from valkey.asyncio.retry import Retry
-from valkey.backoff import ExponentialBackoff
-
 from kv_resp.driver import redis_py_driver
 from kv_resp.store import RespStore
 from kv_valkey.plugin import PLUGIN, VALKEY_URL_SCHEMES, ValkeyOptions
@@ -24,14 +18,8 @@ __all__ = ["VALKEY_DRIVER", "ValkeyOptions", "ValkeyStore"]
 
 VALKEY_DRIVER = redis_py_driver(
     "valkey-py",
-    client=Valkey,
-    cluster_client=ValkeyCluster,
-    cluster_node=ClusterNode,
-    retry=Retry,
-    backoff=ExponentialBackoff,
-    exceptions=exceptions,
-    error=exceptions.ValkeyError,
-    cluster_error=exceptions.ValkeyClusterException,
+    "valkey",
+    "Valkey",
     # valkey-py's pools still take a command name (redis-py 5.3+ warns about one).
     pool_connection=lambda pool: pool.get_connection("SET"),
     has_data=lambda connection: connection.can_read_destructive(),

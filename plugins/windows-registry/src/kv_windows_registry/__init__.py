@@ -13,8 +13,6 @@ anywhere but Windows raises :class:`~kv.errors.StoreSetupError`. The store
 module is imported on first access to :class:`WindowsRegistryStore`.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING
 
 from kv.plugin import lazy_exports
