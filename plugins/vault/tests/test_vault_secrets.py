@@ -31,6 +31,7 @@ from kv_vault.secrets import (
     parse_token,
     put_if_absent,
     secret_data,
+    secret_from_missing,
     secret_from_response,
     state_of,
 )
@@ -89,6 +90,15 @@ def test_a_deleted_or_destroyed_version_holds_no_entry(field: str) -> None:
     assert entry_of(secret) is None
     assert state_of(secret, time.time()) == "absent"
     assert secret_from_response(DELETED_REPLY) == Secret(3, None)
+
+
+def test_the_404_reply_of_a_deleted_or_destroyed_version() -> None:
+    assert secret_from_missing(DELETED_REPLY) == Secret(3, None)
+    destroyed = {"data": {"data": None, "metadata": {"version": 5, "destroyed": True}}}
+    assert secret_from_missing(destroyed) == Secret(5, None)
+    reply: object
+    for reply in (None, {"errors": []}, {"data": None}, {"data": {"metadata": {"version": 0}}}):
+        assert secret_from_missing(reply) is None
 
 
 @pytest.mark.parametrize(

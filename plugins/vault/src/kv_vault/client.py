@@ -22,7 +22,7 @@ from hvac import exceptions as vault
 from kv.errors import StoreSetupError
 from kv_vault.errors import is_cas_mismatch, is_upgrading, vault_errors
 from kv_vault.plugin import VaultOptions
-from kv_vault.secrets import Secret, names_from_list, secret_from_response
+from kv_vault.secrets import Secret, names_from_list, secret_from_missing, secret_from_response
 
 __all__ = ["VaultCalls", "base_url", "check_mount_answer", "make_client"]
 
@@ -135,13 +135,14 @@ class VaultCalls:
             pause = min(pause * 2, 0.5)
 
     def read(self, path: str) -> Secret | None:
-        """The latest version of a secret; ``None`` if there is no secret."""
+        """The latest version of a secret (its data ``None`` if that version was
+        deleted or destroyed); ``None`` if there is no secret."""
         try:
             response = self.kv.read_secret_version(
-                path=path, mount_point=self.mount, raise_on_deleted_version=False
+                path=path, mount_point=self.mount, raise_on_deleted_version=True
             )
-        except vault.InvalidPath:
-            return None
+        except vault.InvalidPath as error:
+            return secret_from_missing(error.json)
         return secret_from_response(response)
 
     def write(self, path: str, data: Mapping[str, Any], cas: int | None = None) -> bool:

@@ -38,6 +38,7 @@ __all__ = [
     "parse_token",
     "put_if_absent",
     "secret_data",
+    "secret_from_missing",
     "secret_from_response",
     "state_of",
 ]
@@ -90,6 +91,19 @@ def secret_from_response(response: object) -> Secret:
     if metadata.get("deletion_time") or metadata.get("destroyed"):
         data = None
     return Secret(version, data)
+
+
+def secret_from_missing(reply: object) -> Secret | None:
+    """The secret in the body of Vault's 404 reply to a read: a latest version that
+    was deleted or destroyed (its metadata tells the version), else ``None`` (no
+    secret at all)."""
+    try:
+        version = reply["data"]["metadata"]["version"]  # type: ignore[index]
+    except (TypeError, KeyError, IndexError):
+        return None
+    if type(version) is not int or version < 1:
+        return None
+    return Secret(version, None)
 
 
 def names_from_list(response: object) -> list[str]:
