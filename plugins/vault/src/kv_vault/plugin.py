@@ -120,11 +120,9 @@ class VaultOptions(ServerOptions):
     @classmethod
     def from_location(cls, url: StoreURL) -> Mapping[str, object]:
         """The server and mount of ``vault[+https]://HOST[:PORT]/MOUNT``."""
-        if url.username is not None or url.password is not None:
-            raise InvalidURLError(
-                f"{url.scheme}:// takes a token (the token option or VAULT_TOKEN),"
-                " not a user or password, in its location"
-            )
+        if (url.username, url.password) != (None, None):
+            what = "a token (the token option or VAULT_TOKEN), not a user or password"
+            raise InvalidURLError(f"{url.scheme}:// takes {what}, in its location")
         if url.variant not in (None, "https"):
             raise InvalidURLError(f"Unknown scheme {url.scheme}://: use vault:// or vault+https://")
         found = dict(super().from_location(url))

@@ -12,8 +12,8 @@ Vault's check-and-set on the secret's version.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from typing import TypeVar
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import anyio
 
@@ -207,19 +207,18 @@ class VaultStore(TokenVersionMixin, FullStore, plugin=PLUGIN):
     async def _put_entry_if_token(
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None, token: str
     ) -> bool:
-        version = parse_token(token)
-        if version is None:
-            return False
-        path = self.layout.path(collection, key)
         data = secret_data(entry, collection=collection, key=key)
-        return await self._run(lambda vault: vault.write(path, data, cas=version))
+        return await self._write_on_token(self.layout.path(collection, key), data, token)
 
     async def _delete_entry_if_token(self, collection: str, key: str, token: str) -> bool:
+        return await self._write_on_token(self.layout.path(collection, key), TOMBSTONE, token)
+
+    async def _write_on_token(self, path: str, data: Mapping[str, Any], token: str) -> bool:
+        """Write ``data`` if the secret's latest version is the one ``token`` names."""
         version = parse_token(token)
-        if version is None:
-            return False
-        path = self.layout.path(collection, key)
-        return await self._run(lambda vault: vault.write(path, TOMBSTONE, cas=version))
+        return version is not None and await self._run(
+            lambda vault: vault.write(path, data, cas=version)
+        )
 
     # --- listing: one LIST of the folder, then a read of each secret ------------------
 
