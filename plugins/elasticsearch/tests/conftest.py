@@ -33,6 +33,7 @@ def _load(module: str) -> ModuleType:
 
 
 servers = _load("search_servers")
+checks = _load("search_checks")
 
 
 @pytest.fixture(scope="session")

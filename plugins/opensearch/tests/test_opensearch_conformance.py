@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+import sys
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import pytest
@@ -12,6 +13,8 @@ import kv
 from kv_conformance import StoreConformance
 from kv_opensearch.store import OpenSearchStore
 from kv_search.layout import document_id
+
+servers = sys.modules["kv_search_tests_search_servers"]
 
 pytestmark = pytest.mark.kv_server
 
@@ -23,11 +26,16 @@ class TestOpenSearchStore(StoreConformance):
     async def store(
         self, search_server: Any, default_collection: str | None
     ) -> AsyncIterator[kv.AsyncKeyValue]:
-        store = kv.connect(search_server.url(), default_collection=default_collection)
+        url = search_server.url(password=servers.PASSWORD)
+        store = kv.connect(url, default_collection=default_collection)
         assert isinstance(store, OpenSearchStore)
         yield store
         await store.destroy()
         await store.close()
+
+    async def store_secrets(self, store: kv.AsyncKeyValue) -> Sequence[str]:
+        """The password of the store's URL."""
+        return [servers.PASSWORD]
 
     async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
         """Another index prefix on the same server."""

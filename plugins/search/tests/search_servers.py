@@ -34,15 +34,24 @@ class SearchServer:
     base: str
     process: ServerProcess | None
 
-    def url(self, prefix: str | None = None, query: str = "") -> str:
-        """A URL of the server with a fresh index prefix (or ``prefix``)."""
-        url = f"{self.base}/{prefix or unique_prefix()}"
+    def url(self, prefix: str | None = None, query: str = "", *, password: str = "") -> str:
+        """A URL of the server with a fresh index prefix (or ``prefix``), with basic-auth
+        credentials when ``password`` is given (a server without security ignores them)."""
+        base = self.base
+        if password:
+            scheme, _, location = base.partition("://")
+            base = f"{scheme}://kv:{password}@{location}"
+        url = f"{base}/{prefix or unique_prefix()}"
         return f"{url}?{query}" if query else url
 
     @property
     def http(self) -> str:
         """``http://host:port`` of the server, for raw clients."""
         return "http" + self.base.partition("://")[1] + self.base.partition("://")[2]
+
+
+PASSWORD = "kv-test-secret-4711"
+"""The password of the conformance stores (the suite checks it is never shown)."""
 
 
 def unique_prefix() -> str:

@@ -194,19 +194,34 @@ class SearchStore(AtomicMixin, FullStore, abstract=True):
         params: Mapping[str, str] | None = None,
     ) -> tuple[int, Any]:
         """One request; a ``dict``/``list`` body is sent as JSON, a ``str`` as it is."""
-        transport = await self._transports.get()
         text = body if body is None or isinstance(body, str) else json.dumps(body)
-        return await transport.request(method, path, params=params, body=text)
+        return await self._request(method, path, params, text)
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        body: str | None,
+        *,
+        ndjson: bool = False,
+    ) -> tuple[int, Any]:
+        transport = await self._transports.get()
+        try:
+            return await transport.request(method, path, params=params, body=body, ndjson=ndjson)
+        except StoreConnectionError:
+            # The server may come back another (an emulator restarted empty, a
+            # failover): check its indices again before the next write.
+            self._indices.clear()
+            raise
 
     async def _bulk(self, index: str, actions: Sequence[tuple[str, ...]]) -> list[dict[str, Any]]:
         """Send bulk actions (each its NDJSON lines) to ``index``; the reply's items."""
-        transport = await self._transports.get()
         items: list[dict[str, Any]] = []
         for chunk in _chunks(actions):
             text = "\n".join(line for action in chunk for line in action) + "\n"
-            status, body = await transport.request(
-                "POST", f"/{index}/_bulk", params=self._write_params, body=text, ndjson=True
-            )
+            path = f"/{index}/_bulk"
+            status, body = await self._request("POST", path, self._write_params, text, ndjson=True)
             if status >= 300:
                 raise self._failure(status, body, "a bulk request")
             items.extend(next(iter(item.values())) for item in body["items"])
