@@ -245,7 +245,16 @@ class AerospikeStore(AtomicMixin, FullStore, plugin=PLUGIN):
         await self._run(write)
 
     async def _delete_entry(self, collection: str, key: str) -> bool:
-        return await self._delete_entries(collection, [key]) > 0
+        record_key_ = self._key(collection, key)
+
+        def remove(client: aerospike.Client) -> bool:
+            try:
+                client.remove(record_key_, policy={"expressions": live_filter(time.time())})
+            except (exception.RecordNotFound, exception.FilteredOut):
+                return False  # absent, or expired (the server drops it within seconds)
+            return True
+
+        return await self._run(remove)
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         record_keys = [self._key(collection, key) for key in dict.fromkeys(keys)]
