@@ -123,8 +123,6 @@ class VaultOptions(ServerOptions):
         if (url.username, url.password) != (None, None):
             what = "a token (the token option or VAULT_TOKEN), not a user or password"
             raise InvalidURLError(f"{url.scheme}:// takes {what}, in its location")
-        if url.variant not in (None, "https"):
-            raise InvalidURLError(f"Unknown scheme {url.scheme}://: use vault:// or vault+https://")
         found = dict(super().from_location(url))
         if len(url.hosts) > 1:
             raise InvalidURLError(f"{url.scheme}:// names one Vault server, not {len(url.hosts)}")

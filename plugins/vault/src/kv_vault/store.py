@@ -23,23 +23,25 @@ from kv.errors import DeserializationError, KeyValueError
 from kv.store import FullStore, TokenVersionMixin
 from kv_vault.client import VaultCalls, base_url, make_client
 from kv_vault.errors import translate_error
-from kv_vault.names import Layout, SecretName, encode_collection, parse_secret_name
+from kv_vault.listing import Read, by_collection, cull_choice, entries_listed, live_names
+from kv_vault.names import Layout, SecretName
 from kv_vault.plugin import PLUGIN, VaultOptions
 from kv_vault.secrets import (
     TOMBSTONE,
     Secret,
     delete_live,
-    document_names,
     entry_of,
     parse_token,
     put_if_absent,
     secret_data,
-    state_of,
 )
 
 __all__ = ["VaultStore"]
 
 T = TypeVar("T")
+
+_CULL_PAGE = 200
+"""Secrets ``cull()`` reads (and then deletes) at a time."""
 
 
 def _entry_of(secret: Secret | None, key: str) -> StoredEntry | None:
@@ -225,68 +227,40 @@ class VaultStore(TokenVersionMixin, FullStore, plugin=PLUGIN):
     async def _listed(self, collection: str | None = None) -> list[SecretName]:
         """The entries' secrets in the store's folder (of one collection, if given)."""
         folder = self.layout.folder
-        names = await self._run(lambda vault: vault.list(folder))
-        part = None if collection is None else encode_collection(collection)
-        listed = []
-        for name in names:
-            parsed = parse_secret_name(name)
-            if parsed is not None and (part is None or parsed.collection_part == part):
-                listed.append(parsed)
-        return listed
+        return entries_listed(await self._run(lambda vault: vault.list(folder)), collection)
 
-    async def _read_listed(
-        self, listed: Sequence[SecretName], page_size: int
-    ) -> AsyncIterator[list[tuple[SecretName, Secret | None]]]:
-        """The listed secrets, read ``page_size`` at a time."""
-        for start in range(0, len(listed), page_size):
-            page = listed[start : start + page_size]
-            secrets = await self._each([self._reader(self.layout.path_of(n.name)) for n in page])
-            yield list(zip(page, secrets))
-
-    async def _live_names(
-        self, listed: Sequence[SecretName], page_size: int
-    ) -> AsyncIterator[list[tuple[str, str]]]:
-        """The ``(collection, key)`` of each live entry among the listed secrets, by page."""
-        async for page in self._read_listed(listed, page_size):
-            now = time.time()
-            names = []
-            for name, secret in page:
-                if secret is None or state_of(secret, now) != "live":
-                    continue
-                if name.collection is not None and name.key is not None:
-                    names.append((name.collection, name.key))
-                else:
-                    stored = document_names(secret)
-                    if stored is not None:
-                        names.append(stored)
-            yield names
+    async def _read(self, listed: Sequence[SecretName]) -> Read:
+        """Each listed secret with what a read of it finds."""
+        secrets = await self._each([self._reader(self.layout.path_of(n.name)) for n in listed])
+        return list(zip(listed, secrets))
 
     async def _key_pages(self, collection: str, page_size: int) -> AsyncIterator[Sequence[str]]:
         listed = await self._listed(collection)
-        async for names in self._live_names(listed, page_size):
+        for start in range(0, len(listed), page_size):
+            names = live_names(await self._read(listed[start : start + page_size]), time.time())
             keys = [key for stored, key in names if stored == collection]
             if keys:
                 yield keys
 
     async def _collection_pages(self, page_size: int) -> AsyncIterator[Sequence[str]]:
-        pending: dict[str, list[SecretName]] = {}
-        for name in await self._listed():
-            pending.setdefault(name.collection_part, []).append(name)
-        # A collection is listed once one of its secrets holds a live entry.
-        seen: set[str] = set()
         found: list[str] = []
-        for group in pending.values():
-            async for names in self._live_names(group, page_size):
-                fresh = [collection for collection, _ in names if collection not in seen]
-                if fresh:  # a group is one collection: its first live entry is enough
-                    seen.update(fresh)
-                    found.extend(dict.fromkeys(fresh))
-                    break
+        for group in by_collection(await self._listed()):
+            live = await self._live_collection(group, page_size)
+            if live is not None:
+                found.append(live)
             if len(found) >= page_size:
                 yield found
                 found = []
         if found:
             yield found
+
+    async def _live_collection(self, group: Sequence[SecretName], page_size: int) -> str | None:
+        """The collection of a group of listed secrets, once one holds a live entry."""
+        for start in range(0, len(group), page_size):
+            names = live_names(await self._read(group[start : start + page_size]), time.time())
+            if names:
+                return names[0][0]
+        return None
 
     # --- destroy and cull: deleting secrets with all their versions --------------------
 
@@ -311,15 +285,13 @@ class VaultStore(TokenVersionMixin, FullStore, plugin=PLUGIN):
         expired key in the instant between its read here and its deletion is
         lost with it.
         """
+        listed = await self._listed()
         culled = 0
-        doomed: list[SecretName] = []
-        async for page in self._read_listed(await self._listed(), 200):
-            for name, secret in page:
-                state = state_of(secret, now)
-                if state == "expired" and (limit is None or culled < limit):
-                    culled += 1
-                    doomed.append(name)
-                elif state == "absent" and secret is not None:
-                    doomed.append(name)
-        await self._remove(doomed)
+        for start in range(0, len(listed), _CULL_PAGE):
+            room = None if limit is None else limit - culled
+            doomed, expired = cull_choice(
+                await self._read(listed[start : start + _CULL_PAGE]), now, room
+            )
+            await self._remove(doomed)
+            culled += expired
         return culled
