@@ -59,21 +59,24 @@ class Endpoints:
     """aetcd clients of the cluster's members, for one event loop."""
 
     def __init__(self, options: EtcdOptions) -> None:
-        user, password = credentials(options)
+        self._options = options
         self.timeout = options.command_timeout
-        self.clients: Sequence[Any] = [
-            aetcd.Client(
-                host=host,
-                port=port,
-                username=user,
-                password=password,
-                timeout=self.timeout,
-                options=GRPC_OPTIONS,
-                connect_wait_timeout=options.connect_timeout,
-            )
-            for host, port in addresses(options)
-        ]
+        self._members = addresses(options)
+        self.clients: list[Any] = [self._client(host, port) for host, port in self._members]
+        self._retired: list[Any] = []
         self._current = 0
+
+    def _client(self, host: str, port: int) -> Any:
+        user, password = credentials(self._options)
+        return aetcd.Client(
+            host=host,
+            port=port,
+            username=user,
+            password=password,
+            timeout=self.timeout,
+            options=GRPC_OPTIONS,
+            connect_wait_timeout=self._options.connect_timeout,
+        )
 
     @property
     def current(self) -> Any:
@@ -85,10 +88,24 @@ class Endpoints:
         if self.clients[self._current] is failed:
             self._current = (self._current + 1) % len(self.clients)
 
+    async def renew(self, expired: Any) -> None:
+        """Replace ``expired``, whose authentication token etcd no longer takes, with a
+        new client (it authenticates on its first call; aetcd authenticates once
+        per channel). The replaced client is closed at the next renewal, once
+        the calls still on it are over."""
+        retired, self._retired = self._retired, []
+        for index, client in enumerate(self.clients):
+            if client is expired:
+                self.clients[index] = self._client(*self._members[index])
+                self._retired.append(expired)
+        for client in retired:
+            await client.close()
+
     async def close(self) -> None:
         """Close every client's channel."""
-        for client in self.clients:
+        for client in [*self.clients, *self._retired]:
             await client.close()
+        self._retired = []
 
     async def range(
         self, client: Any, start: bytes, end: bytes, *, limit: int, keys_only: bool

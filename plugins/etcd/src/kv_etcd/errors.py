@@ -19,11 +19,19 @@ from kv.errors import (
     StoreTimeoutError,
 )
 
-__all__ = ["is_lease_gone", "is_unreachable", "translate_error"]
+__all__ = ["is_lease_gone", "is_token_expired", "is_unreachable", "translate_error"]
 
 _UNREACHABLE = (rpc.StatusCode.UNAVAILABLE,)
 _TIMEOUT = (rpc.StatusCode.DEADLINE_EXCEEDED,)
 _REFUSED = (rpc.StatusCode.UNAUTHENTICATED, rpc.StatusCode.PERMISSION_DENIED)
+# etcd answers a wrong password or a missing user with INVALID_ARGUMENT.
+_REFUSED_DETAILS = (
+    "authentication failed",
+    "invalid auth token",
+    "user name is empty",
+    "permission denied",
+    "authentication is not enabled",
+)
 
 
 def _code(error: BaseException) -> object:
@@ -51,6 +59,11 @@ def is_lease_gone(error: BaseException) -> bool:
     return "lease not found" in _details(error)
 
 
+def is_token_expired(error: BaseException) -> bool:
+    """Whether etcd refused a request because its authentication token has expired."""
+    return "invalid auth token" in _details(error)
+
+
 def translate_error(error: Exception, *, where: str) -> KeyValueError | None:
     """``error`` as a kv error, or ``None`` if it is not aetcd's or grpc's."""
     if not isinstance(error, (exceptions.ClientError, rpc.AioRpcError)):
@@ -61,6 +74,10 @@ def translate_error(error: Exception, *, where: str) -> KeyValueError | None:
         return StoreConnectionError(f"{where} cannot be reached ({details})")
     if isinstance(error, exceptions.ConnectionTimeoutError) or code in _TIMEOUT:
         return StoreTimeoutError(f"{where} did not answer in time ({details})")
-    if isinstance(error, exceptions.UnauthenticatedError) or code in _REFUSED:
+    if (
+        isinstance(error, exceptions.UnauthenticatedError)
+        or code in _REFUSED
+        or any(reason in details for reason in _REFUSED_DETAILS)
+    ):
         return StoreSetupError(f"{where} refused the credentials or the access ({details})")
     return StoreError(f"{where} refused the call: {details}")

@@ -39,7 +39,7 @@ from kv.errors import InvalidOptionError, KeyValueError
 from kv.loops import PerLoop
 from kv.store import FullStore, TokenVersionMixin
 from kv_etcd.client import Endpoints, addresses, credentials, open_endpoints
-from kv_etcd.errors import is_lease_gone, is_unreachable, translate_error
+from kv_etcd.errors import is_lease_gone, is_token_expired, is_unreachable, translate_error
 from kv_etcd.layout import Layout, entry_of, expiry_of, range_end, value_of
 from kv_etcd.leases import Leases
 from kv_etcd.plugin import PLUGIN, EtcdOptions
@@ -126,25 +126,33 @@ class EtcdStore(TokenVersionMixin, FullStore, plugin=PLUGIN):
         await self._endpoints.close()
 
     async def _call(self, call: Callable[[Any], Awaitable[T]], *, again: bool = True) -> T:
-        """``call(client)`` on the current member; on one that cannot be reached, the
-        next member becomes current and (``again``) gets the call, up to once each.
+        """``call(client)`` on the current member.
 
-        A conditional write is not sent again (``again=False``): a connection
-        that broke after etcd applied it would make it report a conflict with
-        itself."""
+        On a member that cannot be reached, the next member becomes current
+        and (``again``) gets the call, up to once each. A conditional write is
+        not sent again (``again=False``): a connection that broke after etcd
+        applied it would make it report a conflict with itself. A call whose
+        authentication token etcd no longer takes (it expires after
+        ``--auth-token-ttl``) was refused before anything happened: it is sent
+        again, once, on a client that authenticates anew."""
         endpoints = await self._endpoints.get()
-        attempts = len(endpoints.clients) if again else 1
-        for attempt in range(attempts):
+        moves = len(endpoints.clients) - 1 if again else 0
+        renewed = False
+        while True:
             client = endpoints.current
             try:
                 return await call(client)
             except Exception as error:
+                if is_token_expired(error) and not renewed:
+                    renewed = True
+                    await endpoints.renew(client)
+                    continue
                 if not is_unreachable(error) or len(endpoints.clients) == 1:
                     raise
                 endpoints.move_on(client)
-                if attempt == attempts - 1:
+                if moves == 0:
                     raise
-        raise AssertionError("unreachable")  # pragma: no cover
+                moves -= 1
 
     async def _range(
         self, start: bytes, end: bytes, *, limit: int, keys_only: bool
