@@ -34,6 +34,7 @@ deletes-by-query refresh the indices they search first.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import time
@@ -42,7 +43,7 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 from kv.atomic import expiring_version, live_token
-from kv.entry import StoredEntry
+from kv.entry import StoredEntry, document_is_live
 from kv.errors import (
     DeserializationError,
     KeyValueError,
@@ -117,11 +118,8 @@ def _live_filter(now: float) -> dict[str, Any]:
 
 def _is_live(hit: Hit, now: float) -> bool:
     """Whether a hit read with its ``expires_at`` is a live entry (a damaged one is)."""
-    try:
-        expires_at = entry_of({"value": {"flat": {}}, **hit.get("_source", {})}).expires_at
-    except DeserializationError:
-        return True
-    return expires_at is None or expires_at > now
+    source = hit.get("_source")
+    return document_is_live(source if isinstance(source, dict) else {}, now)
 
 
 def _chunks(lines: Sequence[tuple[str, ...]]) -> list[list[tuple[str, ...]]]:
@@ -164,6 +162,7 @@ class SearchStore(AtomicMixin, FullStore, abstract=True):
             self._connect, close=_close, close_with_loop=True
         )
         self._indices: set[str] = set()
+        self._index_locks: dict[tuple[int, str], asyncio.Lock] = {}
         refresh = self.options.refresh
         self._write_params: dict[str, str] = {} if refresh == "listing" else {"refresh": refresh}
         self._refresh_first = refresh == "listing"
@@ -255,6 +254,16 @@ class SearchStore(AtomicMixin, FullStore, abstract=True):
         index = self._index(collection)
         if index in self._indices:
             return index
+        # One request per index and event loop, however many first writes wait.
+        key = (id(asyncio.get_running_loop()), index)
+        lock = self._index_locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            if index not in self._indices:
+                await self._prepare_index(index)
+        self._index_locks.pop(key, None)
+        return index
+
+    async def _prepare_index(self, index: str) -> None:
         if self.options.auto_create:
             status, body = await self._send("PUT", f"/{index}", index_body())
             if status >= 300 and _error_type(body) not in _EXISTS:
@@ -271,7 +280,6 @@ class SearchStore(AtomicMixin, FullStore, abstract=True):
             if status >= 300:
                 raise self._failure(status, body, "a mapping request")
         self._indices.add(index)
-        return index
 
     # --- entries ---------------------------------------------------------------------
 
