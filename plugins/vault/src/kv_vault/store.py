@@ -243,16 +243,11 @@ class VaultStore(TokenVersionMixin, FullStore, plugin=PLUGIN):
                 yield keys
 
     async def _collection_pages(self, page_size: int) -> AsyncIterator[Sequence[str]]:
-        found: list[str] = []
-        for group in by_collection(await self._listed()):
-            live = await self._live_collection(group, page_size)
-            if live is not None:
-                found.append(live)
-            if len(found) >= page_size:
-                yield found
-                found = []
-        if found:
-            yield found
+        groups = by_collection(await self._listed())
+        found = [await self._live_collection(group, page_size) for group in groups]
+        live = [name for name in found if name is not None]
+        for start in range(0, len(live), page_size):
+            yield live[start : start + page_size]
 
     async def _live_collection(self, group: Sequence[SecretName], page_size: int) -> str | None:
         """The collection of a group of listed secrets, once one holds a live entry."""
