@@ -93,11 +93,11 @@ class Endpoints:
         new client (it authenticates on its first call; aetcd authenticates once
         per channel). The replaced client is closed at the next renewal, once
         the calls still on it are over."""
-        retired, self._retired = self._retired, []
-        for index, client in enumerate(self.clients):
-            if client is expired:
-                self.clients[index] = self._client(*self._members[index])
-                self._retired.append(expired)
+        index = next((i for i, client in enumerate(self.clients) if client is expired), None)
+        if index is None:
+            return  # another call renewed it already
+        self.clients[index] = self._client(*self._members[index])
+        retired, self._retired = self._retired, [expired]
         for client in retired:
             await client.close()
 
