@@ -9,6 +9,7 @@ from typing import Any
 import aerospike
 import pytest
 
+from kv.atomic import expiring_version, live_token
 from kv.entry import StoredEntry, encode_document
 from kv.errors import DeserializationError
 from kv_aerospike.records import (
@@ -25,13 +26,13 @@ from kv_aerospike.records import (
     info_values,
     named_by_documents,
     names_of_document,
-    parse_version,
+    parse_token,
     record_bins,
     record_key,
     record_ttl,
     setup_problem,
+    token_of,
     user_key,
-    version_of,
 )
 
 NULL = aerospike.null()
@@ -170,31 +171,33 @@ def test_damaged_bins_are_deserialization_errors_naming_the_key(
 # --- versions -------------------------------------------------------------------------
 
 
-def test_a_version_names_the_generation_and_the_write_time() -> None:
+def test_a_token_names_the_generation_and_the_write_time() -> None:
+    bins = record_bins("c", "k", StoredEntry('{"a":1}', NOW, NOW + 10), NULL)
+    token = token_of({"gen": 7, "ttl": 11}, bins)
+    assert parse_token(token) == Version(7, NOW)
+    other = token_of({"gen": 7}, {**bins, CREATED_BIN: NOW + 1})
+    assert other != token  # a record written again restarts its generation
+
+
+def test_a_token_of_a_py_key_value_record_has_no_write_time() -> None:
+    token = token_of({"gen": 1}, {VALUE_BIN: PY_KEY_VALUE_DOCUMENT})
+    assert parse_token(token) == Version(1, None)
+
+
+def test_versions_are_tokens_with_the_expiry() -> None:
+    """The store's versions are kv.store.TokenVersionMixin's: an expired one is
+    refused before its token is read."""
     entry = StoredEntry('{"a":1}', NOW, NOW + 10)
-    bins = record_bins("c", "k", entry, NULL)
-    version = version_of({"gen": 7, "ttl": 11}, bins, entry)
-    assert parse_version(version, NOW) == Version(7, NOW)
-    assert parse_version(version, NOW + 10) is None  # expired
-    other = version_of({"gen": 7}, {**bins, CREATED_BIN: NOW + 1}, entry)
-    assert other != version  # a record written again restarts its generation
+    version = expiring_version(token_of({"gen": 2}, record_bins("c", "k", entry, NULL)), NOW + 10)
+    token = live_token(version, NOW)
+    assert token is not None
+    assert parse_token(token) == Version(2, NOW)
+    assert live_token(version, NOW + 10) is None
 
 
-def test_a_version_of_a_py_key_value_record_has_no_write_time() -> None:
-    entry = entry_of_bins({VALUE_BIN: PY_KEY_VALUE_DOCUMENT}, "alice")
-    version = version_of({"gen": 1}, {VALUE_BIN: PY_KEY_VALUE_DOCUMENT}, entry)
-    assert parse_version(version, NOW) == Version(1, None)
-
-
-def test_a_version_that_never_expires() -> None:
-    entry = StoredEntry('{"a":1}', NOW)
-    version = version_of({"gen": 2}, record_bins("c", "k", entry, NULL), entry)
-    assert parse_version(version, NOW + 10**9) == Version(2, NOW)
-
-
-@pytest.mark.parametrize("version", ["", "x", "@", "7@", "x:1.0@", "7:nan-ish@", ":1.0@", "7@1e99"])
-def test_versions_of_other_forms_match_nothing(version: str) -> None:
-    assert parse_version(version, NOW) is None
+@pytest.mark.parametrize("token", ["", "x", ":", "7", "x:1.0", "7:nan-ish", ":1.0", "-1:"])
+def test_tokens_of_other_forms_match_nothing(token: str) -> None:
+    assert parse_token(token) is None
 
 
 # --- names of listed records ------------------------------------------------------------
@@ -205,7 +208,7 @@ DIGEST = bytearray(20)
 
 def test_a_listed_record_is_named_by_its_stored_key() -> None:
     found = found_of_record((("test", "s", "a%3Ab::c::d", DIGEST), {}, {}))
-    assert found == Found(("test", "s", "a%3Ab::c::d", DIGEST), ("a:b", "c::d"))
+    assert found == Found(("test", "s", None, DIGEST), ("a:b", "c::d"))
     nul = found_of_record((("test", "s", bytearray(b"c::a\x00b"), DIGEST), {}, {}))
     assert nul.names == ("c", "a\x00b")
 

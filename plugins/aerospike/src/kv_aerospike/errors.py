@@ -21,12 +21,12 @@ from kv.errors import (
 
 __all__ = [
     "CONNECTION_CODES",
+    "EXPLAINED",
     "FILTERED_OUT",
     "GENERATION_MISMATCH",
     "OK",
     "RECORD_EXISTS",
     "RECORD_NOT_FOUND",
-    "SETUP_CODES",
     "TIMEOUT_CODES",
     "batch_results",
     "error_for_code",
@@ -65,7 +65,7 @@ TIMEOUT_CODES = frozenset(
 )
 """Codes of a server that did not answer in time (:class:`~kv.errors.StoreTimeoutError`)."""
 
-SETUP_CODES = {
+_SETUP = {
     20: "the namespace is not configured on the server (namespaces are set in aerospike.conf)",
     22: "the server forbids the write (a record TTL needs the namespace's nsup-period > 0)",
     51: "the server has no security: connect without user and password",
@@ -77,15 +77,20 @@ SETUP_CODES = {
     80: "the client is not authenticated: give user and password",
     82: "the server does not allow connections from this address",
 }
-"""Codes of a store the server does not accept (:class:`~kv.errors.StoreSetupError`)."""
-
-_STORE_CODES = {
+_REFUSED = {
     4: "the server refused the request's parameters",
     8: "the namespace is full (stop-writes)",
     13: "the record is larger than the server's max-record-size",
     18: "the server's storage is overloaded",
     81: "the user's roles do not allow this",
 }
+
+EXPLAINED: dict[int, tuple[type[KeyValueError], str]] = {
+    **{code: (StoreSetupError, text) for code, text in _SETUP.items()},
+    **{code: (StoreError, text) for code, text in _REFUSED.items()},
+}
+"""Codes with an explanation: a store the server does not accept
+(:class:`~kv.errors.StoreSetupError`), or a command it refuses."""
 
 
 def error_for_code(code: int, message: str | None = None) -> KeyValueError:
@@ -95,11 +100,8 @@ def error_for_code(code: int, message: str | None = None) -> KeyValueError:
         return StoreConnectionError(f"Cannot reach the Aerospike cluster{detail}")
     if code in TIMEOUT_CODES:
         return StoreTimeoutError(f"The Aerospike cluster did not answer in time{detail}")
-    if code in SETUP_CODES:
-        return StoreSetupError(f"Aerospike error {code}: {SETUP_CODES[code]}{detail}")
-    if code in _STORE_CODES:
-        return StoreError(f"Aerospike error {code}: {_STORE_CODES[code]}{detail}")
-    return StoreError(f"Aerospike error {code}{detail}")
+    kind, explanation = EXPLAINED.get(code, (StoreError, ""))
+    return kind(f"Aerospike error {code}{': ' if explanation else ''}{explanation}{detail}")
 
 
 def _message(error: Exception) -> str | None:

@@ -8,7 +8,7 @@ listing plugins or resolving the scheme never imports the aerospike client or
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from kv.errors import InvalidOptionError, InvalidURLError
 from kv.plugin import Capabilities, ServerOptions, StorePlugin, checks, option
@@ -39,31 +39,27 @@ AEROSPIKE_CAPABILITIES = Capabilities.every_operation(
 )
 """What :class:`kv_aerospike.store.AerospikeStore` can do."""
 
-_NAMESPACE = re.compile(r"[A-Za-z0-9_\-]{1,31}")
-_SET = re.compile(r"[A-Za-z0-9_.\-]{1,63}")
 
+def _name(pattern: str, what: str) -> Callable[[object], str]:
+    """A check of a name that matches ``pattern`` (``what`` describes it)."""
+    compiled = re.compile(pattern)
 
-def _namespace(value: object) -> str:
-    """An Aerospike namespace name: 1 to 31 letters, digits, ``_`` or ``-``."""
-    if not isinstance(value, str) or _NAMESPACE.fullmatch(value) is None:
+    def name_check(value: object) -> str:
+        if isinstance(value, str) and compiled.fullmatch(value) is not None:
+            return value
         shown = repr(value) if isinstance(value, str) else f"a {type(value).__name__}"
-        raise ValueError(
-            f"must be a namespace name (1 to 31 letters, digits, '_' or '-'), not {shown}"
-        )
-    return value
+        raise ValueError(f"must be {what}, not {shown}")
+
+    return name_check
 
 
-def _set_name(value: object) -> str:
-    """An Aerospike set name: 1 to 63 letters, digits, ``_``, ``-`` or ``.``."""
-    if not isinstance(value, str) or _SET.fullmatch(value) is None:
-        shown = repr(value) if isinstance(value, str) else f"a {type(value).__name__}"
-        raise ValueError(
-            f"must be a set name (1 to 63 letters, digits, '_', '-' or '.'), not {shown}"
-        )
-    return value
+_namespace = _name(
+    r"[A-Za-z0-9_\-]{1,31}", "a namespace name (1 to 31 letters, digits, '_' or '-')"
+)
+_set_name = _name(r"[A-Za-z0-9_.\-]{1,63}", "a set name (1 to 63 letters, digits, '_', '-' or '.')")
 
 
-class AerospikeOptions(ServerOptions):
+class AerospikeOptions(ServerOptions, default_port=3000):
     """Options of ``aerospike://``, from the URL or keywords (``AerospikeStore``, ``kv.connect``).
 
     The URL's location gives ``user``, ``password``, ``hosts``, ``port`` (3000
@@ -91,7 +87,6 @@ class AerospikeOptions(ServerOptions):
             expiry. ``cull()`` still works.
     """
 
-    default_port = 3000
     namespace: str = option(default=DEFAULT_NAMESPACE, check=_namespace)
     set_name: str = option(default=DEFAULT_SET, check=_set_name)
     auto_create: bool = True

@@ -30,7 +30,6 @@ from typing import Any, NamedTuple
 
 import aerospike
 
-from kv.atomic import expiring_version, live_token
 from kv.entry import StoredEntry, decode_document, encode_document, parse_document
 from kv.errors import DeserializationError
 from kv.names import compound_key, split_compound_key
@@ -50,13 +49,13 @@ __all__ = [
     "info_values",
     "named_by_documents",
     "names_of_document",
-    "parse_version",
+    "parse_token",
     "record_bins",
     "record_key",
     "record_ttl",
     "setup_problem",
+    "token_of",
     "user_key",
-    "version_of",
 ]
 
 VALUE_BIN = "value"
@@ -97,9 +96,10 @@ def record_key(namespace: str, set_name: str, collection: str, key: str) -> Aero
     return (namespace, set_name, user_key(collection, key))
 
 
-def collection_blob(collection: str) -> bytearray:
-    """The ``collection`` bin's value (bytes: a string bin would be cut at NUL)."""
-    return bytearray(collection.encode("utf-8"))
+def collection_blob(collection: str) -> bytes:
+    """The ``collection`` bin's value, and what filters compare it with: bytes (a
+    blob; a string would be cut at NUL by the client)."""
+    return collection.encode("utf-8")
 
 
 def record_ttl(seconds: float | None) -> int:
@@ -155,25 +155,21 @@ class Version(NamedTuple):
     created: float | None
 
 
-def version_of(meta: Mapping[str, Any], bins: Mapping[str, Any], entry: StoredEntry) -> str:
-    """The version of a record read with its metadata: its generation and write
-    time, with the entry's expiry (see :func:`kv.atomic.expiring_version`).
+def token_of(meta: Mapping[str, Any], bins: Mapping[str, Any]) -> str:
+    """The token of a record read with its metadata: its generation and the
+    entry's write time (the store's versions add the expiry: see
+    :class:`kv.store.TokenVersionMixin`).
 
     The generation alone restarts at 1 when a record is deleted and written
     again; the write time tells those lives apart.
     """
     created = bins.get(CREATED_BIN)
-    token = f"{int(meta['gen'])}:{'' if not isinstance(created, float) else repr(created)}"
-    return expiring_version(token, entry.expires_at)
+    return f"{int(meta['gen'])}:{repr(created) if isinstance(created, float) else ''}"
 
 
-def parse_version(version: str, now: float) -> Version | None:
-    """The generation and write time of a version :func:`version_of` made, if its
-    entry is live at ``now``; ``None`` for an expired entry or a version of
-    another form (it matches nothing)."""
-    token = live_token(version, now)
-    if token is None:
-        return None
+def parse_token(token: str) -> Version | None:
+    """The generation and write time of a token :func:`token_of` made; ``None``
+    for a token of another form (it matches nothing)."""
     generation, separator, created = token.partition(":")
     if not separator or not generation.isdigit():
         return None
@@ -215,7 +211,7 @@ def _names_of_user_key(stored: object) -> tuple[str, str] | None:
 
 
 class Found(NamedTuple):
-    """A record a listing found: its key tuple (with its digest) and the names it
+    """A record a listing found: its key tuple (by digest) and the names it
     stands for (``None`` until known: a py-key-value record without a stored
     key is named by its document, read afterwards)."""
 
@@ -234,6 +230,8 @@ def found_of_record(record: tuple[Any, ...]) -> Found:
     names = _names_of_user_key(key[2] if len(key) > 2 else None)
     if names is None and bins:
         names = names_of_document(bins.get(VALUE_BIN))
+    if len(key) > 3 and key[3] is not None:
+        key = (key[0], key[1], None, key[3])  # later calls address it by its digest
     return Found(tuple(key), names)
 
 

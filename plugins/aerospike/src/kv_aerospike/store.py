@@ -42,7 +42,7 @@ from aerospike_helpers.operations import operations  # type: ignore[import-untyp
 from kv.blocking import BlockingCalls, Engine
 from kv.entry import StoredEntry
 from kv.errors import DeserializationError, KeyValueError, StoreSetupError
-from kv.store import AtomicMixin, FullStore
+from kv.store import FullStore, TokenVersionMixin
 from kv_aerospike.errors import FILTERED_OUT, OK, RECORD_NOT_FOUND, batch_results, translate_error
 from kv_aerospike.plugin import PLUGIN, AerospikeOptions
 from kv_aerospike.policies import (
@@ -61,14 +61,15 @@ from kv_aerospike.records import (
     VALUE_BIN,
     AerospikeKey,
     Found,
+    Version,
     entry_of_bins,
     found_of_record,
     named_by_documents,
-    parse_version,
+    parse_token,
     record_bins,
     record_key,
     setup_problem,
-    version_of,
+    token_of,
 )
 
 __all__ = ["BATCH_LIMIT", "AerospikeOptions", "AerospikeStore"]
@@ -106,7 +107,7 @@ def _belongs(item: Found, collection: str) -> bool:
     return item.names is not None and item.names[0] == collection
 
 
-class AerospikeStore(AtomicMixin, FullStore, plugin=PLUGIN):
+class AerospikeStore(TokenVersionMixin, FullStore, plugin=PLUGIN):
     """A kv store in one Aerospike set.
 
     Nothing is connected until the first call (or :meth:`setup`): the client
@@ -312,7 +313,7 @@ class AerospikeStore(AtomicMixin, FullStore, plugin=PLUGIN):
 
         return await self._run(claim)
 
-    async def _get_versioned_entry(
+    async def _get_entry_and_token(
         self, collection: str, key: str
     ) -> tuple[StoredEntry, str] | None:
         record_key_ = self._key(collection, key)
@@ -322,49 +323,47 @@ class AerospikeStore(AtomicMixin, FullStore, plugin=PLUGIN):
                 _, meta, bins = client.get(record_key_)
             except exception.RecordNotFound:
                 return None
-            entry = entry_of_bins(bins, key)
-            return entry, version_of(meta, bins, entry)
+            return entry_of_bins(bins, key), token_of(meta, bins)
 
         return await self._run(get)
 
-    async def _put_entry_if_version(
-        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
+    async def _put_entry_if_token(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, token: str
     ) -> bool:
-        assert entry.created_at is not None  # the base sets it ("now")
-        expected = parse_version(version, entry.created_at)
-        if expected is None:
-            return False
         record_key_ = self._key(collection, key)
         bins = record_bins(collection, key, entry, self._null)
-        meta = {"gen": expected.generation}
-        policy = version_policy(ttl, expected.created)
 
-        def put(client: aerospike.Client) -> bool:
-            try:
-                client.put(record_key_, bins, meta=meta, policy=policy)
-            except _LOST_RACE:
-                return False
-            return True
+        def put(client: aerospike.Client, expected: Version) -> None:
+            policy = version_policy(ttl, expected.created)
+            client.put(record_key_, bins, meta={"gen": expected.generation}, policy=policy)
 
-        return await self._run(put)
+        return await self._if_token(token, put)
 
-    async def _delete_entry_if_version(
-        self, collection: str, key: str, version: str, now: float
+    async def _delete_entry_if_token(self, collection: str, key: str, token: str) -> bool:
+        record_key_ = self._key(collection, key)
+
+        def remove(client: aerospike.Client, expected: Version) -> None:
+            client.remove(record_key_, policy=remove_policy(expected.generation, expected.created))
+
+        return await self._if_token(token, remove)
+
+    async def _if_token(
+        self, token: str, command: Callable[[aerospike.Client, Version], None]
     ) -> bool:
-        expected = parse_version(version, now)
+        """Run a command conditional on the record ``token`` names: whether it ran
+        (``False``: another write or delete came first, or a token of another form)."""
+        expected = parse_token(token)
         if expected is None:
             return False
-        record_key_ = self._key(collection, key)
-        policy = remove_policy(expected.generation, expected.created)
 
-        def remove(client: aerospike.Client) -> bool:
+        def run(client: aerospike.Client) -> bool:
             try:
-                client.remove(record_key_, policy=policy)
+                command(client, expected)
             except _LOST_RACE:
                 return False
             return True
 
-        return await self._run(remove)
+        return await self._run(run)
 
     # --- listings, destroy and cull ------------------------------------------------------
 
