@@ -36,7 +36,7 @@ import contextlib
 import functools
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any, ClassVar, Literal, SupportsFloat, cast
+from typing import Any, ClassVar, Literal, SupportsFloat, TypeVar, cast
 
 import kv
 from kv._typecheck import typecheck_enabled, typechecked, with_signature_of
@@ -46,7 +46,16 @@ from kv.errors import ArgumentTypeError, UnsupportedOperationError
 from kv.protocols import OPTIONAL_PROTOCOLS
 from kv.store import BaseStore, check_limit, collect_names
 
-__all__ = ["BaseWrapper", "capabilities_of", "close_walk", "defined_by"]
+__all__ = [
+    "PROTOCOL_CALLS",
+    "READ_CALLS",
+    "WRITE_CALLS",
+    "BaseWrapper",
+    "capabilities_of",
+    "close_walk",
+    "defined_by",
+    "protocol_calls",
+]
 
 _PROTOCOLS = OPTIONAL_PROTOCOLS
 
@@ -354,6 +363,55 @@ def _checks_arguments(store: object) -> bool:
 # --- the protocol calls without a check of their own (see _direct_methods) ----------
 
 _PROTOCOL_CALLS = ("get", "ttl", "put", "delete", "get_many", "ttl_many", "put_many", "delete_many")
+PROTOCOL_CALLS = _PROTOCOL_CALLS
+"""The eight calls of :class:`kv.AsyncKeyValue`."""
+
+READ_CALLS = ("get", "ttl", "get_many", "ttl_many")
+"""The protocol calls that only read."""
+
+WRITE_CALLS = ("put", "delete", "put_many", "delete_many")
+"""The protocol calls that write."""
+
+W = TypeVar("W", bound="type[BaseWrapper]")
+
+
+def protocol_calls(
+    body: Sequence[str],
+    *,
+    calls: Sequence[str] = _PROTOCOL_CALLS,
+    names: Mapping[str, object] | None = None,
+    doc: str = "",
+) -> Callable[[W], W]:
+    """A class decorator giving a wrapper the protocol ``calls``, all with one ``body``.
+
+    For a wrapper that treats those calls alike (retry them, fall back on
+    another store): each method has the protocol's exact signature and kv's
+    runtime check, and runs ``body``, source lines in which ``{name}`` is the
+    call's name and ``{rest}`` its arguments passed on as they came::
+
+        @protocol_calls(["return await self._around(lambda: self.key_value.{name}({rest}))"])
+        class AroundWrapper(BaseWrapper): ...
+
+    ``names`` are objects the body uses by name; ``doc`` is added to each
+    method's docstring. The code is compiled once per call, when the class is
+    made, so a call costs what the same method written out would.
+    """
+
+    def decorate(cls: W) -> W:
+        for name in calls:
+            checked = vars(BaseWrapper)[name]
+            protocol_method: Callable[..., Any] = getattr(checked, "__wrapped__", checked)
+            lines = [line.replace("{name}", name) for line in body]
+            method = with_signature_of(
+                protocol_method, lines, dict(names or {}), purpose=f"{cls.__name__} call"
+            )
+            method.__qualname__ = f"{cls.__qualname__}.{name}"
+            method.__doc__ = f"{protocol_method.__doc__} {doc}".strip()
+            setattr(cls, name, typechecked(method))
+        return cls
+
+    return decorate
+
 
 _NAMES_THIS_WRAPPER = [
     "except _kv_argument_type_error_ as error:  # the wrapped store checked the arguments",

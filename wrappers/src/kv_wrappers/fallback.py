@@ -19,18 +19,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any, ClassVar, SupportsFloat, TypeVar, cast
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, ClassVar, TypeVar, cast
 
 import kv
-from kv._typecheck import typechecked
 from kv.capabilities import OPTIONAL_OPERATIONS
 from kv.errors import (
     InvalidOptionError,
     StoreConnectionError,
     StoreTimeoutError,
 )
-from kv_wrappers.base import BaseWrapper, _iter_collections_of, _iter_keys_of
+from kv_wrappers.base import (
+    PROTOCOL_CALLS,
+    READ_CALLS,
+    WRITE_CALLS,
+    BaseWrapper,
+    _iter_collections_of,
+    _iter_keys_of,
+    protocol_calls,
+)
 
 __all__ = ["DEFAULT_FALLBACK_ON", "FallbackWrapper"]
 
@@ -63,6 +70,31 @@ def _check_fallback_on(fallback_on: object) -> tuple[type[Exception], ...]:
     return cast(tuple[type[Exception], ...], fallback_on)
 
 
+_FALLS_BACK = [
+    "try:",
+    "    return await self.primary_key_value.{name}({rest})",
+    "except self.fallback_on as _kv_error_:",
+    "    _kv_log_.debug('%s falls back after %s', '{name}', type(_kv_error_).__name__)",
+    "    return await self.fallback_key_value.{name}({rest})",
+]
+"""A call on the primary, else on the fallback."""
+
+_WRITES_PRIMARY = [
+    "if not self.write_to_fallback:",
+    "    return await self.primary_key_value.{name}({rest})",
+]
+"""A write on the primary only, unless ``write_to_fallback``."""
+
+
+@protocol_calls(
+    _FALLS_BACK, calls=READ_CALLS, names={"_kv_log_": _log}, doc="(Primary, else fallback.)"
+)
+@protocol_calls(
+    _WRITES_PRIMARY + _FALLS_BACK,
+    calls=WRITE_CALLS,
+    names={"_kv_log_": _log},
+    doc="(Primary; the fallback too if ``write_to_fallback``.)",
+)
 class FallbackWrapper(BaseWrapper):
     """Read from ``fallback_key_value`` when ``primary_key_value`` is unavailable.
 
@@ -104,9 +136,7 @@ class FallbackWrapper(BaseWrapper):
         self.fallback_key_value = fallback_key_value
         super().__init__(primary_key_value)
 
-    _hands_arguments_on = frozenset(
-        {"get", "ttl", "put", "delete", "get_many", "ttl_many", "put_many", "delete_many"}
-    )
+    _hands_arguments_on = frozenset(PROTOCOL_CALLS)
 
     def __repr__(self) -> str:
         return f"<FallbackWrapper {self.primary_key_value!r} else {self.fallback_key_value!r}>"
@@ -127,110 +157,6 @@ class FallbackWrapper(BaseWrapper):
         if not self.write_to_fallback:
             return await call(self.primary_key_value)
         return await self._read(operation, call)
-
-    # --- the protocol ----------------------------------------------------------------
-
-    @typechecked
-    async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
-        """Return the value of ``key`` from the primary, else from the fallback."""
-        try:
-            return await self.primary_key_value.get(key, collection=collection)
-        except self.fallback_on as error:
-            _log.debug("%s falls back after %s", "get", type(error).__name__)
-            return await self.fallback_key_value.get(key, collection=collection)
-
-    @typechecked
-    async def ttl(
-        self, key: str, *, collection: str | None = None
-    ) -> tuple[dict[str, Any] | None, float | None]:
-        """Return ``(value, remaining seconds)`` from the primary, else the fallback."""
-        try:
-            return await self.primary_key_value.ttl(key, collection=collection)
-        except self.fallback_on as error:
-            _log.debug("%s falls back after %s", "ttl", type(error).__name__)
-            return await self.fallback_key_value.ttl(key, collection=collection)
-
-    @typechecked
-    async def get_many(
-        self, keys: Sequence[str], *, collection: str | None = None
-    ) -> list[dict[str, Any] | None]:
-        """Return the values of ``keys`` from the primary, else from the fallback."""
-        try:
-            return await self.primary_key_value.get_many(keys, collection=collection)
-        except self.fallback_on as error:
-            _log.debug("%s falls back after %s", "get_many", type(error).__name__)
-            return await self.fallback_key_value.get_many(keys, collection=collection)
-
-    @typechecked
-    async def ttl_many(
-        self, keys: Sequence[str], *, collection: str | None = None
-    ) -> list[tuple[dict[str, Any] | None, float | None]]:
-        """Return ``(value, remaining seconds)`` for each key, primary else fallback."""
-        try:
-            return await self.primary_key_value.ttl_many(keys, collection=collection)
-        except self.fallback_on as error:
-            _log.debug("%s falls back after %s", "ttl_many", type(error).__name__)
-            return await self.fallback_key_value.ttl_many(keys, collection=collection)
-
-    @typechecked
-    async def put(
-        self,
-        key: str,
-        value: Mapping[str, Any],
-        *,
-        collection: str | None = None,
-        ttl: SupportsFloat | None = None,
-    ) -> None:
-        """Store ``value`` in the primary (or the fallback, see ``write_to_fallback``)."""
-        if not self.write_to_fallback:
-            await self.primary_key_value.put(key, value, collection=collection, ttl=ttl)
-            return
-        try:
-            await self.primary_key_value.put(key, value, collection=collection, ttl=ttl)
-        except self.fallback_on as error:
-            _log.debug("%s falls back after %s", "put", type(error).__name__)
-            await self.fallback_key_value.put(key, value, collection=collection, ttl=ttl)
-
-    @typechecked
-    async def put_many(
-        self,
-        keys: Sequence[str],
-        values: Sequence[Mapping[str, Any]],
-        *,
-        collection: str | None = None,
-        ttl: SupportsFloat | None = None,
-    ) -> None:
-        """Store several values in the primary (or the fallback)."""
-        if not self.write_to_fallback:
-            await self.primary_key_value.put_many(keys, values, collection=collection, ttl=ttl)
-            return
-        try:
-            await self.primary_key_value.put_many(keys, values, collection=collection, ttl=ttl)
-        except self.fallback_on as error:
-            _log.debug("%s falls back after %s", "put_many", type(error).__name__)
-            await self.fallback_key_value.put_many(keys, values, collection=collection, ttl=ttl)
-
-    @typechecked
-    async def delete(self, key: str, *, collection: str | None = None) -> bool:
-        """Delete ``key`` from the primary (or the fallback)."""
-        if not self.write_to_fallback:
-            return await self.primary_key_value.delete(key, collection=collection)
-        try:
-            return await self.primary_key_value.delete(key, collection=collection)
-        except self.fallback_on as error:
-            _log.debug("%s falls back after %s", "delete", type(error).__name__)
-            return await self.fallback_key_value.delete(key, collection=collection)
-
-    @typechecked
-    async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
-        """Delete ``keys`` from the primary (or the fallback)."""
-        if not self.write_to_fallback:
-            return await self.primary_key_value.delete_many(keys, collection=collection)
-        try:
-            return await self.primary_key_value.delete_many(keys, collection=collection)
-        except self.fallback_on as error:
-            _log.debug("%s falls back after %s", "delete_many", type(error).__name__)
-            return await self.fallback_key_value.delete_many(keys, collection=collection)
 
     # --- optional capabilities ---------------------------------------------------------
 

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, SupportsFloat, TypeVar, cast
 
 import anyio
@@ -51,10 +51,9 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from tenacity.wait import wait_base
 
 import kv
-from kv._typecheck import typechecked
 from kv.atomic import Versioned
 from kv.errors import ArgumentTypeError, InvalidOptionError
-from kv_wrappers.base import BaseWrapper
+from kv_wrappers.base import PROTOCOL_CALLS, BaseWrapper, protocol_calls
 
 __all__ = ["DEFAULT_RETRY_ON", "RetryWrapper"]
 
@@ -97,6 +96,19 @@ def _number(value: object, what: str, *, minimum: float) -> float:
     return float(value)
 
 
+_RETRIED_CALL = [
+    "try:",
+    "    return await self.key_value.{name}({rest})",
+    "except Exception as _kv_error_:",
+    "    if not self._first_failure_retried(_kv_error_):",
+    "        raise",
+    "return await self._again(lambda: self.key_value.{name}({rest}))",
+]
+"""Each protocol call: a first try with no closure (a call that succeeds costs a
+``try``), then :meth:`RetryWrapper._again` after a failure that is retried."""
+
+
+@protocol_calls(_RETRIED_CALL, doc="Passing failures are retried.")
 class RetryWrapper(BaseWrapper):
     """Retry failed calls with exponential backoff and jitter.
 
@@ -151,9 +163,7 @@ class RetryWrapper(BaseWrapper):
         self._random = random.Random()
         super().__init__(key_value)
 
-    _hands_arguments_on = frozenset(
-        {"get", "ttl", "put", "delete", "get_many", "ttl_many", "put_many", "delete_many"}
-    )
+    _hands_arguments_on = frozenset(PROTOCOL_CALLS)
 
     _shown = ("max_retries",)
 
@@ -212,116 +222,6 @@ class RetryWrapper(BaseWrapper):
             reraise=True,
         )
         return await retrying(attempt)
-
-    # --- the protocol ----------------------------------------------------------------
-
-    @typechecked
-    async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
-        """Return the value of ``key``, retrying passing failures."""
-        try:
-            return await self.key_value.get(key, collection=collection)
-        except Exception as error:
-            if not self._first_failure_retried(error):
-                raise
-        return await self._again(lambda: self.key_value.get(key, collection=collection))
-
-    @typechecked
-    async def ttl(
-        self, key: str, *, collection: str | None = None
-    ) -> tuple[dict[str, Any] | None, float | None]:
-        """Return ``(value, remaining seconds)``, retrying passing failures."""
-        try:
-            return await self.key_value.ttl(key, collection=collection)
-        except Exception as error:
-            if not self._first_failure_retried(error):
-                raise
-        return await self._again(lambda: self.key_value.ttl(key, collection=collection))
-
-    @typechecked
-    async def put(
-        self,
-        key: str,
-        value: Mapping[str, Any],
-        *,
-        collection: str | None = None,
-        ttl: SupportsFloat | None = None,
-    ) -> None:
-        """Store ``value``, retrying passing failures."""
-        try:
-            await self.key_value.put(key, value, collection=collection, ttl=ttl)
-            return
-        except Exception as error:
-            if not self._first_failure_retried(error):
-                raise
-        await self._again(lambda: self.key_value.put(key, value, collection=collection, ttl=ttl))
-
-    @typechecked
-    async def delete(self, key: str, *, collection: str | None = None) -> bool:
-        """Delete ``key``, retrying passing failures.
-
-        If a try deleted the key but its answer was lost, the retry reports
-        ``False``.
-        """
-        try:
-            return await self.key_value.delete(key, collection=collection)
-        except Exception as error:
-            if not self._first_failure_retried(error):
-                raise
-        return await self._again(lambda: self.key_value.delete(key, collection=collection))
-
-    @typechecked
-    async def get_many(
-        self, keys: Sequence[str], *, collection: str | None = None
-    ) -> list[dict[str, Any] | None]:
-        """Return the values of ``keys``, retrying passing failures."""
-        try:
-            return await self.key_value.get_many(keys, collection=collection)
-        except Exception as error:
-            if not self._first_failure_retried(error):
-                raise
-        return await self._again(lambda: self.key_value.get_many(keys, collection=collection))
-
-    @typechecked
-    async def ttl_many(
-        self, keys: Sequence[str], *, collection: str | None = None
-    ) -> list[tuple[dict[str, Any] | None, float | None]]:
-        """Return ``(value, remaining seconds)`` per key, retrying passing failures."""
-        try:
-            return await self.key_value.ttl_many(keys, collection=collection)
-        except Exception as error:
-            if not self._first_failure_retried(error):
-                raise
-        return await self._again(lambda: self.key_value.ttl_many(keys, collection=collection))
-
-    @typechecked
-    async def put_many(
-        self,
-        keys: Sequence[str],
-        values: Sequence[Mapping[str, Any]],
-        *,
-        collection: str | None = None,
-        ttl: SupportsFloat | None = None,
-    ) -> None:
-        """Store several values, retrying passing failures."""
-        try:
-            await self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
-            return
-        except Exception as error:
-            if not self._first_failure_retried(error):
-                raise
-        await self._again(
-            lambda: self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
-        )
-
-    @typechecked
-    async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
-        """Delete ``keys``, retrying passing failures."""
-        try:
-            return await self.key_value.delete_many(keys, collection=collection)
-        except Exception as error:
-            if not self._first_failure_retried(error):
-                raise
-        return await self._again(lambda: self.key_value.delete_many(keys, collection=collection))
 
     # --- optional capabilities ---------------------------------------------------------
 
