@@ -7,14 +7,19 @@ Tests are isolated by bucket: each store gets a fresh bucket name.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
+import nats
+import nats.js.errors
 import pytest
+from nats.js import JetStreamContext
 
 from kv_conformance.emulators import nats_server
 from kv_conformance.servers import ServerProcess
+from kv_nats.store import NatsStore
 
 pytestmark = pytest.mark.kv_server
 
@@ -52,3 +57,39 @@ def doomed_server() -> Iterator[ServerProcess]:
     """A server of its own, for tests that stop or kill it."""
     with nats_server() as server:
         yield server
+
+
+async def delete_bucket(url: str, bucket: str) -> None:
+    """Delete a bucket (and its stream) with a plain nats-py client, if it exists."""
+    client = await nats.connect(url)
+    try:
+        with contextlib.suppress(nats.js.errors.NotFoundError):
+            await client.jetstream().delete_key_value(bucket)
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+async def doomed_buckets(nats_url: str) -> AsyncIterator[list[str]]:
+    """Names of buckets a test made: each is deleted after the test."""
+    names: list[str] = []
+    yield names
+    for name in names:
+        await delete_bucket(nats_url, name)
+
+
+@pytest.fixture
+async def raw(nats_url: str) -> AsyncIterator[JetStreamContext]:
+    """A plain nats-py JetStream context on the session's server."""
+    client = await nats.connect(nats_url)
+    yield client.jetstream()
+    await client.close()
+
+
+@pytest.fixture
+async def store(nats_url: str, bucket: str) -> AsyncIterator[NatsStore]:
+    """A store on a fresh bucket, deleted afterwards."""
+    store = NatsStore(f"{nats_url}/{bucket}")
+    yield store
+    await store.close()
+    await delete_bucket(nats_url, bucket)

@@ -7,11 +7,9 @@ suite runs under asyncio (the store declares ``asyncio_only``).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 
-import nats
 import pytest
 
 import kv
@@ -21,29 +19,22 @@ from kv_nats.conformance import HOOKS
 from kv_nats.store import NatsStore
 
 
-async def delete_bucket(url: str, bucket: str) -> None:
-    """Delete a bucket (and its stream) with a plain nats-py client, if it exists."""
-    client = await nats.connect(url)
-    try:
-        with contextlib.suppress(nats.js.errors.NotFoundError):
-            await client.jetstream().delete_key_value(bucket)
-    finally:
-        await client.close()
-
-
 class TestNatsStore(StoreConformance):
     """Every behaviour of a kv store, on a fresh bucket per test."""
 
     @pytest.fixture
     async def store(
-        self, nats_url: str, bucket: str, default_collection: str | None
+        self,
+        nats_url: str,
+        bucket: str,
+        doomed_buckets: list[str],
+        default_collection: str | None,
     ) -> AsyncIterator[kv.AsyncKeyValue]:
+        doomed_buckets.extend([bucket, f"{bucket}-sibling"])
         store = kv.connect(f"{nats_url}/{bucket}", default_collection=default_collection)
         assert isinstance(store, NatsStore)
         yield store
         await store.close()
-        await delete_bucket(nats_url, bucket)
-        await delete_bucket(nats_url, f"{bucket}-sibling")
 
     async def sibling_store(self, store: kv.AsyncKeyValue) -> kv.AsyncKeyValue | None:
         """Another bucket on the same server."""

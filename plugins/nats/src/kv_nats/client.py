@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import ssl
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,13 +95,25 @@ def _credentials(options: NatsOptions) -> dict[str, Any]:
     return given
 
 
-async def _quiet(error: Exception) -> None:
-    """nats-py's error callback: its default logs every failed attempt as an error."""
-    _log.debug("nats-py reported %s", type(error).__name__)
+class _Errors:
+    """nats-py's error callback: it remembers whether the server refused the
+    credentials (nats-py's default callback logs every failed attempt as an error)."""
+
+    def __init__(self) -> None:
+        self.refused = False
+
+    async def record(self, error: Exception) -> None:
+        _log.debug("nats-py reported %s", type(error).__name__)
+        if isinstance(error, nats.errors.AuthorizationError) or _AUTHORIZATION in str(error):
+            self.refused = True
 
 
-async def connect(options: NatsOptions) -> Connection:
-    """Connect to the servers of ``options`` (a new client).
+_AUTHORIZATION = "Authorization Violation"
+
+
+async def connect(options: NatsOptions, broke: Callable[[], Awaitable[None]]) -> Connection:
+    """Connect to the servers of ``options`` (a new client); nats-py calls ``broke``
+    whenever the connection breaks.
 
     Raises:
         StoreConnectionError: no server could be reached.
@@ -108,6 +121,7 @@ async def connect(options: NatsOptions) -> Connection:
     """
     timeout = options.command_timeout or _NO_LIMIT
     client = Client()
+    errors = _Errors()
     try:
         await client.connect(
             servers=server_urls(options),
@@ -116,14 +130,14 @@ async def connect(options: NatsOptions) -> Connection:
             allow_reconnect=True,
             max_reconnect_attempts=RECONNECT_ATTEMPTS,
             reconnect_time_wait=RECONNECT_WAIT,  # type: ignore[arg-type]
-            error_cb=_quiet,
+            error_cb=errors.record,
+            disconnected_cb=broke,
             tls=_tls_context(options),
             **_credentials(options),
         )
     except nats.errors.NoServersError:
-        last = client.last_error
         await close(client)
-        if isinstance(last, nats.errors.AuthorizationError):
+        if errors.refused:
             raise StoreSetupError("The NATS server refused the credentials") from None
         raise StoreConnectionError(
             f"Could not connect to NATS at {', '.join(server_urls(options))}"
@@ -147,16 +161,17 @@ _CONNECTION_ERRORS = (
 )
 
 
-def translate_error(error: Exception, where: str, connected: bool) -> KeyValueError | None:
+def translate_error(error: Exception, where: str, healthy: bool) -> KeyValueError | None:
     """nats-py's exception as a kv error (never with credentials); ``None`` if unknown.
 
-    ``connected`` says whether the connection is up: a request that timed out
-    on a connection that broke meanwhile is a connection error.
+    ``healthy`` says whether the connection is up and none broke lately: a
+    request that timed out on a connection that broke meanwhile is a
+    connection error.
     """
     if isinstance(error, _CONNECTION_ERRORS):
         return StoreConnectionError(f"Lost the connection to NATS ({where})")
     if isinstance(error, nats.errors.TimeoutError):
-        if not connected:
+        if not healthy:
             return StoreConnectionError(f"Lost the connection to NATS ({where})")
         return None  # the base makes it a StoreTimeoutError
     if isinstance(error, nats.errors.AuthorizationError):

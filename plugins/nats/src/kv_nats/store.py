@@ -169,6 +169,7 @@ class NatsStore(
         self._direct = True
         self._limit = self.options.max_concurrency
         self._timeout = self.options.command_timeout or 24 * 3600.0
+        self._broke_at = -math.inf
         self._connections = PerLoop(
             self._connect, close=lambda connection: close(connection.client), close_with_loop=True
         )
@@ -181,25 +182,42 @@ class NatsStore(
     # --- connections -----------------------------------------------------------------
 
     async def _connect(self) -> Connection:
-        return await connect(self.options)
+        return await connect(self.options, self._broke)
+
+    async def _broke(self) -> None:
+        """A connection broke: requests that were in flight on it are lost."""
+        self._broke_at = time.monotonic()
 
     async def _jetstream(self) -> JetStreamContext:
-        """The running loop's JetStream context; a new connection if the last one closed.
+        """The running loop's JetStream context, once its connection is up.
+
+        A connection that is reconnecting gets up to ``connect_timeout``
+        seconds; one that gave up (closed) is replaced by a new one.
 
         Raises:
-            StoreConnectionError: the connection is down and reconnecting.
+            StoreConnectionError: no server answers.
         """
         connection = await self._connections.get()
-        if not connection.client.is_connected:
-            if not connection.client.is_closed:
+        deadline = time.monotonic() + self.options.connect_timeout
+        while True:
+            client = connection.client
+            if client.is_connected:
+                return connection.jetstream
+            if client.is_closed:
+                if self._connections.current is connection:  # not yet replaced by another call
+                    self._connections.invalidate()
+                return (await self._connections.get()).jetstream
+            if time.monotonic() > deadline:
                 raise StoreConnectionError(f"Lost the connection to NATS ({self._where})")
-            self._connections.invalidate()
-            connection = await self._connections.get()
-        return connection.jetstream
+            await asyncio.sleep(0.01)
 
-    def _connected(self) -> bool:
+    def _healthy(self) -> bool:
+        """Whether the loop's connection is up and none broke while a request that
+        is ending now may have waited."""
         connection = self._connections.current
-        return connection is not None and connection.client.is_connected
+        if connection is None or not connection.client.is_connected:
+            return False
+        return time.monotonic() - self._broke_at > self._timeout + 1
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -511,7 +529,7 @@ class NatsStore(
 
     def _translate_error(self, error: Exception) -> KeyValueError | None:
         """nats-py's errors as kv errors (:func:`kv_nats.client.translate_error`)."""
-        return translate_error(error, self._where, self._connected())
+        return translate_error(error, self._where, self._healthy())
 
 
 def _revision(version: str, now: float) -> int | None:
