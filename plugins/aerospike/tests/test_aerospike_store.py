@@ -95,3 +95,11 @@ async def test_a_closed_store_reopens_on_its_next_call(closed_port: int) -> None
     await store.close()
     with pytest.raises(StoreConnectionError):
         await store.get("k")  # tries again: the store was not broken by the failure
+
+
+async def test_the_corruption_hook_uses_a_client_of_its_own(closed_port: int) -> None:
+    """The hook connects its own client (to the store's server), in a worker thread."""
+    store = AerospikeStore(f"aerospike://127.0.0.1:{closed_port}/test/kv", connect_timeout=1)
+    with pytest.raises(aerospike.exception.AerospikeError) as raised:
+        await HOOKS.corrupt_entry(store, "c", "k")
+    assert raised.value.args[0] == -10  # Failed to connect: the store's own server
