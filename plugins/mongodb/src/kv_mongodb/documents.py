@@ -84,15 +84,19 @@ def document_of(collection: str, key: str, entry: StoredEntry) -> dict[str, Any]
     """The document that stores ``entry`` (a fresh revision each call)."""
     value_json = entry.json()
     value = _bson_friendly(value_json)
-    return {
+    document: dict[str, Any] = {
         KEY: key,
         "collection": collection,
         "version": FORMAT_VERSION,
         "value": {"json": value_json} if value is None else {"object": value},
-        "created_at": _date(entry.created_at),
-        EXPIRES_AT: _date(entry.expires_at),
-        REVISION: secrets.token_hex(8),
     }
+    # A date field is left out rather than null (py-key-value refuses a null).
+    if entry.created_at is not None:
+        document["created_at"] = _date(entry.created_at)
+    if entry.expires_at is not None:
+        document[EXPIRES_AT] = _date(entry.expires_at)
+    document[REVISION] = secrets.token_hex(8)
+    return document
 
 
 def entry_of(document: dict[str, Any], key: str) -> StoredEntry:

@@ -270,17 +270,19 @@ class MongoDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
         target = await self._mongo_collection(collection)
         document = document_of(collection, key, entry)
         expired = {KEY: key, **expired_at(entry.created_at)}
-        # An expired document is replaced; otherwise the insert succeeds only if
-        # no document of the key exists (the unique index). An emulator that
-        # hides expired documents before deleting them gets one more round.
-        for _ in range(2):
+        # An expired document is replaced; otherwise an upsert that only inserts
+        # ($setOnInsert) writes if no document of the key exists. Racing inserts
+        # of a new key meet the unique index: the loser looks again.
+        for _ in range(_WRITE_ATTEMPTS):
             if (await target.replace_one(expired, document)).matched_count:
                 return True
             try:
-                await target.insert_one(dict(document))
-                return True
+                result = await target.update_one(
+                    {KEY: key}, {"$setOnInsert": document}, upsert=True
+                )
             except DuplicateKeyError:
-                pass
+                continue
+            return result.upserted_id is not None
         return False
 
     async def _get_versioned_entry(

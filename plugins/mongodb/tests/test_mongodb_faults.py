@@ -1,0 +1,89 @@
+"""The MongoDB server killed (SIGKILL) or stopped, then started again on its port.
+
+The fault tests run their own mongoeco (stopping the session's would
+disturb nothing, but a server of their own keeps them apart). mongoeco keeps
+its data in memory, so a restart empties it: what is checked is that calls
+during the outage raise StoreConnectionError (never a pymongo exception), and
+that the same store object works again once the server is back, without
+being rebuilt. On a real server (``KV_MONGODB_URL``) they are skipped: the
+workflow cannot stop its service container.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+import kv
+from kv_conformance.emulators import mongoeco
+from kv_conformance.servers import ServerProcess
+from kv_mongodb.store import MongoDBStore
+
+pytestmark = [pytest.mark.anyio, pytest.mark.kv_server]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="module")
+def doomed_server(mongodb_server: ServerProcess | None) -> Iterator[ServerProcess]:
+    if mongodb_server is None:
+        pytest.skip("a real server (KV_MONGODB_URL) is not stopped by the tests")
+    with mongoeco() as server:
+        yield server
+
+
+async def _until(check: Callable[[], Any], *, deadline: float = 60.0) -> None:
+    """Call ``check`` until it returns without StoreConnectionError (a generous deadline)."""
+    end = time.monotonic() + deadline
+    while True:
+        try:
+            await check()
+            return
+        except kv.StoreConnectionError:
+            if time.monotonic() > end:
+                raise
+            await asyncio.sleep(0.1)
+
+
+@pytest.mark.parametrize("how", ["kill", "stop"])
+async def test_server_down_then_back(doomed_server: ServerProcess, how: str) -> None:
+    url = f"mongodb://127.0.0.1:{doomed_server.port}/faults?directConnection=true"
+    store = kv.connect(url, connect_timeout=1, command_timeout=5)
+    assert isinstance(store, MongoDBStore)
+    try:
+        await store.put("before", {"v": 1}, collection="c")
+        assert await store.get("before", collection="c") == {"v": 1}
+        if how == "kill":
+            doomed_server.kill()
+        else:
+            doomed_server.stop()
+        for call in (
+            store.get("before", collection="c"),
+            store.put("during", {"v": 2}, collection="c"),
+            store.get_many(["a", "b"], collection="c"),
+            store.delete("before", collection="c"),
+            store.keys("c"),
+        ):
+            with pytest.raises(kv.StoreConnectionError) as caught:
+                await call
+            assert "pymongo" not in type(caught.value).__module__
+        doomed_server.start()
+
+        async def write_and_read() -> None:
+            await store.put("after", {"v": 3}, collection="c", ttl=60)
+            assert await store.get("after", collection="c") == {"v": 3}
+
+        await _until(write_and_read)
+        assert await store.put_if_absent("claimed", {"v": 4}, collection="c") is True  # type: ignore[attr-defined]
+        assert await store.keys("c") == ["after", "claimed"]
+    finally:
+        await store.close()
+        if not doomed_server.running:
+            doomed_server.start()
