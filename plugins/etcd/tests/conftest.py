@@ -18,8 +18,6 @@ import pytest
 from kv_conformance.emulators import etcd
 from kv_conformance.servers import ServerProcess
 
-pytestmark = pytest.mark.kv_server
-
 EXTERNAL = os.environ.get("KV_ETCD_URL", "").rstrip("/")
 """``etcd://HOST:PORT`` of a server the tests do not start (empty: start one)."""
 
