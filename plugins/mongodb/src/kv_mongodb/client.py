@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from bson.errors import InvalidDocument
+from pymongo import AsyncMongoClient
+from pymongo import errors as mongo
+
 from kv.errors import (
     KeyValueError,
     ReadOnlyError,
@@ -16,8 +20,6 @@ from kv.errors import (
 )
 from kv.url import Host
 from kv_mongodb.plugin import MongoDBOptions
-from pymongo import AsyncMongoClient
-from pymongo import errors as mongo
 
 __all__ = ["connection_string", "make_client", "translate_error"]
 
@@ -74,7 +76,7 @@ def translate_error(error: Exception, where: str) -> KeyValueError | None:
         return StoreTimeoutError(f"{where} did not answer in time: {_summary(error)}")
     if isinstance(error, mongo.ServerSelectionTimeoutError | mongo.ConnectionFailure):
         return StoreConnectionError(f"Cannot reach {where}: {_summary(error)}")
-    if isinstance(error, mongo.InvalidDocument | OverflowError):
+    if isinstance(error, InvalidDocument | OverflowError):
         return SerializationError(f"{where} cannot store the document as BSON")
     if isinstance(error, mongo.ConfigurationError | mongo.InvalidURI):
         return StoreSetupError(f"Bad MongoDB client options for {where}: {_summary(error)}")

@@ -151,7 +151,7 @@ class MongoDBOptions(ServerOptions):
     def from_url(cls, url: StoreURL, keywords: Mapping[str, object], *, store: str) -> Any:
         """The options of a connection string: kv's own query options, and every
         other query option in ``client_options`` (keywords win over both)."""
-        own = {field.name for field in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        own = {field.name for field in dataclasses.fields(cls)}
         passed = tuple((name, text) for name, text in url.query_items if name not in own)
         location = {k: v for k, v in cls.from_location(url).items() if k not in url.query}
         if passed and "client_options" not in keywords and "client_options" not in url.query:

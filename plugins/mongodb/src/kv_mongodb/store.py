@@ -34,6 +34,11 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from pymongo import ASCENDING, DeleteOne, ReplaceOne
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
+
 from kv.entry import StoredEntry
 from kv.errors import KeyValueError, StoreSetupError
 from kv.loops import PerLoop
@@ -51,10 +56,6 @@ from kv_mongodb.documents import (
 )
 from kv_mongodb.names import collection_name, decode_collection
 from kv_mongodb.plugin import DEFAULT_DATABASE, PLUGIN, MongoDBOptions
-from pymongo import ASCENDING, DeleteOne, ReplaceOne
-from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 __all__ = ["MongoDBOptions", "MongoDBStore"]
 
@@ -170,7 +171,7 @@ class MongoDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
         for field, extra in ((KEY, {"unique": True}), (EXPIRES_AT, {"expireAfterSeconds": 0})):
             try:
                 await target.create_index([(field, ASCENDING)], **extra)
-            except OperationFailure as error:
+            except OperationFailure as error:  # noqa: PERF203 - two indexes
                 if error.code not in _INDEX_CONFLICTS:
                     raise
 
@@ -195,11 +196,10 @@ class MongoDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
         entries: list[StoredEntry | None] = []
         given: set[str] = set()
         for key in keys:
-            document = found.get(key)
-            if document is None:
+            if key not in found:
                 entries.append(None)
                 continue
-            entry = entry_of(document, key)
+            entry = entry_of(found[key], key)
             if key in given:  # a repeated key gets a value of its own
                 entry = StoredEntry(entry.json(), entry.created_at, entry.expires_at)
             given.add(key)
@@ -219,9 +219,7 @@ class MongoDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
         ttl: float | None,
     ) -> None:
         target = await self._mongo_collection(collection)
-        documents = {
-            key: document_of(collection, key, entry) for key, entry in zip(keys, entries)
-        }
+        documents = {key: document_of(collection, key, entry) for key, entry in zip(keys, entries)}
         pending = list(documents)
         # Upserts of one new key racing each other: the unique index refuses all
         # but one insert, and the others, sent again, replace it.
