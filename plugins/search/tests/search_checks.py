@@ -24,7 +24,7 @@ from kv.errors import InvalidOptionError, StoreConnectionError, StoreSetupError
 from kv.url import StoreURL
 from kv_conformance.hooks import hooks_for_scheme, schemes_of_store_type
 from kv_conformance.servers import free_port
-from kv_search.engine import SearchTransport
+from kv_search.engine import Reply, Request
 from kv_search.layout import document_id, encode_collection
 from kv_search.store import SearchStore
 
@@ -37,28 +37,16 @@ VALUES: dict[str, dict[str, Any]] = {
 }
 
 
-class Counting:
-    """A transport that records the requests it sends."""
-
-    def __init__(self, inner: SearchTransport, calls: list[tuple[str, str]]) -> None:
-        self.inner = inner
-        self.calls = calls
-
-    async def request(self, method: str, path: str, **arguments: Any) -> tuple[int, Any]:
-        self.calls.append((method, path.split("?")[0].rsplit("/", 1)[-1]))
-        return await self.inner.request(method, path, **arguments)
-
-    async def close(self) -> None:
-        await self.inner.close()
-
-
 def counting_store(store_type: type[SearchStore], url: str) -> tuple[SearchStore, list[Any]]:
     """A store of ``store_type`` whose requests are recorded (method, last path segment)."""
     calls: list[tuple[str, str]] = []
     engine = store_type.engine
-    counting = dataclasses.replace(
-        engine, connect=lambda connection: Counting(engine.connect(connection), calls)
-    )
+
+    async def send(client: Any, request: Request) -> Reply:
+        calls.append((request.method, request.path.rsplit("/", 1)[-1]))
+        return await engine.send(client, request)
+
+    counting = dataclasses.replace(engine, send=send)
     subclass: type[SearchStore] = type(
         f"Counting{store_type.__name__}", (store_type,), {"engine": counting}
     )

@@ -3,9 +3,10 @@
 Shared by kv-elasticsearch and kv-opensearch (like kv-resp for Redis and
 Valkey): the options (:class:`SearchOptions`), py-key-value's layout
 (:mod:`kv_search.layout`) and the whole store (:class:`SearchStore`), written
-once against the engines' REST API. A plugin adapts its client library to
-:class:`SearchTransport` and describes it as a :class:`SearchEngine`. This
-distribution has no client library and no entry points.
+once against the engines' REST API. A plugin describes its client library
+as a :class:`SearchEngine` (make a client, send one request) and declares
+its schemes with :func:`search_plugin`. This distribution has no client
+library and no entry points.
 """
 
 from __future__ import annotations
@@ -13,19 +14,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kv.plugin import lazy_exports
-from kv_search.options import SEARCH_CAPABILITIES, SearchOptions
+from kv_search.options import SEARCH_CAPABILITIES, SearchOptions, search_plugin
 
 if TYPE_CHECKING:
-    from kv_search.engine import Connection, SearchEngine, SearchTransport
+    from kv_search.engine import Connection, Request, SearchEngine
     from kv_search.store import SearchStore
 
 __all__ = [
     "SEARCH_CAPABILITIES",
     "Connection",
+    "Request",
     "SearchEngine",
     "SearchOptions",
     "SearchStore",
-    "SearchTransport",
+    "search_plugin",
 ]
 
 __getattr__ = lazy_exports(
@@ -33,7 +35,7 @@ __getattr__ = lazy_exports(
     {
         "Connection": "kv_search.engine",
         "SearchEngine": "kv_search.engine",
-        "SearchTransport": "kv_search.engine",
+        "Request": "kv_search.engine",
         "SearchStore": "kv_search.store",
     },
 )

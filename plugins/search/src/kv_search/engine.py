@@ -2,49 +2,61 @@
 
 kv-search speaks the engines' REST API itself (paths, bodies, status codes),
 so the store logic is written once for Elasticsearch and OpenSearch. A
-plugin only adapts its client library to :class:`SearchTransport` (send one
-request, return its status and parsed reply) and describes the engine as a
-:class:`SearchEngine`; nothing in kv-search imports a client library.
+plugin describes its engine and client library as a :class:`SearchEngine`:
+how to make a client from the store's :class:`Connection`, and how to send
+one :class:`Request` with it and return its :data:`Reply` (status and parsed
+body); nothing in kv-search imports a client library.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
+from urllib.parse import urlencode
 
 from kv_search.options import DEFAULT_PORT, SearchOptions
 
-__all__ = ["Connection", "SearchEngine", "SearchTransport", "connection_of"]
+__all__ = ["Client", "Connection", "Reply", "Request", "SearchEngine", "connection_of"]
 
 
-class SearchTransport(Protocol):
-    """One event loop's client of an engine, reduced to the one call kv-search needs."""
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        body: str | None = None,
-        ndjson: bool = False,
-    ) -> tuple[int, Any]:
-        """Send one request; return its HTTP status and parsed JSON reply.
-
-        An error status is returned, not raised. ``body`` is JSON text (NDJSON
-        when ``ndjson``).
-
-        Raises:
-            StoreConnectionError: the engine cannot be reached.
-            StoreTimeoutError: it did not answer within the command timeout.
-        """
-        ...
+class Client(Protocol):
+    """What kv-search needs of a client library's client object besides ``send``."""
 
     async def close(self) -> None:
         """Close the client's connections."""
         ...
+
+
+C = TypeVar("C", bound=Client)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One REST request of kv-search.
+
+    Attributes:
+        method: ``GET``, ``PUT``, ``POST`` or ``DELETE``.
+        path: The path (``/index/_doc/id``), its parts already quoted.
+        params: The query parameters.
+        body: JSON text (NDJSON for ``_bulk``), or ``None``.
+        headers: The headers: content type, accept, ``authorization``.
+    """
+
+    method: str
+    path: str
+    params: Mapping[str, str]
+    body: str | None
+    headers: Mapping[str, str]
+
+    def target(self) -> str:
+        """The path with its query string."""
+        return f"{self.path}?{urlencode(self.params)}" if self.params else self.path
+
+
+Reply = tuple[int, Any]
+"""A reply's HTTP status and parsed JSON body (an error status is a reply too)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,19 @@ class Connection:
         """:attr:`headers` for an NDJSON body (``_bulk``)."""
         return {**self.headers, "content-type": "application/x-ndjson"}
 
+    def request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        body: str | None,
+        *,
+        ndjson: bool = False,
+    ) -> Request:
+        """A request with this connection's headers."""
+        headers = self.ndjson_headers() if ndjson else self.headers
+        return Request(method, path, params or {}, body, headers)
+
 
 def connection_of(options: SearchOptions) -> Connection:
     """The nodes and headers the options name (``localhost:9200`` by default)."""
@@ -91,7 +116,7 @@ def connection_of(options: SearchOptions) -> Connection:
 
 
 @dataclass(frozen=True)
-class SearchEngine:
+class SearchEngine(Generic[C]):
     """A search engine and the client library a plugin talks to it with.
 
     Attributes:
@@ -100,11 +125,17 @@ class SearchEngine:
             py-key-value's layout (``flattened`` for Elasticsearch, ``flat``
             for OpenSearch).
         default_prefix: py-key-value's default index prefix for the engine.
-        connect: ``connect(connection)`` makes a new transport (it connects on
+        connect: ``connect(connection)`` makes a new client (it connects on
             first use), in the event loop that will use it.
+        send: ``await send(client, request)`` sends one request and returns
+            its :data:`Reply`; it raises
+            :class:`~kv.errors.StoreConnectionError` when the engine cannot be
+            reached and :class:`~kv.errors.StoreTimeoutError` when it does not
+            answer within the command timeout.
     """
 
     name: str
     value_field: str
     default_prefix: str
-    connect: Callable[[Connection], SearchTransport]
+    connect: Callable[[Connection], C]
+    send: Callable[[C, Request], Awaitable[Reply]]

@@ -22,9 +22,16 @@ from typing import Literal
 
 from kv.capabilities import Capabilities
 from kv.options import ServerOptions, option
+from kv.plugin import StorePlugin
 from kv.url import StoreURL
 
-__all__ = ["DEFAULT_PORT", "SEARCH_CAPABILITIES", "RefreshPolicy", "SearchOptions"]
+__all__ = [
+    "DEFAULT_PORT",
+    "SEARCH_CAPABILITIES",
+    "RefreshPolicy",
+    "SearchOptions",
+    "search_plugin",
+]
 
 DEFAULT_PORT = 9200
 """The port of a host the URL gives without one."""
@@ -101,3 +108,15 @@ class SearchOptions(ServerOptions):
         if url.variant == "https":
             located["tls"] = True
         return located
+
+
+def search_plugin(store: str, client: str) -> StorePlugin:
+    """The declaration of a search-engine plugin: its store class (``"module:Class"``)
+    and its client library (for the description); options and capabilities are
+    kv-search's."""
+    return StorePlugin(
+        store=store,
+        options=SearchOptions,
+        capabilities=SEARCH_CAPABILITIES,
+        description=f"{client}: an index per collection, py-key-value's layout",
+    )

@@ -54,7 +54,7 @@ from kv.errors import (
 )
 from kv.loops import PerLoop
 from kv.store import AtomicMixin, FullStore
-from kv_search.engine import SearchEngine, SearchTransport, connection_of
+from kv_search.engine import Client, Reply, Request, SearchEngine, connection_of
 from kv_search.layout import (
     collection_of_index,
     document_id,
@@ -90,6 +90,17 @@ def _error_type(body: object) -> str:
         if isinstance(error, str):
             return error[:80]
     return "error"
+
+
+def _entry_of_hit(hit: Hit | None, key: str) -> StoredEntry | None:
+    """The entry of a document read by key (``None``: not found)."""
+    if hit is None:
+        return None
+    try:
+        return entry_of(hit.get("_source"))
+    except DeserializationError as error:
+        error.add_context(key=key)  # bulk reads: the base cannot know which key
+        raise
 
 
 def _version(hit: Hit, entry: StoredEntry) -> str:
@@ -148,7 +159,7 @@ class SearchStore(AtomicMixin, FullStore, abstract=True):
     the store gets its own client (:class:`kv.loops.PerLoop`).
     """
 
-    engine: ClassVar[SearchEngine]
+    engine: ClassVar[SearchEngine[Any]]
     """The engine and client library (set by the plugin's store class)."""
 
     options: SearchOptions
@@ -158,9 +169,7 @@ class SearchStore(AtomicMixin, FullStore, abstract=True):
         self.index_prefix = self.options.index_prefix or self.engine.default_prefix
         self._connection = connection_of(self.options)
         self._where = f"{self.engine.name} at {', '.join(self._connection.nodes)}"
-        self._transports: PerLoop[SearchTransport] = PerLoop(
-            self._connect, close=_close, close_with_loop=True
-        )
+        self._clients: PerLoop[Client] = PerLoop(self._connect, close=_close, close_with_loop=True)
         self._indices: set[str] = set()
         self._index_locks: dict[tuple[int, str], asyncio.Lock] = {}
         refresh = self.options.refresh
@@ -177,11 +186,12 @@ class SearchStore(AtomicMixin, FullStore, abstract=True):
 
     # --- lifecycle -------------------------------------------------------------------
 
-    async def _connect(self) -> SearchTransport:
-        return self.engine.connect(self._connection)
+    async def _connect(self) -> Client:
+        client: Client = self.engine.connect(self._connection)
+        return client
 
     async def _close(self) -> None:
-        await self._transports.close()
+        await self._clients.close()
 
     # --- requests --------------------------------------------------------------------
 
@@ -191,23 +201,15 @@ class SearchStore(AtomicMixin, FullStore, abstract=True):
         path: str,
         body: object = None,
         params: Mapping[str, str] | None = None,
-    ) -> tuple[int, Any]:
+    ) -> Reply:
         """One request; a ``dict``/``list`` body is sent as JSON, a ``str`` as it is."""
         text = body if body is None or isinstance(body, str) else json.dumps(body)
-        return await self._request(method, path, params, text)
+        return await self._request(self._connection.request(method, path, params, text))
 
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        params: Mapping[str, str] | None,
-        body: str | None,
-        *,
-        ndjson: bool = False,
-    ) -> tuple[int, Any]:
-        transport = await self._transports.get()
+    async def _request(self, request: Request) -> Reply:
+        client = await self._clients.get()
         try:
-            return await transport.request(method, path, params=params, body=body, ndjson=ndjson)
+            return await self.engine.send(client, request)
         except StoreConnectionError:
             # The server may come back another (an emulator restarted empty, a
             # failover): check its indices again before the next write.
@@ -220,7 +222,8 @@ class SearchStore(AtomicMixin, FullStore, abstract=True):
         for chunk in _chunks(actions):
             text = "\n".join(line for action in chunk for line in action) + "\n"
             path = f"/{index}/_bulk"
-            status, body = await self._request("POST", path, self._write_params, text, ndjson=True)
+            request = self._connection.request("POST", path, self._write_params, text, ndjson=True)
+            status, body = await self._request(request)
             if status >= 300:
                 raise self._failure(status, body, "a bulk request")
             items.extend(next(iter(item.values())) for item in body["items"])
@@ -294,8 +297,7 @@ class SearchStore(AtomicMixin, FullStore, abstract=True):
         return body if body.get("found") else None
 
     async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
-        hit = await self._get_hit(collection, key)
-        return None if hit is None else entry_of(hit.get("_source"))
+        return _entry_of_hit(await self._get_hit(collection, key), key)
 
     async def _mget(
         self, collection: str, keys: Sequence[str], params: Mapping[str, str] | None = None
@@ -314,18 +316,7 @@ class SearchStore(AtomicMixin, FullStore, abstract=True):
         self, collection: str, keys: Sequence[str]
     ) -> Sequence[StoredEntry | None]:
         found = await self._mget(collection, keys)
-        entries: list[StoredEntry | None] = []
-        for key in keys:
-            hit = found.get(document_id(key))
-            if hit is None:
-                entries.append(None)
-                continue
-            try:
-                entries.append(entry_of(hit.get("_source")))
-            except DeserializationError as error:
-                error.add_context(key=key)
-                raise
-        return entries
+        return [_entry_of_hit(found.get(document_id(key)), key) for key in keys]
 
     async def _put_entry(
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None
@@ -423,10 +414,8 @@ class SearchStore(AtomicMixin, FullStore, abstract=True):
         self, collection: str, key: str
     ) -> tuple[StoredEntry, str] | None:
         hit = await self._get_hit(collection, key)
-        if hit is None:
-            return None
-        entry = entry_of(hit.get("_source"))
-        return entry, _version(hit, entry)
+        entry = _entry_of_hit(hit, key)
+        return None if hit is None or entry is None else (entry, _version(hit, entry))
 
     async def _conditional(
         self, method: str, collection: str, key: str, version: str, now: float, body: str | None
@@ -556,5 +545,5 @@ def _bulk_condition(hit: Hit) -> dict[str, int]:
     return {"if_seq_no": int(hit["_seq_no"]), "if_primary_term": int(hit["_primary_term"])}
 
 
-async def _close(transport: SearchTransport) -> None:
-    await transport.close()
+async def _close(client: Client) -> None:
+    await client.close()
