@@ -40,7 +40,13 @@ from kv.capabilities import Capabilities
 from kv.errors import InvalidKeyError, InvalidOptionError
 from kv.names import validate_collection
 from kv_wrappers._capabilities import offered_by_all
-from kv_wrappers.base import BaseWrapper, _iter_collections_of, _iter_keys_of, capabilities_of
+from kv_wrappers.base import (
+    PROTOCOL_CALLS,
+    BaseWrapper,
+    _iter_collections_of,
+    _iter_keys_of,
+    capabilities_of,
+)
 
 __all__ = ["CollectionRoutingWrapper", "RoutingWrapper"]
 
@@ -284,9 +290,7 @@ class CollectionRoutingWrapper(RoutingWrapper):
     def _lookup(self, collection: str | None) -> kv.AsyncKeyValue | None:
         return None if collection is None else self.collection_map.get(collection)
 
-    _hands_arguments_on = frozenset(
-        {"get", "ttl", "put", "delete", "get_many", "ttl_many", "put_many", "delete_many"}
-    )
+    _hands_arguments_on = frozenset(PROTOCOL_CALLS)
     """Routing by name needs nothing of the arguments: a bad one reaches the default
     store, which refuses it (naming this wrapper)."""
 

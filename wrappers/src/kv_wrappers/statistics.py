@@ -33,7 +33,7 @@ import kv
 from kv._typecheck import typechecked
 from kv.atomic import Versioned
 from kv_wrappers._support import count_found, default_collection_of
-from kv_wrappers.base import BaseWrapper
+from kv_wrappers.base import PROTOCOL_CALLS, BaseWrapper
 
 __all__ = [
     "ConditionalStatistics",
@@ -183,9 +183,7 @@ class StatisticsWrapper(BaseWrapper):
         self._default = default_collection_of(key_value)
         super().__init__(key_value)
 
-    _hands_arguments_on = frozenset(
-        {"get", "ttl", "put", "delete", "get_many", "ttl_many", "put_many", "delete_many"}
-    )
+    _hands_arguments_on = frozenset(PROTOCOL_CALLS)
 
     @property
     def default_collection(self) -> str:

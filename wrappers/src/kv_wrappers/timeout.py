@@ -44,7 +44,6 @@ from collections.abc import (
     Coroutine,
     Generator,
     Mapping,
-    Sequence,
 )
 from types import CoroutineType
 from typing import Any, Generic, SupportsFloat, TypeVar
@@ -52,11 +51,10 @@ from typing import Any, Generic, SupportsFloat, TypeVar
 import anyio
 
 import kv
-from kv._typecheck import typechecked
 from kv.atomic import Versioned
 from kv.errors import InvalidOptionError, StoreTimeoutError
 from kv_wrappers._support import default_collection_of
-from kv_wrappers.base import BaseWrapper, close_walk
+from kv_wrappers.base import PROTOCOL_CALLS, BaseWrapper, close_walk, protocol_calls
 
 __all__ = ["TimeoutWrapper"]
 
@@ -112,6 +110,48 @@ class _Resumed(Generic[T]):
                     return done.value  # type: ignore[no-any-return]
 
 
+def _timed(operation: str, key: str, *, writes: bool) -> list[str]:
+    """The body of a protocol call: :meth:`TimeoutWrapper._run`, inlined (the call's first
+    step needs no cancel scope, and a call that finishes in it costs no extra frame).
+
+    ``operation`` and ``key`` are Python expressions naming the call and its key.
+    """
+    where = f"{operation}, collection, {key}, writes={writes}"
+    return [
+        "_kv_call_ = self.key_value.{name}({rest})",
+        "if type(_kv_call_) is not _kv_coroutine_ or not _kv_on_asyncio_():",
+        f"    return await self._scoped(_kv_call_, {where})",
+        "_kv_started_ = _kv_clock_()",
+        "try:",
+        "    _kv_step_ = _kv_call_.send(None)",
+        "except StopIteration as _kv_done_:",
+        "    return _kv_done_.value",
+        f"return await self._rest(_kv_call_, _kv_step_, _kv_started_, {where})",
+    ]
+
+
+_RUNTIME = {"_kv_coroutine_": CoroutineType, "_kv_on_asyncio_": _on_asyncio, "_kv_clock_": _clock}
+_IN_TIME = "Raises ``StoreTimeoutError`` when it does not finish in time."
+
+
+@protocol_calls(
+    _timed("'{name}'", "key", writes=False), calls=("get", "ttl"), names=_RUNTIME, doc=_IN_TIME
+)
+@protocol_calls(
+    _timed("'{name}'", "key", writes=True), calls=("put", "delete"), names=_RUNTIME, doc=_IN_TIME
+)
+@protocol_calls(
+    _timed("f'{name} of {{len(keys)}} keys'", "None", writes=False),
+    calls=("get_many", "ttl_many"),
+    names=_RUNTIME,
+    doc=_IN_TIME,
+)
+@protocol_calls(
+    _timed("f'{name} of {{len(keys)}} keys'", "None", writes=True),
+    calls=("put_many", "delete_many"),
+    names=_RUNTIME,
+    doc=_IN_TIME,
+)
 class TimeoutWrapper(BaseWrapper):
     """Cancel any call that takes longer than ``timeout`` seconds.
 
@@ -132,9 +172,7 @@ class TimeoutWrapper(BaseWrapper):
         self._default = default_collection_of(key_value)
         super().__init__(key_value)
 
-    _hands_arguments_on = frozenset(
-        {"get", "ttl", "put", "delete", "get_many", "ttl_many", "put_many", "delete_many"}
-    )
+    _hands_arguments_on = frozenset(PROTOCOL_CALLS)
 
     _shown = ("timeout",)
 
@@ -252,154 +290,6 @@ class TimeoutWrapper(BaseWrapper):
             waited = _clock() - started
             raise self._expired(operation, collection, key, waited, writes=writes)
         raise AssertionError("never called before Python 3.11 (see _on_asyncio)")
-
-    # --- the protocol: the call's first step without a cancel scope (see _run) -------------
-
-    @typechecked
-    async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
-        """Return the value of ``key``, or raise ``StoreTimeoutError`` in time."""
-        call = self.key_value.get(key, collection=collection)
-        if type(call) is not CoroutineType or not _on_asyncio():
-            return await self._scoped(call, "get", collection, key, writes=False)
-        started = _clock()
-        try:
-            step = call.send(None)
-        except StopIteration as done:
-            done_value: dict[str, Any] | None = done.value
-            return done_value
-        return await self._rest(call, step, started, "get", collection, key, writes=False)
-
-    @typechecked
-    async def ttl(
-        self, key: str, *, collection: str | None = None
-    ) -> tuple[dict[str, Any] | None, float | None]:
-        """Return ``(value, remaining seconds)``, or raise ``StoreTimeoutError`` in time."""
-        call = self.key_value.ttl(key, collection=collection)
-        if type(call) is not CoroutineType or not _on_asyncio():
-            return await self._scoped(call, "ttl", collection, key, writes=False)
-        started = _clock()
-        try:
-            step = call.send(None)
-        except StopIteration as done:
-            done_value: tuple[dict[str, Any] | None, float | None] = done.value
-            return done_value
-        return await self._rest(call, step, started, "ttl", collection, key, writes=False)
-
-    @typechecked
-    async def put(
-        self,
-        key: str,
-        value: Mapping[str, Any],
-        *,
-        collection: str | None = None,
-        ttl: SupportsFloat | None = None,
-    ) -> None:
-        """Store ``value``, or raise ``StoreTimeoutError`` in time."""
-        call = self.key_value.put(key, value, collection=collection, ttl=ttl)
-        if type(call) is not CoroutineType or not _on_asyncio():
-            return await self._scoped(call, "put", collection, key, writes=True)
-        started = _clock()
-        try:
-            step = call.send(None)
-        except StopIteration:
-            return None
-        return await self._rest(call, step, started, "put", collection, key, writes=True)
-
-    @typechecked
-    async def delete(self, key: str, *, collection: str | None = None) -> bool:
-        """Delete ``key``, or raise ``StoreTimeoutError`` in time."""
-        call = self.key_value.delete(key, collection=collection)
-        if type(call) is not CoroutineType or not _on_asyncio():
-            return await self._scoped(call, "delete", collection, key, writes=True)
-        started = _clock()
-        try:
-            step = call.send(None)
-        except StopIteration as done:
-            done_value: bool = done.value
-            return done_value
-        return await self._rest(call, step, started, "delete", collection, key, writes=True)
-
-    @typechecked
-    async def get_many(
-        self, keys: Sequence[str], *, collection: str | None = None
-    ) -> list[dict[str, Any] | None]:
-        """Return the values of ``keys``, or raise ``StoreTimeoutError`` in time."""
-        call = self.key_value.get_many(keys, collection=collection)
-        if type(call) is not CoroutineType or not _on_asyncio():
-            return await self._scoped(
-                call, f"get_many of {len(keys)} keys", collection, None, writes=False
-            )
-        started = _clock()
-        try:
-            step = call.send(None)
-        except StopIteration as done:
-            done_value: list[dict[str, Any] | None] = done.value
-            return done_value
-        return await self._rest(
-            call, step, started, f"get_many of {len(keys)} keys", collection, None, writes=False
-        )
-
-    @typechecked
-    async def ttl_many(
-        self, keys: Sequence[str], *, collection: str | None = None
-    ) -> list[tuple[dict[str, Any] | None, float | None]]:
-        """Return ``(value, remaining seconds)`` per key, or raise in time."""
-        call = self.key_value.ttl_many(keys, collection=collection)
-        if type(call) is not CoroutineType or not _on_asyncio():
-            return await self._scoped(
-                call, f"ttl_many of {len(keys)} keys", collection, None, writes=False
-            )
-        started = _clock()
-        try:
-            step = call.send(None)
-        except StopIteration as done:
-            done_value: list[tuple[dict[str, Any] | None, float | None]] = done.value
-            return done_value
-        return await self._rest(
-            call, step, started, f"ttl_many of {len(keys)} keys", collection, None, writes=False
-        )
-
-    @typechecked
-    async def put_many(
-        self,
-        keys: Sequence[str],
-        values: Sequence[Mapping[str, Any]],
-        *,
-        collection: str | None = None,
-        ttl: SupportsFloat | None = None,
-    ) -> None:
-        """Store several values, or raise ``StoreTimeoutError`` in time."""
-        call = self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
-        if type(call) is not CoroutineType or not _on_asyncio():
-            return await self._scoped(
-                call, f"put_many of {len(keys)} keys", collection, None, writes=True
-            )
-        started = _clock()
-        try:
-            step = call.send(None)
-        except StopIteration:
-            return None
-        return await self._rest(
-            call, step, started, f"put_many of {len(keys)} keys", collection, None, writes=True
-        )
-
-    @typechecked
-    async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
-        """Delete ``keys``, or raise ``StoreTimeoutError`` in time."""
-        call = self.key_value.delete_many(keys, collection=collection)
-        if type(call) is not CoroutineType or not _on_asyncio():
-            return await self._scoped(
-                call, f"delete_many of {len(keys)} keys", collection, None, writes=True
-            )
-        started = _clock()
-        try:
-            step = call.send(None)
-        except StopIteration as done:
-            done_value: int = done.value
-            return done_value
-        return await self._rest(
-            call, step, started, f"delete_many of {len(keys)} keys", collection, None, writes=True
-        )
 
     # --- optional capabilities ---------------------------------------------------------
 
