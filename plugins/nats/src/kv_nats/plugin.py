@@ -7,8 +7,9 @@ listing plugins or resolving the scheme never imports nats-py or
 
 from __future__ import annotations
 
-import re
+import string
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
@@ -16,7 +17,14 @@ from kv.errors import InvalidOptionError
 from kv.plugin import Capabilities, ServerOptions, StorePlugin, checks, option
 from kv.url import StoreURL
 
-__all__ = ["DEFAULT_BUCKET", "MAX_VALUE_SIZE", "NATS_CAPABILITIES", "PLUGIN", "NatsOptions"]
+__all__ = [
+    "DEFAULT_BUCKET",
+    "DESCRIPTION",
+    "MAX_VALUE_SIZE",
+    "NATS_CAPABILITIES",
+    "PLUGIN",
+    "NatsOptions",
+]
 
 DEFAULT_BUCKET = "kv"
 """The bucket of a URL without a path (``nats://localhost``)."""
@@ -27,27 +35,24 @@ MAX_VALUE_SIZE = 1_000_000
 
 # nats-py is an asyncio library: asyncio_only. No cull(): the server removes an
 # entry when its per-message TTL (Nats-TTL) runs out.
-NATS_CAPABILITIES = Capabilities.every_operation(
-    cull=False,
-    native_ttl=True,
-    persistent=True,
+NATS_CAPABILITIES = replace(
+    Capabilities.every_operation(cull=False, native_ttl=True, persistent=True, atomic=True),
     asyncio_only=True,
-    atomic=True,
     max_value_size=MAX_VALUE_SIZE,
 )
 """What :class:`kv_nats.store.NatsStore` can do."""
 
-_BUCKET = re.compile(r"[A-Za-z0-9_-]{1,200}")
+_BUCKET_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_-")
 
 
 def _bucket(value: object) -> str:
-    """A NATS key-value bucket name: letters, digits, ``_`` and ``-``."""
-    if not isinstance(value, str) or _BUCKET.fullmatch(value) is None:
-        shown = repr(value) if isinstance(value, str) else f"a {type(value).__name__}"
-        raise ValueError(
-            f"must be a NATS bucket name (1 to 200 letters, digits, '_' or '-'), not {shown}"
-        )
-    return value
+    """A NATS key-value bucket name: 1 to 200 letters, digits, ``_`` and ``-``."""
+    if isinstance(value, str) and 0 < len(value) <= 200 and set(value) <= _BUCKET_CHARACTERS:
+        return value
+    shown = repr(value) if isinstance(value, str) else f"a {type(value).__name__}"
+    raise ValueError(
+        f"must be a NATS bucket name (1 to 200 letters, digits, '_' or '-'), not {shown}"
+    )
 
 
 def _file(value: object) -> str | None:
@@ -59,7 +64,7 @@ def _file(value: object) -> str | None:
     return path
 
 
-class NatsOptions(ServerOptions):
+class NatsOptions(ServerOptions, default_port=4222, path_option="bucket"):
     """Options of ``nats://`` and ``nats+tls://``, from the URL or keywords (``NatsStore``,
     ``kv.connect``).
 
@@ -88,15 +93,13 @@ class NatsOptions(ServerOptions):
             (NATS key-value has no multi-key call).
     """
 
-    default_port = 4222
-    path_option = "bucket"
     bucket: str = option(default=DEFAULT_BUCKET, check=_bucket)
     token: str | None = None
     creds_file: str | None = option(default=None, check=_file)
-    tls: bool | None = None
     tls_ca_file: str | None = option(default=None, check=_file)
     tls_cert_file: str | None = option(default=None, check=_file)
     tls_key_file: str | None = option(default=None, check=_file)
+    tls: bool | None = None
     auto_create: bool = True
     storage: Literal["file", "memory"] = "file"
     replicas: int = option(default=1, check=checks.positive_int)
@@ -113,15 +116,16 @@ class NatsOptions(ServerOptions):
         located = dict(super().from_location(url))
         if located.get("bucket") is None:
             located.pop("bucket", None)
-        if url.variant == "tls":
-            located["tls"] = True
-        return located
+        return {**located, "tls": True} if url.variant == "tls" else located
 
+
+DESCRIPTION = "One NATS JetStream key-value bucket (nats-py), per-key TTL"
+"""What ``kv plugins`` says of the store."""
 
 PLUGIN = StorePlugin(
     store="kv_nats.store:NatsStore",
     options=NatsOptions,
     capabilities=NATS_CAPABILITIES,
-    description="One NATS JetStream key-value bucket (nats-py), per-key TTL",
+    description=DESCRIPTION,
 )
 """The declaration the ``kv.stores`` entry points ``nats`` and ``nats+tls`` name."""

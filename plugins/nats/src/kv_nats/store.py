@@ -36,18 +36,25 @@ Calls and their NATS operations:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from functools import partial
 from typing import TypeVar
 
 import nats.js.errors
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
 
-from kv.atomic import expiring_version, live_token
-from kv.entry import StoredEntry, decode_document, document_is_live, encode_document, parse_document
+from kv.entry import (
+    StoredEntry,
+    decode_document,
+    document_is_live,
+    encode_document,
+    parse_document,
+)
 from kv.errors import (
     ConflictError,
     DeserializationError,
@@ -57,12 +64,12 @@ from kv.errors import (
 )
 from kv.loops import PerLoop
 from kv.store import (
-    AtomicMixin,
     BaseStore,
     DestroyCollectionMixin,
     DestroyMixin,
     EnumerateCollectionsMixin,
     EnumerateKeysMixin,
+    TokenVersionMixin,
 )
 from kv_nats.client import Connection, close, connect, translate_error
 from kv_nats.names import (
@@ -137,7 +144,7 @@ def _name(token: str, headers: dict[str, str] | None, header: str) -> str:
 
 
 class NatsStore(
-    AtomicMixin,
+    TokenVersionMixin,
     EnumerateKeysMixin,
     EnumerateCollectionsMixin,
     DestroyMixin,
@@ -160,8 +167,7 @@ class NatsStore(
 
     options: NatsOptions
 
-    def __init__(self, options: NatsOptions | str | None = None, /, **keywords: object) -> None:
-        super().__init__(options, **keywords)
+    def _configure(self) -> None:
         self.bucket = self.options.bucket
         self._stream = f"KV_{self.bucket}"
         self._prefix = f"$KV.{self.bucket}."
@@ -261,9 +267,11 @@ class NatsStore(
         return f"{self._prefix}{encode_token(collection, COLLECTION_LIMIT)}.>"
 
     @staticmethod
-    def _headers(
+    def _message(
         collection: str, key: str, entry: StoredEntry, ttl: float | None
-    ) -> dict[str, str]:
+    ) -> tuple[bytes, dict[str, str]]:
+        """The body (kv's entry document) and headers of an entry's message."""
+        document = encode_document(entry, collection=collection, key=key).encode()
         headers: dict[str, str] = {}
         if ttl is not None and entry.expires_at is not None:
             headers["Nats-TTL"] = str(max(1, math.ceil(ttl)))
@@ -272,7 +280,7 @@ class NatsStore(
             headers[COLLECTION_HEADER] = header_name(collection)
         if is_hashed(encode_token(key, KEY_LIMIT)):
             headers[KEY_HEADER] = header_name(key)
-        return headers
+        return document, headers
 
     async def _last(self, js: JetStreamContext, subject: str) -> api.RawStreamMsg | None:
         """The subject's last message (an entry or a marker), or ``None``."""
@@ -318,19 +326,14 @@ class NatsStore(
     # --- entries ---------------------------------------------------------------------
 
     async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
-        js = await self._jetstream()
-        message = await self._last(js, self._subject(collection, key))
-        if message is None or _is_marker(message.headers):
-            return None
-        return decode_document(message.data or b"")
+        found = await self._get_entry_and_token(collection, key)
+        return None if found is None else found[0]
 
     async def _get_entries(
         self, collection: str, keys: Sequence[str]
     ) -> Sequence[StoredEntry | None]:
         unique = list(dict.fromkeys(keys))
-        found = await self._bounded(
-            [lambda key=key: self._get_named(collection, key) for key in unique]  # type: ignore[misc]
-        )
+        found = await self._bounded([partial(self._get_named, collection, key) for key in unique])
         entries = dict(zip(unique, found))
         return [entries[key] for key in keys]
 
@@ -346,8 +349,7 @@ class NatsStore(
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None
     ) -> None:
         js = await self._jetstream()
-        document = encode_document(entry, collection=collection, key=key).encode()
-        headers = self._headers(collection, key, entry, ttl)
+        document, headers = self._message(collection, key, entry, ttl)
         await js.publish(self._subject(collection, key), document, headers=headers or None)
 
     async def _put_entries(
@@ -359,7 +361,7 @@ class NatsStore(
     ) -> None:
         await self._bounded(
             [
-                lambda key=key, entry=entry: self._put_entry(collection, key, entry, ttl)  # type: ignore[misc]
+                partial(self._put_entry, collection, key, entry, ttl)
                 for key, entry in zip(keys, entries)
             ]
         )
@@ -378,7 +380,7 @@ class NatsStore(
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         unique = list(dict.fromkeys(keys))
         deleted = await self._bounded(
-            [lambda key=key: self._delete_entry(collection, key) for key in unique]  # type: ignore[misc]
+            [partial(self._delete_entry, collection, key) for key in unique]
         )
         return sum(deleted)
 
@@ -395,8 +397,7 @@ class NatsStore(
         assert entry.created_at is not None  # the base sets it ("now")
         js = await self._jetstream()
         subject = self._subject(collection, key)
-        document = encode_document(entry, collection=collection, key=key).encode()
-        headers = self._headers(collection, key, entry, ttl)
+        document, headers = self._message(collection, key, entry, ttl)
         last = 0  # create: the subject has no message
         for _ in range(ATTEMPTS):
             if await self._publish_if(js, subject, document, headers, last):
@@ -410,36 +411,31 @@ class NatsStore(
                 last = message.seq or 0
         raise self._conflict()
 
-    async def _get_versioned_entry(
+    async def _get_entry_and_token(
         self, collection: str, key: str
     ) -> tuple[StoredEntry, str] | None:
         js = await self._jetstream()
         message = await self._last(js, self._subject(collection, key))
         if message is None or _is_marker(message.headers):
             return None
-        entry = decode_document(message.data or b"")
-        return entry, expiring_version(str(message.seq), entry.expires_at)
+        return decode_document(message.data or b""), str(message.seq)
 
-    async def _put_entry_if_version(
-        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
+    async def _put_entry_if_token(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, token: str
     ) -> bool:
-        assert entry.created_at is not None  # the base sets it ("now")
-        last = _revision(version, entry.created_at)
-        if last is None:
+        if not token.isdigit():
+            return False  # not a stream sequence: not a version of this store
+        js = await self._jetstream()
+        document, headers = self._message(collection, key, entry, ttl)
+        subject = self._subject(collection, key)
+        return await self._publish_if(js, subject, document, headers, int(token))
+
+    async def _delete_entry_if_token(self, collection: str, key: str, token: str) -> bool:
+        if not token.isdigit():
             return False
         js = await self._jetstream()
-        document = encode_document(entry, collection=collection, key=key).encode()
-        headers = self._headers(collection, key, entry, ttl)
-        return await self._publish_if(js, self._subject(collection, key), document, headers, last)
-
-    async def _delete_entry_if_version(
-        self, collection: str, key: str, version: str, now: float
-    ) -> bool:
-        last = _revision(version, now)
-        if last is None:
-            return False
-        js = await self._jetstream()
-        return await self._publish_if(js, self._subject(collection, key), b"", _DELETE_MARKER, last)
+        subject = self._subject(collection, key)
+        return await self._publish_if(js, subject, b"", _DELETE_MARKER, int(token))
 
     # --- listings and destruction -------------------------------------------------------
 
@@ -504,13 +500,9 @@ class NatsStore(
                 yield page
 
     async def _holds_entries(self, subjects: str) -> bool:
-        walk = self._consume(subjects, 1)
-        try:
-            async for _ in walk:
-                return True
-            return False
-        finally:
-            await walk.aclose()
+        """Whether a live entry is under ``subjects`` (the first page of a walk)."""
+        async with contextlib.aclosing(self._consume(subjects, 1)) as walk:
+            return await anext(walk, None) is not None
 
     async def _destroy(self) -> bool:
         held = await self._holds_entries(f"{self._prefix}>")
@@ -530,11 +522,3 @@ class NatsStore(
     def _translate_error(self, error: Exception) -> KeyValueError | None:
         """nats-py's errors as kv errors (:func:`kv_nats.client.translate_error`)."""
         return translate_error(error, self._where, self._healthy())
-
-
-def _revision(version: str, now: float) -> int | None:
-    """The stream sequence a version names, if its entry is live at ``now``."""
-    token = live_token(version, now)
-    if token is None or not token.isdigit():
-        return None
-    return int(token)
