@@ -9,6 +9,8 @@ engine on the session's server (an async context manager).
 from __future__ import annotations
 
 import dataclasses
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -20,7 +22,12 @@ from typing import Any, ClassVar
 import pytest
 
 import kv
-from kv.errors import InvalidOptionError, StoreConnectionError, StoreSetupError
+from kv.errors import (
+    InvalidOptionError,
+    StoreConnectionError,
+    StoreSetupError,
+    StoreTimeoutError,
+)
 from kv.url import StoreURL
 from kv_conformance.hooks import hooks_for_scheme, schemes_of_store_type
 from kv_conformance.servers import free_port
@@ -281,6 +288,24 @@ class SearchPluginChecks:
         finally:
             if not process.running:
                 process.start()
+            await store.close()
+
+    @pytest.mark.anyio
+    async def test_a_server_that_hangs_is_a_timeout(self, search_server: Any) -> None:
+        process = search_server.process
+        if process is None:
+            pytest.skip("a real server named by the environment: no process to pause")
+        store = kv.connect(search_server.url(), command_timeout=0.5)
+        try:
+            await store.put("k", {"v": 1})
+            os.kill(process.pid, signal.SIGSTOP)  # our own child, by its process ID
+            try:
+                with pytest.raises(StoreTimeoutError):
+                    await store.get("k")
+            finally:
+                os.kill(process.pid, signal.SIGCONT)
+            assert await store.get("k") == {"v": 1}
+        finally:
             await store.close()
 
     @pytest.mark.anyio

@@ -42,7 +42,11 @@ def _client(connection: Connection) -> AsyncElasticsearch:
 async def _send(client: AsyncElasticsearch, request: Request) -> Reply:
     try:
         response = await client.transport.perform_request(
-            request.method, request.target(), headers=request.headers, body=request.body
+            request.method,
+            request.target(),
+            headers=request.headers,
+            body=request.body,
+            request_timeout=request.timeout,
         )
     except elastic_transport.ConnectionTimeout as error:
         raise StoreTimeoutError(f"Elasticsearch did not answer in time: {error}") from None

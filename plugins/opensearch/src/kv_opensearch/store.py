@@ -39,7 +39,12 @@ async def _send(client: AsyncOpenSearch, request: Request) -> Reply:
     params = dict(request.params) or None
     try:
         reply = await client.transport.perform_request(
-            request.method, request.path, params=params, body=request.body, headers=request.headers
+            request.method,
+            request.path,
+            params=params,
+            body=request.body,
+            timeout=request.timeout,
+            headers=request.headers,
         )
     except opensearchpy.ConnectionTimeout as error:
         raise StoreTimeoutError(f"OpenSearch did not answer in time: {error}") from None

@@ -42,6 +42,7 @@ class Request:
         params: The query parameters.
         body: JSON text (NDJSON for ``_bulk``), or ``None``.
         headers: The headers: content type, accept, ``authorization``.
+        timeout: Seconds the reply may take (``None``: no limit).
     """
 
     method: str
@@ -49,6 +50,7 @@ class Request:
     params: Mapping[str, str]
     body: str | None
     headers: Mapping[str, str]
+    timeout: float | None
 
     def target(self) -> str:
         """The path with its query string."""
@@ -92,7 +94,8 @@ class Connection:
     ) -> Request:
         """A request with this connection's headers."""
         headers = self.ndjson_headers() if ndjson else self.headers
-        return Request(method, path, params or {}, body, headers)
+        timeout = self.options.command_timeout
+        return Request(method, path, params or {}, body, headers, timeout)
 
 
 def connection_of(options: SearchOptions) -> Connection:

@@ -503,7 +503,8 @@ class SearchStore(AtomicMixin, FullStore, abstract=True):
     async def _delete_by_query(
         self, target: str, query: dict[str, Any], limit: int | None = None
     ) -> int:
-        await self._refresh(target)
+        if limit is None:  # not a sweep (which may leave the newest writes to the next one)
+            await self._refresh(target)
         params = {
             "conflicts": "proceed",
             "refresh": "true",
