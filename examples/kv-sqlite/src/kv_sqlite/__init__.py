@@ -1,14 +1,8 @@
 """kv-sqlite: an example third-party kv plugin, a store in one SQLite file.
 
-Open it by URL once the distribution is installed::
-
-    import kv
-
-    store = kv.connect("sqlite:///var/lib/app/kv.db")
-    await store.put("alice", {"name": "Alice"}, collection="users", ttl=3600)
-
-or build it directly with ``SQLiteStore("kv.db", table="cache")``. The store
-(and sqlite3) is imported on first access to :class:`SQLiteStore`.
+Once the distribution is installed, ``kv.connect("sqlite:///var/lib/app/kv.db")`` opens
+it; or build it directly with ``SQLiteStore("kv.db", table="cache")``. The store (and
+sqlite3) is imported on first access to :class:`SQLiteStore`.
 """
 
 from typing import TYPE_CHECKING

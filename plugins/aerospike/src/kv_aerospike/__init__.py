@@ -1,15 +1,9 @@
 """kv-aerospike: a kv store in one Aerospike set.
 
-Open it by URL once the distribution is installed::
-
-    import kv
-
-    store = kv.connect("aerospike://127.0.0.1:3000/test/kv-store")
-    await store.put("alice", {"name": "Alice"}, collection="users", ttl=3600)
-
-or build it directly with ``AerospikeStore("aerospike://127.0.0.1:3000/test/kv-store")``.
-The store (and the aerospike client) is imported on first access to
-:class:`AerospikeStore`.
+Once the distribution is installed,
+``kv.connect("aerospike://127.0.0.1:3000/test/kv-store")`` opens it; or build it
+directly with ``AerospikeStore("aerospike://127.0.0.1:3000/test/kv-store")``. The store
+(and the aerospike client) is imported on first access to :class:`AerospikeStore`.
 """
 
 from __future__ import annotations

@@ -1,15 +1,9 @@
 """kv-azure-tables: a kv store in one Azure Tables (or Cosmos DB Table API) table.
 
-Open it by URL once the distribution is installed::
-
-    import kv
-
-    store = kv.connect("azure-tables://myaccount/kvstore")  # AZURE_STORAGE_* for credentials
-    await store.put("alice", {"name": "Alice"}, collection="users", ttl=3600)
-
-or build it directly with ``AzureTablesStore("azure-tables://myaccount/kvstore",
-connection_string=...)``. The store (and azure-data-tables) is imported on
-first access to :class:`AzureTablesStore`.
+Once the distribution is installed, ``kv.connect("azure-tables://myaccount/kvstore")``
+opens it (AZURE_STORAGE_* for credentials); or build it directly with
+``AzureTablesStore("azure-tables://myaccount/kvstore", connection_string=...)``. The
+store (and azure-data-tables) is imported on first access to :class:`AzureTablesStore`.
 """
 
 from typing import TYPE_CHECKING

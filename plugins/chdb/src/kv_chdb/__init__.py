@@ -1,14 +1,8 @@
 """kv-chdb: a kv store in a table of embedded ClickHouse (chDB).
 
-Open it by URL once the distribution is installed::
-
-    import kv
-
-    store = kv.connect("chdb:///var/lib/app/kv")
-    await store.put("alice", {"name": "Alice"}, collection="users", ttl=3600)
-
-or build it directly with ``ChDBStore("kv", table="cache")``. The store (and
-chDB) is imported on first access to :class:`ChDBStore`.
+Once the distribution is installed, ``kv.connect("chdb:///var/lib/app/kv")`` opens it;
+or build it directly with ``ChDBStore("kv", table="cache")``. The store (and chDB) is
+imported on first access to :class:`ChDBStore`.
 """
 
 from typing import TYPE_CHECKING

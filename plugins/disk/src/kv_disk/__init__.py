@@ -1,17 +1,10 @@
 """kv-disk: a kv store in one directory, in diskcache's format, without pickle.
 
-Open it by URL once the distribution is installed::
-
-    import kv
-
-    store = kv.connect("disk:///var/cache/app")
-    await store.put("alice", {"name": "Alice"}, collection="users", ttl=3600)
-
-or build it with ``DiskStore("/var/cache/app", layout="per-collection")``. It
-reads and writes the ``cache.db`` that py-key-value's ``DiskStore``
-(diskcache) keeps, with the standard library's :mod:`sqlite3` and never with
-diskcache's read path, which unpickles data. The store (and sqlite3) is
-imported on first access to :class:`DiskStore`.
+Once the distribution is installed, ``kv.connect("disk:///var/cache/app")`` opens it; or
+build it with ``DiskStore("/var/cache/app", layout="per-collection")``. It reads and
+writes the ``cache.db`` that py-key-value's ``DiskStore`` (diskcache) keeps, with the
+standard library's :mod:`sqlite3` and never with diskcache's read path, which unpickles
+data. The store (and sqlite3) is imported on first access to :class:`DiskStore`.
 """
 
 from typing import TYPE_CHECKING

@@ -1,13 +1,7 @@
 """kv-duckdb: a kv store in one DuckDB table, queryable with SQL.
 
-Open it by URL once the distribution is installed::
-
-    import kv
-
-    store = kv.connect("duckdb:///var/lib/app/kv.duckdb")
-    await store.put("alice", {"name": "Alice"}, collection="users", ttl=3600)
-
-or build it directly with ``DuckDBStore("kv.duckdb", table="cache")``. The
+Once the distribution is installed, ``kv.connect("duckdb:///var/lib/app/kv.duckdb")``
+opens it; or build it directly with ``DuckDBStore("kv.duckdb", table="cache")``. The
 store (and duckdb) is imported on first access to :class:`DuckDBStore`.
 """
 

@@ -1,14 +1,9 @@
 """kv-dynamodb: a kv store in one Amazon DynamoDB table.
 
-Open it by URL once the distribution is installed::
-
-    import kv
-
-    store = kv.connect("dynamodb://kv-cache?region=eu-west-1")
-    await store.put("alice", {"name": "Alice"}, collection="users", ttl=3600)
-
-or build it directly with ``DynamoDBStore("kv-cache", region="eu-west-1")``.
-The store (and aioboto3) is imported on first access to :class:`DynamoDBStore`.
+Once the distribution is installed,
+``kv.connect("dynamodb://kv-cache?region=eu-west-1")`` opens it; or build it directly
+with ``DynamoDBStore("kv-cache", region="eu-west-1")``. The store (and aioboto3) is
+imported on first access to :class:`DynamoDBStore`.
 """
 
 from typing import TYPE_CHECKING

@@ -1,13 +1,7 @@
 """kv-etcd: a kv store in etcd v3, keys under a prefix.
 
-Open it by URL once the distribution is installed::
-
-    import kv
-
-    store = kv.connect("etcd://127.0.0.1:2379/app/cache")
-    await store.put("alice", {"name": "Alice"}, collection="users", ttl=3600)
-
-or build it directly with ``EtcdStore("etcd://127.0.0.1:2379/app/cache")``.
+Once the distribution is installed, ``kv.connect("etcd://127.0.0.1:2379/app/cache")``
+opens it; or build it directly with ``EtcdStore("etcd://127.0.0.1:2379/app/cache")``.
 The store (and aetcd) is imported on first access to :class:`EtcdStore`.
 """
 

@@ -1,16 +1,10 @@
 """kv-filetree: a kv store as a tree of JSON files, a folder per collection.
 
-Open it by URL once the distribution is installed::
-
-    import kv
-
-    store = kv.connect("file:///var/lib/app/kv")
-    await store.put("alice", {"name": "Alice"}, collection="users", ttl=3600)
-
-or build it with ``FileTreeStore("/var/lib/app/kv")``. Each entry is an
-indented JSON document in ``{root}/{collection}/{key}.json``, the layout of
-py-key-value's FileTreeStore, whose data it reads. The store is imported on
-first access to :class:`FileTreeStore`.
+Once the distribution is installed, ``kv.connect("file:///var/lib/app/kv")`` opens it;
+or build it with ``FileTreeStore("/var/lib/app/kv")``. Each entry is an indented JSON
+document in ``{root}/{collection}/{key}.json``, the layout of py-key-value's
+FileTreeStore, whose data it reads. The store is imported on first access to
+:class:`FileTreeStore`.
 """
 
 from typing import TYPE_CHECKING

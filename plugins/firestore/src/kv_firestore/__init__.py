@@ -1,13 +1,7 @@
 """kv-firestore: a kv store in Google Cloud Firestore.
 
-Open it by URL once the distribution is installed::
-
-    import kv
-
-    store = kv.connect("firestore://my-project/kv")
-    await store.put("alice", {"name": "Alice"}, collection="users", ttl=3600)
-
-The store (and google-cloud-firestore) is imported on first access to
+Once the distribution is installed, ``kv.connect("firestore://my-project/kv")`` opens
+it. The store (and google-cloud-firestore) is imported on first access to
 :class:`FirestoreStore`.
 """
 

@@ -1,14 +1,8 @@
 """kv-keyring: a kv store in the operating system's keyring.
 
-Open it by URL once the distribution is installed::
-
-    import kv
-
-    store = kv.connect("keyring://my-app")
-    await store.put("github", {"token": "..."}, collection="oauth", ttl=3600)
-
-or build it directly with ``KeyringStore("my-app")``. The store (and
-keyring) is imported on first access to :class:`KeyringStore`.
+Once the distribution is installed, ``kv.connect("keyring://my-app")`` opens it; or
+build it directly with ``KeyringStore("my-app")``. The store (and keyring) is imported
+on first access to :class:`KeyringStore`.
 """
 
 from typing import TYPE_CHECKING

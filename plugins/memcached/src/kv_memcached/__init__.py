@@ -1,13 +1,7 @@
 """kv-memcached: a kv store on one or more Memcached servers.
 
-Open it by URL once the distribution is installed::
-
-    import kv
-
-    store = kv.connect("memcached://127.0.0.1:11211")
-    await store.put("alice", {"name": "Alice"}, collection="users", ttl=3600)
-
-or build it directly with ``MemcachedStore(["cache1:11211", "cache2"], timeout=2)``.
+Once the distribution is installed, ``kv.connect("memcached://127.0.0.1:11211")`` opens
+it; or build it directly with ``MemcachedStore(["cache1:11211", "cache2"], timeout=2)``.
 The store (and its protocol module) is imported on first access to
 :class:`MemcachedStore`.
 """

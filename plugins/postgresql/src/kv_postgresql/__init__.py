@@ -1,14 +1,9 @@
 """kv-postgresql: a kv store in one PostgreSQL table.
 
-Open it by URL once the distribution is installed::
-
-    import kv
-
-    store = kv.connect("postgresql://app:secret@db.example.com/appdb?table=kv_store")
-    await store.put("alice", {"name": "Alice"}, collection="users", ttl=3600)
-
-or build it directly with ``PostgreSQLStore("postgresql://...", table="kv_store")``.
-The store (and asyncpg) is imported on first access to :class:`PostgreSQLStore`.
+Once the distribution is installed,
+``kv.connect("postgresql://app:secret@db.example.com/appdb?table=kv_store")`` opens it;
+or build it directly with ``PostgreSQLStore("postgresql://...", table="kv_store")``. The
+store (and asyncpg) is imported on first access to :class:`PostgreSQLStore`.
 """
 
 from typing import TYPE_CHECKING

@@ -1,14 +1,8 @@
 """kv-redis: kv stores on Redis (standalone, TLS, Unix socket, cluster).
 
-Open one by URL once the distribution is installed::
-
-    import kv
-
-    store = kv.connect("redis://localhost:6379/0")
-    await store.put("alice", {"name": "Alice"}, collection="users", ttl=3600)
-
-or build it with ``RedisStore(url, **options)``. The store (and redis-py) is
-imported on first access to :class:`RedisStore` or :data:`REDIS_DRIVER`.
+Once the distribution is installed, ``kv.connect("redis://localhost:6379/0")`` opens it;
+or build it with ``RedisStore(url, **options)``. The store (and redis-py) is imported on
+first access to :class:`RedisStore` or :data:`REDIS_DRIVER`.
 """
 
 from typing import TYPE_CHECKING

@@ -1,13 +1,7 @@
 """kv-rocksdb: a kv store in a RocksDB database directory, through rocksdict.
 
-Open it by URL once the distribution is installed::
-
-    import kv
-
-    store = kv.connect("rocksdb:///var/lib/app/kv")
-    await store.put("alice", {"name": "Alice"}, collection="users", ttl=3600)
-
-or build it directly with ``RocksDBStore("kv", sync=True)``. The store (and
+Once the distribution is installed, ``kv.connect("rocksdb:///var/lib/app/kv")`` opens
+it; or build it directly with ``RocksDBStore("kv", sync=True)``. The store (and
 rocksdict) is imported on first access to :class:`RocksDBStore`.
 """
 

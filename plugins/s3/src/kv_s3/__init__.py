@@ -1,14 +1,9 @@
 """kv-s3: a kv store in an Amazon S3 bucket (or an S3-compatible service).
 
-Open it by URL once the distribution is installed::
-
-    import kv
-
-    store = kv.connect("s3://my-bucket/app?region=eu-west-1")
-    await store.put("alice", {"name": "Alice"}, collection="users", ttl=3600)
-
-or build it directly with ``S3Store(bucket="my-bucket", prefix="app")``.
-The store (and aioboto3) is imported on first access to :class:`S3Store`.
+Once the distribution is installed,
+``kv.connect("s3://my-bucket/app?region=eu-west-1")`` opens it; or build it directly
+with ``S3Store(bucket="my-bucket", prefix="app")``. The store (and aioboto3) is imported
+on first access to :class:`S3Store`.
 """
 
 from typing import TYPE_CHECKING

@@ -1,13 +1,7 @@
 """kv-valkey: kv stores on Valkey (standalone, TLS, cluster).
 
-Open one by URL once the distribution is installed::
-
-    import kv
-
-    store = kv.connect("valkey://localhost:6379/0")
-    await store.put("alice", {"name": "Alice"}, collection="users", ttl=3600)
-
-or build it with ``ValkeyStore(url, **options)``. The store (and the ``valkey``
+Once the distribution is installed, ``kv.connect("valkey://localhost:6379/0")`` opens
+it; or build it with ``ValkeyStore(url, **options)``. The store (and the ``valkey``
 client) is imported on first access to :class:`ValkeyStore` or :data:`VALKEY_DRIVER`.
 """
 
