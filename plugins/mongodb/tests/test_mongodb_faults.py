@@ -122,7 +122,7 @@ async def test_server_down_then_back(doomed_server: ServerProcess | Container, h
         assert {"after", "claimed"} <= set(await store.keys("c"))
     finally:
         if doomed_server.running:
-            await store.destroy()  # type: ignore[attr-defined]
+            await store.destroy()
         await store.close()
         if not doomed_server.running:
             doomed_server.start()
