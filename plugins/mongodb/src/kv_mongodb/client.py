@@ -9,15 +9,7 @@ from bson.errors import InvalidDocument
 from pymongo import AsyncMongoClient
 from pymongo import errors as mongo
 
-from kv.errors import (
-    KeyValueError,
-    ReadOnlyError,
-    SerializationError,
-    StoreConnectionError,
-    StoreError,
-    StoreSetupError,
-    StoreTimeoutError,
-)
+from kv import errors
 from kv.url import Host
 from kv_mongodb.plugin import MongoDBOptions
 
@@ -70,25 +62,25 @@ def _summary(error: Exception) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-def translate_error(error: Exception, where: str) -> KeyValueError | None:
+def translate_error(error: Exception, where: str) -> errors.KeyValueError | None:
     """pymongo's errors as kv errors."""
     if isinstance(error, mongo.ExecutionTimeout | mongo.WTimeoutError | mongo.NetworkTimeout):
-        return StoreTimeoutError(f"{where} did not answer in time: {_summary(error)}")
+        return errors.StoreTimeoutError(f"{where} did not answer in time: {_summary(error)}")
     if isinstance(error, mongo.ServerSelectionTimeoutError | mongo.ConnectionFailure):
-        return StoreConnectionError(f"Cannot reach {where}: {_summary(error)}")
+        return errors.StoreConnectionError(f"Cannot reach {where}: {_summary(error)}")
     if isinstance(error, InvalidDocument | OverflowError):
-        return SerializationError(f"{where} cannot store the document as BSON")
+        return errors.SerializationError(f"{where} cannot store the document as BSON")
     if isinstance(error, mongo.ConfigurationError | mongo.InvalidURI):
-        return StoreSetupError(f"Bad MongoDB client options for {where}: {_summary(error)}")
+        return errors.StoreSetupError(f"Bad MongoDB client options for {where}: {_summary(error)}")
     if isinstance(error, mongo.OperationFailure):
         code = error.code
         if code in _UNAUTHORIZED:
-            return StoreSetupError(f"{where} refused the credentials or the operation")
+            return errors.StoreSetupError(f"{where} refused the credentials or the operation")
         if code in _READ_ONLY:
-            return ReadOnlyError(f"{where} does not take writes now: {_summary(error)}")
+            return errors.ReadOnlyError(f"{where} does not take writes now: {_summary(error)}")
         # The server's message may quote the document (a value): only its code name.
         name = (error.details or {}).get("codeName") or "an error"
-        return StoreError(f"{where} refused the operation: {name} (code {code})")
+        return errors.StoreError(f"{where} refused the operation: {name} (code {code})")
     if isinstance(error, mongo.PyMongoError):
-        return StoreError(f"{where} failed: {_summary(error)}")
+        return errors.StoreError(f"{where} failed: {_summary(error)}")
     return None

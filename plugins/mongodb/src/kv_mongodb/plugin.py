@@ -29,11 +29,7 @@ MAX_VALUE_SIZE = 15_000_000
 
 # pymongo's AsyncMongoClient is an asyncio library: asyncio_only.
 MONGODB_CAPABILITIES = Capabilities.every_operation(
-    persistent=True,
-    native_ttl=True,
-    asyncio_only=True,
-    atomic=True,
-    max_value_size=MAX_VALUE_SIZE,
+    persistent=True, native_ttl=True, asyncio_only=True, atomic=True, max_value_size=MAX_VALUE_SIZE
 )
 """What :class:`kv_mongodb.store.MongoDBStore` can do."""
 
