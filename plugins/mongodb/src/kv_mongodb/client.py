@@ -18,7 +18,6 @@ __all__ = ["connection_string", "make_client", "translate_error"]
 Client = AsyncMongoClient[dict[str, Any]]
 
 _UNAUTHORIZED = {13, 18}  # Unauthorized, AuthenticationFailed
-_READ_ONLY = {10107, 13435, 189}  # NotWritablePrimary, NotPrimaryNoSecondaryOk, PrimarySteppedDown
 
 
 def connection_string(options: MongoDBOptions) -> str:
@@ -76,8 +75,6 @@ def translate_error(error: Exception, where: str) -> errors.KeyValueError | None
         code = error.code
         if code in _UNAUTHORIZED:
             return errors.StoreSetupError(f"{where} refused the credentials or the operation")
-        if code in _READ_ONLY:
-            return errors.ReadOnlyError(f"{where} does not take writes now: {_summary(error)}")
         # The server's message may quote the document (a value): only its code name.
         name = (error.details or {}).get("codeName") or "an error"
         return errors.StoreError(f"{where} refused the operation: {name} (code {code})")
