@@ -232,6 +232,34 @@ async def test_concurrent_deletes_count_once(store: NatsStore) -> None:
     await store.put("k", {"v": 1})
     results = await asyncio.gather(*(store.delete("k") for _ in range(20)))
     assert results.count(True) == 1
+    keys = [f"k{i}" for i in range(150)]
+    await store.put_many(keys, [{}] * 150)
+    counts = await asyncio.gather(*(store.delete_many(keys[::step]) for step in (1, 1, 2, 3)))
+    assert sum(counts) == 150
+
+
+async def test_bucket_without_direct_gets(
+    nats_url: str, bucket: str, raw: JetStreamContext, doomed_buckets: list[str]
+) -> None:
+    """Reads go through the JetStream API (STREAM.MSG.GET) one key at a time."""
+    doomed_buckets.append(bucket)
+    await raw.add_stream(
+        name=f"KV_{bucket}",
+        subjects=[f"$KV.{bucket}.>"],
+        max_msgs_per_subject=1,
+        allow_msg_ttl=True,
+        allow_rollup_hdrs=True,
+    )
+    store = NatsStore(f"{nats_url}/{bucket}", auto_create=False)
+    keys = [f"k{i}" for i in range(120)]
+    await store.put_many(keys, [{"i": i} for i in range(120)], ttl=60)
+    assert await store.get_many([*keys, "nope"]) == [*({"i": i} for i in range(120)), None]
+    assert await store.delete_many([*keys[:20], "nope"]) == 20
+    value, ttl = await store.ttl("k50")
+    assert value == {"i": 50}
+    assert ttl is not None
+    assert 50 < ttl <= 60
+    await store.close()
 
 
 # --- the bucket -------------------------------------------------------------------------

@@ -72,6 +72,7 @@ from kv.store import (
     TokenVersionMixin,
 )
 from kv_nats.client import Connection, close, connect, translate_error
+from kv_nats.direct import BATCH, last_messages
 from kv_nats.names import (
     COLLECTION_HEADER,
     COLLECTION_LIMIT,
@@ -121,6 +122,21 @@ def _is_live(message: api.RawStreamMsg, now: float) -> bool:
         return document_is_live(parse_document(message.data or b""), now)
     except DeserializationError:
         return True
+
+
+def _entry(message: api.RawStreamMsg, key: str) -> StoredEntry | None:
+    """The entry a key's last message holds (``None`` for a marker).
+
+    Raises:
+        DeserializationError: the message is not an entry document (naming ``key``).
+    """
+    if _is_marker(message.headers):
+        return None
+    try:
+        return decode_document(message.data or b"")
+    except DeserializationError as error:
+        error.add_context(key=key)
+        raise
 
 
 def _listed(message: Msg, now: float) -> bool:
@@ -195,7 +211,11 @@ class NatsStore(
         self._broke_at = time.monotonic()
 
     async def _jetstream(self) -> JetStreamContext:
-        """The running loop's JetStream context, once its connection is up.
+        """The running loop's JetStream context (see :meth:`_connection`)."""
+        return (await self._connection()).jetstream
+
+    async def _connection(self) -> Connection:
+        """The running loop's connection, once it is up.
 
         A connection that is reconnecting gets up to ``connect_timeout``
         seconds; one that gave up (closed) is replaced by a new one.
@@ -208,11 +228,11 @@ class NatsStore(
         while True:
             client = connection.client
             if client.is_connected:
-                return connection.jetstream
+                return connection
             if client.is_closed:
                 if self._connections.current is connection:  # not yet replaced by another call
                     self._connections.invalidate()
-                return (await self._connections.get()).jetstream
+                return await self._connections.get()
             if time.monotonic() > deadline:
                 raise StoreConnectionError(f"Lost the connection to NATS ({self._where})")
             await asyncio.sleep(0.01)
@@ -333,17 +353,38 @@ class NatsStore(
         self, collection: str, keys: Sequence[str]
     ) -> Sequence[StoredEntry | None]:
         unique = list(dict.fromkeys(keys))
-        found = await self._bounded([partial(self._get_named, collection, key) for key in unique])
-        entries = dict(zip(unique, found))
+        subjects = [self._subject(collection, key) for key in unique]
+        messages = await self._last_of(subjects)
+        entries: dict[str, StoredEntry | None] = {}
+        for key, subject in zip(unique, subjects):
+            message = messages.get(subject)
+            entries[key] = None if message is None else _entry(message, key)
         return [entries[key] for key in keys]
 
-    async def _get_named(self, collection: str, key: str) -> StoredEntry | None:
-        """:meth:`_get_entry`, with the key in a damaged entry's error (bulk reads)."""
-        try:
-            return await self._get_entry(collection, key)
-        except DeserializationError as error:
-            error.add_context(key=key)
-            raise
+    async def _last_of(self, subjects: list[str]) -> dict[str, api.RawStreamMsg]:
+        """The last message of each subject that has one: batched direct gets
+        (:mod:`kv_nats.direct`), else (no direct gets, or a batch the server did
+        not answer whole) one direct get per subject."""
+        connection = await self._connection()
+        chunks = [subjects[start : start + BATCH] for start in range(0, len(subjects), BATCH)]
+        answers: list[dict[str, api.RawStreamMsg] | None] = [None] * len(chunks)
+        if self._direct:
+            client, stream, timeout = connection.client, self._stream, self._timeout
+            answers = await self._bounded(
+                [partial(last_messages, client, stream, chunk, timeout) for chunk in chunks]
+            )
+        found: dict[str, api.RawStreamMsg] = {}
+        again: list[str] = []
+        for chunk, answer in zip(chunks, answers):
+            if answer is None:
+                again.extend(chunk)
+            else:
+                found.update(answer)
+        if again:
+            js = connection.jetstream
+            singles = await self._bounded([partial(self._last, js, subject) for subject in again])
+            found.update({s: m for s, m in zip(again, singles) if m is not None})
+        return found
 
     async def _put_entry(
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None
@@ -368,7 +409,11 @@ class NatsStore(
 
     async def _delete_entry(self, collection: str, key: str) -> bool:
         js = await self._jetstream()
-        subject = self._subject(collection, key)
+        return await self._delete_subject(js, self._subject(collection, key))
+
+    async def _delete_subject(self, js: JetStreamContext, subject: str) -> bool:
+        """Put a delete marker over the subject's live entry, on condition that it is
+        still the last message (else read it again); whether there was one."""
         for _ in range(ATTEMPTS):
             message = await self._last(js, subject)
             if message is None or not _is_live(message, time.time()):
@@ -377,11 +422,19 @@ class NatsStore(
                 return True
         raise self._conflict()
 
+    async def _delete_seen(self, js: JetStreamContext, subject: str, sequence: int) -> bool:
+        """:meth:`_delete_subject` of a subject whose live entry was read at ``sequence``."""
+        if await self._publish_if(js, subject, b"", _DELETE_MARKER, sequence):
+            return True
+        return await self._delete_subject(js, subject)  # it changed since: read it again
+
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
-        unique = list(dict.fromkeys(keys))
-        deleted = await self._bounded(
-            [partial(self._delete_entry, collection, key) for key in unique]
-        )
+        subjects = list(dict.fromkeys(self._subject(collection, key) for key in keys))
+        messages = await self._last_of(subjects)
+        now = time.time()
+        live = [(s, m.seq or 0) for s, m in messages.items() if _is_live(m, now)]
+        js = await self._jetstream()
+        deleted = await self._bounded([partial(self._delete_seen, js, *found) for found in live])
         return sum(deleted)
 
     def _conflict(self) -> ConflictError:
@@ -416,9 +469,10 @@ class NatsStore(
     ) -> tuple[StoredEntry, str] | None:
         js = await self._jetstream()
         message = await self._last(js, self._subject(collection, key))
-        if message is None or _is_marker(message.headers):
+        if message is None:
             return None
-        return decode_document(message.data or b""), str(message.seq)
+        entry = _entry(message, key)
+        return None if entry is None else (entry, str(message.seq))
 
     async def _put_entry_if_token(
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None, token: str
