@@ -24,9 +24,10 @@ import kv
 from kv import registry
 from kv.errors import InvalidOptionError, InvalidURLError, StoreSetupError
 from kv_nats.client import server_urls
+from kv_nats.listing import EXPIRES_HEADER
 from kv_nats.names import KEY_LIMIT, decode_token, encode_token
 from kv_nats.plugin import NATS_CAPABILITIES, NatsOptions
-from kv_nats.store import EXPIRES_HEADER, NatsStore
+from kv_nats.store import NatsStore
 
 pytestmark = [pytest.mark.anyio, pytest.mark.kv_server]
 

@@ -73,6 +73,7 @@ from kv.store import (
 )
 from kv_nats.client import Connection, close, connect, translate_error
 from kv_nats.direct import BATCH, last_messages
+from kv_nats.listing import EXPIRES_HEADER, is_marker, live_messages
 from kv_nats.names import (
     COLLECTION_HEADER,
     COLLECTION_LIMIT,
@@ -89,34 +90,21 @@ __all__ = ["EXPIRES_HEADER", "MARKER_TTL", "NatsOptions", "NatsStore"]
 
 T = TypeVar("T")
 
-EXPIRES_HEADER = "Kv-Expires-At"
-"""Header holding an entry's exact expiry (epoch seconds), for listings."""
-
 MARKER_TTL = 60
 """Seconds a delete marker stays in the bucket (for other NATS clients' watchers)."""
 
 ATTEMPTS = 100
 """Rounds a conditional write makes while other writers keep moving the key."""
 
-_OPERATION = "KV-Operation"
-_MARKER_REASON = "Nats-Marker-Reason"
-_REMOVED = ("DEL", "PURGE")
 _EXPECTED_LAST = "Nats-Expected-Last-Subject-Sequence"
 _WRONG_LAST = (10071, 10164)  # JetStream's "wrong last sequence" error codes
-_DELETE_MARKER = {_OPERATION: "DEL", "Nats-TTL": str(MARKER_TTL)}
-
-
-def _is_marker(headers: dict[str, str] | None) -> bool:
-    """Whether a message is a delete or purge marker (not an entry)."""
-    if not headers:
-        return False
-    return headers.get(_OPERATION) in _REMOVED or _MARKER_REASON in headers
+_DELETE_MARKER = {"KV-Operation": "DEL", "Nats-TTL": str(MARKER_TTL)}
 
 
 def _is_live(message: api.RawStreamMsg, now: float) -> bool:
     """Whether a key's last message is an entry that has not expired at ``now``
     (damaged data counts as live: it is there)."""
-    if _is_marker(message.headers):
+    if is_marker(message.headers):
         return False
     try:
         return document_is_live(parse_document(message.data or b""), now)
@@ -130,24 +118,13 @@ def _entry(message: api.RawStreamMsg, key: str) -> StoredEntry | None:
     Raises:
         DeserializationError: the message is not an entry document (naming ``key``).
     """
-    if _is_marker(message.headers):
+    if is_marker(message.headers):
         return None
     try:
         return decode_document(message.data or b"")
     except DeserializationError as error:
         error.add_context(key=key)
         raise
-
-
-def _listed(message: Msg, now: float) -> bool:
-    """Whether a listed (headers-only) message is a live entry."""
-    headers = message.headers
-    if not headers:
-        return True
-    if _is_marker(headers):
-        return False
-    expires = headers.get(EXPIRES_HEADER)
-    return expires is None or float(expires) > now
 
 
 def _name(token: str, headers: dict[str, str] | None, header: str) -> str:
@@ -494,43 +471,13 @@ class NatsStore(
     # --- listings and destruction -------------------------------------------------------
 
     async def _consume(self, subjects: str, page_size: int) -> AsyncGenerator[list[Msg], None]:
-        """The live entries under ``subjects`` (a filter), last message per subject,
-        headers only, in pages of up to ``page_size``: an ordered consumer."""
+        """The live entries under ``subjects`` (:func:`kv_nats.listing.live_messages`)."""
         js = await self._jetstream()
-        queue: asyncio.Queue[Msg] = asyncio.Queue()
-
-        async def deliver(message: Msg) -> None:
-            queue.put_nowait(message)
-
-        subscription = await js.subscribe(
-            subjects,
-            stream=self._stream,
-            cb=deliver,
-            ordered_consumer=True,
-            deliver_policy=api.DeliverPolicy.LAST_PER_SUBJECT,
-            headers_only=True,
-            inactive_threshold=self._timeout,
-        )
-        try:
-            info = await subscription.consumer_info()
-            delivered = info.delivered.consumer_seq if info.delivered is not None else 0
-            if not info.num_pending and not delivered:
-                return
-            page: list[Msg] = []
-            now = time.time()
-            while True:
-                message = await asyncio.wait_for(queue.get(), self._timeout)
-                if _listed(message, now):
-                    page.append(message)
-                    if len(page) >= page_size:
-                        yield page
-                        page = []
-                if message.metadata.num_pending == 0:
-                    break
-            if page:
+        async with contextlib.aclosing(
+            live_messages(js, self._stream, subjects, page_size, self._timeout)
+        ) as pages:
+            async for page in pages:
                 yield page
-        finally:
-            await subscription.unsubscribe()
 
     def _split(self, message: Msg) -> tuple[str, str]:
         """The collection and key tokens of a listed message's subject."""
