@@ -25,15 +25,14 @@ refused it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, SupportsFloat
 
 import kv
-from kv._typecheck import typechecked
 from kv.atomic import Versioned
 from kv_wrappers._support import count_found, default_collection_of
-from kv_wrappers.base import PROTOCOL_CALLS, BaseWrapper
+from kv_wrappers.base import PROTOCOL_CALLS, BaseWrapper, protocol_calls
 
 __all__ = [
     "ConditionalStatistics",
@@ -153,21 +152,41 @@ class KVStoreStatistics:
         self.collections.clear()
 
 
-def _count_one(counter: BaseHitMissStatistics, hit: bool) -> None:
-    """Count one operation on ``counter``, a hit or a miss."""
-    counter.count += 1
-    if hit:
-        counter.hit += 1
-    else:
-        counter.miss += 1
-
-
 def _count_hits(counter: BaseHitMissStatistics, hits: int, total: int) -> None:
     """Count ``total`` operations on ``counter``: ``hits`` hits, the others misses."""
     counter.increment_hit(increment=hits)
     counter.increment_miss(increment=total - hits)
 
 
+_TALLIES: dict[str, tuple[str, Callable[[Any], int] | None]] = {
+    "get": ("get", lambda value: int(value is not None)),
+    "ttl": ("ttl", lambda result: int(result[0] is not None)),
+    "put": ("put", None),
+    "delete": ("delete", int),
+    "get_many": ("get", count_found),
+    "ttl_many": ("ttl", lambda results: count_found([value for value, _ in results])),
+    "put_many": ("put", None),
+    "delete_many": ("delete", int),
+}
+"""Per protocol call: the counter it adds to, and how many hits its result holds
+(``None``: a call that counts no hits, a put)."""
+
+
+def _counted_call(keys: str) -> list[str]:
+    """The body of a protocol call: the wrapped store's call, then its count."""
+    return [
+        "_kv_result_ = await self.key_value.{name}({rest})",
+        f"self._tally('{{name}}', collection, {keys}, _kv_result_)",
+        "return _kv_result_",
+    ]
+
+
+@protocol_calls(_counted_call("1"), calls=("get", "ttl", "put", "delete"), doc="Counted.")
+@protocol_calls(
+    _counted_call("len(keys)"),
+    calls=("get_many", "ttl_many", "put_many", "delete_many"),
+    doc="Counted.",
+)
 class StatisticsWrapper(BaseWrapper):
     """Count the operations made through this wrapper, per collection.
 
@@ -197,80 +216,14 @@ class StatisticsWrapper(BaseWrapper):
         stats.count += total
         return stats
 
-    @typechecked
-    async def get(self, key: str, *, collection: str | None = None) -> dict[str, Any] | None:
-        """Return the value of ``key``; count a get hit or miss."""
-        value = await self.key_value.get(key, collection=collection)
-        _count_one(self._counted(collection, 1).get, value is not None)
-        return value
-
-    @typechecked
-    async def ttl(
-        self, key: str, *, collection: str | None = None
-    ) -> tuple[dict[str, Any] | None, float | None]:
-        """Return ``(value, remaining seconds)``; count a ttl hit or miss."""
-        result = await self.key_value.ttl(key, collection=collection)
-        _count_one(self._counted(collection, 1).ttl, result[0] is not None)
-        return result
-
-    @typechecked
-    async def put(
-        self,
-        key: str,
-        value: Mapping[str, Any],
-        *,
-        collection: str | None = None,
-        ttl: SupportsFloat | None = None,
-    ) -> None:
-        """Store ``value``; count a put."""
-        await self.key_value.put(key, value, collection=collection, ttl=ttl)
-        self._counted(collection, 1).put.count += 1
-
-    @typechecked
-    async def delete(self, key: str, *, collection: str | None = None) -> bool:
-        """Delete ``key``; count a delete hit (it existed) or miss."""
-        existed = await self.key_value.delete(key, collection=collection)
-        _count_one(self._counted(collection, 1).delete, existed)
-        return existed
-
-    @typechecked
-    async def get_many(
-        self, keys: Sequence[str], *, collection: str | None = None
-    ) -> list[dict[str, Any] | None]:
-        """Return the values of ``keys``; count a get hit or miss per key."""
-        values = await self.key_value.get_many(keys, collection=collection)
-        _count_hits(self._counted(collection, len(values)).get, count_found(values), len(values))
-        return values
-
-    @typechecked
-    async def ttl_many(
-        self, keys: Sequence[str], *, collection: str | None = None
-    ) -> list[tuple[dict[str, Any] | None, float | None]]:
-        """Return ``(value, remaining seconds)`` per key; count a ttl hit or miss per key."""
-        results = await self.key_value.ttl_many(keys, collection=collection)
-        hits = count_found([value for value, _ in results])
-        _count_hits(self._counted(collection, len(results)).ttl, hits, len(results))
-        return results
-
-    @typechecked
-    async def put_many(
-        self,
-        keys: Sequence[str],
-        values: Sequence[Mapping[str, Any]],
-        *,
-        collection: str | None = None,
-        ttl: SupportsFloat | None = None,
-    ) -> None:
-        """Store several values; count one put per key."""
-        await self.key_value.put_many(keys, values, collection=collection, ttl=ttl)
-        self._counted(collection, len(keys)).put.increment(increment=len(keys))
-
-    @typechecked
-    async def delete_many(self, keys: Sequence[str], *, collection: str | None = None) -> int:
-        """Delete ``keys``; count a delete hit per key that existed, a miss per other key."""
-        deleted = await self.key_value.delete_many(keys, collection=collection)
-        _count_hits(self._counted(collection, len(keys)).delete, deleted, len(keys))
-        return deleted
+    def _tally(self, operation: str, collection: str | None, total: int, result: Any) -> None:
+        """Count ``total`` operations of a protocol call that returned ``result``."""
+        counter_name, hits = _TALLIES[operation]
+        counter = getattr(self._counted(collection, total), counter_name)
+        if hits is None:
+            counter.increment(increment=total)
+        else:
+            _count_hits(counter, hits(result), total)
 
     # --- atomic ------------------------------------------------------------------------
 

@@ -40,7 +40,6 @@ from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
     Awaitable,
-    Callable,
     Coroutine,
     Generator,
     Mapping,
@@ -205,20 +204,6 @@ class TimeoutWrapper(BaseWrapper):
         """Seconds since ``scope`` (of this wrapper's deadline) was entered."""
         return anyio.current_time() - (scope.deadline - self.timeout)
 
-    async def _limit(
-        self,
-        call: Callable[[], Awaitable[T]],
-        operation: str,
-        collection: str | None,
-        key: str | None,
-        *,
-        writes: bool,
-    ) -> T:
-        with anyio.move_on_after(self.timeout) as scope:
-            return await call()
-        # Only reached when this scope cancelled the call.
-        raise self._expired(operation, collection, key, self._waited(scope), writes=writes)
-
     async def _run(
         self,
         call: Awaitable[T],
@@ -326,17 +311,14 @@ class TimeoutWrapper(BaseWrapper):
             await close_walk(walk)
 
     async def _pass_destroy(self) -> bool:
-        return await self._limit(super()._pass_destroy, "destroy", None, None, writes=True)
+        return await self._scoped(super()._pass_destroy(), "destroy", None, None, writes=True)
 
     async def _pass_destroy_collection(self, collection: str) -> bool:
-        with anyio.move_on_after(self.timeout) as scope:
-            return await super()._pass_destroy_collection(collection)
-        raise self._expired(
-            "destroy_collection", collection, None, self._waited(scope), writes=True
-        )
+        call = super()._pass_destroy_collection(collection)
+        return await self._scoped(call, "destroy_collection", collection, None, writes=True)
 
     async def _pass_cull(self) -> int:
-        return await self._limit(super()._pass_cull, "cull", None, None, writes=True)
+        return await self._scoped(super()._pass_cull(), "cull", None, None, writes=True)
 
     async def _pass_put_if_absent(
         self,
