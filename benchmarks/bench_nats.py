@@ -15,18 +15,21 @@ and one event loop two sides doing the same work on one bucket
   own, writing and reading the same subjects and documents (kv's entry
   document; ``json.loads`` on read).
 
-Operations, each timed over ``--ops`` calls per round (µs per call): ``get``
-of a present key, ``put`` (no TTL), ``put`` with a TTL (raw: nats-py's
+Operations, each timed over ``--ops`` calls per round (µs per call): ``get`` of
+a present key, ``put`` (no TTL), ``put`` with a TTL (raw: nats-py's
 ``create(msg_ttl=)`` cannot replace a key, so a publish with the ``Nats-TTL``
 header), ``delete`` of a present key (raw: nats-py's ``delete``, one blind
-delete marker; kv reads the key first and publishes its marker on condition,
-to tell whether a live entry existed), and ``get_many``/``put_many`` of 10
-and of 100 keys. nats-py's key-value API has no multi-key call, so raw runs
-one call per key, at most 64 in flight (kv's ``put_many`` does the same; its
-``get_many`` asks for up to 100 keys in one batched direct get, which
-nats-server 2.11 answers but nats-py has no call for). The sides take turns within every
-round (the side that goes first alternates); each cell is the median over
-the rounds, and each ratio the median of the per-round ratios.
+delete marker; kv reads the key first and publishes its marker on condition, to
+tell whether a live entry existed), ``get_many``/``put_many`` of 10 and of 100
+keys, ``delete_many`` of 100 keys (raw: 100 blind deletes), and ``keys()`` of a
+collection of 1,000 keys (raw: nats-py's ``watch`` of the collection's keys,
+headers only; ``--ops / 20`` calls). nats-py's key-value API has no multi-key
+call, so raw runs one call per key, at most 64 in flight (kv's ``put_many``
+does the same; its ``get_many`` asks for up to 100 keys in one batched direct
+get, which nats-server 2.11 answers but nats-py has no call for). The sides
+take turns within every round (the side that goes first alternates); each cell
+is the median over the rounds, and each ratio the median of the per-round
+ratios.
 """
 
 from __future__ import annotations
@@ -66,6 +69,8 @@ def operations() -> list[str]:
         "put_many(10)",
         "get_many(100)",
         "put_many(100)",
+        "delete_many(100)",
+        "keys(1000)",
     ]
 
 
@@ -116,6 +121,19 @@ class Raw:
     async def delete(self, key: str) -> None:
         await self.bucket.delete(f"raw.{key}")
 
+    async def keys(self, collection: str) -> list[str]:
+        watcher = await self.bucket.watch(f"{collection}.>", meta_only=True, ignore_deletes=True)
+        found = []
+        async for entry in watcher:
+            if entry is None:
+                break
+            found.append(entry.key.partition(".")[2])
+        await watcher.stop()  # type: ignore[no-untyped-call]
+        return found
+
+    async def delete_many(self, keys: list[str]) -> None:
+        await bounded([partial(self.delete, key) for key in keys])
+
     async def get_many(self, keys: list[str]) -> list[Any]:
         return await bounded([partial(self.get, key) for key in keys])
 
@@ -138,6 +156,10 @@ def call(side: str, store: NatsStore, raw: Raw, operation: str, index: int) -> C
             return lambda: raw.delete(f"gone-{index}")
         if operation.startswith("get_many"):
             return lambda: raw.get_many(keys)
+        if operation.startswith("delete_many"):
+            return lambda: raw.delete_many([f"{key}-{index}" for key in keys])
+        if operation.startswith("keys"):
+            return lambda: raw.keys("listed")
         return lambda: raw.put_many(keys, values)
     if operation == "get":
         return lambda: store.get("present", collection="kv")
@@ -149,6 +171,10 @@ def call(side: str, store: NatsStore, raw: Raw, operation: str, index: int) -> C
         return lambda: store.delete(f"gone-{index}", collection="kv")
     if operation.startswith("get_many"):
         return lambda: store.get_many(keys, collection="kv")
+    if operation.startswith("delete_many"):
+        return lambda: store.delete_many([f"{key}-{index}" for key in keys], collection="kv")
+    if operation.startswith("keys"):
+        return lambda: store.keys(collection="listed")
     return lambda: store.put_many(keys, values, collection="kv")
 
 
@@ -162,23 +188,31 @@ async def measure(url: str, ops: int, rounds: int) -> dict[str, dict[str, Any]]:
     await raw.put("present", VALUE)
     await store.put_many([f"many-{n}" for n in range(100)], [VALUE] * 100, collection="kv")
     await raw.put_many([f"many-{n}" for n in range(100)], [VALUE] * 100)
+    listed = [f"key-{n}" for n in range(1000)]
+    await store.put_many(listed, [VALUE] * 1000, collection="listed")
     results: dict[str, dict[str, Any]] = {}
     for operation in operations():
         times: dict[str, list[float]] = {side: [] for side in SIDES}
         for number in range(rounds + 1):  # the first round warms up
             order = SIDES if number % 2 else SIDES[::-1]
             for side in order:
-                if operation == "delete":  # untimed: the keys the round deletes
-                    gone = [f"gone-{i}" for i in range(ops)]
+                count = ops if operation != "keys(1000)" else max(1, ops // 20)
+                if operation.startswith("delete"):  # untimed: the keys the round deletes
+                    size = batch_size(operation)
+                    gone = [
+                        f"gone-{i}" if size == 1 else f"many-{n}-{i}"
+                        for i in range(count)
+                        for n in range(size)
+                    ]
                     if side == "kv":
-                        await store.put_many(gone, [VALUE] * ops, collection="kv")
+                        await store.put_many(gone, [VALUE] * len(gone), collection="kv")
                     else:
-                        await raw.put_many(gone, [VALUE] * ops)
-                calls = [call(side, store, raw, operation, i) for i in range(ops)]
+                        await raw.put_many(gone, [VALUE] * len(gone))
+                calls = [call(side, store, raw, operation, i) for i in range(count)]
                 start = time.perf_counter()
                 for run in calls:
                     await run()
-                elapsed = (time.perf_counter() - start) / ops * 1e6
+                elapsed = (time.perf_counter() - start) / count * 1e6
                 if number:
                     times[side].append(elapsed)
         results[operation] = {
