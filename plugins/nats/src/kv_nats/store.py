@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import math
 import time
@@ -125,6 +126,12 @@ def _entry(message: api.RawStreamMsg, key: str) -> StoredEntry | None:
     except DeserializationError as error:
         error.add_context(key=key)
         raise
+
+
+@functools.lru_cache(maxsize=1024)
+def _collection_token(collection: str) -> str:
+    """A collection's subject token (a store uses a few collections, many times)."""
+    return encode_token(collection, COLLECTION_LIMIT)
 
 
 def _name(token: str, headers: dict[str, str] | None, header: str) -> str:
@@ -255,29 +262,27 @@ class NatsStore(
     # --- names and messages ------------------------------------------------------------
 
     def _subject(self, collection: str, key: str) -> str:
-        return (
-            f"{self._prefix}{encode_token(collection, COLLECTION_LIMIT)}"
-            f".{encode_token(key, KEY_LIMIT)}"
-        )
+        return f"{self._prefix}{_collection_token(collection)}.{encode_token(key, KEY_LIMIT)}"
 
     def _collection_filter(self, collection: str) -> str:
-        return f"{self._prefix}{encode_token(collection, COLLECTION_LIMIT)}.>"
+        return f"{self._prefix}{_collection_token(collection)}.>"
 
-    @staticmethod
     def _message(
-        collection: str, key: str, entry: StoredEntry, ttl: float | None
-    ) -> tuple[bytes, dict[str, str]]:
-        """The body (kv's entry document) and headers of an entry's message."""
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None
+    ) -> tuple[str, bytes, dict[str, str]]:
+        """The subject, body (kv's entry document) and headers of an entry's message."""
+        collection_token = _collection_token(collection)
+        key_token = encode_token(key, KEY_LIMIT)
         document = encode_document(entry, collection=collection, key=key).encode()
         headers: dict[str, str] = {}
         if ttl is not None and entry.expires_at is not None:
             headers["Nats-TTL"] = str(max(1, math.ceil(ttl)))
             headers[EXPIRES_HEADER] = repr(entry.expires_at)
-        if is_hashed(encode_token(collection, COLLECTION_LIMIT)):
+        if is_hashed(collection_token):
             headers[COLLECTION_HEADER] = header_name(collection)
-        if is_hashed(encode_token(key, KEY_LIMIT)):
+        if is_hashed(key_token):
             headers[KEY_HEADER] = header_name(key)
-        return document, headers
+        return f"{self._prefix}{collection_token}.{key_token}", document, headers
 
     async def _last(self, js: JetStreamContext, subject: str) -> api.RawStreamMsg | None:
         """The subject's last message (an entry or a marker), or ``None``."""
@@ -367,8 +372,8 @@ class NatsStore(
         self, collection: str, key: str, entry: StoredEntry, ttl: float | None
     ) -> None:
         js = await self._jetstream()
-        document, headers = self._message(collection, key, entry, ttl)
-        await js.publish(self._subject(collection, key), document, headers=headers or None)
+        subject, document, headers = self._message(collection, key, entry, ttl)
+        await js.publish(subject, document, headers=headers or None)
 
     async def _put_entries(
         self,
@@ -426,8 +431,7 @@ class NatsStore(
     ) -> bool:
         assert entry.created_at is not None  # the base sets it ("now")
         js = await self._jetstream()
-        subject = self._subject(collection, key)
-        document, headers = self._message(collection, key, entry, ttl)
+        subject, document, headers = self._message(collection, key, entry, ttl)
         last = 0  # create: the subject has no message
         for _ in range(ATTEMPTS):
             if await self._publish_if(js, subject, document, headers, last):
@@ -457,8 +461,7 @@ class NatsStore(
         if not token.isdigit():
             return False  # not a stream sequence: not a version of this store
         js = await self._jetstream()
-        document, headers = self._message(collection, key, entry, ttl)
-        subject = self._subject(collection, key)
+        subject, document, headers = self._message(collection, key, entry, ttl)
         return await self._publish_if(js, subject, document, headers, int(token))
 
     async def _delete_entry_if_token(self, collection: str, key: str, token: str) -> bool:
