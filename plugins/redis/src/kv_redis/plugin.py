@@ -8,8 +8,7 @@ redis-py or :mod:`kv_redis.store`.
 
 from __future__ import annotations
 
-from kv.plugin import StorePlugin
-from kv_resp.options import RESP_CAPABILITIES, RespOptions, RespSchemes
+from kv_resp.options import RESP_CAPABILITIES, RespOptions, RespSchemes, resp_plugin
 
 __all__ = ["PLUGIN", "REDIS_CAPABILITIES", "REDIS_SCHEMES", "REDIS_URL_SCHEMES", "RedisOptions"]
 
@@ -27,10 +26,7 @@ REDIS_SCHEMES = REDIS_URL_SCHEMES.all()
 RedisOptions = RespOptions
 """The options of the Redis schemes: kv-resp's, shared with kv-valkey."""
 
-PLUGIN = StorePlugin(
-    store="kv_redis.store:RedisStore",
-    options=RespOptions,
-    capabilities=REDIS_CAPABILITIES,
-    description="Redis (redis-py asyncio): TCP, TLS, Unix socket or cluster",
+PLUGIN = resp_plugin(
+    "kv_redis.store:RedisStore", "Redis (redis-py asyncio): TCP, TLS, Unix socket or cluster"
 )
 """The declaration the ``kv.stores`` entry points of this distribution name."""

@@ -26,6 +26,7 @@ from kv.capabilities import Capabilities
 from kv.errors import InvalidOptionError, InvalidURLError, KeyValueError
 from kv.names import validate_collection
 from kv.options import CommonOptions, option
+from kv.plugin import StorePlugin
 from kv.url import Host, StoreURL
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ __all__ = [
     "RespSchemes",
     "RespTarget",
     "parse_target",
+    "resp_plugin",
 ]
 
 DEFAULT_PORT = 6379
@@ -338,3 +340,11 @@ def parse_target(url: StoreURL, schemes: RespSchemes, options: RespOptions) -> R
     if not hosts:
         hosts = (Host("localhost", DEFAULT_PORT),)
     return RespTarget("tcp", hosts=hosts, db=db, tls=tls)
+
+
+def resp_plugin(store: str, description: str) -> StorePlugin:
+    """The declaration of a RESP plugin's schemes: its store class (``"module:Class"``),
+    kv-resp's options and capabilities, and one line for ``kv plugins``."""
+    return StorePlugin(
+        store=store, options=RespOptions, capabilities=RESP_CAPABILITIES, description=description
+    )

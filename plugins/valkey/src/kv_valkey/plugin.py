@@ -8,8 +8,7 @@ listing plugins or resolving a scheme never imports the ``valkey`` client or
 
 from __future__ import annotations
 
-from kv.plugin import StorePlugin
-from kv_resp.options import RESP_CAPABILITIES, RespOptions, RespSchemes
+from kv_resp.options import RESP_CAPABILITIES, RespOptions, RespSchemes, resp_plugin
 
 __all__ = ["PLUGIN", "VALKEY_CAPABILITIES", "VALKEY_SCHEMES", "VALKEY_URL_SCHEMES", "ValkeyOptions"]
 
@@ -25,10 +24,7 @@ VALKEY_SCHEMES = VALKEY_URL_SCHEMES.all()
 ValkeyOptions = RespOptions
 """The options of the Valkey schemes: kv-resp's, shared with kv-redis."""
 
-PLUGIN = StorePlugin(
-    store="kv_valkey.store:ValkeyStore",
-    options=RespOptions,
-    capabilities=VALKEY_CAPABILITIES,
-    description="Valkey (valkey-py asyncio): TCP, TLS or cluster",
+PLUGIN = resp_plugin(
+    "kv_valkey.store:ValkeyStore", "Valkey (valkey-py asyncio): TCP, TLS or cluster"
 )
 """The declaration the ``kv.stores`` entry points of this distribution name."""
