@@ -8,6 +8,7 @@ engine on the session's server (an async context manager).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import signal
@@ -17,6 +18,7 @@ import textwrap
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -30,7 +32,7 @@ from kv.errors import (
 )
 from kv.url import StoreURL
 from kv_conformance.hooks import hooks_for_scheme, schemes_of_store_type
-from kv_conformance.servers import free_port
+from kv_conformance.servers import free_port, wait_until
 from kv_search.engine import Reply, Request
 from kv_search.layout import document_id, encode_collection
 from kv_search.store import SearchStore
@@ -58,6 +60,16 @@ def counting_store(store_type: type[SearchStore], url: str) -> tuple[SearchStore
         f"Counting{store_type.__name__}", (store_type,), {"engine": counting}
     )
     return subclass.from_url(StoreURL.parse(url)), calls
+
+
+def stopped(pid: int) -> bool:
+    """Whether every thread of process ``pid`` is stopped (a signal is delivered
+    asynchronously: ``kill`` returns before the threads stop)."""
+    states = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            states.append((task / "stat").read_text().rsplit(")", 1)[1].split()[0])
+    return bool(states) and all(state in ("T", "t") for state in states)
 
 
 async def raw(store: SearchStore, method: str, path: str) -> tuple[int, Any]:
@@ -300,6 +312,7 @@ class SearchPluginChecks:
             await store.put("k", {"v": 1})
             os.kill(process.pid, signal.SIGSTOP)  # our own child, by its process ID
             try:
+                wait_until(lambda: stopped(process.pid), timeout=30, what="the emulator to stop")
                 with pytest.raises(StoreTimeoutError):
                     await store.get("k")
             finally:
