@@ -193,14 +193,21 @@ async def test_values_bson_cannot_hold_round_trip(store: MongoDBStore) -> None:
         {"big": 2**70},
         {"neg": -(2**64)},
         {"list": [2**63]},
+        {"a.b": {"$where": 1}},
+        {"": [{"": None}]},
+        {"fine": [1.5, -(2**63), 2**63 - 1, "a.b", "$x"]},
     ]
     await store.put_many([f"v{i}" for i in range(len(values))], values, collection="odd")
     assert await store.get_many([f"v{i}" for i in range(len(values))], collection="odd") == values
     client, database = await _raw(store)
     try:
-        document = await database["odd"].find_one({"key": "v1"})
+        for number in range(len(values) - 1):
+            document = await database["odd"].find_one({"key": f"v{number}"})
+            assert document is not None
+            assert isinstance(document["value"]["json"], str)
+        document = await database["odd"].find_one({"key": f"v{len(values) - 1}"})
         assert document is not None
-        assert isinstance(document["value"]["json"], str)
+        assert document["value"]["object"] == values[-1]
     finally:
         await client.close()
 

@@ -8,9 +8,10 @@ One document per entry::
 
 with BSON dates (UTC, millisecond precision), which py-key-value reads and
 writes too. ``kv_rev`` is kv's own: a random token each write sets, from which
-the atomic operations' versions are made (py-key-value ignores it). A value
-BSON cannot hold as a document (a NUL in an object key, an integer beyond 64
-bits, a document over 16 MiB) is kept as its JSON text,
+the atomic operations' versions are made (py-key-value ignores it). A value a
+document cannot hold as it is (an integer beyond 64 bits; an object key that
+is empty, starts with ``$`` or holds ``.`` or NUL, which MongoDB refuses in
+some operations or versions; over 16 MiB of BSON) is kept as its JSON text,
 ``"value": {"json": "..."}``, which py-key-value cannot read.
 """
 
@@ -47,9 +48,11 @@ FORMAT_VERSION = 1
 _EPOCH = datetime(1970, 1, 1)
 _UTC_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
-# Text that may hide what BSON cannot hold: a NUL in a name, a 19-digit integer.
-_SUSPECT = re.compile(r"\\u0000|\d{19}")
+# Text that may hide what a document cannot hold: a NUL, a 19-digit integer, a
+# "$" or "." (in a name, maybe), an empty name.
+_SUSPECT = re.compile(r'\\u0000|\d{19}|"\$|\.|""')
 _BSON_LIMIT = 16_000_000
+_INT64 = 2**63
 
 
 def _date(seconds: float | None) -> datetime | None:
@@ -66,18 +69,32 @@ def _seconds(value: object, field: str, key: str) -> float | None:
     return (value - _EPOCH).total_seconds()
 
 
-def _bson_friendly(value_json: str) -> dict[str, Any] | None:
-    """The value as a BSON-ready ``dict``, or ``None`` if BSON cannot hold it."""
-    value: dict[str, Any] = json.loads(value_json)
-    if len(value_json) < 1_000_000 and _SUSPECT.search(value_json) is None:
-        return value
-    import bson  # pymongo's; only for values that may not fit
+def _holds(value: object) -> bool:
+    """Whether a MongoDB document holds ``value`` as it is, in every write: no
+    integer beyond 64 bits, no field name that is empty, starts with ``$`` or
+    holds ``.`` or NUL (names MongoDB refuses in some operations or versions)."""
+    if isinstance(value, dict):
+        return all(
+            name and name[0] != "$" and "." not in name and "\x00" not in name and _holds(item)
+            for name, item in value.items()
+        )
+    if isinstance(value, list):
+        return all(_holds(item) for item in value)
+    if isinstance(value, int):
+        return -_INT64 <= value < _INT64
+    return True
 
-    try:
-        size = len(bson.encode({"object": value}))
-    except (bson.errors.InvalidDocument, OverflowError):
+
+def _bson_friendly(value_json: str) -> dict[str, Any] | None:
+    """The value as a BSON-ready ``dict``, or ``None`` if a document cannot hold it."""
+    value: dict[str, Any] = json.loads(value_json)
+    if _SUSPECT.search(value_json) is not None and not _holds(value):
         return None
-    return value if size < _BSON_LIMIT else None
+    if len(value_json) < 1_000_000:
+        return value
+    import bson  # pymongo's; only for values that may be too large
+
+    return value if len(bson.encode({"object": value})) < _BSON_LIMIT else None
 
 
 def document_of(collection: str, key: str, entry: StoredEntry) -> dict[str, Any]:

@@ -11,7 +11,7 @@ conditions hide them by their exact expiry meanwhile.
 Calls and their MongoDB operations:
 
 * ``get``/``put``/``delete``: ``find_one``, ``replace_one`` (upsert),
-  ``delete_one`` of a live document;
+  ``find_one_and_delete`` (whose old expiry says whether it was live);
 * ``get_many``: one ``find`` with ``{"key": {"$in": keys}}``; ``put_many``:
   one ``bulk_write`` of upserting ``ReplaceOne``; ``delete_many``: one
   ``delete_many`` with ``$in`` (live documents, so the count is right);
@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime, timezone
 from typing import Any
 
 from pymongo import ASCENDING, DeleteOne, ReplaceOne
@@ -63,6 +64,7 @@ Collection = AsyncCollection[dict[str, Any]]
 
 _DUPLICATE_KEY = 11000
 _INDEX_CONFLICTS = {85, 86}  # IndexOptionsConflict, IndexKeySpecsConflict
+_NAMESPACE_EXISTS = 48
 _WRITE_ATTEMPTS = 5
 _IN_CHUNK = 5000
 """Keys one ``$in`` filter holds (a command stays far below 16 MiB)."""
@@ -79,6 +81,26 @@ async def _no_setups() -> dict[str, asyncio.Future[None]]:
 
 async def _none(_: object) -> None:
     return None
+
+
+async def _create_index(target: Collection, field: str, extra: dict[str, Any]) -> None:
+    """Create an index on ``field`` unless one exists; a collection another process
+    creates at the same moment (NamespaceExists) gets one more try."""
+    for attempt in range(2):
+        try:
+            await target.create_index([(field, ASCENDING)], **extra)
+        except OperationFailure as error:  # noqa: PERF203 - at most two tries
+            if error.code in _INDEX_CONFLICTS:
+                return
+            if error.code != _NAMESPACE_EXISTS or attempt:
+                raise
+        else:
+            return
+
+
+def _naive_now() -> datetime:
+    """Now, as pymongo reads BSON dates back (naive UTC)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
@@ -169,11 +191,7 @@ class MongoDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             return
         target = database[name]
         for field, extra in ((KEY, {"unique": True}), (EXPIRES_AT, {"expireAfterSeconds": 0})):
-            try:
-                await target.create_index([(field, ASCENDING)], **extra)
-            except OperationFailure as error:  # noqa: PERF203 - two indexes
-                if error.code not in _INDEX_CONFLICTS:
-                    raise
+            await _create_index(target, field, extra)
 
     # --- entries ---------------------------------------------------------------------
 
@@ -246,8 +264,12 @@ class MongoDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
 
     async def _delete_entry(self, collection: str, key: str) -> bool:
         target = await self._mongo_collection(collection)
-        result = await target.delete_one({KEY: key, **live_at(time.time())})
-        return result.deleted_count > 0
+        # One findAndModify: an expired document goes too, and does not count.
+        old = await target.find_one_and_delete({KEY: key}, {EXPIRES_AT: True, "_id": False})
+        if old is None:
+            return False
+        expires_at = old.get(EXPIRES_AT)
+        return not isinstance(expires_at, datetime) or expires_at > _naive_now()
 
     async def _delete_entries(self, collection: str, keys: Sequence[str]) -> int:
         target = await self._mongo_collection(collection)
@@ -268,6 +290,8 @@ class MongoDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
         target = await self._mongo_collection(collection)
         document = document_of(collection, key, entry)
         expired = {KEY: key, **expired_at(entry.created_at)}
+        # The filter's equality gives the inserted document its key.
+        inserted = {"$setOnInsert": {name: item for name, item in document.items() if name != KEY}}
         # An expired document is replaced; otherwise an upsert that only inserts
         # ($setOnInsert) writes if no document of the key exists. Racing inserts
         # of a new key meet the unique index: the loser looks again.
@@ -275,9 +299,7 @@ class MongoDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
             if (await target.replace_one(expired, document)).matched_count:
                 return True
             try:
-                result = await target.update_one(
-                    {KEY: key}, {"$setOnInsert": document}, upsert=True
-                )
+                result = await target.update_one({KEY: key}, inserted, upsert=True)
             except DuplicateKeyError:
                 continue
             return result.upserted_id is not None
