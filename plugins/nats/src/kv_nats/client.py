@@ -10,6 +10,7 @@ back, without being rebuilt.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import ssl
@@ -96,16 +97,35 @@ def _credentials(options: NatsOptions) -> dict[str, Any]:
 
 
 class _Errors:
-    """nats-py's error callback: it remembers whether the server refused the
-    credentials (nats-py's default callback logs every failed attempt as an error)."""
+    """nats-py's error callback while connecting: it remembers whether the server
+    refused the credentials or its TLS certificate, and stops the attempt on the
+    latter (nats-py would wait forever after it). nats-py's default callback logs
+    every failed attempt as an error."""
 
     def __init__(self) -> None:
         self.refused = False
+        self.untrusted = False
+        self.attempt: asyncio.Future[None] | None = None
 
     async def record(self, error: Exception) -> None:
         _log.debug("nats-py reported %s", type(error).__name__)
         if isinstance(error, nats.errors.AuthorizationError) or _AUTHORIZATION in str(error):
             self.refused = True
+        if isinstance(error, ssl.SSLCertVerificationError):
+            self.untrusted = True
+            if self.attempt is not None:
+                self.attempt.cancel()
+
+    def failure(self, urls: list[str]) -> KeyValueError:
+        """The error of a connection attempt that failed."""
+        if self.refused:
+            return StoreSetupError("The NATS server refused the credentials")
+        if self.untrusted:
+            return StoreSetupError(
+                "The NATS server's TLS certificate could not be verified (tls_ca_file names"
+                " the CA to trust)"
+            )
+        return StoreConnectionError(f"Could not connect to NATS at {', '.join(urls)}")
 
 
 _AUTHORIZATION = "Authorization Violation"
@@ -116,15 +136,15 @@ async def connect(options: NatsOptions, broke: Callable[[], Awaitable[None]]) ->
     whenever the connection breaks.
 
     Raises:
-        StoreConnectionError: no server could be reached.
-        StoreSetupError: the servers refused the credentials.
+        StoreConnectionError: no server could be reached in time.
+        StoreSetupError: the servers refused the credentials or their certificate.
     """
-    timeout = options.command_timeout or _NO_LIMIT
+    urls = server_urls(options)
     client = Client()
     errors = _Errors()
-    try:
-        await client.connect(
-            servers=server_urls(options),
+    attempt = asyncio.ensure_future(
+        client.connect(
+            servers=urls,
             name="kv",
             connect_timeout=options.connect_timeout,  # type: ignore[arg-type]
             allow_reconnect=True,
@@ -135,14 +155,21 @@ async def connect(options: NatsOptions, broke: Callable[[], Awaitable[None]]) ->
             tls=_tls_context(options),
             **_credentials(options),
         )
-    except nats.errors.NoServersError:
+    )
+    errors.attempt = attempt
+    # Every server, each tried 1 + RECONNECT_ATTEMPTS times: nats-py's own bound.
+    tries = len(urls) * (RECONNECT_ATTEMPTS + 1)
+    try:
+        await asyncio.wait_for(attempt, tries * (options.connect_timeout + RECONNECT_WAIT) + 1)
+    except (nats.errors.NoServersError, asyncio.TimeoutError):
         await close(client)
-        if errors.refused:
-            raise StoreSetupError("The NATS server refused the credentials") from None
-        raise StoreConnectionError(
-            f"Could not connect to NATS at {', '.join(server_urls(options))}"
-        ) from None
-    return Connection(client, client.jetstream(timeout=timeout))
+        raise errors.failure(urls) from None
+    except asyncio.CancelledError:
+        if not errors.untrusted:
+            raise  # the caller was cancelled
+        await close(client)
+        raise errors.failure(urls) from None
+    return Connection(client, client.jetstream(timeout=options.command_timeout or _NO_LIMIT))
 
 
 async def close(client: Client) -> None:
