@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, monitoring
 
 import kv
 from kv import registry
@@ -21,6 +21,28 @@ from kv_mongodb.plugin import PLUGIN
 from kv_mongodb.store import MongoDBStore
 
 SECRET = "s3cr3t-not-shown"
+
+
+class Commands(monitoring.CommandListener):
+    """The commands clients send while ``recording`` (pymongo's command monitoring)."""
+
+    def __init__(self) -> None:
+        self.recording = False
+        self.names: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if self.recording:
+            self.names.append(event.command_name)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+COMMANDS = Commands()
+monitoring.register(COMMANDS)  # every client made from now on reports to it
 
 
 @pytest.fixture
@@ -258,3 +280,23 @@ async def test_wrong_password_is_a_setup_error_without_the_password(mongodb_urls
         assert SECRET not in repr(caught.value)
     finally:
         await store.close()
+
+
+@pytest.mark.kv_server
+@pytest.mark.anyio
+async def test_bulk_calls_are_one_command_each(store: MongoDBStore) -> None:
+    keys = [f"k{number}" for number in range(50)]
+    await store.put("warm", {}, collection="bulk")  # connected, collection set up
+
+    async def commands(call: Any) -> list[str]:
+        COMMANDS.names.clear()
+        COMMANDS.recording = True
+        try:
+            await call
+        finally:
+            COMMANDS.recording = False
+        return list(COMMANDS.names)
+
+    assert await commands(store.put_many(keys, [{"n": 1}] * 50, collection="bulk")) == ["update"]
+    assert await commands(store.get_many(keys, collection="bulk")) == ["find"]
+    assert await commands(store.delete_many(keys, collection="bulk")) == ["delete"]
