@@ -1,8 +1,8 @@
 """The MongoDB server killed (SIGKILL) or stopped, then started again on its port.
 
-The fault tests run their own mongoeco (stopping the session's would
-disturb nothing, but a server of their own keeps them apart). mongoeco keeps
-its data in memory, so a restart empties it: what is checked is that calls
+The fault tests stop the session's mongoeco and start it again on its port
+(every test works in a database of its own, so the others do not mind).
+mongoeco keeps its data in memory, so a restart empties it: what is checked is that calls
 during the outage raise StoreConnectionError (never a pymongo exception), and
 that the same store object works again once the server is back, without
 being rebuilt. On a real server (``KV_MONGODB_URL``) they stop and start its
@@ -24,7 +24,6 @@ import pytest
 
 import kv
 from kv.url import StoreURL
-from kv_conformance.emulators import mongoeco
 from kv_conformance.servers import ServerProcess, port_is_open, wait_until
 from kv_mongodb.store import MongoDBStore
 
@@ -64,11 +63,10 @@ class Container:
         wait_until(lambda: port_is_open(self.port), timeout=120, what="the MongoDB container")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def doomed_server(mongodb_server: ServerProcess | None) -> Iterator[ServerProcess | Container]:
     if mongodb_server is not None:
-        with mongoeco() as server:
-            yield server
+        yield mongodb_server  # started again after each test; every test has its own database
         return
     container = os.environ.get("KV_MONGODB_CONTAINER")
     if not container:
