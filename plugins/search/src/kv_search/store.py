@@ -260,10 +260,12 @@ class SearchStore(AtomicMixin, FullStore, abstract=True):
         # One request per index and event loop, however many first writes wait.
         key = (id(asyncio.get_running_loop()), index)
         lock = self._index_locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            if index not in self._indices:
-                await self._prepare_index(index)
-        self._index_locks.pop(key, None)
+        try:
+            async with lock:
+                if index not in self._indices:
+                    await self._prepare_index(index)
+        finally:
+            self._index_locks.pop(key, None)
         return index
 
     async def _prepare_index(self, index: str) -> None:
