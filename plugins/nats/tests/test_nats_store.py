@@ -127,6 +127,11 @@ def test_tokens_round_trip(name: str) -> None:
     assert decode_token(token) == name
 
 
+def test_foreign_tokens_are_listed_as_they_are() -> None:
+    assert decode_token("=FF=FE") == "=FF=FE"
+    assert decode_token("a.b") == "a.b"
+
+
 def test_long_names_are_hashed() -> None:
     long = "k" * 2000
     token = encode_token(long, KEY_LIMIT)
@@ -170,7 +175,10 @@ async def test_raw_nats_values_in_kv_format_are_read(
     assert caught.value.key == "bad"
     await bucket_kv.delete("c.k")  # a nats-py delete marker hides the entry
     assert await store.get("k", collection="c") is None
-    assert sorted(await store.keys(collection="c")) == ["bad"]
+    await raw.publish(
+        f"$KV.{bucket}.c.odd", b"{}", headers={"Kv-Expires-At": "soon", "Kv-Key": "{"}
+    )
+    assert sorted(await store.keys(collection="c")) == ["bad", "odd"]
 
 
 async def test_long_names_list_back(store: NatsStore) -> None:

@@ -41,7 +41,10 @@ def _listed(message: Msg, now: float) -> bool:
     if is_marker(headers):
         return False
     expires = headers.get(EXPIRES_HEADER)
-    return expires is None or float(expires) > now
+    try:
+        return expires is None or float(expires) > now
+    except ValueError:  # another client's header: the entry's read tells
+        return True
 
 
 async def live_messages(

@@ -67,10 +67,14 @@ def is_hashed(token: str) -> bool:
 
 
 def decode_token(token: str) -> str | None:
-    """The name an escaped token stands for; ``None`` for a hashed one."""
+    """The name an escaped token stands for (a token kv did not make, as it is);
+    ``None`` for a hashed one."""
     if is_hashed(token):
         return None
-    return _ESCAPED.sub(_unescape, token)
+    try:
+        return _ESCAPED.sub(_unescape, token)
+    except UnicodeDecodeError:  # escapes that are not UTF-8: another client's key
+        return token
 
 
 def header_name(name: str) -> str:

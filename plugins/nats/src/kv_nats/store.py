@@ -140,7 +140,10 @@ def _name(token: str, headers: dict[str, str] | None, header: str) -> str:
     if name is not None:
         return name
     stored = (headers or {}).get(header)
-    return token if stored is None else str(json.loads(stored))
+    try:
+        return token if stored is None else str(json.loads(stored))
+    except ValueError:  # not a header kv wrote
+        return token
 
 
 class NatsStore(
