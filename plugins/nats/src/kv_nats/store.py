@@ -19,9 +19,11 @@ Calls and their NATS operations:
   published on condition that the subject's last sequence is still the one
   read, so only one of two racing deletes counts the entry; markers expire
   after :data:`MARKER_TTL` seconds;
-* ``get_many``/``put_many``/``delete_many``: NATS key-value has no multi-key
-  call, so a bulk call runs one call per key, at most ``max_concurrency`` in
-  flight;
+* ``get_many``: batched direct gets of up to 100 keys each
+  (:mod:`kv_nats.direct`); ``delete_many``: the same read, then one
+  conditional marker per live key; ``put_many``: NATS key-value has no
+  multi-key write, so one publish per key. At most ``max_concurrency`` calls
+  of one bulk operation are in flight;
 * ``keys()``/``collections()``: an ordered consumer on the bucket's stream
   (last message per subject, headers only, filtered by the collection's
   subject), which reads the names without the values; ``collections()`` walks
@@ -37,12 +39,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import math
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
-from functools import partial
+from functools import lru_cache, partial
 from typing import TypeVar
 
 import nats.js.errors
@@ -128,7 +129,7 @@ def _entry(message: api.RawStreamMsg, key: str) -> StoredEntry | None:
         raise
 
 
-@functools.lru_cache(maxsize=1024)
+@lru_cache(maxsize=1024)
 def _collection_token(collection: str) -> str:
     """A collection's subject token (a store uses a few collections, many times)."""
     return encode_token(collection, COLLECTION_LIMIT)
