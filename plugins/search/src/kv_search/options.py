@@ -60,7 +60,7 @@ def _prefix(value: object) -> str | None:
     return value
 
 
-class SearchOptions(ServerOptions):
+class SearchOptions(ServerOptions, default_port=DEFAULT_PORT, path_option="index_prefix"):
     """Options of the search-engine stores, from the URL or keywords.
 
     The URL's location gives ``user``, ``password``, ``hosts``, ``port``
@@ -90,8 +90,6 @@ class SearchOptions(ServerOptions):
         max_connections: Connections per node, per event loop.
     """
 
-    default_port = DEFAULT_PORT
-    path_option = "index_prefix"
     index_prefix: str | None = option(default=None, check=_prefix)
     api_key: str | None = field(default=None, repr=False)
     tls: bool = False

@@ -19,7 +19,7 @@ Calls and their REST requests:
   is exact and a concurrent rewrite is never deleted unseen;
 * the atomic operations: ``_create`` (``op_type=create``) and writes and
   deletes with ``if_seq_no``/``if_primary_term``; a version is the document's
-  ``_seq_no`` and ``_primary_term`` with its expiry (:func:`kv.atomic.expiring_version`);
+  ``_seq_no`` and ``_primary_term`` with its expiry (:class:`kv.store.TokenVersionMixin`);
 * ``keys()``: searches sorted by key, paged with ``search_after``;
   ``collections()``: a ``composite`` aggregation of the ``collection`` field
   over ``<prefix>-*``; both list live entries only;
@@ -42,7 +42,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from kv.atomic import expiring_version, live_token
 from kv.entry import StoredEntry, document_is_live
 from kv.errors import (
     DeserializationError,
@@ -53,7 +52,7 @@ from kv.errors import (
     StoreTimeoutError,
 )
 from kv.loops import PerLoop
-from kv.store import AtomicMixin, FullStore
+from kv.store import FullStore, TokenVersionMixin
 from kv_search.engine import Client, Reply, Request, SearchEngine, connection_of
 from kv_search.layout import (
     collection_of_index,
@@ -103,12 +102,13 @@ def _entry_of_hit(hit: Hit | None, key: str) -> StoredEntry | None:
         raise
 
 
-def _version(hit: Hit, entry: StoredEntry) -> str:
-    return expiring_version(f"{hit['_seq_no']}.{hit['_primary_term']}", entry.expires_at)
+def _token(hit: Hit) -> str:
+    """A document's token: its sequence number and primary term (``"12.1"``)."""
+    return f"{hit['_seq_no']}.{hit['_primary_term']}"
 
 
 def _condition(token: str) -> dict[str, str] | None:
-    """The ``if_seq_no``/``if_primary_term`` parameters of a version's token."""
+    """The ``if_seq_no``/``if_primary_term`` parameters of a token."""
     seq_no, dot, primary_term = token.partition(".")
     if not dot or not seq_no.isdigit() or not primary_term.isdigit():
         return None
@@ -147,7 +147,7 @@ def _chunks(lines: Sequence[tuple[str, ...]]) -> list[list[tuple[str, ...]]]:
     return chunks
 
 
-class SearchStore(AtomicMixin, FullStore, abstract=True):
+class SearchStore(TokenVersionMixin, FullStore, abstract=True):
     """A kv store on a search engine (one index per collection).
 
     A plugin subclasses it with its declaration and engine::
@@ -164,8 +164,7 @@ class SearchStore(AtomicMixin, FullStore, abstract=True):
 
     options: SearchOptions
 
-    def __init__(self, options: SearchOptions | str | None = None, /, **keywords: object) -> None:
-        super().__init__(options, **keywords)
+    def _configure(self) -> None:
         self.index_prefix = self.options.index_prefix or self.engine.default_prefix
         self._connection = connection_of(self.options)
         self._where = f"{self.engine.name} at {', '.join(self._connection.nodes)}"
@@ -412,19 +411,28 @@ class SearchStore(AtomicMixin, FullStore, abstract=True):
                 raise self._failure(status, body, "a conditional write")
         raise StoreTimeoutError(f"The key kept changing while {self._where} created it")
 
-    async def _get_versioned_entry(
+    async def _get_entry_and_token(
         self, collection: str, key: str
     ) -> tuple[StoredEntry, str] | None:
         hit = await self._get_hit(collection, key)
         entry = _entry_of_hit(hit, key)
-        return None if hit is None or entry is None else (entry, _version(hit, entry))
+        return None if hit is None or entry is None else (entry, _token(hit))
+
+    async def _put_entry_if_token(
+        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, token: str
+    ) -> bool:
+        document = write_document(collection, key, entry, self._field)
+        return await self._conditional("PUT", collection, key, token, document)
+
+    async def _delete_entry_if_token(self, collection: str, key: str, token: str) -> bool:
+        return await self._conditional("DELETE", collection, key, token, None)
 
     async def _conditional(
-        self, method: str, collection: str, key: str, version: str, now: float, body: str | None
+        self, method: str, collection: str, key: str, token: str, body: str | None
     ) -> bool:
-        """Write or delete only if the document still has the live ``version``."""
-        token = live_token(version, now)
-        condition = None if token is None else _condition(token)
+        """Write or delete only if the document still has ``token`` (its sequence number
+        and primary term)."""
+        condition = _condition(token)
         if condition is None:
             return False
         if body is not None:
@@ -436,18 +444,6 @@ class SearchStore(AtomicMixin, FullStore, abstract=True):
         if status >= 300:
             raise self._failure(status, reply, "a conditional write")
         return True
-
-    async def _put_entry_if_version(
-        self, collection: str, key: str, entry: StoredEntry, ttl: float | None, version: str
-    ) -> bool:
-        now = entry.created_at if entry.created_at is not None else time.time()
-        document = write_document(collection, key, entry, self._field)
-        return await self._conditional("PUT", collection, key, version, now, document)
-
-    async def _delete_entry_if_version(
-        self, collection: str, key: str, version: str, now: float
-    ) -> bool:
-        return await self._conditional("DELETE", collection, key, version, now, None)
 
     # --- optional capabilities ----------------------------------------------------------
 
