@@ -25,8 +25,6 @@ from kv_conformance.emulators import nats_server
 from kv_conformance.servers import ServerProcess, ServerUnavailableError
 from kv_nats.store import NatsStore
 
-pytestmark = pytest.mark.kv_server
-
 
 @pytest.fixture(scope="session")
 def nats_url() -> Iterator[str]:

@@ -18,6 +18,8 @@ from kv_conformance.hooks import hooks_for_scheme, schemes_of_store_type
 from kv_nats.conformance import HOOKS
 from kv_nats.store import NatsStore
 
+pytestmark = pytest.mark.kv_server
+
 
 class TestNatsStore(StoreConformance):
     """Every behaviour of a kv store, on a fresh bucket per test."""
