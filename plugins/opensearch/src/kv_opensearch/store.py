@@ -36,16 +36,12 @@ def _client(connection: Connection) -> AsyncOpenSearch:
 
 
 async def _send(client: AsyncOpenSearch, request: Request) -> Reply:
-    params = dict(request.params) or None
+    # perform_request(method, url, params, body, timeout, ...): the error statuses
+    # are exceptions carrying the status and the parsed body.
+    query = dict(request.params) or None
+    arguments = (request.method, request.path, query, request.body, request.timeout)
     try:
-        reply = await client.transport.perform_request(
-            request.method,
-            request.path,
-            params=params,
-            body=request.body,
-            timeout=request.timeout,
-            headers=request.headers,
-        )
+        reply = await client.transport.perform_request(*arguments, headers=request.headers)
     except opensearchpy.ConnectionTimeout as error:
         raise StoreTimeoutError(f"OpenSearch did not answer in time: {error}") from None
     except opensearchpy.ConnectionError as error:
