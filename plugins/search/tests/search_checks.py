@@ -37,6 +37,8 @@ from kv_search.engine import Reply, Request
 from kv_search.layout import document_id, encode_collection
 from kv_search.store import SearchStore
 
+unique_prefix = sys.modules["kv_search_tests_search_servers"].unique_prefix
+
 Pykv = Callable[[str], AbstractAsyncContextManager[Any]]
 
 VALUES: dict[str, dict[str, Any]] = {
@@ -228,6 +230,34 @@ class SearchPluginChecks:
         assert await store.get("long", collection="c") == {"v": 2}
         assert await store.get("forever", collection="other") == {"v": 3}
         assert await store.cull() == 0
+
+    @pytest.mark.anyio
+    async def test_refresh_policies(self, search_server: Any) -> None:
+        prefix = unique_prefix()
+        store, calls = counting_store(
+            self.store_type, search_server.url(prefix, "refresh=wait_for&sweep_interval=none")
+        )
+        try:
+            await store.put("k", {"v": 1})
+            assert await store.keys() == ["k"]  # the write waited for a refresh: none here
+            assert calls == [
+                ("PUT", f"{prefix}-default_collection"),
+                ("PUT", "k"),
+                ("POST", "_search"),
+            ]
+        finally:
+            await store.destroy()
+            await store.close()
+
+    @pytest.mark.anyio
+    async def test_without_auto_create_an_existing_index_is_used(self, store: SearchStore) -> None:
+        await store.put("k", {"v": 1}, collection="made")
+        other = self.store_type(dataclasses.replace(store.options, auto_create=False))
+        try:
+            await other.put("k2", {"v": 2}, collection="made")
+            assert await other.get_many(["k", "k2"], collection="made") == [{"v": 1}, {"v": 2}]
+        finally:
+            await other.close()
 
     @pytest.mark.anyio
     async def test_without_auto_create_a_missing_index_is_a_setup_error(
