@@ -274,6 +274,7 @@ class SearchPluginChecks:
     # --- py-key-value ------------------------------------------------------------------
 
     @pytest.mark.anyio
+    @pytest.mark.filterwarnings("ignore:A configured store is unstable:UserWarning")
     async def test_reads_what_py_key_value_wrote_and_back(
         self, store: SearchStore, pykv: Pykv, search_server: Any
     ) -> None:
