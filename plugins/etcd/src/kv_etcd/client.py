@@ -26,7 +26,6 @@ __all__ = ["GRPC_OPTIONS", "Endpoints", "addresses", "credentials", "open_endpoi
 
 GRPC_OPTIONS = {
     "grpc.initial_reconnect_backoff_ms": 100,
-    "grpc.min_reconnect_backoff_ms": 100,
     "grpc.max_reconnect_backoff_ms": 1000,
     # A bulk read answers up to max_txn_ops values of up to 1 MB each.
     "grpc.max_receive_message_length": -1,
@@ -74,7 +73,13 @@ class Endpoints:
             username=user,
             password=password,
             timeout=self.timeout,
-            options=GRPC_OPTIONS,
+            # gRPC's "min reconnect backoff" is the time a connection attempt may
+            # take (its handshake included): connect_timeout, not a backoff. Set
+            # low, a busy machine's slow handshake fails every call at once.
+            options={
+                **GRPC_OPTIONS,
+                "grpc.min_reconnect_backoff_ms": round(self._options.connect_timeout * 1000),
+            },
             connect_wait_timeout=self._options.connect_timeout,
         )
 
