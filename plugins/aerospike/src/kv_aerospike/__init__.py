@@ -6,8 +6,6 @@ directly with ``AerospikeStore("aerospike://127.0.0.1:3000/test/kv-store")``. Th
 (and the aerospike client) is imported on first access to :class:`AerospikeStore`.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING
 
 from kv.plugin import lazy_exports

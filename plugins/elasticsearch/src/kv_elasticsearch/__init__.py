@@ -1,17 +1,9 @@
 """kv-elasticsearch: kv stores on Elasticsearch.
 
-Open one by URL once the distribution is installed::
-
-    import kv
-
-    store = kv.connect("elasticsearch://localhost:9200/app")
-    await store.put("alice", {"name": "Alice"}, collection="users", ttl=3600)
-
-or build it with ``ElasticsearchStore(url, **options)``. The store (and the
+Once the distribution is installed, ``kv.connect("elasticsearch://localhost:9200/app")``
+opens it; or build it with ``ElasticsearchStore(url, **options)``. The store (and the
 client library) is imported on first access to :class:`ElasticsearchStore`.
 """
-
-from __future__ import annotations
 
 from typing import TYPE_CHECKING
 

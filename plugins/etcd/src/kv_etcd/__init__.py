@@ -5,8 +5,6 @@ opens it; or build it directly with ``EtcdStore("etcd://127.0.0.1:2379/app/cache
 The store (and aetcd) is imported on first access to :class:`EtcdStore`.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING
 
 from kv.plugin import lazy_exports

@@ -1,17 +1,10 @@
 """kv-mongodb: a kv store in a MongoDB database.
 
-Open it by URL once the distribution is installed::
-
-    import kv
-
-    store = kv.connect("mongodb://user:password@db1,db2/appdata?replicaSet=rs0")
-    await store.put("alice", {"name": "Alice"}, collection="users", ttl=3600)
-
-or build it directly with ``MongoDBStore("mongodb://localhost", database="appdata")``.
-The store (and pymongo) is imported on first access to :class:`MongoDBStore`.
+Once the distribution is installed,
+``kv.connect("mongodb://user:password@db1,db2/appdata?replicaSet=rs0")`` opens it; or
+build it directly with ``MongoDBStore("mongodb://localhost", database="appdata")``. The
+store (and pymongo) is imported on first access to :class:`MongoDBStore`.
 """
-
-from __future__ import annotations
 
 from typing import TYPE_CHECKING
 

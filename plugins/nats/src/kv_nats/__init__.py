@@ -1,17 +1,9 @@
 """kv-nats: a kv store in one NATS JetStream key-value bucket.
 
-Open it by URL once the distribution is installed::
-
-    import kv
-
-    store = kv.connect("nats://localhost:4222/cache")
-    await store.put("alice", {"name": "Alice"}, collection="users", ttl=3600)
-
-or build it directly with ``NatsStore("nats://localhost:4222/cache")``. The
-store (and nats-py) is imported on first access to :class:`NatsStore`.
+Once the distribution is installed, ``kv.connect("nats://localhost:4222/cache")`` opens
+it; or build it directly with ``NatsStore("nats://localhost:4222/cache")``. The store
+(and nats-py) is imported on first access to :class:`NatsStore`.
 """
-
-from __future__ import annotations
 
 from typing import TYPE_CHECKING
 

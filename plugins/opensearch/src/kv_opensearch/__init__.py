@@ -1,17 +1,9 @@
 """kv-opensearch: kv stores on OpenSearch.
 
-Open one by URL once the distribution is installed::
-
-    import kv
-
-    store = kv.connect("opensearch://localhost:9200/app")
-    await store.put("alice", {"name": "Alice"}, collection="users", ttl=3600)
-
-or build it with ``OpenSearchStore(url, **options)``. The store (and
+Once the distribution is installed, ``kv.connect("opensearch://localhost:9200/app")``
+opens it; or build it with ``OpenSearchStore(url, **options)``. The store (and
 opensearch-py) is imported on first access to :class:`OpenSearchStore`.
 """
-
-from __future__ import annotations
 
 from typing import TYPE_CHECKING
 

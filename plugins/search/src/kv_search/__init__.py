@@ -9,8 +9,6 @@ its schemes with :func:`search_plugin`. This distribution has no client
 library and no entry points.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING
 
 from kv.plugin import lazy_exports
