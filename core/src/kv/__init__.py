@@ -63,7 +63,7 @@ if TYPE_CHECKING:
     from kv.stores.memory import MemoryStore
     from kv.stores.null import NullStore
 
-__version__ = "0.1.0"
+__version__: str  # kv-core's installed version, read on first use (kv._version)
 
 __all__ = [
     "ArgumentTypeError",
@@ -118,6 +118,7 @@ _LAZY = {
     "NullStore": ("kv.stores.null", "NullStore"),
     "registry": ("kv.discovery", "registry"),
     "PluginRegistry": ("kv.discovery", "PluginRegistry"),
+    "__version__": ("kv._version", "VERSION"),
 }
 
 registry: PluginRegistry
