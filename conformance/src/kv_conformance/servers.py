@@ -28,16 +28,24 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from typing_extensions import Self
 
-__all__ = ["ServerProcess", "ServerUnavailableError", "free_port", "port_is_open", "wait_until"]
+__all__ = [
+    "ServerProcess",
+    "ServerUnavailableError",
+    "free_port",
+    "port_is_open",
+    "postgres_bindir",
+    "wait_until",
+]
 
 Command = Callable[[int, Path], Sequence[str]]
 
@@ -72,6 +80,83 @@ def wait_until(condition: Callable[[], bool], *, timeout: float, what: str) -> N
         if time.monotonic() > deadline:
             raise ServerUnavailableError(f"timed out after {timeout:.0f} s waiting for {what}")
         time.sleep(0.02)
+
+
+#: Where Debian and Ubuntu install each PostgreSQL major version (``<major>/bin``).
+DEBIAN_POSTGRES = Path("/usr/lib/postgresql")
+
+
+def _is_postgres_bindir(directory: Path) -> bool:
+    return all((directory / program).is_file() for program in ("initdb", "postgres"))
+
+
+def _major(name: str) -> tuple[int, ...] | None:
+    try:
+        return tuple(int(part) for part in name.split("."))
+    except ValueError:
+        return None
+
+
+def postgres_bindir(
+    *,
+    environ: Mapping[str, str] | None = None,
+    debian_root: Path = DEBIAN_POSTGRES,
+    pg_config: str = "pg_config",
+) -> Path:
+    """The directory holding the PostgreSQL server programs (``initdb``, ``postgres``).
+
+    Looked up in this order:
+
+    1. ``KV_POSTGRES_BIN`` (or its older name ``KV_PG_BIN``): used as given,
+       and an error when it holds no ``initdb`` and ``postgres``;
+    2. ``/usr/lib/postgresql/<major>/bin`` (Debian's and Ubuntu's layout), the
+       highest major version that has both programs (Debian 12 ships 15,
+       other releases other majors; several may be installed side by side);
+    3. ``pg_config --bindir`` (other layouts: Homebrew, Fedora, source builds).
+
+    Args:
+        environ: The environment to read (default: ``os.environ``).
+        debian_root: Debian's directory of major versions.
+        pg_config: The ``pg_config`` program to ask.
+
+    Raises:
+        ServerUnavailableError: no PostgreSQL server is installed in any of these
+            places (``scripts/install-system-deps`` installs Debian's ``postgresql``).
+    """
+    environ = os.environ if environ is None else environ
+    for variable in ("KV_POSTGRES_BIN", "KV_PG_BIN"):
+        given = environ.get(variable)
+        if given:
+            if not _is_postgres_bindir(Path(given)):
+                raise ServerUnavailableError(
+                    f"{variable}={given!r} holds no PostgreSQL server (initdb and postgres)"
+                )
+            return Path(given)
+    tried = [f"{debian_root}/<major>/bin"]
+    majors = []
+    if debian_root.is_dir():
+        for entry in debian_root.iterdir():
+            major = _major(entry.name)
+            if major is not None and _is_postgres_bindir(entry / "bin"):
+                majors.append((major, entry / "bin"))
+    if majors:
+        return max(majors)[1]
+    found = shutil.which(pg_config)
+    if found is not None:
+        answer = subprocess.run(  # noqa: S603 - the pg_config found on PATH
+            [found, "--bindir"], capture_output=True, text=True, check=False
+        )
+        bindir = Path(answer.stdout.strip())
+        if answer.returncode == 0 and answer.stdout.strip() and _is_postgres_bindir(bindir):
+            return bindir
+        tried.append(f"{found} --bindir ({answer.stdout.strip() or 'no answer'})")
+    else:
+        tried.append(f"{pg_config} --bindir (not on PATH)")
+    raise ServerUnavailableError(
+        "PostgreSQL is not installed: no initdb and postgres in "
+        + ", ".join(tried)
+        + " (set KV_POSTGRES_BIN, or run scripts/install-system-deps)"
+    )
 
 
 class ServerProcess:

@@ -1,4 +1,8 @@
-"""A real PostgreSQL 15 server for the kv-postgresql tests, started once per session.
+"""A real PostgreSQL server for the kv-postgresql tests, started once per session.
+
+The server programs are found by ``kv_conformance.servers.postgres_bindir``:
+``KV_POSTGRES_BIN``, else Debian's ``/usr/lib/postgresql/<major>/bin`` (the
+highest major installed), else ``pg_config --bindir``.
 
 initdb and postgres refuse to run as root, so as root both run as the
 ``postgres`` system user (see ../shared/reference/backends.md). The data
@@ -11,8 +15,8 @@ returned is in the write-ahead log.
 
 from __future__ import annotations
 
+import functools
 import os
-import shutil
 import signal
 import subprocess
 import uuid
@@ -23,9 +27,13 @@ from typing import Any
 import asyncpg
 import pytest
 
-from kv_conformance.servers import ServerProcess, ServerUnavailableError
+from kv_conformance.servers import ServerProcess, ServerUnavailableError, postgres_bindir
 
-PG_BIN = Path(os.environ.get("KV_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+@functools.lru_cache(maxsize=1)
+def pg_bin() -> Path:
+    """The PostgreSQL programs' directory (looked up once, when a server is first needed)."""
+    return postgres_bindir()
 
 
 def _as_server_user() -> dict[str, Any]:
@@ -39,7 +47,7 @@ def _as_server_user() -> dict[str, Any]:
 
 def _command(port: int, directory: Path) -> Sequence[str]:
     return [
-        str(PG_BIN / "postgres"),
+        str(pg_bin() / "postgres"),
         "-D",
         str(directory / "data"),
         "-p",
@@ -59,7 +67,7 @@ def _command(port: int, directory: Path) -> Sequence[str]:
 
 def _ready(server: ServerProcess) -> bool:
     probe = subprocess.run(
-        [str(PG_BIN / "pg_isready"), "-q", "-h", server.host, "-p", str(server.port)],
+        [str(pg_bin() / "pg_isready"), "-q", "-h", server.host, "-p", str(server.port)],
         check=False,
         capture_output=True,
     )
@@ -68,13 +76,11 @@ def _ready(server: ServerProcess) -> bool:
 
 def postgres_process(name: str) -> ServerProcess:
     """A PostgreSQL ServerProcess with a fresh data directory (initdb done, not started)."""
-    if not (PG_BIN / "postgres").exists() or not (PG_BIN / "initdb").exists():
-        raise ServerUnavailableError(f"PostgreSQL is not installed in {PG_BIN}")
     server = ServerProcess(
         name, _command, ready=_ready, stop_signal=signal.SIGINT, user="postgres", timeout=60
     )
     initdb = [
-        str(PG_BIN / "initdb"),
+        str(pg_bin() / "initdb"),
         "-D",
         str(server.directory / "data"),
         "-U",
@@ -120,8 +126,6 @@ def pg() -> type[Postgres]:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[ServerProcess]:
     """One PostgreSQL server for the session."""
-    if shutil.which(str(PG_BIN / "postgres")) is None:
-        raise ServerUnavailableError(f"PostgreSQL is not installed in {PG_BIN}")
     with postgres_process("postgres") as server:
         yield server
 
