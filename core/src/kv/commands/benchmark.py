@@ -11,6 +11,7 @@ No click, no rich: :mod:`kv.commands.bench` prints the results as a table.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -41,7 +42,8 @@ def percentile(sorted_seconds: list[float], fraction: float) -> float:
     """The value at ``fraction`` (0-1) of ``sorted_seconds``, by nearest rank."""
     if not sorted_seconds:
         raise ArgumentValueError("No timings to take a percentile of")
-    rank = max(1, min(len(sorted_seconds), round(fraction * len(sorted_seconds) + 0.5)))
+    # ceil(fraction * n), rounded first so 0.99 * 100 is rank 99, not 100.
+    rank = max(1, min(len(sorted_seconds), math.ceil(round(fraction * len(sorted_seconds), 9))))
     return sorted_seconds[rank - 1]
 
 
