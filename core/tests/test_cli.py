@@ -67,7 +67,7 @@ def test_bad_json_value_is_a_usage_error() -> None:
 def test_input_errors_exit_2_without_traceback() -> None:
     code, _, err = run("put", "memory://", "k", '{"a": 1}', "--ttl", "0")
     assert code == 2
-    assert "Invalid value for '--ttl': must be greater than 0" in err
+    assert "Invalid value for '--ttl': must be a number of seconds greater than 0" in err
     assert "omit --ttl for an entry that never expires" in err
     code, _, err = run("get", "nosuch://", "k")
     assert code == 2

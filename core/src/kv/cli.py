@@ -52,7 +52,7 @@ def main() -> None:
             raise
         print(INSTALL_HINT, file=sys.stderr)
         sys.exit(EXIT_NOT_INSTALLED)
-    cli()
+    cli(prog_name="kv")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -121,14 +121,17 @@ def quote(name: str) -> str:
     return json.dumps(name, ensure_ascii=False)
 
 
-def check_ttl(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
-    """``--ttl SECONDS``: greater than 0 and at most 100 years; a usage error otherwise."""
+def check_ttl(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    """``--ttl SECONDS``: a number greater than 0 and at most 100 years; a usage error otherwise."""
+    if value is None:
+        return None
+    limits = f"greater than 0 and at most {MAX_TTL_SECONDS:.0f} seconds (100 years)"
     try:
-        return validate_ttl(value)
-    except InvalidTTLError:
+        return validate_ttl(float(value))
+    except (ValueError, InvalidTTLError):
         raise click.BadParameter(
-            f"must be greater than 0 and at most {MAX_TTL_SECONDS:.0f} seconds (100 years),"
-            f" got {value}; omit --ttl for an entry that never expires",
+            f"must be a number of seconds {limits}, got {value!r};"
+            " omit --ttl for an entry that never expires",
             ctx,
             param,
         ) from None
@@ -136,7 +139,6 @@ def check_ttl(ctx: click.Context, param: click.Parameter, value: float | None) -
 
 ttl_option = click.option(
     "--ttl",
-    type=float,
     default=None,
     callback=check_ttl,
     metavar="SECONDS",
