@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -169,3 +170,33 @@ def test_copy_100k_entries_interrupted_and_resumed(tmp_path: Path) -> None:
                 # (1 s) plus the time between the two reads on a busy machine.
                 assert copied_remaining is not None, key
                 assert remaining - 60 < copied_remaining <= remaining + 0.5, key
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT is POSIX")
+def test_ctrl_c_stops_at_a_checkpoint_and_the_rerun_finishes(tmp_path: Path) -> None:
+    source, destination = f"disk://{tmp_path}/source", f"sqlite://{tmp_path}/destination.db"
+    checkpoint = tmp_path / "copy.json"
+
+    async def fill() -> None:
+        async with kv.connect(source) as store:
+            keys = [f"k{index:05d}" for index in range(20_000)]
+            await store.put_many(keys, [{"n": index} for index in range(20_000)], collection="c")
+
+    anyio.run(fill)
+    command = _copy_command(source, destination, checkpoint)
+    command[command.index(str(BATCH))] = "100"
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    for seen, line in enumerate(process.stderr, start=1):
+        assert line.startswith("progress: "), line
+        if seen == 5:
+            process.send_signal(signal.SIGINT)
+            break
+    rest = process.stderr.read()
+    assert process.wait(timeout=120) == 130, rest
+    assert "interrupted: run the same command again to continue" in rest
+    assert "Traceback" not in rest
+    first = json.loads(checkpoint.read_text(encoding="utf-8"))["collections"]["c"]["copied"]
+    second = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert first + int(second.stdout.split()[1]) == 20_000
