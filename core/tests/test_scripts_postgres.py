@@ -196,6 +196,7 @@ def _install_system_deps(tmp_path: Path, debian_root: Path, **environ: str) -> l
 def test_missing_postgresql_is_installed(tmp_path: Path) -> None:
     debian_root = tmp_path / "debian"
     _server_tree(debian_root, "18", programs=("initdb",))  # no server: not enough
+    _server_tree(debian_root, "common")  # not a version
     ran = _install_system_deps(tmp_path, debian_root)
     assert ran[0] == "update -qq"
     assert ran[1].startswith("install -y -qq ")
