@@ -1,4 +1,4 @@
-"""postgresql:// beside raw asyncpg doing the same work, against a real PostgreSQL 15.
+"""postgresql:// beside raw asyncpg doing the same work, against a real PostgreSQL.
 
 Run: ``uv run python benchmarks/bench_postgresql.py`` (``--quick`` for a short run).
 
@@ -36,10 +36,10 @@ import asyncpg
 
 import kv
 from kv._typecheck import typecheck_enabled
-from kv_conformance.servers import ServerProcess
+from kv_conformance.servers import ServerProcess, postgres_bindir
 
 BATCH = 100
-PG_BIN = Path(os.environ.get("KV_PG_BIN", "/usr/lib/postgresql/15/bin"))
+PG_BIN = postgres_bindir()  # KV_POSTGRES_BIN, else the highest Debian major, else pg_config
 TABLE = "bench"
 
 
@@ -184,7 +184,7 @@ def main() -> None:
     finally:
         server.cleanup()
     checks = "on" if typecheck_enabled() else "off (KV_TYPECHECK=0)"
-    print(f"Python {sys.version.split()[0]}, PostgreSQL 15 on loopback, type checks {checks}\n")
+    print(f"Python {sys.version.split()[0]}, PostgreSQL ({PG_BIN}) on loopback, type checks {checks}\n")
     print("| operation | asyncpg + json (µs) | postgresql:// (µs) | ratio |")
     print("|---|---:|---:|---:|")
     for name, raw, ours in rows:
