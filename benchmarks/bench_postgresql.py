@@ -184,7 +184,8 @@ def main() -> None:
     finally:
         server.cleanup()
     checks = "on" if typecheck_enabled() else "off (KV_TYPECHECK=0)"
-    print(f"Python {sys.version.split()[0]}, PostgreSQL ({PG_BIN}) on loopback, type checks {checks}\n")
+    python = sys.version.split()[0]
+    print(f"Python {python}, PostgreSQL ({PG_BIN}) on loopback, type checks {checks}\n")
     print("| operation | asyncpg + json (µs) | postgresql:// (µs) | ratio |")
     print("|---|---:|---:|---:|")
     for name, raw, ours in rows:
