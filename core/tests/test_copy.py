@@ -4,6 +4,9 @@ checkpointed batches, resuming, and its errors."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import anyio
@@ -226,3 +229,84 @@ def test_the_command_copies_with_a_progress_bar_and_a_summary(tmp_path: Path) ->
     assert result.exit_code == 0
     ttl = json.loads(result.stdout)["ttl"]
     assert 590 < ttl <= 600
+
+
+FLAKY_PLUGIN = """
+from kv.plugin import StorePlugin
+from kv.stores.memory import MEMORY_CAPABILITIES, MemoryOptions
+
+FLAKY = StorePlugin(
+    store="flakykv.store:FlakyStore",
+    options=MemoryOptions,
+    capabilities=MEMORY_CAPABILITIES,
+    description="fails its third put_many",
+)
+"""
+
+FLAKY_STORE = """
+from kv.errors import StoreConnectionError
+from kv.stores.memory import MemoryStore
+
+
+class FlakyStore(MemoryStore):
+    calls = 0
+
+    async def put_many(self, keys, values, **options):
+        FlakyStore.calls += 1
+        if FlakyStore.calls == 3:
+            raise StoreConnectionError("connection lost", store="flaky")
+        await super().put_many(keys, values, **options)
+"""
+
+
+@needs_disk_and_sqlite
+def test_a_failed_copy_says_its_checkpoint_keeps_the_progress(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    info = site / "kv_flaky-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: kv-flaky\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[kv.stores]\nflaky = flakykv.plugin:FLAKY\n")
+    (site / "flakykv").mkdir()
+    (site / "flakykv" / "__init__.py").write_text("")
+    (site / "flakykv" / "plugin.py").write_text(FLAKY_PLUGIN)
+    (site / "flakykv" / "store.py").write_text(FLAKY_STORE)
+    source = f"disk://{tmp_path}/source"
+
+    async def fill() -> None:
+        async with kv.connect(source) as store:
+            await store.put_many([f"k{i}" for i in range(5)], [{"i": i} for i in range(5)])
+
+    anyio.run(fill)
+    checkpoint = tmp_path / "c.json"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]),
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kv.cli",
+            "copy",
+            source,
+            "flaky://",
+            "--batch-size",
+            "1",
+            "--checkpoint",
+            str(checkpoint),
+            "--progress",
+            "none",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("error: connection lost (collection=")
+    assert f"the checkpoint {checkpoint} keeps the progress" in result.stderr
+    saved = json.loads(checkpoint.read_text())
+    (progress,) = saved["collections"].values()
+    assert progress["copied"] == 2
+    assert not progress["done"]

@@ -127,7 +127,9 @@ async def _print_names(names: AsyncIterator[str], limit: int | None, as_json: bo
 @click.command()
 @click.argument("url")
 @collection_option
-@click.option("--limit", type=click.IntRange(min=0), default=None, help="List at most N keys.")
+@click.option(
+    "--limit", type=click.IntRange(min=0), metavar="N", default=None, help="List at most N keys."
+)
 @json_option
 def keys(url: str, collection: str | None, limit: int | None, as_json: bool) -> None:
     """List the keys of a collection, one per line (or --json)."""
@@ -145,7 +147,11 @@ def keys(url: str, collection: str | None, limit: int | None, as_json: bool) -> 
 @click.command()
 @click.argument("url")
 @click.option(
-    "--limit", type=click.IntRange(min=0), default=None, help="List at most N collections."
+    "--limit",
+    type=click.IntRange(min=0),
+    metavar="N",
+    default=None,
+    help="List at most N collections.",
 )
 @json_option
 def collections(url: str, limit: int | None, as_json: bool) -> None:

@@ -40,6 +40,7 @@ def _table(url: str, results: list[Result]) -> None:
 @click.option(
     "--ops",
     type=click.IntRange(min=1),
+    metavar="N",
     default=1000,
     show_default=True,
     help="Calls timed per operation.",
@@ -47,6 +48,7 @@ def _table(url: str, results: list[Result]) -> None:
 @click.option(
     "--many",
     type=click.IntRange(min=1),
+    metavar="N",
     default=10,
     show_default=True,
     help="Keys per get_many call.",

@@ -34,7 +34,7 @@ from typing import Any
 
 import kv
 from kv.commands.checkpoint import Checkpoint, CollectionProgress
-from kv.errors import ArgumentValueError, UnsupportedOperationError
+from kv.errors import ArgumentValueError, KeyValueError, UnsupportedOperationError
 
 __all__ = ["BatchDone", "CopyReport", "copy_entries", "group_by_ttl", "source_collections"]
 
@@ -223,11 +223,20 @@ class _CollectionCopy:
         return listing.found_after
 
     async def _batch(self, keys: list[str], report: CopyReport) -> BatchDone:
-        """Read ``keys``, write them, then record the last one in the checkpoint."""
-        found = await self.source.ttl_many(keys, collection=self.collection)
-        groups, expired = group_by_ttl(list(zip(keys, found)), self.ttl_tolerance)
-        for ttl, group_keys, values in groups:
-            await self.destination.put_many(group_keys, values, collection=self.collection, ttl=ttl)
+        """Read ``keys``, write them, then record the last one in the checkpoint.
+
+        An error names the collection (when the store's did not).
+        """
+        try:
+            found = await self.source.ttl_many(keys, collection=self.collection)
+            groups, expired = group_by_ttl(list(zip(keys, found)), self.ttl_tolerance)
+            for ttl, group_keys, values in groups:
+                await self.destination.put_many(
+                    group_keys, values, collection=self.collection, ttl=ttl
+                )
+        except KeyValueError as error:
+            error.add_context(collection=self.collection)
+            raise
         copied = len(keys) - expired
         self.progress.last_key = keys[-1]
         self.progress.copied += copied

@@ -106,6 +106,7 @@ def _summary(report: CopyReport) -> str:
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),
+    metavar="N",
     default=1000,
     show_default=True,
     help="Entries read and written per call.",
@@ -119,6 +120,7 @@ def _summary(report: CopyReport) -> str:
 @click.option(
     "--ttl-tolerance",
     type=click.FloatRange(min=0),
+    metavar="SECONDS",
     default=1.0,
     show_default=True,
     help="Entries whose remaining TTLs differ by at most this many seconds are written"
@@ -189,7 +191,13 @@ def copy(
         )
         sys.exit(EXIT_INTERRUPTED)
     except Exception as error:
-        _fail(src_url, dst_url, describe(error), exit_code_for(error))
+        message = describe(error)
+        if path.exists():
+            message += (
+                f"\nthe checkpoint {path} keeps the progress:"
+                " run the same command again to continue"
+            )
+        _fail(src_url, dst_url, message, exit_code_for(error))
     state.remove()
     click.echo(_summary(report))
 
