@@ -48,7 +48,8 @@ class Example:
 
     @property
     def id(self) -> str:
-        return f"{self.path.relative_to(DOCS).as_posix()}:{self.line}"
+        page = self.path.relative_to(DOCS) if self.path.is_relative_to(DOCS) else self.path
+        return f"{page.as_posix()}:{self.line}"
 
 
 def collect(path: Path) -> list[Example]:
@@ -95,8 +96,8 @@ def compiled(example: Example) -> CodeType:
     return code
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
-def test_example_compiles(example: Example) -> None:
+def check_compiles(example: Example) -> None:
+    """Compile the example; a marked excerpt of a body may be nested in a block."""
     try:
         compiled(example)
     except IndentationError:
@@ -105,6 +106,11 @@ def test_example_compiles(example: Example) -> None:
         # An excerpt of a class or function body: it compiles nested in a block.
         nested = Example(example.path, example.line, "if True:\n" + example.code, None)
         compiled(nested)
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
+def test_example_compiles(example: Example) -> None:
+    check_compiles(example)
 
 
 def isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -123,9 +129,8 @@ def isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(keyring.core, "_keyring_backend", backend)
 
 
-@pytest.mark.parametrize("example", RUNNABLE, ids=[e.id for e in RUNNABLE])
-def test_example_runs(example: Example, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    isolate(tmp_path, monkeypatch)
+def run(example: Example, tmp_path: Path) -> None:
+    """Run the example in a fresh namespace, in an event loop if it awaits."""
     code = compiled(example)
     namespace: dict[str, object] = {
         "__name__": "__docs__",
@@ -138,6 +143,12 @@ def test_example_runs(example: Example, tmp_path: Path, monkeypatch: pytest.Monk
         result = eval(code, namespace)
         if inspect.iscoroutine(result):
             asyncio.run(asyncio.wait_for(result, timeout=60))
+
+
+@pytest.mark.parametrize("example", RUNNABLE, ids=[e.id for e in RUNNABLE])
+def test_example_runs(example: Example, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    isolate(tmp_path, monkeypatch)
+    run(example, tmp_path)
 
 
 def test_examples_are_found() -> None:
@@ -157,3 +168,35 @@ def test_markers_are_parsed(tmp_path: Path) -> None:
     first, second = collect(page)
     assert (first.line, first.code, first.not_run) == (1, "x = 1\n", None)
     assert (second.line, second.not_run) == (7, "needs a Redis server")
+
+
+def test_a_broken_example_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checks are real: a failing block, async or not, fails its test."""
+    page = tmp_path / "page.md"
+    page.write_text(
+        "```python\nawait kv.connect('memory://').put('', {})\n```\n\n"
+        "```python\nassert (tmp_path / 'x.txt').read_text() == 'x'\n```\n\n"
+        "```python\n(tmp_path / 'x.txt').write_text('x')\n```\n",
+        encoding="utf-8",
+    )
+    refused, missing, writes = collect(page)
+    isolate(tmp_path, monkeypatch)
+    with pytest.raises(kv.InvalidKeyError):
+        run(refused, tmp_path)
+    with pytest.raises(FileNotFoundError):
+        run(missing, tmp_path)
+    run(writes, tmp_path)
+    assert (tmp_path / "x.txt").read_text() == "x"
+
+
+def test_a_marked_block_must_compile(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "<!-- not-run: a body excerpt -->\n```python\n    def f(self):\n        return 1\n```\n\n"
+        "<!-- not-run: broken -->\n```python\nstore.put(key, *, ttl=None)\n```\n",
+        encoding="utf-8",
+    )
+    excerpt, broken = collect(page)
+    check_compiles(excerpt)
+    with pytest.raises(SyntaxError):
+        check_compiles(broken)
