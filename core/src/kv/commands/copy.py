@@ -72,12 +72,21 @@ def _progress(mode: str) -> Iterator[Callable[[BatchDone], None]]:
     with Progress(*columns, console=console) as bar:
         tasks: dict[str, TaskID] = {}
 
+        def finish() -> None:
+            """Stop the spinners of the collections done (all but the last one started)."""
+            for task in bar.tasks:
+                if task.total is None and task.id != next(reversed(tasks.values())):
+                    bar.update(task.id, total=task.completed)
+
         def advance(done: BatchDone) -> None:
             if done.collection not in tasks:
                 tasks[done.collection] = bar.add_task(quote(done.collection), total=None)
+                finish()
             bar.update(tasks[done.collection], completed=done.progress.copied)
 
         yield advance
+        for task in bar.tasks:
+            bar.update(task.id, total=task.completed)
 
 
 def _summary(report: CopyReport) -> str:
