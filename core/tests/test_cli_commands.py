@@ -151,3 +151,22 @@ def test_importing_the_entry_point_imports_neither_click_nor_rich() -> None:
         [sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=120
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_the_simple_commands_do_not_import_rich() -> None:
+    program = textwrap.dedent(
+        """
+        import sys
+        sys.argv = ["kv", "get", "memory://", "k"]
+        from kv.cli import main
+        try:
+            main()
+        except SystemExit:
+            pass
+        print("rich" in sys.modules, "click" in sys.modules)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.split() == ["False", "True"]  # rich only for copy's bar and bench's table
