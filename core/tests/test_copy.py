@@ -310,3 +310,33 @@ def test_a_failed_copy_says_its_checkpoint_keeps_the_progress(tmp_path: Path) ->
     (progress,) = saved["collections"].values()
     assert progress["copied"] == 2
     assert not progress["done"]
+
+
+@needs_disk_and_sqlite
+def test_the_command_moves_what_py_key_value_wrote(tmp_path: Path) -> None:
+    disk = pytest.importorskip("key_value.aio.stores.disk")
+
+    async def write() -> None:
+        theirs = disk.DiskStore(directory=tmp_path / "pykv")
+        await theirs.put("alice", {"name": "Alice"}, collection="users", ttl=600)
+        await theirs.put("bob", {"name": "Bob"}, collection="users")
+        await theirs.put("one", {"n": 1}, collection="other")
+        await theirs.close()
+
+    anyio.run(write)
+    destination = f"sqlite://{tmp_path}/kv.db"
+    args = ["copy", f"disk://{tmp_path}/pykv", destination, "--checkpoint", str(tmp_path / "c")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("copied 3 entries, skipped 0 expired, 2 collections")
+
+    async def read() -> None:
+        async with kv.connect(destination) as store:
+            value, remaining = await store.ttl("alice", collection="users")
+            assert value == {"name": "Alice"}
+            assert remaining is not None
+            assert 590 < remaining <= 600
+            assert await store.ttl("bob", collection="users") == ({"name": "Bob"}, None)
+            assert await store.get("one", collection="other") == {"n": 1}
+
+    anyio.run(read)
