@@ -80,6 +80,8 @@ def test_api_pages_render_docstrings(site: Path, page: str, objects: list[str]) 
     html = (site / page / "index.html").read_text(encoding="utf-8")
     for name in objects:
         assert f'id="{name}"' in html, f"{name} is not documented on {page}"
+    # The docstrings' Sphinx roles (:class:`X`) are dropped by docs/_hooks/sphinx_roles.py.
+    assert not re.search(r":(?:class|func|meth|mod|attr|data):<code>", html)
 
 
 def test_a_broken_link_fails_the_build(tmp_path: Path) -> None:
