@@ -13,13 +13,17 @@ lines just before it::
     <!-- not-run: needs a Redis server -->
 
 and must still compile (an excerpt of a class body compiles once nested in
-a block). A marker needs a reason, and marks one block only.
+a block). A marker needs a reason, and marks one block only. An unmarked
+block that imports a module, or opens a URL scheme, that is not installed is
+skipped with that reason (in the workspace everything is installed, so every
+unmarked block runs).
 """
 
 from __future__ import annotations
 
 import ast
 import asyncio
+import importlib.util
 import inspect
 import re
 import warnings
@@ -145,8 +149,38 @@ def run(example: Example, tmp_path: Path) -> None:
             asyncio.run(asyncio.wait_for(result, timeout=60))
 
 
+SCHEME = re.compile(r"""kv\.connect\(\s*f?["']([a-z][a-z0-9+.-]*)://""")
+
+
+def missing(example: Example) -> str | None:
+    """What the example needs that this environment lacks: a module it imports
+    or the plugin of a URL it opens (a distribution tested on its own has only
+    its own dependencies). ``None`` when everything is installed."""
+    tree = ast.parse(example.code)
+    modules = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    modules |= {
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    }
+    for module in sorted(modules):
+        if importlib.util.find_spec(module.split(".")[0]) is None:
+            return f"module {module.split('.')[0]}"
+    schemes = set(kv.registry.schemes())
+    for scheme in SCHEME.findall(example.code):
+        if scheme not in schemes:
+            return f"the plugin of {scheme}://"
+    return None
+
+
 @pytest.mark.parametrize("example", RUNNABLE, ids=[e.id for e in RUNNABLE])
 def test_example_runs(example: Example, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lacking = missing(example)
+    if lacking is not None:
+        pytest.skip(f"needs {lacking}, not installed here")
     isolate(tmp_path, monkeypatch)
     run(example, tmp_path)
 
@@ -200,3 +234,14 @@ def test_a_marked_block_must_compile(tmp_path: Path) -> None:
     check_compiles(excerpt)
     with pytest.raises(SyntaxError):
         check_compiles(broken)
+
+
+def test_missing_requirements_are_named() -> None:
+    example = Example(DOCS / "x.md", 1, "import no_such_module_kv\n", None)
+    assert missing(example) == "module no_such_module_kv"
+    example = Example(DOCS / "x.md", 1, 'store = kv.connect("nosuchscheme://x")\n', None)
+    assert missing(example) == "the plugin of nosuchscheme://"
+    example = Example(
+        DOCS / "x.md", 1, 'import kv_wrappers\nkv.connect(f"disk://{tmp_path}")\n', None
+    )
+    assert missing(example) is None
