@@ -23,10 +23,14 @@ import pytest
 import kv
 from kv import registry
 
-pytestmark = pytest.mark.skipif(
-    not {"disk", "sqlite"} <= {info.scheme for info in registry.plugins() if info.plugin},
-    reason="needs kv-disk and kv-sqlite",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not {"disk", "sqlite"} <= {info.scheme for info in registry.plugins() if info.plugin},
+        reason="needs kv-disk and kv-sqlite",
+    ),
+    # 100,000 entries copied twice by subprocesses: minutes on a loaded machine.
+    pytest.mark.timeout(900),
+]
 
 TTLS = (600.0, 1200.0, 1800.0, 3600.0)
 """The TTLs of the timed collection, so batches hold several groups.

@@ -14,6 +14,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "mkdocs.yml"
+
+# A build takes 10-30 s, minutes on a loaded machine: longer than the suite's default.
+pytestmark = pytest.mark.timeout(600)
 DOCS = ROOT / "docs"
 
 

@@ -18,6 +18,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "scripts" / "demo"
+
+# The demo syncs an environment and runs the CLI: minutes on a loaded machine.
+pytestmark = pytest.mark.timeout(900)
 # Dev and test tools the demo must not install (the old demo synced all packages).
 NOT_NEEDED = {"pytest", "mypy", "ruff", "nox", "kv-conformance", "kv-sqlite", "diskcache"}
 
