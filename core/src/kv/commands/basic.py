@@ -10,7 +10,15 @@ from typing import Any
 import click
 
 import kv
-from kv.commands.common import EXIT_MISSING, collection_option, dump, quote, run, ttl_option
+from kv.commands.common import (
+    EXIT_MISSING,
+    collection_option,
+    count_option,
+    dump,
+    quote,
+    run,
+    ttl_option,
+)
 
 __all__ = ["collections", "delete", "get", "keys", "put", "ttl"]
 
@@ -127,9 +135,7 @@ async def _print_names(names: AsyncIterator[str], limit: int | None, as_json: bo
 @click.command()
 @click.argument("url")
 @collection_option
-@click.option(
-    "--limit", type=click.IntRange(min=0), metavar="N", default=None, help="List at most N keys."
-)
+@count_option("--limit", default=None, minimum=0, meaning="List at most N keys.")
 @json_option
 def keys(url: str, collection: str | None, limit: int | None, as_json: bool) -> None:
     """List the keys of a collection, one per line (or --json)."""
@@ -146,13 +152,7 @@ def keys(url: str, collection: str | None, limit: int | None, as_json: bool) -> 
 
 @click.command()
 @click.argument("url")
-@click.option(
-    "--limit",
-    type=click.IntRange(min=0),
-    metavar="N",
-    default=None,
-    help="List at most N collections.",
-)
+@count_option("--limit", default=None, minimum=0, meaning="List at most N collections.")
 @json_option
 def collections(url: str, limit: int | None, as_json: bool) -> None:
     """List the collections of a store, one per line (or --json)."""

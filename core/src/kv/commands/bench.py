@@ -9,7 +9,7 @@ import click
 
 import kv
 from kv.commands.benchmark import Result, run_benchmark
-from kv.commands.common import run
+from kv.commands.common import count_option, run
 
 __all__ = ["bench"]
 
@@ -37,22 +37,8 @@ def _table(url: str, results: list[Result]) -> None:
 
 @click.command()
 @click.argument("url")
-@click.option(
-    "--ops",
-    type=click.IntRange(min=1),
-    metavar="N",
-    default=1000,
-    show_default=True,
-    help="Calls timed per operation.",
-)
-@click.option(
-    "--many",
-    type=click.IntRange(min=1),
-    metavar="N",
-    default=10,
-    show_default=True,
-    help="Keys per get_many call.",
-)
+@count_option("--ops", default=1000, meaning="Calls timed per operation.")
+@count_option("--many", default=10, meaning="Keys per get_many call.")
 @click.option(
     "--collection",
     "-c",

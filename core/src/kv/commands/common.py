@@ -25,12 +25,15 @@ from kv.errors import (
 )
 from kv.ttl import MAX_TTL_SECONDS, validate_ttl
 
+F = TypeVar("F", bound=Callable[..., object])
+
 __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_MISSING",
     "EXIT_STORE_ERROR",
     "EXIT_USAGE",
     "collection_option",
+    "count_option",
     "dump",
     "exit_code_for",
     "fail",
@@ -149,3 +152,18 @@ ttl_option = click.option(
 collection_option = click.option(
     "--collection", "-c", default=None, help="Collection (default: the store's default)."
 )
+
+
+def count_option(
+    name: str, *, meaning: str, default: int | None, minimum: int = 1
+) -> Callable[[F], F]:
+    """A ``click`` option taking a whole number ``N`` of at least ``minimum``; ``meaning``
+    is its help text."""
+    return click.option(
+        name,
+        type=click.IntRange(min=minimum),
+        metavar="N",
+        default=default,
+        show_default=default is not None,
+        help=meaning,
+    )

@@ -21,6 +21,7 @@ from kv.commands.checkpoint import Checkpoint, default_path
 from kv.commands.common import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
+    count_option,
     describe,
     exit_code_for,
     quote,
@@ -112,14 +113,7 @@ def _summary(report: CopyReport) -> str:
     multiple=True,
     help="A collection to copy (repeat for more; default: every collection the source lists).",
 )
-@click.option(
-    "--batch-size",
-    type=click.IntRange(min=1),
-    metavar="N",
-    default=1000,
-    show_default=True,
-    help="Entries read and written per call.",
-)
+@count_option("--batch-size", default=1000, meaning="Entries read and written per call.")
 @click.option(
     "--checkpoint",
     type=click.Path(dir_okay=False, path_type=Path),
