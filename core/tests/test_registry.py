@@ -16,7 +16,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import tomllib
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pytest's own dependency on Python 3.10
+    import tomli as tomllib
 
 import kv
 from kv.discovery import PluginRegistry
