@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import sys
 import time
 import warnings
@@ -44,6 +43,7 @@ import aerospike
 from aerospike import exception
 from aerospike_helpers.batch import records as batch  # type: ignore[import-untyped]
 from aerospike_helpers.operations import operations as ops  # type: ignore[import-untyped]
+from timing import batch_size, interleaved
 
 import kv
 from kv.entry import StoredEntry
@@ -68,10 +68,6 @@ def operations() -> list[str]:
         "get_many(100)",
         "put_many(100)",
     ]
-
-
-def batch_size(operation: str) -> int:
-    return int(operation.split("(")[1].rstrip(")")) if "(" in operation else 1
 
 
 def _keys(count: int, tag: str) -> list[str]:
@@ -183,27 +179,21 @@ async def measure(url: str, ops_per_round: int, rounds: int) -> dict[str, dict[s
     for side in SIDES:
         prepared = stores[side] or store
         await prepared.put("present", VALUE, collection=COLLECTION[side])
-    results: dict[str, dict[str, Any]] = {}
-    for operation in operations():
-        times: dict[str, list[float]] = {side: [] for side in SIDES}
-        for number in range(rounds + 1):  # the first round warms up
-            order = SIDES[number % 3 :] + SIDES[: number % 3]
-            for side in order:
-                if operation == "delete":  # untimed: the keys the round deletes
-                    gone = [f"gone-{i}" for i in range(ops_per_round)]
-                    await store.put_many(gone, [VALUE] * ops_per_round, collection=COLLECTION[side])
-                calls = [call(side, stores[side], raw, operation, i) for i in range(ops_per_round)]
-                start = time.perf_counter()
-                for run in calls:
-                    await run()
-                elapsed = (time.perf_counter() - start) / ops_per_round * 1e6
-                if number:
-                    times[side].append(elapsed)
-        results[operation] = {
-            "median": {side: statistics.median(times[side]) for side in SIDES},
-            "vs raw": statistics.median(k / r for k, r in zip(times["kv"], times["raw"])),
-            "vs pykv": statistics.median(k / p for k, p in zip(times["kv"], times["py-key-value"])),
-        }
+
+    async def prepare(side: str, operation: str) -> None:
+        if operation == "delete":  # the keys the round deletes
+            gone = [f"gone-{i}" for i in range(ops_per_round)]
+            await store.put_many(gone, [VALUE] * ops_per_round, collection=COLLECTION[side])
+
+    results = await interleaved(
+        operations(),
+        SIDES,
+        rounds,
+        lambda side, operation: [
+            call(side, stores[side], raw, operation, i) for i in range(ops_per_round)
+        ],
+        prepare,
+    )
     await store.destroy()
     raw.close()
     await store.close()

@@ -45,6 +45,7 @@ from typing import Any
 from azure.core import MatchConditions
 from azure.data.tables import UpdateMode
 from azure.data.tables.aio import TableClient
+from timing import batch_size, interleaved
 
 import kv
 from kv.entry import StoredEntry, encode_document
@@ -69,10 +70,6 @@ def operations() -> list[str]:
         "get_many(100)",
         "put_many(100)",
     ]
-
-
-def batch_size(operation: str) -> int:
-    return int(operation.split("(")[1].rstrip(")")) if "(" in operation else 1
 
 
 def _keys(count: int, tag: str) -> list[str]:
@@ -224,27 +221,19 @@ async def measure(
     stores: dict[str, Any] = {"kv": store, "raw": None, "py-key-value": pykv}
     for side in SIDES:
         await store.put("present", VALUE, collection=COLLECTION[side])
-    results: dict[str, dict[str, Any]] = {}
-    for operation in operations():
-        times: dict[str, list[float]] = {side: [] for side in SIDES}
-        for number in range(rounds + 1):  # the first round warms up
-            order = SIDES[number % 3 :] + SIDES[: number % 3]
-            for side in order:
-                if operation == "delete":  # untimed: the keys the round deletes
-                    gone = [f"gone-{i}" for i in range(ops)]
-                    await store.put_many(gone, [VALUE] * ops, collection=COLLECTION[side])
-                calls = [call(side, stores[side], raw, operation, i) for i in range(ops)]
-                start = time.perf_counter()
-                for run in calls:
-                    await run()
-                elapsed = (time.perf_counter() - start) / ops * 1e6
-                if number:
-                    times[side].append(elapsed)
-        results[operation] = {
-            "median": {side: statistics.median(times[side]) for side in SIDES},
-            "vs raw": statistics.median(k / r for k, r in zip(times["kv"], times["raw"])),
-            "vs pykv": statistics.median(k / p for k, p in zip(times["kv"], times["py-key-value"])),
-        }
+
+    async def prepare(side: str, operation: str) -> None:
+        if operation == "delete":  # the keys the round deletes
+            gone = [f"gone-{i}" for i in range(ops)]
+            await store.put_many(gone, [VALUE] * ops, collection=COLLECTION[side])
+
+    results = await interleaved(
+        operations(),
+        SIDES,
+        rounds,
+        lambda side, operation: [call(side, stores[side], raw, operation, i) for i in range(ops)],
+        prepare,
+    )
     compared = await plans(raw, ops, rounds)
     await raw.close()
     await store.close()

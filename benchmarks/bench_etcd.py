@@ -30,13 +30,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aetcd  # type: ignore[import-untyped]
+from timing import batch_size, interleaved
 
 import kv
 from kv.entry import StoredEntry, encode_document
@@ -62,10 +62,6 @@ def operations() -> list[str]:
         "get_many(300)",
         "put_many(300)",
     ]
-
-
-def batch_size(operation: str) -> int:
-    return int(operation.split("(")[1].rstrip(")")) if "(" in operation else 1
 
 
 class Raw:
@@ -172,24 +168,13 @@ async def measure(port: int, ops: int, rounds: int) -> dict[str, dict[str, Any]]
     raw = Raw(port)
     await store.put("present", VALUE, collection="c")
     await raw.put("present", VALUE)
-    results: dict[str, dict[str, Any]] = {}
-    for operation in operations():
-        times: dict[str, list[float]] = {side: [] for side in SIDES}
-        for number in range(rounds + 1):  # the first round warms up
-            order = SIDES[number % 2 :] + SIDES[: number % 2]
-            for side in order:
-                await prepare(side, store, raw, operation, ops)
-                calls = [call(side, store, raw, operation, i) for i in range(ops)]
-                start = time.perf_counter()
-                for run in calls:
-                    await run()
-                elapsed = (time.perf_counter() - start) / ops * 1e6
-                if number:
-                    times[side].append(elapsed)
-        results[operation] = {
-            "median": {side: statistics.median(times[side]) for side in SIDES},
-            "vs raw": statistics.median(k / r for k, r in zip(times["kv"], times["raw"])),
-        }
+    results = await interleaved(
+        operations(),
+        SIDES,
+        rounds,
+        lambda side, operation: [call(side, store, raw, operation, i) for i in range(ops)],
+        lambda side, operation: prepare(side, store, raw, operation, ops),
+    )
     await store.destroy()
     await store.close()
     await raw.client.delete_prefix(b"bench-raw/")

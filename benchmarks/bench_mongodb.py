@@ -31,15 +31,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import sys
-import time
 import warnings
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any
 
 from pymongo import ReplaceOne
+from timing import interleaved
 
 import kv
 from kv_conformance.emulators import mongoeco
@@ -125,14 +124,6 @@ def _call(side: str, store: Any, operation: str, index: int) -> Call:
     return lambda: store.put_many(keys, values, collection=collection)
 
 
-async def _timed(calls: list[Call]) -> float:
-    """µs per call of ``calls``, one after another."""
-    start = time.perf_counter()
-    for run in calls:
-        await run()
-    return (time.perf_counter() - start) / len(calls) * 1e6
-
-
 async def measure(url: str, ops: int, rounds: int) -> dict[str, dict[str, Any]]:
     from key_value.aio.stores.mongodb import MongoDBStore as PyKVMongoDBStore
 
@@ -148,24 +139,19 @@ async def measure(url: str, ops: int, rounds: int) -> dict[str, dict[str, Any]]:
     for side in SIDES:  # each side's collection made by kv (py-key-value's by itself)
         prepared = pykv if side == "py-key-value" else store
         await prepared.put("present", VALUE, collection=COLLECTION[side])
-    results: dict[str, dict[str, Any]] = {}
-    for operation in OPERATIONS:
-        times: dict[str, list[float]] = {side: [] for side in SIDES}
-        for number in range(rounds + 1):  # the first round warms up
-            for side in SIDES[number % 3 :] + SIDES[: number % 3]:
-                if operation == "delete":  # untimed: the keys the round deletes
-                    gone = [f"gone-{i}" for i in range(ops)]
-                    await store.put_many(gone, [VALUE] * ops, collection=COLLECTION[side])
-                elapsed = await _timed(
-                    [_call(side, stores[side], operation, i) for i in range(ops)]
-                )
-                if number:
-                    times[side].append(elapsed)
-        results[operation] = {
-            "median": {side: statistics.median(times[side]) for side in SIDES},
-            "vs raw": statistics.median(k / r for k, r in zip(times["kv"], times["raw"])),
-            "vs pykv": statistics.median(k / p for k, p in zip(times["kv"], times["py-key-value"])),
-        }
+
+    async def prepare(side: str, operation: str) -> None:
+        if operation == "delete":  # the keys the round deletes
+            gone = [f"gone-{i}" for i in range(ops)]
+            await store.put_many(gone, [VALUE] * ops, collection=COLLECTION[side])
+
+    results = await interleaved(
+        OPERATIONS,
+        SIDES,
+        rounds,
+        lambda side, operation: [_call(side, stores[side], operation, i) for i in range(ops)],
+        prepare,
+    )
     await store.destroy()
     await raw.client.close()
     await store.close()

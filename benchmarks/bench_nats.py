@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -46,6 +45,7 @@ from typing import Any
 
 import nats
 from nats.js.kv import KeyValue
+from timing import batch_size, interleaved
 
 import kv
 from kv.entry import StoredEntry, encode_document
@@ -72,11 +72,6 @@ def operations() -> list[str]:
         "delete_many(100)",
         "keys(1000)",
     ]
-
-
-def batch_size(operation: str) -> int:
-    inside = operation.split("(")[1].rstrip(")") if "(" in operation else ""
-    return int(inside) if inside.isdigit() else 1
 
 
 async def bounded(calls: Sequence[Call]) -> list[Any]:
@@ -190,35 +185,32 @@ async def measure(url: str, ops: int, rounds: int) -> dict[str, dict[str, Any]]:
     await raw.put_many([f"many-{n}" for n in range(100)], [VALUE] * 100)
     listed = [f"key-{n}" for n in range(1000)]
     await store.put_many(listed, [VALUE] * 1000, collection="listed")
-    results: dict[str, dict[str, Any]] = {}
-    for operation in operations():
-        times: dict[str, list[float]] = {side: [] for side in SIDES}
-        for number in range(rounds + 1):  # the first round warms up
-            order = SIDES if number % 2 else SIDES[::-1]
-            for side in order:
-                count = ops if operation != "keys(1000)" else max(1, ops // 20)
-                if operation.startswith("delete"):  # untimed: the keys the round deletes
-                    size = batch_size(operation)
-                    gone = [
-                        f"gone-{i}" if size == 1 else f"many-{n}-{i}"
-                        for i in range(count)
-                        for n in range(size)
-                    ]
-                    if side == "kv":
-                        await store.put_many(gone, [VALUE] * len(gone), collection="kv")
-                    else:
-                        await raw.put_many(gone, [VALUE] * len(gone))
-                calls = [call(side, store, raw, operation, i) for i in range(count)]
-                start = time.perf_counter()
-                for run in calls:
-                    await run()
-                elapsed = (time.perf_counter() - start) / count * 1e6
-                if number:
-                    times[side].append(elapsed)
-        results[operation] = {
-            "median": {side: statistics.median(times[side]) for side in SIDES},
-            "vs raw": statistics.median(k / r for k, r in zip(times["kv"], times["raw"])),
-        }
+
+    def count(operation: str) -> int:
+        return ops if operation != "keys(1000)" else max(1, ops // 20)
+
+    async def prepare(side: str, operation: str) -> None:
+        if operation.startswith("delete"):  # the keys the round deletes
+            size = batch_size(operation)
+            gone = [
+                f"gone-{i}" if size == 1 else f"many-{n}-{i}"
+                for i in range(count(operation))
+                for n in range(size)
+            ]
+            if side == "kv":
+                await store.put_many(gone, [VALUE] * len(gone), collection="kv")
+            else:
+                await raw.put_many(gone, [VALUE] * len(gone))
+
+    results = await interleaved(
+        operations(),
+        SIDES,
+        rounds,
+        lambda side, operation: [
+            call(side, store, raw, operation, i) for i in range(count(operation))
+        ],
+        prepare,
+    )
     await store.destroy()
     await store.close()
     await client.close()

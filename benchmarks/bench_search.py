@@ -37,12 +37,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import sys
 import time
 import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from timing import batch_size, interleaved
 
 import kv
 from kv.entry import StoredEntry
@@ -68,10 +69,6 @@ def operations() -> list[str]:
         "get_many(100)",
         "put_many(100)",
     ]
-
-
-def batch_size(operation: str) -> int:
-    return int(operation.split("(")[1].rstrip(")")) if "(" in operation else 1
 
 
 class Raw:
@@ -190,27 +187,19 @@ async def measure(engine: str, port: int, ops: int, rounds: int) -> dict[str, di
     stores: dict[str, Any] = {"kv": store, "raw": None, "py-key-value": pykv}
     for side in SIDES:
         await store.put("present", VALUE, collection=COLLECTION[side])
-    results: dict[str, dict[str, Any]] = {}
-    for operation in operations():
-        times: dict[str, list[float]] = {side: [] for side in SIDES}
-        for number in range(rounds + 1):  # the first round warms up
-            order = SIDES[number % 3 :] + SIDES[: number % 3]
-            for side in order:
-                if operation == "delete":  # untimed: the keys the round deletes
-                    gone = [f"gone-{i}" for i in range(ops)]
-                    await store.put_many(gone, [VALUE] * ops, collection=COLLECTION[side])
-                calls = [call(side, stores[side], raw, operation, i) for i in range(ops)]
-                start = time.perf_counter()
-                for run in calls:
-                    await run()
-                elapsed = (time.perf_counter() - start) / ops * 1e6
-                if number:
-                    times[side].append(elapsed)
-        results[operation] = {
-            "median": {side: statistics.median(times[side]) for side in SIDES},
-            "vs raw": statistics.median(k / r for k, r in zip(times["kv"], times["raw"])),
-            "vs pykv": statistics.median(k / p for k, p in zip(times["kv"], times["py-key-value"])),
-        }
+
+    async def prepare(side: str, operation: str) -> None:
+        if operation == "delete":  # the keys the round deletes
+            gone = [f"gone-{i}" for i in range(ops)]
+            await store.put_many(gone, [VALUE] * ops, collection=COLLECTION[side])
+
+    results = await interleaved(
+        operations(),
+        SIDES,
+        rounds,
+        lambda side, operation: [call(side, stores[side], raw, operation, i) for i in range(ops)],
+        prepare,
+    )
     await raw.close()
     await store.destroy()
     await store.close()

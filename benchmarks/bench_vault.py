@@ -33,13 +33,14 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import sys
 import time
 import uuid
 import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from timing import batch_size, interleaved
 
 import kv
 from kv.entry import StoredEntry, encode_document
@@ -50,10 +51,6 @@ VALUE: dict[str, Any] = {"name": "Alice", "age": 30, "tags": ["a", "b"], "active
 SIDES = ("kv", "raw", "py-key-value")
 Call = Callable[[], Awaitable[Any]]
 OPERATIONS = ("get", "put", "delete", "get_many(10)", "put_many(10)")
-
-
-def batch_size(operation: str) -> int:
-    return int(operation.split("(")[1].rstrip(")")) if "(" in operation else 1
 
 
 class Raw:
@@ -146,33 +143,22 @@ async def measure(url: str, ops: int, rounds: int) -> dict[str, dict[str, Any]]:
         await store.put_many(
             [f"many-{n}" for n in range(10)], [VALUE] * 10, collection=collections[side]
         )
-    results: dict[str, dict[str, Any]] = {}
+
+    async def prepare(side: str, operation: str) -> None:
+        if operation == "delete":  # the keys the round deletes
+            gone = [f"gone-{i}" for i in range(ops)]
+            await store.put_many(gone, [VALUE] * ops, collection=collections[side])
+
     try:
-        for operation in OPERATIONS:
-            times: dict[str, list[float]] = {side: [] for side in SIDES}
-            for number in range(rounds + 1):  # the first round warms up
-                order = SIDES[number % 3 :] + SIDES[: number % 3]
-                for side in order:
-                    collection = collections[side]
-                    if operation == "delete":  # untimed: the keys the round deletes
-                        gone = [f"gone-{i}" for i in range(ops)]
-                        await store.put_many(gone, [VALUE] * ops, collection=collection)
-                    calls = [
-                        call(side, stores[side], raw, collection, operation, i) for i in range(ops)
-                    ]
-                    start = time.perf_counter()
-                    for one in calls:
-                        await one()
-                    elapsed = (time.perf_counter() - start) / ops * 1e6
-                    if number:
-                        times[side].append(elapsed)
-            results[operation] = {
-                "median": {side: statistics.median(times[side]) for side in SIDES},
-                "vs raw": statistics.median(k / r for k, r in zip(times["kv"], times["raw"])),
-                "vs pykv": statistics.median(
-                    k / p for k, p in zip(times["kv"], times["py-key-value"])
-                ),
-            }
+        results = await interleaved(
+            OPERATIONS,
+            SIDES,
+            rounds,
+            lambda side, operation: [
+                call(side, stores[side], raw, collections[side], operation, i) for i in range(ops)
+            ],
+            prepare,
+        )
     finally:
         for collection in collections.values():
             await store.destroy_collection(collection)
