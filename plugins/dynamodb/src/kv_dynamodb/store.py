@@ -32,9 +32,11 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Sequence
+from functools import partial
 from typing import Any
 
+from kv.concurrent import run_all
 from kv.entry import StoredEntry
 from kv.errors import KeyValueError, StoreTimeoutError
 from kv.store import AtomicMixin, FullStore
@@ -92,18 +94,6 @@ def _backoff(attempt: int) -> float:
 
 def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
     return [items[start : start + size] for start in range(0, len(items), size)]
-
-
-async def _all(calls: Sequence[Awaitable[Any]]) -> list[Any]:
-    """Await ``calls`` concurrently (one directly); the first failure is raised once
-    every call has finished."""
-    if len(calls) == 1:
-        return [await calls[0]]
-    results = await asyncio.gather(*calls, return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return results
 
 
 def _is_live(item: Item, now: float) -> bool:
@@ -176,9 +166,11 @@ class DynamoDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
         unique = list({pair[KEY]["S"]: pair for pair in stored.values()}.values())
         client = await self._clients.get()
         found: dict[str, Item] = {}
-        for page in await _all([self._batch_get(client, chunk) for chunk in _chunks(unique, 100)]):
-            for item in page:
-                found[item[KEY]["S"]] = item
+        for page in await run_all(
+            [partial(self._batch_get, client, chunk) for chunk in _chunks(unique, 100)]
+        ):
+            for listed in page:
+                found[listed[KEY]["S"]] = listed
         entries: list[StoredEntry | None] = []
         for key in keys:
             item = found.get(stored[key][KEY]["S"])
@@ -216,7 +208,9 @@ class DynamoDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
 
     async def _batch_write(self, client: Any, requests: Sequence[Item]) -> None:
         """Send write requests, 25 a call, concurrently; unprocessed ones again."""
-        await _all([self._write_chunk(client, chunk) for chunk in _chunks(requests, 25)])
+        await run_all(
+            [partial(self._write_chunk, client, chunk) for chunk in _chunks(requests, 25)]
+        )
 
     async def _write_chunk(self, client: Any, requests: Sequence[Item]) -> None:
         pending: dict[str, Any] = {self.table: list(requests)}
@@ -262,8 +256,11 @@ class DynamoDBStore(AtomicMixin, FullStore, plugin=PLUGIN):
         client = await self._clients.get()
         # Which keys hold live entries (the count), then delete them all. Two
         # delete_many calls racing on one key may both count it.
-        pages = await _all(
-            [self._batch_get(client, chunk, "#c, #k, #e, #t") for chunk in _chunks(unique, 100)]
+        pages = await run_all(
+            [
+                partial(self._batch_get, client, chunk, "#c, #k, #e, #t")
+                for chunk in _chunks(unique, 100)
+            ]
         )
         now = time.time()
         live = sum(_is_live(item, now) for page in pages for item in page)

@@ -28,12 +28,12 @@ Each event loop that uses the store gets its own aetcd clients
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any, TypeVar
 
+from kv.concurrent import run_all
 from kv.entry import StoredEntry
 from kv.errors import InvalidOptionError, KeyValueError
 from kv.loops import PerLoop
@@ -47,7 +47,6 @@ from kv_etcd.plugin import PLUGIN, EtcdOptions
 __all__ = ["MAX_TXN_BYTES", "EtcdOptions", "EtcdStore"]
 
 T = TypeVar("T")
-U = TypeVar("U")
 
 MAX_TXN_BYTES = 1_000_000
 """Bytes of keys and values one bulk transaction carries at most (etcd refuses a
@@ -215,7 +214,7 @@ class EtcdStore(TokenVersionMixin, FullStore, plugin=PLUGIN):
             return [(meta.key, value) for found in responses for value, meta in found]
 
         found: dict[bytes, bytes] = {}
-        for pairs in await _each(_runs(unique, self._ops), read):
+        for pairs in await run_all([partial(read, run) for run in _runs(unique, self._ops)]):
             found.update(pairs)
         entries: list[StoredEntry | None] = []
         for key in keys:
@@ -254,7 +253,7 @@ class EtcdStore(TokenVersionMixin, FullStore, plugin=PLUGIN):
             await self._leased(chunk[0][0], txn)
 
         runs = [run for items in groups.values() for run in _runs(items, self._ops, _weight)]
-        await _each(runs, write)
+        await run_all([partial(write, run) for run in runs])
 
     async def _delete_entry(self, collection: str, key: str) -> bool:
         etcd_key = self._layout.key(collection, key)
@@ -277,7 +276,7 @@ class EtcdStore(TokenVersionMixin, FullStore, plugin=PLUGIN):
                 for previous in response.response_delete_range.prev_kvs
             )
 
-        return sum(await _each(_runs(unique, self._ops), delete))
+        return sum(await run_all([partial(delete, run) for run in _runs(unique, self._ops)]))
 
     # --- atomic operations ------------------------------------------------------------
 
@@ -406,7 +405,11 @@ class EtcdStore(TokenVersionMixin, FullStore, plugin=PLUGIN):
             ]
             if limit is not None:
                 expired = expired[: limit - removed]
-            removed += sum(await _each(_runs(expired, self._ops), self._delete_unchanged))
+            removed += sum(
+                await run_all(
+                    [partial(self._delete_unchanged, run) for run in _runs(expired, self._ops)]
+                )
+            )
             if not more or not found:
                 break
             start = found[-1].key + b"\x00"
@@ -432,20 +435,6 @@ class EtcdStore(TokenVersionMixin, FullStore, plugin=PLUGIN):
     def _translate_error(self, error: Exception) -> KeyValueError | None:
         """aetcd's and grpc's errors as kv errors (never the password)."""
         return translate_error(error, where=self._where)
-
-
-async def _each(
-    runs: Sequence[Sequence[T]], work: Callable[[Sequence[T]], Awaitable[U]]
-) -> list[U]:
-    """``work(run)`` for every run, concurrently; the first failure is raised once
-    every run has finished."""
-    if len(runs) == 1:
-        return [await work(runs[0])]
-    done = await asyncio.gather(*map(work, runs), return_exceptions=True)
-    failures = [result for result in done if isinstance(result, BaseException)]
-    if failures:
-        raise failures[0]
-    return done  # type: ignore[return-value]
 
 
 def _weight(item: tuple[float | None, bytes, bytes]) -> int:

@@ -42,14 +42,14 @@ import contextlib
 import json
 import math
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from functools import lru_cache, partial
-from typing import TypeVar
 
 import nats.js.errors
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
 
+from kv.concurrent import run_all
 from kv.entry import (
     StoredEntry,
     decode_document,
@@ -90,7 +90,6 @@ from kv_nats.plugin import PLUGIN, NatsOptions
 
 __all__ = ["EXPIRES_HEADER", "MARKER_TTL", "NatsOptions", "NatsStore"]
 
-T = TypeVar("T")
 
 MARKER_TTL = 60
 """Seconds a delete marker stays in the bucket (for other NATS clients' watchers)."""
@@ -312,23 +311,6 @@ class NatsStore(
             raise
         return True
 
-    async def _bounded(self, calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
-        """Run ``calls`` with at most ``max_concurrency`` in flight; results in order.
-        The first failure is raised once every call has finished."""
-        if len(calls) == 1:
-            return [await calls[0]()]
-        gate = asyncio.Semaphore(self._limit)
-
-        async def run(call: Callable[[], Awaitable[T]]) -> T:
-            async with gate:
-                return await call()
-
-        results = await asyncio.gather(*(run(call) for call in calls), return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-        return results  # type: ignore[return-value]
-
     # --- entries ---------------------------------------------------------------------
 
     async def _get_entry(self, collection: str, key: str) -> StoredEntry | None:
@@ -356,8 +338,9 @@ class NatsStore(
         answers: list[dict[str, api.RawStreamMsg] | None] = [None] * len(chunks)
         if self._direct:
             client, stream, timeout = connection.client, self._stream, self._timeout
-            answers = await self._bounded(
-                [partial(last_messages, client, stream, chunk, timeout) for chunk in chunks]
+            answers = await run_all(
+                [partial(last_messages, client, stream, chunk, timeout) for chunk in chunks],
+                limit=self._limit,
             )
         found: dict[str, api.RawStreamMsg] = {}
         again: list[str] = []
@@ -368,7 +351,9 @@ class NatsStore(
                 found.update(answer)
         if again:
             js = connection.jetstream
-            singles = await self._bounded([partial(self._last, js, subject) for subject in again])
+            singles = await run_all(
+                [partial(self._last, js, subject) for subject in again], limit=self._limit
+            )
             found.update({s: m for s, m in zip(again, singles) if m is not None})
         return found
 
@@ -386,11 +371,12 @@ class NatsStore(
         entries: Sequence[StoredEntry],
         ttl: float | None,
     ) -> None:
-        await self._bounded(
+        await run_all(
             [
                 partial(self._put_entry, collection, key, entry, ttl)
                 for key, entry in zip(keys, entries)
-            ]
+            ],
+            limit=self._limit,
         )
 
     async def _delete_entry(self, collection: str, key: str) -> bool:
@@ -420,7 +406,9 @@ class NatsStore(
         now = time.time()
         live = [(s, m.seq or 0) for s, m in messages.items() if _is_live(m, now)]
         js = await self._jetstream()
-        deleted = await self._bounded([partial(self._delete_seen, js, *found) for found in live])
+        deleted = await run_all(
+            [partial(self._delete_seen, js, *found) for found in live], limit=self._limit
+        )
         return sum(deleted)
 
     def _conflict(self) -> ConflictError:
